@@ -1,0 +1,49 @@
+import { z } from 'zod';
+import { IANAZone } from 'luxon';
+
+/**
+ * Every setting comes from the environment (12-factor). Each one is documented in README.md's
+ * configuration table; keep the two in step.
+ */
+const intFromEnv = (fallback: number) =>
+  z.coerce.number().int().nonnegative().default(fallback);
+
+const configSchema = z.object({
+  DATABASE_URL: z.string().url().optional(),
+  DATABASE_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]*$/, 'a lower-case identifier')
+    .default('public'),
+  DATABASE_POOL_SIZE: intFromEnv(10),
+  DATA_DIR: z.string().min(1).default('./data'),
+  PORT: intFromEnv(8080),
+  HOST: z.string().default('0.0.0.0'),
+  PUBLIC_URL: z.string().url().optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  BODY_LIMIT_BYTES: intFromEnv(1024 * 1024),
+  UPLOAD_LIMIT_BYTES: intFromEnv(2 * 1024 * 1024 * 1024),
+  COUPONFLOW_BOOTSTRAP_TOKEN: z.string().min(20).optional(),
+  DEFAULT_TIME_ZONE: z
+    .string()
+    .refine((zone) => IANAZone.isValidZone(zone), 'an IANA time zone such as Europe/Paris')
+    .default('UTC'),
+  VACUUM_INTERVAL_SECONDS: intFromEnv(3600),
+  SHUTDOWN_TIMEOUT_SECONDS: intFromEnv(30),
+  COUPONFLOW_URL: z.string().url().optional(),
+  COUPONFLOW_TOKEN: z.string().optional(),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // An empty variable means "not set", as in most shells' `VAR= cmd`.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = configSchema.safeParse(present);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,79 @@
+import { z } from 'zod';
+import { IANAZone } from 'luxon';
+import type { HttpApp } from '../../platform/http/app.ts';
+import { principalOf } from '../../platform/http/auth.ts';
+import { pageQuery } from '../../platform/pagination.ts';
+import type { AccountsService } from './service.ts';
+
+const merchantOut = z.object({ id: z.string(), name: z.string(), domain: z.string(), createdAt: z.string() });
+const merchantJson = (m: { id: string; name: string; domain: string; createdAt: Date }) => ({ ...m, createdAt: m.createdAt.toISOString() });
+
+const domainName = z
+  .string()
+  .trim()
+  .min(1)
+  .max(253)
+  .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i, 'a domain name such as shop.example.com');
+
+export function accountsRoutes(app: HttpApp, accounts: AccountsService) {
+  app.post(
+    '/v1/accounts',
+    {
+      schema: {
+        tags: ['accounts'],
+        summary: 'Create an account (installation admin only); answers its admin token once',
+        body: z.object({
+          name: z.string().trim().min(1).max(100),
+          timeZone: z.string().refine((zone) => IANAZone.isValidZone(zone), 'an IANA time zone such as Europe/Paris').optional(),
+        }),
+        response: { 201: z.object({ id: z.string(), name: z.string(), timeZone: z.string(), token: z.string() }) },
+      },
+    },
+    async (request, reply) => {
+      const { account, token } = await accounts.createAccount(principalOf(request), request.body);
+      return reply.status(201).send({ id: account.id, name: account.name, timeZone: account.timeZone, token });
+    },
+  );
+
+  app.get(
+    '/v1/merchants',
+    {
+      schema: {
+        tags: ['merchants'],
+        summary: 'List the merchants this token may use',
+        querystring: pageQuery,
+        response: { 200: z.object({ items: z.array(merchantOut), nextCursor: z.string().nullable() }) },
+      },
+    },
+    async (request) => {
+      const page = await accounts.listMerchants(principalOf(request), request.query);
+      return { items: page.items.map(merchantJson), nextCursor: page.nextCursor };
+    },
+  );
+
+  app.post(
+    '/v1/merchants',
+    {
+      schema: {
+        tags: ['merchants'],
+        summary: 'Create a merchant (a shop or domain of the account)',
+        body: z.object({ name: z.string().trim().min(1).max(100), domain: domainName }),
+        response: { 201: merchantOut },
+      },
+    },
+    async (request, reply) => reply.status(201).send(merchantJson(await accounts.createMerchant(principalOf(request), request.body))),
+  );
+
+  app.get(
+    '/v1/merchants/:merchantId',
+    {
+      schema: {
+        tags: ['merchants'],
+        summary: 'Read one merchant',
+        params: z.object({ merchantId: z.string().max(100) }),
+        response: { 200: merchantOut },
+      },
+    },
+    async (request) => merchantJson(await accounts.getMerchant(principalOf(request), request.params.merchantId)),
+  );
+}

@@ -1,0 +1,128 @@
+import { sql } from 'kysely';
+import { DomainError, forbidden, notFound } from '../../platform/errors.ts';
+import type { Principal } from '../../platform/http/auth.ts';
+import { hashToken, newId, newToken } from '../../platform/ids.ts';
+import { decodeCursor, toPage, type Page, type PageQuery } from '../../platform/pagination.ts';
+import type { AppDatabase } from '../../schema.ts';
+import { canUseMerchant, principalOfToken, type Account, type Merchant } from './model.ts';
+import * as repo from './repo.ts';
+
+export interface NewAccount {
+  name: string;
+  timeZone?: string | undefined;
+}
+
+export interface ProvisionedAccount {
+  account: Account;
+  /** The account's admin token, in clear: shown once, never stored. */
+  token: string;
+}
+
+export function accountsService(database: AppDatabase) {
+  const { db } = database;
+
+  async function authenticate(token: string): Promise<Principal | undefined> {
+    const found = await repo.findTokenByHash(db, hashToken(token));
+    return found && principalOfToken(found);
+  }
+
+  async function provision(input: NewAccount & { installationAdmin: boolean; token?: string | undefined }): Promise<ProvisionedAccount> {
+    const id = newId();
+    const token = input.token ?? newToken();
+    const timeZone = input.timeZone ?? 'UTC';
+    await db.transaction().execute(async (tx) => {
+      await repo.insertAccount(tx, { id, name: input.name, timeZone });
+      await repo.insertToken(tx, {
+        id: newId(),
+        accountId: id,
+        hash: hashToken(token),
+        name: 'admin',
+        merchantIds: null,
+        installationAdmin: input.installationAdmin,
+      });
+    });
+    const account = await repo.findAccount(db, id);
+    if (!account) throw new Error('account vanished after insert');
+    return { account, token };
+  }
+
+  /** POST /v1/accounts: only the installation admin opens new accounts. */
+  async function createAccount(principal: Principal, input: NewAccount): Promise<ProvisionedAccount> {
+    if (!principal.installationAdmin) throw forbidden('Only the installation admin token can create accounts.');
+    return provision({ ...input, installationAdmin: false });
+  }
+
+  /** CLI `accounts create`: whoever can reach the database is trusted. */
+  const createAccountFromCli = (input: NewAccount) => provision({ ...input, installationAdmin: false });
+
+  async function createToken(input: { accountId: string; merchantIds?: string[] | undefined; name?: string | undefined }): Promise<string> {
+    const account = await repo.findAccount(db, input.accountId);
+    if (!account) throw notFound(`account ${input.accountId}`);
+    for (const merchantId of input.merchantIds ?? []) {
+      if (!(await repo.findMerchant(db, account.id, merchantId))) throw notFound(`merchant ${merchantId} in account ${account.id}`);
+    }
+    const token = newToken();
+    await repo.insertToken(db, {
+      id: newId(),
+      accountId: account.id,
+      hash: hashToken(token),
+      name: input.name ?? 'cli',
+      merchantIds: input.merchantIds?.length ? input.merchantIds : null,
+      installationAdmin: false,
+    });
+    return token;
+  }
+
+  /**
+   * First start: one account, one merchant, one admin token (the installation admin). An advisory
+   * lock makes two processes starting together on an empty database create them once.
+   */
+  async function bootstrap(options: { token?: string | undefined; timeZone: string }): Promise<{ created: false } | ({ created: true; merchant: Merchant } & ProvisionedAccount)> {
+    const token = options.token ?? newToken();
+    return db.transaction().execute(async (tx) => {
+      await sql`select pg_advisory_xact_lock(hashtext('couponflow-bootstrap'))`.execute(tx);
+      if ((await repo.countAccounts(tx)) > 0) return { created: false as const };
+      const id = newId();
+      await repo.insertAccount(tx, { id, name: 'My company', timeZone: options.timeZone });
+      await repo.insertToken(tx, { id: newId(), accountId: id, hash: hashToken(token), name: 'admin', merchantIds: null, installationAdmin: true });
+      const merchant = await repo.insertMerchant(tx, id, { id: newId(), name: 'My shop', domain: 'shop.example.com' });
+      const account = await repo.findAccount(tx, id);
+      if (!account) throw new Error('account vanished after insert');
+      return { created: true as const, account, token, merchant };
+    });
+  }
+
+  async function getAccount(accountId: string): Promise<Account> {
+    const account = await repo.findAccount(db, accountId);
+    if (!account) throw notFound('account');
+    return account;
+  }
+
+  /** The merchant, if it is this caller's to use; others' are "not found", never "forbidden". */
+  async function getMerchant(principal: Principal, merchantId: string): Promise<Merchant> {
+    const merchant = await repo.findMerchant(db, principal.accountId, merchantId);
+    if (!merchant) throw notFound('merchant');
+    if (!canUseMerchant(principal, merchantId)) throw forbidden('This token is limited to other merchants.');
+    return merchant;
+  }
+
+  async function listMerchants(principal: Principal, page: PageQuery): Promise<Page<Merchant>> {
+    const rows = await repo.listMerchants(db, principal.accountId, {
+      after: decodeCursor(page.cursor),
+      limit: page.limit + 1,
+      only: principal.merchantIds,
+    });
+    return toPage(rows, page.limit, (m) => m.id);
+  }
+
+  async function createMerchant(principal: Principal, input: { name: string; domain: string }): Promise<Merchant> {
+    if (principal.merchantIds !== null) {
+      throw new DomainError('forbidden', 'forbidden', 'A token limited to some merchants cannot create merchants.');
+    }
+    return repo.insertMerchant(db, principal.accountId, { id: newId(), ...input });
+  }
+
+  return { authenticate, createAccount, createAccountFromCli, createToken, bootstrap, getAccount, getMerchant, listMerchants, createMerchant };
+}
+
+export type AccountsService = ReturnType<typeof accountsService>;

@@ -1,0 +1,184 @@
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import { from as copyFromStdin } from 'pg-copy-streams';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { ConnectionDriver, connectionDialect, type RawConnection } from './driver.ts';
+import { Mutex } from './mutex.ts';
+import { lockDataDir } from './datadir-lock.ts';
+
+export type Engine = 'pglite' | 'postgres';
+
+/** One connection held for a unit of work, with COPY available inside its transactions. */
+export interface Session<S> {
+  db: Kysely<S>;
+  /**
+   * Runs `COPY … FROM STDIN` fed with `chunks`, in order. Each chunk must end on a row boundary
+   * (PGlite copies chunk by chunk). Returns the number of rows copied.
+   */
+  copyFrom(copySql: string, chunks: AsyncIterable<string | Uint8Array>): Promise<number>;
+}
+
+export interface Database<S> {
+  engine: Engine;
+  db: Kysely<S>;
+  /** Pins one connection for `fn`; on PGlite, nobody else uses the database meanwhile. */
+  session<T>(fn: (session: Session<S>) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  /** postgres://… for PostgreSQL; otherwise PGlite in `dataDir` (`memory://` for tests). */
+  databaseUrl?: string | undefined;
+  dataDir: string;
+  schema: string;
+  poolSize?: number;
+}
+
+// int8 counts and ids fit a JS number; a `date` stays the 'YYYY-MM-DD' it is (no local midnight).
+const INT8 = 20;
+const DATE = 1082;
+const toNumber = (v: string) => Number(v);
+const asIs = (v: string) => v;
+
+export async function openDatabase<S>(options: DatabaseOptions): Promise<Database<S>> {
+  return options.databaseUrl
+    ? openPostgres<S>(options.databaseUrl, options.schema, options.poolSize ?? 10)
+    : openPglite<S>(options.dataDir, options.schema);
+}
+
+async function openPostgres<S>(url: string, schema: string, max: number): Promise<Database<S>> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max,
+    options: `-c search_path=${schema}`,
+    types: {
+      getTypeParser: ((oid: number, format?: string) =>
+        oid === INT8 ? toNumber : oid === DATE ? asIs : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+    },
+  });
+  // An idle client that loses its server emits 'error'; the pool replaces it. Without a listener
+  // the process would crash.
+  pool.on('error', () => {});
+  if (schema !== 'public') {
+    await pool.query(`create schema if not exists ${schema}`).catch((err: { code?: string }) => {
+      if (err.code !== '23505' && err.code !== '42P06') throw err; // created by a racing process
+    });
+  }
+  const db = new Kysely<S>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    engine: 'postgres',
+    db,
+    async session(fn) {
+      const client = await pool.connect();
+      const raw: RawConnection = {
+        query: async (text, params) => {
+          const r = await client.query(text, params as unknown[]);
+          return { rows: r.rows, affected: r.rowCount ?? undefined };
+        },
+      };
+      const sessionDb = new Kysely<S>({
+        dialect: connectionDialect(new ConnectionDriver(async () => ({ connection: raw, release: () => {} }))),
+      });
+      let broken = false;
+      try {
+        return await fn({
+          db: sessionDb,
+          async copyFrom(copySql, chunks) {
+            const stream = client.query(copyFromStdin(copySql));
+            // pg-copy-streams is 40x slower fed row by row: hand it chunks of 64 KB or more.
+            await pipeline(Readable.from(coalesce(chunks, 64 * 1024)), stream);
+            return Number(stream.rowCount);
+          },
+        });
+      } catch (err) {
+        broken = true; // a half-fed COPY leaves the connection unusable: do not pool it again
+        throw err;
+      } finally {
+        client.release(broken);
+      }
+    },
+    close: () => db.destroy(),
+  };
+}
+
+async function openPglite<S>(dataDir: string, schema: string): Promise<Database<S>> {
+  const inMemory = dataDir.startsWith('memory://');
+  const unlock = inMemory ? async () => {} : await lockDataDir(dataDir);
+  let pglite: PGlite;
+  try {
+    pglite = await PGlite.create(inMemory ? dataDir : `${dataDir}/pgdata`, {
+      parsers: { [INT8]: toNumber, [DATE]: asIs },
+    });
+  } catch (err) {
+    await unlock();
+    throw err;
+  }
+  if (schema !== 'public') {
+    await pglite.exec(`create schema if not exists ${schema}; set search_path to ${schema}`);
+  }
+  const raw: RawConnection = {
+    // Like pg, a query without parameters goes by the simple protocol, so a migration may hold
+    // several statements.
+    query: async (text, params) => {
+      if (params.length === 0) {
+        const results = await pglite.exec(text);
+        const last = results[results.length - 1];
+        return { rows: last?.rows ?? [], affected: last?.affectedRows };
+      }
+      const r = await pglite.query(text, params as unknown[]);
+      return { rows: r.rows, affected: r.affectedRows };
+    },
+  };
+  const mutex = new Mutex();
+  const close = async () => {
+    await mutex.run(() => pglite.close());
+    await unlock();
+  };
+  const db = new Kysely<S>({
+    dialect: connectionDialect(
+      new ConnectionDriver(async () => ({ connection: raw, release: await mutex.lock() }), close),
+    ),
+  });
+  return {
+    engine: 'pglite',
+    db,
+    session: (fn) =>
+      mutex.run(() =>
+        fn({
+          db: new Kysely<S>({
+            dialect: connectionDialect(new ConnectionDriver(async () => ({ connection: raw, release: () => {} }))),
+          }),
+          async copyFrom(copySql, chunks) {
+            // PGlite copies only from a '/dev/blob' it reads whole: feed it a few MB at a time.
+            const sqlText = copySql.replace(/\bfrom\s+stdin\b/i, `from '/dev/blob'`);
+            let rows = 0;
+            for await (const chunk of coalesce(chunks, 4 * 1024 * 1024)) {
+              const r = await pglite.query(sqlText, [], { blob: new Blob([chunk]) });
+              rows += r.affectedRows ?? 0;
+            }
+            return rows;
+          },
+        }),
+      ),
+    close: () => db.destroy(),
+  };
+}
+
+/** Joins small chunks into buffers of at least `min` bytes, keeping order. */
+async function* coalesce(chunks: AsyncIterable<string | Uint8Array>, min: number): AsyncGenerator<Buffer> {
+  let parts: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of chunks) {
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    parts.push(buf);
+    size += buf.length;
+    if (size >= min) {
+      yield Buffer.concat(parts, size);
+      parts = [];
+      size = 0;
+    }
+  }
+  if (size > 0) yield Buffer.concat(parts, size);
+}

@@ -1,0 +1,99 @@
+import Fastify, { type FastifyInstance, type FastifyBaseLogger, type RawServerDefault } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import fastifySwagger from '@fastify/swagger';
+import {
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import { authHook, type Authenticate } from './auth.ts';
+import { errorBody, handleError } from './errors.ts';
+import { renderDocsPage } from './docs-page.ts';
+import { forbidden } from '../errors.ts';
+import type { Metrics } from '../metrics.ts';
+
+export type HttpApp = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, ZodTypeProvider>;
+
+export interface RouteEntry {
+  method: string;
+  url: string;
+  public: boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every route registered, for the test that checks each one refuses anonymous calls. */
+    routeTable: RouteEntry[];
+  }
+}
+
+export interface HttpOptions {
+  logLevel: string;
+  bodyLimit: number;
+  authenticate: Authenticate;
+  metrics: Metrics;
+  health: () => Promise<{ ok: boolean; detail?: string }>;
+}
+
+export async function createHttpApp(options: HttpOptions): Promise<HttpApp> {
+  const app = Fastify({
+    logger: { level: options.logLevel },
+    bodyLimit: options.bodyLimit,
+    // Keep-alive connections must not hold shutdown hostage.
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.decorate('routeTable', [] as RouteEntry[]);
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    for (const method of methods) {
+      if (method === 'HEAD') continue;
+      app.routeTable.push({ method, url: route.url, public: Boolean(route.config?.public) });
+    }
+  });
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler((request, reply) =>
+    reply.status(404).send(errorBody('not_found', `No route ${request.method} ${request.url.split('?')[0]}`)),
+  );
+  app.addHook('onRequest', authHook(options.authenticate));
+  app.addHook('onResponse', async (request, reply) => {
+    options.metrics.httpDuration.observe(
+      { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: {
+        title: 'Couponflow API',
+        version: '1',
+        description: 'Coupon pools, distribution and conversations. See README.md for concepts.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+    hideUntagged: false,
+  });
+
+  app.get('/health', { config: { public: true }, schema: { hide: true } }, async (_request, reply) => {
+    const health = await options.health();
+    return reply.status(health.ok ? 200 : 503).send({ status: health.ok ? 'ok' : 'unavailable', ...(health.detail ? { detail: health.detail } : {}) });
+  });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/docs', { schema: { hide: true } }, async (_request, reply) =>
+    reply.type('text/html; charset=utf-8').send(renderDocsPage(app.swagger() as Parameters<typeof renderDocsPage>[0])),
+  );
+  app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
+    // Installation-wide figures: for the installation admin only.
+    if (!request.principal?.installationAdmin) throw forbidden('Metrics need the installation admin token.');
+    return reply.type(options.metrics.registry.contentType).send(await options.metrics.registry.metrics());
+  });
+  return app;
+}

@@ -1,0 +1,59 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { DomainError, type ErrorKind } from '../errors.ts';
+
+/** The one place where an error becomes an HTTP status. */
+const statusOf: Record<ErrorKind, number> = {
+  malformed: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  too_large: 413,
+  invalid: 422,
+  unavailable: 503,
+};
+
+export interface ErrorBody {
+  error: { code: string; message: string; details: unknown[] };
+  [extra: string]: unknown;
+}
+
+export const errorBody = (code: string, message: string, details: unknown[] = []): ErrorBody => ({
+  error: { code, message, details },
+});
+
+export function handleError(err: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) {
+  if (err instanceof DomainError) {
+    return reply.status(statusOf[err.kind]).send({ ...errorBody(err.code, err.message, err.details), ...err.extra });
+  }
+  if (hasZodFastifySchemaValidationErrors(err)) {
+    // Well-formed JSON whose content breaks the schema: 422, each problem naming its field.
+    const details = err.validation.map((v) => ({
+      field: [validationPart(err.validationContext), ...pathOf(v.instancePath)].filter(Boolean).join('.'),
+      message: v.message ?? 'invalid',
+    }));
+    const first = details[0];
+    const message = first ? `${first.field}: ${first.message}` : 'invalid request';
+    return reply.status(422).send(errorBody('validation_failed', message, details));
+  }
+  const status = (err as FastifyError).statusCode ?? 500;
+  const fastifyCode = (err as FastifyError).code;
+  if (status === 413 || fastifyCode === 'FST_REQ_FILE_TOO_LARGE') {
+    return reply.status(413).send(errorBody('payload_too_large', err.message));
+  }
+  if (status >= 400 && status < 500) {
+    // Fastify's own refusals: unparsable JSON, a wrong content type, an empty body…
+    const code = status === 415 ? 'unsupported_media_type' : status === 404 ? 'not_found' : 'malformed_request';
+    return reply.status(status === 415 || status === 404 ? status : 400).send(errorBody(code, err.message));
+  }
+  request.log.error({ err }, 'unhandled error');
+  return reply.status(500).send(errorBody('internal_error', 'Something went wrong on our side; it has been logged.'));
+}
+
+const validationPart = (context: string | undefined) => (context === 'body' ? '' : context);
+const pathOf = (instancePath: string) =>
+  instancePath
+    .split('/')
+    .filter(Boolean)
+    .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'));

@@ -1,0 +1,32 @@
+import { z } from 'zod';
+import { DomainError } from './errors.ts';
+
+/** `?limit=&cursor=` on every list. The cursor is opaque to clients: the last id, encoded. */
+export const pageQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  cursor: z.string().max(200).optional(),
+});
+export type PageQuery = z.infer<typeof pageQuery>;
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+export const encodeCursor = (lastId: string): string => Buffer.from(lastId).toString('base64url');
+
+export function decodeCursor(cursor: string | undefined): string | undefined {
+  if (cursor === undefined) return undefined;
+  const decoded = Buffer.from(cursor, 'base64url').toString();
+  if (!decoded || encodeCursor(decoded) !== cursor) {
+    throw new DomainError('malformed', 'invalid_cursor', 'This cursor is not one we gave out.');
+  }
+  return decoded;
+}
+
+/** Rows were fetched with limit + 1: the extra row only tells that there is a next page. */
+export function toPage<T>(rows: T[], limit: number, idOf: (row: T) => string): Page<T> {
+  const items = rows.slice(0, limit);
+  const last = items[items.length - 1];
+  return { items, nextCursor: rows.length > limit && last ? encodeCursor(idOf(last)) : null };
+}

@@ -1,0 +1,98 @@
+import type { Config } from './config.ts';
+import { openDatabase } from './platform/db/database.ts';
+import { migrate } from './platform/db/migrate.ts';
+import { scheduleVacuum } from './platform/db/maintenance.ts';
+import { systemClock } from './platform/clock.ts';
+import { migrations } from './migrations/index.ts';
+import type { AppDatabase, DB } from './schema.ts';
+import { createApp } from './app.ts';
+
+export async function openAppDatabase(config: Config): Promise<AppDatabase> {
+  return openDatabase<DB>({
+    databaseUrl: config.DATABASE_URL,
+    dataDir: config.DATA_DIR,
+    schema: config.DATABASE_SCHEMA,
+    poolSize: config.DATABASE_POOL_SIZE,
+  });
+}
+
+export async function migrateDatabase(database: AppDatabase, config: Config): Promise<number[]> {
+  return migrate(database.db as never, migrations, config.DATABASE_SCHEMA);
+}
+
+/** Stops on SIGTERM/SIGINT: no new work, in-flight work finished, then the database closed. */
+function onShutdown(stop: () => Promise<void>, timeoutMs: number) {
+  let stopping = false;
+  const handler = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.error(`${signal}: shutting down…`);
+    const force = setTimeout(() => {
+      console.error('shutdown timed out; exiting');
+      process.exit(1);
+    }, timeoutMs);
+    force.unref();
+    stop().then(
+      () => process.exit(0),
+      (err) => {
+        console.error(err);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => handler('SIGTERM'));
+  process.once('SIGINT', () => handler('SIGINT'));
+}
+
+export async function serve(config: Config): Promise<void> {
+  const database = await openAppDatabase(config);
+  await migrateDatabase(database, config);
+  const app = await createApp({ config, database, clock: systemClock });
+  const boot = await app.services.accounts.bootstrap({ token: config.COUPONFLOW_BOOTSTRAP_TOKEN, timeZone: config.DEFAULT_TIME_ZONE });
+  const stopVacuum =
+    database.engine === 'pglite'
+      ? scheduleVacuum(database.db as never, config.VACUUM_INTERVAL_SECONDS * 1000, (err) => app.http.log.error({ err }, 'vacuum failed'))
+      : () => {};
+  onShutdown(async () => {
+    stopVacuum();
+    await app.http.close();
+    await database.close();
+  }, config.SHUTDOWN_TIMEOUT_SECONDS * 1000);
+
+  const address = await app.http.listen({ port: config.PORT, host: config.HOST });
+  const url = config.PUBLIC_URL ?? `http://localhost:${(app.http.server.address() as { port: number }).port}`;
+  const storage = database.engine === 'pglite' ? `embedded PGlite in ${config.DATA_DIR}` : 'PostgreSQL';
+  const lines = [``, `Couponflow is running at ${url} (listening on ${address}; storage: ${storage})`];
+  if (boot.created) {
+    const shown = config.COUPONFLOW_BOOTSTRAP_TOKEN ? '(the token from COUPONFLOW_BOOTSTRAP_TOKEN)' : boot.token;
+    lines.push(
+      `First start: created account "${boot.account.name}" (${boot.account.id}), merchant "${boot.merchant.name}" and an admin token.`,
+      `Sign in at ${url} with the admin token below; it is shown only this once, so keep it:`,
+      `  curl -H "Authorization: Bearer ${shown}" ${url}/v1/merchants`,
+      `  ${shown}`,
+    );
+  } else {
+    lines.push(
+      `Sign in with the admin token printed at first start. Lost it? Stop the server and run`,
+      `  npx couponflow token create --account <account id>`,
+    );
+  }
+  console.log(lines.join('\n'));
+}
+
+/** `couponflow worker`: background work only, to scale out beside `serve`. */
+export async function worker(config: Config): Promise<void> {
+  const database = await openAppDatabase(config);
+  await migrateDatabase(database, config);
+  const stopVacuum =
+    database.engine === 'pglite'
+      ? scheduleVacuum(database.db as never, config.VACUUM_INTERVAL_SECONDS * 1000, (err) => console.error('vacuum failed', err))
+      : () => {};
+  const keepAlive = setInterval(() => {}, 1 << 30);
+  onShutdown(async () => {
+    stopVacuum();
+    clearInterval(keepAlive);
+    await database.close();
+  }, config.SHUTDOWN_TIMEOUT_SECONDS * 1000);
+  console.log(`Couponflow worker started (pid ${process.pid}).`);
+}
