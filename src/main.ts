@@ -5,6 +5,7 @@ import { DomainError } from './platform/errors.ts';
 import { migrateDatabase, openAppDatabase, serve, worker } from './runtime.ts';
 import { accountsService } from './modules/accounts/service.ts';
 import type { AppDatabase } from './schema.ts';
+import { poolsCommands } from './cli/pools.ts';
 
 const program = new Command('couponflow').description('Coupon pools, distribution and conversations').showHelpAfterError();
 
@@ -72,6 +73,8 @@ token
       console.log(created);
     }),
   );
+
+poolsCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof ConfigError || err instanceof DataDirInUseError || err instanceof DomainError) {

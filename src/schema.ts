@@ -26,6 +26,97 @@ export interface DB {
     created_at: Generated<Date>;
     last_used_at: Date | null;
   };
+  pools: {
+    account_id: string;
+    id: string;
+    key: Generated<number>;
+    merchant_id: string;
+    name: string;
+    type: 'unique' | 'static';
+    expiration_cutoff_days: number;
+    active: boolean;
+    default_code: string | null;
+    default_code_expires_at: Date | null;
+    threshold: number | null;
+    notification_emails: string[];
+    threshold_armed: Generated<boolean>;
+    exhausted_armed: Generated<boolean>;
+    created_at: Generated<Date>;
+    updated_at: Generated<Date>;
+  };
+  contacts: {
+    account_id: string;
+    id: string;
+    email: string;
+    status: Generated<'subscribed' | 'unsubscribed'>;
+    created_at: Generated<Date>;
+    updated_at: Generated<Date>;
+  };
+  assignments: {
+    account_id: string;
+    id: string;
+    pool_key: number;
+    contact_id: string;
+    idempotency_key: string;
+    source: 'unique' | 'static' | 'default';
+    code_id: number | null;
+    code: string;
+    expires_at: Date | null;
+    created_at: Date;
+  };
+  codes: {
+    id: Generated<number>;
+    account_id: string;
+    pool_key: number;
+    code: string;
+    /** 'infinity' for a code that never expires. */
+    expires_at: Date | string;
+    upload_id: string | null;
+    assigned_at: Date | null;
+  };
+  pool_code_counts: {
+    account_id: string;
+    pool_key: number;
+    expires_at: Date | string;
+    slot: number;
+    codes: number;
+    unassigned: number;
+  };
+  pool_daily_assignments: {
+    account_id: string;
+    pool_key: number;
+    day: string;
+    slot: number;
+    assigned: number;
+  };
+  static_codes: {
+    account_id: string;
+    pool_key: number;
+    position: number;
+    code: string;
+    expires_at: Date | null;
+    days_after_distribution: number | null;
+    begin_at: Date;
+    end_at: Date;
+  };
+  uploads: {
+    account_id: string;
+    id: string;
+    pool_key: number;
+    source: 'file' | 'generate';
+    file_name: string | null;
+    token_id: string | null;
+    options: unknown;
+    status: 'imported' | 'rejected' | 'failed';
+    lines: number;
+    imported: number;
+    duplicates: number;
+    rejected: number;
+    error_count: number;
+    errors: unknown;
+    created_at: Generated<Date>;
+    finished_at: Date | null;
+  };
 }
 
 export type AppDatabase = Database<DB>;

@@ -13,7 +13,7 @@ export interface TestTenant {
 export async function testApp(database: AppDatabase): Promise<App & { clock: ManualClock }> {
   const clock = new ManualClock(new Date('2026-03-01T12:00:00Z'));
   const app = await createApp({
-    config: { LOG_LEVEL: 'silent', BODY_LIMIT_BYTES: 1024 * 1024, DEFAULT_TIME_ZONE: 'UTC' },
+    config: { LOG_LEVEL: 'silent', BODY_LIMIT_BYTES: 1024 * 1024, UPLOAD_LIMIT_BYTES: 64 * 1024 * 1024, DEFAULT_TIME_ZONE: 'UTC' },
     database,
     clock,
   });

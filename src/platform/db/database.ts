@@ -52,7 +52,8 @@ async function openPostgres<S>(url: string, schema: string, max: number): Promis
   const pool = new pg.Pool({
     connectionString: url,
     max,
-    options: `-c search_path=${schema}`,
+    // UTC sessions: `+ interval '1 day'` means 24 hours everywhere, whatever the server's zone.
+    options: `-c search_path=${schema} -c timezone=UTC`,
     types: {
       getTypeParser: ((oid: number, format?: string) =>
         oid === INT8 ? toNumber : oid === DATE ? asIs : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
@@ -115,9 +116,9 @@ async function openPglite<S>(dataDir: string, schema: string): Promise<Database<
     await unlock();
     throw err;
   }
-  if (schema !== 'public') {
-    await pglite.exec(`create schema if not exists ${schema}; set search_path to ${schema}`);
-  }
+  await pglite.exec(
+    schema === 'public' ? `set timezone to 'UTC'` : `create schema if not exists ${schema}; set search_path to ${schema}; set timezone to 'UTC'`,
+  );
   const raw: RawConnection = {
     // Like pg, a query without parameters goes by the simple protocol, so a migration may hold
     // several statements.

@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyBaseLogger, type RawServerDefault } from 'fastify';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import fastifySwagger from '@fastify/swagger';
+import fastifyMultipart from '@fastify/multipart';
 import {
   jsonSchemaTransform,
   serializerCompiler,
@@ -31,6 +32,8 @@ declare module 'fastify' {
 export interface HttpOptions {
   logLevel: string;
   bodyLimit: number;
+  /** Largest uploaded file, in bytes. */
+  uploadLimit: number;
   authenticate: Authenticate;
   metrics: Metrics;
   health: () => Promise<{ ok: boolean; detail?: string }>;
@@ -68,6 +71,9 @@ export async function createHttpApp(options: HttpOptions): Promise<HttpApp> {
     );
   });
 
+  await app.register(fastifyMultipart, {
+    limits: { fileSize: options.uploadLimit, files: 1, fields: 20, fieldSize: 1024, parts: 30 },
+  });
   await app.register(fastifySwagger, {
     openapi: {
       info: {

@@ -1,0 +1,17 @@
+/** `npm run bench -- <name> [<name> …]`: runs the named benchmarks (all when none is named). */
+const benches: Record<string, () => Promise<unknown>> = {
+  upload: async () => (await import('./upload.ts')).run(),
+  assign: async () => (await import('./assign.ts')).run(),
+};
+
+const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const unknown = names.filter((n) => !benches[n]);
+if (unknown.length) {
+  console.error(`unknown benchmark(s): ${unknown.join(', ')}; known: ${Object.keys(benches).join(', ')}`);
+  process.exit(2);
+}
+for (const name of names.length ? names : Object.keys(benches)) {
+  console.log(`\n=== bench: ${name} ===`);
+  await benches[name]!();
+}
+process.exit(0);

@@ -1,0 +1,43 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+export interface BenchServer {
+  url: string;
+  token: string;
+  pid: number;
+  /** Peak resident set size of the server process so far, in MB (Linux VmHWM). */
+  peakRssMb(): number;
+  stop(): Promise<void>;
+}
+
+/** Starts `couponflow serve` as its own process (node + tsx loader, so the pid is the server). */
+export async function startServer(env: Record<string, string>): Promise<BenchServer> {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'serve'], {
+    env: { ...process.env, PORT: '0', LOG_LEVEL: 'warn', COUPONFLOW_BOOTSTRAP_TOKEN: 'cf_bench_token_0123456789abcdef', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /running at (http:\/\/localhost:\d+)/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`server exited (${code}) before listening:\n${out}`)));
+  });
+  return {
+    url,
+    token: 'cf_bench_token_0123456789abcdef',
+    pid: child.pid!,
+    peakRssMb() {
+      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+      return Math.round(kb / 1024);
+    },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}

@@ -1,0 +1,184 @@
+import { randomInt } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { DomainError } from '../../platform/errors.ts';
+import type { Clock } from '../../platform/clock.ts';
+import type { Principal } from '../../platform/http/auth.ts';
+import { newId } from '../../platform/ids.ts';
+import { decodeCursor, toPage, type Page, type PageQuery } from '../../platform/pagination.ts';
+import type { AppDatabase, DB } from '../../schema.ts';
+import type { AccountsService } from '../accounts/service.ts';
+import type { ContactsService } from '../contacts/service.ts';
+import type { PoolsService } from '../pools/service.ts';
+import { eligibleFrom, forecastRunOut, type Pool } from '../pools/model.ts';
+import { countsFor, findOpenStaticRow, listPoolsToWatch } from '../pools/repo.ts';
+import { claimCodes, countClaimed, type ClaimedCode } from './claim.ts';
+import { planAssignments, type AssignOutcome, type AssignRequest, type StaticOffer } from './model.ts';
+import { noticesDue, type PoolNotice } from './notices.ts';
+import * as repo from './repo.ts';
+
+/** Sends a pool notice inside the given transaction (the outbox enqueues it there). */
+export type Notify = (db: Kysely<DB>, notice: PoolNotice) => Promise<void>;
+
+const SLOTS = 16;
+const DAY_MS = 86_400_000;
+
+/** A racing transaction recorded one of our keys first: roll back and answer from its row. */
+class KeyRace extends Error {}
+
+export function assignmentsService(deps: {
+  database: AppDatabase;
+  clock: Clock;
+  accounts: AccountsService;
+  pools: PoolsService;
+  contacts: ContactsService;
+  notify: Notify;
+}) {
+  const { db } = deps.database;
+
+  async function staticOffer(tx: Kysely<DB>, pool: Pool, now: Date): Promise<StaticOffer | undefined> {
+    if (pool.type !== 'static') return undefined;
+    const row = await findOpenStaticRow(tx, pool.key, now);
+    if (!row) return undefined;
+    const expiresAt = row.expires_at ?? (row.days_after_distribution ? new Date(now.getTime() + row.days_after_distribution * DAY_MS) : null);
+    return { code: row.code, expiresAt };
+  }
+
+  /** Claims `count` codes, looping because SKIP LOCKED may return fewer while codes remain. */
+  async function claimAll(tx: Kysely<DB>, pool: Pool, count: number, now: Date): Promise<ClaimedCode[]> {
+    const claimed: ClaimedCode[] = [];
+    while (claimed.length < count) {
+      const got = await claimCodes(tx, { poolKey: pool.key, eligibleFrom: eligibleFrom(now, pool.expirationCutoffDays), count: count - claimed.length, now });
+      if (got.length === 0) break;
+      claimed.push(...got);
+    }
+    // Each batch comes back in expiration order; keep the whole list in that order.
+    return claimed.sort((a, b) => (a.expiresAt?.getTime() ?? Infinity) - (b.expiresAt?.getTime() ?? Infinity) || a.id - b.id);
+  }
+
+  /**
+   * Assigns within `tx`: answers repeated keys from their recorded assignment, claims codes for the
+   * rest, records everything. Throws KeyRace if another transaction recorded one of the keys first.
+   */
+  async function assignWithin(tx: Kysely<DB>, pool: Pool, requests: AssignRequest[]): Promise<Map<string, AssignOutcome>> {
+    const now = deps.clock.now();
+    const unique = [...new Map(requests.map((r) => [r.idempotencyKey, r])).values()];
+    const outcomes = new Map<string, AssignOutcome>();
+    for (const a of await repo.findByKeys(tx, pool, unique.map((r) => r.idempotencyKey))) {
+      outcomes.set(a.idempotencyKey, { ok: true, assignment: a, created: false });
+    }
+    const todo = unique.filter((r) => !outcomes.has(r.idempotencyKey));
+    if (todo.length === 0) return outcomes;
+    const claimed = pool.active && pool.type === 'unique' ? await claimAll(tx, pool, todo.length, now) : [];
+    const offer = pool.active ? await staticOffer(tx, pool, now) : undefined;
+    const { planned } = planAssignments({ pool, requests: todo, claimed, staticOffer: offer, now, newId });
+    const created = [...planned.values()].flatMap((o) => (o.ok ? [o.assignment] : []));
+    const inserted = await repo.insertAssignments(tx, pool.accountId, pool.key, created);
+    if (inserted !== created.length) throw new KeyRace();
+    await countClaimed(tx, {
+      accountId: pool.accountId,
+      poolKey: pool.key,
+      claimed,
+      assignedReal: created.filter((a) => a.source !== 'default').length,
+      day: now.toISOString().slice(0, 10),
+      slot: randomInt(SLOTS),
+    });
+    for (const [key, outcome] of planned) outcomes.set(key, outcome);
+    return outcomes;
+  }
+
+  /**
+   * Assigns one code per request (a batch, for the conversation engine), in one transaction; the
+   * same idempotency key always gets the same answer. Returns outcomes in request order.
+   */
+  async function assignMany(pool: Pool, requests: AssignRequest[]): Promise<AssignOutcome[]> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const outcomes = await db.transaction().execute((tx) => assignWithin(tx, pool, requests));
+        if ([...outcomes.values()].some((o) => o.ok && o.created)) await checkNotices(pool);
+        return requests.map((r) => outcomes.get(r.idempotencyKey)!);
+      } catch (err) {
+        if (!(err instanceof KeyRace) || attempt >= 3) throw err;
+      }
+    }
+  }
+
+  async function assign(principal: Principal, poolId: string, input: { email?: string | undefined; contactId?: string | undefined; idempotencyKey: string }) {
+    const pool = await deps.pools.getPoolFor(principal, poolId);
+    const contact = await deps.contacts.resolveContact(principal.accountId, input);
+    const [outcome] = await assignMany(pool, [{ contactId: contact.id, idempotencyKey: input.idempotencyKey }]);
+    if (!outcome!.ok) {
+      const message = outcome!.reason === 'pool_inactive' ? 'The pool is not active.' : 'The pool has no eligible code and no default code.';
+      throw new DomainError('conflict', outcome!.reason, message);
+    }
+    return { ...outcome!, email: contact.email };
+  }
+
+  /**
+   * Sends what the pool's state now calls for: one notice per crossing of the threshold, one when
+   * it is exhausted; re-arms each once available rises again. The flag flip and the enqueue share
+   * a transaction, so among many processes exactly one sends each notice.
+   */
+  async function checkNotices(pool: Pool): Promise<void> {
+    if (pool.notificationEmails.length === 0 && pool.threshold === null) return;
+    const now = deps.clock.now();
+    await db.transaction().execute(async (tx) => {
+      const current = await tx.selectFrom('pools').select(['threshold_armed', 'exhausted_armed']).where('key', '=', pool.key).executeTakeFirst();
+      if (!current) return;
+      const counts = (await countsFor(tx, [pool.key], now)).get(pool.key);
+      if (!counts) return;
+      const due = noticesDue({ pool, counts, thresholdArmed: current.threshold_armed, exhaustedArmed: current.exhausted_armed });
+      for (const kind of due.rearm) await repo.rearm(tx, pool.key, kind === 'threshold' ? 'threshold_armed' : 'exhausted_armed');
+      for (const kind of due.fire) {
+        if (!(await repo.disarm(tx, pool.key, kind === 'threshold' ? 'threshold_armed' : 'exhausted_armed'))) continue;
+        if (pool.notificationEmails.length === 0) continue;
+        const merchant = await tx.selectFrom('merchants').select('name').where('account_id', '=', pool.accountId).where('id', '=', pool.merchantId).executeTakeFirst();
+        await deps.notify(tx, {
+          kind,
+          accountId: pool.accountId,
+          pool,
+          merchantName: merchant?.name ?? pool.merchantId,
+          available: counts.available,
+          runsOutAt: forecastRunOut(counts.available, counts.assignedLast7Days, now),
+          at: now,
+        });
+      }
+    });
+  }
+
+  /**
+   * The periodic check: codes that expire or enter the cutoff lower `available` without any
+   * assignment, so every watched pool is looked at on a schedule (POOL_CHECK_INTERVAL_SECONDS).
+   */
+  async function checkAllPools(): Promise<number> {
+    let checked = 0;
+    for (let after = 0; ; ) {
+      const batch = await listPoolsToWatch(db, after, 500);
+      if (batch.length === 0) return checked;
+      for (const pool of batch) await checkNotices(pool);
+      checked += batch.length;
+      after = batch[batch.length - 1]!.key;
+    }
+  }
+
+  async function listAssignments(principal: Principal, poolId: string, page: PageQuery): Promise<Page<repo.AssignmentListRow>> {
+    const pool = await deps.pools.getPoolFor(principal, poolId);
+    const rows = await repo.listAssignments(db, pool, { after: decodeCursor(page.cursor), limit: page.limit + 1 });
+    return toPage(rows, page.limit, (a) => a.id);
+  }
+
+  /** Every assignment of a pool, in pages, for the CSV export (streamed, constant memory). */
+  async function* exportAssignments(principal: Principal, poolId: string): AsyncGenerator<repo.AssignmentListRow[]> {
+    const pool = await deps.pools.getPoolFor(principal, poolId);
+    let after: string | undefined;
+    for (;;) {
+      const rows = await repo.listAssignments(db, pool, { after, limit: 5000 });
+      if (rows.length === 0) return;
+      yield rows;
+      after = rows[rows.length - 1]!.id;
+    }
+  }
+
+  return { assign, assignMany, assignWithin, checkNotices, checkAllPools, listAssignments, exportAssignments };
+}
+
+export type AssignmentsService = ReturnType<typeof assignmentsService>;

@@ -1,0 +1,62 @@
+import type { Delimiter, ExpirationMode, UploadLine } from './lines.ts';
+
+export type OnInvalid = 'reject' | 'skip';
+
+export interface UploadOptions {
+  expiration: ExpirationMode;
+  delimiter: Delimiter;
+  /** With `fixed`: the date every code expires (text as sent). */
+  expiresOn: string | null;
+  onInvalid: OnInvalid;
+}
+
+export interface LineError {
+  line: number;
+  reason: string;
+}
+
+export type UploadStatus = 'imported' | 'rejected' | 'failed';
+
+export interface Upload {
+  id: string;
+  poolId: string;
+  source: 'file' | 'generate';
+  fileName: string | null;
+  options: Record<string, unknown>;
+  status: UploadStatus;
+  lines: number;
+  imported: number;
+  duplicates: number;
+  rejected: number;
+  errors: LineError[];
+  errorCount: number;
+  createdAt: Date;
+  finishedAt: Date | null;
+}
+
+export const MAX_REPORTED_ERRORS = 100;
+
+/** Tallies lines as they stream by; keeps only the first 100 errors (constant memory). */
+export class LineTally {
+  lines = 0;
+  valid = 0;
+  errorCount = 0;
+  readonly errors: LineError[] = [];
+
+  add(line: UploadLine): void {
+    this.lines = Math.max(this.lines, line.line);
+    if (line.ok) {
+      this.valid++;
+      return;
+    }
+    this.errorCount++;
+    if (this.errors.length < MAX_REPORTED_ERRORS) this.errors.push({ line: line.line, reason: line.reason });
+  }
+}
+
+/** A code as a row of COPY's text format: tab-separated, backslash escaped. */
+export function copyRow(code: string, expiresAt: Date | null): string {
+  // Codes hold no control characters (so no tab or newline); only the backslash needs escaping.
+  const escaped = code.includes('\\') ? code.replace(/\\/g, '\\\\') : code;
+  return `${escaped}\t${expiresAt ? expiresAt.toISOString() : 'infinity'}\n`;
+}

@@ -1,0 +1,123 @@
+import { sql, type Kysely, type Selectable } from 'kysely';
+import type { DB } from '../../schema.ts';
+import type { LineError, Upload } from './model.ts';
+
+type Q = Kysely<DB>;
+
+/** A session-private table the upload is COPYed into before it meets the codes table. */
+export async function createStagingTable(db: Q): Promise<void> {
+  await sql`create temp table upload_lines (code text not null, expires_at timestamptz not null) on commit drop`.execute(db);
+}
+
+export const COPY_INTO_STAGING = 'copy upload_lines (code, expires_at) from stdin';
+
+/**
+ * Moves the staged codes into the pool and counts them, in one statement:
+ * - duplicates (already in the pool, or earlier in the same file) are skipped by the unique
+ *   (pool_key, code) constraint: ON CONFLICT DO NOTHING also sees rows this statement inserted;
+ * - ids follow the staging table's scan order, which is file order (a fresh heap, filled by one
+ *   COPY, private to this session), so "ties by upload order" holds without a sort;
+ * - the counter rows (unassigned codes per expiration instant) grow in the same transaction.
+ * Returns how many codes were imported.
+ */
+export async function moveStagedCodes(db: Q, p: { accountId: string; poolKey: number; uploadId: string }): Promise<number> {
+  const result = await sql<{ imported: number }>`
+    with inserted as (
+      insert into codes (account_id, pool_key, code, expires_at, upload_id)
+      select ${p.accountId}, ${p.poolKey}, code, expires_at, ${p.uploadId} from upload_lines
+      on conflict (pool_key, code) do nothing
+      returning expires_at
+    ), buckets as (
+      select expires_at, count(*) as n from inserted group by expires_at
+    ), counted as (
+      insert into pool_code_counts (account_id, pool_key, expires_at, slot, codes, unassigned)
+      select ${p.accountId}, ${p.poolKey}, expires_at, 0, n, n from buckets
+      on conflict (pool_key, expires_at, slot) do update
+        set codes = pool_code_counts.codes + excluded.codes,
+            unassigned = pool_code_counts.unassigned + excluded.unassigned
+    )
+    select coalesce(sum(n), 0) as imported from buckets`.execute(db);
+  return Number(result.rows[0]?.imported ?? 0);
+}
+
+export async function truncateStaging(db: Q): Promise<void> {
+  await sql`truncate upload_lines`.execute(db);
+}
+
+/** Fresh statistics after a large import keep the claim query on its index. */
+export async function analyzeCodes(db: Q): Promise<void> {
+  await sql`analyze codes`.execute(db);
+}
+
+export interface UploadRecord {
+  accountId: string;
+  id: string;
+  poolKey: number;
+  source: 'file' | 'generate';
+  fileName: string | null;
+  tokenId: string | null;
+  options: Record<string, unknown>;
+  status: Upload['status'];
+  lines: number;
+  imported: number;
+  duplicates: number;
+  rejected: number;
+  errorCount: number;
+  errors: LineError[];
+  createdAt: Date;
+  finishedAt: Date;
+}
+
+export async function insertUpload(db: Q, u: UploadRecord): Promise<void> {
+  await db
+    .insertInto('uploads')
+    .values({
+      account_id: u.accountId,
+      id: u.id,
+      pool_key: u.poolKey,
+      source: u.source,
+      file_name: u.fileName,
+      token_id: u.tokenId,
+      options: JSON.stringify(u.options),
+      status: u.status,
+      lines: u.lines,
+      imported: u.imported,
+      duplicates: u.duplicates,
+      rejected: u.rejected,
+      error_count: u.errorCount,
+      errors: JSON.stringify(u.errors),
+      created_at: u.createdAt,
+      finished_at: u.finishedAt,
+    })
+    .execute();
+}
+
+const toUpload = (poolId: string) => (row: Selectable<DB['uploads']>): Upload => ({
+  id: row.id,
+  poolId,
+  source: row.source,
+  fileName: row.file_name,
+  options: row.options as Record<string, unknown>,
+  status: row.status,
+  lines: Number(row.lines),
+  imported: Number(row.imported),
+  duplicates: Number(row.duplicates),
+  rejected: Number(row.rejected),
+  errors: row.errors as LineError[],
+  errorCount: Number(row.error_count),
+  createdAt: row.created_at,
+  finishedAt: row.finished_at,
+});
+
+export async function listUploads(db: Q, accountId: string, pool: { key: number; id: string }, limit: number): Promise<Upload[]> {
+  const rows = await db
+    .selectFrom('uploads')
+    .selectAll()
+    .where('account_id', '=', accountId)
+    .where('pool_key', '=', pool.key)
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .execute();
+  return rows.map(toUpload(pool.id));
+}

@@ -1,0 +1,111 @@
+import { z } from 'zod';
+import type { MultipartFile } from '@fastify/multipart';
+import type { HttpApp } from '../../platform/http/app.ts';
+import { principalOf } from '../../platform/http/auth.ts';
+import { DomainError, invalid } from '../../platform/errors.ts';
+import type { UploadsService } from './service.ts';
+import { uploadJsonFields } from './service.ts';
+
+const lineError = z.object({ line: z.number(), reason: z.string() });
+export const uploadOut = z.object({
+  id: z.string(),
+  poolId: z.string(),
+  source: z.enum(['file', 'generate']),
+  fileName: z.string().nullable(),
+  options: z.record(z.string(), z.unknown()),
+  status: z.enum(['imported', 'rejected', 'failed']),
+  lines: z.number(),
+  imported: z.number(),
+  duplicates: z.number(),
+  rejected: z.number(),
+  errors: z.array(lineError),
+  errorCount: z.number(),
+  createdAt: z.string(),
+  finishedAt: z.string().nullable(),
+});
+
+const uploadOptions = z.object({
+  expiration: z.enum(['none', 'file', 'fixed']).default('none'),
+  delimiter: z
+    .enum([',', ';', 'tab', '|', '\t'])
+    .default(',')
+    .transform((d) => (d === '\t' ? 'tab' : d)),
+  expiresOn: z.string().max(40).optional(),
+  onInvalid: z.enum(['reject', 'skip']).default('reject'),
+});
+
+const poolParams = z.object({ poolId: z.string().max(100) });
+
+export function uploadsRoutes(app: HttpApp, uploads: UploadsService) {
+  app.post(
+    '/v1/pools/:poolId/uploads',
+    {
+      schema: {
+        tags: ['uploads'],
+        summary: 'Upload a plain-text file of codes (multipart: the fields expiration, delimiter, expiresOn, onInvalid, then file)',
+        description:
+          'Options may also be given in the query string. Send the option fields before the file part: the file is streamed as it arrives.',
+        consumes: ['multipart/form-data'],
+        params: poolParams,
+        querystring: z.object({ expiration: z.string().optional(), delimiter: z.string().optional(), expiresOn: z.string().optional(), onInvalid: z.string().optional() }),
+        response: { 201: uploadOut },
+      },
+    },
+    async (request, reply) => {
+      if (!request.isMultipart()) {
+        throw new DomainError('malformed', 'malformed_request', 'Send the file as multipart/form-data with a part named "file".');
+      }
+      const fields: Record<string, string> = { ...(request.query as Record<string, string>) };
+      let file: MultipartFile | undefined;
+      for await (const part of request.parts()) {
+        if (part.type === 'file') {
+          if (part.fieldname !== 'file') throw invalid(`unexpected file part "${part.fieldname}"; name it "file"`);
+          file = part;
+          break; // streamed below; fields after the file are not read
+        }
+        fields[part.fieldname] = String(part.value);
+      }
+      if (!file) throw invalid('file: a part named "file" is required', [{ field: 'file', message: 'required' }]);
+      const parsed = uploadOptions.safeParse(fields);
+      if (!parsed.success) {
+        file.file.resume();
+        const details = parsed.error.issues.map((i) => ({ field: i.path.join('.'), message: i.message }));
+        throw invalid(`${details[0]?.field}: ${details[0]?.message}`, details);
+      }
+      const upload = await uploads.uploadFile(principalOf(request), request.params.poolId, {
+        fileName: file.filename || null,
+        options: { ...parsed.data, expiresOn: parsed.data.expiresOn ?? null },
+        file: file.file,
+      });
+      return reply.status(201).send(uploadJsonFields(upload));
+    },
+  );
+
+  app.get(
+    '/v1/pools/:poolId/uploads',
+    {
+      schema: { tags: ['uploads'], summary: "A pool's uploads, newest first (the last 100)", params: poolParams, response: { 200: z.object({ items: z.array(uploadOut) }) } },
+    },
+    async (request) => ({ items: (await uploads.listUploads(principalOf(request), request.params.poolId)).map(uploadJsonFields) }),
+  );
+
+  app.post(
+    '/v1/pools/:poolId/generate',
+    {
+      schema: {
+        tags: ['uploads'],
+        summary: 'Add N random unique codes to a unique pool',
+        params: poolParams,
+        body: z.object({
+          count: z.number().int().min(1).max(10_000_000),
+          length: z.number().int().min(4).max(50),
+          prefix: z.string().max(46).optional(),
+          alphabet: z.string().min(2).max(256).optional(),
+          expiresOn: z.string().max(40).optional(),
+        }),
+        response: { 201: uploadOut },
+      },
+    },
+    async (request, reply) => reply.status(201).send(uploadJsonFields(await uploads.generate(principalOf(request), request.params.poolId, request.body))),
+  );
+}

@@ -1,0 +1,242 @@
+import type { Readable } from 'node:stream';
+import { DomainError, invalid } from '../../platform/errors.ts';
+import type { Clock } from '../../platform/clock.ts';
+import type { Principal } from '../../platform/http/auth.ts';
+import { newId } from '../../platform/ids.ts';
+import type { AppDatabase } from '../../schema.ts';
+import type { AccountsService } from '../accounts/service.ts';
+import type { PoolsService } from '../pools/service.ts';
+import type { Pool } from '../pools/model.ts';
+import { lockPool } from '../pools/repo.ts';
+import { parseDate, parseUpload, type UploadLine } from './lines.ts';
+import { checkGenerateRequest, generateCodes } from './generate.ts';
+import { LineTally, copyRow, type Upload, type UploadOptions } from './model.ts';
+import * as repo from './repo.ts';
+
+/** Below this many imported codes the planner's statistics are not worth refreshing. */
+const ANALYZE_AFTER = 10_000;
+
+export interface GenerateInput {
+  count: number;
+  length: number;
+  prefix?: string | undefined;
+  alphabet?: string | undefined;
+  expiresOn?: string | undefined;
+}
+
+class Rejected extends Error {}
+
+export function uploadsService(deps: {
+  database: AppDatabase;
+  clock: Clock;
+  accounts: AccountsService;
+  pools: PoolsService;
+  /** After codes went in (threshold notices re-arm on it). */
+  onImported?: (pool: Pool) => Promise<void>;
+}) {
+  const { database } = deps;
+
+  async function uniquePool(principal: Principal, poolId: string): Promise<Pool> {
+    const pool = await deps.pools.getPoolFor(principal, poolId);
+    if (pool.type !== 'unique') {
+      throw new DomainError('conflict', 'pool_not_unique', 'Codes are uploaded to unique pools; a static pool holds rows (PUT …/static-codes).');
+    }
+    return pool;
+  }
+
+  async function fixedExpiration(accountId: string, expiresOn: string | null | undefined, field: string): Promise<Date | null> {
+    if (!expiresOn) return null;
+    const { timeZone } = await deps.accounts.getAccount(accountId);
+    const at = parseDate(expiresOn, timeZone);
+    if (!at) throw invalid(`${field}: must be YYYY-MM-DD, MM/DD/YYYY or an ISO-8601 date-time with offset`, [{ field, message: 'not a date' }]);
+    return at;
+  }
+
+  /**
+   * The one path codes take into a pool: staged by COPY, moved by one INSERT, counted, recorded,
+   * all in one transaction. `rounds` yields batches of lines; it is called again with the number
+   * of codes still wanted while it returns a generator (generated codes top up duplicates).
+   */
+  async function importCodes(args: {
+    principal: Principal;
+    pool: Pool;
+    source: 'file' | 'generate';
+    fileName: string | null;
+    options: Record<string, unknown>;
+    onInvalid: 'reject' | 'skip';
+    fixedExpiresAt: Date | null;
+    rounds: (stillWanted: number | null) => AsyncIterable<UploadLine[]> | null;
+  }): Promise<Upload> {
+    const { principal, pool } = args;
+    const id = newId();
+    const createdAt = deps.clock.now();
+    const tally = new LineTally();
+    let imported = 0;
+    const record = (status: Upload['status']): repo.UploadRecord => ({
+      accountId: principal.accountId,
+      id,
+      poolKey: pool.key,
+      source: args.source,
+      fileName: args.fileName,
+      tokenId: principal.tokenId,
+      options: args.options,
+      status,
+      lines: tally.lines,
+      imported: status === 'imported' ? imported : 0,
+      duplicates: status === 'imported' ? tally.valid - imported : 0,
+      rejected: tally.errorCount,
+      errorCount: tally.errorCount,
+      errors: tally.errors,
+      createdAt,
+      finishedAt: deps.clock.now(),
+    });
+
+    const stagedRows = async function* (batches: AsyncIterable<UploadLine[]>) {
+      for await (const batch of batches) {
+        let chunk = '';
+        for (const line of batch) {
+          tally.add(line);
+          // Once a rejecting upload has an error nothing more is staged; we only count.
+          if (line.ok && !(args.onInvalid === 'reject' && tally.errorCount > 0)) {
+            chunk += copyRow(line.code, line.expiresAt ?? args.fixedExpiresAt);
+          }
+        }
+        if (chunk) yield chunk;
+      }
+    };
+
+    try {
+      await database.session(async (session) =>
+        session.db.transaction().execute(async (tx) => {
+          // Holds off an edit of the pool (its type) while codes go in.
+          await lockPool(tx, principal.accountId, pool.id);
+          await repo.createStagingTable(tx);
+          for (let batches = args.rounds(null); batches; batches = args.rounds(imported)) {
+            await session.copyFrom(repo.COPY_INTO_STAGING, stagedRows(batches));
+            if (args.onInvalid === 'reject' && tally.errorCount > 0) throw new Rejected();
+            imported += await repo.moveStagedCodes(tx, { accountId: principal.accountId, poolKey: pool.key, uploadId: id });
+            await repo.truncateStaging(tx);
+          }
+          await repo.insertUpload(tx, record('imported'));
+        }),
+      );
+    } catch (err) {
+      if (err instanceof Rejected) {
+        const upload = await saveOutcome(record('rejected'), pool);
+        throw new DomainError(
+          'invalid',
+          'upload_rejected',
+          `The file has ${tally.errorCount} invalid line(s); nothing was imported (onInvalid is "reject").`,
+          tally.errors,
+          { upload: uploadJsonFields(upload) },
+        );
+      }
+      // A dropped connection or any failure: the transaction rolled back; keep a trace of it.
+      await saveOutcome(record('failed'), pool).catch(() => {});
+      throw err;
+    }
+    if (imported >= ANALYZE_AFTER) await repo.analyzeCodes(database.db);
+    if (imported > 0) await deps.onImported?.(pool);
+    return toUpload(record('imported'), pool);
+  }
+
+  async function saveOutcome(r: repo.UploadRecord, pool: Pool): Promise<Upload> {
+    await repo.insertUpload(database.db, r);
+    return toUpload(r, pool);
+  }
+
+  const toUpload = (r: repo.UploadRecord, pool: Pool): Upload => ({
+    id: r.id,
+    poolId: pool.id,
+    source: r.source,
+    fileName: r.fileName,
+    options: r.options,
+    status: r.status,
+    lines: r.lines,
+    imported: r.imported,
+    duplicates: r.duplicates,
+    rejected: r.rejected,
+    errors: r.errors,
+    errorCount: r.errorCount,
+    createdAt: r.createdAt,
+    finishedAt: r.finishedAt,
+  });
+
+  async function uploadFile(principal: Principal, poolId: string, input: { fileName: string | null; options: UploadOptions; file: Readable }): Promise<Upload> {
+    const pool = await uniquePool(principal, poolId);
+    const { options } = input;
+    if (options.expiration === 'fixed' && !options.expiresOn) {
+      throw invalid('expiresOn: required when expiration is "fixed"', [{ field: 'expiresOn', message: 'required when expiration is "fixed"' }]);
+    }
+    const fixedExpiresAt = options.expiration === 'fixed' ? await fixedExpiration(principal.accountId, options.expiresOn, 'expiresOn') : null;
+    const { timeZone } = await deps.accounts.getAccount(principal.accountId);
+    let once = false;
+    return importCodes({
+      principal,
+      pool,
+      source: 'file',
+      fileName: input.fileName,
+      options: { ...options },
+      onInvalid: options.onInvalid,
+      fixedExpiresAt,
+      rounds: () => (once ? null : ((once = true), parseUpload(input.file, { expiration: options.expiration, delimiter: options.delimiter, timeZone }))),
+    });
+  }
+
+  async function generate(principal: Principal, poolId: string, input: GenerateInput): Promise<Upload> {
+    const pool = await uniquePool(principal, poolId);
+    const problems = checkGenerateRequest(input);
+    if (problems.length) throw invalid(`${problems[0]!.field}: ${problems[0]!.message}`, problems);
+    const fixedExpiresAt = await fixedExpiration(principal.accountId, input.expiresOn, 'expiresOn');
+    let round = 0;
+    let line = 0;
+    // Random codes may collide with codes already in the pool: top up, a few rounds at most.
+    const rounds = (imported: number | null) => {
+      const wanted = input.count - (imported ?? 0);
+      if (wanted <= 0 || round++ >= 5) return null;
+      return (async function* () {
+        const codes = generateCodes({ count: wanted, length: input.length, prefix: input.prefix, alphabet: input.alphabet });
+        let batch: UploadLine[] = [];
+        for (const code of codes) {
+          batch.push({ line: ++line, ok: true, code, expiresAt: null });
+          if (batch.length === 10_000) {
+            yield batch;
+            batch = [];
+          }
+        }
+        if (batch.length) yield batch;
+      })();
+    };
+    const upload = await importCodes({ principal, pool, source: 'generate', fileName: null, options: { ...input }, onInvalid: 'reject', fixedExpiresAt, rounds });
+    // Lines of a generated "file" are the codes we drew; duplicates are draws that collided.
+    return upload;
+  }
+
+  async function listUploads(principal: Principal, poolId: string): Promise<Upload[]> {
+    const pool = await deps.pools.getPoolFor(principal, poolId);
+    return repo.listUploads(database.db, principal.accountId, pool, 100);
+  }
+
+  return { uploadFile, generate, listUploads };
+}
+
+export function uploadJsonFields(u: Upload) {
+  return {
+    id: u.id,
+    poolId: u.poolId,
+    source: u.source,
+    fileName: u.fileName,
+    options: u.options,
+    status: u.status,
+    lines: u.lines,
+    imported: u.imported,
+    duplicates: u.duplicates,
+    rejected: u.rejected,
+    errors: u.errors,
+    errorCount: u.errorCount,
+    createdAt: u.createdAt.toISOString(),
+    finishedAt: u.finishedAt?.toISOString() ?? null,
+  };
+}
+
+export type UploadsService = ReturnType<typeof uploadsService>;

@@ -1,0 +1,39 @@
+import { expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { describeEachEngine } from '../helpers/engines.ts';
+import { claimStatement } from '../../src/modules/assignments/claim.ts';
+
+/**
+ * The claim must follow codes_claim_idx whatever the statistics say: fresh, stale (the table was
+ * analyzed while empty, then filled), or after most codes were assigned.
+ */
+describeEachEngine('the claim query plan', (ctx) => {
+  const planOf = async (poolKey: number) => {
+    const stmt = claimStatement({ poolKey, eligibleFrom: new Date('2026-01-01T00:00:00Z'), count: 100, now: new Date('2026-01-01T00:00:00Z') });
+    const res = await sql<{ 'QUERY PLAN': unknown }>`explain (format json) ${stmt}`.execute(ctx.database.db);
+    return JSON.stringify(res.rows[0]!['QUERY PLAN']);
+  };
+
+  it('uses the claim index with stale, fresh and skewed statistics', async () => {
+    const db = ctx.database.db;
+    await sql`insert into accounts (id, name) values ('plan-acct', 'plan')`.execute(db);
+    await sql`insert into merchants (account_id, id, name, domain) values ('plan-acct', 'plan-m', 'm', 'm.example.com')`.execute(db);
+    const keys: number[] = [];
+    for (const id of ['plan-a', 'plan-b']) {
+      const r = await sql<{ key: number }>`insert into pools (account_id, id, merchant_id, name, type) values ('plan-acct', ${id}, 'plan-m', ${id}, 'unique') returning key`.execute(db);
+      keys.push(Number(r.rows[0]!.key));
+    }
+    await sql`analyze codes`.execute(db); // statistics of an empty table
+    await sql`insert into codes (account_id, pool_key, code, expires_at)
+      select 'plan-acct', ${keys[0]}, 'A' || g, timestamptz '2027-01-01' + (g % 90) * interval '1 day' from generate_series(1, 60000) g`.execute(db);
+    await sql`insert into codes (account_id, pool_key, code, expires_at)
+      select 'plan-acct', ${keys[1]}, 'B' || g, 'infinity' from generate_series(1, 2000) g`.execute(db);
+    expect(await planOf(keys[1]!)).toContain('codes_claim_idx'); // stale
+    await sql`analyze codes`.execute(db);
+    expect(await planOf(keys[0]!)).toContain('codes_claim_idx'); // fresh
+    await sql`update codes set assigned_at = now() where pool_key = ${keys[0]} and id % 10 <> 0`.execute(db);
+    await sql`analyze codes`.execute(db);
+    expect(await planOf(keys[0]!)).toContain('codes_claim_idx'); // mostly assigned
+    expect(await planOf(keys[1]!)).toContain('codes_claim_idx');
+  });
+});
