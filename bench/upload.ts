@@ -17,14 +17,21 @@ const LINES = Number(process.env.BENCH_UPLOAD_LINES ?? 1_000_000);
 const BIG_LINES = Number(process.env.BENCH_UPLOAD_BIG_LINES ?? 10_000_000);
 const dir = join(tmpdir(), 'couponflow-bench');
 
-/** `CODE,YYYY-MM-DD` lines: unique codes, expirations spread over 60 days. */
-async function writeCodesFile(path: string, lines: number, seed: string) {
+/**
+ * `CODE,YYYY-MM-DD` lines shaped like a vendor's coupon file: random 12-character codes, and
+ * expiration dates in blocks (a batch of codes per campaign month), ten dates in all.
+ */
+async function writeCodesFile(path: string, lines: number) {
   if (existsSync(path) && statSync(path).size > 0) return;
   const out = createWriteStream(path);
-  const dates = Array.from({ length: 60 }, (_, i) => new Date(Date.UTC(2027, 0, 1 + i)).toISOString().slice(0, 10));
+  const alphabet = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
+  const block = Math.ceil(lines / 10);
   let buf = '';
   for (let i = 0; i < lines; i++) {
-    buf += `${seed}${i.toString(36).toUpperCase().padStart(8, '0')},${dates[i % 60]}\n`;
+    const bytes = randomBytes(12);
+    let code = '';
+    for (let j = 0; j < 12; j++) code += alphabet[bytes[j]! & 31];
+    buf += `${code},${new Date(Date.UTC(2027, Math.floor(i / block), 28)).toISOString().slice(0, 10)}\n`;
     if (buf.length > 1 << 20) {
       if (!out.write(buf)) await once(out, 'drain');
       buf = '';
@@ -111,9 +118,9 @@ async function baselinePglite(file: string, lines: number) {
 
 export async function run() {
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, `codes-${LINES}.txt`);
-  await writeCodesFile(file, LINES, 'B');
-  console.log(`file: ${LINES.toLocaleString()} lines with dates (${Math.round(statSync(file).size / 1e6)} MB)`);
+  const file = join(dir, `vendor-codes-${LINES}.txt`);
+  await writeCodesFile(file, LINES);
+  console.log(`file: ${LINES.toLocaleString()} lines: random 12-character codes, dates in 10 blocks (${Math.round(statSync(file).size / 1e6)} MB)`);
 
   const schema = `bench_${randomBytes(4).toString('hex')}`;
   const pgRun = await uploadThroughApi({ DATABASE_URL: PG_URL, DATABASE_SCHEMA: schema }, file, LINES);
@@ -131,8 +138,8 @@ export async function run() {
   console.log(`PGlite      baseline COPY:   ${liteBase.codesPerSec.toLocaleString()} codes/s (${liteBase.seconds.toFixed(1)} s); ratio ${(liteRun.seconds / liteBase.seconds).toFixed(2)}x`);
 
   if (BIG_LINES > 0) {
-    const big = join(dir, `codes-${BIG_LINES}.txt`);
-    await writeCodesFile(big, BIG_LINES, 'G');
+    const big = join(dir, `vendor-codes-${BIG_LINES}.txt`);
+    await writeCodesFile(big, BIG_LINES);
     const bigSchema = `bench_${randomBytes(4).toString('hex')}`;
     const bigRun = await uploadThroughApi({ DATABASE_URL: PG_URL, DATABASE_SCHEMA: bigSchema }, big, BIG_LINES);
     await dropSchema(bigSchema);

@@ -71,7 +71,6 @@ export interface DB {
     code: string;
     /** 'infinity' for a code that never expires. */
     expires_at: Date | string;
-    upload_id: string | null;
     assigned_at: Date | null;
   };
   pool_code_counts: {

@@ -5,7 +5,7 @@ import { sql, type Kysely } from 'kysely';
  *
  * codes: one row per unique code. `expires_at` is 'infinity' for a code that never expires, so
  * "soonest first, no expiration last" is plain index order. Codes reference their pool by a
- * compact bigint `pool_key` (10M codes × three indexes: 8 bytes beat a 36-character id).
+ * compact bigint `pool_key` (10M codes in two indexes: 8 bytes beat a 36-character id).
  *
  * pool_code_counts: the pool list must answer in milliseconds with 10M codes, and `available`
  * moves with the clock. So unassigned codes are counted per (pool, exact expiration instant),
@@ -41,19 +41,21 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     );
     create unique index pools_name_key on pools (account_id, merchant_id, lower(name));
 
+    -- Keyed by (pool_key, code): the key is the "no duplicate code in a pool" rule itself, and
+    -- there is no other unique index to maintain per code. No foreign key to pools either: a
+    -- per-row FK check more than doubled upload time, pools are never deleted, and every writer
+    -- locks its pool row first. Claims address a locked row by ctid, so id needs no index.
     create table codes (
-      id bigint generated always as identity,
+      id bigint generated always as identity (cache 1000),
       account_id text not null,
-      pool_key bigint not null references pools (key),
+      pool_key bigint not null,
       code text not null,
       expires_at timestamptz not null,
-      upload_id text,
       assigned_at timestamptz,
-      constraint codes_pkey primary key (id),
-      constraint codes_pool_code_key unique (pool_key, code)
+      constraint codes_pkey primary key (pool_key, code)
     );
-    -- The claim order (issue: distribution): eligible unassigned codes, soonest expiration first,
-    -- then upload order. Partial, so assigned codes leave the index.
+    -- The claim order (see assignments/claim.ts): eligible unassigned codes, soonest expiration
+    -- first, then upload order. Partial, so assigned codes leave the index.
     create index codes_claim_idx on codes (pool_key, expires_at, id) where assigned_at is null;
 
     create table pool_code_counts (

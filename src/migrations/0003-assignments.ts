@@ -26,7 +26,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       contact_id text not null,
       idempotency_key text not null,
       source text not null,
-      code_id bigint references codes (id),
+      code_id bigint,
       code text not null,
       expires_at timestamptz,
       created_at timestamptz not null,

@@ -83,6 +83,16 @@ describeEachEngine('uploads', (ctx) => {
     expect(res.json().errors.map((e: { line: number }) => e.line)).toEqual([1, 3, 4]);
   });
 
+  it('imports a multi-chunk file whose later chunk repeats an earlier code (the slow path for that chunk only)', async () => {
+    const pool = await newPool();
+    const lines = Array.from({ length: 150_000 }, (_, i) => `M${i},2027-0${1 + Math.floor(i / 50_000)}-01`);
+    lines[140_000] = 'M10,2027-03-01'; // duplicates line 11, three chunks earlier
+    lines.push('M149999,2027-03-01'); // duplicates the line before it, within the last chunk
+    const res = await upload(pool.id, { expiration: 'file' }, lines.join('\n'));
+    expect(res.json()).toMatchObject({ status: 'imported', lines: 150_001, imported: 149_999, duplicates: 2, rejected: 0 });
+    expect(await counts(pool.id)).toEqual({ total: 149_999, available: 149_999, assigned: 0, expired: 0, withinCutoff: 0 });
+  }, 60_000);
+
   it('counts move with the clock: available, then inside the cutoff, then expired', async () => {
     app.clock.set('2026-03-01T12:00:00Z');
     const pool = await newPool({ expirationCutoffDays: 7 });

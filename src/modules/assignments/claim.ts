@@ -20,6 +20,8 @@ export interface ClaimedCode {
  * - The pick is a MATERIALIZED CTE: it runs once. The tempting
  *   `UPDATE … WHERE id IN (SELECT … LIMIT n FOR UPDATE SKIP LOCKED)` lets the planner re-run the
  *   subquery (e.g. as the inner side of a nested loop) and update MORE than n rows.
+ * - The update finds each picked row by its ctid (a TID scan, no index needed): the row is locked
+ *   by this statement, so nobody can move it meanwhile.
  * - The update sets assigned_at; the unique constraint on assignments.code_id backs it up.
  * With SKIP LOCKED, fewer than `count` rows may come back while codes remain (others hold them
  * locked): callers loop until they have enough or a claim returns nothing.
@@ -31,7 +33,7 @@ export interface ClaimedCode {
 export function claimStatement(p: { poolKey: number; eligibleFrom: Date; count: number; now: Date }) {
   return sql<{ id: number; code: string; expires_at: Date | null }>`
     with picked as materialized (
-      select id from codes
+      select ctid from codes
       where pool_key = ${p.poolKey}
         and assigned_at is null
         and expires_at >= ${p.eligibleFrom}
@@ -41,7 +43,7 @@ export function claimStatement(p: { poolKey: number; eligibleFrom: Date; count: 
     )
     update codes set assigned_at = ${p.now}
     from picked
-    where codes.id = picked.id
+    where codes.ctid = picked.ctid
     returning codes.id, codes.code, nullif(codes.expires_at, 'infinity') as expires_at`;
 }
 

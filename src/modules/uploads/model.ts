@@ -54,9 +54,38 @@ export class LineTally {
   }
 }
 
-/** A code as a row of COPY's text format: tab-separated, backslash escaped. */
-export function copyRow(code: string, expiresAt: Date | null): string {
-  // Codes hold no control characters (so no tab or newline); only the backslash needs escaping.
-  const escaped = code.includes('\\') ? code.replace(/\\/g, '\\\\') : code;
-  return `${escaped}\t${expiresAt ? expiresAt.toISOString() : 'infinity'}\n`;
+/** Rows of COPY's text format for one pool, with how many codes expire at each instant. */
+export class CopyChunk {
+  text = '';
+  rows = 0;
+  readonly byExpiry = new Map<string, number>();
+
+  constructor(private readonly prefix: string) {}
+
+  // Files repeat a few dates: format each instant once.
+  #lastTime = NaN;
+  #lastIso = '';
+  private iso(at: Date): string {
+    const t = at.getTime();
+    if (t !== this.#lastTime) {
+      this.#lastTime = t;
+      this.#lastIso = at.toISOString();
+    }
+    return this.#lastIso;
+  }
+
+  /** `prefix` is the pool's leading columns (account_id, pool_key), tab-terminated. */
+  static forPool(accountId: string, poolKey: number): () => CopyChunk {
+    const prefix = `${accountId}\t${poolKey}\t`;
+    return () => new CopyChunk(prefix);
+  }
+
+  add(code: string, expiresAt: Date | null): void {
+    // Codes hold no control characters (so no tab or newline); only the backslash needs escaping.
+    const escaped = code.includes('\\') ? code.replace(/\\/g, '\\\\') : code;
+    const expiry = expiresAt ? this.iso(expiresAt) : 'infinity';
+    this.text += `${this.prefix}${escaped}\t${expiry}\n`;
+    this.rows++;
+    this.byExpiry.set(expiry, (this.byExpiry.get(expiry) ?? 0) + 1);
+  }
 }

@@ -4,27 +4,33 @@ import type { LineError, Upload } from './model.ts';
 
 type Q = Kysely<DB>;
 
-/** A session-private table the upload is COPYed into before it meets the codes table. */
+/** The fast path: a chunk of rows straight into the pool (fails whole on a duplicate code). */
+export const COPY_INTO_CODES = 'copy codes (account_id, pool_key, code, expires_at) from stdin';
+
+/** The slow path's table: same columns, no index, private to the session, gone at commit. */
 export async function createStagingTable(db: Q): Promise<void> {
-  await sql`create temp table upload_lines (code text not null, expires_at timestamptz not null) on commit drop`.execute(db);
+  await sql`create temp table upload_lines (account_id text, pool_key bigint, code text, expires_at timestamptz) on commit drop`.execute(db);
 }
 
-export const COPY_INTO_STAGING = 'copy upload_lines (code, expires_at) from stdin';
+export const COPY_INTO_STAGING = 'copy upload_lines (account_id, pool_key, code, expires_at) from stdin';
+
+export const savepoint = (db: Q) => sql`savepoint upload_chunk`.execute(db);
+export const releaseSavepoint = (db: Q) => sql`release savepoint upload_chunk`.execute(db);
+export const rollbackToSavepoint = (db: Q) => sql`rollback to savepoint upload_chunk`.execute(db);
 
 /**
- * Moves the staged codes into the pool and counts them, in one statement:
- * - duplicates (already in the pool, or earlier in the same file) are skipped by the unique
- *   (pool_key, code) constraint: ON CONFLICT DO NOTHING also sees rows this statement inserted;
- * - ids follow the staging table's scan order, which is file order (a fresh heap, filled by one
- *   COPY, private to this session), so "ties by upload order" holds without a sort;
- * - the counter rows (unassigned codes per expiration instant) grow in the same transaction.
- * Returns how many codes were imported.
+ * The slow path, for a chunk that holds a duplicate (of a code in the pool, or within the
+ * file): moves the staged rows into the pool and counts them, in one statement. Duplicates are
+ * skipped by the (pool_key, code) key: ON CONFLICT DO NOTHING also sees rows this statement
+ * inserted. Ids follow the staging table's scan order, which is file order (a fresh heap filled
+ * by one COPY, private to this session), so "ties by upload order" holds without a sort.
+ * Returns how many codes were imported; the counters are updated here too.
  */
-export async function moveStagedCodes(db: Q, p: { accountId: string; poolKey: number; uploadId: string }): Promise<number> {
+export async function moveStagedCodes(db: Q, p: { accountId: string; poolKey: number }): Promise<number> {
   const result = await sql<{ imported: number }>`
     with inserted as (
-      insert into codes (account_id, pool_key, code, expires_at, upload_id)
-      select ${p.accountId}, ${p.poolKey}, code, expires_at, ${p.uploadId} from upload_lines
+      insert into codes (account_id, pool_key, code, expires_at)
+      select account_id, pool_key, code, expires_at from upload_lines
       on conflict (pool_key, code) do nothing
       returning expires_at
     ), buckets as (
@@ -42,6 +48,20 @@ export async function moveStagedCodes(db: Q, p: { accountId: string; poolKey: nu
 
 export async function truncateStaging(db: Q): Promise<void> {
   await sql`truncate upload_lines`.execute(db);
+}
+
+/** Adds codes COPYed by the fast path to the pool's counters (codes per expiration instant). */
+export async function addToCounters(db: Q, p: { accountId: string; poolKey: number; byExpiry: Map<string, number> }): Promise<void> {
+  if (p.byExpiry.size === 0) return;
+  const expiries = [...p.byExpiry.keys()];
+  const counts = expiries.map((k) => p.byExpiry.get(k)!);
+  await sql`
+    insert into pool_code_counts (account_id, pool_key, expires_at, slot, codes, unassigned)
+    select ${p.accountId}, ${p.poolKey}, e.expires_at, 0, e.n, e.n
+    from unnest(${expiries}::timestamptz[], ${counts}::bigint[]) as e (expires_at, n)
+    on conflict (pool_key, expires_at, slot) do update
+      set codes = pool_code_counts.codes + excluded.codes,
+          unassigned = pool_code_counts.unassigned + excluded.unassigned`.execute(db);
 }
 
 /** Fresh statistics after a large import keep the claim query on its index. */

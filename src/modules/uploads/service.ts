@@ -10,11 +10,14 @@ import type { Pool } from '../pools/model.ts';
 import { lockPool } from '../pools/repo.ts';
 import { parseDate, parseUpload, type UploadLine } from './lines.ts';
 import { checkGenerateRequest, generateCodes } from './generate.ts';
-import { LineTally, copyRow, type Upload, type UploadOptions } from './model.ts';
+import { CopyChunk, LineTally, type Upload, type UploadOptions } from './model.ts';
+import { isUniqueViolation } from '../../platform/db/errors.ts';
 import * as repo from './repo.ts';
 
 /** Below this many imported codes the planner's statistics are not worth refreshing. */
 const ANALYZE_AFTER = 10_000;
+/** COPY chunk size: large enough to be fast, small enough to hold in memory and to retry. */
+const CHUNK_BYTES = 4 * 1024 * 1024;
 
 export interface GenerateInput {
   count: number;
@@ -91,18 +94,22 @@ export function uploadsService(deps: {
       finishedAt: deps.clock.now(),
     });
 
-    const stagedRows = async function* (batches: AsyncIterable<UploadLine[]>) {
+    // Valid lines become COPY rows, a few MB at a time (bounded memory whatever the file).
+    const newChunk = CopyChunk.forPool(principal.accountId, pool.key);
+    const chunksOf = async function* (batches: AsyncIterable<UploadLine[]>) {
+      let chunk = newChunk();
       for await (const batch of batches) {
-        let chunk = '';
         for (const line of batch) {
           tally.add(line);
-          // Once a rejecting upload has an error nothing more is staged; we only count.
-          if (line.ok && !(args.onInvalid === 'reject' && tally.errorCount > 0)) {
-            chunk += copyRow(line.code, line.expiresAt ?? args.fixedExpiresAt);
-          }
+          // Once a rejecting upload has an error nothing more is copied; we only count.
+          if (line.ok && !(args.onInvalid === 'reject' && tally.errorCount > 0)) chunk.add(line.code, line.expiresAt ?? args.fixedExpiresAt);
         }
-        if (chunk) yield chunk;
+        if (chunk.text.length >= CHUNK_BYTES) {
+          yield chunk;
+          chunk = newChunk();
+        }
       }
+      if (chunk.rows > 0) yield chunk;
     };
 
     try {
@@ -110,13 +117,32 @@ export function uploadsService(deps: {
         session.db.transaction().execute(async (tx) => {
           // Holds off an edit of the pool (its type) while codes go in.
           await lockPool(tx, principal.accountId, pool.id);
-          await repo.createStagingTable(tx);
+          let staging = false;
+          const fastCounts = new Map<string, number>();
           for (let batches = args.rounds(null); batches; batches = args.rounds(imported)) {
-            await session.copyFrom(repo.COPY_INTO_STAGING, stagedRows(batches));
+            for await (const chunk of chunksOf(batches)) {
+              // Fast path: the chunk straight into the pool. A duplicate code fails the whole
+              // COPY; then, and only then, the chunk goes through the staging table and
+              // INSERT … ON CONFLICT DO NOTHING (several times slower), from the savepoint.
+              await repo.savepoint(tx);
+              try {
+                await session.copyFrom(repo.COPY_INTO_CODES, [chunk.text]);
+                await repo.releaseSavepoint(tx);
+                imported += chunk.rows;
+                for (const [at, n] of chunk.byExpiry) fastCounts.set(at, (fastCounts.get(at) ?? 0) + n);
+              } catch (err) {
+                if (!isUniqueViolation(err)) throw err;
+                await repo.rollbackToSavepoint(tx);
+                if (!staging) await repo.createStagingTable(tx);
+                staging = true;
+                await session.copyFrom(repo.COPY_INTO_STAGING, [chunk.text]);
+                imported += await repo.moveStagedCodes(tx, { accountId: principal.accountId, poolKey: pool.key });
+                await repo.truncateStaging(tx);
+              }
+            }
             if (args.onInvalid === 'reject' && tally.errorCount > 0) throw new Rejected();
-            imported += await repo.moveStagedCodes(tx, { accountId: principal.accountId, poolKey: pool.key, uploadId: id });
-            await repo.truncateStaging(tx);
           }
+          await repo.addToCounters(tx, { accountId: principal.accountId, poolKey: pool.key, byExpiry: fastCounts });
           await repo.insertUpload(tx, record('imported'));
         }),
       );

@@ -17,7 +17,7 @@ export interface Session<S> {
    * Runs `COPY … FROM STDIN` fed with `chunks`, in order. Each chunk must end on a row boundary
    * (PGlite copies chunk by chunk). Returns the number of rows copied.
    */
-  copyFrom(copySql: string, chunks: AsyncIterable<string | Uint8Array>): Promise<number>;
+  copyFrom(copySql: string, chunks: AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>): Promise<number>;
 }
 
 export interface Database<S> {
@@ -168,7 +168,7 @@ async function openPglite<S>(dataDir: string, schema: string): Promise<Database<
 }
 
 /** Joins small chunks into buffers of at least `min` bytes, keeping order. */
-async function* coalesce(chunks: AsyncIterable<string | Uint8Array>, min: number): AsyncGenerator<Buffer> {
+async function* coalesce(chunks: AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>, min: number): AsyncGenerator<Buffer> {
   let parts: Buffer[] = [];
   let size = 0;
   for await (const chunk of chunks) {
