@@ -10,9 +10,9 @@ export interface BenchServer {
   stop(): Promise<void>;
 }
 
-/** Starts `couponflow serve` as its own process (node + tsx loader, so the pid is the server). */
+/** Starts the compiled `couponflow serve` (as `npm start` runs it) as its own process. */
 export async function startServer(env: Record<string, string>): Promise<BenchServer> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'serve'], {
+  const child: ChildProcess = spawn(process.execPath, ['dist/main.js', 'serve'], {
     env: { ...process.env, PORT: '0', LOG_LEVEL: 'warn', COUPONFLOW_BOOTSTRAP_TOKEN: 'cf_bench_token_0123456789abcdef', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

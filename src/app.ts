@@ -23,9 +23,8 @@ export interface AppDeps {
   clock: Clock;
 }
 
-/** The composition root: services built from their dependencies, routes mounted on one app. */
-export async function createApp(deps: AppDeps) {
-  const metrics = createMetrics();
+/** The composition root: every service, built from its dependencies (no HTTP). */
+export function createServices(deps: AppDeps) {
   const accounts = accountsService(deps.database);
   const pools = poolsService({ database: deps.database, clock: deps.clock, accounts });
   const uploads = uploadsService({
@@ -47,6 +46,16 @@ export async function createApp(deps: AppDeps) {
       throw new Error('TODO wire the outbox');
     },
   });
+  return { accounts, pools, uploads, staticCodes, contacts, assignments };
+}
+
+export type Services = ReturnType<typeof createServices>;
+
+/** The HTTP app over the services: routes mounted, ready to listen or be injected into. */
+export async function createApp(deps: AppDeps) {
+  const metrics = createMetrics();
+  const services = createServices(deps);
+  const { accounts, pools, uploads, staticCodes, assignments } = services;
   const http: HttpApp = await createHttpApp({
     logLevel: deps.config.LOG_LEVEL,
     bodyLimit: deps.config.BODY_LIMIT_BYTES,
@@ -69,7 +78,7 @@ export async function createApp(deps: AppDeps) {
   assignmentsRoutes(http, assignments);
   consolePlaceholder(http);
   await http.ready();
-  return { http, services: { accounts, pools, uploads, staticCodes, contacts, assignments }, metrics };
+  return { http, services, metrics };
 }
 
 export type App = Awaited<ReturnType<typeof createApp>>;

@@ -28,6 +28,8 @@ const configSchema = z.object({
     .refine((zone) => IANAZone.isValidZone(zone), 'an IANA time zone such as Europe/Paris')
     .default('UTC'),
   VACUUM_INTERVAL_SECONDS: intFromEnv(3600),
+  POOL_CHECK_INTERVAL_SECONDS: intFromEnv(300),
+  SERVE_WORKERS: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
   SHUTDOWN_TIMEOUT_SECONDS: intFromEnv(30),
   COUPONFLOW_URL: z.string().url().optional(),
   COUPONFLOW_TOKEN: z.string().optional(),

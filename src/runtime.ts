@@ -5,7 +5,8 @@ import { scheduleVacuum } from './platform/db/maintenance.ts';
 import { systemClock } from './platform/clock.ts';
 import { migrations } from './migrations/index.ts';
 import type { AppDatabase, DB } from './schema.ts';
-import { createApp } from './app.ts';
+import { createApp, createServices } from './app.ts';
+import { startBackgroundJobs } from './jobs.ts';
 
 export async function openAppDatabase(config: Config): Promise<AppDatabase> {
   return openDatabase<DB>({
@@ -19,6 +20,8 @@ export async function openAppDatabase(config: Config): Promise<AppDatabase> {
 export async function migrateDatabase(database: AppDatabase, config: Config): Promise<number[]> {
   return migrate(database.db as never, migrations, config.DATABASE_SCHEMA);
 }
+
+const jobsConfig = (config: Config) => ({ poolCheckIntervalMs: config.POOL_CHECK_INTERVAL_SECONDS * 1000 });
 
 /** Stops on SIGTERM/SIGINT: no new work, in-flight work finished, then the database closed. */
 function onShutdown(stop: () => Promise<void>, timeoutMs: number) {
@@ -53,9 +56,13 @@ export async function serve(config: Config): Promise<void> {
     database.engine === 'pglite'
       ? scheduleVacuum(database.db as never, config.VACUUM_INTERVAL_SECONDS * 1000, (err) => app.http.log.error({ err }, 'vacuum failed'))
       : () => {};
+  const stopJobs = config.SERVE_WORKERS
+    ? startBackgroundJobs(app.services, jobsConfig(config), app.http.log)
+    : async () => {};
   onShutdown(async () => {
     stopVacuum();
     await app.http.close();
+    await stopJobs();
     await database.close();
   }, config.SHUTDOWN_TIMEOUT_SECONDS * 1000);
 
@@ -88,10 +95,13 @@ export async function worker(config: Config): Promise<void> {
     database.engine === 'pglite'
       ? scheduleVacuum(database.db as never, config.VACUUM_INTERVAL_SECONDS * 1000, (err) => console.error('vacuum failed', err))
       : () => {};
+  const services = createServices({ config, database, clock: systemClock });
+  const stopJobs = startBackgroundJobs(services, jobsConfig(config), { error: (obj, msg) => console.error(msg, obj) });
   const keepAlive = setInterval(() => {}, 1 << 30);
   onShutdown(async () => {
     stopVacuum();
     clearInterval(keepAlive);
+    await stopJobs();
     await database.close();
   }, config.SHUTDOWN_TIMEOUT_SECONDS * 1000);
   console.log(`Couponflow worker started (pid ${process.pid}).`);
