@@ -112,7 +112,7 @@ export function uploadsService(deps: {
     });
 
     // Valid lines become COPY rows, a few MB at a time (bounded memory whatever the file).
-    const newChunk = CopyChunk.forPool(principal.accountId, pool.key);
+    const newChunk = CopyChunk.forPool(principal.accountId, pool.key, CHUNK_BYTES + 64 * 1024);
     const chunksOf = async function* (batches: AsyncIterable<UploadLine[]>) {
       let chunk = newChunk();
       for await (const batch of batches) {
@@ -121,7 +121,7 @@ export function uploadsService(deps: {
           // Once a rejecting upload has an error nothing more is copied; we only count.
           if (line.ok && !(args.onInvalid === 'reject' && tally.errorCount > 0)) chunk.add(line.code, line.expiresAt ?? args.fixedExpiresAt);
         }
-        if (chunk.text.length >= CHUNK_BYTES) {
+        if (chunk.size >= CHUNK_BYTES) {
           yield chunk;
           chunk = newChunk();
         }
@@ -144,7 +144,7 @@ export function uploadsService(deps: {
               // INSERT … ON CONFLICT DO NOTHING (several times slower), from the savepoint.
               await repo.savepoint(tx);
               try {
-                await session.copyFrom(repo.COPY_INTO_CODES, [chunk.text]);
+                await session.copyFrom(repo.COPY_INTO_CODES, [chunk.bytes]);
                 await repo.releaseSavepoint(tx);
                 imported += chunk.rows;
                 for (const [at, n] of chunk.byExpiry) fastCounts.set(at, (fastCounts.get(at) ?? 0) + n);
@@ -153,7 +153,7 @@ export function uploadsService(deps: {
                 await repo.rollbackToSavepoint(tx);
                 if (!staging) await repo.createStagingTable(tx);
                 staging = true;
-                await session.copyFrom(repo.COPY_INTO_STAGING, [chunk.text]);
+                await session.copyFrom(repo.COPY_INTO_STAGING, [chunk.bytes]);
                 imported += await repo.moveStagedCodes(tx, { accountId: principal.accountId, poolKey: pool.key });
                 await repo.truncateStaging(tx);
               }

@@ -156,7 +156,7 @@ async function openPglite<S>(dataDir: string, schema: string): Promise<Database<
             const sqlText = copySql.replace(/\bfrom\s+stdin\b/i, `from '/dev/blob'`);
             let rows = 0;
             for await (const chunk of coalesce(chunks, 4 * 1024 * 1024)) {
-              const r = await pglite.query(sqlText, [], { blob: new Blob([chunk]) });
+              const r = await pglite.query(sqlText, [], { blob: new Blob([chunk as Uint8Array<ArrayBuffer>]) });
               rows += r.affectedRows ?? 0;
             }
             return rows;
@@ -167,12 +167,16 @@ async function openPglite<S>(dataDir: string, schema: string): Promise<Database<
   };
 }
 
-/** Joins small chunks into buffers of at least `min` bytes, keeping order. */
-async function* coalesce(chunks: AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>, min: number): AsyncGenerator<Buffer> {
-  let parts: Buffer[] = [];
+/** Joins small chunks into buffers of at least `min` bytes, keeping order; big ones pass as they are. */
+async function* coalesce(chunks: AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>, min: number): AsyncGenerator<Uint8Array> {
+  let parts: Uint8Array[] = [];
   let size = 0;
   for await (const chunk of chunks) {
-    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    if (size === 0 && buf.length >= min) {
+      yield buf;
+      continue;
+    }
     parts.push(buf);
     size += buf.length;
     if (size >= min) {
