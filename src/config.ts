@@ -16,7 +16,7 @@ const configSchema = z.object({
     .default('public'),
   DATABASE_POOL_SIZE: intFromEnv(10),
   DATA_DIR: z.string().min(1).default('./data'),
-  PORT: intFromEnv(8080),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   HOST: z.string().default('0.0.0.0'),
   PUBLIC_URL: z.string().url().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
