@@ -30,10 +30,4 @@ export default tseslint.config(
       ),
     },
   },
-  {
-    // Pool and code names refuse control characters, so this one regular expression matches them
-    // on purpose. Move to an inline `eslint-disable-next-line no-control-regex` in that file.
-    files: ['src/modules/pools/routes.ts'],
-    rules: { 'no-control-regex': 'off' },
-  },
 );

@@ -66,9 +66,16 @@ token
   .requiredOption('--account <id>', 'account id')
   .option('--merchant <id...>', 'limit the token to these merchants')
   .option('--name <name>', 'a label for the token', 'cli')
-  .action((options: { account: string; merchant?: string[]; name: string }) =>
+  .option('--installation-admin', 'the token may create accounts and read /metrics (to recover a lost admin token)')
+  .action((options: { account: string; merchant?: string[]; name: string; installationAdmin?: boolean }) =>
     withDatabase(async (database) => {
-      const created = await accountsService(database).createToken({ accountId: options.account, merchantIds: options.merchant, name: options.name });
+      if (options.installationAdmin && options.merchant) throw new Error('an installation admin token cannot be limited to merchants');
+      const created = await accountsService(database).createToken({
+        accountId: options.account,
+        merchantIds: options.merchant,
+        name: options.name,
+        installationAdmin: options.installationAdmin,
+      });
       console.log(`created a token for account ${options.account}${options.merchant ? ` limited to ${options.merchant.join(', ')}` : ''}:`);
       console.log(created);
     }),

@@ -27,7 +27,11 @@ const jobsConfig = (config: Config) => ({ poolCheckIntervalMs: config.POOL_CHECK
 function onShutdown(stop: () => Promise<void>, timeoutMs: number) {
   let stopping = false;
   const handler = (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      // A second signal while closing: the operator insists.
+      console.error(`${signal} again: exiting now`);
+      process.exit(1);
+    }
     stopping = true;
     console.error(`${signal}: shutting down…`);
     const force = setTimeout(() => {
@@ -43,8 +47,8 @@ function onShutdown(stop: () => Promise<void>, timeoutMs: number) {
       },
     );
   };
-  process.once('SIGTERM', () => handler('SIGTERM'));
-  process.once('SIGINT', () => handler('SIGINT'));
+  process.on('SIGTERM', () => handler('SIGTERM'));
+  process.on('SIGINT', () => handler('SIGINT'));
 }
 
 export async function serve(config: Config): Promise<void> {
@@ -81,7 +85,7 @@ export async function serve(config: Config): Promise<void> {
   } else {
     lines.push(
       `Sign in with the admin token printed at first start. Lost it? Stop the server and run`,
-      `  npx couponflow token create --account <account id>`,
+      `  npx couponflow token create --account <account id> --installation-admin`,
     );
   }
   console.log(lines.join('\n'));

@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
 import { sql } from 'kysely';
-import { describePostgres, TEST_DATABASE_URL } from '../helpers/engines.ts';
+import { describeEachEngine, describePostgres, TEST_DATABASE_URL } from '../helpers/engines.ts';
 import { openDatabase } from '../../src/platform/db/database.ts';
 import { accountsService } from '../../src/modules/accounts/service.ts';
 import type { DB } from '../../src/schema.ts';
@@ -38,5 +38,20 @@ describePostgres('bootstrap', (ctx) => {
     } finally {
       await Promise.all(others.map((d) => d.close()));
     }
+  });
+});
+
+describeEachEngine('bootstrap after accounts were created from the CLI', (ctx) => {
+  it('still creates the installation admin, and a recovery token can be minted', async () => {
+    const accounts = accountsService(ctx.database);
+    await accounts.createAccountFromCli({ name: 'made before the first start' });
+    const boot = await accounts.bootstrap({ timeZone: 'UTC' });
+    expect(boot.created).toBe(true);
+    if (!boot.created) throw new Error('unreachable');
+    expect(await accounts.authenticate(boot.token)).toMatchObject({ installationAdmin: true });
+    const recovery = await accounts.createToken({ accountId: boot.account.id, installationAdmin: true });
+    expect(await accounts.authenticate(recovery)).toMatchObject({ installationAdmin: true, merchantIds: null });
+    const plain = await accounts.createToken({ accountId: boot.account.id });
+    expect(await accounts.authenticate(plain)).toMatchObject({ installationAdmin: false });
   });
 });

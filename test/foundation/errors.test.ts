@@ -50,6 +50,8 @@ describe('HTTP conventions', () => {
     const text = await app.http.inject({ method: 'POST', url: '/v1/merchants', headers: { ...t.auth, 'content-type': 'application/xml' }, payload: '<merchant/>' });
     expect(text.statusCode).toBe(415);
     expect(text.json()).toEqual(envelope('unsupported_media_type'));
+    const plain = await app.http.inject({ method: 'POST', url: '/v1/merchants', headers: { ...t.auth, 'content-type': 'text/plain' }, payload: '{"name":"x"}' });
+    expect(plain.statusCode).toBe(415);
     const empty = await app.http.inject({ method: 'POST', url: '/v1/merchants', headers: { ...t.auth, ...json }, payload: '' });
     expect(empty.statusCode).toBe(400);
     expect(empty.json()).toEqual(envelope('malformed_request'));

@@ -13,6 +13,11 @@ export async function countAccounts(db: Q): Promise<number> {
   return Number(row.n);
 }
 
+export async function hasInstallationAdmin(db: Q): Promise<boolean> {
+  const row = await db.selectFrom('tokens').select('id').where('installation_admin', '=', true).limit(1).executeTakeFirst();
+  return row !== undefined;
+}
+
 export async function findAccount(db: Q, id: string): Promise<Account | undefined> {
   const row = await db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst();
   return row && { id: row.id, name: row.name, timeZone: row.time_zone, createdAt: row.created_at };

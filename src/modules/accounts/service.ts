@@ -55,7 +55,13 @@ export function accountsService(database: AppDatabase) {
   /** CLI `accounts create`: whoever can reach the database is trusted. */
   const createAccountFromCli = (input: NewAccount) => provision({ ...input, installationAdmin: false });
 
-  async function createToken(input: { accountId: string; merchantIds?: string[] | undefined; name?: string | undefined }): Promise<string> {
+  /** CLI `token create`: `installationAdmin` mints a new installation admin token (recovery). */
+  async function createToken(input: {
+    accountId: string;
+    merchantIds?: string[] | undefined;
+    name?: string | undefined;
+    installationAdmin?: boolean | undefined;
+  }): Promise<string> {
     const account = await repo.findAccount(db, input.accountId);
     if (!account) throw notFound(`account ${input.accountId}`);
     for (const merchantId of input.merchantIds ?? []) {
@@ -68,20 +74,21 @@ export function accountsService(database: AppDatabase) {
       hash: hashToken(token),
       name: input.name ?? 'cli',
       merchantIds: input.merchantIds?.length ? input.merchantIds : null,
-      installationAdmin: false,
+      installationAdmin: input.installationAdmin === true && !input.merchantIds?.length,
     });
     return token;
   }
 
   /**
-   * First start: one account, one merchant, one admin token (the installation admin). An advisory
-   * lock makes two processes starting together on an empty database create them once.
+   * First start: one account, one merchant, one admin token (the installation admin). "First" means
+   * no installation admin exists yet, even if `accounts create` ran before. An advisory lock makes
+   * two processes starting together create them once.
    */
   async function bootstrap(options: { token?: string | undefined; timeZone: string }): Promise<{ created: false } | ({ created: true; merchant: Merchant } & ProvisionedAccount)> {
     const token = options.token ?? newToken();
     return db.transaction().execute(async (tx) => {
       await sql`select pg_advisory_xact_lock(hashtext('couponflow-bootstrap'))`.execute(tx);
-      if ((await repo.countAccounts(tx)) > 0) return { created: false as const };
+      if (await repo.hasInstallationAdmin(tx)) return { created: false as const };
       const id = newId();
       await repo.insertAccount(tx, { id, name: 'My company', timeZone: options.timeZone });
       await repo.insertToken(tx, { id: newId(), accountId: id, hash: hashToken(token), name: 'admin', merchantIds: null, installationAdmin: true });

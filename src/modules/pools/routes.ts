@@ -5,6 +5,7 @@ import { pageQuery } from '../../platform/pagination.ts';
 import type { PoolWithCounts } from './model.ts';
 import type { PoolsService } from './service.ts';
 
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const noControlChars = (s: string) => !/[\u0000-\u001f\u007f]/.test(s);
 
 export const poolSettingsBody = z.object({

@@ -48,6 +48,8 @@ export async function createHttpApp(options: HttpOptions): Promise<HttpApp> {
     return503OnClosing: true,
   }).withTypeProvider<ZodTypeProvider>();
 
+  // JSON only: a body sent as text/plain is refused as unsupported (415), not half-validated.
+  app.removeContentTypeParser('text/plain');
   app.decorate('routeTable', [] as RouteEntry[]);
   app.addHook('onRoute', (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
