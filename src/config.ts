@@ -31,6 +31,12 @@ const configSchema = z.object({
   POOL_CHECK_INTERVAL_SECONDS: intFromEnv(300),
   SERVE_WORKERS: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
   SHUTDOWN_TIMEOUT_SECONDS: intFromEnv(30),
+  SMTP_URL: z.string().url().optional(),
+  MAIL_FROM_EMAIL: z.email().default('couponflow@localhost'),
+  MAIL_FROM_NAME: z.string().default('Couponflow'),
+  MAIL_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(6),
+  MAIL_RETRY_SECONDS: intFromEnv(60),
+  MAIL_SEND_INTERVAL_SECONDS: intFromEnv(2),
   COUPONFLOW_URL: z.string().url().optional(),
   COUPONFLOW_TOKEN: z.string().optional(),
 });

@@ -21,7 +21,10 @@ export async function migrateDatabase(database: AppDatabase, config: Config): Pr
   return migrate(database.db as never, migrations, config.DATABASE_SCHEMA);
 }
 
-const jobsConfig = (config: Config) => ({ poolCheckIntervalMs: config.POOL_CHECK_INTERVAL_SECONDS * 1000 });
+const jobsConfig = (config: Config) => ({
+  poolCheckIntervalMs: config.POOL_CHECK_INTERVAL_SECONDS * 1000,
+  mailSendIntervalMs: config.MAIL_SEND_INTERVAL_SECONDS * 1000,
+});
 
 /** Stops on SIGTERM/SIGINT: no new work, in-flight work finished, then the database closed. */
 function onShutdown(stop: () => Promise<void>, timeoutMs: number) {
@@ -67,6 +70,7 @@ export async function serve(config: Config): Promise<void> {
     stopVacuum();
     await app.http.close();
     await stopJobs();
+    app.services.outbox.close();
     await database.close();
   }, config.SHUTDOWN_TIMEOUT_SECONDS * 1000);
 
@@ -106,6 +110,7 @@ export async function worker(config: Config): Promise<void> {
     stopVacuum();
     clearInterval(keepAlive);
     await stopJobs();
+    services.outbox.close();
     await database.close();
   }, config.SHUTDOWN_TIMEOUT_SECONDS * 1000);
   console.log(`Couponflow worker started (pid ${process.pid}).`);

@@ -51,6 +51,8 @@ export interface DB {
     status: Generated<'subscribed' | 'unsubscribed'>;
     created_at: Generated<Date>;
     updated_at: Generated<Date>;
+    /** Field values by field id (migration 0005); see contacts/model.ts. */
+    fields: Generated<unknown>;
   };
   assignments: {
     account_id: string;
@@ -116,6 +118,27 @@ export interface DB {
     created_at: Generated<Date>;
     finished_at: Date | null;
   };
+  outbox: {
+    account_id: string;
+    id: string;
+    merchant_id: string | null;
+    kind: 'message' | 'notification';
+    to_email: string;
+    from_name: string;
+    from_email: string;
+    subject: string;
+    html: string;
+    text: string | null;
+    message_id: string;
+    status: 'queued' | 'sent' | 'failed';
+    transport: 'outbox' | 'smtp';
+    attempts: Generated<number>;
+    next_attempt_at: Date | null;
+    last_error: string | null;
+    created_at: Date;
+    sent_at: Date | null;
+  };
+  // (segmentation tables: added after this line by migration 0005)
 }
 
 export type AppDatabase = Database<DB>;

@@ -2,10 +2,12 @@ import type { Migration } from '../platform/db/migrate.ts';
 import * as init from './0001-init.ts';
 import * as pools from './0002-pools.ts';
 import * as assignments from './0003-assignments.ts';
+import * as outbox from './0004-outbox.ts';
 
 /** Every migration, in order. Forward only: never edit one that has shipped; add the next. */
 export const migrations: Migration[] = [
   { version: 1, name: '0001-init', up: init.up },
   { version: 2, name: '0002-pools', up: pools.up },
   { version: 3, name: '0003-assignments', up: assignments.up },
+  { version: 4, name: '0004-outbox', up: outbox.up },
 ];

@@ -68,6 +68,11 @@ describe('configuration', () => {
       POOL_CHECK_INTERVAL_SECONDS: 300,
       SERVE_WORKERS: true,
       SHUTDOWN_TIMEOUT_SECONDS: 30,
+      MAIL_FROM_EMAIL: 'couponflow@localhost',
+      MAIL_FROM_NAME: 'Couponflow',
+      MAIL_MAX_ATTEMPTS: 6,
+      MAIL_RETRY_SECONDS: 60,
+      MAIL_SEND_INTERVAL_SECONDS: 2,
     } satisfies Partial<Config>);
   });
 

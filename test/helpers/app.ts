@@ -1,4 +1,4 @@
-import { createApp, type App } from '../../src/app.ts';
+import { createApp, type App, type AppDeps } from '../../src/app.ts';
 import { ManualClock } from '../../src/platform/clock.ts';
 import type { AppDatabase } from '../../src/schema.ts';
 
@@ -10,12 +10,16 @@ export interface TestTenant {
 }
 
 /** An app over `database`, with a clock the test moves. */
-export async function testApp(database: AppDatabase): Promise<App & { clock: ManualClock }> {
+export async function testApp(
+  database: AppDatabase,
+  options: { config?: Partial<AppDeps['config']>; transport?: AppDeps['transport'] } = {},
+): Promise<App & { clock: ManualClock }> {
   const clock = new ManualClock(new Date('2026-03-01T12:00:00Z'));
   const app = await createApp({
-    config: { LOG_LEVEL: 'silent', BODY_LIMIT_BYTES: 1024 * 1024, UPLOAD_LIMIT_BYTES: 64 * 1024 * 1024, DEFAULT_TIME_ZONE: 'UTC' },
+    config: { LOG_LEVEL: 'silent', BODY_LIMIT_BYTES: 1024 * 1024, UPLOAD_LIMIT_BYTES: 64 * 1024 * 1024, DEFAULT_TIME_ZONE: 'UTC', ...options.config },
     database,
     clock,
+    ...(options.transport ? { transport: options.transport } : {}),
   });
   return Object.assign(app, { clock });
 }

@@ -37,7 +37,7 @@ export function noticeMail(n: PoolNotice): { subject: string; text: string; html
   const subject =
     n.kind === 'exhausted'
       ? `Coupon pool "${n.pool.name}" has run out of codes`
-      : `Coupon pool "${n.pool.name}" is low: ${n.available} codes left`;
+      : `Coupon pool "${n.pool.name}" is low: ${n.available} ${n.available === 1 ? 'code' : 'codes'} left`;
   const lines = [
     n.kind === 'exhausted'
       ? `The coupon pool "${n.pool.name}" of merchant "${n.merchantName}" has no eligible codes left.`

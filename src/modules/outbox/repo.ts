@@ -1,0 +1,100 @@
+import { sql, type Kysely, type Selectable } from 'kysely';
+import type { DB } from '../../schema.ts';
+import type { Mail } from './model.ts';
+
+type Q = Kysely<DB>;
+type Row = Selectable<DB['outbox']>;
+
+export type MailRow = Omit<DB['outbox'], 'attempts'> & { attempts: number };
+
+const toMail = (r: Row): Mail => ({
+  id: r.id,
+  accountId: r.account_id,
+  merchantId: r.merchant_id,
+  kind: r.kind,
+  to: r.to_email,
+  from: { name: r.from_name, email: r.from_email },
+  subject: r.subject,
+  html: r.html,
+  text: r.text,
+  messageId: r.message_id,
+  status: r.status,
+  transport: r.transport,
+  attempts: r.attempts,
+  nextAttemptAt: r.next_attempt_at,
+  lastError: r.last_error,
+  createdAt: r.created_at,
+  sentAt: r.sent_at,
+});
+
+/** Writes mail rows; 1,000 rows (18 parameters each) stay well under PostgreSQL's 65,535. */
+export async function insertMails(db: Q, rows: MailRow[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += 1000) {
+    await db.insertInto('outbox').values(rows.slice(i, i + 1000)).execute();
+  }
+}
+
+/**
+ * The sender's claim: due queued mail, oldest due first, rows another sender holds skipped.
+ * The MATERIALIZED CTE runs the locking select once (a plain `IN (subquery)` may be re-run by the
+ * planner and update more rows than the limit). Claiming bumps `attempts` and pushes
+ * `next_attempt_at` a lease ahead and commits at once: the SMTP conversation happens outside any
+ * transaction, and a sender that dies mid-send leaves the row to be retried after the lease.
+ */
+export async function claimDue(db: Q, args: { now: Date; limit: number; leaseMs: number }): Promise<Mail[]> {
+  const leaseUntil = new Date(args.now.getTime() + args.leaseMs);
+  const result = await sql<Row>`
+    with due as materialized (
+      select ctid from outbox
+      where status = 'queued' and next_attempt_at <= ${args.now}
+      order by next_attempt_at
+      limit ${args.limit}
+      for update skip locked
+    )
+    update outbox set attempts = outbox.attempts + 1, next_attempt_at = ${leaseUntil}
+    from due
+    where outbox.ctid = due.ctid
+    returning outbox.*`.execute(db);
+  return result.rows.map(toMail);
+}
+
+export async function markSent(db: Q, id: string, at: Date): Promise<void> {
+  await db.updateTable('outbox').set({ status: 'sent', sent_at: at, next_attempt_at: null, last_error: null }).where('id', '=', id).execute();
+}
+
+export async function markFailedAttempt(db: Q, id: string, next: { status: 'queued'; nextAttemptAt: Date } | { status: 'failed' }, error: string): Promise<void> {
+  await db
+    .updateTable('outbox')
+    .set({ status: next.status, next_attempt_at: next.status === 'queued' ? next.nextAttemptAt : null, last_error: error.slice(0, 2000) })
+    .where('id', '=', id)
+    .execute();
+}
+
+export interface MailFilter {
+  accountId: string;
+  merchantIds: string[] | null;
+  to?: string | undefined;
+  kind?: Mail['kind'] | undefined;
+  status?: Mail['status'] | undefined;
+}
+
+function filtered(db: Q, f: MailFilter) {
+  let q = db.selectFrom('outbox').selectAll().where('account_id', '=', f.accountId);
+  if (f.merchantIds) q = q.where('merchant_id', 'in', f.merchantIds.length ? f.merchantIds : ['']);
+  if (f.to) q = q.where(sql`lower(to_email)`, '=', f.to.toLowerCase());
+  if (f.kind) q = q.where('kind', '=', f.kind);
+  if (f.status) q = q.where('status', '=', f.status);
+  return q;
+}
+
+/** Newest first (ids are time-ordered UUIDv7). */
+export async function listMails(db: Q, f: MailFilter, page: { before: string | undefined; limit: number }): Promise<Mail[]> {
+  let q = filtered(db, f);
+  if (page.before) q = q.where('id', '<', page.before);
+  return (await q.orderBy('id', 'desc').limit(page.limit).execute()).map(toMail);
+}
+
+export async function findMail(db: Q, f: MailFilter, id: string): Promise<Mail | undefined> {
+  const row = await filtered(db, f).where('id', '=', id).executeTakeFirst();
+  return row ? toMail(row) : undefined;
+}

@@ -1,0 +1,121 @@
+import type { Kysely } from 'kysely';
+import type { Clock } from '../../platform/clock.ts';
+import { notFound } from '../../platform/errors.ts';
+import type { Principal } from '../../platform/http/auth.ts';
+import { newId } from '../../platform/ids.ts';
+import type { MailTransport } from '../../platform/mail/transport.ts';
+import { decodeCursor, toPage, type Page, type PageQuery } from '../../platform/pagination.ts';
+import type { AppDatabase, DB } from '../../schema.ts';
+import { afterFailure, messageIdFor, type Mail, type NewMail, type RetryPolicy } from './model.ts';
+import * as repo from './repo.ts';
+
+export interface DeliveryReport {
+  sent: number;
+  retrying: number;
+  failed: number;
+}
+
+export function outboxService(deps: {
+  database: AppDatabase;
+  clock: Clock;
+  transport: MailTransport;
+  retry: RetryPolicy;
+  /** The right-hand side of every Message-ID (the host of PUBLIC_URL). */
+  messageIdDomain: string;
+  /** How long a claimed mail stays with its sender before another may try it. */
+  leaseMs?: number;
+  /** SMTP conversations at once, per sender process. */
+  concurrency?: number;
+}) {
+  const { db } = deps.database;
+  const leaseMs = deps.leaseMs ?? 5 * 60_000;
+  const concurrency = deps.concurrency ?? 8;
+
+  /**
+   * Writes mail within `tx` (the transaction of the change that calls for it: it is sent if and only
+   * if that change commits). With the outbox transport the row is the delivered mail.
+   */
+  async function enqueue(tx: Kysely<DB>, mails: NewMail[]): Promise<string[]> {
+    const now = deps.clock.now();
+    const kept = deps.transport.kind === 'outbox';
+    const rows: repo.MailRow[] = mails.map((m) => {
+      const id = newId();
+      return {
+        account_id: m.accountId,
+        id,
+        merchant_id: m.merchantId,
+        kind: m.kind,
+        to_email: m.to,
+        from_name: m.from.name,
+        from_email: m.from.email,
+        subject: m.subject,
+        html: m.html,
+        text: m.text,
+        message_id: messageIdFor(id, deps.messageIdDomain),
+        status: kept ? 'sent' : 'queued',
+        transport: deps.transport.kind,
+        attempts: 0,
+        next_attempt_at: kept ? null : now,
+        last_error: null,
+        created_at: now,
+        sent_at: kept ? now : null,
+      };
+    });
+    await repo.insertMails(tx, rows);
+    return rows.map((r) => r.id);
+  }
+
+  async function attempt(mail: Mail, report: DeliveryReport): Promise<void> {
+    const transport = deps.transport;
+    if (transport.kind !== 'smtp') return;
+    try {
+      await transport.send(mail);
+      await repo.markSent(db, mail.id, deps.clock.now());
+      report.sent++;
+    } catch (err) {
+      const next = afterFailure(mail.attempts, deps.retry, deps.clock.now());
+      await repo.markFailedAttempt(db, mail.id, next, (err as Error).message ?? String(err));
+      if (next.status === 'failed') report.failed++;
+      else report.retrying++;
+    }
+  }
+
+  /** Delivers every mail due now (SMTP transport), batch after batch; safe in many processes. */
+  async function deliverDue(batchSize = 100): Promise<DeliveryReport> {
+    const report: DeliveryReport = { sent: 0, retrying: 0, failed: 0 };
+    if (deps.transport.kind !== 'smtp') return report;
+    for (;;) {
+      const batch = await repo.claimDue(db, { now: deps.clock.now(), limit: batchSize, leaseMs });
+      if (batch.length === 0) return report;
+      for (let i = 0; i < batch.length; i += concurrency) {
+        await Promise.all(batch.slice(i, i + concurrency).map((m) => attempt(m, report)));
+      }
+    }
+  }
+
+  const filterFor = (principal: Principal, q: Omit<repo.MailFilter, 'accountId' | 'merchantIds'> = {}): repo.MailFilter => ({
+    ...q,
+    accountId: principal.accountId,
+    merchantIds: principal.merchantIds,
+  });
+
+  async function listMails(principal: Principal, query: PageQuery & { to?: string | undefined; kind?: Mail['kind'] | undefined; status?: Mail['status'] | undefined }): Promise<Page<Mail>> {
+    const rows = await repo.listMails(db, filterFor(principal, query), { before: decodeCursor(query.cursor), limit: query.limit + 1 });
+    return toPage(rows, query.limit, (m) => m.id);
+  }
+
+  async function getMail(principal: Principal, id: string): Promise<Mail> {
+    const mail = await repo.findMail(db, filterFor(principal), id);
+    if (!mail) throw notFound('mail');
+    return mail;
+  }
+
+  /** Closes the SMTP connections (at shutdown). */
+  function close(): void {
+    if (deps.transport.kind === 'smtp') deps.transport.close();
+  }
+
+  return { enqueue, deliverDue, listMails, getMail, close, transportKind: deps.transport.kind };
+}
+
+export type OutboxService = ReturnType<typeof outboxService>;
