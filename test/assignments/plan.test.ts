@@ -1,17 +1,27 @@
 import { expect, it } from 'vitest';
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import { describeEachEngine } from '../helpers/engines.ts';
-import { claimStatement } from '../../src/modules/assignments/claim.ts';
+import { assignStatement, claimStatement } from '../../src/modules/assignments/claim.ts';
 
 /**
  * The claim must follow codes_claim_idx whatever the statistics say: fresh, stale (the table was
  * analyzed while empty, then filled), or after most codes were assigned.
  */
 describeEachEngine('the claim query plan', (ctx) => {
-  const planOf = async (poolKey: number) => {
-    const stmt = claimStatement({ poolKey, eligibleFrom: new Date('2026-01-01T00:00:00Z'), count: 100, now: new Date('2026-01-01T00:00:00Z') });
+  const at = new Date('2026-01-01T00:00:00Z');
+  const explain = async (stmt: RawBuilder<unknown>) => {
     const res = await sql<{ 'QUERY PLAN': unknown }>`explain (format json) ${stmt}`.execute(ctx.database.db);
     return JSON.stringify(res.rows[0]!['QUERY PLAN']);
+  };
+  /** The bare claim and the claim inside the assignment statement, each: index scan, then TID scan. */
+  const planOf = async (poolKey: number) => {
+    const bare = await explain(claimStatement({ poolKey, eligibleFrom: at, count: 100, now: at }));
+    const requests = Array.from({ length: 100 }, (_, i) => ({ contactId: `c${i}`, idempotencyKey: `k${i}`, id: `a${i}` }));
+    const assign = await explain(
+      assignStatement({ accountId: 'plan-acct', poolKey, requests, claim: true, fallback: undefined, eligibleFrom: at, now: at, slot: 0 }),
+    );
+    for (const plan of [bare, assign]) expect(plan).toContain('Tid Scan');
+    return bare.includes('codes_claim_idx') && assign.includes('codes_claim_idx') ? 'codes_claim_idx' : `${bare}\n${assign}`;
   };
 
   it('uses the claim index with stale, fresh and skewed statistics', async () => {

@@ -18,12 +18,35 @@ export interface ProvisionedAccount {
   token: string;
 }
 
+/** How long a valid token is trusted without asking the database again (see authenticate). */
+export const AUTH_CACHE_MS = 5_000;
+const AUTH_CACHE_ENTRIES = 10_000;
+
 export function accountsService(database: AppDatabase) {
   const { db } = database;
 
+  /**
+   * Valid tokens, by hash, for AUTH_CACHE_MS: the token lookup was one database round trip on every
+   * request. The trade-off: a token removed from the database (by another process, or by hand) is
+   * still honoured for up to that long by a process that saw it recently. Unknown tokens are never
+   * cached (a new token works at once). Bounded: cleared whole when full.
+   */
+  const authCache = new Map<string, { principal: Principal; until: number }>();
+
   async function authenticate(token: string): Promise<Principal | undefined> {
-    const found = await repo.findTokenByHash(db, hashToken(token));
-    return found && principalOfToken(found);
+    const hash = hashToken(token);
+    const now = Date.now();
+    const hit = authCache.get(hash);
+    if (hit && hit.until > now) return hit.principal;
+    const found = await repo.findTokenByHash(db, hash);
+    const principal = found && principalOfToken(found);
+    if (principal) {
+      if (authCache.size >= AUTH_CACHE_ENTRIES) authCache.clear();
+      authCache.set(hash, { principal, until: now + AUTH_CACHE_MS });
+    } else {
+      authCache.delete(hash);
+    }
+    return principal;
   }
 
   async function provision(input: NewAccount & { installationAdmin: boolean; token?: string | undefined }): Promise<ProvisionedAccount> {

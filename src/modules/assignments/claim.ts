@@ -1,5 +1,4 @@
-import { sql, type Kysely } from 'kysely';
-import type { DB } from '../../schema.ts';
+import { sql, type RawBuilder } from 'kysely';
 
 export interface ClaimedCode {
   id: number;
@@ -9,8 +8,10 @@ export interface ClaimedCode {
 }
 
 /**
- * Claims up to `count` eligible codes of a pool for the current transaction, soonest expiration
- * first (never-expiring codes last, stored as 'infinity'), ties in upload order — in ONE statement.
+ * The claim: up to `count` eligible codes of a pool for the current transaction, soonest expiration
+ * first (never-expiring codes last, stored as 'infinity'), ties in upload order — in ONE statement,
+ * written as two CTEs, `picked` and `claimed` (id, code, expires_at), which {@link claimStatement}
+ * runs bare and {@link assignStatement} runs with the recording of the assignments.
  *
  * Why it is safe under any concurrency, in any number of processes:
  * - `FOR UPDATE` row-locks each picked code; `SKIP LOCKED` makes a concurrent claimer pass over
@@ -20,8 +21,9 @@ export interface ClaimedCode {
  * - The pick is a MATERIALIZED CTE: it runs once. The tempting
  *   `UPDATE … WHERE id IN (SELECT … LIMIT n FOR UPDATE SKIP LOCKED)` lets the planner re-run the
  *   subquery (e.g. as the inner side of a nested loop) and update MORE than n rows.
- * - The update finds each picked row by its ctid (a TID scan, no index needed): the row is locked
- *   by this statement, so nobody can move it meanwhile.
+ * - The update finds each picked row by its ctid: the row is locked by this statement, so nobody
+ *   can move it meanwhile. `ctid = any(array(…))` is always a TID scan (the array is built once);
+ *   a join on ctid let PGlite's planner pick a hash join over a sequential scan of every code.
  * - The update sets assigned_at; the unique constraint on assignments.code_id backs it up.
  * With SKIP LOCKED, fewer than `count` rows may come back while codes remain (others hold them
  * locked): callers loop until they have enough or a claim returns nothing.
@@ -29,63 +31,134 @@ export interface ClaimedCode {
  * The scan follows codes_claim_idx (pool_key, expires_at, id) WHERE assigned_at IS NULL: equality
  * on pool_key and a range on expires_at give rows already in the wanted order, so LIMIT stops early.
  * Assigned codes leave that partial index; their dead entries are cleaned by (auto)vacuum.
+ * `gate`, if given, is one more condition that does not depend on the row (a one-time filter).
  */
-export function claimStatement(p: { poolKey: number; eligibleFrom: Date; count: number; now: Date }) {
-  return sql<{ id: number; code: string; expires_at: Date | null }>`
-    with picked as materialized (
+function claimCtes(p: { poolKey: number; eligibleFrom: Date; count: number; now: Date; gate?: RawBuilder<unknown> }) {
+  return sql`
+    picked as materialized (
       select ctid from codes
       where pool_key = ${p.poolKey}
         and assigned_at is null
-        and expires_at >= ${p.eligibleFrom}
+        and expires_at >= ${p.eligibleFrom}${p.gate ? sql`
+        and ${p.gate}` : sql``}
       order by expires_at, id
       limit ${p.count}
       for update skip locked
-    )
-    update codes set assigned_at = ${p.now}
-    from picked
-    where codes.ctid = picked.ctid
-    returning codes.id, codes.code, nullif(codes.expires_at, 'infinity') as expires_at`;
+    ),
+    claimed as (
+      update codes set assigned_at = ${p.now}
+      where ctid = any(array(select ctid from picked))
+      returning id, code, expires_at
+    )`;
 }
 
-export async function claimCodes(
-  db: Kysely<DB>,
-  p: { poolKey: number; eligibleFrom: Date; count: number; now: Date },
-): Promise<ClaimedCode[]> {
-  const result = await claimStatement(p).execute(db);
-  return result.rows
-    .map((r) => ({ id: Number(r.id), code: r.code, expiresAt: r.expires_at === null ? null : new Date(r.expires_at) }))
-    .sort((a, b) => (a.expiresAt?.getTime() ?? Infinity) - (b.expiresAt?.getTime() ?? Infinity) || a.id - b.id);
+/** The bare claim (see {@link claimCtes}): the claimed codes, expires_at null when they never expire. */
+export function claimStatement(p: { poolKey: number; eligibleFrom: Date; count: number; now: Date }) {
+  return sql<{ id: number; code: string; expires_at: Date | null }>`
+    with ${claimCtes(p)}
+    select id, code, nullif(expires_at, 'infinity') as expires_at from claimed`;
+}
+
+/** What requests get when no unique code is claimed for them: the static offer, else the default code. */
+export interface Fallback {
+  source: 'static' | 'default';
+  code: string;
+  expiresAt: Date | null;
+}
+
+export interface AssignedRow {
+  /** false: the key was already recorded; this is its assignment, unchanged. */
+  created: boolean;
+  id: string;
+  contact_id: string;
+  idempotency_key: string;
+  source: 'unique' | 'static' | 'default';
+  code_id: number | null;
+  code: string;
+  expires_at: Date | null;
+  created_at: Date;
 }
 
 /**
- * Takes the claimed codes off the pool's counters (unassigned per expiration instant) and adds them
- * to today's assignments, in the claim's transaction. `slot` spreads concurrent writers over
- * several counter rows, so they do not queue on one row lock.
+ * Assigns a batch of requests (distinct idempotency keys) in ONE statement, so that a single
+ * assignment is one round trip and a batch of 1,000 has no per-row work in JS:
+ * 1. `recorded`: assignments already recorded for these keys. If there is any, the statement does
+ *    nothing else (a one-time filter gates the claim) and returns them; the caller asks again for
+ *    the keys left. So `count` — the number of keys sent — is exactly what may be claimed.
+ * 2. `picked`/`claimed`: the claim itself ({@link claimCtes}, the same CTEs as the bare
+ *    {@link claimStatement}), up to `count` codes, gated by `recorded` being empty.
+ * 3. The n-th request (in request order) gets the n-th claimed code (in expiration order). Only if
+ *    NOTHING was claimed do requests get the fallback (static offer or default code): when fewer
+ *    codes than requests come back, others hold codes locked, so the caller asks again for the
+ *    rest (as the claim loop always did) before it falls back.
+ * 4. The assignments are inserted WITHOUT `on conflict`: a key that a racing transaction recorded
+ *    meanwhile fails the whole statement with a unique violation on assignments_idempotency_key,
+ *    which undoes the claim with it; the caller rolls back and asks again (the winner's row is then
+ *    in `recorded`). assignments_code_id_key still backs "one code, one assignment".
+ * 5. The pool's counters (unassigned per expiration instant, today's assignments) are updated in
+ *    the same statement, in expiration order so that two writers on one slot lock rows in the
+ *    same order. Row locks on counters are held only until the statement's transaction ends.
+ * Returns recorded rows (created = false) and new ones (created = true); keys absent from the answer
+ * got nothing (see 3).
  */
-export async function countClaimed(
-  db: Kysely<DB>,
-  p: { accountId: string; poolKey: number; claimed: { expiresAt: Date | null }[]; assignedReal: number; day: string; slot: number },
-): Promise<void> {
-  if (p.claimed.length > 0) {
-    const byExpiry = new Map<string, number>();
-    for (const c of p.claimed) {
-      const key = c.expiresAt ? c.expiresAt.toISOString() : 'infinity';
-      byExpiry.set(key, (byExpiry.get(key) ?? 0) + 1);
-    }
-    const expiries = [...byExpiry.keys()];
-    const decrements = expiries.map((k) => -byExpiry.get(k)!);
-    await sql`
+export function assignStatement(p: {
+  accountId: string;
+  poolKey: number;
+  requests: { contactId: string; idempotencyKey: string; id: string }[];
+  /** Claim unique codes (an active unique pool); otherwise only the fallback applies. */
+  claim: boolean;
+  fallback: Fallback | undefined;
+  eligibleFrom: Date;
+  now: Date;
+  slot: number;
+}) {
+  const keys = p.requests.map((r) => r.idempotencyKey);
+  const count = p.claim ? p.requests.length : 0;
+  return sql<AssignedRow>`
+    with recorded as (
+      select * from assignments
+      where pool_key = ${p.poolKey} and idempotency_key = any(${keys}::text[])
+    ),
+    ${claimCtes({ poolKey: p.poolKey, eligibleFrom: p.eligibleFrom, count, now: p.now, gate: sql`not exists (select from recorded)` })},
+    todo as (
+      select r.*
+      from unnest(${keys}::text[], ${p.requests.map((r) => r.contactId)}::text[], ${p.requests.map((r) => r.id)}::text[])
+        with ordinality as r (key, contact_id, id, n)
+      where not exists (select from recorded)
+    ),
+    paired as (
+      select t.id, t.contact_id, t.key, c.id as code_id, c.code, nullif(c.expires_at, 'infinity') as expires_at
+      from todo t
+      left join (select claimed.*, row_number() over (order by expires_at, id) as n from claimed) c on c.n = t.n
+      where c.id is not null or (${p.fallback?.source ?? null}::text is not null and not exists (select from claimed))
+    ),
+    inserted as (
+      insert into assignments (account_id, id, pool_key, contact_id, idempotency_key, source, code_id, code, expires_at, created_at)
+      select ${p.accountId}, id, ${p.poolKey}, contact_id, key,
+             case when code_id is null then ${p.fallback?.source ?? null}::text else 'unique' end,
+             code_id,
+             case when code_id is null then ${p.fallback?.code ?? null}::text else code end,
+             case when code_id is null then ${p.fallback?.expiresAt ?? null}::timestamptz else expires_at end,
+             ${p.now}
+      from paired
+      returning *
+    ),
+    counted as (
       insert into pool_code_counts (account_id, pool_key, expires_at, slot, codes, unassigned)
-      select ${p.accountId}, ${p.poolKey}, e.expires_at, ${p.slot}, 0, e.delta
-      from unnest(${expiries}::timestamptz[], ${decrements}::bigint[]) as e (expires_at, delta)
+      select ${p.accountId}, ${p.poolKey}, expires_at, ${p.slot}, 0, -count(*)
+      from claimed group by expires_at order by expires_at
       on conflict (pool_key, expires_at, slot) do update
-        set unassigned = pool_code_counts.unassigned + excluded.unassigned`.execute(db);
-  }
-  if (p.assignedReal > 0) {
-    await sql`
+        set unassigned = pool_code_counts.unassigned + excluded.unassigned
+    ),
+    daily as (
       insert into pool_daily_assignments (account_id, pool_key, day, slot, assigned)
-      values (${p.accountId}, ${p.poolKey}, ${p.day}, ${p.slot}, ${p.assignedReal})
+      select ${p.accountId}, ${p.poolKey}, ${p.now.toISOString().slice(0, 10)}::date, ${p.slot}, count(*)
+      from inserted where source <> 'default'
+      having count(*) > 0
       on conflict (pool_key, day, slot) do update
-        set assigned = pool_daily_assignments.assigned + excluded.assigned`.execute(db);
-  }
+        set assigned = pool_daily_assignments.assigned + excluded.assigned
+    )
+    select true as created, id, contact_id, idempotency_key, source, code_id, code, expires_at, created_at from inserted
+    union all
+    select false, id, contact_id, idempotency_key, source, code_id, code, expires_at, created_at from recorded`;
 }

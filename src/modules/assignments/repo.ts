@@ -16,35 +16,6 @@ const toAssignment = (poolId: string) => (r: Selectable<DB['assignments']>): Ass
   createdAt: r.created_at,
 });
 
-export async function findByKeys(db: Q, pool: { key: number; id: string }, keys: string[]): Promise<Assignment[]> {
-  if (keys.length === 0) return [];
-  // One array parameter, not one parameter per key: batches of 1,000 stay cheap to send and plan.
-  const rows = await db
-    .selectFrom('assignments')
-    .selectAll()
-    .where('pool_key', '=', pool.key)
-    .where('idempotency_key', '=', sql<string>`any(${keys}::text[])`)
-    .execute();
-  return rows.map(toAssignment(pool.id));
-}
-
-/**
- * Records new assignments, one array per column. A (pool, key) that a racing transaction recorded
- * first is skipped; the caller compares counts, rolls back and answers from the winner's row.
- */
-export async function insertAssignments(db: Q, accountId: string, poolKey: number, rows: Assignment[]): Promise<number> {
-  if (rows.length === 0) return 0;
-  const result = await sql`
-    insert into assignments (account_id, id, pool_key, contact_id, idempotency_key, source, code_id, code, expires_at, created_at)
-    select ${accountId}, r.id, ${poolKey}, r.contact_id, r.key, r.source, r.code_id, r.code, r.expires_at, r.created_at
-    from unnest(${rows.map((a) => a.id)}::text[], ${rows.map((a) => a.contactId)}::text[], ${rows.map((a) => a.idempotencyKey)}::text[],
-                ${rows.map((a) => a.source)}::text[], ${rows.map((a) => a.codeId)}::bigint[], ${rows.map((a) => a.code)}::text[],
-                ${rows.map((a) => a.expiresAt)}::timestamptz[], ${rows.map((a) => a.createdAt)}::timestamptz[])
-      as r (id, contact_id, key, source, code_id, code, expires_at, created_at)
-    on conflict (pool_key, idempotency_key) do nothing`.execute(db);
-  return Number(result.numAffectedRows ?? 0);
-}
-
 export interface AssignmentListRow extends Assignment {
   email: string;
 }

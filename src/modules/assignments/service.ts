@@ -11,8 +11,9 @@ import type { ContactsService } from '../contacts/service.ts';
 import type { PoolsService } from '../pools/service.ts';
 import { eligibleFrom, forecastRunOut, type Pool } from '../pools/model.ts';
 import { countsFor, findOpenStaticRow, listPoolsToWatch } from '../pools/repo.ts';
-import { claimCodes, countClaimed, type ClaimedCode } from './claim.ts';
-import { planAssignments, type AssignOutcome, type AssignRequest, type StaticOffer } from './model.ts';
+import { assignStatement, type AssignedRow, type Fallback } from './claim.ts';
+import type { Assignment, AssignOutcome, AssignRequest, StaticOffer } from './model.ts';
+import { isUniqueViolation } from '../../platform/db/errors.ts';
 import { noticesDue, type PoolNotice } from './notices.ts';
 import * as repo from './repo.ts';
 
@@ -22,8 +23,17 @@ export type Notify = (db: Kysely<DB>, notice: PoolNotice) => Promise<void>;
 const SLOTS = 16;
 const DAY_MS = 86_400_000;
 
-/** A racing transaction recorded one of our keys first: roll back and answer from its row. */
-class KeyRace extends Error {}
+const toAssignment = (pool: Pool, r: AssignedRow): Assignment => ({
+  id: r.id,
+  poolId: pool.id,
+  contactId: r.contact_id,
+  idempotencyKey: r.idempotency_key,
+  source: r.source,
+  code: r.code,
+  codeId: r.code_id === null ? null : Number(r.code_id),
+  expiresAt: r.expires_at === null ? null : new Date(r.expires_at),
+  createdAt: new Date(r.created_at),
+});
 
 export function assignmentsService(deps: {
   database: AppDatabase;
@@ -43,61 +53,66 @@ export function assignmentsService(deps: {
     return { code: row.code, expiresAt };
   }
 
-  /** Claims `count` codes, looping because SKIP LOCKED may return fewer while codes remain. */
-  async function claimAll(tx: Kysely<DB>, pool: Pool, count: number, now: Date): Promise<ClaimedCode[]> {
-    const claimed: ClaimedCode[] = [];
-    while (claimed.length < count) {
-      const got = await claimCodes(tx, { poolKey: pool.key, eligibleFrom: eligibleFrom(now, pool.expirationCutoffDays), count: count - claimed.length, now });
-      if (got.length === 0) break;
-      claimed.push(...got);
-    }
-    // Each batch comes back in expiration order; keep the whole list in that order.
-    return claimed.sort((a, b) => (a.expiresAt?.getTime() ?? Infinity) - (b.expiresAt?.getTime() ?? Infinity) || a.id - b.id);
-  }
-
   /**
-   * Assigns within `tx`: answers repeated keys from their recorded assignment, claims codes for the
-   * rest, records everything. Throws KeyRace if another transaction recorded one of the keys first.
+   * Assigns within `tx` (a transaction, or the database itself for a lone request: its one statement
+   * is atomic on its own). Each round is ONE statement (see assignStatement): it answers keys already
+   * recorded, or claims codes and records assignments. A round that claims fewer codes than asked
+   * (others hold some locked) is followed by another for the rest; only when a round claims nothing
+   * do the rest get the static offer or the default code. Throws a unique violation on
+   * assignments_idempotency_key when a racing transaction recorded one of the keys first.
    */
   async function assignWithin(tx: Kysely<DB>, pool: Pool, requests: AssignRequest[]): Promise<Map<string, AssignOutcome>> {
     const now = deps.clock.now();
-    const unique = [...new Map(requests.map((r) => [r.idempotencyKey, r])).values()];
     const outcomes = new Map<string, AssignOutcome>();
-    for (const a of await repo.findByKeys(tx, pool, unique.map((r) => r.idempotencyKey))) {
-      outcomes.set(a.idempotencyKey, { ok: true, assignment: a, created: false });
-    }
-    const todo = unique.filter((r) => !outcomes.has(r.idempotencyKey));
-    if (todo.length === 0) return outcomes;
-    const claimed = pool.active && pool.type === 'unique' ? await claimAll(tx, pool, todo.length, now) : [];
+    let todo = [...new Map(requests.map((r) => [r.idempotencyKey, r])).values()];
     const offer = pool.active ? await staticOffer(tx, pool, now) : undefined;
-    const { planned } = planAssignments({ pool, requests: todo, claimed, staticOffer: offer, now, newId });
-    const created = [...planned.values()].flatMap((o) => (o.ok ? [o.assignment] : []));
-    const inserted = await repo.insertAssignments(tx, pool.accountId, pool.key, created);
-    if (inserted !== created.length) throw new KeyRace();
-    await countClaimed(tx, {
-      accountId: pool.accountId,
-      poolKey: pool.key,
-      claimed,
-      assignedReal: created.filter((a) => a.source !== 'default').length,
-      day: now.toISOString().slice(0, 10),
-      slot: randomInt(SLOTS),
-    });
-    for (const [key, outcome] of planned) outcomes.set(key, outcome);
+    const fallback: Fallback | undefined = !pool.active
+      ? undefined
+      : offer
+        ? { source: 'static', ...offer }
+        : pool.defaultCode
+          ? { source: 'default', code: pool.defaultCode, expiresAt: pool.defaultCodeExpiresAt }
+          : undefined;
+    const slot = randomInt(SLOTS);
+    while (todo.length > 0) {
+      const { rows } = await assignStatement({
+        accountId: pool.accountId,
+        poolKey: pool.key,
+        requests: todo.map((r) => ({ ...r, id: newId() })),
+        claim: pool.active && pool.type === 'unique',
+        fallback,
+        eligibleFrom: eligibleFrom(now, pool.expirationCutoffDays),
+        now,
+        slot,
+      }).execute(tx);
+      let progressed = false;
+      for (const r of rows) {
+        outcomes.set(r.idempotency_key, { ok: true, assignment: toAssignment(pool, r), created: r.created });
+        // A recorded key (nothing else was done) or a claimed code: ask again for the rest.
+        if (!r.created || r.source === 'unique') progressed = true;
+      }
+      todo = todo.filter((r) => !outcomes.has(r.idempotencyKey));
+      if (!progressed) break;
+    }
+    for (const r of todo) outcomes.set(r.idempotencyKey, { ok: false, reason: pool.active ? 'pool_exhausted' : 'pool_inactive' });
     return outcomes;
   }
 
   /**
    * Assigns one code per request (a batch, for the conversation engine), in one transaction; the
-   * same idempotency key always gets the same answer. Returns outcomes in request order.
+   * same idempotency key always gets the same answer. Returns outcomes in request order. A lone
+   * request needs no transaction: it is one statement.
    */
   async function assignMany(pool: Pool, requests: AssignRequest[]): Promise<AssignOutcome[]> {
+    const lone = new Set(requests.map((r) => r.idempotencyKey)).size === 1;
     for (let attempt = 0; ; attempt++) {
       try {
-        const outcomes = await db.transaction().execute((tx) => assignWithin(tx, pool, requests));
+        const outcomes = lone ? await assignWithin(db, pool, requests) : await db.transaction().execute((tx) => assignWithin(tx, pool, requests));
         if ([...outcomes.values()].some((o) => o.ok && o.created)) await checkNotices(pool);
         return requests.map((r) => outcomes.get(r.idempotencyKey)!);
       } catch (err) {
-        if (!(err instanceof KeyRace) || attempt >= 3) throw err;
+        // A racing transaction recorded one of our keys first: everything was undone; ask again.
+        if (!isUniqueViolation(err, 'assignments_idempotency_key') || attempt >= 3) throw err;
       }
     }
   }
