@@ -6,6 +6,7 @@ import { migrateDatabase, openAppDatabase, serve, worker } from './runtime.ts';
 import { accountsService } from './modules/accounts/service.ts';
 import type { AppDatabase } from './schema.ts';
 import { poolsCommands } from './cli/pools.ts';
+import { contactsCommands } from './cli/contacts.ts';
 
 const program = new Command('couponflow').description('Coupon pools, distribution and conversations').showHelpAfterError();
 
@@ -82,6 +83,7 @@ token
   );
 
 poolsCommands(program);
+contactsCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof ConfigError || err instanceof DataDirInUseError || err instanceof DomainError) {

@@ -8,10 +8,11 @@
  * escaping on / off) and the parsed templates per source, so a send parses each part once.
  */
 import { performance } from 'node:perf_hooks';
-import { Context, toValueSync, type Emitter, type Liquid, type Template, type Variable } from 'liquidjs';
+import { Context, type Emitter, type Liquid, type Template, type Variable } from 'liquidjs';
 import { DomainError } from '../../platform/errors.ts';
 import type { FieldType } from './snippets.ts';
 import { createEngine, isValidTimeZone, MAX_SOURCE_CHARS } from './liquid.ts';
+import { compile, renderSteps, type Step } from './fast-render.ts';
 
 export type TemplateField = 'subject' | 'html' | 'text';
 
@@ -197,7 +198,7 @@ export function validateTemplates(parts: readonly TemplatePart[], catalog: Field
 // ---------------------------------------------------------------------------------------------
 // Rendering
 
-type Parsed = Template[] | { issues: Located[] };
+type Parsed = Step[] | { issues: Located[] };
 
 /**
  * Parsed templates by source, least recently used dropped first, bounded in entries and in
@@ -223,7 +224,7 @@ class ParseCache {
     }
     let parsed: Parsed;
     try {
-      parsed = this.engine.parse(source);
+      parsed = compile(this.engine.parse(source));
     } catch (e) {
       parsed = { issues: parseIssues(e) };
     }
@@ -299,7 +300,7 @@ export function createRenderer(options: RendererOptions): Renderer {
     try {
       const ctx = new Context(scope, engine.options, { sync: true, renderLimit: remainingMs, memoryLimit }, { liquid: engine });
       const emitter = new BoundedEmitter(outputBudget);
-      toValueSync(engine.renderer.renderTemplates(parsed, ctx, emitter));
+      renderSteps(parsed, ctx, emitter);
       return emitter.buffer;
     } catch (e) {
       throw renderFailure(part.field, e, limits);

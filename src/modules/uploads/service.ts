@@ -30,7 +30,7 @@ export interface GenerateInput {
 class Rejected extends Error {}
 
 /** Yields what `source` yields, asking for the next item as soon as one is handed out. */
-async function* prefetched<T>(source: AsyncIterable<T>): AsyncGenerator<T> {
+export async function* prefetched<T>(source: AsyncIterable<T>): AsyncGenerator<T> {
   const it = source[Symbol.asyncIterator]();
   let next = it.next();
   try {

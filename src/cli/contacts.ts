@@ -1,0 +1,55 @@
+import type { Command } from 'commander';
+import cliProgress from 'cli-progress';
+import { ApiClient } from './api-client.ts';
+
+interface ImportJson {
+  status: string;
+  lines: number;
+  imported: number;
+  created: number;
+  updated: number;
+  rejected: number;
+  errorCount: number;
+  errors: { line: number; reason: string }[];
+}
+
+/** `couponflow contacts …`: contact tasks over the REST API (COUPONFLOW_URL, COUPONFLOW_TOKEN). */
+export function contactsCommands(program: Command) {
+  const contacts = program.command('contacts').description('contacts, through the API (COUPONFLOW_URL, COUPONFLOW_TOKEN)');
+
+  contacts
+    .command('import <file>')
+    .description('import contacts from a CSV with a header email,<group>.<field>,… (and optionally status)')
+    .option('--on-invalid <mode>', 'reject (the whole file) | skip (the invalid lines)', 'reject')
+    .action(async (file: string, options: { onInvalid: string }) => {
+      const api = ApiClient.fromEnv();
+      const bar = process.stderr.isTTY
+        ? new cliProgress.SingleBar({ format: 'importing [{bar}] {percentage}% | {value}/{total} MB', stream: process.stderr }, cliProgress.Presets.shades_classic)
+        : undefined;
+      const mb = (n: number) => Math.round(n / 1e5) / 10;
+      let started = false;
+      const res = await api.uploadFile<ImportJson & { error?: { code: string; message: string; details?: { line: number; message?: string }[] }; import?: ImportJson }>(
+        '/v1/contacts/import',
+        { onInvalid: options.onInvalid },
+        file,
+        (sent, total) => {
+          if (!bar) return;
+          if (!started) bar.start(mb(total), 0);
+          started = true;
+          bar.update(mb(sent));
+        },
+      );
+      bar?.stop();
+      const report = res.body.import ?? (res.status < 300 ? res.body : undefined);
+      if (report) {
+        console.log(`${report.status}: ${report.lines} lines read, ${report.imported} imported (${report.created} created, ${report.updated} updated), ${report.rejected} rejected`);
+        for (const e of report.errors.slice(0, 20)) console.log(`  line ${e.line}: ${e.reason}`);
+        if (report.errorCount > 20) console.log(`  … and ${report.errorCount - 20} more errors`);
+      }
+      if (res.status >= 300) {
+        console.error(`couponflow: ${res.body.error?.message ?? `import failed (${res.status})`}`);
+        for (const d of (report ? [] : res.body.error?.details ?? []).slice(0, 20)) if (d.message) console.error(`  ${d.message}`);
+        process.exitCode = 1;
+      }
+    });
+}

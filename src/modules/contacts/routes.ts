@@ -1,0 +1,138 @@
+import { z } from 'zod';
+import type { MultipartFile } from '@fastify/multipart';
+import type { HttpApp } from '../../platform/http/app.ts';
+import { principalOf } from '../../platform/http/auth.ts';
+import { DomainError, invalid } from '../../platform/errors.ts';
+import { pageQuery } from '../../platform/pagination.ts';
+import { MAX_EMAIL_LENGTH } from './model.ts';
+import type { ContactsService, ContactView } from './service.ts';
+
+const fieldValue = z.union([z.string(), z.number(), z.boolean()]);
+export const contactOut = z.object({
+  id: z.string(),
+  email: z.string(),
+  status: z.enum(['subscribed', 'unsubscribed']),
+  fields: z.record(z.string(), z.record(z.string(), fieldValue)),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+const runOut = z.object({ conversationId: z.string() }).passthrough();
+const contactWithRuns = contactOut.extend({ runs: z.array(runOut) });
+
+const contactJson = (c: ContactView): z.infer<typeof contactOut> => ({
+  id: c.id,
+  email: c.email,
+  status: c.status,
+  fields: c.named,
+  createdAt: c.createdAt.toISOString(),
+  updatedAt: c.updatedAt.toISOString(),
+});
+
+const importOut = z.object({
+  status: z.enum(['imported', 'rejected']),
+  lines: z.number(),
+  imported: z.number(),
+  created: z.number(),
+  updated: z.number(),
+  rejected: z.number(),
+  errors: z.array(z.object({ line: z.number(), reason: z.string() })),
+  errorCount: z.number(),
+});
+
+export function contactsRoutes(app: HttpApp, contacts: ContactsService) {
+  app.put(
+    '/v1/contacts',
+    {
+      schema: {
+        tags: ['contacts'],
+        summary: 'Create or update a contact by email (any case); field values are merged, null clears one',
+        description: 'fields: {"<group>": {"<field>": value}}; a value that does not fit its field → 422 naming group, field and value.',
+        body: z.object({
+          email: z.string().trim().min(3).max(MAX_EMAIL_LENGTH).regex(/^[^\s@]+@[^\s@]+$/, 'not an email address'),
+          status: z.enum(['subscribed', 'unsubscribed']).optional(),
+          fields: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
+        }),
+        response: { 200: contactOut },
+      },
+    },
+    async (request) => contactJson(await contacts.upsertContact(principalOf(request), request.body)),
+  );
+
+  app.get(
+    '/v1/contacts/:contactId',
+    {
+      schema: {
+        tags: ['contacts'],
+        summary: 'Read a contact, with its conversation runs',
+        params: z.object({ contactId: z.string().max(100) }),
+        response: { 200: contactWithRuns },
+      },
+    },
+    async (request) => {
+      const contact = await contacts.getContact(principalOf(request), { id: request.params.contactId });
+      return { ...contactJson(contact), runs: contact.runs };
+    },
+  );
+
+  app.get(
+    '/v1/contacts',
+    {
+      schema: {
+        tags: ['contacts'],
+        summary: 'With ?email=: that contact (any case), with its runs; without: the contacts, a page at a time',
+        querystring: pageQuery.extend({ email: z.string().max(MAX_EMAIL_LENGTH).optional() }),
+        response: { 200: z.union([contactWithRuns, z.object({ items: z.array(contactOut), nextCursor: z.string().nullable() })]) },
+      },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      if (request.query.email !== undefined) {
+        const contact = await contacts.getContact(principal, { email: request.query.email.trim() });
+        return { ...contactJson(contact), runs: contact.runs };
+      }
+      const page = await contacts.listContacts(principal, request.query);
+      return { items: page.items.map(contactJson), nextCursor: page.nextCursor };
+    },
+  );
+
+  app.post(
+    '/v1/contacts/import',
+    {
+      schema: {
+        tags: ['contacts'],
+        summary: 'Import contacts from a CSV (multipart: the field onInvalid, then file), header email,<group>.<field>,… (and optionally status)',
+        description:
+          'Streamed in one transaction. An empty cell leaves a value as it is. onInvalid: reject (default: one bad line and nothing is imported, 422 import_rejected) or skip.',
+        consumes: ['multipart/form-data'],
+        querystring: z.object({ onInvalid: z.string().optional() }),
+        response: { 201: importOut },
+      },
+    },
+    async (request, reply) => {
+      if (!request.isMultipart()) {
+        throw new DomainError('malformed', 'malformed_request', 'Send the file as multipart/form-data with a part named "file".');
+      }
+      const fields: Record<string, string> = { ...(request.query as Record<string, string>) };
+      let file: MultipartFile | undefined;
+      for await (const part of request.parts()) {
+        if (part.type === 'file') {
+          if (part.fieldname !== 'file') throw invalid(`unexpected file part "${part.fieldname}"; name it "file"`);
+          file = part;
+          break;
+        }
+        fields[part.fieldname] = String(part.value);
+      }
+      if (!file) throw invalid('file: a part named "file" is required', [{ field: 'file', message: 'required' }]);
+      const onInvalid = fields.onInvalid ?? 'reject';
+      if (onInvalid !== 'reject' && onInvalid !== 'skip') {
+        file.file.resume();
+        throw invalid('onInvalid: must be "reject" or "skip"', [{ field: 'onInvalid', message: 'must be "reject" or "skip"' }]);
+      }
+      try {
+        return reply.status(201).send(await contacts.importCsv(principalOf(request), { file: file.file, onInvalid }));
+      } finally {
+        file.file.resume(); // a header refused early: drain the rest so the answer goes out
+      }
+    },
+  );
+}

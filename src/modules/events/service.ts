@@ -1,0 +1,139 @@
+import type { Kysely } from 'kysely';
+import type { Clock } from '../../platform/clock.ts';
+import type { Principal } from '../../platform/http/auth.ts';
+import { newId } from '../../platform/ids.ts';
+import type { AppDatabase, DB } from '../../schema.ts';
+import { ensureContact, ensureContacts } from '../contacts/repo.ts';
+import * as repo from './repo.ts';
+
+export type { EventOutcome, EventRecord } from './repo.ts';
+
+export interface EventInput {
+  type: string;
+  email: string;
+  properties?: Record<string, unknown> | undefined;
+  occurredAt?: Date | undefined;
+  idempotencyKey?: string | undefined;
+}
+
+export interface EventAnswer extends repo.EventOutcome {
+  contactId: string;
+  /** True when the idempotency key was seen before: nothing was done this time. */
+  duplicate: boolean;
+}
+
+/**
+ * Hands a recorded event to the conversation engine, inside the transaction that recorded it: an
+ * enrollment is written with its event or not at all. Answers the conversations entered and left.
+ */
+export type OnEvent = (tx: Kysely<DB>, event: repo.EventRecord) => Promise<repo.EventOutcome>;
+/** The same for many events of one account, in order (the batch intake). */
+export type OnEvents = (tx: Kysely<DB>, accountId: string, events: repo.EventRecord[]) => Promise<repo.EventOutcome[]>;
+
+const nothing: OnEvent = async () => ({ enrolled: [], exited: [] });
+
+class KeyTaken extends Error {}
+
+/** POST /v1/events: the contact found or created, the event recorded once per key, handed on. */
+export function eventsService(deps: { database: AppDatabase; clock: Clock; onEvent?: OnEvent; onEvents?: OnEvents }) {
+  const { db } = deps.database;
+  const onEvent = deps.onEvent ?? nothing;
+
+  async function replay(accountId: string, key: string): Promise<EventAnswer | undefined> {
+    const seen = await repo.findByKey(db, accountId, key);
+    return seen && { contactId: seen.contactId, ...seen.outcome, duplicate: true };
+  }
+
+  async function recordEvent(principal: Principal, input: EventInput): Promise<EventAnswer> {
+    const { accountId } = principal;
+    const key = input.idempotencyKey ?? null;
+    if (key !== null) {
+      const seen = await replay(accountId, key);
+      if (seen) return seen;
+    }
+    try {
+      return await db.transaction().execute(async (tx) => {
+        const contact = await ensureContact(tx, accountId, input.email, newId());
+        const now = deps.clock.now();
+        const event: repo.EventRecord = {
+          accountId,
+          id: newId(),
+          contactId: contact.id,
+          type: input.type,
+          properties: input.properties ?? {},
+          occurredAt: input.occurredAt ?? now,
+          idempotencyKey: key,
+          createdAt: now,
+        };
+        // A racing request with the same key got there first: undo this one whole (the contact too).
+        if (!(await repo.insertEvent(tx, event))) throw new KeyTaken();
+        const outcome = await onEvent(tx, event);
+        if (outcome.enrolled.length || outcome.exited.length) await repo.saveOutcome(tx, accountId, event.id, outcome);
+        return { contactId: contact.id, ...outcome, duplicate: false };
+      });
+    } catch (err) {
+      if (!(err instanceof KeyTaken)) throw err;
+      const seen = await replay(accountId, key!);
+      if (!seen) throw new Error('idempotency key taken but no event found');
+      return seen;
+    }
+  }
+
+  /**
+   * Up to 1,000 events in one transaction, with the answer each would get alone, in order: a key
+   * seen before (or earlier in the batch) does nothing and answers the first event's outcome.
+   */
+  async function recordEvents(principal: Principal, inputs: EventInput[]): Promise<EventAnswer[]> {
+    const { accountId } = principal;
+    const keys = [...new Set(inputs.flatMap((e) => (e.idempotencyKey ? [e.idempotencyKey] : [])))];
+    const seenBefore = await repo.findByKeys(db, accountId, keys);
+    const firstOfKey = new Map<string, number>();
+    const answers: (EventAnswer | undefined)[] = inputs.map(() => undefined);
+    const raced = await db.transaction().execute(async (tx) => {
+      const now = deps.clock.now();
+      const contactIds = await ensureContacts(tx, accountId, inputs.map((e) => ({ id: newId(), email: e.email })));
+      const fresh: { index: number; event: repo.EventRecord }[] = [];
+      inputs.forEach((input, index) => {
+        const key = input.idempotencyKey ?? null;
+        if (key !== null && (seenBefore.has(key) || firstOfKey.has(key))) return;
+        if (key !== null) firstOfKey.set(key, index);
+        const event: repo.EventRecord = {
+          accountId,
+          id: newId(),
+          contactId: contactIds.get(input.email.toLowerCase())!,
+          type: input.type,
+          properties: input.properties ?? {},
+          occurredAt: input.occurredAt ?? now,
+          idempotencyKey: key,
+          createdAt: now,
+        };
+        fresh.push({ index, event });
+      });
+      const written = await repo.insertEvents(tx, fresh.map((f) => f.event));
+      const kept = fresh.filter((f) => written.has(f.event.id));
+      const outcomes = deps.onEvents
+        ? await deps.onEvents(tx, accountId, kept.map((f) => f.event))
+        : await Promise.all(kept.map((f) => onEvent(tx, f.event)));
+      await repo.saveOutcomes(tx, accountId, kept.flatMap((f, i) => (outcomes[i]!.enrolled.length || outcomes[i]!.exited.length ? [{ id: f.event.id, outcome: outcomes[i]! }] : [])));
+      kept.forEach((f, i) => (answers[f.index] = { contactId: f.event.contactId, ...outcomes[i]!, duplicate: false }));
+      // Keys another request recorded between our look-up and our insert.
+      return fresh.filter((f) => !written.has(f.event.id)).map((f) => f.event.idempotencyKey!);
+    });
+    const late = await repo.findByKeys(db, accountId, raced);
+    return inputs.map((input, index) => {
+      const answer = answers[index];
+      if (answer) return answer;
+      const key = input.idempotencyKey!;
+      const first = firstOfKey.get(key);
+      const stored = seenBefore.get(key) ?? late.get(key);
+      if (stored) return { contactId: stored.contactId, ...stored.outcome, duplicate: true };
+      const earlier = first !== undefined ? answers[first] : undefined;
+      if (!earlier) throw new Error(`idempotency key ${key} taken but no event found`);
+      return { ...earlier, duplicate: true };
+    });
+  }
+
+  return { recordEvent, recordEvents };
+}
+
+export type EventsService = ReturnType<typeof eventsService>;

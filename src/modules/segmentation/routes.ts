@@ -1,0 +1,66 @@
+import { z } from 'zod';
+import type { HttpApp } from '../../platform/http/app.ts';
+import { principalOf } from '../../platform/http/auth.ts';
+import { pageQuery } from '../../platform/pagination.ts';
+import type { Field, FieldGroup } from './model.ts';
+import type { SegmentationService } from './service.ts';
+
+const fieldType = z.enum(['text', 'date', 'number', 'boolean']);
+export const fieldOut = z.object({ id: z.string(), groupId: z.string(), name: z.string(), type: fieldType, snippet: z.string() });
+export const groupOut = z.object({ id: z.string(), name: z.string(), fields: z.array(fieldOut), createdAt: z.string() });
+
+const fieldJson = (f: Field): z.infer<typeof fieldOut> => ({ id: f.id, groupId: f.groupId, name: f.name, type: f.type, snippet: f.snippet });
+const groupJson = (g: FieldGroup): z.infer<typeof groupOut> => ({ id: g.id, name: g.name, fields: g.fields.map(fieldJson), createdAt: g.createdAt.toISOString() });
+
+const groupParams = z.object({ groupId: z.string().max(100) });
+
+export function segmentationRoutes(app: HttpApp, segmentation: SegmentationService) {
+  app.get(
+    '/v1/field-groups',
+    {
+      schema: {
+        tags: ['segmentation'],
+        summary: 'List field groups with their fields and snippets',
+        querystring: pageQuery,
+        response: { 200: z.object({ items: z.array(groupOut), nextCursor: z.string().nullable() }) },
+      },
+    },
+    async (request) => {
+      const page = await segmentation.listGroups(principalOf(request), request.query);
+      return { items: page.items.map(groupJson), nextCursor: page.nextCursor };
+    },
+  );
+
+  app.post(
+    '/v1/field-groups',
+    {
+      schema: {
+        tags: ['segmentation'],
+        summary: 'Create a field group (names are unique in the account: 409 otherwise)',
+        body: z.object({ name: z.string().max(200) }),
+        response: { 201: groupOut },
+      },
+    },
+    async (request, reply) => reply.status(201).send(groupJson(await segmentation.createGroup(principalOf(request), request.body))),
+  );
+
+  app.get(
+    '/v1/field-groups/:groupId',
+    { schema: { tags: ['segmentation'], summary: 'Read a field group with its fields', params: groupParams, response: { 200: groupOut } } },
+    async (request) => groupJson(await segmentation.getGroup(principalOf(request), request.params.groupId)),
+  );
+
+  app.post(
+    '/v1/field-groups/:groupId/fields',
+    {
+      schema: {
+        tags: ['segmentation'],
+        summary: 'Add a typed field to a group (names are unique in the group: 409 otherwise); the answer carries its snippet',
+        params: groupParams,
+        body: z.object({ name: z.string().max(200), type: fieldType }),
+        response: { 201: fieldOut },
+      },
+    },
+    async (request, reply) => reply.status(201).send(fieldJson(await segmentation.addField(principalOf(request), request.params.groupId, request.body))),
+  );
+}
