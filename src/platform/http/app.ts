@@ -8,7 +8,7 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
-import { authHook, type Authenticate } from './auth.ts';
+import { authHook, type Authenticate, type SessionAuth } from './auth.ts';
 import { errorBody, handleError } from './errors.ts';
 import { renderDocsPage } from './docs-page.ts';
 import { forbidden } from '../errors.ts';
@@ -35,6 +35,8 @@ export interface HttpOptions {
   /** Largest uploaded file, in bytes. */
   uploadLimit: number;
   authenticate: Authenticate;
+  /** Console sign-in by cookie, beside bearer tokens (omitted: tokens only). */
+  session?: SessionAuth;
   metrics: Metrics;
   health: () => Promise<{ ok: boolean; detail?: string }>;
 }
@@ -65,7 +67,7 @@ export async function createHttpApp(options: HttpOptions): Promise<HttpApp> {
   app.setNotFoundHandler((request, reply) =>
     reply.status(404).send(errorBody('not_found', `No route ${request.method} ${request.url.split('?')[0]}`)),
   );
-  app.addHook('onRequest', authHook(options.authenticate));
+  app.addHook('onRequest', authHook(options.authenticate, options.session));
   app.addHook('onResponse', async (request, reply) => {
     options.metrics.httpDuration.observe(
       { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },

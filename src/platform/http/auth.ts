@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { DomainError } from '../errors.ts';
 
-/** Who is calling: resolved from the bearer token (or, later, a console session). */
+/** Who is calling: resolved from the bearer token or from a console session cookie. */
 export interface Principal {
   accountId: string;
   tokenId: string;
@@ -12,9 +12,19 @@ export interface Principal {
 
 export type Authenticate = (token: string) => Promise<Principal | undefined>;
 
+/** The console's session cookie (see modules/accounts/sessions.ts); used only without a bearer token. */
+export interface SessionAuth {
+  cookieName: string;
+  resolve: (sessionId: string) => Promise<Principal | undefined>;
+  /** Origins accepted on state-changing requests besides the request's own host (PUBLIC_URL). */
+  allowedOrigins: readonly string[];
+}
+
 declare module 'fastify' {
   interface FastifyRequest {
     principal?: Principal;
+    /** The console session id, when the caller was signed in by cookie rather than by token. */
+    sessionId?: string;
   }
   interface FastifyContextConfig {
     /** Served without a token (health, the console's static files). */
@@ -24,11 +34,49 @@ declare module 'fastify' {
 
 const unauthorized = (message: string) => new DomainError('unauthorized', 'unauthorized', message);
 
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** One cookie's value from the Cookie header (no dependency needed for reading one name). */
+export function readCookie(header: string | undefined, name: string): string | undefined {
+  for (const part of (header ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
+  }
+  return undefined;
+}
+
+/**
+ * Cross-site request forgery guard for cookie-authenticated calls: the browser's Origin header must
+ * name this server (its Host) or a configured origin. SameSite=Strict already keeps the cookie off
+ * cross-site requests; this is the second lock, and it refuses a request with no Origin at all.
+ */
+export function originAllowed(request: FastifyRequest, allowedOrigins: readonly string[]): boolean {
+  const origin = request.headers.origin;
+  if (!origin || origin === 'null') return false;
+  if (allowedOrigins.includes(origin)) return true;
+  try {
+    return new URL(origin).host === request.headers.host;
+  } catch {
+    return false;
+  }
+}
+
 /** Runs first on every request (before the body is read), so a missing token is always a 401. */
-export function authHook(authenticate: Authenticate) {
+export function authHook(authenticate: Authenticate, session?: SessionAuth) {
   return async (request: FastifyRequest) => {
     if (request.routeOptions.config?.public) return;
     const header = request.headers.authorization;
+    const sessionId = !header && session ? readCookie(request.headers.cookie, session.cookieName) : undefined;
+    if (session && sessionId) {
+      const principal = await session.resolve(sessionId);
+      if (!principal) throw unauthorized('Your console session has ended; sign in again.');
+      if (!SAFE_METHODS.has(request.method) && !originAllowed(request, session.allowedOrigins)) {
+        throw new DomainError('forbidden', 'origin_mismatch', 'A signed-in change must come from the console itself (Origin header).');
+      }
+      request.principal = principal;
+      request.sessionId = sessionId;
+      return;
+    }
     if (!header) throw unauthorized('Send a token: Authorization: Bearer <token>.');
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match?.[1]) throw unauthorized('The Authorization header must be "Bearer <token>".');

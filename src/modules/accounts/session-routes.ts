@@ -1,0 +1,84 @@
+import { z } from 'zod';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { HttpApp } from '../../platform/http/app.ts';
+import { originAllowed, principalOf } from '../../platform/http/auth.ts';
+import { DomainError, forbidden } from '../../platform/errors.ts';
+import type { AccountsService } from './service.ts';
+import { SESSION_TTL_MS, type SessionsService } from './sessions.ts';
+
+export const SESSION_COOKIE = 'couponflow_session';
+
+function setCookie(request: FastifyRequest, reply: FastifyReply, value: string, maxAgeSeconds: number) {
+  const secure = request.protocol === 'https' ? '; Secure' : '';
+  reply.header('set-cookie', `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAgeSeconds}${secure}`);
+}
+
+const sessionOut = z.object({
+  accountId: z.string(),
+  accountName: z.string(),
+  timeZone: z.string(),
+  merchantIds: z.array(z.string()).nullable(),
+  installationAdmin: z.boolean(),
+  via: z.enum(['session', 'token']),
+});
+
+/**
+ * The console's sign-in: POST exchanges a pasted token for an HttpOnly, SameSite=Strict cookie
+ * (the token itself never reaches browser storage), GET says who is signed in, DELETE signs out.
+ */
+export function sessionRoutes(app: HttpApp, deps: { accounts: AccountsService; sessions: SessionsService; allowedOrigins: readonly string[] }) {
+  const describe = async (request: FastifyRequest) => {
+    const principal = principalOf(request);
+    const account = await deps.accounts.getAccount(principal.accountId);
+    return {
+      accountId: account.id,
+      accountName: account.name,
+      timeZone: account.timeZone,
+      merchantIds: principal.merchantIds,
+      installationAdmin: principal.installationAdmin,
+      via: request.sessionId ? ('session' as const) : ('token' as const),
+    };
+  };
+
+  app.post(
+    '/v1/session',
+    {
+      // Public by nature: this is where a caller without a session or token header signs in (the token is in the body).
+      config: { public: true },
+      schema: {
+        tags: ['session'],
+        summary: 'Console sign-in: exchange an API token for a session cookie (HttpOnly, SameSite=Strict, 12 hours)',
+        body: z.object({ token: z.string().min(1).max(200) }),
+        response: { 201: sessionOut.extend({ expiresAt: z.string() }) },
+      },
+    },
+    async (request, reply) => {
+      // A browser always sends Origin on a POST: a sign-in posted from another site is refused.
+      if (request.headers.origin !== undefined && !originAllowed(request, deps.allowedOrigins)) {
+        throw forbidden('Sign in from the console itself.');
+      }
+      const session = await deps.sessions.signIn(request.body.token);
+      if (!session) throw new DomainError('unauthorized', 'unauthorized', 'This token is not valid.');
+      setCookie(request, reply, session.id, Math.floor(SESSION_TTL_MS / 1000));
+      request.principal = session.principal;
+      request.sessionId = session.id;
+      return reply.status(201).send({ ...(await describe(request)), expiresAt: session.expiresAt.toISOString() });
+    },
+  );
+
+  app.get(
+    '/v1/session',
+    { schema: { tags: ['session'], summary: 'Who is signed in (by session cookie or by token)', response: { 200: sessionOut } } },
+    async (request) => describe(request),
+  );
+
+  app.delete(
+    '/v1/session',
+    { schema: { tags: ['session'], summary: 'Sign out: ends the console session and clears its cookie', response: { 204: z.null() } } },
+    async (request, reply) => {
+      if (request.sessionId) await deps.sessions.signOut(request.sessionId);
+      setCookie(request, reply, '', 0);
+      return reply.status(204).send(null);
+    },
+  );
+}

@@ -1,0 +1,78 @@
+import { randomBytes } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Clock } from '../../platform/clock.ts';
+import type { Principal } from '../../platform/http/auth.ts';
+import { hashToken } from '../../platform/ids.ts';
+import type { AppDatabase, DB } from '../../schema.ts';
+import { principalOfToken } from './model.ts';
+import type { AccountsService } from './service.ts';
+
+/** How long a console sign-in lasts (absolute, not sliding). */
+export const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
+
+export interface NewSession {
+  /** The cookie's value, in clear: given to the browser once, stored only as its SHA-256. */
+  id: string;
+  principal: Principal;
+  expiresAt: Date;
+}
+
+type Q = Kysely<DB>;
+
+async function insertSession(db: Q, row: { idHash: string; accountId: string; tokenId: string; createdAt: Date; expiresAt: Date }) {
+  await db
+    .insertInto('console_sessions')
+    .values({ id_hash: row.idHash, account_id: row.accountId, token_id: row.tokenId, created_at: row.createdAt, expires_at: row.expiresAt })
+    .execute();
+}
+
+/** The session's token, read afresh: a token limited or removed since sign-in limits the session too. */
+async function findLiveSession(db: Q, idHash: string, now: Date) {
+  return db
+    .selectFrom('console_sessions as s')
+    .innerJoin('tokens as t', 't.id', 's.token_id')
+    .select(['t.id', 't.account_id', 't.merchant_ids', 't.installation_admin', 's.expires_at'])
+    .where('s.id_hash', '=', idHash)
+    .where('s.expires_at', '>', now)
+    .executeTakeFirst();
+}
+
+/**
+ * Console sign-in. Server-side sessions (not signed cookies): signing out deletes the row, so a
+ * copied cookie stops working at once, and no signing secret has to be configured and shared by
+ * every process.
+ */
+export function sessionsService(deps: { database: AppDatabase; clock: Clock; accounts: AccountsService }) {
+  const { db } = deps.database;
+
+  /** Exchanges a valid API token for a new session; undefined for a token that is not valid. */
+  async function signIn(token: string): Promise<NewSession | undefined> {
+    const principal = await deps.accounts.authenticate(token);
+    if (!principal) return undefined;
+    const now = deps.clock.now();
+    const id = randomBytes(32).toString('base64url');
+    const expiresAt = new Date(now.getTime() + SESSION_TTL_MS);
+    await db.transaction().execute(async (tx) => {
+      // Housekeeping: this account's expired sessions go when a new one starts.
+      await tx.deleteFrom('console_sessions').where('account_id', '=', principal.accountId).where('expires_at', '<=', now).execute();
+      await insertSession(tx, { idHash: hashToken(id), accountId: principal.accountId, tokenId: principal.tokenId, createdAt: now, expiresAt });
+    });
+    return { id, principal, expiresAt };
+  }
+
+  async function resolve(sessionId: string): Promise<Principal | undefined> {
+    const row = await findLiveSession(db, hashToken(sessionId), deps.clock.now());
+    return (
+      row &&
+      principalOfToken({ id: row.id, accountId: row.account_id, merchantIds: row.merchant_ids, installationAdmin: row.installation_admin })
+    );
+  }
+
+  async function signOut(sessionId: string): Promise<void> {
+    await db.deleteFrom('console_sessions').where('id_hash', '=', hashToken(sessionId)).execute();
+  }
+
+  return { signIn, resolve, signOut };
+}
+
+export type SessionsService = ReturnType<typeof sessionsService>;

@@ -1,0 +1,118 @@
+import { useEffect, useState } from 'react';
+import { QueryClient, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { api, ApiError, setUnauthorizedHandler, type Merchant } from './api.ts';
+import { href, useRoute } from './router.ts';
+import { SignIn } from './screens/SignIn.tsx';
+import { PoolsScreen } from './screens/Pools.tsx';
+import { PoolScreen } from './screens/Pool.tsx';
+import { SegmentationScreen } from './screens/Segmentation.tsx';
+import { ContactsScreen, ContactScreen } from './screens/Contacts.tsx';
+import { AuthoringScreen, MessageEditor } from './screens/Authoring.tsx';
+import { ConductorScreen, ConversationEditor } from './screens/Conductor.tsx';
+import { OutboxScreen } from './screens/Outbox.tsx';
+import { Loading } from './ui.tsx';
+
+const SECTIONS = [
+  { path: 'pools', label: 'Coupon Manager' },
+  { path: 'segmentation', label: 'Segmentation' },
+  { path: 'contacts', label: 'Contacts' },
+  { path: 'messages', label: 'Authoring' },
+  { path: 'conversations', label: 'Conductor' },
+  { path: 'outbox', label: 'Outbox' },
+];
+
+/** Drops every cached answer but the session's (whose observer must stay attached). */
+const forgetData = (queryClient: QueryClient) => queryClient.removeQueries({ predicate: (q) => q.queryKey[0] !== 'session' });
+
+export function App() {
+  const queryClient = useQueryClient();
+  const session = useQuery({ queryKey: ['session'], queryFn: api.session, retry: false, staleTime: Infinity });
+  useEffect(() => {
+    setUnauthorizedHandler(() => queryClient.setQueryData(['session'], null));
+  }, [queryClient]);
+
+  if (session.isPending) return <Loading />;
+  const signedOut = session.data === null || (session.error instanceof ApiError && session.error.status === 401);
+  if (signedOut || !session.data) {
+    return (
+      <SignIn
+        onSignedIn={(s) => {
+          forgetData(queryClient);
+          queryClient.setQueryData(['session'], s);
+        }}
+        failed={signedOut ? undefined : session.error}
+      />
+    );
+  }
+  return <Shell accountName={session.data.accountName} />;
+}
+
+function Shell({ accountName }: { accountName: string }) {
+  const queryClient = useQueryClient();
+  const route = useRoute();
+  const merchants = useQuery({ queryKey: ['merchants'], queryFn: api.merchants });
+  const [merchantId, setMerchantId] = useState<string | undefined>();
+  const merchant: Merchant | undefined = merchants.data?.find((m) => m.id === merchantId) ?? merchants.data?.[0];
+  const signOut = useMutation({
+    mutationFn: api.signOut,
+    onSettled: () => {
+      forgetData(queryClient);
+      queryClient.setQueryData(['session'], null);
+      window.location.hash = '';
+    },
+  });
+  const [section = 'pools', id] = route;
+
+  return (
+    <div className="shell">
+      <header className="top">
+        <a className="brand" href={href('pools')}>
+          Couponflow
+        </a>
+        <nav aria-label="Sections">
+          {SECTIONS.map((s) => (
+            <a key={s.path} href={href(s.path)} aria-current={section === s.path ? 'page' : undefined}>
+              {s.label}
+            </a>
+          ))}
+        </nav>
+        <div className="top-right">
+          <label className="merchant-switch">
+            <span>Merchant</span>
+            <select
+              aria-label="Merchant"
+              value={merchant?.id ?? ''}
+              onChange={(e) => setMerchantId(e.target.value)}
+              disabled={!merchants.data?.length}
+            >
+              {merchants.data?.map((m) => (
+                <option key={m.id} value={m.id}>
+                  {m.name} ({m.domain})
+                </option>
+              ))}
+            </select>
+          </label>
+          <span className="muted account" title="Signed-in account">
+            {accountName}
+          </span>
+          <button type="button" className="ghost" onClick={() => signOut.mutate()}>
+            Sign out
+          </button>
+        </div>
+      </header>
+      <main>
+        {section === 'pools' && !id ? <PoolsScreen merchant={merchant} merchantsLoading={merchants.isPending} /> : null}
+        {section === 'pools' && id ? <PoolScreen poolId={id} merchants={merchants.data ?? []} /> : null}
+        {section === 'segmentation' ? <SegmentationScreen /> : null}
+        {section === 'contacts' && !id ? <ContactsScreen /> : null}
+        {section === 'contacts' && id ? <ContactScreen contactId={id} /> : null}
+        {section === 'messages' && !id ? <AuthoringScreen /> : null}
+        {section === 'messages' && id ? <MessageEditor messageId={id === 'new' ? undefined : id} /> : null}
+        {section === 'conversations' && !id ? <ConductorScreen /> : null}
+        {section === 'conversations' && id ? <ConversationEditor conversationId={id === 'new' ? undefined : id} merchants={merchants.data ?? []} /> : null}
+        {section === 'outbox' ? <OutboxScreen mailId={id} /> : null}
+        {!SECTIONS.some((s) => s.path === section) ? <p>Nothing here. Pick a section above.</p> : null}
+      </main>
+    </div>
+  );
+}

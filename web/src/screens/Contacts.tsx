@@ -1,0 +1,190 @@
+import { useState } from 'react';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { api, ApiError, fieldErrors, type Contact } from '../api.ts';
+import { href, navigate } from '../router.ts';
+import { Badge, Empty, ErrorBanner, Field, fmtDateTime, Loading } from '../ui.tsx';
+
+export function ContactsScreen() {
+  const queryClient = useQueryClient();
+  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
+  const cursor = cursors[cursors.length - 1];
+  const list = useQuery({ queryKey: ['contacts', cursor], queryFn: () => api.contacts(cursor) });
+  const [search, setSearch] = useState('');
+  const [searchError, setSearchError] = useState<string | undefined>();
+  const [email, setEmail] = useState('');
+  const add = useMutation({
+    mutationFn: () => api.upsertContact({ email: email.trim() }),
+    onSuccess: (c) => {
+      setEmail('');
+      queryClient.invalidateQueries({ queryKey: ['contacts'] });
+      navigate('contacts', c.id);
+    },
+  });
+  return (
+    <section>
+      <div className="page-head">
+        <h1>Contacts</h1>
+      </div>
+      <div className="columns even">
+        <form
+          className="form inline"
+          role="search"
+          onSubmit={async (e) => {
+            e.preventDefault();
+            setSearchError(undefined);
+            try {
+              const c = await api.contactByEmail(search.trim());
+              navigate('contacts', c.id);
+            } catch (err) {
+              setSearchError(err instanceof ApiError && err.status === 404 ? `No contact with the email ${search.trim()}.` : String((err as Error).message));
+            }
+          }}
+        >
+          <Field label="Find by email" error={searchError}>
+            {(id, d) => <input id={id} aria-describedby={d} type="search" value={search} onChange={(e) => setSearch(e.target.value)} placeholder="name@example.com" />}
+          </Field>
+          <div className="actions">
+            <button type="submit" disabled={!search.trim()}>
+              Search
+            </button>
+          </div>
+        </form>
+        <form
+          className="form inline"
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (email.trim()) add.mutate();
+          }}
+        >
+          <Field label="Add a contact" error={fieldErrors(add.error).email}>
+            {(id, d) => <input id={id} aria-describedby={d} type="email" value={email} onChange={(e) => setEmail(e.target.value)} placeholder="name@example.com" />}
+          </Field>
+          <div className="actions">
+            <button type="submit" disabled={!email.trim() || add.isPending}>
+              Add
+            </button>
+          </div>
+        </form>
+      </div>
+      <ErrorBanner error={list.error ?? (add.error && !fieldErrors(add.error).email ? add.error : undefined)} />
+      {list.isPending ? <Loading /> : null}
+      {list.data?.items.length === 0 && !cursor ? (
+        <Empty title="No contacts yet">Contacts arrive with events (POST /v1/events), by API (PUT /v1/contacts) or a CSV import; add one above to try a preview.</Empty>
+      ) : null}
+      {list.data?.items.length ? <ContactTable contacts={list.data.items} /> : null}
+      <div className="actions">
+        {cursors.length > 1 ? (
+          <button type="button" onClick={() => setCursors(cursors.slice(0, -1))}>
+            Previous
+          </button>
+        ) : null}
+        {list.data?.nextCursor ? (
+          <button type="button" onClick={() => setCursors([...cursors, list.data!.nextCursor!])}>
+            Next
+          </button>
+        ) : null}
+      </div>
+    </section>
+  );
+}
+
+function ContactTable({ contacts }: { contacts: Contact[] }) {
+  return (
+    <table className="table" aria-label="Contacts">
+      <thead>
+        <tr>
+          <th scope="col">Email</th>
+          <th scope="col">Status</th>
+          <th scope="col">Updated</th>
+        </tr>
+      </thead>
+      <tbody>
+        {contacts.map((c) => (
+          <tr key={c.id}>
+            <td>
+              <a href={href('contacts', c.id)}>{c.email}</a>
+            </td>
+            <td>{c.status === 'subscribed' ? <Badge tone="ok">subscribed</Badge> : <Badge tone="muted">unsubscribed</Badge>}</td>
+            <td>{fmtDateTime(c.updatedAt)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+export function ContactScreen({ contactId }: { contactId: string }) {
+  const contact = useQuery({ queryKey: ['contact', contactId], queryFn: () => api.contact(contactId) });
+  if (contact.isPending) return <Loading />;
+  if (!contact.data) return <ErrorBanner error={contact.error} />;
+  const c = contact.data;
+  const groups = Object.entries(c.fields);
+  return (
+    <section>
+      <p className="crumbs">
+        <a href={href('contacts')}>Contacts</a>
+      </p>
+      <div className="page-head">
+        <h1>{c.email}</h1>
+        {c.status === 'subscribed' ? <Badge tone="ok">subscribed</Badge> : <Badge tone="muted">unsubscribed</Badge>}
+      </div>
+      <h2>Fields</h2>
+      {groups.length === 0 ? <p className="muted">No field values yet. An action step of a conversation fills the coupon fields.</p> : null}
+      {groups.map(([group, values]) => (
+        <div key={group} className="panel">
+          <h3>{group}</h3>
+          <dl className="kv" aria-label={`${group} values`}>
+            {Object.entries(values).map(([name, value]) => (
+              <div key={name}>
+                <dt>{name}</dt>
+                <dd>{String(value)}</dd>
+              </div>
+            ))}
+          </dl>
+        </div>
+      ))}
+      <h2>Journeys</h2>
+      {c.runs.length === 0 ? (
+        <p className="muted">Not in any conversation yet.</p>
+      ) : (
+        <table className="table compact" aria-label="Journeys">
+          <thead>
+            <tr>
+              <th scope="col">Conversation</th>
+              <th scope="col">Status</th>
+              <th scope="col">Steps</th>
+            </tr>
+          </thead>
+          <tbody>
+            {c.runs.map((run, i) => {
+              const steps = Array.isArray(run.steps) ? (run.steps as { stepId: string; stepName?: string; outcome: string; at: string; code?: string }[]) : [];
+              return (
+                <tr key={String(run.id ?? i)}>
+                  <td>
+                    <a href={href('conversations', run.conversationId)}>{String(run.conversationName ?? run.conversationId)}</a>
+                  </td>
+                  <td>{String(run.status ?? '')}</td>
+                  <td>
+                    <ol className="journey">
+                      {steps.map((s, k) => (
+                        <li key={k}>
+                          {fmtDateTime(s.at)} — {String(s.stepName ?? s.stepId)}: {s.outcome}
+                          {s.code ? (
+                            <>
+                              {' '}
+                              (code <code>{s.code}</code>)
+                            </>
+                          ) : null}
+                        </li>
+                      ))}
+                    </ol>
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}

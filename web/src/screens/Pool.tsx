@@ -1,0 +1,187 @@
+import { Fragment, useState } from 'react';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { api, fieldErrors, type Merchant, type Pool } from '../api.ts';
+import { href } from '../router.ts';
+import { Empty, ErrorBanner, Field, fmtDate, fmtDateTime, fmtNumber, Loading } from '../ui.tsx';
+import { PoolForm } from './PoolForm.tsx';
+import { stockBadge } from './Pools.tsx';
+import { UploadDialog, UploadReport } from './Upload.tsx';
+import { StaticRowsEditor } from './StaticRows.tsx';
+import { DepletionChart } from './Chart.tsx';
+
+export function PoolScreen({ poolId, merchants }: { poolId: string; merchants: Merchant[] }) {
+  const pool = useQuery({ queryKey: ['pool', poolId], queryFn: () => api.pool(poolId) });
+  const [uploading, setUploading] = useState(false);
+  if (pool.isPending) return <Loading />;
+  if (!pool.data) return <ErrorBanner error={pool.error} />;
+  const p = pool.data;
+  const merchant = merchants.find((m) => m.id === p.merchantId);
+  return (
+    <section>
+      <p className="crumbs">
+        <a href={href('pools')}>Coupon Manager</a> › {merchant?.name ?? 'merchant'}
+      </p>
+      <div className="page-head">
+        <h1>
+          {p.name} {stockBadge(p)}
+        </h1>
+        {p.type === 'unique' ? (
+          <button type="button" className="primary" onClick={() => setUploading(true)}>
+            Upload codes
+          </button>
+        ) : null}
+      </div>
+      <Counts pool={p} />
+      <div className="columns">
+        <div>
+          {p.type === 'unique' ? (
+            <>
+              <h2>Available codes over time</h2>
+              <DepletionChart pool={p} />
+              <UploadsHistory poolId={p.id} />
+              <GenerateForm pool={p} />
+            </>
+          ) : (
+            <>
+              <h2>Static codes</h2>
+              <StaticRowsEditor pool={p} />
+            </>
+          )}
+        </div>
+        <div className="panel">
+          <h2>Settings</h2>
+          <PoolForm key={p.updatedAt} merchantId={p.merchantId} pool={p} onSaved={() => {}} />
+        </div>
+      </div>
+      {uploading ? <UploadDialog pool={p} onClose={() => setUploading(false)} /> : null}
+    </section>
+  );
+}
+
+function Counts({ pool }: { pool: Pool }) {
+  const c = pool.counts;
+  const items: [string, string, string][] = [
+    ['available', 'Available', fmtNumber(c.available)],
+    ['total', 'Total', fmtNumber(c.total)],
+    ['assigned', 'Assigned', fmtNumber(c.assigned)],
+    ['expired', 'Expired', fmtNumber(c.expired)],
+    ['withinCutoff', 'Within cutoff', fmtNumber(c.withinCutoff)],
+    ['runsOutAt', 'Runs out (7-day rate)', fmtDate(pool.runsOutAt)],
+  ];
+  return (
+    <dl className="counts" aria-label="Pool counts">
+      {items.map(([key, label, value]) => (
+        <div key={key} data-count={key}>
+          <dt>{label}</dt>
+          <dd>{value}</dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
+
+function UploadsHistory({ poolId }: { poolId: string }) {
+  const uploads = useQuery({ queryKey: ['uploads', poolId], queryFn: () => api.uploads(poolId) });
+  const [open, setOpen] = useState<string | undefined>();
+  return (
+    <>
+      <h2>Uploads</h2>
+      <ErrorBanner error={uploads.error} />
+      {uploads.data?.length === 0 ? <Empty title="No codes yet">Upload a .txt file of codes or generate codes below.</Empty> : null}
+      {uploads.data?.length ? (
+        <table className="table compact" aria-label="Uploads">
+          <thead>
+            <tr>
+              <th scope="col">When</th>
+              <th scope="col">Source</th>
+              <th scope="col">Status</th>
+              <th scope="col" className="num">Lines</th>
+              <th scope="col" className="num">Imported</th>
+              <th scope="col" className="num">Duplicates</th>
+              <th scope="col" className="num">Invalid</th>
+              <th scope="col"><span className="sr-only">Details</span></th>
+            </tr>
+          </thead>
+          <tbody>
+            {uploads.data.map((u) => (
+              <Fragment key={u.id}>
+                <tr>
+                  <td>{fmtDateTime(u.createdAt)}</td>
+                  <td>{u.source === 'file' ? (u.fileName ?? 'file') : 'generated'}</td>
+                  <td>{u.status}</td>
+                  <td className="num">{fmtNumber(u.lines)}</td>
+                  <td className="num">{fmtNumber(u.imported)}</td>
+                  <td className="num">{fmtNumber(u.duplicates)}</td>
+                  <td className="num">{fmtNumber(u.rejected)}</td>
+                  <td>
+                    {u.errorCount ? (
+                      <button type="button" className="small" aria-expanded={open === u.id} onClick={() => setOpen(open === u.id ? undefined : u.id)}>
+                        {open === u.id ? 'Hide report' : 'Report'}
+                      </button>
+                    ) : null}
+                  </td>
+                </tr>
+                {open === u.id ? (
+                  <tr>
+                    <td colSpan={8}>
+                      <UploadReport upload={u} rejected={u.status === 'rejected'} />
+                    </td>
+                  </tr>
+                ) : null}
+              </Fragment>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+    </>
+  );
+}
+
+function GenerateForm({ pool }: { pool: Pool }) {
+  const queryClient = useQueryClient();
+  const [count, setCount] = useState('1000');
+  const [length, setLength] = useState('10');
+  const [prefix, setPrefix] = useState('');
+  const [expiresOn, setExpiresOn] = useState('');
+  const generate = useMutation({
+    mutationFn: () => api.generate(pool.id, { count: Number(count), length: Number(length), ...(prefix ? { prefix } : {}), ...(expiresOn ? { expiresOn } : {}) }),
+    onSuccess: () => {
+      for (const key of [['pools'], ['pool', pool.id], ['uploads', pool.id], ['history', pool.id]]) queryClient.invalidateQueries({ queryKey: key });
+    },
+  });
+  const errors = fieldErrors(generate.error);
+  const countError = !/^\d+$/.test(count) || Number(count) < 1 ? 'A whole number, 1 or more.' : errors.count;
+  const lengthError = !/^\d+$/.test(length) || Number(length) < 4 || Number(length) > 50 ? 'Between 4 and 50 characters.' : errors.length;
+  return (
+    <>
+      <h2>Generate codes</h2>
+      <form
+        className="form inline"
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (!countError && !lengthError) generate.mutate();
+        }}
+      >
+        <Field label="How many" error={countError}>
+          {(id, d) => <input id={id} aria-describedby={d} inputMode="numeric" value={count} onChange={(e) => setCount(e.target.value)} />}
+        </Field>
+        <Field label="Length" error={lengthError} hint="Including the prefix.">
+          {(id, d) => <input id={id} aria-describedby={d} inputMode="numeric" value={length} onChange={(e) => setLength(e.target.value)} />}
+        </Field>
+        <Field label="Prefix" error={errors.prefix}>
+          {(id, d) => <input id={id} aria-describedby={d} value={prefix} onChange={(e) => setPrefix(e.target.value)} />}
+        </Field>
+        <Field label="Expires on" error={errors.expiresOn} hint="Optional.">
+          {(id, d) => <input id={id} aria-describedby={d} type="date" value={expiresOn} onChange={(e) => setExpiresOn(e.target.value)} />}
+        </Field>
+        <div className="actions">
+          <button type="submit" disabled={generate.isPending}>
+            {generate.isPending ? 'Generating…' : 'Generate'}
+          </button>
+        </div>
+      </form>
+      <ErrorBanner error={generate.error && !Object.keys(errors).length ? generate.error : undefined} />
+      {generate.data ? <p role="status">Generated {fmtNumber(generate.data.imported)} codes.</p> : null}
+    </>
+  );
+}

@@ -1,0 +1,106 @@
+import { useState } from 'react';
+import { useQuery } from '@tanstack/react-query';
+import { api, type Merchant, type Pool } from '../api.ts';
+import { href, navigate } from '../router.ts';
+import { Badge, Dialog, Empty, ErrorBanner, fmtDate, fmtNumber, Loading } from '../ui.tsx';
+import { PoolForm } from './PoolForm.tsx';
+import { UploadDialog } from './Upload.tsx';
+
+/** Empty: nothing left to hand out; low: at or below the pool's threshold. */
+export function stockBadge(pool: Pool) {
+  if (!pool.active) return <Badge tone="muted">inactive</Badge>;
+  if (pool.type === 'static') return null;
+  if (pool.counts.available === 0) return <Badge tone="bad">empty</Badge>;
+  if (pool.threshold !== null && pool.counts.available <= pool.threshold) return <Badge tone="warn">low</Badge>;
+  return <Badge tone="ok">ok</Badge>;
+}
+
+export function PoolsScreen({ merchant, merchantsLoading }: { merchant: Merchant | undefined; merchantsLoading: boolean }) {
+  const pools = useQuery({ queryKey: ['pools', merchant?.id], queryFn: () => api.pools(merchant!.id), enabled: Boolean(merchant) });
+  const [adding, setAdding] = useState(false);
+  const [uploadTo, setUploadTo] = useState<Pool | undefined>();
+
+  if (merchantsLoading) return <Loading />;
+  if (!merchant) return <Empty title="No merchant yet">Create a merchant over the API (POST /v1/merchants) to hold your pools.</Empty>;
+
+  return (
+    <section>
+      <div className="page-head">
+        <h1>Coupon Manager</h1>
+        <button type="button" className="primary" onClick={() => setAdding(true)}>
+          Add New Pool
+        </button>
+      </div>
+      <p className="muted">Pools of {merchant.name}. Create one pool per offer (e.g. a 10% and a 15% pool for cart abandonment).</p>
+      <ErrorBanner error={pools.error} />
+      {pools.isPending ? <Loading /> : null}
+      {pools.data && pools.data.length === 0 ? (
+        <Empty title="No coupon pools yet">Click “Add New Pool” to create one, then upload or generate its codes.</Empty>
+      ) : null}
+      {pools.data && pools.data.length > 0 ? (
+        <table className="table" aria-label="Coupon pools">
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Type</th>
+              <th scope="col">Active</th>
+              <th scope="col" className="num">Available</th>
+              <th scope="col" className="num">Total</th>
+              <th scope="col" className="num">Assigned</th>
+              <th scope="col" className="num">Expired</th>
+              <th scope="col" className="num">In cutoff</th>
+              <th scope="col" className="num">Threshold</th>
+              <th scope="col">Runs out</th>
+              <th scope="col">
+                <span className="sr-only">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {pools.data.map((p) => (
+              <tr key={p.id} data-pool={p.name}>
+                <td>
+                  <a href={href('pools', p.id)}>{p.name}</a> {stockBadge(p)}
+                </td>
+                <td>{p.type}</td>
+                <td>{p.active ? 'yes' : 'no'}</td>
+                <td className="num" data-count="available">
+                  {fmtNumber(p.counts.available)}
+                </td>
+                <td className="num">{fmtNumber(p.counts.total)}</td>
+                <td className="num">{fmtNumber(p.counts.assigned)}</td>
+                <td className="num">{fmtNumber(p.counts.expired)}</td>
+                <td className="num">{fmtNumber(p.counts.withinCutoff)}</td>
+                <td className="num">{p.threshold ?? '—'}</td>
+                <td>{fmtDate(p.runsOutAt)}</td>
+                <td className="row-actions">
+                  <button type="button" className="small" aria-label={`Edit ${p.name}`} onClick={() => navigate('pools', p.id)}>
+                    ✎ Edit
+                  </button>
+                  {p.type === 'unique' ? (
+                    <button type="button" className="small" aria-label={`Upload codes to ${p.name}`} onClick={() => setUploadTo(p)}>
+                      ⇪ Upload
+                    </button>
+                  ) : null}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+      {adding ? (
+        <Dialog title="Add New Pool" onClose={() => setAdding(false)}>
+          <PoolForm
+            merchantId={merchant.id}
+            onSaved={(pool) => {
+              setAdding(false);
+              navigate('pools', pool.id);
+            }}
+            onCancel={() => setAdding(false)}
+          />
+        </Dialog>
+      ) : null}
+      {uploadTo ? <UploadDialog pool={uploadTo} onClose={() => setUploadTo(undefined)} /> : null}
+    </section>
+  );
+}

@@ -1,0 +1,121 @@
+import { useState } from 'react';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { api, ApiError, fieldErrors, type FieldGroup, type FieldType } from '../api.ts';
+import { CopyButton, Empty, ErrorBanner, Field, Loading } from '../ui.tsx';
+
+const nameError = (err: unknown) => (err instanceof ApiError && err.code === 'name_taken' ? err.message : fieldErrors(err).name);
+
+export function SegmentationScreen() {
+  const queryClient = useQueryClient();
+  const groups = useQuery({ queryKey: ['fieldGroups'], queryFn: api.fieldGroups });
+  const [name, setName] = useState('');
+  const create = useMutation({
+    mutationFn: () => api.createFieldGroup(name.trim()),
+    onSuccess: () => {
+      setName('');
+      queryClient.invalidateQueries({ queryKey: ['fieldGroups'] });
+    },
+  });
+  return (
+    <section>
+      <div className="page-head">
+        <h1>Segmentation</h1>
+      </div>
+      <p className="muted">Field groups hold typed fields on contacts. A coupon code goes into a text field, its expiration into a date field; copy a field’s snippet into a message.</p>
+      <form
+        className="form inline"
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (name.trim()) create.mutate();
+        }}
+      >
+        <Field label="New field group" error={nameError(create.error)} hint="e.g. ShopperInfo">
+          {(id, d) => <input id={id} aria-describedby={d} value={name} onChange={(e) => setName(e.target.value)} />}
+        </Field>
+        <div className="actions">
+          <button type="submit" disabled={!name.trim() || create.isPending}>
+            Create group
+          </button>
+        </div>
+      </form>
+      <ErrorBanner error={create.error && !nameError(create.error) ? create.error : groups.error} />
+      {groups.isPending ? <Loading /> : null}
+      {groups.data?.length === 0 ? <Empty title="No field groups yet">Create one above (e.g. ShopperInfo), then add a text field for the coupon code.</Empty> : null}
+      {groups.data?.map((g) => <GroupCard key={g.id} group={g} />)}
+    </section>
+  );
+}
+
+function GroupCard({ group }: { group: FieldGroup }) {
+  const queryClient = useQueryClient();
+  const [name, setName] = useState('');
+  const [type, setType] = useState<FieldType>('text');
+  const add = useMutation({
+    mutationFn: () => api.addField(group.id, { name: name.trim(), type }),
+    onSuccess: () => {
+      setName('');
+      queryClient.invalidateQueries({ queryKey: ['fieldGroups'] });
+    },
+  });
+  return (
+    <article className="panel group" aria-label={`Field group ${group.name}`}>
+      <h2>{group.name}</h2>
+      {group.fields.length === 0 ? (
+        <p className="muted">No fields yet: add one below (a text field named like the pool, e.g. SCA10Off).</p>
+      ) : (
+        <table className="table compact" aria-label={`Fields of ${group.name}`}>
+          <thead>
+            <tr>
+              <th scope="col">Field</th>
+              <th scope="col">Type</th>
+              <th scope="col">Snippet</th>
+              <th scope="col"><span className="sr-only">Copy</span></th>
+            </tr>
+          </thead>
+          <tbody>
+            {group.fields.map((f) => (
+              <tr key={f.id}>
+                <td>{f.name}</td>
+                <td>{f.type}</td>
+                <td>
+                  <code>{f.snippet}</code>
+                </td>
+                <td>
+                  <CopyButton text={f.snippet} label="Copy snippet" />
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <form
+        className="form inline"
+        aria-label={`Add a field to ${group.name}`}
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (name.trim()) add.mutate();
+        }}
+      >
+        <Field label="Field name" error={nameError(add.error)}>
+          {(id, d) => <input id={id} aria-describedby={d} value={name} onChange={(e) => setName(e.target.value)} />}
+        </Field>
+        <Field label="Data type" error={fieldErrors(add.error).type}>
+          {(id, d) => (
+            <select id={id} aria-describedby={d} value={type} onChange={(e) => setType(e.target.value as FieldType)}>
+              <option value="text">text</option>
+              <option value="date">date</option>
+              <option value="number">number</option>
+              <option value="boolean">boolean</option>
+            </select>
+          )}
+        </Field>
+        <div className="actions">
+          <button type="submit" disabled={!name.trim() || add.isPending}>
+            Save field
+          </button>
+        </div>
+      </form>
+      <ErrorBanner error={add.error && !nameError(add.error) && !fieldErrors(add.error).type ? add.error : undefined} />
+    </article>
+  );
+}

@@ -1,0 +1,100 @@
+import { useEffect, useId, useRef, useState, type ReactNode } from 'react';
+import { ApiError } from './api.ts';
+
+/** A labelled input row; its error is shown right beside it and announced to screen readers. */
+export function Field(props: { label: string; error?: string | undefined; hint?: ReactNode; children: (id: string, describedBy: string | undefined) => ReactNode }) {
+  const id = useId();
+  const errorId = `${id}-error`;
+  const hintId = `${id}-hint`;
+  const describedBy = [props.error ? errorId : '', props.hint ? hintId : ''].filter(Boolean).join(' ') || undefined;
+  return (
+    <div className={`field${props.error ? ' has-error' : ''}`}>
+      <label htmlFor={id}>{props.label}</label>
+      {props.children(id, describedBy)}
+      {props.hint ? (
+        <div className="hint" id={hintId}>
+          {props.hint}
+        </div>
+      ) : null}
+      {props.error ? (
+        <div className="field-error" id={errorId} role="alert">
+          {props.error}
+        </div>
+      ) : null}
+    </div>
+  );
+}
+
+export function ErrorBanner({ error }: { error: unknown }) {
+  if (!error) return null;
+  const message = error instanceof ApiError ? error.message : error instanceof Error ? error.message : String(error);
+  return (
+    <div className="banner error" role="alert">
+      {message}
+    </div>
+  );
+}
+
+export function Empty({ title, children }: { title: string; children?: ReactNode }) {
+  return (
+    <div className="empty">
+      <strong>{title}</strong>
+      {children ? <div>{children}</div> : null}
+    </div>
+  );
+}
+
+export function Loading() {
+  return <p className="muted" aria-live="polite">Loading…</p>;
+}
+
+/** A modal dialog (the native <dialog>: focus is trapped, Escape closes it). */
+export function Dialog(props: { title: string; onClose: () => void; children: ReactNode; wide?: boolean }) {
+  const ref = useRef<HTMLDialogElement>(null);
+  const titleId = useId();
+  useEffect(() => {
+    const dialog = ref.current;
+    if (dialog && !dialog.open) dialog.showModal();
+  }, []);
+  return (
+    <dialog ref={ref} className={props.wide ? 'wide' : ''} aria-labelledby={titleId} onClose={props.onClose} onCancel={props.onClose}>
+      <div className="dialog-head">
+        <h2 id={titleId}>{props.title}</h2>
+        <button type="button" className="ghost" aria-label="Close" onClick={props.onClose}>
+          ×
+        </button>
+      </div>
+      {props.children}
+    </dialog>
+  );
+}
+
+export function Badge({ tone, children }: { tone: 'ok' | 'warn' | 'bad' | 'muted' | 'info'; children: ReactNode }) {
+  return <span className={`badge ${tone}`}>{children}</span>;
+}
+
+/** Copies text to the clipboard, saying so. */
+export function CopyButton({ text, label = 'Copy' }: { text: string; label?: string }) {
+  const [done, setDone] = useState(false);
+  return (
+    <button
+      type="button"
+      className="small"
+      onClick={async () => {
+        try {
+          await navigator.clipboard.writeText(text);
+        } catch {
+          // Clipboard refused (insecure context): select-and-copy by hand remains.
+        }
+        setDone(true);
+        setTimeout(() => setDone(false), 1500);
+      }}
+    >
+      {done ? 'Copied' : label}
+    </button>
+  );
+}
+
+export const fmtNumber = (n: number) => n.toLocaleString('en-US');
+export const fmtDate = (iso: string | null | undefined) => (iso ? new Date(iso).toISOString().slice(0, 10) : '—');
+export const fmtDateTime = (iso: string | null | undefined) => (iso ? new Date(iso).toISOString().replace('T', ' ').slice(0, 16) + ' UTC' : '—');
