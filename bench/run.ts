@@ -2,6 +2,8 @@
 const benches: Record<string, () => Promise<unknown>> = {
   upload: async () => (await import('./upload.ts')).run(),
   assign: async () => (await import('./assign.ts')).run(),
+  conductor: async () => (await import('./conductor.ts')).run(),
+  contacts: async () => (await import('./contacts.ts')).run(),
 };
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));

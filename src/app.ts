@@ -6,7 +6,9 @@ import { sql } from 'kysely';
 import type { AppDatabase } from './schema.ts';
 import { accountsService } from './modules/accounts/service.ts';
 import { accountsRoutes } from './modules/accounts/routes.ts';
-import { consolePlaceholder } from './console.ts';
+import { consoleRoutes } from './console.ts';
+import { sessionsService } from './modules/accounts/sessions.ts';
+import { SESSION_COOKIE, sessionRoutes } from './modules/accounts/session-routes.ts';
 import { poolsService } from './modules/pools/service.ts';
 import { poolsRoutes } from './modules/pools/routes.ts';
 import { uploadsService } from './modules/uploads/service.ts';
@@ -20,6 +22,16 @@ import { noticeMail } from './modules/assignments/notices.ts';
 import { outboxService } from './modules/outbox/service.ts';
 import { outboxRoutes } from './modules/outbox/routes.ts';
 import { mailTransport, type MailTransport } from './platform/mail/transport.ts';
+import { segmentationService } from './modules/segmentation/service.ts';
+import { segmentationRoutes } from './modules/segmentation/routes.ts';
+import { contactsRoutes } from './modules/contacts/routes.ts';
+import { messagesService } from './modules/messages/service.ts';
+import { messagesRoutes } from './modules/messages/routes.ts';
+import { eventsService } from './modules/events/service.ts';
+import { eventsRoutes } from './modules/events/routes.ts';
+import { conductorService, enrollmentView } from './modules/conductor/service.ts';
+import { conductorEngine } from './modules/conductor/engine.ts';
+import { conductorRoutes } from './modules/conductor/routes.ts';
 
 type MailSettings = 'SMTP_URL' | 'MAIL_FROM_EMAIL' | 'MAIL_FROM_NAME' | 'MAIL_MAX_ATTEMPTS' | 'MAIL_RETRY_SECONDS' | 'PUBLIC_URL';
 
@@ -29,6 +41,8 @@ export interface AppDeps {
   clock: Clock;
   /** Where mail goes; by default from SMTP_URL (unset: kept in the outbox). */
   transport?: MailTransport;
+  /** The built console (default web/dist). */
+  consoleDir?: string;
 }
 
 /** The composition root: every service, built from its dependencies (no HTTP). */
@@ -43,7 +57,13 @@ export function createServices(deps: AppDeps) {
     onImported: (pool) => assignments.checkNotices(pool),
   });
   const staticCodes = staticCodesService({ database: deps.database, accounts, pools });
-  const contacts = contactsService({ database: deps.database });
+  const segmentation = segmentationService({ database: deps.database });
+  const conductor = conductorService({ database: deps.database, clock: deps.clock });
+  const contacts = contactsService({
+    database: deps.database,
+    segmentation,
+    runsOf: async (accountId, contactId) => (await conductor.runsOfContact(accountId, contactId)).map(enrollmentView),
+  });
   const { config } = deps;
   const outbox = outboxService({
     database: deps.database,
@@ -75,7 +95,16 @@ export function createServices(deps: AppDeps) {
       );
     },
   });
-  return { accounts, pools, uploads, staticCodes, contacts, assignments, outbox };
+  const messages = messagesService({ database: deps.database, clock: deps.clock, accounts, segmentation, contacts });
+  // Events start and end conversation runs, in the transaction that records them.
+  const events = eventsService({
+    database: deps.database,
+    clock: deps.clock,
+    onEvent: (tx, event) => conductor.handleEvent(tx, { accountId: event.accountId, contactId: event.contactId, type: event.type }),
+    onEvents: (tx, accountId, batch) => conductor.handleEvents(tx, accountId, batch),
+  });
+  const engine = conductorEngine({ database: deps.database, clock: deps.clock, assignments, outbox });
+  return { accounts, pools, uploads, staticCodes, contacts, assignments, outbox, segmentation, messages, events, conductor, engine };
 }
 
 export type Services = ReturnType<typeof createServices>;
@@ -84,12 +113,16 @@ export type Services = ReturnType<typeof createServices>;
 export async function createApp(deps: AppDeps) {
   const metrics = createMetrics();
   const services = createServices(deps);
-  const { accounts, pools, uploads, staticCodes, assignments, outbox } = services;
+  const { accounts, pools, uploads, staticCodes, assignments, outbox, segmentation, contacts, messages, events } = services;
+  // Console sign-in: the Origin of a signed-in change must be this server or PUBLIC_URL.
+  const sessions = sessionsService({ database: deps.database, clock: deps.clock, accounts });
+  const allowedOrigins = deps.config.PUBLIC_URL ? [new URL(deps.config.PUBLIC_URL).origin] : [];
   const http: HttpApp = await createHttpApp({
     logLevel: deps.config.LOG_LEVEL,
     bodyLimit: deps.config.BODY_LIMIT_BYTES,
     uploadLimit: deps.config.UPLOAD_LIMIT_BYTES,
     authenticate: accounts.authenticate,
+    session: { cookieName: SESSION_COOKIE, resolve: sessions.resolve, allowedOrigins },
     metrics,
     health: async () => {
       try {
@@ -106,7 +139,13 @@ export async function createApp(deps: AppDeps) {
   staticCodesRoutes(http, staticCodes);
   assignmentsRoutes(http, assignments);
   outboxRoutes(http, outbox);
-  consolePlaceholder(http);
+  segmentationRoutes(http, segmentation);
+  contactsRoutes(http, contacts);
+  messagesRoutes(http, messages);
+  eventsRoutes(http, events);
+  conductorRoutes(http, services.conductor);
+  sessionRoutes(http, { accounts, sessions, allowedOrigins });
+  consoleRoutes(http, { dir: deps.consoleDir });
   await http.ready();
   return { http, services, metrics };
 }

@@ -3,6 +3,8 @@ import type { Services } from './app.ts';
 export interface JobsConfig {
   poolCheckIntervalMs: number;
   mailSendIntervalMs: number;
+  conductorPollIntervalMs: number;
+  conductorBatchSize: number;
 }
 
 export interface JobLog {
@@ -36,6 +38,8 @@ export function startBackgroundJobs(services: Services, config: JobsConfig, log:
   };
   // Codes expire or enter the cutoff without any assignment: look at watched pools on a schedule.
   every(config.poolCheckIntervalMs, 'pool check', () => services.assignments.checkAllPools());
+  // Conversation runs that are due, batch after batch until none is left.
+  every(config.conductorPollIntervalMs, 'conductor', () => services.engine.runDue(config.conductorBatchSize));
   // With SMTP, deliver what is due (new mail, and retries whose backoff has passed).
   if (services.outbox.transportKind === 'smtp') every(config.mailSendIntervalMs, 'mail sender', () => services.outbox.deliverDue());
   return async () => {

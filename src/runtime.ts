@@ -24,6 +24,8 @@ export async function migrateDatabase(database: AppDatabase, config: Config): Pr
 const jobsConfig = (config: Config) => ({
   poolCheckIntervalMs: config.POOL_CHECK_INTERVAL_SECONDS * 1000,
   mailSendIntervalMs: config.MAIL_SEND_INTERVAL_SECONDS * 1000,
+  conductorPollIntervalMs: config.CONDUCTOR_POLL_INTERVAL_MS,
+  conductorBatchSize: config.CONDUCTOR_BATCH_SIZE,
 });
 
 /** Stops on SIGTERM/SIGINT: no new work, in-flight work finished, then the database closed. */

@@ -138,7 +138,98 @@ export interface DB {
     created_at: Date;
     sent_at: Date | null;
   };
+  // console sign-in (migration 0006): only the session id's SHA-256 is stored
+  console_sessions: {
+    id_hash: string;
+    account_id: string;
+    token_id: string;
+    created_at: Date;
+    expires_at: Date;
+  };
+  conversations: {
+    account_id: string;
+    id: string;
+    name: string;
+    status: 'draft' | 'live' | 'paused';
+    trigger_event: string;
+    draft: unknown;
+    live_version: number | null;
+    created_at: Date;
+    updated_at: Date;
+  };
+  conversation_versions: {
+    account_id: string;
+    conversation_id: string;
+    version: number;
+    document: unknown;
+    trigger_event: string;
+    exit_events: string[];
+    published_at: Date;
+  };
+  enrollments: {
+    account_id: string;
+    id: string;
+    conversation_id: string;
+    version: number;
+    contact_id: string;
+    status: 'active' | 'completed' | 'exited';
+    step_index: number;
+    next_due_at: Date;
+    exit_reason: string | null;
+    created_at: Date;
+    updated_at: Date;
+    ended_at: Date | null;
+  };
+  step_runs: {
+    account_id: string;
+    enrollment_id: string;
+    step_id: string;
+    conversation_id: string;
+    outcome: string;
+    at: Date;
+    code: string | null;
+    expires_at: Date | null;
+    mail_id: string | null;
+    detail: string | null;
+  };
   // (segmentation tables: added after this line by migration 0005)
+  field_groups: {
+    account_id: string;
+    id: string;
+    name: string;
+    created_at: Generated<Date>;
+  };
+  fields: {
+    account_id: string;
+    id: string;
+    group_id: string;
+    name: string;
+    type: 'text' | 'date' | 'number' | 'boolean';
+    created_at: Generated<Date>;
+  };
+  events: {
+    account_id: string;
+    id: string;
+    contact_id: string;
+    type: string;
+    properties: unknown;
+    occurred_at: Date;
+    idempotency_key: string | null;
+    outcome: unknown;
+    created_at: Date;
+  };
+  messages: {
+    account_id: string;
+    id: string;
+    name: string;
+    from_name: string;
+    from_email: string;
+    subject: string;
+    html: string;
+    text: string | null;
+    created_at: Date;
+    updated_at: Date;
+  };
 }
 
 export type AppDatabase = Database<DB>;

@@ -28,6 +28,14 @@ const settings = [
   'SHUTDOWN_TIMEOUT_SECONDS',
   'COUPONFLOW_URL',
   'COUPONFLOW_TOKEN',
+  'SMTP_URL',
+  'MAIL_FROM_EMAIL',
+  'MAIL_FROM_NAME',
+  'MAIL_MAX_ATTEMPTS',
+  'MAIL_RETRY_SECONDS',
+  'MAIL_SEND_INTERVAL_SECONDS',
+  'CONDUCTOR_BATCH_SIZE',
+  'CONDUCTOR_POLL_INTERVAL_MS',
 ];
 
 function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {

@@ -178,7 +178,7 @@ describeEachEngine('SMTP transport', (ctx) => {
     servers.push(smtp);
     const app = await appWith(smtp.url);
     app.clock.set(new Date());
-    const stop = startBackgroundJobs(app.services, { poolCheckIntervalMs: 0, mailSendIntervalMs: 20 }, { error: () => {} });
+    const stop = startBackgroundJobs(app.services, { poolCheckIntervalMs: 0, mailSendIntervalMs: 20, conductorPollIntervalMs: 0, conductorBatchSize: 500 }, { error: () => {} });
     try {
       const [id] = await enqueue(app, [mail('erin@example.com')]);
       await arrived;

@@ -27,10 +27,21 @@ const toMail = (r: Row): Mail => ({
   sentAt: r.sent_at,
 });
 
-/** Writes mail rows; 1,000 rows (18 parameters each) stay well under PostgreSQL's 65,535. */
+/**
+ * Writes mail rows in one statement per 5,000: the rows travel as one JSON parameter (a batch of
+ * a thousand mails as 18,000 bind parameters took twice as long to send and plan).
+ */
 export async function insertMails(db: Q, rows: MailRow[]): Promise<void> {
-  for (let i = 0; i < rows.length; i += 1000) {
-    await db.insertInto('outbox').values(rows.slice(i, i + 1000)).execute();
+  for (let i = 0; i < rows.length; i += 5000) {
+    await sql`
+      insert into outbox (account_id, id, merchant_id, kind, to_email, from_name, from_email, subject, html, text,
+                          message_id, status, transport, attempts, next_attempt_at, last_error, created_at, sent_at)
+      select account_id, id, merchant_id, kind, to_email, from_name, from_email, subject, html, text,
+             message_id, status, transport, attempts, next_attempt_at, last_error, created_at, sent_at
+      from jsonb_to_recordset(${JSON.stringify(rows.slice(i, i + 5000))}::jsonb) as m(
+        account_id text, id text, merchant_id text, kind text, to_email text, from_name text, from_email text,
+        subject text, html text, text text, message_id text, status text, transport text, attempts integer,
+        next_attempt_at timestamptz, last_error text, created_at timestamptz, sent_at timestamptz)`.execute(db);
   }
 }
 

@@ -1,0 +1,141 @@
+/**
+ * `npm run bench -- conductor`: 100,000 contacts sent the trigger event of a conversation with an
+ * action step (assign a code, save it into a field) right before a message step, until every
+ * email is in the outbox. Events go in over HTTP in batches (POST /v1/events/batch, 1,000 each,
+ * 4 at a time); the clock stops when the conversation's message step has sent them all.
+ * PostgreSQL: a `serve` process taking events (SERVE_WORKERS=false) and 1 or 2 `worker`
+ * processes; PGlite: one `serve` doing both.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ApiClient } from '../src/cli/api-client.ts';
+import { startServer, type BenchServer } from './server.ts';
+
+const PG_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const CONTACTS = Number(process.env.BENCH_CONDUCTOR_CONTACTS ?? 100_000);
+const BATCH = 1000;
+const CONCURRENT_BATCHES = 4;
+const engineEnv = { CONDUCTOR_POLL_INTERVAL_MS: '20', CONDUCTOR_BATCH_SIZE: '1000', POOL_CHECK_INTERVAL_SECONDS: '0' };
+
+const rate = (n: number, ms: number) => Math.round(n / (ms / 1000));
+
+function startWorker(env: Record<string, string>): { child: ChildProcess; stop(): Promise<void> } {
+  const child = spawn(process.execPath, ['dist/main.js', 'worker'], { env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  return {
+    child,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+/** Pool with codes, fields, a committed message and a published conversation; answers its ids. */
+async function prepare(api: ApiClient, dir: string) {
+  const merchants = await api.request<{ items: { id: string }[] }>('GET', '/v1/merchants');
+  const merchantId = merchants.items[0]!.id;
+  const pool = await api.request<{ id: string }>('POST', `/v1/merchants/${merchantId}/pools`, { name: `bench-${randomBytes(4).toString('hex')}`, type: 'unique' });
+  const file = join(dir, 'codes.txt');
+  const codes: string[] = [];
+  for (let i = 0; i < CONTACTS + 1000; i++) codes.push(`B${randomBytes(6).toString('hex').toUpperCase()}${i},2027-0${1 + (i % 9)}-15`);
+  writeFileSync(file, codes.join('\n') + '\n');
+  const upload = await api.uploadFile<{ imported: number }>(`/v1/pools/${pool.id}/uploads`, { expiration: 'file', delimiter: ',' }, file);
+  if (upload.status !== 201) throw new Error(`upload failed: ${JSON.stringify(upload.body)}`);
+  const group = await api.request<{ id: string; name: string }>('POST', '/v1/field-groups', { name: 'ShopperInfo' });
+  const code = await api.request<{ id: string; snippet: string }>('POST', `/v1/field-groups/${group.id}/fields`, { name: 'SCA10Off', type: 'text' });
+  const exp = await api.request<{ id: string; snippet: string }>('POST', `/v1/field-groups/${group.id}/fields`, { name: 'SCA10Off Expiration', type: 'date' });
+  const message = await api.request<{ id: string }>('POST', '/v1/messages', {
+    name: 'Your 10% off',
+    fromName: 'Shop',
+    fromEmail: 'shop@example.com',
+    subject: 'Your 10% off, {{ contact.email }}',
+    html: `<p>Hello {{ contact.email }}, your code is <b>${code.snippet}</b>, valid until ${exp.snippet}.</p>`,
+    text: null,
+  });
+  const conv = await api.request<{ id: string; steps: { id: string; type: string }[] }>('POST', '/v1/conversations', {
+    name: 'Cart abandonment 10%',
+    trigger: { event: 'cart_abandoned' },
+    steps: [
+      { type: 'action', name: 'Assign Coupon Code 10%', action: { type: 'assignCoupon', merchantId, poolId: pool.id, saveCodeTo: code.id, saveExpirationTo: exp.id, whenNoCode: 'continue' } },
+      { type: 'message', name: 'Your 10% off', messageId: message.id },
+    ],
+  });
+  const messageStep = conv.steps[1]!.id;
+  await api.request('POST', `/v1/conversations/${conv.id}/steps/${messageStep}/commit`);
+  await api.request('POST', `/v1/conversations/${conv.id}/publish`);
+  return { conversationId: conv.id, messageStep };
+}
+
+/** Sends the events, then waits for the last mail; answers the end-to-end and intake times. */
+async function drive(api: ApiClient, run: string, target: { conversationId: string; messageStep: string }) {
+  const t0 = performance.now();
+  let next = 0;
+  const sender = async () => {
+    for (;;) {
+      const start = next;
+      next += BATCH;
+      if (start >= CONTACTS) return;
+      const events = Array.from({ length: Math.min(BATCH, CONTACTS - start) }, (_, i) => ({ type: 'cart_abandoned', email: `c${start + i}-${run}@example.com` }));
+      await api.request('POST', '/v1/events/batch', { events });
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENT_BATCHES }, sender));
+  const intakeMs = performance.now() - t0;
+  for (;;) {
+    const conv = await api.request<{ stepCounts: Record<string, { messagesSent: number }> }>('GET', `/v1/conversations/${target.conversationId}`);
+    const sent = conv.stepCounts[target.messageStep]?.messagesSent ?? 0;
+    if (sent >= CONTACTS) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return { totalMs: performance.now() - t0, intakeMs };
+}
+
+async function scenario(label: string, serverEnv: Record<string, string>, workers: number, workerEnv: Record<string, string>) {
+  const dir = mkdtempSync(join(tmpdir(), 'cf-bench-conductor-'));
+  let server: BenchServer | undefined;
+  const started: ReturnType<typeof startWorker>[] = [];
+  try {
+    server = await startServer(serverEnv);
+    const api = new ApiClient(server.url, server.token);
+    const target = await prepare(api, dir);
+    for (let i = 0; i < workers; i++) started.push(startWorker(workerEnv));
+    const { totalMs, intakeMs } = await drive(api, randomBytes(3).toString('hex'), target);
+    console.log(
+      `${label.padEnd(28)} ${rate(CONTACTS, totalMs).toLocaleString('en-US')} contacts/s end to end (${(totalMs / 1000).toFixed(1)} s for ${CONTACTS.toLocaleString('en-US')}; events taken in ${(intakeMs / 1000).toFixed(1)} s)`,
+    );
+    return rate(CONTACTS, totalMs);
+  } finally {
+    await Promise.all(started.map((w) => w.stop()));
+    await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function run() {
+  console.log(`${CONTACTS.toLocaleString('en-US')} contacts; conversation: assign a code (saved with its expiration date), then the message showing it`);
+  const schema = () => `bench_conductor_${randomBytes(4).toString('hex')}`;
+  const pg = (s: string) => ({ DATABASE_URL: PG_URL, DATABASE_SCHEMA: s, ...engineEnv });
+  const s1 = schema();
+  const one = await scenario('PostgreSQL, 1 worker', { ...pg(s1), SERVE_WORKERS: 'false' }, 1, pg(s1));
+  const s2 = schema();
+  const two = await scenario('PostgreSQL, 2 workers', { ...pg(s2), SERVE_WORKERS: 'false' }, 2, pg(s2));
+  console.log(`PostgreSQL: 2 workers / 1 worker = ${(two / one).toFixed(2)}x (goal >= 5,000 contacts/s with one worker, more with two)`);
+  const dataDir = mkdtempSync(join(tmpdir(), 'cf-bench-pglite-'));
+  try {
+    await scenario('PGlite (serve runs the engine)', { DATA_DIR: dataDir, SERVE_WORKERS: 'true', ...engineEnv }, 0, {});
+    console.log('PGlite goal: >= 2,000 contacts/s');
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+  // Drop the benchmark's schemas.
+  const { default: pgLib } = await import('pg');
+  const admin = new pgLib.Client({ connectionString: PG_URL });
+  await admin.connect();
+  for (const s of [s1, s2]) await admin.query(`drop schema if exists ${s} cascade`);
+  await admin.end();
+}
