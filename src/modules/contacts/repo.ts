@@ -132,7 +132,11 @@ export const savepoint = (db: Q) => sql`savepoint contact_chunk`.execute(db);
 export const releaseSavepoint = (db: Q) => sql`release savepoint contact_chunk`.execute(db);
 export const rollbackToSavepoint = (db: Q) => sql`rollback to savepoint contact_chunk`.execute(db);
 
-/** Contacts by email (any case), created where new, in two statements; safe when calls race. */
+/**
+ * Contacts by email (any case), created where new, in two statements; safe when calls race. The
+ * look-up is `lower(email) = any(array)` so that it goes through contacts_email_key (a join
+ * against the JSON rows was planned as a scan of all contacts: batch intake slowed as they grew).
+ */
 export async function ensureContacts(db: Q, accountId: string, emails: { id: string; email: string }[]): Promise<Map<string, string>> {
   const ids = new Map<string, string>();
   if (emails.length === 0) return ids;
@@ -143,7 +147,7 @@ export async function ensureContacts(db: Q, accountId: string, emails: { id: str
     on conflict (account_id, lower(email)) do nothing`.execute(db);
   const rows = await sql<{ id: string; key: string }>`
     select id, lower(email) as key from contacts
-    where account_id = ${accountId} and lower(email) in (select lower(x.email) from jsonb_to_recordset(${JSON.stringify(unique)}::jsonb) as x(email text))`.execute(db);
+    where account_id = ${accountId} and lower(email) = any(${unique.map((e) => e.email.toLowerCase())}::text[])`.execute(db);
   for (const r of rows.rows) ids.set(r.key, r.id);
   return ids;
 }
