@@ -101,7 +101,7 @@ export async function enroll(db: Q, e: { accountId: string; id: string; conversa
     insert into enrollments (account_id, id, conversation_id, version, contact_id, status, step_index, next_due_at, created_at, updated_at)
     select ${e.accountId}, ${e.id}, ${e.conversationId}, ${e.version}, ${e.contactId}, 'active', 0, ${e.nextDueAt}, ${e.now}, ${e.now}
     where ${e.reentry} <> 'never'
-       or not exists (select 1 from enrollments where conversation_id = ${e.conversationId} and contact_id = ${e.contactId})
+       or not exists (select 1 from enrollments where account_id = ${e.accountId} and contact_id = ${e.contactId} and conversation_id = ${e.conversationId})
     on conflict (conversation_id, contact_id) where status = 'active' do nothing`.execute(db);
   return Number(result.numAffectedRows ?? 0) > 0;
 }
@@ -261,7 +261,8 @@ export async function enrollMany(db: Q, accountId: string, runs: NewRun[], now: 
     from jsonb_to_recordset(${JSON.stringify(runs)}::jsonb)
       as r(id text, "conversationId" text, version integer, "contactId" text, "nextDueAt" timestamptz, reentry text)
     where r.reentry <> 'never'
-       or not exists (select 1 from enrollments e where e.conversation_id = r."conversationId" and e.contact_id = r."contactId")
+       -- by (account_id, contact_id): an index; by conversation alone it would scan all its runs
+       or not exists (select 1 from enrollments e where e.account_id = ${accountId} and e.contact_id = r."contactId" and e.conversation_id = r."conversationId")
     on conflict (conversation_id, contact_id) where status = 'active' do nothing
     returning contact_id, conversation_id`.execute(db);
   return result.rows.map((r) => ({ contactId: r.contact_id, conversationId: r.conversation_id }));
