@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import cliProgress from 'cli-progress';
 import { ApiClient } from './api-client.ts';
+import { fileProgress, printLineErrors } from './file-upload.ts';
 
 interface ImportJson {
   status: string;
@@ -23,28 +23,18 @@ export function contactsCommands(program: Command) {
     .option('--on-invalid <mode>', 'reject (the whole file) | skip (the invalid lines)', 'reject')
     .action(async (file: string, options: { onInvalid: string }) => {
       const api = ApiClient.fromEnv();
-      const bar = process.stderr.isTTY
-        ? new cliProgress.SingleBar({ format: 'importing [{bar}] {percentage}% | {value}/{total} MB', stream: process.stderr }, cliProgress.Presets.shades_classic)
-        : undefined;
-      const mb = (n: number) => Math.round(n / 1e5) / 10;
-      let started = false;
+      const progress = fileProgress('importing');
       const res = await api.uploadFile<ImportJson & { error?: { code: string; message: string; details?: { line: number; message?: string }[] }; import?: ImportJson }>(
         '/v1/contacts/import',
         { onInvalid: options.onInvalid },
         file,
-        (sent, total) => {
-          if (!bar) return;
-          if (!started) bar.start(mb(total), 0);
-          started = true;
-          bar.update(mb(sent));
-        },
+        progress.onProgress,
       );
-      bar?.stop();
+      progress.stop();
       const report = res.body.import ?? (res.status < 300 ? res.body : undefined);
       if (report) {
         console.log(`${report.status}: ${report.lines} lines read, ${report.imported} imported (${report.created} created, ${report.updated} updated), ${report.rejected} rejected`);
-        for (const e of report.errors.slice(0, 20)) console.log(`  line ${e.line}: ${e.reason}`);
-        if (report.errorCount > 20) console.log(`  … and ${report.errorCount - 20} more errors`);
+        printLineErrors(report);
       }
       if (res.status >= 300) {
         console.error(`couponflow: ${res.body.error?.message ?? `import failed (${res.status})`}`);

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import cliProgress from 'cli-progress';
 import { ApiClient } from './api-client.ts';
+import { fileProgress, printLineErrors } from './file-upload.ts';
 
 interface PoolJson {
   id: string;
@@ -76,30 +76,20 @@ export function poolsCommands(program: Command) {
       const api = ApiClient.fromEnv();
       const fields: Record<string, string> = { expiration: options.expiration, delimiter: options.delimiter, onInvalid: options.onInvalid };
       if (options.expiresOn) fields.expiresOn = options.expiresOn;
-      const bar = process.stderr.isTTY
-        ? new cliProgress.SingleBar({ format: 'uploading [{bar}] {percentage}% | {value}/{total} MB', stream: process.stderr }, cliProgress.Presets.shades_classic)
-        : undefined;
-      const mb = (n: number) => Math.round(n / 1e5) / 10;
-      let started = false;
+      const progress = fileProgress('uploading');
       const res = await api.uploadFile<UploadJson & { error?: { code: string; message: string }; upload?: UploadJson }>(
         `/v1/pools/${options.pool}/uploads`,
         fields,
         file,
-        (sent, total) => {
-          if (!bar) return;
-          if (!started) bar.start(mb(total), 0);
-          started = true;
-          bar.update(mb(sent));
-        },
+        progress.onProgress,
       );
-      bar?.stop();
+      progress.stop();
       const report = res.body.upload ?? (res.status < 300 ? res.body : undefined);
       if (report) {
         console.log(
           `${report.status}: ${report.lines} lines read, ${report.imported} imported, ${report.duplicates} duplicates, ${report.rejected} rejected`,
         );
-        for (const e of report.errors.slice(0, 20)) console.log(`  line ${e.line}: ${e.reason}`);
-        if (report.errorCount > 20) console.log(`  … and ${report.errorCount - 20} more errors`);
+        printLineErrors(report);
       }
       if (res.status >= 300) {
         console.error(`couponflow: ${res.body.error?.message ?? `upload failed (${res.status})`}`);

@@ -92,33 +92,6 @@ export async function conversationsTriggeredBy(db: Q, accountId: string, eventTy
     .execute();
 }
 
-/**
- * Starts a run unless the contact has an active one in this conversation (the partial unique index
- * decides, so two racing events start one run), or, with re-entry `never`, ever had one.
- */
-export async function enroll(db: Q, e: { accountId: string; id: string; conversationId: string; version: number; contactId: string; nextDueAt: Date; now: Date; reentry: 'never' | 'afterCompletion' }): Promise<boolean> {
-  const result = await sql`
-    insert into enrollments (account_id, id, conversation_id, version, contact_id, status, step_index, next_due_at, created_at, updated_at)
-    select ${e.accountId}, ${e.id}, ${e.conversationId}, ${e.version}, ${e.contactId}, 'active', 0, ${e.nextDueAt}, ${e.now}, ${e.now}
-    where ${e.reentry} <> 'never'
-       or not exists (select 1 from enrollments where account_id = ${e.accountId} and contact_id = ${e.contactId} and conversation_id = ${e.conversationId})
-    on conflict (conversation_id, contact_id) where status = 'active' do nothing`.execute(db);
-  return Number(result.numAffectedRows ?? 0) > 0;
-}
-
-/** Ends the contact's active runs whose version lists `eventType` as an exit event. */
-export async function exitRuns(db: Q, accountId: string, contactId: string, eventType: string, now: Date): Promise<string[]> {
-  const result = await sql<{ conversation_id: string }>`
-    update enrollments e
-    set status = 'exited', exit_reason = ${`exit event ${eventType}`}, ended_at = ${now}, updated_at = ${now}
-    from conversation_versions v
-    where e.account_id = ${accountId} and e.contact_id = ${contactId} and e.status = 'active'
-      and v.conversation_id = e.conversation_id and v.version = e.version
-      and ${eventType} = any (v.exit_events)
-    returning e.conversation_id`.execute(db);
-  return [...new Set(result.rows.map((r) => r.conversation_id))];
-}
-
 // ---------------------------------------------------------------------------------------------
 // The engine
 
@@ -252,7 +225,11 @@ export interface NewRun {
   reentry: 'never' | 'afterCompletion';
 }
 
-/** `enroll` for many runs in one statement; answers the runs that started. */
+/**
+ * Starts runs, unless the contact has an active one in that conversation (the partial unique index
+ * decides, so two racing events start one run), or, with re-entry `never`, ever had one. One
+ * statement for many runs; answers the runs that started.
+ */
 export async function enrollMany(db: Q, accountId: string, runs: NewRun[], now: Date): Promise<{ contactId: string; conversationId: string }[]> {
   if (runs.length === 0) return [];
   const result = await sql<{ contact_id: string; conversation_id: string }>`

@@ -249,24 +249,7 @@ export function conductorService(deps: { database: AppDatabase; clock: Clock }) 
    * conversation; re-entry as the version says).
    */
   async function handleEvent(tx: Kysely<DB>, event: { accountId: string; contactId: string; type: string }): Promise<EventOutcome> {
-    const now = deps.clock.now();
-    const exited = await repo.exitRuns(tx, event.accountId, event.contactId, event.type, now);
-    const enrolled: string[] = [];
-    for (const c of await repo.conversationsTriggeredBy(tx, event.accountId, event.type)) {
-      const doc = c.document as ConversationDocument;
-      const started = await repo.enroll(tx, {
-        accountId: event.accountId,
-        id: newId(),
-        conversationId: c.id,
-        version: c.live_version!,
-        contactId: event.contactId,
-        nextDueAt: dueAt(doc, 0, now),
-        now,
-        reentry: doc.reentry,
-      });
-      if (started) enrolled.push(c.id);
-    }
-    return { enrolled, exited };
+    return (await handleEvents(tx, event.accountId, [event]))[0]!;
   }
 
   /**

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import type { MultipartFile } from '@fastify/multipart';
 import type { HttpApp } from '../../platform/http/app.ts';
 import { principalOf } from '../../platform/http/auth.ts';
-import { DomainError, invalid } from '../../platform/errors.ts';
+import { multipartFile } from '../../platform/http/multipart.ts';
+import { invalid } from '../../platform/errors.ts';
 import { pageQuery } from '../../platform/pagination.ts';
 import { MAX_EMAIL_LENGTH } from './model.ts';
 import type { ContactsService, ContactView } from './service.ts';
@@ -109,20 +109,7 @@ export function contactsRoutes(app: HttpApp, contacts: ContactsService) {
       },
     },
     async (request, reply) => {
-      if (!request.isMultipart()) {
-        throw new DomainError('malformed', 'malformed_request', 'Send the file as multipart/form-data with a part named "file".');
-      }
-      const fields: Record<string, string> = { ...(request.query as Record<string, string>) };
-      let file: MultipartFile | undefined;
-      for await (const part of request.parts()) {
-        if (part.type === 'file') {
-          if (part.fieldname !== 'file') throw invalid(`unexpected file part "${part.fieldname}"; name it "file"`);
-          file = part;
-          break;
-        }
-        fields[part.fieldname] = String(part.value);
-      }
-      if (!file) throw invalid('file: a part named "file" is required', [{ field: 'file', message: 'required' }]);
+      const { fields, file } = await multipartFile(request);
       const onInvalid = fields.onInvalid ?? 'reject';
       if (onInvalid !== 'reject' && onInvalid !== 'skip') {
         file.file.resume();

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import type { MultipartFile } from '@fastify/multipart';
 import type { HttpApp } from '../../platform/http/app.ts';
 import { principalOf } from '../../platform/http/auth.ts';
-import { DomainError, invalid } from '../../platform/errors.ts';
+import { multipartFile } from '../../platform/http/multipart.ts';
+import { invalid } from '../../platform/errors.ts';
 import type { UploadsService } from './service.ts';
 import { uploadJsonFields } from './service.ts';
 
@@ -52,20 +52,7 @@ export function uploadsRoutes(app: HttpApp, uploads: UploadsService) {
       },
     },
     async (request, reply) => {
-      if (!request.isMultipart()) {
-        throw new DomainError('malformed', 'malformed_request', 'Send the file as multipart/form-data with a part named "file".');
-      }
-      const fields: Record<string, string> = { ...(request.query as Record<string, string>) };
-      let file: MultipartFile | undefined;
-      for await (const part of request.parts()) {
-        if (part.type === 'file') {
-          if (part.fieldname !== 'file') throw invalid(`unexpected file part "${part.fieldname}"; name it "file"`);
-          file = part;
-          break; // streamed below; fields after the file are not read
-        }
-        fields[part.fieldname] = String(part.value);
-      }
-      if (!file) throw invalid('file: a part named "file" is required', [{ field: 'file', message: 'required' }]);
+      const { fields, file } = await multipartFile(request);
       const parsed = uploadOptions.safeParse(fields);
       if (!parsed.success) {
         file.file.resume();
