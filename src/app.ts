@@ -63,6 +63,7 @@ export function createServices(deps: AppDeps) {
     database: deps.database,
     segmentation,
     runsOf: async (accountId, contactId) => (await conductor.runsOfContact(accountId, contactId)).map(enrollmentView),
+    scopeOf: (principal) => conductor.scopeOf(principal),
   });
   const { config } = deps;
   const outbox = outboxService({
@@ -71,6 +72,7 @@ export function createServices(deps: AppDeps) {
     transport: deps.transport ?? mailTransport(config.SMTP_URL),
     retry: { maxAttempts: config.MAIL_MAX_ATTEMPTS ?? 6, baseDelayMs: (config.MAIL_RETRY_SECONDS ?? 60) * 1000, maxDelayMs: 3_600_000 },
     messageIdDomain: config.PUBLIC_URL ? new URL(config.PUBLIC_URL).hostname : 'couponflow.localhost',
+    visibleConversations: (principal) => conductor.visibleConversations(principal),
   });
   const notificationsFrom = { name: config.MAIL_FROM_NAME ?? 'Couponflow', email: config.MAIL_FROM_EMAIL ?? 'couponflow@localhost' };
   const assignments = assignmentsService({
@@ -100,8 +102,8 @@ export function createServices(deps: AppDeps) {
   const events = eventsService({
     database: deps.database,
     clock: deps.clock,
-    onEvent: (tx, event) => conductor.handleEvent(tx, { accountId: event.accountId, contactId: event.contactId, type: event.type }),
-    onEvents: (tx, accountId, batch) => conductor.handleEvents(tx, accountId, batch),
+    onEvent: (tx, event, merchantIds) => conductor.handleEvent(tx, { accountId: event.accountId, contactId: event.contactId, type: event.type }, merchantIds),
+    onEvents: (tx, accountId, batch, merchantIds) => conductor.handleEvents(tx, accountId, batch, merchantIds),
   });
   const engine = conductorEngine({ database: deps.database, clock: deps.clock, assignments, outbox });
   return { accounts, pools, uploads, staticCodes, contacts, assignments, outbox, segmentation, messages, events, conductor, engine };

@@ -20,8 +20,9 @@ export async function findConversation(db: Q, accountId: string, id: string, loc
   return q.executeTakeFirst();
 }
 
-export async function listConversations(db: Q, accountId: string, page: { after: string | undefined; limit: number }): Promise<ConversationRow[]> {
+export async function listConversations(db: Q, accountId: string, page: { after: string | undefined; limit: number; exclude?: string[] }): Promise<ConversationRow[]> {
   let q = db.selectFrom('conversations').selectAll().where('account_id', '=', accountId);
+  if (page.exclude?.length) q = q.where('id', 'not in', page.exclude);
   if (page.after) q = q.where('id', '>', page.after);
   return q.orderBy('id').limit(page.limit).execute();
 }
@@ -203,7 +204,14 @@ export async function runPositions(db: Q, conversationIds: string[]) {
 // Events in bulk (POST /v1/events/batch): each contact at most once per call
 
 /** Ends the active runs that these (contact, event type) pairs exit; answers who left what. */
-export async function exitRunsMany(db: Q, accountId: string, events: { contactId: string; type: string }[], now: Date): Promise<{ contactId: string; conversationId: string }[]> {
+export async function exitRunsMany(
+  db: Q,
+  accountId: string,
+  events: { contactId: string; type: string }[],
+  now: Date,
+  /** Conversations whose runs stay (a merchant-limited caller's events do not reach them). */
+  exclude: string[] = [],
+): Promise<{ contactId: string; conversationId: string }[]> {
   if (events.length === 0) return [];
   const result = await sql<{ contact_id: string; conversation_id: string }>`
     update enrollments e
@@ -212,6 +220,7 @@ export async function exitRunsMany(db: Q, accountId: string, events: { contactId
     where e.account_id = ${accountId} and e.contact_id = x."contactId" and e.status = 'active'
       and v.conversation_id = e.conversation_id and v.version = e.version
       and x.type = any (v.exit_events)
+      and e.conversation_id not in (select jsonb_array_elements_text(${JSON.stringify(exclude)}::jsonb))
     returning e.contact_id, e.conversation_id`.execute(db);
   return result.rows.map((r) => ({ contactId: r.contact_id, conversationId: r.conversation_id }));
 }
@@ -243,4 +252,30 @@ export async function enrollMany(db: Q, accountId: string, runs: NewRun[], now: 
     on conflict (conversation_id, contact_id) where status = 'active' do nothing
     returning contact_id, conversation_id`.execute(db);
   return result.rows.map((r) => ({ contactId: r.contact_id, conversationId: r.conversation_id }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Merchant scope
+
+/** The draft and every published version of the account's conversations (or of one of them). */
+export async function scopeDocuments(db: Q, accountId: string, conversationId?: string): Promise<{ conversationId: string; document: ConversationDocument }[]> {
+  let drafts = db.selectFrom('conversations').select(['id as conversationId', 'draft as document']).where('account_id', '=', accountId);
+  let versions = db.selectFrom('conversation_versions').select(['conversation_id as conversationId', 'document']).where('account_id', '=', accountId);
+  if (conversationId !== undefined) {
+    drafts = drafts.where('id', '=', conversationId);
+    versions = versions.where('conversation_id', '=', conversationId);
+  }
+  const rows = await drafts.unionAll(versions).execute();
+  return rows.map((r) => ({ conversationId: r.conversationId, document: r.document as ConversationDocument }));
+}
+
+/** Pool id → the merchant that owns it (a read of the pools table: which merchant a step uses). */
+export async function poolMerchants(db: Q, accountId: string, poolIds: string[]): Promise<Map<string, string>> {
+  if (poolIds.length === 0) return new Map();
+  const rows = await db.selectFrom('pools').select(['id', 'merchant_id']).where('account_id', '=', accountId).where('id', 'in', poolIds).execute();
+  return new Map(rows.map((r) => [r.id, r.merchant_id]));
+}
+
+export async function listConversationIds(db: Q, accountId: string): Promise<string[]> {
+  return (await db.selectFrom('conversations').select('id').where('account_id', '=', accountId).execute()).map((r) => r.id);
 }

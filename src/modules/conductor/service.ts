@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../../platform/clock.ts';
 import { isUniqueViolation } from '../../platform/db/errors.ts';
-import { DomainError, notFound } from '../../platform/errors.ts';
+import { DomainError, forbidden, notFound } from '../../platform/errors.ts';
 import type { Principal } from '../../platform/http/auth.ts';
 import { newId } from '../../platform/ids.ts';
 import { decodeCursor, toPage, type Page, type PageQuery } from '../../platform/pagination.ts';
@@ -11,7 +11,7 @@ import { listGroups } from '../segmentation/repo.ts';
 import { catalogOf } from '../segmentation/model.ts';
 import { validateTemplates } from '../messages/template.ts';
 import { partsOf } from './engine.ts';
-import { fieldsRead } from './references.ts';
+import { couponActions, fieldsRead, merchantScope, merchantsOfStep, withinMerchants, type MerchantScope } from './references.ts';
 import { applyEdit, checkForPublish, dueAt, type CommittedMessage, type ConversationDocument, type ConversationInput, type PublishIssue } from './model.ts';
 import * as repo from './repo.ts';
 
@@ -50,7 +50,51 @@ export function conductorService(deps: { database: AppDatabase; clock: Clock }) 
   async function load(principal: Principal, id: string, tx: Kysely<DB> = db, lock = false): Promise<repo.ConversationRow> {
     const row = await repo.findConversation(tx, principal.accountId, id, lock);
     if (!row) throw notFound('conversation');
+    if (principal.merchantIds !== null) {
+      const scope = await scopeFor(tx, principal.accountId, principal.merchantIds, id);
+      if (scope.hiddenConversations.has(id)) throw usesOtherMerchants();
+    }
     return row;
+  }
+
+  const usesOtherMerchants = () => forbidden('This conversation uses a pool of a merchant this token is not limited to.');
+
+  async function scopeFor(tx: Kysely<DB>, accountId: string, allowed: readonly string[], conversationId?: string): Promise<MerchantScope> {
+    const documents = await repo.scopeDocuments(tx, accountId, conversationId);
+    const poolIds = [...new Set(documents.flatMap((d) => couponActions(d.document).map((a) => a.poolId)))];
+    return merchantScope(documents, await repo.poolMerchants(tx, accountId, poolIds), allowed);
+  }
+
+  /**
+   * What a merchant-limited caller must not see (conversations using other merchants, the fields
+   * their pools fill); null for a caller that sees every merchant.
+   */
+  async function scopeOf(principal: Principal): Promise<MerchantScope | null> {
+    return principal.merchantIds === null ? null : scopeFor(db, principal.accountId, principal.merchantIds);
+  }
+
+  /** The conversations whose mail a caller sees (undefined: all of them). */
+  async function visibleConversations(principal: Principal): Promise<string[] | undefined> {
+    const scope = await scopeOf(principal);
+    if (!scope) return undefined;
+    const ids = await repo.listConversationIds(db, principal.accountId);
+    return ids.filter((id) => !scope.hiddenConversations.has(id));
+  }
+
+  /**
+   * A merchant-limited caller may write only steps that use its merchants: a step naming another
+   * merchant is forbidden (403); a pool that is not one of its merchants' is not found (404), as
+   * on `/v1/pools/{id}` (whether it exists elsewhere or not at all).
+   */
+  async function refuseOtherMerchants(tx: Kysely<DB>, principal: Principal, doc: ConversationDocument): Promise<void> {
+    const allowed = principal.merchantIds;
+    if (allowed === null) return;
+    const actions = couponActions(doc);
+    const owners = await repo.poolMerchants(tx, principal.accountId, [...new Set(actions.map((a) => a.poolId))]);
+    for (const action of actions) {
+      if (!allowed.includes(action.merchantId)) throw forbidden('A token limited to some merchants cannot use another merchant in a conversation.');
+      if (!owners.has(action.poolId) || !withinMerchants(merchantsOfStep(action, owners), allowed)) throw notFound('pool');
+    }
   }
 
   /** Per step of each conversation: what its runs did there (all versions, by step id). */
@@ -103,6 +147,7 @@ export function conductorService(deps: { database: AppDatabase; clock: Clock }) 
   async function createConversation(principal: Principal, input: ConversationInput): Promise<Conversation> {
     const now = deps.clock.now();
     const draft = applyEdit(undefined, input, newId);
+    await refuseOtherMerchants(db, principal, draft);
     const row: repo.ConversationRow = {
       account_id: principal.accountId,
       id: newId(),
@@ -127,7 +172,9 @@ export function conductorService(deps: { database: AppDatabase; clock: Clock }) 
     try {
       await db.transaction().execute(async (tx) => {
         const row = await load(principal, id, tx, true);
-        await repo.saveDraft(tx, principal.accountId, id, applyEdit(row.draft as ConversationDocument, input, newId), deps.clock.now());
+        const draft = applyEdit(row.draft as ConversationDocument, input, newId);
+        await refuseOtherMerchants(tx, principal, draft);
+        await repo.saveDraft(tx, principal.accountId, id, draft, deps.clock.now());
       });
     } catch (err) {
       if (isUniqueViolation(err, 'conversations_name_key')) throw nameTaken(input.name);
@@ -141,7 +188,8 @@ export function conductorService(deps: { database: AppDatabase; clock: Clock }) 
   }
 
   async function listConversations(principal: Principal, page: PageQuery): Promise<Page<Conversation>> {
-    const rows = await repo.listConversations(db, principal.accountId, { after: decodeCursor(page.cursor), limit: page.limit + 1 });
+    const hidden = (await scopeOf(principal))?.hiddenConversations;
+    const rows = await repo.listConversations(db, principal.accountId, { after: decodeCursor(page.cursor), limit: page.limit + 1, exclude: hidden ? [...hidden] : [] });
     const p = toPage(rows, page.limit, (r) => r.id);
     return { items: await withCounts(p.items), nextCursor: p.nextCursor };
   }
@@ -248,27 +296,31 @@ export function conductorService(deps: { database: AppDatabase; clock: Clock }) 
    * starts a run in every live conversation it triggers (one active run per contact and
    * conversation; re-entry as the version says).
    */
-  async function handleEvent(tx: Kysely<DB>, event: { accountId: string; contactId: string; type: string }): Promise<EventOutcome> {
-    return (await handleEvents(tx, event.accountId, [event]))[0]!;
+  async function handleEvent(tx: Kysely<DB>, event: { accountId: string; contactId: string; type: string }, merchantIds: string[] | null = null): Promise<EventOutcome> {
+    return (await handleEvents(tx, event.accountId, [event], merchantIds))[0]!;
   }
 
   /**
    * `handleEvent` for many events at once (the batch intake), with the same outcome as one call
    * per event in order: events are taken in rounds in which each contact appears once, and each
-   * round ends runs first, then starts them, in two statements.
+   * round ends runs first, then starts them, in two statements. The events of a merchant-limited
+   * caller (`merchantIds`) neither start nor end runs of conversations that use other merchants.
    */
-  async function handleEvents(tx: Kysely<DB>, accountId: string, events: { contactId: string; type: string }[]): Promise<EventOutcome[]> {
+  async function handleEvents(tx: Kysely<DB>, accountId: string, events: { contactId: string; type: string }[], merchantIds: string[] | null = null): Promise<EventOutcome[]> {
     const now = deps.clock.now();
     const outcomes: EventOutcome[] = events.map(() => ({ enrolled: [], exited: [] }));
+    const hidden = merchantIds === null ? [] : [...(await scopeFor(tx, accountId, merchantIds)).hiddenConversations];
     const triggered = new Map<string, Awaited<ReturnType<typeof repo.conversationsTriggeredBy>>>();
-    for (const type of new Set(events.map((e) => e.type))) triggered.set(type, await repo.conversationsTriggeredBy(tx, accountId, type));
+    for (const type of new Set(events.map((e) => e.type))) {
+      triggered.set(type, (await repo.conversationsTriggeredBy(tx, accountId, type)).filter((c) => !hidden.includes(c.id)));
+    }
     let pending = events.map((e, index) => ({ ...e, index }));
     while (pending.length > 0) {
       const seen = new Set<string>();
       const round = pending.filter((e) => !seen.has(e.contactId) && seen.add(e.contactId));
       pending = pending.filter((e) => !round.includes(e));
       const byContact = new Map(round.map((e) => [e.contactId, e.index]));
-      for (const left of await repo.exitRunsMany(tx, accountId, round, now)) {
+      for (const left of await repo.exitRunsMany(tx, accountId, round, now, hidden)) {
         const out = outcomes[byContact.get(left.contactId)!]!;
         if (!out.exited.includes(left.conversationId)) out.exited.push(left.conversationId);
       }
@@ -302,7 +354,22 @@ export function conductorService(deps: { database: AppDatabase; clock: Clock }) 
     return withSteps(await repo.enrollmentsOfContact(db, accountId, contactId));
   }
 
-  return { createConversation, updateConversation, getConversation, listConversations, commitStep, checkDraft, publish, setPaused, handleEvent, handleEvents, listEnrollments, runsOfContact };
+  return {
+    createConversation,
+    updateConversation,
+    getConversation,
+    listConversations,
+    commitStep,
+    checkDraft,
+    publish,
+    setPaused,
+    handleEvent,
+    handleEvents,
+    listEnrollments,
+    runsOfContact,
+    scopeOf,
+    visibleConversations,
+  };
 }
 
 export type ConductorService = ReturnType<typeof conductorService>;

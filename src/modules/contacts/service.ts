@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { DomainError, invalid, notFound } from '../../platform/errors.ts';
+import { DomainError, forbidden, invalid, notFound } from '../../platform/errors.ts';
 import type { Principal } from '../../platform/http/auth.ts';
 import { isUniqueViolation } from '../../platform/db/errors.ts';
 import { newId, newIds } from '../../platform/ids.ts';
@@ -37,6 +37,19 @@ export interface ContactImport {
   errorCount: number;
 }
 
+/** Conversations and coupon fields hidden from a merchant-limited caller (ids). */
+export interface MerchantScopeView {
+  hiddenConversations: ReadonlySet<string>;
+  hiddenFields: ReadonlySet<string>;
+}
+
+/** The contact without the fields another merchant's coupon steps fill. */
+const redacted = (contact: Contact, scope: MerchantScopeView | null): Contact => {
+  if (!scope || scope.hiddenFields.size === 0) return contact;
+  const fields = Object.fromEntries(Object.entries(contact.fields).filter(([id]) => !scope.hiddenFields.has(id)));
+  return { ...contact, fields };
+};
+
 /** Rows per COPY: large enough to be fast, small enough to hold in memory. */
 const CHUNK_ROWS = 25_000;
 
@@ -60,6 +73,8 @@ export function contactsService(deps: {
   segmentation?: SegmentationService;
   /** The contact's conversation runs (the conductor's); none until it is wired in. */
   runsOf?: (accountId: string, contactId: string) => Promise<ContactRun[]>;
+  /** What a merchant-limited caller must not see (the conductor's rule); null: everything. */
+  scopeOf?: (principal: Principal) => Promise<MerchantScopeView | null>;
 }) {
   const { database } = deps;
   const { db } = database;
@@ -74,6 +89,7 @@ export function contactsService(deps: {
     return repo.ensureContact(db, accountId, ref.email, newId());
   }
 
+  const scopeOf = async (principal: Principal): Promise<MerchantScopeView | null> => (principal.merchantIds === null ? null : ((await deps.scopeOf?.(principal)) ?? null));
   const groupsOf = (accountId: string): Promise<FieldGroup[]> => deps.segmentation?.allGroups(accountId) ?? Promise.resolve([]);
 
   const view = (contact: Contact, groups: readonly FieldGroup[]): ContactView => ({ ...contact, named: namedFields(groups, contact.fields) });
@@ -87,22 +103,28 @@ export function contactsService(deps: {
     if (problems.length) {
       throw invalid(problems[0]!.message, problems);
     }
+    const scope = await scopeOf(principal);
+    if (scope && Object.keys(values).some((id) => scope.hiddenFields.has(id))) {
+      throw forbidden("This field is filled by a coupon step of a merchant this token is not limited to.");
+    }
     const row = await repo.upsertContact(db, { accountId: principal.accountId, newId: newId(), email: input.email, status: input.status ?? null, values });
-    return { ...view(toContact(row), groups), created: row.created };
+    return { ...view(redacted(toContact(row), scope), groups), created: row.created };
   }
 
   async function getContact(principal: Principal, ref: { id: string } | { email: string }): Promise<ContactView & { runs: ContactRun[] }> {
     const row = await repo.findRecord(db, principal.accountId, ref);
     if (!row) throw notFound('contact');
     const groups = await groupsOf(principal.accountId);
-    const runs = (await deps.runsOf?.(principal.accountId, row.id)) ?? [];
-    return { ...view(toContact(row), groups), runs };
+    const scope = await scopeOf(principal);
+    const runs = ((await deps.runsOf?.(principal.accountId, row.id)) ?? []).filter((r) => !scope?.hiddenConversations.has(r.conversationId));
+    return { ...view(redacted(toContact(row), scope), groups), runs };
   }
 
   async function listContacts(principal: Principal, page: PageQuery): Promise<Page<ContactView>> {
     const rows = await repo.listRecords(db, principal.accountId, { after: decodeCursor(page.cursor), limit: page.limit + 1 });
     const groups = await groupsOf(principal.accountId);
-    return toPage(rows.map((r) => view(toContact(r), groups)), page.limit, (c) => c.id);
+    const scope = await scopeOf(principal);
+    return toPage(rows.map((r) => view(redacted(toContact(r), scope), groups)), page.limit, (c) => c.id);
   }
 
   /** Contacts by id, with their values by group and field name (rendering a message for a batch). */

@@ -26,9 +26,9 @@ export interface EventAnswer extends repo.EventOutcome {
  * Hands a recorded event to the conversation engine, inside the transaction that recorded it: an
  * enrollment is written with its event or not at all. Answers the conversations entered and left.
  */
-export type OnEvent = (tx: Kysely<DB>, event: repo.EventRecord) => Promise<repo.EventOutcome>;
+export type OnEvent = (tx: Kysely<DB>, event: repo.EventRecord, merchantIds?: string[] | null) => Promise<repo.EventOutcome>;
 /** The same for many events of one account, in order (the batch intake). */
-export type OnEvents = (tx: Kysely<DB>, accountId: string, events: repo.EventRecord[]) => Promise<repo.EventOutcome[]>;
+export type OnEvents = (tx: Kysely<DB>, accountId: string, events: repo.EventRecord[], merchantIds?: string[] | null) => Promise<repo.EventOutcome[]>;
 
 const nothing: OnEvent = async () => ({ enrolled: [], exited: [] });
 
@@ -67,7 +67,7 @@ export function eventsService(deps: { database: AppDatabase; clock: Clock; onEve
         };
         // A racing request with the same key got there first: undo this one whole (the contact too).
         if (!(await repo.insertEvent(tx, event))) throw new KeyTaken();
-        const outcome = await onEvent(tx, event);
+        const outcome = await onEvent(tx, event, principal.merchantIds); // a merchant-limited caller's events reach its conversations only
         if (outcome.enrolled.length || outcome.exited.length) await repo.saveOutcome(tx, accountId, event.id, outcome);
         return { contactId: contact.id, ...outcome, duplicate: false };
       });
@@ -112,8 +112,8 @@ export function eventsService(deps: { database: AppDatabase; clock: Clock; onEve
       const written = await repo.insertEvents(tx, fresh.map((f) => f.event));
       const kept = fresh.filter((f) => written.has(f.event.id));
       const outcomes = deps.onEvents
-        ? await deps.onEvents(tx, accountId, kept.map((f) => f.event))
-        : await Promise.all(kept.map((f) => onEvent(tx, f.event)));
+        ? await deps.onEvents(tx, accountId, kept.map((f) => f.event), principal.merchantIds)
+        : await Promise.all(kept.map((f) => onEvent(tx, f.event, principal.merchantIds)));
       await repo.saveOutcomes(tx, accountId, kept.flatMap((f, i) => (outcomes[i]!.enrolled.length || outcomes[i]!.exited.length ? [{ id: f.event.id, outcome: outcomes[i]! }] : [])));
       kept.forEach((f, i) => (answers[f.index] = { contactId: f.event.contactId, ...outcomes[i]!, duplicate: false }));
       // Keys another request recorded between our look-up and our insert.

@@ -84,6 +84,11 @@ export async function markFailedAttempt(db: Q, id: string, next: { status: 'queu
 export interface MailFilter {
   accountId: string;
   merchantIds: string[] | null;
+  /**
+   * With merchantIds: the conversations whose mail (merchant null, written by a message step) the
+   * caller also sees; the link is the step run that wrote the mail (step_runs.mail_id).
+   */
+  conversationIds?: string[] | undefined;
   to?: string | undefined;
   kind?: Mail['kind'] | undefined;
   status?: Mail['status'] | undefined;
@@ -91,7 +96,34 @@ export interface MailFilter {
 
 function filtered(db: Q, f: MailFilter) {
   let q = db.selectFrom('outbox').selectAll().where('account_id', '=', f.accountId);
-  if (f.merchantIds) q = q.where('merchant_id', 'in', f.merchantIds.length ? f.merchantIds : ['']);
+  if (f.merchantIds) {
+    const merchants = f.merchantIds.length ? f.merchantIds : [''];
+    const conversations = f.conversationIds ?? [];
+    q = q.where((eb) =>
+      eb.or([
+        eb('merchant_id', 'in', merchants),
+        ...(conversations.length
+          ? [
+              eb.and([
+                eb('merchant_id', 'is', null),
+                eb('kind', '=', 'message'),
+                eb(
+                  'id',
+                  'in',
+                  eb
+                    .selectFrom('step_runs')
+                    .select('mail_id')
+                    .where('step_runs.account_id', '=', f.accountId)
+                    .where('step_runs.conversation_id', 'in', conversations)
+                    .where('step_runs.mail_id', 'is not', null)
+                    .$narrowType<{ mail_id: string }>(),
+                ),
+              ]),
+            ]
+          : []),
+      ]),
+    );
+  }
   if (f.to) q = q.where(sql`lower(to_email)`, '=', f.to.toLowerCase());
   if (f.kind) q = q.where('kind', '=', f.kind);
   if (f.status) q = q.where('status', '=', f.status);

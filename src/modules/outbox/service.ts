@@ -26,6 +26,11 @@ export function outboxService(deps: {
   leaseMs?: number;
   /** SMTP conversations at once, per sender process. */
   concurrency?: number;
+  /**
+   * The conversations whose mail a merchant-limited caller sees (the conductor's rule; undefined:
+   * all). Without it, such a caller sees only mail of its merchants (notices).
+   */
+  visibleConversations?: (principal: Principal) => Promise<string[] | undefined>;
 }) {
   const { db } = deps.database;
   const leaseMs = deps.leaseMs ?? 5 * 60_000;
@@ -93,19 +98,21 @@ export function outboxService(deps: {
     }
   }
 
-  const filterFor = (principal: Principal, q: Omit<repo.MailFilter, 'accountId' | 'merchantIds'> = {}): repo.MailFilter => ({
+  /** A merchant-limited caller sees its merchants' notices and the mail of conversations it may see. */
+  const filterFor = async (principal: Principal, q: Omit<repo.MailFilter, 'accountId' | 'merchantIds'> = {}): Promise<repo.MailFilter> => ({
     ...q,
     accountId: principal.accountId,
     merchantIds: principal.merchantIds,
+    conversationIds: principal.merchantIds === null ? undefined : await deps.visibleConversations?.(principal),
   });
 
   async function listMails(principal: Principal, query: PageQuery & { to?: string | undefined; kind?: Mail['kind'] | undefined; status?: Mail['status'] | undefined }): Promise<Page<Mail>> {
-    const rows = await repo.listMails(db, filterFor(principal, query), { before: decodeCursor(query.cursor), limit: query.limit + 1 });
+    const rows = await repo.listMails(db, await filterFor(principal, query), { before: decodeCursor(query.cursor), limit: query.limit + 1 });
     return toPage(rows, query.limit, (m) => m.id);
   }
 
   async function getMail(principal: Principal, id: string): Promise<Mail> {
-    const mail = await repo.findMail(db, filterFor(principal), id);
+    const mail = await repo.findMail(db, await filterFor(principal), id);
     if (!mail) throw notFound('mail');
     return mail;
   }
