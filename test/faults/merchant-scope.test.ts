@@ -370,6 +370,33 @@ describeEachEngine('merchant scope', (ctx) => {
     expect((await asLimited({ method: 'GET', url: `/v1/conversations/${id}` })).statusCode).toBe(403);
   });
 
+  it("treats B's coupon fields as B's: a conversation that fills or reads one uses B", async () => {
+    const { A, B } = fx;
+    const steps = (action: object) => [{ type: 'action', name: 'step', action }];
+    const create = (payload: object) => asLimited({ method: 'POST', url: '/v1/conversations', ...json({ name: `fields ${Math.random()}`, trigger: { event: 'x' }, ...payload }) });
+    // A's pool, but the code saved into B's coupon field; or B's field overwritten by setField.
+    const intoB = await create({ steps: steps({ type: 'assignCoupon', merchantId: A.merchantId, poolId: A.poolId, saveCodeTo: B.codeFieldId }) });
+    expect(intoB.statusCode, intoB.body).toBe(403);
+    expect((await create({ steps: steps({ type: 'setField', field: B.codeFieldId, value: 'x' }) })).statusCode).toBe(403);
+    expect((await create({ steps: steps({ type: 'setField', field: A.codeFieldId, value: 'x' }) })).statusCode).toBe(201);
+
+    // A message that shows B's code may not be committed by the limited token: nothing changes.
+    const message = (await fx.full({ method: 'POST', url: '/v1/messages', ...json({ name: `shows B ${Math.random()}`, fromName: 'Shop', fromEmail: 'shop@example.com', subject: 'Hi', html: `<p>{{ ${B.groupName}.Code }}</p>`, text: null }) })).json();
+    const own = await create({ steps: [{ type: 'message', name: 'Mail', messageId: message.id }] });
+    expect(own.statusCode, own.body).toBe(201);
+    const commit = await asLimited({ method: 'POST', url: `/v1/conversations/${own.json().id}/steps/${own.json().steps[0].id}/commit` });
+    expect(commit.statusCode, commit.body).toBe(403);
+    const after = await asLimited({ method: 'GET', url: `/v1/conversations/${own.json().id}` });
+    expect(after.statusCode).toBe(200);
+    expect(after.json().steps[0].committed).toBeNull();
+    expect((await asLimited({ method: 'GET', url: '/v1/conversations?limit=500' })).body).toContain(own.json().id);
+
+    // Committed by the unlimited token, the conversation uses B: hidden from the limited token.
+    expect((await fx.full({ method: 'POST', url: `/v1/conversations/${own.json().id}/steps/${own.json().steps[0].id}/commit` })).statusCode).toBe(200);
+    expect((await asLimited({ method: 'GET', url: `/v1/conversations/${own.json().id}` })).statusCode).toBe(403);
+    expect((await asLimited({ method: 'GET', url: '/v1/conversations?limit=500' })).body).not.toContain(own.json().id);
+  });
+
   it("keeps B's codes away from the limited token: no assignment, no mail, no field value", async () => {
     const { B } = fx;
     const seen = [

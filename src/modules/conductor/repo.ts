@@ -257,14 +257,10 @@ export async function enrollMany(db: Q, accountId: string, runs: NewRun[], now: 
 // ---------------------------------------------------------------------------------------------
 // Merchant scope
 
-/** The draft and every published version of the account's conversations (or of one of them). */
-export async function scopeDocuments(db: Q, accountId: string, conversationId?: string): Promise<{ conversationId: string; document: ConversationDocument }[]> {
-  let drafts = db.selectFrom('conversations').select(['id as conversationId', 'draft as document']).where('account_id', '=', accountId);
-  let versions = db.selectFrom('conversation_versions').select(['conversation_id as conversationId', 'document']).where('account_id', '=', accountId);
-  if (conversationId !== undefined) {
-    drafts = drafts.where('id', '=', conversationId);
-    versions = versions.where('conversation_id', '=', conversationId);
-  }
+/** The draft and every published version of the account's conversations. */
+export async function scopeDocuments(db: Q, accountId: string): Promise<{ conversationId: string; document: ConversationDocument }[]> {
+  const drafts = db.selectFrom('conversations').select(['id as conversationId', 'draft as document']).where('account_id', '=', accountId);
+  const versions = db.selectFrom('conversation_versions').select(['conversation_id as conversationId', 'document']).where('account_id', '=', accountId);
   const rows = await drafts.unionAll(versions).execute();
   return rows.map((r) => ({ conversationId: r.conversationId, document: r.document as ConversationDocument }));
 }

@@ -51,18 +51,22 @@ export function conductorService(deps: { database: AppDatabase; clock: Clock }) 
     const row = await repo.findConversation(tx, principal.accountId, id, lock);
     if (!row) throw notFound('conversation');
     if (principal.merchantIds !== null) {
-      const scope = await scopeFor(tx, principal.accountId, principal.merchantIds, id);
-      if (scope.hiddenConversations.has(id)) throw usesOtherMerchants();
+      await refuseIfHidden(tx, principal.accountId, principal.merchantIds, id);
     }
     return row;
   }
 
-  const usesOtherMerchants = () => forbidden('This conversation uses a pool of a merchant this token is not limited to.');
+  const usesOtherMerchants = () => forbidden('This conversation uses a merchant this token is not limited to (its pool or its coupon fields).');
 
-  async function scopeFor(tx: Kysely<DB>, accountId: string, allowed: readonly string[], conversationId?: string): Promise<MerchantScope> {
-    const documents = await repo.scopeDocuments(tx, accountId, conversationId);
+  /** 403 when the conversation uses another merchant (the whole account is read: coupon fields are shared). */
+  async function refuseIfHidden(tx: Kysely<DB>, accountId: string, allowed: readonly string[], id: string): Promise<void> {
+    if ((await scopeFor(tx, accountId, allowed)).hiddenConversations.has(id)) throw usesOtherMerchants();
+  }
+
+  async function scopeFor(tx: Kysely<DB>, accountId: string, allowed: readonly string[]): Promise<MerchantScope> {
+    const documents = await repo.scopeDocuments(tx, accountId);
     const poolIds = [...new Set(documents.flatMap((d) => couponActions(d.document).map((a) => a.poolId)))];
-    return merchantScope(documents, await repo.poolMerchants(tx, accountId, poolIds), allowed);
+    return merchantScope(documents, await repo.poolMerchants(tx, accountId, poolIds), await listGroups(tx, accountId), allowed);
   }
 
   /**
@@ -160,7 +164,10 @@ export function conductorService(deps: { database: AppDatabase; clock: Clock }) 
       updated_at: now,
     };
     try {
-      await repo.insertConversation(db, row);
+      await db.transaction().execute(async (tx) => {
+        await repo.insertConversation(tx, row);
+        if (principal.merchantIds !== null) await refuseIfHidden(tx, principal.accountId, principal.merchantIds, row.id);
+      });
     } catch (err) {
       if (isUniqueViolation(err, 'conversations_name_key')) throw nameTaken(draft.name);
       throw err;
@@ -175,6 +182,8 @@ export function conductorService(deps: { database: AppDatabase; clock: Clock }) 
         const draft = applyEdit(row.draft as ConversationDocument, input, newId);
         await refuseOtherMerchants(tx, principal, draft);
         await repo.saveDraft(tx, principal.accountId, id, draft, deps.clock.now());
+        // The new draft may fill or read another merchant's coupon field: refused (and rolled back).
+        if (principal.merchantIds !== null) await refuseIfHidden(tx, principal.accountId, principal.merchantIds, id);
       });
     } catch (err) {
       if (isUniqueViolation(err, 'conversations_name_key')) throw nameTaken(input.name);
@@ -216,6 +225,8 @@ export function conductorService(deps: { database: AppDatabase; clock: Clock }) 
       };
       const steps = draft.steps.map((s) => (s.id === stepId ? { ...step, committed } : s));
       await repo.saveDraft(tx, principal.accountId, id, { ...draft, steps }, deps.clock.now());
+      // A committed message that reads another merchant's coupon field: refused (and rolled back).
+      if (principal.merchantIds !== null) await refuseIfHidden(tx, principal.accountId, principal.merchantIds, id);
     });
     return getConversation(principal, id);
   }
