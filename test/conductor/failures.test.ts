@@ -66,9 +66,9 @@ describeEachEngine('conductor failures', (ctx) => {
     const first = await app.services.engine.runDue(1000);
     expect(first).toMatchObject({ runs: 501, failed: 1 });
     const runs = await allRuns(conv.id);
-    const find = (list: { status: string; contactId: string }[], status: string) => list.filter((r) => r.status === status);
+    const find = (list: { id: string; status: string; lastError: string | null }[], status: string) => list.filter((r) => r.status === status);
     expect(find(runs, 'completed')).toHaveLength(500);
-    const [poisoned] = find(runs, 'active');
+    const poisoned = find(runs, 'active')[0]!;
     expect(poisoned).toMatchObject({ attempts: 1, stepIndex: 0, steps: [], nextDueAt: '2026-03-01T12:01:00.000Z' });
     expect(poisoned.lastError).toContain('step "Mail"');
     expect(poisoned.lastError).toMatch(/json|surrogate/i);
