@@ -32,11 +32,14 @@ import { eventsRoutes } from './modules/events/routes.ts';
 import { conductorService, enrollmentView } from './modules/conductor/service.ts';
 import { conductorEngine } from './modules/conductor/engine.ts';
 import { conductorRoutes } from './modules/conductor/routes.ts';
+import { runsService } from './modules/conductor/runs.ts';
+import { runsRoutes } from './modules/conductor/runs-routes.ts';
 
 type MailSettings = 'SMTP_URL' | 'MAIL_FROM_EMAIL' | 'MAIL_FROM_NAME' | 'MAIL_MAX_ATTEMPTS' | 'MAIL_RETRY_SECONDS' | 'PUBLIC_URL';
+type EngineSettings = 'CONDUCTOR_MAX_ATTEMPTS' | 'CONDUCTOR_RETRY_SECONDS';
 
 export interface AppDeps {
-  config: Pick<Config, 'LOG_LEVEL' | 'BODY_LIMIT_BYTES' | 'UPLOAD_LIMIT_BYTES' | 'DEFAULT_TIME_ZONE'> & Partial<Pick<Config, MailSettings>>;
+  config: Pick<Config, 'LOG_LEVEL' | 'BODY_LIMIT_BYTES' | 'UPLOAD_LIMIT_BYTES' | 'DEFAULT_TIME_ZONE'> & Partial<Pick<Config, MailSettings | EngineSettings>>;
   database: AppDatabase;
   clock: Clock;
   /** Where mail goes; by default from SMTP_URL (unset: kept in the outbox). */
@@ -105,7 +108,13 @@ export function createServices(deps: AppDeps) {
     onEvent: (tx, event, merchantIds) => conductor.handleEvent(tx, { accountId: event.accountId, contactId: event.contactId, type: event.type }, merchantIds),
     onEvents: (tx, accountId, batch, merchantIds) => conductor.handleEvents(tx, accountId, batch, merchantIds),
   });
-  const engine = conductorEngine({ database: deps.database, clock: deps.clock, assignments, outbox });
+  const engine = conductorEngine({
+    database: deps.database,
+    clock: deps.clock,
+    assignments,
+    outbox,
+    retry: { maxAttempts: config.CONDUCTOR_MAX_ATTEMPTS ?? 5, baseDelayMs: (config.CONDUCTOR_RETRY_SECONDS ?? 60) * 1000, maxDelayMs: 3_600_000 },
+  });
   return { accounts, pools, uploads, staticCodes, contacts, assignments, outbox, segmentation, messages, events, conductor, engine };
 }
 
@@ -146,6 +155,7 @@ export async function createApp(deps: AppDeps) {
   messagesRoutes(http, messages);
   eventsRoutes(http, events);
   conductorRoutes(http, services.conductor);
+  runsRoutes(http, runsService({ database: deps.database, clock: deps.clock }));
   sessionRoutes(http, { accounts, sessions, allowedOrigins });
   consoleRoutes(http, { dir: deps.consoleDir });
   await http.ready();

@@ -39,6 +39,8 @@ const configSchema = z.object({
   MAIL_SEND_INTERVAL_SECONDS: intFromEnv(2),
   CONDUCTOR_BATCH_SIZE: z.coerce.number().int().min(1).max(50_000).default(500),
   CONDUCTOR_POLL_INTERVAL_MS: intFromEnv(500),
+  CONDUCTOR_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
+  CONDUCTOR_RETRY_SECONDS: intFromEnv(60),
   COUPONFLOW_URL: z.string().url().optional(),
   COUPONFLOW_TOKEN: z.string().optional(),
 });

@@ -137,6 +137,8 @@ export interface DB {
     last_error: string | null;
     created_at: Date;
     sent_at: Date | null;
+    /** The claiming sender's fencing token (migration 0009); null when no sender holds the mail. */
+    lease_token: string | null;
   };
   // console sign-in (migration 0006): only the session id's SHA-256 is stored
   console_sessions: {
@@ -172,10 +174,14 @@ export interface DB {
     conversation_id: string;
     version: number;
     contact_id: string;
-    status: 'active' | 'completed' | 'exited';
+    /** held: its conversation is paused; failed: parked after its last attempt (resumable). */
+    status: 'active' | 'held' | 'failed' | 'completed' | 'exited';
     step_index: number;
     next_due_at: Date;
     exit_reason: string | null;
+    /** Failed attempts at the run's current position (0 once it moves on), and the last error. */
+    attempts: Generated<number>;
+    last_error: string | null;
     created_at: Date;
     updated_at: Date;
     ended_at: Date | null;

@@ -109,7 +109,8 @@ describeEachEngine('conductor rules', (ctx) => {
     expect((await a.event('cart', 'dan@example.com')).enrolled).toEqual([once.id]);
     app.clock.advance(2 * 3600_000);
     await app.services.engine.runDue();
-    const held = (await a.enrollments(again.id)).filter((r: { status: string }) => r.status === 'active');
+    // Held runs are `held` (out of the engine's due index) until the conversation resumes.
+    const held = (await a.enrollments(again.id)).filter((r: { status: string }) => r.status === 'held');
     expect(held).toHaveLength(1);
     expect(held[0].steps).toEqual([]);
     const conflict = await app.http.inject({ method: 'POST', url: `/v1/conversations/${again.id}/pause`, headers: t.auth });

@@ -75,6 +75,8 @@ describe('configuration', () => {
       MAIL_SEND_INTERVAL_SECONDS: 2,
       CONDUCTOR_BATCH_SIZE: 500,
       CONDUCTOR_POLL_INTERVAL_MS: 500,
+      CONDUCTOR_MAX_ATTEMPTS: 5,
+      CONDUCTOR_RETRY_SECONDS: 60,
     } satisfies Partial<Config>);
   });
 

@@ -12,16 +12,21 @@ export interface PoolNotice {
   at: Date;
 }
 
-/** What to send, from the pool's state now. Pure. */
+/**
+ * What to send, from the pool's state now. Pure. A pool that has never held a code (`total` 0:
+ * just created, or a default code only) is not "low" or "exhausted": nothing fires until codes
+ * have arrived once.
+ */
 export function noticesDue(args: {
   pool: Pick<Pool, 'threshold'>;
-  counts: Pick<PoolCounts, 'available'>;
+  counts: Pick<PoolCounts, 'available' | 'total'>;
   thresholdArmed: boolean;
   exhaustedArmed: boolean;
 }): { fire: NoticeKind[]; rearm: NoticeKind[] } {
   const { available } = args.counts;
   const fire: NoticeKind[] = [];
   const rearm: NoticeKind[] = [];
+  if (args.counts.total === 0) return { fire, rearm };
   const threshold = args.pool.threshold;
   if (threshold !== null) {
     if (available <= threshold && args.thresholdArmed) fire.push('threshold');

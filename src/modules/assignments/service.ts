@@ -131,17 +131,26 @@ export function assignmentsService(deps: {
   /**
    * Sends what the pool's state now calls for: one notice per crossing of the threshold, one when
    * it is exhausted; re-arms each once available rises again. The flag flip and the enqueue share
-   * a transaction, so among many processes exactly one sends each notice.
+   * a transaction, so among many processes exactly one sends each notice. The common case (nothing
+   * to do) reads without locking; when something is due, the pool row is locked and the flags and
+   * counts read again under the lock, and only that fresh reading acts: a re-arm and a fire can
+   * never both act on stale readings (which could send a second notice for one crossing).
    */
   async function checkNotices(pool: Pool): Promise<void> {
     if (pool.notificationEmails.length === 0 && pool.threshold === null) return;
     const now = deps.clock.now();
     await db.transaction().execute(async (tx) => {
-      const current = await tx.selectFrom('pools').select(['threshold_armed', 'exhausted_armed']).where('key', '=', pool.key).executeTakeFirst();
-      if (!current) return;
-      const counts = (await countsFor(tx, [pool.key], now)).get(pool.key);
-      if (!counts) return;
-      const due = noticesDue({ pool, counts, thresholdArmed: current.threshold_armed, exhaustedArmed: current.exhausted_armed });
+      const read = async (lock: boolean) => {
+        const flags = await repo.noticeFlags(tx, pool.key, lock);
+        const counts = flags && (await countsFor(tx, [pool.key], now)).get(pool.key);
+        if (!flags || !counts) return undefined;
+        return { counts, due: noticesDue({ pool, counts, thresholdArmed: flags.threshold_armed, exhaustedArmed: flags.exhausted_armed }) };
+      };
+      const first = await read(false);
+      if (!first || (first.due.fire.length === 0 && first.due.rearm.length === 0)) return;
+      const state = await read(true);
+      if (!state) return;
+      const { counts, due } = state;
       for (const kind of due.rearm) await repo.rearm(tx, pool.key, kind === 'threshold' ? 'threshold_armed' : 'exhausted_armed');
       for (const kind of due.fire) {
         if (!(await repo.disarm(tx, pool.key, kind === 'threshold' ? 'threshold_armed' : 'exhausted_armed'))) continue;

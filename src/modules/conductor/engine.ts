@@ -14,7 +14,7 @@ import type { AssignOutcome } from '../assignments/model.ts';
 import { findPool } from '../pools/repo.ts';
 import type { Pool } from '../pools/model.ts';
 import type { OutboxService } from '../outbox/service.ts';
-import type { NewMail } from '../outbox/model.ts';
+import { afterFailure, type NewMail, type RetryPolicy } from '../outbox/model.ts';
 import type { FieldGroup } from '../segmentation/model.ts';
 import { listGroups } from '../segmentation/repo.ts';
 import { namedFields, type StoredFields } from '../contacts/model.ts';
@@ -56,13 +56,52 @@ interface BatchWork {
 export interface EngineReport {
   runs: number;
   steps: number;
+  /** Runs that threw and recorded a failed attempt (parked as `failed` at their last one). */
+  failed?: number;
 }
+
+/** A step that threw for a group of runs; the cause is the step's own error. */
+export class StepFailure extends Error {
+  constructor(
+    readonly step: Step,
+    override readonly cause: unknown,
+  ) {
+    super(`step "${step.name}": ${cause instanceof Error ? cause.message : String(cause)}`);
+    this.name = 'StepFailure';
+  }
+}
+
+/** PostgreSQL's SQLSTATE classes that say nothing about the run: connection lost, server shutting down, deadlock, serialization. */
+const NOT_THE_RUN = /^(08|57P0[1-3]|40001|40P01)/;
+const CONNECTION_LOST = /ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|Connection terminated|connection error|not queryable|Client was closed|PGlite is closed/i;
+
+/**
+ * Whether an error thrown by a batch may be the fault of one of its runs (then the batch is
+ * isolated and attempts are counted) rather than of the database or the connection (then the
+ * batch is simply tried again later, no attempt counted).
+ */
+export function isRunFailure(err: unknown): boolean {
+  for (let e = err, i = 0; e && i < 5; e = (e as { cause?: unknown }).cause, i++) {
+    const { code, message } = e as { code?: unknown; message?: unknown };
+    if (typeof code === 'string' && (NOT_THE_RUN.test(code) || CONNECTION_LOST.test(code))) return false;
+    if (typeof message === 'string' && CONNECTION_LOST.test(message)) return false;
+  }
+  return true;
+}
+
+const errorText = (err: unknown): string => {
+  const code = (err as { cause?: { code?: unknown } }).cause?.code;
+  const text = err instanceof Error ? err.message : String(err);
+  return (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? `${text} (SQLSTATE ${code})` : text).slice(0, 2000);
+};
 
 export function conductorEngine(deps: {
   database: AppDatabase;
   clock: Clock;
   assignments: AssignmentsService;
   outbox: OutboxService;
+  /** Attempts per run before it is parked as `failed`, and the doubling backoff between them. */
+  retry: RetryPolicy;
 }) {
   const { db } = deps.database;
   const renderers = new Map<string, Renderer>();
@@ -79,39 +118,113 @@ export function conductorEngine(deps: {
     for (const [key, doc] of await repo.findVersions(tx, missing)) documents.set(key, doc);
   }
 
-  /** Runs one batch of due runs; 0 when nothing was due. */
+  /**
+   * Runs one batch of due runs; 0 when nothing was due. The happy path is one transaction and no
+   * savepoint. When the batch throws, it rolls back whole and `isolate` redoes it without the
+   * runs at fault: a run whose step always throws never blocks the others.
+   */
   async function runBatch(limit: number): Promise<EngineReport> {
     const touchedPools = new Map<string, Pool>();
-    const report = await db.transaction().execute(async (tx) => {
-      const now = deps.clock.now();
-      const rows = await repo.claimDueRuns(tx, now, limit);
-      if (rows.length === 0) return { runs: 0, steps: 0 };
-      await documentsFor(tx, rows);
-      let steps = 0;
-      const byAccount = new Map<string, repo.EnrollmentRow[]>();
-      for (const r of rows) byAccount.set(r.account_id, [...(byAccount.get(r.account_id) ?? []), r]);
-      const zones = await repo.accountTimeZones(tx, [...byAccount.keys()]);
-      for (const [accountId, accountRows] of byAccount) {
-        // Everything inside the batch goes through `tx` (PGlite has one connection, held by it).
-        const groups = await listGroups(tx, accountId);
-        const contacts = new Map((await findRecords(tx, accountId, [...new Set(accountRows.map((r) => r.contact_id))])).map((c) => [c.id, c]));
-        const work: BatchWork = { tx, now, accountId, contacts, patches: new Map(), stepRuns: [], pools: touchedPools };
-        const runs: Run[] = accountRows.map((row) => ({ row, doc: documents.get(`${row.conversation_id}:${row.version}`)!, index: row.step_index, status: 'active', exitReason: null, nextDueAt: now }));
-        steps += await advance(work, runs, groups, rendererFor(zones.get(accountId) ?? 'UTC'));
-        await repo.patchContactFields(tx, accountId, [...work.patches].map(([id, patch]) => ({ id, patch })), now);
-        await repo.insertStepRuns(tx, work.stepRuns);
-        await repo.updateRuns(
-          tx,
-          accountId,
-          runs.map((r) => ({ id: r.row.id, status: r.status, stepIndex: r.index, nextDueAt: r.nextDueAt.toISOString(), exitReason: r.exitReason })),
-          now,
-        );
-      }
-      return { runs: rows.length, steps };
-    });
+    let claimed: string[] = [];
+    let report: EngineReport;
+    try {
+      report = await db.transaction().execute(async (tx) => {
+        const now = deps.clock.now();
+        const rows = await repo.claimDueRuns(tx, now, limit);
+        claimed = rows.map((r) => r.id);
+        if (rows.length === 0) return { runs: 0, steps: 0 };
+        return { runs: rows.length, steps: await executeRuns(tx, rows, now, touchedPools) };
+      });
+    } catch (err) {
+      // Not the runs' fault (the database went away, a deadlock): the whole batch is tried again.
+      if (claimed.length === 0 || !isRunFailure(err)) throw err;
+      touchedPools.clear();
+      report = await isolate(claimed, err, touchedPools);
+    }
     // Codes were taken: the pools' threshold notices, after the batch has committed.
     for (const pool of touchedPools.values()) await deps.assignments.checkNotices(pool);
     return report;
+  }
+
+  /**
+   * The runs of a batch that threw, claimed again in one transaction (their row locks fence every
+   * write below) and bisected under savepoints: a half that goes through is kept, a half that
+   * throws is split again, and a run that throws on its own records a failed attempt: the
+   * error, `attempts` + 1 and the next try after a doubling backoff, or, at the last attempt,
+   * status `failed` (parked until resumed). k bad runs among n cost about 2k·log2(n) tries.
+   */
+  async function isolate(ids: string[], batchError: unknown, touchedPools: Map<string, Pool>): Promise<EngineReport> {
+    return db.transaction().execute(async (tx) => {
+      const now = deps.clock.now();
+      const rows = await repo.claimRunsById(tx, ids, now);
+      const failures: repo.RunFailure[] = [];
+      let steps = 0;
+      const fail = (row: repo.EnrollmentRow, err: unknown) => {
+        const attempts = row.attempts + 1;
+        const next = afterFailure(attempts, deps.retry, now);
+        failures.push({
+          accountId: row.account_id,
+          id: row.id,
+          status: next.status === 'failed' ? 'failed' : 'active',
+          attempts,
+          nextDueAt: (next.status === 'failed' ? row.next_due_at : next.nextAttemptAt).toISOString(),
+          error: errorText(err),
+        });
+      };
+      const attempt = async (part: repo.EnrollmentRow[]): Promise<unknown> => {
+        const pools = new Map<string, Pool>();
+        await repo.savepoint(tx);
+        try {
+          steps += await executeRuns(tx, part, now, pools);
+          await repo.releaseSavepoint(tx);
+          for (const [id, pool] of pools) touchedPools.set(id, pool);
+          return undefined;
+        } catch (err) {
+          if (!isRunFailure(err)) throw err;
+          await repo.rollbackToSavepoint(tx);
+          return err;
+        }
+      };
+      const settle = async (part: repo.EnrollmentRow[], knownError?: unknown): Promise<void> => {
+        if (part.length === 0) return;
+        const err = knownError ?? (await attempt(part));
+        if (err === undefined) return;
+        if (part.length === 1) return fail(part[0]!, err);
+        const mid = Math.ceil(part.length / 2);
+        await settle(part.slice(0, mid));
+        await settle(part.slice(mid));
+      };
+      // The same runs as the batch: it is known to throw. Fewer (others took some): try them.
+      await settle(rows, rows.length === ids.length ? batchError : undefined);
+      await repo.recordFailures(tx, failures, now);
+      return { runs: rows.length, steps, failed: failures.length };
+    });
+  }
+
+  /** Executes these claimed runs within `tx`: steps, field values, step runs, new positions. */
+  async function executeRuns(tx: Kysely<DB>, rows: repo.EnrollmentRow[], now: Date, touchedPools: Map<string, Pool>): Promise<number> {
+    await documentsFor(tx, rows);
+    let steps = 0;
+    const byAccount = new Map<string, repo.EnrollmentRow[]>();
+    for (const r of rows) byAccount.set(r.account_id, [...(byAccount.get(r.account_id) ?? []), r]);
+    const zones = await repo.accountTimeZones(tx, [...byAccount.keys()]);
+    for (const [accountId, accountRows] of byAccount) {
+      // Everything inside the batch goes through `tx` (PGlite has one connection, held by it).
+      const groups = await listGroups(tx, accountId);
+      const contacts = new Map((await findRecords(tx, accountId, [...new Set(accountRows.map((r) => r.contact_id))])).map((c) => [c.id, c]));
+      const work: BatchWork = { tx, now, accountId, contacts, patches: new Map(), stepRuns: [], pools: touchedPools };
+      const runs: Run[] = accountRows.map((row) => ({ row, doc: documents.get(`${row.conversation_id}:${row.version}`)!, index: row.step_index, status: 'active', exitReason: null, nextDueAt: now }));
+      steps += await advance(work, runs, groups, rendererFor(zones.get(accountId) ?? 'UTC'));
+      await repo.patchContactFields(tx, accountId, [...work.patches].map(([id, patch]) => ({ id, patch })), now);
+      await repo.insertStepRuns(tx, work.stepRuns);
+      await repo.updateRuns(
+        tx,
+        accountId,
+        runs.map((r) => ({ id: r.row.id, status: r.status, stepIndex: r.index, nextDueAt: r.nextDueAt.toISOString(), exitReason: r.exitReason })),
+        now,
+      );
+    }
+    return steps;
   }
 
   /**
@@ -131,7 +244,9 @@ export function conductorEngine(deps: {
       const next: Run[] = [];
       for (const group of atStep.values()) {
         const step = group[0]!.doc.steps[group[0]!.index]!;
-        const results = await execute(work, step, group, groups, renderer);
+        const results = await execute(work, step, group, groups, renderer).catch((err: unknown) => {
+          throw new StepFailure(step, err);
+        });
         steps += group.length;
         group.forEach((run, i) => {
           const result = results[i]!;
@@ -259,6 +374,7 @@ export function conductorEngine(deps: {
       const r = await runBatch(batchSize);
       total.runs += r.runs;
       total.steps += r.steps;
+      if (r.failed) total.failed = (total.failed ?? 0) + r.failed;
       if (r.runs === 0) return total;
     }
   }

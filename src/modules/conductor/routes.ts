@@ -56,15 +56,17 @@ const conversationJson = (c: Conversation): z.infer<typeof conversationOut> => (
   updatedAt: c.updatedAt.toISOString(),
 });
 
-const enrollmentOut = z.object({
+export const enrollmentOut = z.object({
   id: z.string(),
   conversationId: z.string(),
   contactId: z.string(),
   version: z.number(),
-  status: z.enum(['active', 'completed', 'exited']),
+  status: z.enum(['active', 'held', 'failed', 'completed', 'exited']).describe('held: the conversation is paused; failed: parked after its last attempt, see lastError (resume it with …/resume)'),
   exitReason: z.string().nullable(),
   stepIndex: z.number(),
   nextDueAt: z.string().nullable(),
+  attempts: z.number().describe('failed attempts at the current step (0 once the run moves on)'),
+  lastError: z.string().nullable(),
   createdAt: z.string(),
   endedAt: z.string().nullable(),
   steps: z.array(

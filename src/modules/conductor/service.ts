@@ -298,6 +298,8 @@ export function conductorService(deps: { database: AppDatabase; clock: Clock }) 
         throw new DomainError('conflict', 'invalid_state', paused ? 'Only a live conversation can be paused.' : 'Only a paused conversation can be resumed.');
       }
       await repo.setStatus(tx, principal.accountId, id, paused ? 'paused' : 'live', deps.clock.now());
+      // Held runs leave the engine's due index while paused (engine jobs, migration 0009).
+      await repo.holdRuns(tx, principal.accountId, id, paused, deps.clock.now());
     });
     return getConversation(principal, id);
   }
@@ -392,10 +394,12 @@ export const enrollmentView = (e: EnrollmentWithSteps) => ({
   conversationId: e.conversation_id,
   contactId: e.contact_id,
   version: e.version,
-  status: e.status as 'active' | 'completed' | 'exited',
+  status: e.status,
   exitReason: e.exit_reason,
   stepIndex: e.step_index,
-  nextDueAt: e.status === 'active' ? e.next_due_at.toISOString() : null,
+  nextDueAt: e.status === 'active' || e.status === 'held' ? e.next_due_at.toISOString() : null,
+  attempts: e.attempts,
+  lastError: e.last_error,
   createdAt: e.created_at.toISOString(),
   endedAt: e.ended_at?.toISOString() ?? null,
   steps: e.steps.map((s) => ({

@@ -5,7 +5,7 @@ import type { Mail } from './model.ts';
 type Q = Kysely<DB>;
 type Row = Selectable<DB['outbox']>;
 
-export type MailRow = Omit<DB['outbox'], 'attempts'> & { attempts: number };
+export type MailRow = Omit<DB['outbox'], 'attempts' | 'lease_token'> & { attempts: number };
 
 const toMail = (r: Row): Mail => ({
   id: r.id,
@@ -48,11 +48,13 @@ export async function insertMails(db: Q, rows: MailRow[]): Promise<void> {
 /**
  * The sender's claim: due queued mail, oldest due first, rows another sender holds skipped.
  * The MATERIALIZED CTE runs the locking select once (a plain `IN (subquery)` may be re-run by the
- * planner and update more rows than the limit). Claiming bumps `attempts` and pushes
- * `next_attempt_at` a lease ahead and commits at once: the SMTP conversation happens outside any
- * transaction, and a sender that dies mid-send leaves the row to be retried after the lease.
+ * planner and update more rows than the limit). Claiming bumps `attempts`, pushes
+ * `next_attempt_at` a lease ahead and writes the claim's `lease_token` (the fencing token), and
+ * commits at once: the SMTP conversation happens outside any transaction, and a sender that dies
+ * mid-send leaves the row to be retried after the lease. A later claim writes a new token, so the
+ * first sender's late result finds the row no longer its own (see markSent).
  */
-export async function claimDue(db: Q, args: { now: Date; limit: number; leaseMs: number }): Promise<Mail[]> {
+export async function claimDue(db: Q, args: { now: Date; limit: number; leaseMs: number; leaseToken: string }): Promise<Mail[]> {
   const leaseUntil = new Date(args.now.getTime() + args.leaseMs);
   const result = await sql<Row>`
     with due as materialized (
@@ -62,23 +64,44 @@ export async function claimDue(db: Q, args: { now: Date; limit: number; leaseMs:
       limit ${args.limit}
       for update skip locked
     )
-    update outbox set attempts = outbox.attempts + 1, next_attempt_at = ${leaseUntil}
+    update outbox set attempts = outbox.attempts + 1, next_attempt_at = ${leaseUntil}, lease_token = ${args.leaseToken}
     from due
     where outbox.ctid = due.ctid
     returning outbox.*`.execute(db);
   return result.rows.map(toMail);
 }
 
-export async function markSent(db: Q, id: string, at: Date): Promise<void> {
-  await db.updateTable('outbox').set({ status: 'sent', sent_at: at, next_attempt_at: null, last_error: null }).where('id', '=', id).execute();
+/**
+ * The sender's results, fenced: written only while the row still carries this sender's lease
+ * token (and is queued). A sender whose lease ran out and whose mail another sender claimed
+ * changes nothing; answers whether the row was still ours.
+ */
+export async function markSent(db: Q, id: string, leaseToken: string, at: Date): Promise<boolean> {
+  const r = await db
+    .updateTable('outbox')
+    .set({ status: 'sent', sent_at: at, next_attempt_at: null, last_error: null, lease_token: null })
+    .where('id', '=', id)
+    .where('lease_token', '=', leaseToken)
+    .where('status', '=', 'queued')
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
 }
 
-export async function markFailedAttempt(db: Q, id: string, next: { status: 'queued'; nextAttemptAt: Date } | { status: 'failed' }, error: string): Promise<void> {
-  await db
+export async function markFailedAttempt(
+  db: Q,
+  id: string,
+  leaseToken: string,
+  next: { status: 'queued'; nextAttemptAt: Date } | { status: 'failed' },
+  error: string,
+): Promise<boolean> {
+  const r = await db
     .updateTable('outbox')
-    .set({ status: next.status, next_attempt_at: next.status === 'queued' ? next.nextAttemptAt : null, last_error: error.slice(0, 2000) })
+    .set({ status: next.status, next_attempt_at: next.status === 'queued' ? next.nextAttemptAt : null, last_error: error.slice(0, 2000), lease_token: null })
     .where('id', '=', id)
-    .execute();
+    .where('lease_token', '=', leaseToken)
+    .where('status', '=', 'queued')
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
 }
 
 export interface MailFilter {

@@ -70,19 +70,24 @@ export function outboxService(deps: {
     return rows.map((r) => r.id);
   }
 
-  async function attempt(mail: Mail, report: DeliveryReport): Promise<void> {
+  /**
+   * One SMTP attempt at a claimed mail. Its result is written only if this sender still holds the
+   * lease (`leaseToken`): a sender that stalled past its lease while another one claimed and
+   * delivered the mail cannot overwrite that result (it counts as neither sent nor failed here).
+   */
+  async function attempt(mail: Mail, leaseToken: string, report: DeliveryReport): Promise<void> {
     const transport = deps.transport;
     if (transport.kind !== 'smtp') return;
     try {
       await transport.send(mail);
-      await repo.markSent(db, mail.id, deps.clock.now());
-      report.sent++;
     } catch (err) {
       const next = afterFailure(mail.attempts, deps.retry, deps.clock.now());
-      await repo.markFailedAttempt(db, mail.id, next, (err as Error).message ?? String(err));
+      if (!(await repo.markFailedAttempt(db, mail.id, leaseToken, next, (err as Error).message ?? String(err)))) return;
       if (next.status === 'failed') report.failed++;
       else report.retrying++;
+      return;
     }
+    if (await repo.markSent(db, mail.id, leaseToken, deps.clock.now())) report.sent++;
   }
 
   /** Delivers every mail due now (SMTP transport), batch after batch; safe in many processes. */
@@ -90,10 +95,11 @@ export function outboxService(deps: {
     const report: DeliveryReport = { sent: 0, retrying: 0, failed: 0 };
     if (deps.transport.kind !== 'smtp') return report;
     for (;;) {
-      const batch = await repo.claimDue(db, { now: deps.clock.now(), limit: batchSize, leaseMs });
+      const leaseToken = newId();
+      const batch = await repo.claimDue(db, { now: deps.clock.now(), limit: batchSize, leaseMs, leaseToken });
       if (batch.length === 0) return report;
       for (let i = 0; i < batch.length; i += concurrency) {
-        await Promise.all(batch.slice(i, i + concurrency).map((m) => attempt(m, report)));
+        await Promise.all(batch.slice(i, i + concurrency).map((m) => attempt(m, leaseToken, report)));
       }
     }
   }

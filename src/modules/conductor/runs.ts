@@ -1,0 +1,35 @@
+import type { Clock } from '../../platform/clock.ts';
+import { DomainError, notFound } from '../../platform/errors.ts';
+import type { Principal } from '../../platform/http/auth.ts';
+import type { AppDatabase } from '../../schema.ts';
+import { enrollmentView } from './service.ts';
+import * as repo from './repo.ts';
+
+/**
+ * Runs as jobs: a run parked as `failed` (its step threw CONDUCTOR_MAX_ATTEMPTS times) is shown
+ * with its attempts and last error in the enrollments list, and resumed here.
+ */
+export function runsService(deps: { database: AppDatabase; clock: Clock }) {
+  const { db } = deps.database;
+
+  /**
+   * Makes a failed run active again, due now, with its attempts reset (held instead, when its
+   * conversation is paused). It goes on from the step that failed; what it did before stays done.
+   */
+  async function resumeRun(principal: Principal, conversationId: string, enrollmentId: string) {
+    const conversation = await repo.findConversation(db, principal.accountId, conversationId);
+    if (!conversation) throw notFound('conversation');
+    const resumed = await repo.resumeFailedRun(db, principal.accountId, conversationId, enrollmentId, deps.clock.now());
+    if (!resumed) {
+      const run = await repo.findEnrollment(db, principal.accountId, conversationId, enrollmentId);
+      if (!run) throw notFound('enrollment');
+      throw new DomainError('conflict', 'invalid_state', `Only a failed run can be resumed; this one is ${run.status}.`);
+    }
+    const steps = await repo.stepRunsOf(db, [resumed.id]);
+    return enrollmentView({ ...resumed, steps });
+  }
+
+  return { resumeRun };
+}
+
+export type RunsService = ReturnType<typeof runsService>;
