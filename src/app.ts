@@ -155,7 +155,7 @@ export async function createApp(deps: AppDeps) {
   messagesRoutes(http, messages);
   eventsRoutes(http, events);
   conductorRoutes(http, services.conductor);
-  runsRoutes(http, runsService({ database: deps.database, clock: deps.clock }));
+  runsRoutes(http, runsService({ database: deps.database, clock: deps.clock, conductor: services.conductor }));
   sessionRoutes(http, { accounts, sessions, allowedOrigins });
   consoleRoutes(http, { dir: deps.consoleDir });
   await http.ready();

@@ -42,6 +42,8 @@ interface Refused {
   kind: 'refused';
   status: 403 | 404;
   call: (r: Resources, fx: Fixture, side: Side) => Call | Promise<Call>;
+  /** A's answer when not 2xx: the call passed the scope and met a domain rule (e.g. 409 for a run that is not failed). */
+  aStatus?: number;
 }
 /** Answered for both; B's data is absent from the answer, A's is present. */
 interface Filtered {
@@ -147,6 +149,17 @@ const CASES: Record<string, Case> = {
       const c = await fx.live(side);
       expect((await fx.full({ method: 'POST', url: `/v1/conversations/${c.id}/pause` })).statusCode).toBe(200);
       return { method: 'POST', url: `/v1/conversations/${c.id}/resume` };
+    },
+  },
+  'POST /v1/conversations/:conversationId/enrollments/:enrollmentId/resume': {
+    kind: 'refused',
+    status: 403,
+    // A's run is active, not failed: 409 invalid_state shows the call got past the scope to the rule.
+    aStatus: 409,
+    call: async (r, fx) => {
+      const runs = (await fx.full({ method: 'GET', url: `/v1/conversations/${r.conversation.id}/enrollments` })).json().items as { id: string }[];
+      expect(runs.length).toBeGreaterThan(0);
+      return { method: 'POST', url: `/v1/conversations/${r.conversation.id}/enrollments/${runs[0]!.id}/resume` };
     },
   },
   'GET /v1/conversations/:conversationId/enrollments': { kind: 'refused', status: 403, call: (r) => ({ method: 'GET', url: `/v1/conversations/${r.conversation.id}/enrollments` }) },
@@ -309,7 +322,8 @@ describeEachEngine('merchant scope', (ctx) => {
         const b = await asLimited(await c.call(fx.B, fx, 'B'));
         if (b.statusCode !== c.status || b.json().error?.code !== (c.status === 403 ? 'forbidden' : 'not_found')) failures.push(`${key} on B: ${b.statusCode} ${b.body.slice(0, 160)}`);
         const a = await asLimited(await c.call(fx.A, fx, 'A'));
-        if (a.statusCode < 200 || a.statusCode > 299) failures.push(`${key} on A: ${a.statusCode} ${a.body.slice(0, 160)}`);
+        const aRefused = c.aStatus ? a.statusCode !== c.aStatus : a.statusCode < 200 || a.statusCode > 299;
+        if (aRefused) failures.push(`${key} on A: ${a.statusCode} ${a.body.slice(0, 160)}`);
       } else if (c.kind === 'filtered') {
         const b = await asLimited(await c.call(fx.B, fx, 'B'));
         if (b.statusCode < 200 || b.statusCode > 299 || c.shows(b, fx.B)) failures.push(`${key} on B: ${b.statusCode}, shows B's data: ${b.body.slice(0, 160)}`);

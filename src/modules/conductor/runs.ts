@@ -1,15 +1,15 @@
 import type { Clock } from '../../platform/clock.ts';
-import { DomainError, notFound } from '../../platform/errors.ts';
+import { DomainError, forbidden, notFound } from '../../platform/errors.ts';
 import type { Principal } from '../../platform/http/auth.ts';
 import type { AppDatabase } from '../../schema.ts';
-import { enrollmentView } from './service.ts';
+import { enrollmentView, type ConductorService } from './service.ts';
 import * as repo from './repo.ts';
 
 /**
  * Runs as jobs: a run parked as `failed` (its step threw CONDUCTOR_MAX_ATTEMPTS times) is shown
  * with its attempts and last error in the enrollments list, and resumed here.
  */
-export function runsService(deps: { database: AppDatabase; clock: Clock }) {
+export function runsService(deps: { database: AppDatabase; clock: Clock; conductor: Pick<ConductorService, 'scopeOf'> }) {
   const { db } = deps.database;
 
   /**
@@ -19,6 +19,9 @@ export function runsService(deps: { database: AppDatabase; clock: Clock }) {
   async function resumeRun(principal: Principal, conversationId: string, enrollmentId: string) {
     const conversation = await repo.findConversation(db, principal.accountId, conversationId);
     if (!conversation) throw notFound('conversation');
+    if ((await deps.conductor.scopeOf(principal))?.hiddenConversations.has(conversationId)) {
+      throw forbidden('This conversation uses a merchant this token is not limited to (its pool or its coupon fields).');
+    }
     const resumed = await repo.resumeFailedRun(db, principal.accountId, conversationId, enrollmentId, deps.clock.now());
     if (!resumed) {
       const run = await repo.findEnrollment(db, principal.accountId, conversationId, enrollmentId);
