@@ -27,6 +27,7 @@ import { segmentationRoutes } from './modules/segmentation/routes.ts';
 import { contactsRoutes } from './modules/contacts/routes.ts';
 import { messagesService } from './modules/messages/service.ts';
 import { messagesRoutes } from './modules/messages/routes.ts';
+import { createRenderPool, defaultRenderThreads } from './modules/messages/render-pool.ts';
 import { eventsService } from './modules/events/service.ts';
 import { eventsRoutes } from './modules/events/routes.ts';
 import { conductorService, enrollmentView } from './modules/conductor/service.ts';
@@ -36,7 +37,7 @@ import { conductorRoutes } from './modules/conductor/routes.ts';
 type MailSettings = 'SMTP_URL' | 'MAIL_FROM_EMAIL' | 'MAIL_FROM_NAME' | 'MAIL_MAX_ATTEMPTS' | 'MAIL_RETRY_SECONDS' | 'PUBLIC_URL';
 
 export interface AppDeps {
-  config: Pick<Config, 'LOG_LEVEL' | 'BODY_LIMIT_BYTES' | 'UPLOAD_LIMIT_BYTES' | 'DEFAULT_TIME_ZONE'> & Partial<Pick<Config, MailSettings>>;
+  config: Pick<Config, 'LOG_LEVEL' | 'BODY_LIMIT_BYTES' | 'UPLOAD_LIMIT_BYTES' | 'DEFAULT_TIME_ZONE'> & Partial<Pick<Config, MailSettings | 'RENDER_THREADS'>>;
   database: AppDatabase;
   clock: Clock;
   /** Where mail goes; by default from SMTP_URL (unset: kept in the outbox). */
@@ -95,7 +96,9 @@ export function createServices(deps: AppDeps) {
       );
     },
   });
-  const messages = messagesService({ database: deps.database, clock: deps.clock, accounts, segmentation, contacts });
+  // Rendering runs on worker threads (started on first use), shared by previews and the conductor.
+  const renderPool = createRenderPool({ threads: config.RENDER_THREADS || defaultRenderThreads() });
+  const messages = messagesService({ database: deps.database, clock: deps.clock, accounts, segmentation, contacts, renderPool });
   // Events start and end conversation runs, in the transaction that records them.
   const events = eventsService({
     database: deps.database,
@@ -103,8 +106,8 @@ export function createServices(deps: AppDeps) {
     onEvent: (tx, event) => conductor.handleEvent(tx, { accountId: event.accountId, contactId: event.contactId, type: event.type }),
     onEvents: (tx, accountId, batch) => conductor.handleEvents(tx, accountId, batch),
   });
-  const engine = conductorEngine({ database: deps.database, clock: deps.clock, assignments, outbox });
-  return { accounts, pools, uploads, staticCodes, contacts, assignments, outbox, segmentation, messages, events, conductor, engine };
+  const engine = conductorEngine({ database: deps.database, clock: deps.clock, assignments, outbox, renderPool });
+  return { accounts, pools, uploads, staticCodes, contacts, assignments, outbox, segmentation, messages, events, conductor, engine, renderPool };
 }
 
 export type Services = ReturnType<typeof createServices>;
@@ -146,6 +149,7 @@ export async function createApp(deps: AppDeps) {
   conductorRoutes(http, services.conductor);
   sessionRoutes(http, { accounts, sessions, allowedOrigins });
   consoleRoutes(http, { dir: deps.consoleDir });
+  http.addHook('onClose', () => services.renderPool.close());
   await http.ready();
   return { http, services, metrics };
 }

@@ -39,6 +39,8 @@ const configSchema = z.object({
   MAIL_SEND_INTERVAL_SECONDS: intFromEnv(2),
   CONDUCTOR_BATCH_SIZE: z.coerce.number().int().min(1).max(50_000).default(500),
   CONDUCTOR_POLL_INTERVAL_MS: intFromEnv(500),
+  /** Worker threads rendering messages; 0: one per core but one, at least two. */
+  RENDER_THREADS: z.coerce.number().int().min(0).max(256).default(0),
   COUPONFLOW_URL: z.string().url().optional(),
   COUPONFLOW_TOKEN: z.string().optional(),
 });
