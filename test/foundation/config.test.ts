@@ -75,6 +75,7 @@ describe('configuration', () => {
       MAIL_SEND_INTERVAL_SECONDS: 2,
       CONDUCTOR_BATCH_SIZE: 500,
       CONDUCTOR_POLL_INTERVAL_MS: 500,
+      RENDER_THREADS: 0,
     } satisfies Partial<Config>);
   });
 
