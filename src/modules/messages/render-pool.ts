@@ -12,7 +12,7 @@
  *   left without rendering them. A render that blocks its thread (one node running longer than the
  *   budget, where liquidjs cannot check) is stopped by terminating the thread: the watchdog sees
  *   its progress counter stand still for two budgets. That contact fails, the slice's other
- *   contacts are rendered again on a fresh thread.
+ *   contacts are rendered again on a fresh thread (the same when a render takes its thread down).
  */
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
@@ -129,17 +129,25 @@ export function createRenderPool(options: RenderPoolOptions = {}): RenderPool {
     try {
       return (await piscina.run(task, { signal: abort.signal })) as WireOutcome[];
     } catch (err) {
-      if (!abort.signal.aborted || !isAbort(err)) throw err;
-      return blocked(task, Atomics.load(task.progress, task.slot) - 1);
+      // Failed before any contact (the thread could not start, the pool is closing): not a render's fault.
+      const index = Atomics.load(task.progress, task.slot) - 1;
+      if (closed || index < 0) throw err;
+      const message =
+        abort.signal.aborted && isAbort(err)
+          ? `rendering blocked for longer than ${budgetMs} ms and was stopped`
+          : `rendering failed: ${err instanceof Error ? err.message : String(err)}`;
+      return failedAt(task, index, { ok: false, reason: abort.signal.aborted ? 'time_limit' : 'render', message, issues: [] });
     } finally {
       clearInterval(watchdog);
     }
   }
 
-  /** The contact at `index` blocked its thread: it fails; the others of its slice are rendered anew. */
-  async function blocked(task: RenderTask, index: number): Promise<WireOutcome[]> {
-    if (task.giveUpAfter > 0) Atomics.add(task.progress, 0, 1);
-    const failure: WireOutcome = { ok: false, reason: 'time_limit', message: `rendering blocked for longer than ${budgetMs} ms and was stopped`, issues: [] };
+  /**
+   * The contact at `index` blocked its thread (or took it down): it fails; the others of its slice
+   * are rendered anew, on a fresh thread.
+   */
+  async function failedAt(task: RenderTask, index: number, failure: WireOutcome): Promise<WireOutcome[]> {
+    if (task.giveUpAfter > 0 && !failure.ok && failure.reason === 'time_limit') Atomics.add(task.progress, 0, 1);
     const again = (contexts: RenderContext[], giveUp: number) => {
       Atomics.store(task.progress, task.slot, 0);
       return contexts.length ? runWatched({ ...task, contexts, giveUpAfter: giveUp }) : Promise.resolve([]);
