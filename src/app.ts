@@ -27,6 +27,7 @@ import { segmentationRoutes } from './modules/segmentation/routes.ts';
 import { contactsRoutes } from './modules/contacts/routes.ts';
 import { messagesService } from './modules/messages/service.ts';
 import { messagesRoutes } from './modules/messages/routes.ts';
+import { createRenderPool, defaultRenderThreads } from './modules/messages/render-pool.ts';
 import { eventsService } from './modules/events/service.ts';
 import { eventsRoutes } from './modules/events/routes.ts';
 import { conductorService, enrollmentView } from './modules/conductor/service.ts';
@@ -39,7 +40,7 @@ type MailSettings = 'SMTP_URL' | 'MAIL_FROM_EMAIL' | 'MAIL_FROM_NAME' | 'MAIL_MA
 type EngineSettings = 'CONDUCTOR_MAX_ATTEMPTS' | 'CONDUCTOR_RETRY_SECONDS';
 
 export interface AppDeps {
-  config: Pick<Config, 'LOG_LEVEL' | 'BODY_LIMIT_BYTES' | 'UPLOAD_LIMIT_BYTES' | 'DEFAULT_TIME_ZONE'> & Partial<Pick<Config, MailSettings | EngineSettings>>;
+  config: Pick<Config, 'LOG_LEVEL' | 'BODY_LIMIT_BYTES' | 'UPLOAD_LIMIT_BYTES' | 'DEFAULT_TIME_ZONE'> & Partial<Pick<Config, MailSettings | EngineSettings | 'RENDER_THREADS'>>;
   database: AppDatabase;
   clock: Clock;
   /** Where mail goes; by default from SMTP_URL (unset: kept in the outbox). */
@@ -100,7 +101,9 @@ export function createServices(deps: AppDeps) {
       );
     },
   });
-  const messages = messagesService({ database: deps.database, clock: deps.clock, accounts, segmentation, contacts });
+  // Rendering runs on worker threads (started on first use), shared by previews and the conductor.
+  const renderPool = createRenderPool({ threads: config.RENDER_THREADS || defaultRenderThreads() });
+  const messages = messagesService({ database: deps.database, clock: deps.clock, accounts, segmentation, contacts, renderPool });
   // Events start and end conversation runs, in the transaction that records them.
   const events = eventsService({
     database: deps.database,
@@ -113,9 +116,10 @@ export function createServices(deps: AppDeps) {
     clock: deps.clock,
     assignments,
     outbox,
+    renderPool,
     retry: { maxAttempts: config.CONDUCTOR_MAX_ATTEMPTS ?? 5, baseDelayMs: (config.CONDUCTOR_RETRY_SECONDS ?? 60) * 1000, maxDelayMs: 3_600_000 },
   });
-  return { accounts, pools, uploads, staticCodes, contacts, assignments, outbox, segmentation, messages, events, conductor, engine };
+  return { accounts, pools, uploads, staticCodes, contacts, assignments, outbox, segmentation, messages, events, conductor, engine, renderPool };
 }
 
 export type Services = ReturnType<typeof createServices>;
@@ -158,6 +162,7 @@ export async function createApp(deps: AppDeps) {
   runsRoutes(http, runsService({ database: deps.database, clock: deps.clock, conductor: services.conductor }));
   sessionRoutes(http, { accounts, sessions, allowedOrigins });
   consoleRoutes(http, { dir: deps.consoleDir });
+  http.addHook('onClose', () => services.renderPool.close());
   await http.ready();
   return { http, services, metrics };
 }

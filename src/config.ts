@@ -41,6 +41,8 @@ const configSchema = z.object({
   CONDUCTOR_POLL_INTERVAL_MS: intFromEnv(500),
   CONDUCTOR_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
   CONDUCTOR_RETRY_SECONDS: intFromEnv(60),
+  /** Worker threads rendering messages; 0: one per core but one, at least two. */
+  RENDER_THREADS: z.coerce.number().int().min(0).max(256).default(0),
   COUPONFLOW_URL: z.string().url().optional(),
   COUPONFLOW_TOKEN: z.string().optional(),
 });

@@ -77,6 +77,7 @@ describe('configuration', () => {
       CONDUCTOR_POLL_INTERVAL_MS: 500,
       CONDUCTOR_MAX_ATTEMPTS: 5,
       CONDUCTOR_RETRY_SECONDS: 60,
+      RENDER_THREADS: 0,
     } satisfies Partial<Config>);
   });
 

@@ -19,7 +19,8 @@ import type { FieldGroup } from '../segmentation/model.ts';
 import { listGroups } from '../segmentation/repo.ts';
 import { namedFields, type StoredFields } from '../contacts/model.ts';
 import { findRecords, type ContactRecord } from '../contacts/repo.ts';
-import { createRenderer, TemplateError, type Renderer, type TemplatePart } from '../messages/template.ts';
+import type { TemplatePart } from '../messages/template.ts';
+import type { RenderPool } from '../messages/render-pool.ts';
 import { dueAt, type AssignCoupon, type ConversationDocument, type SetField, type Step, type CommittedMessage } from './model.ts';
 import * as repo from './repo.ts';
 
@@ -102,14 +103,12 @@ export function conductorEngine(deps: {
   outbox: OutboxService;
   /** Attempts per run before it is parked as `failed`, and the doubling backoff between them. */
   retry: RetryPolicy;
+  /** Messages render on its threads, never on the event loop; a contact over its budget fails alone. */
+  renderPool: RenderPool;
 }) {
   const { db } = deps.database;
-  const renderers = new Map<string, Renderer>();
-  const rendererFor = (zone: string) => {
-    let r = renderers.get(zone);
-    if (!r) renderers.set(zone, (r = createRenderer({ timeZone: zone })));
-    return r;
-  };
+  // What a batch renders with: the pool, in the account's zone.
+  const rendererFor = (zone: string): Renderer => ({ timeZone: zone });
   // Published versions never change: keep them once read.
   const documents = new Map<string, ConversationDocument>();
 
@@ -331,36 +330,46 @@ export function conductorEngine(deps: {
   async function sendMessage(work: BatchWork, step: Extract<Step, { type: 'message' }>, runs: Run[], groups: FieldGroup[], renderer: Renderer): Promise<StepResult[]> {
     const message = step.committed;
     if (!message) return runs.map(() => ({ outcome: 'failed', detail: 'message not committed', exit: 'message not committed' }));
-    const parts = partsOf(message);
     const results: StepResult[] = [];
-    const mails: { index: number; mail: NewMail }[] = [];
+    const toRender: { index: number; contact: ContactRecord }[] = [];
     runs.forEach((run, i) => {
       const contact = work.contacts.get(run.row.contact_id);
       if (!contact) return results.push({ outcome: 'failed', detail: 'contact not found', exit: 'contact not found' });
       if (contact.status === 'unsubscribed') return results.push({ outcome: 'skipped', detail: 'unsubscribed', exit: 'unsubscribed' });
-      try {
-        const rendered = renderer.render(parts, {
-          contact: { id: contact.id, email: contact.email, status: contact.status },
-          fields: namedFields(groups, (contact.fields ?? {}) as StoredFields, true),
-        });
-        mails.push({
-          index: i,
-          mail: {
-            accountId: work.accountId,
-            merchantId: null,
-            kind: 'message',
-            to: contact.email,
-            from: { name: message.fromName, email: message.fromEmail },
-            subject: rendered.subject,
-            html: rendered.html,
-            text: message.text === null ? null : rendered.text,
-          },
-        });
-        return results.push({ outcome: 'sent' });
-      } catch (err) {
-        if (!(err instanceof TemplateError)) throw err;
-        return results.push({ outcome: 'failed', detail: err.message, exit: 'message could not be rendered' });
+      toRender.push({ index: i, contact });
+      return results.push({ outcome: 'sent' });
+    });
+    const outcomes = await deps.renderPool.render(work.accountId, {
+      timeZone: renderer.timeZone,
+      parts: partsOf(message),
+      contexts: toRender.map(({ contact }) => ({
+        contact: { id: contact.id, email: contact.email, status: contact.status },
+        fields: namedFields(groups, (contact.fields ?? {}) as StoredFields, true),
+      })),
+    });
+    const mails: { index: number; mail: NewMail }[] = [];
+    toRender.forEach(({ index, contact }, k) => {
+      const outcome = outcomes[k]!;
+      if (!outcome.ok) {
+        // Over the budget (or blocking its thread): this contact fails, the batch goes on.
+        const detail = outcome.error.reason === 'time_limit' ? `render_timeout: ${outcome.error.message}` : outcome.error.message;
+        results[index] = { outcome: 'failed', detail, exit: 'message could not be rendered' };
+        return;
       }
+      const { rendered } = outcome;
+      mails.push({
+        index,
+        mail: {
+          accountId: work.accountId,
+          merchantId: null,
+          kind: 'message',
+          to: contact.email,
+          from: { name: message.fromName, email: message.fromEmail },
+          subject: rendered.subject,
+          html: rendered.html,
+          text: message.text === null ? null : rendered.text,
+        },
+      });
     });
     const ids = await deps.outbox.enqueue(work.tx, mails.map((m) => m.mail));
     mails.forEach((m, k) => (results[m.index]!.mailId = ids[k]!));
@@ -387,5 +396,10 @@ export const partsOf = (m: CommittedMessage): TemplatePart[] => [
   { field: 'html', source: m.html },
   ...(m.text !== null ? [{ field: 'text' as const, source: m.text }] : []),
 ];
+
+/** A batch renders with the pool in its account's zone. */
+interface Renderer {
+  timeZone: string;
+}
 
 export type ConductorEngine = ReturnType<typeof conductorEngine>;

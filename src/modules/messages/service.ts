@@ -10,7 +10,8 @@ import { namedFields } from '../contacts/model.ts';
 import type { SegmentationService } from '../segmentation/service.ts';
 import { catalogOf, type FieldGroup } from '../segmentation/model.ts';
 import { partsOf, type Message, type MessageContent, type MessageSettings } from './model.ts';
-import { createRenderer, TemplateError, validateTemplates, type RenderedMessage, type Renderer } from './template.ts';
+import { TemplateError, validateTemplates, type RenderContext, type RenderedMessage, type Renderer } from './template.ts';
+import type { RenderPool } from './render-pool.ts';
 import * as repo from './repo.ts';
 
 export type BatchOutcome =
@@ -20,38 +21,34 @@ export type BatchOutcome =
 /** Renders one message for contacts already loaded (parsed once, whatever the number of contacts). */
 export type PreparedMessage = (contact: Pick<ContactView, 'id' | 'email' | 'status' | 'fields'>) => RenderedMessage;
 
+/** What a template sees of a contact: `contact` and the field groups by name. */
+export function renderContext(groups: readonly FieldGroup[], contact: Pick<ContactView, 'id' | 'email' | 'status' | 'fields'>): RenderContext {
+  return { contact: { id: contact.id, email: contact.email, status: contact.status }, fields: namedFields(groups, contact.fields, true) };
+}
+
 /**
- * One message for contacts already loaded, with the account's renderer and field groups: the
- * templates are parsed on the first call and reused for every contact after it.
+ * One message for contacts already loaded, with a renderer on this thread (benchmarks measure the
+ * renderer with it; the service renders through the pool): the templates are parsed on the first
+ * call and reused for every contact after it.
  */
 export function preparedMessage(renderer: Renderer, groups: readonly FieldGroup[], content: MessageContent): PreparedMessage {
   const parts = partsOf(content);
-  return (contact) =>
-    renderer.render(parts, {
-      contact: { id: contact.id, email: contact.email, status: contact.status },
-      fields: namedFields(groups, contact.fields, true),
-    });
+  return (contact) => renderer.render(parts, renderContext(groups, contact));
 }
 
-/** Messages: authoring (validated against the account's fields), preview, and batch rendering. */
+/**
+ * Messages: authoring (validated against the account's fields), preview, and batch rendering.
+ * Every render goes through the render pool (worker threads, a budget per contact).
+ */
 export function messagesService(deps: {
   database: AppDatabase;
   clock: Clock;
   accounts: AccountsService;
   segmentation: SegmentationService;
   contacts: ContactsService;
+  renderPool: RenderPool;
 }) {
   const { db } = deps.database;
-  // One renderer per time zone: its engines and parsed templates serve every account in that zone.
-  const renderers = new Map<string, Renderer>();
-  const rendererFor = (timeZone: string): Renderer => {
-    let renderer = renderers.get(timeZone);
-    if (!renderer) {
-      renderer = createRenderer({ timeZone });
-      renderers.set(timeZone, renderer);
-    }
-    return renderer;
-  };
 
   async function validate(accountId: string, content: MessageContent): Promise<void> {
     const groups = await deps.segmentation.allGroups(accountId);
@@ -92,30 +89,19 @@ export function messagesService(deps: {
   }
 
   /**
-   * Everything rendering needs that does not depend on the contact, looked up once: the account's
-   * zone and fields; the templates are parsed on first use and kept. Throws TemplateError.
-   */
-  async function prepare(accountId: string, content: MessageContent, known?: { groups: readonly FieldGroup[] }): Promise<PreparedMessage> {
-    const [{ timeZone }, groups] = await Promise.all([deps.accounts.getAccount(accountId), known?.groups ?? deps.segmentation.allGroups(accountId)]);
-    return preparedMessage(rendererFor(timeZone), groups, content);
-  }
-
-  /**
-   * The conductor's batch: one message (e.g. a step's frozen copy) for many contacts, parsed once,
-   * contacts read in one query. A contact whose render fails (a time or size limit) gets its error;
-   * the others are rendered. Contacts not found are left out.
+   * The conductor's batch: one message (e.g. a step's frozen copy) for many contacts, contacts read
+   * in one query, rendered on the pool's threads. A contact whose render fails (a time or size
+   * limit) gets its error; the others are rendered. Contacts not found are left out.
    */
   async function renderBatch(accountId: string, content: MessageContent, contactIds: readonly string[]): Promise<BatchOutcome[]> {
-    const groups = await deps.segmentation.allGroups(accountId);
-    const render = await prepare(accountId, content, { groups });
+    const [{ timeZone }, groups] = await Promise.all([deps.accounts.getAccount(accountId), deps.segmentation.allGroups(accountId)]);
     const contacts = await deps.contacts.findForRendering(accountId, contactIds, groups);
-    return contacts.map((contact): BatchOutcome => {
-      try {
-        return { contactId: contact.id, email: contact.email, ok: true, rendered: render(contact) };
-      } catch (err) {
-        if (err instanceof TemplateError) return { contactId: contact.id, email: contact.email, ok: false, error: err };
-        throw err;
-      }
+    const outcomes = await deps.renderPool.render(accountId, { timeZone, parts: partsOf(content), contexts: contacts.map((c) => renderContext(groups, c)) });
+    return contacts.map((contact, i): BatchOutcome => {
+      const outcome = outcomes[i]!;
+      return outcome.ok
+        ? { contactId: contact.id, email: contact.email, ok: true, rendered: outcome.rendered }
+        : { contactId: contact.id, email: contact.email, ok: false, error: outcome.error };
     });
   }
 
@@ -126,11 +112,13 @@ export function messagesService(deps: {
       throw new DomainError('invalid', 'validation_failed', 'Give contactId or email.', [{ field: 'contactId', message: 'contactId or email is required' }]);
     }
     const contact = await deps.contacts.getContact(principal, ref.contactId ? { id: ref.contactId } : { email: ref.email! });
-    const render = await prepare(principal.accountId, message);
-    return render(contact);
+    const [{ timeZone }, groups] = await Promise.all([deps.accounts.getAccount(principal.accountId), deps.segmentation.allGroups(principal.accountId)]);
+    const [outcome] = await deps.renderPool.render(principal.accountId, { timeZone, parts: partsOf(message), contexts: [renderContext(groups, contact)] });
+    if (!outcome!.ok) throw outcome!.error;
+    return outcome!.rendered;
   }
 
-  return { createMessage, updateMessage, getMessage, findMessage, listMessages, prepare, renderBatch, preview };
+  return { createMessage, updateMessage, getMessage, findMessage, listMessages, renderBatch, preview };
 }
 
 export type MessagesService = ReturnType<typeof messagesService>;
