@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import type { ChildProcess } from 'node:child_process';
+import type { AddressInfo } from 'node:net';
+import { SMTPServer } from 'smtp-server';
 import { openDatabase } from '../../src/platform/db/database.ts';
 import { migrate } from '../../src/platform/db/migrate.ts';
 import { migrations } from '../../src/migrations/index.ts';
@@ -193,5 +195,64 @@ suite('PostgreSQL restarts under load', () => {
 
     const exit = await server.stop();
     expect(exit.code).toBe(0);
+    const workerExit = new Promise<number | null>((resolve) => worker!.once('close', (code) => resolve(code)));
+    worker.kill('SIGTERM');
+    expect(await workerExit).toBe(0);
   }, 600_000);
+
+  it('the SMTP sender lives through 3 restarts: every mail delivered exactly once, all marked sent', async () => {
+    const MAILS = 1500;
+    const received = new Map<string, number>();
+    let total = 0;
+    const smtp = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS'],
+      logger: false,
+      onData(stream, session, callback) {
+        stream.on('data', () => {});
+        stream.on('end', () => {
+          for (const r of session.envelope.rcptTo) received.set(r.address, (received.get(r.address) ?? 0) + 1);
+          total++;
+          setTimeout(() => callback(null), 2);
+        });
+      },
+    });
+    await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
+    const smtpUrl = `smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}`;
+    try {
+      await sql`insert into outbox (account_id, id, merchant_id, kind, to_email, from_name, from_email, subject, html, text, message_id, status, transport, attempts, next_attempt_at, created_at)
+        select ${t.accountId}, 'm' || i, null, 'notification', 's' || i || '@example.com', 'Shop', 'shop@example.com', 'Hello', '<p>hi</p>', null,
+               '<m' || i || '@couponflow.localhost>', 'queued', 'smtp', 0, now() - interval '1 second', now()
+        from generate_series(1, ${MAILS}) i`.execute(database.db);
+      const sender = spawnCli(['worker'], { DATABASE_URL: cluster.url, SMTP_URL: smtpUrl, MAIL_SEND_INTERVAL_SECONDS: '1', CONDUCTOR_POLL_INTERVAL_MS: '0', POOL_CHECK_INTERVAL_SECONDS: '0', LOG_LEVEL: 'warn' });
+      let senderErr = '';
+      sender.stderr?.setEncoding('utf8').on('data', (d: string) => (senderErr += d));
+      try {
+        const waitFor = async (what: string, ok: () => Promise<boolean> | boolean, timeoutMs: number) => {
+          const deadline = Date.now() + timeoutMs;
+          for (;;) {
+            if (await Promise.resolve().then(ok).catch(() => false)) return;
+            if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (${total} received)\n${senderErr}`);
+            await sleep(50);
+          }
+        };
+        for (const atLeast of [200, 600, 1000]) {
+          await waitFor(`${atLeast} mails`, () => total >= atLeast, 120_000);
+          await cluster.restart();
+          expect(alive(sender), senderErr).toBe(true);
+        }
+        await waitFor('every mail marked sent', async () => (await count(sql`select count(*) as n from outbox where kind = 'notification' and status = 'sent'`)) === MAILS, 120_000);
+        expect(alive(sender), senderErr).toBe(true);
+        expect(received.size).toBe(MAILS);
+        expect([...received.values()].filter((n) => n !== 1)).toEqual([]);
+        expect(total).toBe(MAILS);
+      } finally {
+        const closed = new Promise((resolve) => sender.once('close', resolve));
+        sender.kill('SIGTERM');
+        await closed;
+      }
+    } finally {
+      await new Promise<void>((resolve) => smtp.close(() => resolve()));
+    }
+  }, 300_000);
 });

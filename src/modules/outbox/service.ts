@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../../platform/clock.ts';
 import { notFound } from '../../platform/errors.ts';
+import { retryOnConnectionLoss } from '../../platform/db/errors.ts';
 import type { Principal } from '../../platform/http/auth.ts';
 import { newId } from '../../platform/ids.ts';
 import type { MailTransport } from '../../platform/mail/transport.ts';
@@ -70,11 +71,13 @@ export function outboxService(deps: {
     if (transport.kind !== 'smtp') return;
     try {
       await transport.send(mail);
-      await repo.markSent(db, mail.id, deps.clock.now());
+      // Handed over: record it through a database restart too, or the lease would run out and
+      // another sender would mail it again.
+      await retryOnConnectionLoss(() => repo.markSent(db, mail.id, deps.clock.now()), { giveUpAfterMs: leaseMs / 2 });
       report.sent++;
     } catch (err) {
       const next = afterFailure(mail.attempts, deps.retry, deps.clock.now());
-      await repo.markFailedAttempt(db, mail.id, next, (err as Error).message ?? String(err));
+      await retryOnConnectionLoss(() => repo.markFailedAttempt(db, mail.id, next, (err as Error).message ?? String(err)), { giveUpAfterMs: leaseMs / 2 });
       if (next.status === 'failed') report.failed++;
       else report.retrying++;
     }
