@@ -52,8 +52,8 @@ async function openPostgres<S>(url: string, schema: string, max: number): Promis
   const pool = new pg.Pool({
     connectionString: url,
     max,
-    // While the server is away, fail a request in seconds (503) instead of queueing it forever.
-    connectionTimeoutMillis: 5_000,
+    // While the server is away, fail a request within 10 s (503) instead of queueing it forever.
+    connectionTimeoutMillis: 10_000,
     // UTC sessions: `+ interval '1 day'` means 24 hours everywhere, whatever the server's zone.
     options: `-c search_path=${schema} -c timezone=UTC`,
     types: {
