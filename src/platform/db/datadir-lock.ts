@@ -129,7 +129,7 @@ function readLock(lockFile: string, dir: string): Found {
   }
 }
 
-/** Versions before 0.1 locked with a directory and a pid file beside it. */
+/** Earlier builds locked with a directory (proper-lockfile) and a pid file beside it. */
 function legacyLock(lockFile: string, dir: string): Found {
   const pid = Number(tryRead(() => readFileSync(join(dir, 'couponflow.pid'), 'utf8').trim()));
   const owner: LockOwner = { ownerId: 'legacy', pid, startTime: null, bootId: null, pidNamespace: null, host: hostname() };
