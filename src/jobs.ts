@@ -1,4 +1,5 @@
 import type { Services } from './app.ts';
+import { backoffDelay, isConnectionLoss } from './platform/db/errors.ts';
 
 export interface JobsConfig {
   poolCheckIntervalMs: number;
@@ -9,32 +10,63 @@ export interface JobsConfig {
 
 export interface JobLog {
   error(obj: object, msg: string): void;
+  warn?(obj: object, msg: string): void;
+  info?(obj: object, msg: string): void;
 }
+
+/** Longest wait between two tries while the database is away. */
+const MAX_BACKOFF_MS = 5_000;
 
 /**
  * The background work of `serve` (unless SERVE_WORKERS=false) and `worker`. Every job is safe to
- * run in several processes at once: each step claims or flips its rows in the database. A job that
- * is still running when its next tick comes skips that tick (a slow SMTP server never piles up
- * senders, and never holds up the pool check).
+ * run in several processes at once, and to run again whole after a failure: each step claims or
+ * flips its rows in the database, in transactions that commit all or nothing (a conductor batch,
+ * a mail claim), keyed so that a redo never gives a second code or a second mail. A job runs again
+ * `ms` after its last run ended, so a slow one never piles up. When the database is away (a
+ * restart, a network cut) the job backs off (up to 5 s between tries) and resumes by itself.
  */
 export function startBackgroundJobs(services: Services, config: JobsConfig, log: JobLog): () => Promise<void> {
-  const timers: NodeJS.Timeout[] = [];
+  const stops: (() => void)[] = [];
   const running = new Set<Promise<unknown>>();
   const every = (ms: number, name: string, job: () => Promise<unknown>) => {
     if (ms <= 0) return;
-    let busy = false;
-    const timer = setInterval(() => {
-      if (busy) return;
-      busy = true;
-      const run = job()
-        .catch((err) => log.error({ err }, `${name} failed`))
-        .finally(() => {
-          busy = false;
+    let stopped = false;
+    let timer: NodeJS.Timeout | undefined;
+    let losses = 0;
+    const schedule = (delay: number) => {
+      if (!stopped) timer = setTimeout(tick, delay);
+    };
+    const tick = () => {
+      const run: Promise<void> = job()
+        .then(
+          () => {
+            if (losses > 0) log.info?.({ job: name, tries: losses }, `${name}: database back, resuming`);
+            losses = 0;
+            return ms;
+          },
+          (err: unknown) => {
+            if (!isConnectionLoss(err)) {
+              log.error({ err }, `${name} failed`);
+              return ms;
+            }
+            losses++;
+            const delay = backoffDelay(losses, Math.max(ms, 250), MAX_BACKOFF_MS);
+            // One line when it starts, then one now and then: an outage must not flood the log.
+            if (losses === 1 || losses % 20 === 0) log.warn?.({ job: name, tries: losses, reason: (err as Error).message }, `${name}: database unavailable, retrying`);
+            return delay;
+          },
+        )
+        .then((delay) => {
           running.delete(run);
+          schedule(delay);
         });
       running.add(run);
-    }, ms);
-    timers.push(timer);
+    };
+    schedule(ms);
+    stops.push(() => {
+      stopped = true;
+      clearTimeout(timer);
+    });
   };
   // Codes expire or enter the cutoff without any assignment: look at watched pools on a schedule.
   every(config.poolCheckIntervalMs, 'pool check', () => services.assignments.checkAllPools());
@@ -43,7 +75,7 @@ export function startBackgroundJobs(services: Services, config: JobsConfig, log:
   // With SMTP, deliver what is due (new mail, and retries whose backoff has passed).
   if (services.outbox.transportKind === 'smtp') every(config.mailSendIntervalMs, 'mail sender', () => services.outbox.deliverDue());
   return async () => {
-    for (const t of timers) clearInterval(t);
+    for (const stop of stops) stop();
     await Promise.all(running);
   };
 }

@@ -106,7 +106,11 @@ export async function worker(config: Config): Promise<void> {
       ? scheduleVacuum(database.db as never, config.VACUUM_INTERVAL_SECONDS * 1000, (err) => console.error('vacuum failed', err))
       : () => {};
   const services = createServices({ config, database, clock: systemClock });
-  const stopJobs = startBackgroundJobs(services, jobsConfig(config), { error: (obj, msg) => console.error(msg, obj) });
+  const stopJobs = startBackgroundJobs(services, jobsConfig(config), {
+    error: (obj, msg) => console.error(msg, obj),
+    warn: (obj, msg) => console.error(msg, obj),
+    info: (obj, msg) => console.error(msg, obj),
+  });
   const keepAlive = setInterval(() => {}, 1 << 30);
   onShutdown(async () => {
     stopVacuum();

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../../platform/clock.ts';
 import { notFound } from '../../platform/errors.ts';
+import { retryOnConnectionLoss } from '../../platform/db/errors.ts';
 import type { Principal } from '../../platform/http/auth.ts';
 import { newId } from '../../platform/ids.ts';
 import type { MailTransport } from '../../platform/mail/transport.ts';
@@ -82,12 +83,18 @@ export function outboxService(deps: {
       await transport.send(mail);
     } catch (err) {
       const next = afterFailure(mail.attempts, deps.retry, deps.clock.now());
-      if (!(await repo.markFailedAttempt(db, mail.id, leaseToken, next, (err as Error).message ?? String(err)))) return;
+      const message = (err as Error).message ?? String(err);
+      // Recorded through a database restart too: otherwise the lease would run out and another
+      // sender would try this mail again.
+      const marked = await retryOnConnectionLoss(() => repo.markFailedAttempt(db, mail.id, leaseToken, next, message), { giveUpAfterMs: leaseMs / 2 });
+      if (!marked) return;
       if (next.status === 'failed') report.failed++;
       else report.retrying++;
       return;
     }
-    if (await repo.markSent(db, mail.id, leaseToken, deps.clock.now())) report.sent++;
+    // Handed over: record it through a database restart too, or the lease would run out and
+    // another sender would mail it again.
+    if (await retryOnConnectionLoss(() => repo.markSent(db, mail.id, leaseToken, deps.clock.now()), { giveUpAfterMs: leaseMs / 2 })) report.sent++;
   }
 
   /** Delivers every mail due now (SMTP transport), batch after batch; safe in many processes. */

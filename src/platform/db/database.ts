@@ -52,6 +52,8 @@ async function openPostgres<S>(url: string, schema: string, max: number): Promis
   const pool = new pg.Pool({
     connectionString: url,
     max,
+    // While the server is away, fail a request within 10 s (503) instead of queueing it forever.
+    connectionTimeoutMillis: 10_000,
     // UTC sessions: `+ interval '1 day'` means 24 hours everywhere, whatever the server's zone.
     options: `-c search_path=${schema} -c timezone=UTC`,
     types: {
@@ -59,9 +61,12 @@ async function openPostgres<S>(url: string, schema: string, max: number): Promis
         oid === INT8 ? toNumber : oid === DATE ? asIs : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
     },
   });
-  // An idle client that loses its server emits 'error'; the pool replaces it. Without a listener
-  // the process would crash.
+  // A client that loses its server emits 'error': an idle one through the pool (which drops it),
+  // a checked-out one (a transaction, a session) on itself. Without a listener on both, a
+  // PostgreSQL restart would crash the process. The query in flight, or the next one, fails with
+  // the same error; callers see it as connection loss (errors.ts) and the pool connects anew.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   if (schema !== 'public') {
     await pool.query(`create schema if not exists ${schema}`).catch((err: { code?: string }) => {
       if (err.code !== '23505' && err.code !== '42P06') throw err; // created by a racing process

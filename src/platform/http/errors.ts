@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { DomainError, type ErrorKind } from '../errors.ts';
+import { isConnectionLoss } from '../db/errors.ts';
 
 /** The one place where an error becomes an HTTP status. */
 const statusOf: Record<ErrorKind, number> = {
@@ -36,6 +37,11 @@ export function handleError(err: FastifyError | Error, request: FastifyRequest, 
     const first = details[0];
     const message = first ? `${first.field}: ${first.message}` : 'invalid request';
     return reply.status(422).send(errorBody('validation_failed', message, details));
+  }
+  if (isConnectionLoss(err)) {
+    // The database is away (restarting, unreachable): the client may retry; the process lives on.
+    request.log.warn({ err: { message: err.message, code: (err as { code?: string }).code } }, 'database unavailable');
+    return reply.status(503).header('retry-after', '1').send(errorBody('database_unavailable', 'The database is unavailable; try again shortly.'));
   }
   const status = (err as FastifyError).statusCode ?? 500;
   const fastifyCode = (err as FastifyError).code;
