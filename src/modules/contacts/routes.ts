@@ -109,7 +109,7 @@ export function contactsRoutes(app: HttpApp, contacts: ContactsService) {
       },
     },
     async (request, reply) => {
-      const { fields, file } = await multipartFile(request);
+      const { fields, file } = await multipartFile(request, { allowed: ['onInvalid'] });
       const onInvalid = fields.onInvalid ?? 'reject';
       if (onInvalid !== 'reject' && onInvalid !== 'skip') {
         file.file.resume();

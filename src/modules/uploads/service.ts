@@ -175,6 +175,11 @@ export function uploadsService(deps: {
           { upload: uploadJsonFields(upload) },
         );
       }
+      if (err instanceof DomainError && (err.kind === 'too_large' || err.kind === 'malformed')) {
+        // The file itself was refused (over the limit, a body cut short, a part after it).
+        const upload = await saveOutcome(record('rejected'), pool);
+        throw new DomainError(err.kind, err.code, err.message, err.details, { ...err.extra, upload: uploadJsonFields(upload) });
+      }
       // A dropped connection or any failure: the transaction rolled back; keep a trace of it.
       await saveOutcome(record('failed'), pool).catch(() => {});
       throw err;
