@@ -54,6 +54,13 @@ export async function createHttpApp(options: HttpOptions): Promise<HttpApp> {
     forceCloseConnections: 'idle',
     return503OnClosing: true,
     trustProxy: options.trustProxy ?? false,
+    // The router's own refusals (a URL that does not decode, a param over maxParamLength) in the
+    // SPEC's error format like every other answer.
+    frameworkErrors: (error, _request, reply) => {
+      const tooLong = error.statusCode === 414;
+      const plain = reply as unknown as { status(code: number): { send(body: unknown): unknown } };
+      void plain.status(tooLong ? 414 : 400).send(errorBody(tooLong ? 'uri_too_long' : 'malformed_request', error.message));
+    },
   }).withTypeProvider<ZodTypeProvider>();
 
   // JSON only: a body sent as text/plain is refused as unsupported (415), not half-validated.
