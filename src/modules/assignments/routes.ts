@@ -4,6 +4,7 @@ import type { HttpApp } from '../../platform/http/app.ts';
 import { principalOf } from '../../platform/http/auth.ts';
 import { pageQuery } from '../../platform/pagination.ts';
 import { csvExport } from '../../platform/csv.ts';
+import { emailField } from '../../platform/email.ts';
 import type { AssignmentsService } from './service.ts';
 
 const poolParams = z.object({ poolId: z.string().max(100) });
@@ -40,7 +41,7 @@ export function assignmentsRoutes(app: HttpApp, assignments: AssignmentsService)
         params: poolParams,
         body: z
           .object({
-            email: z.email().max(320).optional(),
+            email: emailField().optional(),
             contactId: z.string().max(100).optional(),
             idempotencyKey: z.string().min(1).max(200),
           })

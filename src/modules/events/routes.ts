@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { HttpApp } from '../../platform/http/app.ts';
 import { principalOf } from '../../platform/http/auth.ts';
 import type { EventsService } from './service.ts';
+import { emailField } from '../../platform/email.ts';
 import { DATE_RANGE, inDateRange } from '../uploads/lines.ts';
 
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
@@ -9,7 +10,7 @@ const noControlChars = (s: string) => !/[\u0000-\u001f\u007f]/.test(s);
 
 const eventBody = z.object({
   type: z.string().trim().min(1).max(100).refine(noControlChars, 'must not contain control characters'),
-  email: z.string().trim().min(3).max(320).regex(/^[^\s@]+@[^\s@]+$/, 'not an email address'),
+  email: emailField(),
   properties: z.record(z.string(), z.unknown()).optional(),
   occurredAt: z.iso
     .datetime({ offset: true })
