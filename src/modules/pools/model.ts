@@ -1,5 +1,4 @@
 import { isEmail } from '../../platform/email.ts';
-import { z } from 'zod';
 
 export type PoolType = 'unique' | 'static';
 
