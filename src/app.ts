@@ -40,7 +40,8 @@ type MailSettings = 'SMTP_URL' | 'MAIL_FROM_EMAIL' | 'MAIL_FROM_NAME' | 'MAIL_MA
 type EngineSettings = 'CONDUCTOR_MAX_ATTEMPTS' | 'CONDUCTOR_RETRY_SECONDS';
 
 export interface AppDeps {
-  config: Pick<Config, 'LOG_LEVEL' | 'BODY_LIMIT_BYTES' | 'UPLOAD_LIMIT_BYTES' | 'DEFAULT_TIME_ZONE'> & Partial<Pick<Config, MailSettings | EngineSettings | 'RENDER_THREADS'>>;
+  config: Pick<Config, 'LOG_LEVEL' | 'BODY_LIMIT_BYTES' | 'UPLOAD_LIMIT_BYTES' | 'DEFAULT_TIME_ZONE'> &
+    Partial<Pick<Config, MailSettings | EngineSettings | 'RENDER_THREADS' | 'TRUST_PROXY' | 'SIGN_IN_MAX_FAILURES'>>;
   database: AppDatabase;
   clock: Clock;
   /** Where mail goes; by default from SMTP_URL (unset: kept in the outbox). */
@@ -130,12 +131,13 @@ export async function createApp(deps: AppDeps) {
   const services = createServices(deps);
   const { accounts, pools, uploads, staticCodes, assignments, outbox, segmentation, contacts, messages, events } = services;
   // Console sign-in: the Origin of a signed-in change must be this server or PUBLIC_URL.
-  const sessions = sessionsService({ database: deps.database, clock: deps.clock, accounts });
+  const sessions = sessionsService({ database: deps.database, clock: deps.clock, accounts, maxFailures: deps.config.SIGN_IN_MAX_FAILURES });
   const allowedOrigins = deps.config.PUBLIC_URL ? [new URL(deps.config.PUBLIC_URL).origin] : [];
   const http: HttpApp = await createHttpApp({
     logLevel: deps.config.LOG_LEVEL,
     bodyLimit: deps.config.BODY_LIMIT_BYTES,
     uploadLimit: deps.config.UPLOAD_LIMIT_BYTES,
+    trustProxy: deps.config.TRUST_PROXY ?? false,
     authenticate: accounts.authenticate,
     session: { cookieName: SESSION_COOKIE, resolve: sessions.resolve, allowedOrigins },
     metrics,

@@ -22,6 +22,8 @@ const configSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BODY_LIMIT_BYTES: intFromEnv(1024 * 1024),
   UPLOAD_LIMIT_BYTES: intFromEnv(2 * 1024 * 1024 * 1024),
+  TRUST_PROXY: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  SIGN_IN_MAX_FAILURES: z.coerce.number().int().min(1).default(10),
   COUPONFLOW_BOOTSTRAP_TOKEN: z.string().min(20).optional(),
   DEFAULT_TIME_ZONE: z
     .string()

@@ -63,6 +63,8 @@ describe('configuration', () => {
       LOG_LEVEL: 'info',
       BODY_LIMIT_BYTES: 1024 * 1024,
       UPLOAD_LIMIT_BYTES: 2 * 1024 * 1024 * 1024,
+      TRUST_PROXY: false,
+      SIGN_IN_MAX_FAILURES: 10,
       DEFAULT_TIME_ZONE: 'UTC',
       VACUUM_INTERVAL_SECONDS: 3600,
       POOL_CHECK_INTERVAL_SECONDS: 300,

@@ -3,11 +3,13 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { HttpApp } from '../../platform/http/app.ts';
 import { originAllowed, principalOf } from '../../platform/http/auth.ts';
 import { DomainError, forbidden } from '../../platform/errors.ts';
+import { errorBody } from '../../platform/http/errors.ts';
 import type { AccountsService } from './service.ts';
 import { SESSION_TTL_MS, type SessionsService } from './sessions.ts';
 
 export const SESSION_COOKIE = 'couponflow_session';
 
+/** `Secure` when the request came over HTTPS: request.protocol honours X-Forwarded-Proto only with TRUST_PROXY. */
 function setCookie(request: FastifyRequest, reply: FastifyReply, value: string, maxAgeSeconds: number) {
   const secure = request.protocol === 'https' ? '; Secure' : '';
   reply.header('set-cookie', `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAgeSeconds}${secure}`);
@@ -48,8 +50,12 @@ export function sessionRoutes(app: HttpApp, deps: { accounts: AccountsService; s
       schema: {
         tags: ['session'],
         summary: 'Console sign-in: exchange an API token for a session cookie (HttpOnly, SameSite=Strict, 12 hours)',
+        description: 'The cookie is Secure when the request came over HTTPS (X-Forwarded-Proto counts with TRUST_PROXY). After SIGN_IN_MAX_FAILURES (default 10) failed sign-ins from one client address within 15 minutes, further tries get 429 too_many_attempts until those 15 minutes are over.',
         body: z.object({ token: z.string().min(1).max(200) }),
-        response: { 201: sessionOut.extend({ expiresAt: z.string() }) },
+        response: {
+          201: sessionOut.extend({ expiresAt: z.string() }),
+          429: z.object({ error: z.object({ code: z.string(), message: z.string(), details: z.array(z.unknown()) }) }),
+        },
       },
     },
     async (request, reply) => {
@@ -57,8 +63,21 @@ export function sessionRoutes(app: HttpApp, deps: { accounts: AccountsService; s
       if (request.headers.origin !== undefined && !originAllowed(request, deps.allowedOrigins)) {
         throw forbidden('Sign in from the console itself.');
       }
+      // Per client (its address; behind a proxy, with TRUST_PROXY, the forwarded one).
+      const limiter = deps.sessions.signInLimiter;
+      const wait = limiter.retryAfterMs(request.ip);
+      if (wait > 0) {
+        const seconds = Math.ceil(wait / 1000);
+        return reply
+          .status(429)
+          .header('retry-after', String(seconds))
+          .send(errorBody('too_many_attempts', `Too many failed sign-ins from this address; try again in ${seconds} s.`));
+      }
       const session = await deps.sessions.signIn(request.body.token);
-      if (!session) throw new DomainError('unauthorized', 'unauthorized', 'This token is not valid.');
+      if (!session) {
+        limiter.fail(request.ip);
+        throw new DomainError('unauthorized', 'unauthorized', 'This token is not valid.');
+      }
       setCookie(request, reply, session.id, Math.floor(SESSION_TTL_MS / 1000));
       request.principal = session.principal;
       request.sessionId = session.id;

@@ -37,13 +37,66 @@ async function findLiveSession(db: Q, idHash: string, now: Date) {
     .executeTakeFirst();
 }
 
+/** Sign-in by token: failed tries per client before it is refused (429), and the window. */
+export const SIGN_IN_MAX_FAILURES = 10;
+export const SIGN_IN_WINDOW_MS = 15 * 60 * 1000;
+/** Clients remembered at most (memory stays bounded under a spray of addresses). */
+const MAX_CLIENTS = 100_000;
+
+/**
+ * Failed sign-ins per client (its address), in this process: after `maxFailures` within
+ * `windowMs` of the first one, the client is refused until that window ends. Fixed windows, in
+ * memory: with N processes behind a balancer a client gets up to N times the tries.
+ */
+export class SignInLimiter {
+  private readonly clients = new Map<string, { since: number; failures: number }>();
+
+  constructor(
+    private readonly clock: Clock,
+    readonly maxFailures = SIGN_IN_MAX_FAILURES,
+    readonly windowMs = SIGN_IN_WINDOW_MS,
+  ) {}
+
+  /** Milliseconds until `client` may try again, or 0. */
+  retryAfterMs(client: string): number {
+    const entry = this.live(client);
+    if (!entry || entry.failures < this.maxFailures) return 0;
+    return entry.since + this.windowMs - this.clock.now().getTime();
+  }
+
+  fail(client: string): void {
+    const entry = this.live(client);
+    if (entry) entry.failures++;
+    else {
+      if (this.clients.size >= MAX_CLIENTS) this.sweep();
+      this.clients.set(client, { since: this.clock.now().getTime(), failures: 1 });
+    }
+  }
+
+  private live(client: string) {
+    const entry = this.clients.get(client);
+    if (entry && entry.since + this.windowMs <= this.clock.now().getTime()) {
+      this.clients.delete(client);
+      return undefined;
+    }
+    return entry;
+  }
+
+  private sweep(): void {
+    const now = this.clock.now().getTime();
+    for (const [client, entry] of this.clients) if (entry.since + this.windowMs <= now) this.clients.delete(client);
+    if (this.clients.size >= MAX_CLIENTS) this.clients.clear();
+  }
+}
+
 /**
  * Console sign-in. Server-side sessions (not signed cookies): signing out deletes the row, so a
  * copied cookie stops working at once, and no signing secret has to be configured and shared by
  * every process.
  */
-export function sessionsService(deps: { database: AppDatabase; clock: Clock; accounts: AccountsService }) {
+export function sessionsService(deps: { database: AppDatabase; clock: Clock; accounts: AccountsService; maxFailures?: number | undefined }) {
   const { db } = deps.database;
+  const signInLimiter = new SignInLimiter(deps.clock, deps.maxFailures ?? SIGN_IN_MAX_FAILURES);
 
   /** Exchanges a valid API token for a new session; undefined for a token that is not valid. */
   async function signIn(token: string): Promise<NewSession | undefined> {
@@ -72,7 +125,7 @@ export function sessionsService(deps: { database: AppDatabase; clock: Clock; acc
     await db.deleteFrom('console_sessions').where('id_hash', '=', hashToken(sessionId)).execute();
   }
 
-  return { signIn, resolve, signOut };
+  return { signIn, resolve, signOut, signInLimiter };
 }
 
 export type SessionsService = ReturnType<typeof sessionsService>;

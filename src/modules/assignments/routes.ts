@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { Readable } from 'node:stream';
-import { stringify } from 'csv-stringify';
 import type { HttpApp } from '../../platform/http/app.ts';
 import { principalOf } from '../../platform/http/auth.ts';
 import { pageQuery } from '../../platform/pagination.ts';
+import { csvExport } from '../../platform/csv.ts';
+import { emailField } from '../../platform/email.ts';
 import type { AssignmentsService } from './service.ts';
 
 const poolParams = z.object({ poolId: z.string().max(100) });
@@ -40,7 +41,7 @@ export function assignmentsRoutes(app: HttpApp, assignments: AssignmentsService)
         params: poolParams,
         body: z
           .object({
-            email: z.email().max(320).optional(),
+            email: emailField().optional(),
             contactId: z.string().max(100).optional(),
             idempotencyKey: z.string().min(1).max(200),
           })
@@ -82,9 +83,7 @@ export function assignmentsRoutes(app: HttpApp, assignments: AssignmentsService)
         if (!first.done) for (const a of first.value) yield assignmentJson(a);
         for await (const page of pages) for (const a of page) yield assignmentJson(a);
       })();
-      const csv = Readable.from(rows).pipe(
-        stringify({ header: true, columns: ['id', 'code', 'expiresAt', 'source', 'contactId', 'email', 'idempotencyKey', 'createdAt'] }),
-      );
+      const csv = Readable.from(rows).pipe(csvExport(['id', 'code', 'expiresAt', 'source', 'contactId', 'email', 'idempotencyKey', 'createdAt']));
       return reply
         .type('text/csv; charset=utf-8')
         .header('content-disposition', `attachment; filename="assignments-${request.params.poolId}.csv"`)

@@ -25,18 +25,9 @@ export interface Contact {
   updatedAt: Date;
 }
 
-export const MAX_EMAIL_LENGTH = 320;
+export { MAX_EMAIL_LENGTH, emailProblem } from '../../platform/email.ts';
 export const MAX_TEXT_LENGTH = 10_000;
 
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
-const EMAIL = /^[^\s@\u0000-\u001f\u007f",;<>]+@[^\s@\u0000-\u001f\u007f",;<>]+$/;
-
-export function emailProblem(email: string): string | null {
-  if (email.length === 0) return 'the email is empty';
-  if (email.length > MAX_EMAIL_LENGTH) return `the email is longer than ${MAX_EMAIL_LENGTH} characters`;
-  if (!EMAIL.test(email)) return `${shown(email)} is not an email address`;
-  return null;
-}
 
 export const shown = (value: unknown): string => {
   const text = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);

@@ -5,6 +5,7 @@ import { multipartFile } from '../../platform/http/multipart.ts';
 import { invalid } from '../../platform/errors.ts';
 import { pageQuery } from '../../platform/pagination.ts';
 import { MAX_EMAIL_LENGTH } from './model.ts';
+import { emailField } from '../../platform/email.ts';
 import type { ContactsService, ContactView } from './service.ts';
 
 const fieldValue = z.union([z.string(), z.number(), z.boolean()]);
@@ -48,7 +49,7 @@ export function contactsRoutes(app: HttpApp, contacts: ContactsService) {
         summary: 'Create or update a contact by email (any case); field values are merged, null clears one',
         description: 'fields: {"<group>": {"<field>": value}}; a value that does not fit its field → 422 naming group, field and value.',
         body: z.object({
-          email: z.string().trim().min(3).max(MAX_EMAIL_LENGTH).regex(/^[^\s@]+@[^\s@]+$/, 'not an email address'),
+          email: emailField(),
           status: z.enum(['subscribed', 'unsubscribed']).optional(),
           fields: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
         }),
@@ -109,7 +110,7 @@ export function contactsRoutes(app: HttpApp, contacts: ContactsService) {
       },
     },
     async (request, reply) => {
-      const { fields, file } = await multipartFile(request);
+      const { fields, file } = await multipartFile(request, { allowed: ['onInvalid'] });
       const onInvalid = fields.onInvalid ?? 'reject';
       if (onInvalid !== 'reject' && onInvalid !== 'skip') {
         file.file.resume();

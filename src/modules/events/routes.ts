@@ -2,15 +2,20 @@ import { z } from 'zod';
 import type { HttpApp } from '../../platform/http/app.ts';
 import { principalOf } from '../../platform/http/auth.ts';
 import type { EventsService } from './service.ts';
+import { emailField } from '../../platform/email.ts';
+import { DATE_RANGE, inDateRange } from '../uploads/lines.ts';
 
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 const noControlChars = (s: string) => !/[\u0000-\u001f\u007f]/.test(s);
 
 const eventBody = z.object({
   type: z.string().trim().min(1).max(100).refine(noControlChars, 'must not contain control characters'),
-  email: z.string().trim().min(3).max(320).regex(/^[^\s@]+@[^\s@]+$/, 'not an email address'),
+  email: emailField(),
   properties: z.record(z.string(), z.unknown()).optional(),
-  occurredAt: z.iso.datetime({ offset: true }).optional(),
+  occurredAt: z.iso
+    .datetime({ offset: true })
+    .refine((t) => inDateRange(Date.parse(t)), `outside the dates that can be stored (${DATE_RANGE})`)
+    .optional(),
   idempotencyKey: z.string().min(1).max(200).optional(),
 });
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { emailField } from '../../platform/email.ts';
 import type { HttpApp } from '../../platform/http/app.ts';
 import { principalOf } from '../../platform/http/auth.ts';
 import { pageQuery } from '../../platform/pagination.ts';
@@ -9,7 +10,7 @@ import type { MessagesService } from './service.ts';
 const messageBody = z.object({
   name: z.string().trim().min(1).max(200),
   fromName: z.string().trim().min(1).max(200),
-  fromEmail: z.string().trim().max(320).regex(/^[^\s@]+@[^\s@]+$/, 'not an email address'),
+  fromEmail: emailField(),
   subject: z.string().min(1).max(2000),
   html: z.string().min(1).max(MAX_SOURCE_CHARS),
   text: z.string().max(MAX_SOURCE_CHARS).nullable().optional(),

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { isEmail } from '../../platform/email.ts';
 
 export type PoolType = 'unique' | 'static';
 
@@ -49,7 +49,6 @@ const DAY_MS = 86_400_000;
 /** The instant from which a code is eligible: its expiration must be at or after it. */
 export const eligibleFrom = (now: Date, cutoffDays: number): Date => new Date(now.getTime() + cutoffDays * DAY_MS);
 
-const email = z.email();
 
 /**
  * Notification addresses: comma- or semicolon-delimited text (spaces allowed) or an array;
@@ -61,7 +60,7 @@ export function parseNotificationEmails(input: string | string[]): { emails: str
   const seen = new Set<string>();
   const problems: FieldProblem[] = [];
   for (const address of parts) {
-    if (!email.safeParse(address).success) {
+    if (!isEmail(address)) {
       problems.push({ field: 'notificationEmails', message: `"${address}" is not a valid email address` });
       continue;
     }

@@ -118,16 +118,31 @@ function cacheFor(timeZone: string, edge: DayEdge): Map<string, number | null> {
   return cache;
 }
 
+/**
+ * The instants we accept: years 0001–9999 in UTC. PostgreSQL stores more (4713 BC – 294276 AD),
+ * but outside these years an instant no longer prints as a four-digit ISO-8601 year (JavaScript
+ * writes `+010000-…`), which PostgreSQL refuses to read back: `9999-12-31` read in a zone west of
+ * UTC ends in the year 10000. Out-of-range dates are refused as input, never stored.
+ */
+export const EARLIEST_DATE_MS = Date.parse('0001-01-01T00:00:00.000Z');
+export const LATEST_DATE_MS = Date.parse('9999-12-31T23:59:59.999Z');
+export const inDateRange = (ms: number): boolean => ms >= EARLIEST_DATE_MS && ms <= LATEST_DATE_MS;
+export const DATE_RANGE = 'years 0001–9999, UTC';
+/** What the date readers cache and answer for a well-formed date outside DATE_RANGE. */
+const OUT_OF_RANGE = Number.NaN;
+const ranged = (ms: number): number => (inDateRange(ms) ? ms : OUT_OF_RANGE);
+
 const isLeap = (y: number) => (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 function plainDate(year: number, month: number, day: number, timeZone: string, edge: DayEdge): number | null {
-  if (year < 1 || month < 1 || month > 12 || day < 1) return null;
+  if (month < 1 || month > 12 || day < 1) return null;
   const days = month === 2 && isLeap(year) ? 29 : DAYS_IN_MONTH[month - 1]!;
   if (day > days) return null;
+  if (year < 1) return OUT_OF_RANGE;
   const local = DateTime.fromObject({ year, month, day }, { zone: timeZone });
   if (!local.isValid) return null;
-  return (edge === 'end' ? local.endOf('day') : local.startOf('day')).toMillis();
+  return ranged((edge === 'end' ? local.endOf('day') : local.startOf('day')).toMillis());
 }
 
 function parseUncached(text: string, timeZone: string, edge: DayEdge): number | null {
@@ -137,7 +152,7 @@ function parseUncached(text: string, timeZone: string, edge: DayEdge): number | 
   if (m) return plainDate(Number(m[3]), Number(m[1]), Number(m[2]), timeZone, edge);
   if (!ISO_WITH_OFFSET.test(text)) return null;
   const at = DateTime.fromISO(text.replace(' ', 'T'), { setZone: true });
-  return at.isValid ? at.toMillis() : null;
+  return at.isValid ? ranged(at.toMillis()) : null;
 }
 
 function cachedParse(cache: Map<string, number | null>, text: string, timeZone: string, edge: DayEdge): number | null {
@@ -154,11 +169,16 @@ function cachedParse(cache: Map<string, number | null>, text: string, timeZone: 
  * `YYYY-MM-DD`, `MM/DD/YYYY` (one-digit month and day too) or an ISO-8601 date-time with an
  * offset (`2026-05-01T10:00:00+02:00`, `…Z`). A plain date means the end of that day in
  * `timeZone` (23:59:59.999 local), or its start with `edge = 'start'`. Null when not a date
- * (2026-02-30 included). Throws RangeError for an unknown time zone: that is not the text's fault.
+ * (2026-02-30 included), and null outside DATE_RANGE (see dateOutOfRange). Throws RangeError for an unknown time zone: that is not the text's fault.
  */
 export function parseDate(text: string, timeZone: string, edge: DayEdge = 'end'): Date | null {
   const ms = cachedParse(cacheFor(timeZone, edge), text.trim(), timeZone, edge);
-  return ms === null ? null : new Date(ms);
+  return ms === null || Number.isNaN(ms) ? null : new Date(ms);
+}
+
+/** True when `text` is a well-formed date whose instant falls outside DATE_RANGE. */
+export function dateOutOfRange(text: string, timeZone: string, edge: DayEdge = 'end'): boolean {
+  return Number.isNaN(cachedParse(cacheFor(timeZone, edge), text.trim(), timeZone, edge));
 }
 
 export const DATE_FORMS = 'YYYY-MM-DD, MM/DD/YYYY or an ISO-8601 date-time with offset';
@@ -392,6 +412,7 @@ class LineCollector implements RecordSink {
     if (text === '') return this.problem(line, 'the expiration date is empty');
     const ms = cachedParse(this.dates, text, this.rules.timeZone, 'end');
     if (ms === null) return this.problem(line, `expiration ${shown(text)} is not a date (use ${DATE_FORMS})`);
+    if (Number.isNaN(ms)) return this.problem(line, `expiration ${shown(text)} is outside the dates that can be stored (${DATE_RANGE})`);
     this.code(line, first, new Date(ms));
   }
 

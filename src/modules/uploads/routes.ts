@@ -34,6 +34,9 @@ const uploadOptions = z.object({
   onInvalid: z.enum(['reject', 'skip']).default('reject'),
 });
 
+/** The option fields, in any order, all before the file part. */
+const UPLOAD_FIELDS = ['expiration', 'delimiter', 'expiresOn', 'onInvalid'] as const;
+
 const poolParams = z.object({ poolId: z.string().max(100) });
 
 export function uploadsRoutes(app: HttpApp, uploads: UploadsService) {
@@ -44,7 +47,7 @@ export function uploadsRoutes(app: HttpApp, uploads: UploadsService) {
         tags: ['uploads'],
         summary: 'Upload a plain-text file of codes (multipart: the fields expiration, delimiter, expiresOn, onInvalid, then file)',
         description:
-          'Options may also be given in the query string. Send the option fields before the file part: the file is streamed as it arrives.',
+          'Options may also be given in the query string. Send the option fields (in any order) before the file part: the file is streamed as it arrives, so an option after it is refused (400 field_after_file), as are an unknown field (400 unknown_field), a second file (400 second_file) and a body cut short (400 multipart_truncated). A file over UPLOAD_LIMIT_BYTES is refused whole: 413 payload_too_large, nothing imported, the upload recorded as rejected.',
         consumes: ['multipart/form-data'],
         params: poolParams,
         querystring: z.object({ expiration: z.string().optional(), delimiter: z.string().optional(), expiresOn: z.string().optional(), onInvalid: z.string().optional() }),
@@ -52,7 +55,7 @@ export function uploadsRoutes(app: HttpApp, uploads: UploadsService) {
       },
     },
     async (request, reply) => {
-      const { fields, file } = await multipartFile(request);
+      const { fields, file } = await multipartFile(request, { allowed: UPLOAD_FIELDS });
       const parsed = uploadOptions.safeParse(fields);
       if (!parsed.success) {
         file.file.resume();

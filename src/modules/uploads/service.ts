@@ -175,6 +175,12 @@ export function uploadsService(deps: {
           { upload: uploadJsonFields(upload) },
         );
       }
+      if (err instanceof DomainError && (err.kind === 'too_large' || err.kind === 'malformed')) {
+        // The request was refused (a file over the limit, a part after it): rejected. A body cut
+        // short (the client dropped the connection, or sent half a body) is a failed transfer.
+        const upload = await saveOutcome(record(err.code === 'multipart_truncated' ? 'failed' : 'rejected'), pool);
+        throw new DomainError(err.kind, err.code, err.message, err.details, { ...err.extra, upload: uploadJsonFields(upload) });
+      }
       // A dropped connection or any failure: the transaction rolled back; keep a trace of it.
       await saveOutcome(record('failed'), pool).catch(() => {});
       throw err;

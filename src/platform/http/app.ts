@@ -12,6 +12,7 @@ import { authHook, type Authenticate, type SessionAuth } from './auth.ts';
 import { errorBody, handleError } from './errors.ts';
 import { renderDocsPage } from './docs-page.ts';
 import { forbidden } from '../errors.ts';
+import { checkRequestStrings, parseJsonBody } from './input.ts';
 import type { Metrics } from '../metrics.ts';
 
 export type HttpApp = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, ZodTypeProvider>;
@@ -26,6 +27,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Every route registered, for the test that checks each one refuses anonymous calls. */
     routeTable: RouteEntry[];
+    /** Largest uploaded file, in bytes (multipart.ts names it in its 413). */
+    uploadLimit: number;
   }
 }
 
@@ -39,6 +42,8 @@ export interface HttpOptions {
   session?: SessionAuth;
   metrics: Metrics;
   health: () => Promise<{ ok: boolean; detail?: string }>;
+  /** Behind a reverse proxy: honour X-Forwarded-For / -Proto (client address, https). */
+  trustProxy?: boolean;
 }
 
 export async function createHttpApp(options: HttpOptions): Promise<HttpApp> {
@@ -48,10 +53,29 @@ export async function createHttpApp(options: HttpOptions): Promise<HttpApp> {
     // Keep-alive connections must not hold shutdown hostage.
     forceCloseConnections: 'idle',
     return503OnClosing: true,
+    trustProxy: options.trustProxy ?? false,
+    // The router's own refusals (a URL that does not decode, a param over maxParamLength) in the
+    // SPEC's error format like every other answer.
+    frameworkErrors: (error, _request, reply) => {
+      const tooLong = error.statusCode === 414;
+      const plain = reply as unknown as { status(code: number): { send(body: unknown): unknown } };
+      void plain.status(tooLong ? 414 : 400).send(errorBody(tooLong ? 'uri_too_long' : 'malformed_request', error.message));
+    },
   }).withTypeProvider<ZodTypeProvider>();
 
   // JSON only: a body sent as text/plain is refused as unsupported (415), not half-validated.
   app.removeContentTypeParser('text/plain');
+  // JSON read by our own parser: NUL, lone surrogates, runaway nesting and infinite numbers are
+  // refused here, for every route, before any schema or SQL sees them (input.ts).
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      done(null, parseJsonBody(body as string));
+    } catch (err) {
+      done(err as Error, undefined);
+    }
+  });
+  app.decorate('uploadLimit', options.uploadLimit);
   app.decorate('routeTable', [] as RouteEntry[]);
   app.addHook('onRoute', (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
@@ -68,6 +92,11 @@ export async function createHttpApp(options: HttpOptions): Promise<HttpApp> {
     reply.status(404).send(errorBody('not_found', `No route ${request.method} ${request.url.split('?')[0]}`)),
   );
   app.addHook('onRequest', authHook(options.authenticate, options.session));
+  // Params and query strings: the same characters refused as in JSON bodies (400, not a 500 from SQL).
+  app.addHook('preValidation', async (request) => {
+    checkRequestStrings(request.params, 'params');
+    checkRequestStrings(request.query, 'querystring');
+  });
   app.addHook('onResponse', async (request, reply) => {
     options.metrics.httpDuration.observe(
       { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
@@ -76,7 +105,8 @@ export async function createHttpApp(options: HttpOptions): Promise<HttpApp> {
   });
 
   await app.register(fastifyMultipart, {
-    limits: { fileSize: options.uploadLimit, files: 1, fields: 20, fieldSize: 1024, parts: 30 },
+    // files: 2, so that a second file part reaches multipart.ts and is refused by name.
+    limits: { fileSize: options.uploadLimit, files: 2, fields: 20, fieldSize: 1024, parts: 30 },
   });
   await app.register(fastifySwagger, {
     openapi: {

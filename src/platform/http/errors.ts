@@ -43,6 +43,12 @@ export function handleError(err: FastifyError | Error, request: FastifyRequest, 
     request.log.warn({ err: { message: err.message, code: (err as { code?: string }).code } }, 'database unavailable');
     return reply.status(503).header('retry-after', '1').send(errorBody('database_unavailable', 'The database is unavailable; try again shortly.'));
   }
+  if (isDataException(err)) {
+    // A value PostgreSQL cannot take (out of range, not representable) that no check caught:
+    // the caller's input, so a 422, but logged, since a check should have caught it first.
+    request.log.warn({ err }, 'input refused by the database');
+    return reply.status(422).send(errorBody('invalid_value', 'A value in the request is out of the range that can be stored.'));
+  }
   const status = (err as FastifyError).statusCode ?? 500;
   const fastifyCode = (err as FastifyError).code;
   if (status === 413 || fastifyCode === 'FST_REQ_FILE_TOO_LARGE') {
@@ -63,3 +69,9 @@ const pathOf = (instancePath: string) =>
     .split('/')
     .filter(Boolean)
     .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'));
+
+/** SQLSTATE class 22 (data exception: numeric or date out of range, invalid text…), from either driver. */
+const isDataException = (err: unknown) => {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && /^22[0-9A-Z]{3}$/.test(code);
+};
