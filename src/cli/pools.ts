@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { ApiClient } from './api-client.ts';
+import { ApiClient, CliError } from './api-client.ts';
+import { formatTable } from './table.ts';
 import { fileProgress, printLineErrors } from './file-upload.ts';
 
 interface PoolJson {
@@ -52,16 +53,16 @@ export function poolsCommands(program: Command) {
               available: p.counts.available,
               assigned: p.counts.assigned,
               expired: p.counts.expired,
-              withinCutoff: p.counts.withinCutoff,
+              'within cutoff': p.counts.withinCutoff,
               threshold: p.threshold ?? '',
-              runsOutAt: p.runsOutAt?.slice(0, 10) ?? '',
+              'runs out': p.runsOutAt?.slice(0, 10) ?? '',
             });
           }
           cursor = page.nextCursor;
         } while (cursor);
       }
       if (rows.length === 0) console.log('No pools yet. Create one in the console or with POST /v1/merchants/{merchantId}/pools.');
-      else console.table(rows);
+      else console.log(formatTable(rows));
     });
 
   pools
@@ -87,13 +88,10 @@ export function poolsCommands(program: Command) {
       const report = res.body.upload ?? (res.status < 300 ? res.body : undefined);
       if (report) {
         console.log(
-          `${report.status}: ${report.lines} lines read, ${report.imported} imported, ${report.duplicates} duplicates, ${report.rejected} rejected`,
+          `${report.status}: ${report.lines} lines read, ${report.imported} imported, ${report.duplicates} duplicates, ${report.rejected} invalid`,
         );
         printLineErrors(report);
       }
-      if (res.status >= 300) {
-        console.error(`couponflow: ${res.body.error?.message ?? `upload failed (${res.status})`}`);
-        process.exitCode = 1;
-      }
+      if (res.status >= 300) throw new CliError(`${res.body.error?.message ?? 'upload failed'} (${res.status}${res.body.error?.code ? ` ${res.body.error.code}` : ''})`);
     });
 }
