@@ -330,7 +330,8 @@ async function all<T>(path: string, max = 5000): Promise<T[]> {
  * Uploads go through XMLHttpRequest, the one browser API that reports upload progress. The option
  * fields come before the file: the server streams the file as it arrives.
  */
-export function uploadCodes(poolId: string, file: File, options: UploadOptions, onProgress: (fraction: number) => void): Promise<Upload> {
+/** Rejects with code `cancelled` when `signal` aborts: the request is cut, the server rolls the upload back. */
+export function uploadCodes(poolId: string, file: File, options: UploadOptions, onProgress: (fraction: number) => void, signal?: AbortSignal): Promise<Upload> {
   return new Promise((resolve, reject) => {
     const form = new FormData();
     form.append('expiration', options.expiration);
@@ -345,6 +346,9 @@ export function uploadCodes(poolId: string, file: File, options: UploadOptions, 
       if (e.lengthComputable) onProgress(e.loaded / e.total);
     };
     xhr.onerror = () => reject(new ApiError(0, 'network_error', 'The upload did not reach the server.', [], undefined));
+    xhr.onabort = () => reject(new ApiError(0, 'cancelled', 'Upload cancelled: nothing was imported.', [], undefined));
+    if (signal?.aborted) return xhr.onabort(new ProgressEvent('abort'));
+    signal?.addEventListener('abort', () => xhr.abort(), { once: true });
     xhr.onload = () => {
       let body: unknown;
       try {
