@@ -21,6 +21,8 @@ interface UploadJson {
   rejected: number;
   errorCount: number;
   errors: { line: number; reason: string }[];
+  blank?: number;
+  alreadyExpired?: number;
 }
 
 /** `couponflow pools …`: pool tasks over the REST API (COUPONFLOW_URL, COUPONFLOW_TOKEN). */
@@ -88,8 +90,9 @@ export function poolsCommands(program: Command) {
       const report = res.body.upload ?? (res.status < 300 ? res.body : undefined);
       if (report) {
         console.log(
-          `${report.status}: ${report.lines} lines read, ${report.imported} imported, ${report.duplicates} duplicates, ${report.rejected} invalid`,
+          `${report.status}: ${report.lines} lines read, ${report.imported} imported, ${report.duplicates} duplicates, ${report.rejected} invalid${report.blank ? `, ${report.blank} blank` : ''}`,
         );
+        if (report.alreadyExpired) console.log(`  imported, but already expired: ${report.alreadyExpired}`);
         printLineErrors(report);
       }
       if (res.status >= 300) throw new CliError(`${res.body.error?.message ?? 'upload failed'} (${res.status}${res.body.error?.code ? ` ${res.body.error.code}` : ''})`);

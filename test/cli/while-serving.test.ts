@@ -37,7 +37,7 @@ describe('CLI while serve runs on PGlite', () => {
     expect(account.code, account.stderr).toBe(0);
     expect(account.stdout).toMatch(/created account Second Co \(/);
     expect(lastLine(account.stdout)).toMatch(TOKEN_PATTERN);
-    const tokens = await fetch(`${server.url}/v1/tokens`, { headers: { authorization: `Bearer ${admin}` } }).then((r) => r.json());
+    const tokens = (await fetch(`${server.url}/v1/tokens`, { headers: { authorization: `Bearer ${admin}` } }).then((r) => r.json())) as { items: { name: string }[] };
     expect(tokens.items.map((t: { name: string }) => t.name)).toContain('ci');
   }, 90_000);
 });

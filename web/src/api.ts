@@ -143,6 +143,9 @@ export interface Upload {
   rejected: number;
   errors: LineError[];
   errorCount: number;
+  /** On the upload's own answer only (see uploadOut in src/modules/uploads/routes.ts). */
+  blank?: number;
+  alreadyExpired?: number;
   createdAt: string;
   finishedAt: string | null;
 }

@@ -10,8 +10,11 @@ export function UploadReport({ upload, rejected }: { upload: Upload; rejected?: 
       <p>
         <strong>{rejected ? 'Rejected: nothing was imported.' : 'Imported.'}</strong>{' '}
         {fmtNumber(upload.lines)} lines read, {fmtNumber(upload.imported)} imported, {fmtNumber(upload.duplicates)} duplicates skipped,{' '}
-        {fmtNumber(upload.rejected)} invalid.
+        {fmtNumber(upload.rejected)} invalid{upload.blank ? `, ${fmtNumber(upload.blank)} blank` : ''}.
       </p>
+      {upload.alreadyExpired ? (
+        <p className="warn-text">Imported, but already expired: {fmtNumber(upload.alreadyExpired)} (they will never be assigned).</p>
+      ) : null}
       {upload.errors.length ? (
         <>
           <table className="table compact" aria-label="Line errors">
