@@ -49,4 +49,14 @@ describe('console: the conversation editor speaks the marketer\'s words', () => 
     await page.getByRole('button', { name: 'Save draft' }).click();
     await page.getByRole('button', { name: 'Draft saved' }).waitFor();
   });
+
+  it('a new action step ends the run when no code is left, unless the marketer chooses otherwise', async () => {
+    await page.getByRole('button', { name: 'Add action step' }).click();
+    const whenNoCode = page.getByLabel('Step 2 when no code is left');
+    expect(await whenNoCode.inputValue()).toBe('exit');
+    expect(await whenNoCode.locator('option').allTextContents()).toEqual([
+      'End the run (no mail without a code)',
+      'Continue: later messages go out with an empty code',
+    ]);
+  });
 });

@@ -173,7 +173,7 @@ function Editor({ conversation, merchants }: { conversation: Conversation | unde
       type === 'delay'
         ? { type, name: DEFAULT_NAMES.delay, duration: 'PT1H' }
         : type === 'action'
-          ? { type, name: DEFAULT_NAMES.action, action: { type: 'assignCoupon', merchantId: merchants[0]?.id ?? '', poolId: '', saveCodeTo: '', saveExpirationTo: null, whenNoCode: 'continue' } }
+          ? { type, name: DEFAULT_NAMES.action, action: { type: 'assignCoupon', merchantId: merchants[0]?.id ?? '', poolId: '', saveCodeTo: '', saveExpirationTo: null, whenNoCode: 'exit' } }
           : { type, name: DEFAULT_NAMES.message, messageId: '' };
     change({ ...draft, steps: [...draft.steps, step] });
   };
@@ -487,7 +487,7 @@ function ActionSettings({ step, n, merchants, onChange }: { step: Extract<Step, 
             onChange={(e) =>
               setAction(
                 e.target.value === 'assignCoupon'
-                  ? { type: 'assignCoupon', merchantId: merchants[0]?.id ?? '', poolId: '', saveCodeTo: '', saveExpirationTo: null, whenNoCode: 'continue' }
+                  ? { type: 'assignCoupon', merchantId: merchants[0]?.id ?? '', poolId: '', saveCodeTo: '', saveExpirationTo: null, whenNoCode: 'exit' }
                   : { type: 'setField', field: '', value: '' },
               )
             }
@@ -550,8 +550,8 @@ function ActionSettings({ step, n, merchants, onChange }: { step: Extract<Step, 
           <Field label={`Step ${n} when no code is left`}>
             {(id, d) => (
               <select id={id} aria-describedby={d} value={a.whenNoCode} onChange={(e) => setAction({ ...a, whenNoCode: e.target.value as 'continue' | 'exit' })}>
-                <option value="continue">Continue without a code</option>
-                <option value="exit">End the run</option>
+                <option value="exit">End the run (no mail without a code)</option>
+                <option value="continue">Continue: later messages go out with an empty code</option>
               </select>
             )}
           </Field>
