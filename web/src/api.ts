@@ -388,6 +388,9 @@ export const api = {
   validateStaticRows: (poolId: string, rows: StaticRowInput[]) =>
     post<{ valid: boolean; errors: RowProblem[]; warnings: RowProblem[] }>(`/v1/pools/${enc(poolId)}/static-codes/validate`, { rows }),
   assignments: (poolId: string, max = 10_000) => all<Assignment>(`/v1/pools/${enc(poolId)}/assignments`, max),
+  assignmentsPage: (poolId: string, cursor: string | undefined, limit = 50) =>
+    get<{ items: Assignment[]; nextCursor: string | null }>(`/v1/pools/${enc(poolId)}/assignments?limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`),
+  assignmentsExportUrl: (poolId: string) => `/v1/pools/${enc(poolId)}/assignments/export`,
 
   fieldGroups: () => all<FieldGroup>('/v1/field-groups'),
   createFieldGroup: (name: string) => post<FieldGroup>('/v1/field-groups', { name }),
