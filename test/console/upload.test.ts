@@ -136,3 +136,16 @@ describe('console: the upload dialog', () => {
     expect(await counts()).toEqual(before);
   }, 60_000);
 });
+
+describe('console: the page itself', () => {
+  it('declares a favicon (no 404 for /favicon.ico in every tab)', async () => {
+    const built = await buildConsole();
+    try {
+      const { readFile } = await import('node:fs/promises');
+      const html = await readFile(`${built.dir}/index.html`, 'utf8');
+      expect(html).toMatch(/<link rel="icon" href="data:image\/svg\+xml,[^"]+"/);
+    } finally {
+      await built.remove();
+    }
+  }, 60_000);
+});
