@@ -33,7 +33,7 @@ export function PoolScreen({ poolId, merchants }: { poolId: string; merchants: M
         ) : null}
       </div>
       <Counts pool={p} />
-      <div className="columns">
+      <div className={p.type === 'static' ? 'columns stacked' : 'columns'}>
         <div>
           {p.type === 'unique' ? (
             <>
