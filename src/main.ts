@@ -7,13 +7,27 @@ import { accountsService } from './modules/accounts/service.ts';
 import type { AppDatabase } from './schema.ts';
 import { poolsCommands } from './cli/pools.ts';
 import { contactsCommands } from './cli/contacts.ts';
+import { ApiClient, CliError } from './cli/api-client.ts';
 
 const program = new Command('couponflow').description('Coupon pools, distribution and conversations').showHelpAfterError();
 
-/** For commands that work on the database directly, then close it. */
-async function withDatabase<T>(fn: (database: AppDatabase) => Promise<T>): Promise<T> {
+/**
+ * For commands that work on the database directly, then close it. While `serve` owns an embedded
+ * data dir (SPEC §8), `viaApi` does the same through the server's API when COUPONFLOW_TOKEN is set;
+ * without it, the refusal says how.
+ */
+async function withDatabase<T>(fn: (database: AppDatabase) => Promise<T>, viaApi?: (api: ApiClient) => Promise<T>): Promise<T> {
   const config = loadConfig();
-  const database = await openAppDatabase(config);
+  let database: AppDatabase;
+  try {
+    database = await openAppDatabase(config);
+  } catch (err) {
+    if (!(err instanceof DataDirInUseError) || !viaApi) throw err;
+    if (!process.env.COUPONFLOW_TOKEN) {
+      throw new CliError(`${err.message.split('. ')[0]}. Set COUPONFLOW_TOKEN (and COUPONFLOW_URL) and run this again: it will go through that server's API.`);
+    }
+    return viaApi(ApiClient.fromEnv());
+  }
   try {
     await migrateDatabase(database, config);
     return await fn(database);
@@ -57,6 +71,10 @@ accounts
       const { account, token } = await accountsService(database).createAccountFromCli({ name: options.name, timeZone: options.timeZone });
       console.log(`created account ${account.name} (${account.id}); its admin token:`);
       console.log(token);
+    }, async (api) => {
+      const created = await api.request<{ id: string; name: string; token: string }>('POST', '/v1/accounts', { name: options.name, timeZone: options.timeZone });
+      console.log(`created account ${created.name} (${created.id}) through ${api.baseUrl}; its admin token:`);
+      console.log(created.token);
     }),
   );
 
@@ -64,13 +82,14 @@ const token = program.command('token').description('manage API tokens');
 token
   .command('create')
   .description('create a token for an account and print it (alone on the last line)')
-  .requiredOption('--account <id>', 'account id')
+  .option('--account <id>', 'account id (needed on the database; through the API, the account of COUPONFLOW_TOKEN)')
   .option('--merchant <id...>', 'limit the token to these merchants')
   .option('--name <name>', 'a label for the token', 'cli')
   .option('--installation-admin', 'the token may create accounts and read /metrics (to recover a lost admin token)')
-  .action((options: { account: string; merchant?: string[]; name: string; installationAdmin?: boolean }) =>
-    withDatabase(async (database) => {
-      if (options.installationAdmin && options.merchant) throw new Error('an installation admin token cannot be limited to merchants');
+  .action((options: { account?: string; merchant?: string[]; name: string; installationAdmin?: boolean }) => {
+    if (options.installationAdmin && options.merchant) throw new CliError('an installation admin token cannot be limited to merchants');
+    return withDatabase(async (database) => {
+      if (!options.account) throw new CliError('--account <id> is required when the CLI opens the database itself');
       const created = await accountsService(database).createToken({
         accountId: options.account,
         merchantIds: options.merchant,
@@ -79,14 +98,22 @@ token
       });
       console.log(`created a token for account ${options.account}${options.merchant ? ` limited to ${options.merchant.join(', ')}` : ''}:`);
       console.log(created);
-    }),
-  );
+    }, async (api) => {
+      if (options.installationAdmin) throw new CliError('--installation-admin needs the database: stop the server first (the API never hands out that right)');
+      const created = await api.request<{ id: string; token: string }>('POST', '/v1/tokens', {
+        name: options.name,
+        ...(options.merchant && { merchantIds: options.merchant }),
+      });
+      console.log(`created token ${created.id} through ${api.baseUrl}${options.merchant ? ` limited to ${options.merchant.join(', ')}` : ''}:`);
+      console.log(created.token);
+    });
+  });
 
 poolsCommands(program);
 contactsCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
-  if (err instanceof ConfigError || err instanceof DataDirInUseError || err instanceof DomainError) {
+  if (err instanceof ConfigError || err instanceof DataDirInUseError || err instanceof DomainError || err instanceof CliError) {
     console.error(`couponflow: ${err.message}`);
   } else {
     console.error(err);

@@ -3,32 +3,87 @@ import { basename } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 
+/** An expected failure of a CLI command: printed as one line (`couponflow: …`), exit code 1. */
+export class CliError extends Error {}
+
+interface ErrorBody {
+  error?: { code?: string; message?: string; details?: unknown };
+}
+
+/** The server's answer to a failed call, in one line the operator can act on. */
+export function apiFailure(status: number, body: ErrorBody | undefined, text: string): CliError {
+  if (status === 401) return new CliError('the server refused the token (401): set COUPONFLOW_TOKEN to a valid API token');
+  const err = body?.error;
+  const message = err?.message ?? (text.trim().slice(0, 200) || 'no message');
+  return new CliError(`${message} (${status}${err?.code ? ` ${err.code}` : ''})`);
+}
+
+function parseJson(text: string): unknown {
+  if (!text) return {};
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
 /** The CLI's commands that work through the server's REST API, like any integrator would. */
 export class ApiClient {
   constructor(
-    private readonly baseUrl: string,
+    readonly baseUrl: string,
     private readonly token: string,
   ) {}
 
   static fromEnv(env = process.env): ApiClient {
     const url = env.COUPONFLOW_URL ?? `http://localhost:${env.PORT ?? 8080}`;
     const token = env.COUPONFLOW_TOKEN;
-    if (!token) throw new Error('Set COUPONFLOW_TOKEN to an API token (and COUPONFLOW_URL if the server is not on localhost:8080).');
+    if (!token) throw new CliError('set COUPONFLOW_TOKEN to an API token (and COUPONFLOW_URL if the server is not on localhost:8080)');
+    try {
+      new URL(url);
+    } catch {
+      throw new CliError(`COUPONFLOW_URL is not a URL: ${url}`);
+    }
     return new ApiClient(url.replace(/\/$/, ''), token);
   }
 
+  private async send(path: string, init: RequestInit): Promise<Response> {
+    try {
+      return await fetch(`${this.baseUrl}${path}`, init);
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      throw new CliError(
+        `cannot reach the server at ${this.baseUrl} (${cause?.code ?? cause?.message ?? (err as Error).message}): is \`couponflow serve\` running? Set COUPONFLOW_URL if it is elsewhere`,
+      );
+    }
+  }
+
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const res = await fetch(`${this.baseUrl}${path}`, {
+    const res = await this.send(path, {
       method,
       headers: { authorization: `Bearer ${this.token}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
       ...(body !== undefined && { body: JSON.stringify(body) }),
     });
-    return this.answer<T>(res);
+    const text = await res.text();
+    const parsed = parseJson(text);
+    if (!res.ok) throw apiFailure(res.status, parsed as ErrorBody | undefined, text);
+    if (parsed === undefined) throw new CliError(`the server at ${this.baseUrl} did not answer JSON (${res.status}): is COUPONFLOW_URL a Couponflow server?`);
+    return parsed as T;
   }
 
-  /** Streams a file as multipart/form-data (option fields first), reporting bytes sent. */
+  /**
+   * Streams a file as multipart/form-data (option fields first), reporting bytes sent. Answers the
+   * body for 2xx and for refusals that carry a report (the caller prints it); throws otherwise.
+   */
   async uploadFile<T>(path: string, fields: Record<string, string>, filePath: string, onProgress?: (sent: number, total: number) => void): Promise<{ status: number; body: T }> {
-    const total = statSync(filePath).size;
+    let total: number;
+    try {
+      const stat = statSync(filePath);
+      if (!stat.isFile()) throw new CliError(`not a file: ${filePath}`);
+      total = stat.size;
+    } catch (err) {
+      if (err instanceof CliError) throw err;
+      throw new CliError(`cannot read ${filePath}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+    }
     const boundary = `----couponflow${randomBytes(8).toString('hex')}`;
     const head = Object.entries(fields)
       .map(([k, v]) => `--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`)
@@ -44,23 +99,15 @@ export class ApiClient {
       }
       yield Buffer.from(`\r\n--${boundary}--\r\n`);
     }
-    const res = await fetch(`${this.baseUrl}${path}`, {
+    const res = await this.send(path, {
       method: 'POST',
       headers: { authorization: `Bearer ${this.token}`, 'content-type': `multipart/form-data; boundary=${boundary}` },
       body: Readable.toWeb(Readable.from(body())) as ReadableStream,
       duplex: 'half',
     } as RequestInit);
     const text = await res.text();
-    return { status: res.status, body: (text ? JSON.parse(text) : {}) as T };
-  }
-
-  private async answer<T>(res: Response): Promise<T> {
-    const text = await res.text();
-    const body = text ? JSON.parse(text) : {};
-    if (!res.ok) {
-      const err = body?.error;
-      throw new Error(`${res.status} ${err?.code ?? ''}: ${err?.message ?? text}`);
-    }
-    return body as T;
+    const parsed = parseJson(text);
+    if (res.status === 401 || parsed === undefined) throw apiFailure(res.status, parsed as ErrorBody | undefined, text);
+    return { status: res.status, body: parsed as T };
   }
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ApiClient } from './api-client.ts';
+import { ApiClient, CliError } from './api-client.ts';
 import { fileProgress, printLineErrors } from './file-upload.ts';
 
 interface ImportJson {
@@ -33,13 +33,12 @@ export function contactsCommands(program: Command) {
       progress.stop();
       const report = res.body.import ?? (res.status < 300 ? res.body : undefined);
       if (report) {
-        console.log(`${report.status}: ${report.lines} lines read, ${report.imported} imported (${report.created} created, ${report.updated} updated), ${report.rejected} rejected`);
+        console.log(`${report.status}: ${report.lines} lines read, ${report.imported} imported (${report.created} created, ${report.updated} updated), ${report.rejected} invalid`);
         printLineErrors(report);
       }
       if (res.status >= 300) {
-        console.error(`couponflow: ${res.body.error?.message ?? `import failed (${res.status})`}`);
         for (const d of (report ? [] : res.body.error?.details ?? []).slice(0, 20)) if (d.message) console.error(`  ${d.message}`);
-        process.exitCode = 1;
+        throw new CliError(`${res.body.error?.message ?? 'import failed'} (${res.status}${res.body.error?.code ? ` ${res.body.error.code}` : ''})`);
       }
     });
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { ApiClient } from './api-client.ts';
+import { ApiClient, CliError } from './api-client.ts';
+import { formatTable } from './table.ts';
 import { fileProgress, printLineErrors } from './file-upload.ts';
 
 interface PoolJson {
@@ -20,6 +21,8 @@ interface UploadJson {
   rejected: number;
   errorCount: number;
   errors: { line: number; reason: string }[];
+  blank?: number;
+  alreadyExpired?: number;
 }
 
 /** `couponflow pools …`: pool tasks over the REST API (COUPONFLOW_URL, COUPONFLOW_TOKEN). */
@@ -52,16 +55,16 @@ export function poolsCommands(program: Command) {
               available: p.counts.available,
               assigned: p.counts.assigned,
               expired: p.counts.expired,
-              withinCutoff: p.counts.withinCutoff,
+              'within cutoff': p.counts.withinCutoff,
               threshold: p.threshold ?? '',
-              runsOutAt: p.runsOutAt?.slice(0, 10) ?? '',
+              'runs out': p.runsOutAt?.slice(0, 10) ?? '',
             });
           }
           cursor = page.nextCursor;
         } while (cursor);
       }
       if (rows.length === 0) console.log('No pools yet. Create one in the console or with POST /v1/merchants/{merchantId}/pools.');
-      else console.table(rows);
+      else console.log(formatTable(rows));
     });
 
   pools
@@ -87,13 +90,11 @@ export function poolsCommands(program: Command) {
       const report = res.body.upload ?? (res.status < 300 ? res.body : undefined);
       if (report) {
         console.log(
-          `${report.status}: ${report.lines} lines read, ${report.imported} imported, ${report.duplicates} duplicates, ${report.rejected} rejected`,
+          `${report.status}: ${report.lines} lines read, ${report.imported} imported, ${report.duplicates} duplicates, ${report.rejected} invalid${report.blank ? `, ${report.blank} blank` : ''}`,
         );
+        if (report.alreadyExpired) console.log(`  imported, but already expired: ${report.alreadyExpired}`);
         printLineErrors(report);
       }
-      if (res.status >= 300) {
-        console.error(`couponflow: ${res.body.error?.message ?? `upload failed (${res.status})`}`);
-        process.exitCode = 1;
-      }
+      if (res.status >= 300) throw new CliError(`${res.body.error?.message ?? 'upload failed'} (${res.status}${res.body.error?.code ? ` ${res.body.error.code}` : ''})`);
     });
 }

@@ -26,7 +26,7 @@ describeEachEngine('CLI contacts import', (ctx) => {
     writeFileSync(good, 'email,Shopper.Code\ncli1@example.com,X1\ncli2@example.com,X2\n');
     const ok = await runCli(['contacts', 'import', good], { COUPONFLOW_URL: url, COUPONFLOW_TOKEN: t.token });
     expect(ok.code, ok.stderr).toBe(0);
-    expect(ok.stdout).toContain('imported: 3 lines read, 2 imported (2 created, 0 updated), 0 rejected');
+    expect(ok.stdout).toContain('imported: 3 lines read, 2 imported (2 created, 0 updated), 0 invalid');
 
     const bad = join(dir, 'bad.csv');
     writeFileSync(bad, 'email,Shopper.Code\nnot-an-email,X\n');

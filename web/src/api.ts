@@ -143,6 +143,9 @@ export interface Upload {
   rejected: number;
   errors: LineError[];
   errorCount: number;
+  /** On the upload's own answer only (see uploadOut in src/modules/uploads/routes.ts). */
+  blank?: number;
+  alreadyExpired?: number;
   createdAt: string;
   finishedAt: string | null;
 }
@@ -330,7 +333,8 @@ async function all<T>(path: string, max = 5000): Promise<T[]> {
  * Uploads go through XMLHttpRequest, the one browser API that reports upload progress. The option
  * fields come before the file: the server streams the file as it arrives.
  */
-export function uploadCodes(poolId: string, file: File, options: UploadOptions, onProgress: (fraction: number) => void): Promise<Upload> {
+/** Rejects with code `cancelled` when `signal` aborts: the request is cut, the server rolls the upload back. */
+export function uploadCodes(poolId: string, file: File, options: UploadOptions, onProgress: (fraction: number) => void, signal?: AbortSignal): Promise<Upload> {
   return new Promise((resolve, reject) => {
     const form = new FormData();
     form.append('expiration', options.expiration);
@@ -345,6 +349,9 @@ export function uploadCodes(poolId: string, file: File, options: UploadOptions, 
       if (e.lengthComputable) onProgress(e.loaded / e.total);
     };
     xhr.onerror = () => reject(new ApiError(0, 'network_error', 'The upload did not reach the server.', [], undefined));
+    xhr.onabort = () => reject(new ApiError(0, 'cancelled', 'Upload cancelled: nothing was imported.', [], undefined));
+    if (signal?.aborted) return xhr.onabort(new ProgressEvent('abort'));
+    signal?.addEventListener('abort', () => xhr.abort(), { once: true });
     xhr.onload = () => {
       let body: unknown;
       try {
@@ -381,6 +388,9 @@ export const api = {
   validateStaticRows: (poolId: string, rows: StaticRowInput[]) =>
     post<{ valid: boolean; errors: RowProblem[]; warnings: RowProblem[] }>(`/v1/pools/${enc(poolId)}/static-codes/validate`, { rows }),
   assignments: (poolId: string, max = 10_000) => all<Assignment>(`/v1/pools/${enc(poolId)}/assignments`, max),
+  assignmentsPage: (poolId: string, cursor: string | undefined, limit = 50) =>
+    get<{ items: Assignment[]; nextCursor: string | null }>(`/v1/pools/${enc(poolId)}/assignments?limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`),
+  assignmentsExportUrl: (poolId: string) => `/v1/pools/${enc(poolId)}/assignments/export`,
 
   fieldGroups: () => all<FieldGroup>('/v1/field-groups'),
   createFieldGroup: (name: string) => post<FieldGroup>('/v1/field-groups', { name }),

@@ -1,4 +1,4 @@
-import { useEffect, useId, useRef, useState, type ReactNode } from 'react';
+import { useEffect, useId, useRef, useState, type ReactNode, type SyntheticEvent } from 'react';
 import { ApiError } from './api.ts';
 
 /** A labelled input row; its error is shown right beside it and announced to screen readers. */
@@ -56,8 +56,13 @@ export function Dialog(props: { title: string; onClose: () => void; children: Re
     const dialog = ref.current;
     if (dialog && !dialog.open) dialog.showModal();
   }, []);
+  // A file input fires a bubbling `cancel` when its picker is dismissed (or the same file is
+  // chosen again): only Escape on the dialog itself closes it.
+  const closedHere = (e: SyntheticEvent<HTMLDialogElement>) => {
+    if (e.target === e.currentTarget) props.onClose();
+  };
   return (
-    <dialog ref={ref} className={props.wide ? 'wide' : ''} aria-labelledby={titleId} onClose={props.onClose} onCancel={props.onClose}>
+    <dialog ref={ref} className={props.wide ? 'wide' : ''} aria-labelledby={titleId} onClose={closedHere} onCancel={closedHere}>
       <div className="dialog-head">
         <h2 id={titleId}>{props.title}</h2>
         <button type="button" className="ghost" aria-label="Close" onClick={props.onClose}>

@@ -95,3 +95,36 @@ export async function listMerchants(
   if (page.only) query = page.only.length ? query.where('id', 'in', page.only) : query.where((eb) => eb.val(false));
   return (await query.execute()).map(toMerchant);
 }
+
+export interface TokenRow {
+  id: string;
+  name: string;
+  merchantIds: string[] | null;
+  installationAdmin: boolean;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+}
+
+export async function listTokens(db: Q, accountId: string, page: { after?: string | undefined; limit: number }): Promise<TokenRow[]> {
+  let query = db
+    .selectFrom('tokens')
+    .select(['id', 'name', 'merchant_ids', 'installation_admin', 'created_at', 'last_used_at'])
+    .where('account_id', '=', accountId)
+    .orderBy('id')
+    .limit(page.limit);
+  if (page.after) query = query.where('id', '>', page.after);
+  return (await query.execute()).map((row) => ({
+    id: row.id,
+    name: row.name,
+    merchantIds: row.merchant_ids,
+    installationAdmin: row.installation_admin,
+    createdAt: row.created_at,
+    lastUsedAt: row.last_used_at,
+  }));
+}
+
+/** Removes the token (its console sessions go with it, by foreign key); false when there was none. */
+export async function deleteToken(db: Q, accountId: string, id: string): Promise<boolean> {
+  const result = await db.deleteFrom('tokens').where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
+  return Number(result.numDeletedRows) > 0;
+}

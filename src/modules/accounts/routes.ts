@@ -76,4 +76,60 @@ export function accountsRoutes(app: HttpApp, accounts: AccountsService) {
     },
     async (request) => merchantJson(await accounts.getMerchant(principalOf(request), request.params.merchantId)),
   );
+
+  const tokenOut = z.object({
+    id: z.string(),
+    name: z.string(),
+    merchantIds: z.array(z.string()).nullable(),
+    installationAdmin: z.boolean(),
+    createdAt: z.string(),
+    lastUsedAt: z.string().nullable(),
+  });
+
+  app.get(
+    '/v1/tokens',
+    {
+      schema: {
+        tags: ['tokens'],
+        summary: "List the account's API tokens (never their secret)",
+        querystring: pageQuery,
+        response: { 200: z.object({ items: z.array(tokenOut), nextCursor: z.string().nullable() }) },
+      },
+    },
+    async (request) => {
+      const page = await accounts.listTokens(principalOf(request), request.query);
+      return {
+        items: page.items.map((t) => ({ ...t, createdAt: t.createdAt.toISOString(), lastUsedAt: t.lastUsedAt?.toISOString() ?? null })),
+        nextCursor: page.nextCursor,
+      };
+    },
+  );
+
+  app.post(
+    '/v1/tokens',
+    {
+      schema: {
+        tags: ['tokens'],
+        summary: 'Create an API token; answers it once (roles come later: `role` is not accepted yet)',
+        body: z.object({ name: z.string().trim().min(1).max(100), merchantIds: z.array(z.string().max(100)).max(500).optional() }).strict(),
+        response: { 201: z.object({ id: z.string(), name: z.string(), merchantIds: z.array(z.string()).nullable(), token: z.string() }) },
+      },
+    },
+    async (request, reply) => reply.status(201).send(await accounts.createApiToken(principalOf(request), request.body)),
+  );
+
+  app.delete(
+    '/v1/tokens/:tokenId',
+    {
+      schema: {
+        tags: ['tokens'],
+        summary: 'Revoke an API token (its console sessions end with it)',
+        params: z.object({ tokenId: z.string().max(100) }),
+      },
+    },
+    async (request, reply) => {
+      await accounts.revokeToken(principalOf(request), request.params.tokenId);
+      return reply.status(204).send();
+    },
+  );
 }

@@ -85,21 +85,59 @@ export function accountsService(database: AppDatabase) {
     name?: string | undefined;
     installationAdmin?: boolean | undefined;
   }): Promise<string> {
+    return (await insertTokenFor(input)).token;
+  }
+
+  async function insertTokenFor(input: {
+    accountId: string;
+    merchantIds?: string[] | undefined;
+    name?: string | undefined;
+    installationAdmin?: boolean | undefined;
+  }): Promise<{ id: string; token: string }> {
     const account = await repo.findAccount(db, input.accountId);
     if (!account) throw notFound(`account ${input.accountId}`);
     for (const merchantId of input.merchantIds ?? []) {
       if (!(await repo.findMerchant(db, account.id, merchantId))) throw notFound(`merchant ${merchantId} in account ${account.id}`);
     }
     const token = newToken();
+    const id = newId();
     await repo.insertToken(db, {
-      id: newId(),
+      id,
       accountId: account.id,
       hash: hashToken(token),
       name: input.name ?? 'cli',
       merchantIds: input.merchantIds?.length ? input.merchantIds : null,
       installationAdmin: input.installationAdmin === true && !input.merchantIds?.length,
     });
-    return token;
+    return { id, token };
+  }
+
+  /**
+   * POST /v1/tokens. A token limited to some merchants can only mint tokens limited to some of
+   * those; the installation admin right is never handed out through the API (the CLI recovers it).
+   * Roles (SPEC §7.2) are not stored yet.
+   */
+  async function createApiToken(principal: Principal, input: { name: string; merchantIds?: string[] | undefined }) {
+    const merchantIds = input.merchantIds?.length ? [...new Set(input.merchantIds)] : undefined;
+    if (principal.merchantIds !== null) {
+      if (!merchantIds) throw forbidden('A token limited to some merchants can only create tokens limited to some of them.');
+      for (const m of merchantIds) if (!canUseMerchant(principal, m)) throw forbidden('This token is limited to other merchants.');
+    }
+    const created = await insertTokenFor({ accountId: principal.accountId, merchantIds, name: input.name });
+    return { id: created.id, name: input.name, merchantIds: merchantIds ?? null, token: created.token };
+  }
+
+  async function listTokens(principal: Principal, page: PageQuery) {
+    if (principal.merchantIds !== null) throw forbidden('A token limited to some merchants cannot list tokens.');
+    const rows = await repo.listTokens(db, principal.accountId, { after: decodeCursor(page.cursor), limit: page.limit + 1 });
+    return toPage(rows, page.limit, (t) => t.id);
+  }
+
+  /** DELETE /v1/tokens/{id}: this process forgets it at once; others within AUTH_CACHE_MS. */
+  async function revokeToken(principal: Principal, tokenId: string): Promise<void> {
+    if (principal.merchantIds !== null) throw forbidden('A token limited to some merchants cannot revoke tokens.');
+    if (!(await repo.deleteToken(db, principal.accountId, tokenId))) throw notFound('token');
+    for (const [hash, entry] of authCache) if (entry.principal.tokenId === tokenId) authCache.delete(hash);
   }
 
   /**
@@ -152,7 +190,7 @@ export function accountsService(database: AppDatabase) {
     return repo.insertMerchant(db, principal.accountId, { id: newId(), ...input });
   }
 
-  return { authenticate, createAccount, createAccountFromCli, createToken, bootstrap, getAccount, getMerchant, listMerchants, createMerchant };
+  return { authenticate, createAccount, createAccountFromCli, createToken, createApiToken, listTokens, revokeToken, bootstrap, getAccount, getMerchant, listMerchants, createMerchant };
 }
 
 export type AccountsService = ReturnType<typeof accountsService>;

@@ -30,6 +30,13 @@ export interface Upload {
   rejected: number;
   errors: LineError[];
   errorCount: number;
+  /**
+   * Only on the answer to the upload itself (not kept in the stored record yet): blank lines read,
+   * so lines = imported + duplicates + rejected + blank; and imported codes already past their
+   * expiration date.
+   */
+  blank?: number;
+  alreadyExpired?: number;
   createdAt: Date;
   finishedAt: Date | null;
 }
@@ -94,6 +101,13 @@ export class CopyChunk {
       this.#lastIso = at.toISOString();
     }
     return this.#lastIso;
+  }
+
+  /** How many rows of this chunk expire at or before `now`. */
+  expiredBy(now: Date): number {
+    let n = 0;
+    for (const [at, count] of this.byExpiry) if (at !== 'infinity' && new Date(at) <= now) n += count;
+    return n;
   }
 
   add(code: string, expiresAt: Date | null): void {

@@ -26,8 +26,9 @@ export const rollbackToSavepoint = (db: Q) => sql`rollback to savepoint upload_c
  * by one COPY, private to this session), so "ties by upload order" holds without a sort.
  * Returns how many codes were imported; the counters are updated here too.
  */
-export async function moveStagedCodes(db: Q, p: { accountId: string; poolKey: number }): Promise<number> {
-  const result = await sql<{ imported: number }>`
+/** Moves the staged codes into the pool: how many went in, and how many of those expire by `now`. */
+export async function moveStagedCodes(db: Q, p: { accountId: string; poolKey: number; now: Date }): Promise<{ imported: number; expired: number }> {
+  const result = await sql<{ imported: number; expired: number }>`
     with inserted as (
       insert into codes (account_id, pool_key, code, expires_at)
       select account_id, pool_key, code, expires_at from upload_lines
@@ -42,8 +43,8 @@ export async function moveStagedCodes(db: Q, p: { accountId: string; poolKey: nu
         set codes = pool_code_counts.codes + excluded.codes,
             unassigned = pool_code_counts.unassigned + excluded.unassigned
     )
-    select coalesce(sum(n), 0) as imported from buckets`.execute(db);
-  return Number(result.rows[0]?.imported ?? 0);
+    select coalesce(sum(n), 0) as imported, coalesce(sum(n) filter (where expires_at <= ${p.now}), 0) as expired from buckets`.execute(db);
+  return { imported: Number(result.rows[0]?.imported ?? 0), expired: Number(result.rows[0]?.expired ?? 0) };
 }
 
 export async function truncateStaging(db: Q): Promise<void> {

@@ -20,6 +20,8 @@ export const uploadOut = z.object({
   rejected: z.number(),
   errors: z.array(lineError),
   errorCount: z.number(),
+  blank: z.number().optional().describe('On the upload answer only: blank lines (lines = imported + duplicates + rejected + blank)'),
+  alreadyExpired: z.number().optional().describe('On the upload answer only: imported codes already past their expiration date'),
   createdAt: z.string(),
   finishedAt: z.string().nullable(),
 });

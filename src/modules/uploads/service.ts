@@ -92,6 +92,7 @@ export function uploadsService(deps: {
     const createdAt = deps.clock.now();
     const tally = new LineTally();
     let imported = 0;
+    let alreadyExpired = 0;
     const record = (status: Upload['status']): repo.UploadRecord => ({
       accountId: principal.accountId,
       id,
@@ -109,6 +110,11 @@ export function uploadsService(deps: {
       errors: tally.errors,
       createdAt,
       finishedAt: deps.clock.now(),
+    });
+    // Counted here, not stored (the uploads table has no column for them yet).
+    const extra = (status: Upload['status']) => ({
+      blank: Math.max(0, tally.lines - tally.valid - tally.errorCount),
+      alreadyExpired: status === 'imported' ? alreadyExpired : 0,
     });
 
     // Valid lines become COPY rows, a few MB at a time (bounded memory whatever the file).
@@ -147,6 +153,7 @@ export function uploadsService(deps: {
                 await session.copyFrom(repo.COPY_INTO_CODES, [chunk.bytes]);
                 await repo.releaseSavepoint(tx);
                 imported += chunk.rows;
+                alreadyExpired += chunk.expiredBy(createdAt);
                 for (const [at, n] of chunk.byExpiry) fastCounts.set(at, (fastCounts.get(at) ?? 0) + n);
               } catch (err) {
                 if (!isUniqueViolation(err)) throw err;
@@ -154,7 +161,9 @@ export function uploadsService(deps: {
                 if (!staging) await repo.createStagingTable(tx);
                 staging = true;
                 await session.copyFrom(repo.COPY_INTO_STAGING, [chunk.bytes]);
-                imported += await repo.moveStagedCodes(tx, { accountId: principal.accountId, poolKey: pool.key });
+                const moved = await repo.moveStagedCodes(tx, { accountId: principal.accountId, poolKey: pool.key, now: createdAt });
+                imported += moved.imported;
+                alreadyExpired += moved.expired;
                 await repo.truncateStaging(tx);
               }
             }
@@ -166,7 +175,7 @@ export function uploadsService(deps: {
       );
     } catch (err) {
       if (err instanceof Rejected) {
-        const upload = await saveOutcome(record('rejected'), pool);
+        const upload = { ...(await saveOutcome(record('rejected'), pool)), ...extra('rejected') };
         throw new DomainError(
           'invalid',
           'upload_rejected',
@@ -187,7 +196,7 @@ export function uploadsService(deps: {
     }
     if (imported >= ANALYZE_AFTER) await repo.analyzeCodes(database.db);
     if (imported > 0) await deps.onImported?.(pool);
-    return toUpload(record('imported'), pool);
+    return { ...toUpload(record('imported'), pool), ...extra('imported') };
   }
 
   async function saveOutcome(r: repo.UploadRecord, pool: Pool): Promise<Upload> {
@@ -284,6 +293,8 @@ export function uploadJsonFields(u: Upload) {
     rejected: u.rejected,
     errors: u.errors,
     errorCount: u.errorCount,
+    ...(u.blank !== undefined && { blank: u.blank }),
+    ...(u.alreadyExpired !== undefined && { alreadyExpired: u.alreadyExpired }),
     createdAt: u.createdAt.toISOString(),
     finishedAt: u.finishedAt?.toISOString() ?? null,
   };

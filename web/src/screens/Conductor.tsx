@@ -18,6 +18,49 @@ import { Badge, Empty, ErrorBanner, Field, Loading } from '../ui.tsx';
 
 const statusTone = { draft: 'muted', live: 'ok', paused: 'warn' } as const;
 
+/** The settings' labels, for problems the server reports by field path. */
+const FIELD_LABELS: Record<string, string> = {
+  name: 'Name',
+  duration: 'Wait for',
+  messageId: 'Message',
+  'action.merchantId': 'Merchant',
+  'action.poolId': 'Pool',
+  'action.saveCodeTo': 'Save code to',
+  'action.saveExpirationTo': 'Save expiration date to',
+  'action.whenNoCode': 'When no code is left',
+  'action.field': 'Field',
+  'action.value': 'Value',
+  trigger: 'Trigger event',
+  'trigger.event': 'Trigger event',
+  exitEvents: 'Exit events',
+  steps: 'Steps',
+};
+const fieldLabel = (field: string) => FIELD_LABELS[field] ?? field.split('.').pop() ?? field;
+
+/** What to do about a setting the server refused when saving, in the marketer's words (never zod's). */
+const SAVE_HINTS: Record<string, string> = {
+  name: 'Give it a name.',
+  duration: 'Enter how long to wait.',
+  messageId: 'Choose a message.',
+  'action.merchantId': 'Choose a merchant.',
+  'action.poolId': 'Choose a pool.',
+  'action.saveCodeTo': 'Choose the field that receives the code.',
+  'action.field': 'Choose a field.',
+  'trigger.event': 'Enter the event that starts a run.',
+};
+
+/**
+ * A refused save (422 validation_failed, details `{field: "steps.1.messageId"}`) as issues: those of a
+ * step keyed `#<index>` (a new step has no id yet), the others with no step.
+ */
+function saveIssues(err: ApiError): PublishIssue[] {
+  return (err.details as { field?: string }[]).map((d) => {
+    const m = /^steps\.(\d+)\.?(.*)$/.exec(d.field ?? '');
+    const field = m ? m[2] || 'steps' : d.field || 'conversation';
+    return { stepId: m ? `#${m[1]}` : null, field, message: SAVE_HINTS[field] ?? 'This value is not accepted.' };
+  });
+}
+
 export function ConductorScreen() {
   const list = useQuery({ queryKey: ['conversations'], queryFn: api.conversations });
   return (
@@ -103,7 +146,7 @@ function Editor({ conversation, merchants }: { conversation: Conversation | unde
     conversation ? toInput(conversation) : { name: '', trigger: { event: 'cart_abandoned' }, exitEvents: ['order_placed'], reentry: 'afterCompletion', steps: [] },
   );
   const [dirty, setDirty] = useState(!conversation);
-  const [issues, setIssues] = useState<{ errors: PublishIssue[]; warnings: PublishIssue[]; published?: number } | undefined>();
+  const [issues, setIssues] = useState<{ errors: PublishIssue[]; warnings: PublishIssue[]; published?: number; notSaved?: boolean } | undefined>();
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState<string | undefined>();
   // The saved conversation as this editor last saw it (kept here, so the editor survives its creation).
@@ -130,7 +173,7 @@ function Editor({ conversation, merchants }: { conversation: Conversation | unde
       type === 'delay'
         ? { type, name: DEFAULT_NAMES.delay, duration: 'PT1H' }
         : type === 'action'
-          ? { type, name: DEFAULT_NAMES.action, action: { type: 'assignCoupon', merchantId: merchants[0]?.id ?? '', poolId: '', saveCodeTo: '', saveExpirationTo: null, whenNoCode: 'continue' } }
+          ? { type, name: DEFAULT_NAMES.action, action: { type: 'assignCoupon', merchantId: merchants[0]?.id ?? '', poolId: '', saveCodeTo: '', saveExpirationTo: null, whenNoCode: 'exit' } }
           : { type, name: DEFAULT_NAMES.message, messageId: '' };
     change({ ...draft, steps: [...draft.steps, step] });
   };
@@ -154,6 +197,8 @@ function Editor({ conversation, merchants }: { conversation: Conversation | unde
     } catch (err) {
       if (err instanceof ApiError && err.status === 422 && label === 'publish') {
         setIssues({ errors: err.details as PublishIssue[], warnings: (err.body?.warnings as PublishIssue[] | undefined) ?? [] });
+      } else if (err instanceof ApiError && err.status === 422 && err.code === 'validation_failed') {
+        setIssues({ errors: saveIssues(err), warnings: [], notSaved: true });
       } else setError(err);
     } finally {
       setBusy(undefined);
@@ -182,10 +227,10 @@ function Editor({ conversation, merchants }: { conversation: Conversation | unde
       remember(await api[which](current!.id));
     });
 
-  const issuesOf = (stepId: string | undefined) => ({
-    errors: issues?.errors.filter((e) => e.stepId === (stepId ?? null) && stepId !== undefined) ?? [],
-    warnings: issues?.warnings.filter((e) => e.stepId === (stepId ?? null) && stepId !== undefined) ?? [],
-  });
+  const issuesOf = (stepId: string | undefined, index: number) => {
+    const mine = (e: PublishIssue) => e.stepId === `#${index}` || (stepId !== undefined && e.stepId === stepId);
+    return { errors: issues?.errors.filter(mine) ?? [], warnings: issues?.warnings.filter(mine) ?? [] };
+  };
   const general = { errors: issues?.errors.filter((e) => e.stepId === null) ?? [], warnings: issues?.warnings.filter((e) => e.stepId === null) ?? [] };
 
   return (
@@ -264,7 +309,7 @@ function Editor({ conversation, merchants }: { conversation: Conversation | unde
                 onRemove={() => change({ ...draft, steps: draft.steps.filter((_, j) => j !== i) })}
                 onCommit={() => void commit(i)}
                 busy={Boolean(busy)}
-                issues={issuesOf(step.id)}
+                issues={issuesOf(step.id, i)}
                 dirty={dirty}
                 counts={step.id ? current?.stepCounts[step.id] : undefined}
               />
@@ -291,11 +336,13 @@ function Editor({ conversation, merchants }: { conversation: Conversation | unde
   );
 }
 
-function IssuesBox({ issues, general }: { issues: { errors: PublishIssue[]; warnings: PublishIssue[]; published?: number }; general: { errors: PublishIssue[]; warnings: PublishIssue[] } }) {
+function IssuesBox({ issues, general }: { issues: { errors: PublishIssue[]; warnings: PublishIssue[]; published?: number; notSaved?: boolean }; general: { errors: PublishIssue[]; warnings: PublishIssue[] } }) {
   return (
     <div className={`banner ${issues.errors.length ? 'error' : issues.warnings.length ? 'warning' : 'success'}`} role="status" aria-label="Publish result">
       {issues.published !== undefined ? (
         <strong>Published: version {issues.published} is live.</strong>
+      ) : issues.notSaved ? (
+        <strong>Not saved: {issues.errors.length} setting(s) to fix (marked on the steps).</strong>
       ) : (
         <strong>Not published: {issues.errors.length} error(s) to fix (marked on the steps).</strong>
       )}
@@ -304,12 +351,12 @@ function IssuesBox({ issues, general }: { issues: { errors: PublishIssue[]; warn
         <ul>
           {general.errors.map((p, i) => (
             <li key={`e${i}`} className="error">
-              Error ({p.field}): {p.message}
+              Error ({fieldLabel(p.field)}): {p.message}
             </li>
           ))}
           {general.warnings.map((p, i) => (
             <li key={`w${i}`} className="warning">
-              Warning ({p.field}): {p.message}
+              Warning ({fieldLabel(p.field)}): {p.message}
             </li>
           ))}
         </ul>
@@ -369,12 +416,12 @@ function StepCard(props: {
         <ul className="step-issues" aria-label={`Step ${n} problems`}>
           {props.issues.errors.map((p, i) => (
             <li key={`e${i}`} className="error">
-              <strong>Error</strong> ({p.field}): {p.message}
+              <strong>Error</strong> ({fieldLabel(p.field)}): {p.message}
             </li>
           ))}
           {props.issues.warnings.map((p, i) => (
             <li key={`w${i}`} className="warning">
-              <strong>Warning</strong> ({p.field}): {p.message}
+              <strong>Warning</strong> ({fieldLabel(p.field)}): {p.message}
             </li>
           ))}
         </ul>
@@ -440,7 +487,7 @@ function ActionSettings({ step, n, merchants, onChange }: { step: Extract<Step, 
             onChange={(e) =>
               setAction(
                 e.target.value === 'assignCoupon'
-                  ? { type: 'assignCoupon', merchantId: merchants[0]?.id ?? '', poolId: '', saveCodeTo: '', saveExpirationTo: null, whenNoCode: 'continue' }
+                  ? { type: 'assignCoupon', merchantId: merchants[0]?.id ?? '', poolId: '', saveCodeTo: '', saveExpirationTo: null, whenNoCode: 'exit' }
                   : { type: 'setField', field: '', value: '' },
               )
             }
@@ -503,8 +550,8 @@ function ActionSettings({ step, n, merchants, onChange }: { step: Extract<Step, 
           <Field label={`Step ${n} when no code is left`}>
             {(id, d) => (
               <select id={id} aria-describedby={d} value={a.whenNoCode} onChange={(e) => setAction({ ...a, whenNoCode: e.target.value as 'continue' | 'exit' })}>
-                <option value="continue">Continue without a code</option>
-                <option value="exit">End the run</option>
+                <option value="exit">End the run (no mail without a code)</option>
+                <option value="continue">Continue: later messages go out with an empty code</option>
               </select>
             )}
           </Field>

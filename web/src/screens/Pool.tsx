@@ -8,6 +8,7 @@ import { stockBadge } from './Pools.tsx';
 import { UploadDialog, UploadReport } from './Upload.tsx';
 import { StaticRowsEditor } from './StaticRows.tsx';
 import { DepletionChart } from './Chart.tsx';
+import { AssignmentsList } from './Assignments.tsx';
 
 export function PoolScreen({ poolId, merchants }: { poolId: string; merchants: Merchant[] }) {
   const pool = useQuery({ queryKey: ['pool', poolId], queryFn: () => api.pool(poolId) });
@@ -32,7 +33,7 @@ export function PoolScreen({ poolId, merchants }: { poolId: string; merchants: M
         ) : null}
       </div>
       <Counts pool={p} />
-      <div className="columns">
+      <div className={p.type === 'static' ? 'columns stacked' : 'columns'}>
         <div>
           {p.type === 'unique' ? (
             <>
@@ -53,6 +54,7 @@ export function PoolScreen({ poolId, merchants }: { poolId: string; merchants: M
           <PoolForm key={p.updatedAt} merchantId={p.merchantId} pool={p} onSaved={() => {}} />
         </div>
       </div>
+      <AssignmentsList pool={p} />
       {uploading ? <UploadDialog pool={p} onClose={() => setUploading(false)} /> : null}
     </section>
   );

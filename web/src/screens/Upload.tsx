@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
 import { ApiError, fieldErrors, uploadCodes, type Pool, type Upload, type UploadOptions } from '../api.ts';
 import { Dialog, ErrorBanner, Field, fmtNumber } from '../ui.tsx';
@@ -10,8 +10,11 @@ export function UploadReport({ upload, rejected }: { upload: Upload; rejected?: 
       <p>
         <strong>{rejected ? 'Rejected: nothing was imported.' : 'Imported.'}</strong>{' '}
         {fmtNumber(upload.lines)} lines read, {fmtNumber(upload.imported)} imported, {fmtNumber(upload.duplicates)} duplicates skipped,{' '}
-        {fmtNumber(upload.rejected)} invalid.
+        {fmtNumber(upload.rejected)} invalid{upload.blank ? `, ${fmtNumber(upload.blank)} blank` : ''}.
       </p>
+      {upload.alreadyExpired ? (
+        <p className="warn-text">Imported, but already expired: {fmtNumber(upload.alreadyExpired)} (they will never be assigned).</p>
+      ) : null}
       {upload.errors.length ? (
         <>
           <table className="table compact" aria-label="Line errors">
@@ -49,6 +52,8 @@ export function UploadDialog({ pool, onClose }: { pool: Pool; onClose: () => voi
   const [progress, setProgress] = useState<number | undefined>();
   const [result, setResult] = useState<{ upload: Upload; rejected: boolean } | undefined>();
   const [error, setError] = useState<unknown>();
+  const [cancelled, setCancelled] = useState(false);
+  const abort = useRef<AbortController | undefined>(undefined);
   const busy = progress !== undefined && !result && !error;
   const errors = fieldErrors(error);
   const set = (patch: Partial<UploadOptions>) => setOptions((o) => ({ ...o, ...patch }));
@@ -57,15 +62,23 @@ export function UploadDialog({ pool, onClose }: { pool: Pool; onClose: () => voi
     if (!file) return setError(new ApiError(0, 'no_file', 'Choose a .txt file first.', [{ field: 'file', message: 'Choose a .txt file first.' }], undefined));
     setError(undefined);
     setResult(undefined);
+    setCancelled(false);
     setProgress(0);
+    abort.current = new AbortController();
     try {
-      const upload = await uploadCodes(pool.id, file, options, setProgress);
+      const upload = await uploadCodes(pool.id, file, options, setProgress, abort.current.signal);
       setResult({ upload, rejected: false });
     } catch (err) {
+      if (err instanceof ApiError && err.code === 'cancelled') {
+        setCancelled(true);
+        setProgress(undefined);
+        return;
+      }
       const rejectedUpload = err instanceof ApiError && err.code === 'upload_rejected' ? (err.body?.upload as Upload | undefined) : undefined;
       if (rejectedUpload) setResult({ upload: rejectedUpload, rejected: true });
       else setError(err);
     } finally {
+      abort.current = undefined;
       queryClient.invalidateQueries({ queryKey: ['pools'] });
       queryClient.invalidateQueries({ queryKey: ['pool', pool.id] });
       queryClient.invalidateQueries({ queryKey: ['uploads', pool.id] });
@@ -124,11 +137,7 @@ export function UploadDialog({ pool, onClose }: { pool: Pool; onClose: () => voi
             lines, import the rest
           </label>
         </fieldset>
-        <Field
-          label="File"
-          error={errors.file}
-          hint="Plain text (.txt), one code per line, at most 50 characters each, no header row; column order: code, expiration date."
-        >
+        <Field label="File" error={errors.file} hint={fileHint(options)}>
           {(id, d) => <input id={id} aria-describedby={d} type="file" accept=".txt,text/plain" onChange={(e) => setFile(e.target.files?.[0])} />}
         </Field>
         {progress !== undefined ? (
@@ -138,16 +147,40 @@ export function UploadDialog({ pool, onClose }: { pool: Pool; onClose: () => voi
           </div>
         ) : null}
         <ErrorBanner error={error && !errors.file ? error : undefined} />
+        {cancelled ? (
+          <div className="report rejected" role="status" aria-label="Upload report">
+            <p>
+              <strong>Cancelled.</strong> The upload was stopped; nothing was imported.
+            </p>
+          </div>
+        ) : null}
         {result ? <UploadReport upload={result.upload} rejected={result.rejected} /> : null}
         <div className="actions">
           <button type="submit" className="primary" disabled={busy}>
             {busy ? 'Uploading…' : 'Upload File'}
           </button>
-          <button type="button" onClick={onClose}>
-            {result ? 'Done' : 'Cancel'}
-          </button>
+          {busy ? (
+            <button type="button" onClick={() => abort.current?.abort()}>
+              Cancel upload
+            </button>
+          ) : (
+            <button type="button" onClick={onClose}>
+              {result ? 'Done' : 'Close'}
+            </button>
+          )}
         </div>
       </form>
     </Dialog>
   );
+}
+
+/** What a line of the file looks like with the chosen expiration option. */
+function fileHint(options: UploadOptions): string {
+  const base = 'Plain text (.txt), one code per line, at most 50 characters each, no header row';
+  if (options.expiration === 'file') {
+    const d = options.delimiter === 'tab' ? 'a tab' : `"${options.delimiter}"`;
+    return `${base}; each line: the code, ${d}, then its expiration date (e.g. SUMMER-0001${options.delimiter === 'tab' ? '→' : options.delimiter}2026-12-31).`;
+  }
+  if (options.expiration === 'fixed') return `${base}; every code expires on the date above.`;
+  return `${base}; the codes never expire.`;
 }
