@@ -98,5 +98,5 @@ describe('CLI on the embedded database', () => {
     } finally {
       await database.close();
     }
-  }, 90_000);
+  }, 240_000);
 });

@@ -60,7 +60,7 @@ export function spawnCli(args: string[], env: Record<string, string>): ChildProc
 }
 
 /** Runs one CLI command to its end (killed after `timeoutMs`, which fails the caller). */
-export function runCli(args: string[], env: Record<string, string>, timeoutMs = 45_000): Promise<Exit> {
+export function runCli(args: string[], env: Record<string, string>, timeoutMs = 120_000): Promise<Exit> {
   const child = spawnCli(args, env);
   const output = collect(child);
   return new Promise((resolve, reject) => {
@@ -106,7 +106,7 @@ export interface RunningServer {
  * Starts `couponflow serve` and resolves once it has printed where it listens and /health answers
  * 200. Rejects (and kills the process) if it exits first or takes longer than `timeoutMs`.
  */
-export async function startServer(env: Record<string, string>, timeoutMs = 45_000): Promise<RunningServer> {
+export async function startServer(env: Record<string, string>, timeoutMs = 120_000): Promise<RunningServer> {
   const child = spawnCli(['serve'], { PORT: '0', HOST: '127.0.0.1', ...env });
   const output = collect(child);
   let exit: Exit | undefined;
