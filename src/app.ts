@@ -32,8 +32,13 @@ import { eventsRoutes } from './modules/events/routes.ts';
 import { conductorService, enrollmentView } from './modules/conductor/service.ts';
 import { conductorEngine } from './modules/conductor/engine.ts';
 import { conductorRoutes } from './modules/conductor/routes.ts';
+import { installationSecret } from './platform/secret.ts';
+import { suppressionsService } from './modules/suppressions/service.ts';
+import { suppressionsRoutes } from './modules/suppressions/routes.ts';
+import { unsubscribeService } from './modules/unsubscribe/service.ts';
+import { unsubscribeRoutes } from './modules/unsubscribe/routes.ts';
 
-type MailSettings = 'SMTP_URL' | 'MAIL_FROM_EMAIL' | 'MAIL_FROM_NAME' | 'MAIL_MAX_ATTEMPTS' | 'MAIL_RETRY_SECONDS' | 'PUBLIC_URL';
+type MailSettings = 'SMTP_URL' | 'MAIL_FROM_EMAIL' | 'MAIL_FROM_NAME' | 'MAIL_MAX_ATTEMPTS' | 'MAIL_RETRY_SECONDS' | 'PUBLIC_URL' | 'SECRET_KEY';
 
 export interface AppDeps {
   config: Pick<Config, 'LOG_LEVEL' | 'BODY_LIMIT_BYTES' | 'UPLOAD_LIMIT_BYTES' | 'DEFAULT_TIME_ZONE'> & Partial<Pick<Config, MailSettings>>;
@@ -105,8 +110,24 @@ export function createServices(deps: AppDeps) {
     onEvent: (tx, event, merchantIds) => conductor.handleEvent(tx, { accountId: event.accountId, contactId: event.contactId, type: event.type }, merchantIds),
     onEvents: (tx, accountId, batch, merchantIds) => conductor.handleEvents(tx, accountId, batch, merchantIds),
   });
-  const engine = conductorEngine({ database: deps.database, clock: deps.clock, assignments, outbox });
-  return { accounts, pools, uploads, staticCodes, contacts, assignments, outbox, segmentation, messages, events, conductor, engine };
+  const secret = installationSecret(deps.database, config.SECRET_KEY);
+  const suppressions = suppressionsService({ database: deps.database, clock: deps.clock });
+  const unsubscribe = unsubscribeService({
+    database: deps.database,
+    clock: deps.clock,
+    secret,
+    baseUrl: config.PUBLIC_URL ?? 'http://localhost:8080',
+    accounts,
+    suppressions,
+  });
+  const engine = conductorEngine({
+    database: deps.database,
+    clock: deps.clock,
+    assignments,
+    outbox,
+    marketing: { suppressedAmong: suppressions.suppressedAmong, linkMaker: unsubscribe.linkMaker },
+  });
+  return { accounts, pools, uploads, staticCodes, contacts, assignments, outbox, segmentation, messages, events, conductor, engine, suppressions, unsubscribe, secret };
 }
 
 export type Services = ReturnType<typeof createServices>;
@@ -116,6 +137,8 @@ export async function createApp(deps: AppDeps) {
   const metrics = createMetrics();
   const services = createServices(deps);
   const { accounts, pools, uploads, staticCodes, assignments, outbox, segmentation, contacts, messages, events } = services;
+  // Generated and kept at first start when SECRET_KEY is unset (a database not answering yet: at first use).
+  await services.secret.get().catch(() => undefined);
   // Console sign-in: the Origin of a signed-in change must be this server or PUBLIC_URL.
   const sessions = sessionsService({ database: deps.database, clock: deps.clock, accounts });
   const allowedOrigins = deps.config.PUBLIC_URL ? [new URL(deps.config.PUBLIC_URL).origin] : [];
@@ -146,6 +169,8 @@ export async function createApp(deps: AppDeps) {
   messagesRoutes(http, messages);
   eventsRoutes(http, events);
   conductorRoutes(http, services.conductor);
+  suppressionsRoutes(http, services.suppressions);
+  await unsubscribeRoutes(http, services.unsubscribe);
   sessionRoutes(http, { accounts, sessions, allowedOrigins });
   consoleRoutes(http, { dir: deps.consoleDir });
   await http.ready();

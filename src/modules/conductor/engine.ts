@@ -22,6 +22,7 @@ import { findRecords, type ContactRecord } from '../contacts/repo.ts';
 import { createRenderer, TemplateError, type Renderer, type TemplatePart } from '../messages/template.ts';
 import { dueAt, type AssignCoupon, type ConversationDocument, type SetField, type Step, type CommittedMessage } from './model.ts';
 import * as repo from './repo.ts';
+import { marketingMail, type MarketingRules } from '../unsubscribe/marketing.ts';
 
 /** One run as the batch carries it from step to step. */
 interface Run {
@@ -63,6 +64,8 @@ export function conductorEngine(deps: {
   clock: Clock;
   assignments: AssignmentsService;
   outbox: OutboxService;
+  /** Suppression and unsubscribe links for marketing mail (without: neither). */
+  marketing?: MarketingRules;
 }) {
   const { db } = deps.database;
   const renderers = new Map<string, Renderer>();
@@ -219,15 +222,23 @@ export function conductorEngine(deps: {
     const parts = partsOf(message);
     const results: StepResult[] = [];
     const mails: { index: number; mail: NewMail }[] = [];
+    // Suppressed addresses (one lookup for the batch) and the signed unsubscribe links: unsubscribe/marketing.ts.
+    const marketing = await marketingMail(deps.marketing, work.tx, work.accountId, message, runs.map((r) => work.contacts.get(r.row.contact_id)?.email));
     runs.forEach((run, i) => {
       const contact = work.contacts.get(run.row.contact_id);
       if (!contact) return results.push({ outcome: 'failed', detail: 'contact not found', exit: 'contact not found' });
       if (contact.status === 'unsubscribed') return results.push({ outcome: 'skipped', detail: 'unsubscribed', exit: 'unsubscribed' });
+      if (marketing.suppressed(contact.email)) return results.push({ outcome: 'skipped', detail: 'suppressed', exit: 'suppressed' });
       try {
-        const rendered = renderer.render(parts, {
-          contact: { id: contact.id, email: contact.email, status: contact.status },
-          fields: namedFields(groups, (contact.fields ?? {}) as StoredFields, true),
-        });
+        const url = marketing.link(contact.id);
+        const rendered = marketing.finish(
+          renderer.render(parts, {
+            contact: { id: contact.id, email: contact.email, status: contact.status },
+            fields: namedFields(groups, (contact.fields ?? {}) as StoredFields, true),
+            ...(url !== null && { unsubscribeUrl: url }),
+          }),
+          url,
+        );
         mails.push({
           index: i,
           mail: {
@@ -239,6 +250,7 @@ export function conductorEngine(deps: {
             subject: rendered.subject,
             html: rendered.html,
             text: message.text === null ? null : rendered.text,
+            headers: marketing.headers(url),
           },
         });
         return results.push({ outcome: 'sent' });

@@ -56,6 +56,7 @@ export function outboxService(deps: {
         subject: m.subject,
         html: m.html,
         text: m.text,
+        headers: m.headers ?? null,
         message_id: messageIdFor(id, deps.messageIdDomain),
         status: kept ? 'sent' : 'queued',
         transport: deps.transport.kind,

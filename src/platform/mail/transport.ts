@@ -8,6 +8,7 @@ export interface OutgoingMail {
   subject: string;
   html: string;
   text: string | null;
+  headers?: Record<string, string> | null;
 }
 
 /**
