@@ -71,6 +71,7 @@ export function createServices(deps: AppDeps) {
     scopeOf: (principal) => conductor.scopeOf(principal),
   });
   const { config } = deps;
+  const suppressions = suppressionsService({ database: deps.database, clock: deps.clock });
   const outbox = outboxService({
     database: deps.database,
     clock: deps.clock,
@@ -78,6 +79,12 @@ export function createServices(deps: AppDeps) {
     retry: { maxAttempts: config.MAIL_MAX_ATTEMPTS ?? 6, baseDelayMs: (config.MAIL_RETRY_SECONDS ?? 60) * 1000, maxDelayMs: 3_600_000 },
     messageIdDomain: config.PUBLIC_URL ? new URL(config.PUBLIC_URL).hostname : 'couponflow.localhost',
     visibleConversations: (principal) => conductor.visibleConversations(principal),
+    bounces: {
+      suppress: (tx, accountId, email, detail) => suppressions.suppressWithin(tx, accountId, email, 'bounced', detail),
+      onReleased: async (_accountId, poolKeys) => {
+        for (const pool of await pools.findByKeys(poolKeys)) await assignments.checkNotices(pool);
+      },
+    },
   });
   const notificationsFrom = { name: config.MAIL_FROM_NAME ?? 'Couponflow', email: config.MAIL_FROM_EMAIL ?? 'couponflow@localhost' };
   const assignments = assignmentsService({
@@ -111,7 +118,6 @@ export function createServices(deps: AppDeps) {
     onEvents: (tx, accountId, batch, merchantIds) => conductor.handleEvents(tx, accountId, batch, merchantIds),
   });
   const secret = installationSecret(deps.database, config.SECRET_KEY);
-  const suppressions = suppressionsService({ database: deps.database, clock: deps.clock });
   const unsubscribe = unsubscribeService({
     database: deps.database,
     clock: deps.clock,

@@ -8,6 +8,7 @@ import { decodeCursor, toPage, type Page, type PageQuery } from '../../platform/
 import type { AppDatabase, DB } from '../../schema.ts';
 import { afterFailure, messageIdFor, type Mail, type NewMail, type RetryPolicy } from './model.ts';
 import * as repo from './repo.ts';
+import { bounceHandler } from './bounces.ts';
 
 export interface DeliveryReport {
   sent: number;
@@ -31,10 +32,13 @@ export function outboxService(deps: {
    * all). Without it, such a caller sees only mail of its merchants (notices).
    */
   visibleConversations?: (principal: Principal) => Promise<string[] | undefined>;
+  /** Bounces (bounces.ts): suppress the address inside the failing transaction; pools that got codes back. */
+  bounces?: Omit<Parameters<typeof bounceHandler>[0], 'db' | 'now'>;
 }) {
   const { db } = deps.database;
   const leaseMs = deps.leaseMs ?? 5 * 60_000;
   const concurrency = deps.concurrency ?? 8;
+  const bounce = bounceHandler({ db, now: () => deps.clock.now(), ...deps.bounces });
 
   /**
    * Writes mail within `tx` (the transaction of the change that calls for it: it is sent if and only
@@ -79,6 +83,11 @@ export function outboxService(deps: {
       await repo.markSent(db, mail.id, deps.clock.now());
       report.sent++;
     } catch (err) {
+      // A 5xx refusal fails the mail at once (no retry), in bounces.ts.
+      if (await bounce(mail, err)) {
+        report.failed++;
+        return;
+      }
       const next = afterFailure(mail.attempts, deps.retry, deps.clock.now());
       await repo.markFailedAttempt(db, mail.id, next, (err as Error).message ?? String(err));
       if (next.status === 'failed') report.failed++;
