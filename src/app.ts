@@ -27,6 +27,7 @@ import { segmentationRoutes } from './modules/segmentation/routes.ts';
 import { contactsRoutes } from './modules/contacts/routes.ts';
 import { messagesService } from './modules/messages/service.ts';
 import { messagesRoutes } from './modules/messages/routes.ts';
+import { testSendService } from './modules/messages/test-send.ts';
 import { eventsService } from './modules/events/service.ts';
 import { eventsRoutes } from './modules/events/routes.ts';
 import { conductorService, enrollmentView } from './modules/conductor/service.ts';
@@ -133,7 +134,15 @@ export function createServices(deps: AppDeps) {
     outbox,
     marketing: { suppressedAmong: suppressions.suppressedAmong, linkMaker: unsubscribe.linkMaker },
   });
-  return { accounts, pools, uploads, staticCodes, contacts, assignments, outbox, segmentation, messages, events, conductor, engine, suppressions, unsubscribe, secret };
+  const testSends = testSendService({
+    database: deps.database,
+    clock: deps.clock,
+    messages,
+    contacts,
+    outbox,
+    couponCodeFields: (accountId) => conductor.couponCodeFields(accountId),
+  });
+  return { accounts, pools, uploads, staticCodes, contacts, assignments, outbox, segmentation, messages, events, conductor, engine, suppressions, unsubscribe, secret, testSends };
 }
 
 export type Services = ReturnType<typeof createServices>;
@@ -172,7 +181,7 @@ export async function createApp(deps: AppDeps) {
   outboxRoutes(http, outbox);
   segmentationRoutes(http, segmentation);
   contactsRoutes(http, contacts);
-  messagesRoutes(http, messages);
+  messagesRoutes(http, messages, services.testSends);
   eventsRoutes(http, events);
   conductorRoutes(http, services.conductor);
   suppressionsRoutes(http, services.suppressions);

@@ -214,6 +214,12 @@ const CASES: Record<string, Case> = {
     },
     status: 204,
   },
+  'POST /v1/messages/:id/test': {
+    kind: 'account',
+    why: 'messages belong to the account; a test send renders for a sample contact here',
+    call: (fx) => ({ method: 'POST', url: `/v1/messages/${fx.B.messageId}/test`, ...json({ to: ['tester@example.com'] }) }),
+    status: 202,
+  },
   'GET /v1/messages': { kind: 'account', why: 'messages belong to the account (templates, no contact data)', call: () => ({ method: 'GET', url: '/v1/messages' }) },
   'POST /v1/messages': {
     kind: 'account',
