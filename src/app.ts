@@ -39,7 +39,19 @@ import { suppressionsRoutes } from './modules/suppressions/routes.ts';
 import { unsubscribeService } from './modules/unsubscribe/service.ts';
 import { unsubscribeRoutes } from './modules/unsubscribe/routes.ts';
 
-type MailSettings = 'SMTP_URL' | 'MAIL_FROM_EMAIL' | 'MAIL_FROM_NAME' | 'MAIL_MAX_ATTEMPTS' | 'MAIL_RETRY_SECONDS' | 'PUBLIC_URL' | 'SECRET_KEY';
+type MailSettings =
+  | 'SMTP_URL'
+  | 'MAIL_FROM_EMAIL'
+  | 'MAIL_FROM_NAME'
+  | 'MAIL_MAX_ATTEMPTS'
+  | 'MAIL_RETRY_SECONDS'
+  | 'PUBLIC_URL'
+  | 'SECRET_KEY'
+  | 'MAIL_CONCURRENCY'
+  | 'MAIL_RATE_PER_SECOND'
+  | 'DKIM_DOMAIN'
+  | 'DKIM_SELECTOR'
+  | 'DKIM_PRIVATE_KEY';
 
 export interface AppDeps {
   config: Pick<Config, 'LOG_LEVEL' | 'BODY_LIMIT_BYTES' | 'UPLOAD_LIMIT_BYTES' | 'DEFAULT_TIME_ZONE'> & Partial<Pick<Config, MailSettings>>;
@@ -76,7 +88,17 @@ export function createServices(deps: AppDeps) {
   const outbox = outboxService({
     database: deps.database,
     clock: deps.clock,
-    transport: deps.transport ?? mailTransport(config.SMTP_URL),
+    transport:
+      deps.transport ??
+      mailTransport(config.SMTP_URL, {
+        pool: config.MAIL_CONCURRENCY ?? 8,
+        ratePerSecond: config.MAIL_RATE_PER_SECOND,
+        dkim:
+          config.DKIM_DOMAIN && config.DKIM_SELECTOR && config.DKIM_PRIVATE_KEY
+            ? { domain: config.DKIM_DOMAIN, selector: config.DKIM_SELECTOR, privateKey: config.DKIM_PRIVATE_KEY }
+            : undefined,
+      }),
+    concurrency: Math.max(1, config.MAIL_CONCURRENCY ?? 8),
     retry: { maxAttempts: config.MAIL_MAX_ATTEMPTS ?? 6, baseDelayMs: (config.MAIL_RETRY_SECONDS ?? 60) * 1000, maxDelayMs: 3_600_000 },
     messageIdDomain: config.PUBLIC_URL ? new URL(config.PUBLIC_URL).hostname : 'couponflow.localhost',
     visibleConversations: (principal) => conductor.visibleConversations(principal),
