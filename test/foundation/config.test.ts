@@ -73,6 +73,8 @@ describe('configuration', () => {
       MAIL_MAX_ATTEMPTS: 6,
       MAIL_RETRY_SECONDS: 60,
       MAIL_SEND_INTERVAL_SECONDS: 2,
+      MAIL_CONCURRENCY: 8,
+      MAIL_RATE_PER_SECOND: 0,
       CONDUCTOR_BATCH_SIZE: 500,
       CONDUCTOR_POLL_INTERVAL_MS: 500,
     } satisfies Partial<Config>);
