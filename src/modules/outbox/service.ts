@@ -102,9 +102,13 @@ export function outboxService(deps: {
     for (;;) {
       const batch = await repo.claimDue(db, { now: deps.clock.now(), limit: batchSize, leaseMs });
       if (batch.length === 0) return report;
-      for (let i = 0; i < batch.length; i += concurrency) {
-        await Promise.all(batch.slice(i, i + concurrency).map((m) => attempt(m, report)));
-      }
+      // `concurrency` mails in flight, each taking the next as it ends (no wait for a chunk's slowest).
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: Math.min(concurrency, batch.length) }, async () => {
+          while (next < batch.length) await attempt(batch[next++]!, report);
+        }),
+      );
     }
   }
 
