@@ -4,6 +4,7 @@ const benches: Record<string, () => Promise<unknown>> = {
   assign: async () => (await import('./assign.ts')).run(),
   conductor: async () => (await import('./conductor.ts')).run(),
   contacts: async () => (await import('./contacts.ts')).run(),
+  mail: async () => (await import('./mail.ts')).run(),
 };
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));

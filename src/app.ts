@@ -28,6 +28,7 @@ import { contactsRoutes } from './modules/contacts/routes.ts';
 import { messagesService } from './modules/messages/service.ts';
 import { messagesRoutes } from './modules/messages/routes.ts';
 import { createRenderPool, defaultRenderThreads } from './modules/messages/render-pool.ts';
+import { testSendService } from './modules/messages/test-send.ts';
 import { eventsService } from './modules/events/service.ts';
 import { eventsRoutes } from './modules/events/routes.ts';
 import { conductorService, enrollmentView } from './modules/conductor/service.ts';
@@ -35,8 +36,25 @@ import { conductorEngine } from './modules/conductor/engine.ts';
 import { conductorRoutes } from './modules/conductor/routes.ts';
 import { runsService } from './modules/conductor/runs.ts';
 import { runsRoutes } from './modules/conductor/runs-routes.ts';
+import { installationSecret } from './platform/secret.ts';
+import { suppressionsService } from './modules/suppressions/service.ts';
+import { suppressionsRoutes } from './modules/suppressions/routes.ts';
+import { unsubscribeService } from './modules/unsubscribe/service.ts';
+import { unsubscribeRoutes } from './modules/unsubscribe/routes.ts';
 
-type MailSettings = 'SMTP_URL' | 'MAIL_FROM_EMAIL' | 'MAIL_FROM_NAME' | 'MAIL_MAX_ATTEMPTS' | 'MAIL_RETRY_SECONDS' | 'PUBLIC_URL';
+type MailSettings =
+  | 'SMTP_URL'
+  | 'MAIL_FROM_EMAIL'
+  | 'MAIL_FROM_NAME'
+  | 'MAIL_MAX_ATTEMPTS'
+  | 'MAIL_RETRY_SECONDS'
+  | 'PUBLIC_URL'
+  | 'SECRET_KEY'
+  | 'MAIL_CONCURRENCY'
+  | 'MAIL_RATE_PER_SECOND'
+  | 'DKIM_DOMAIN'
+  | 'DKIM_SELECTOR'
+  | 'DKIM_PRIVATE_KEY';
 type EngineSettings = 'CONDUCTOR_MAX_ATTEMPTS' | 'CONDUCTOR_RETRY_SECONDS';
 
 export interface AppDeps {
@@ -71,13 +89,30 @@ export function createServices(deps: AppDeps) {
     scopeOf: (principal) => conductor.scopeOf(principal),
   });
   const { config } = deps;
+  const suppressions = suppressionsService({ database: deps.database, clock: deps.clock });
   const outbox = outboxService({
     database: deps.database,
     clock: deps.clock,
-    transport: deps.transport ?? mailTransport(config.SMTP_URL),
+    transport:
+      deps.transport ??
+      mailTransport(config.SMTP_URL, {
+        pool: config.MAIL_CONCURRENCY ?? 8,
+        ratePerSecond: config.MAIL_RATE_PER_SECOND,
+        dkim:
+          config.DKIM_DOMAIN && config.DKIM_SELECTOR && config.DKIM_PRIVATE_KEY
+            ? { domain: config.DKIM_DOMAIN, selector: config.DKIM_SELECTOR, privateKey: config.DKIM_PRIVATE_KEY }
+            : undefined,
+      }),
+    concurrency: Math.max(1, config.MAIL_CONCURRENCY ?? 8),
     retry: { maxAttempts: config.MAIL_MAX_ATTEMPTS ?? 6, baseDelayMs: (config.MAIL_RETRY_SECONDS ?? 60) * 1000, maxDelayMs: 3_600_000 },
     messageIdDomain: config.PUBLIC_URL ? new URL(config.PUBLIC_URL).hostname : 'couponflow.localhost',
     visibleConversations: (principal) => conductor.visibleConversations(principal),
+    bounces: {
+      suppress: (tx, accountId, email, detail) => suppressions.suppressWithin(tx, accountId, email, 'bounced', detail),
+      onReleased: async (_accountId, poolKeys) => {
+        for (const pool of await pools.findByKeys(poolKeys)) await assignments.checkNotices(pool);
+      },
+    },
   });
   const notificationsFrom = { name: config.MAIL_FROM_NAME ?? 'Couponflow', email: config.MAIL_FROM_EMAIL ?? 'couponflow@localhost' };
   const assignments = assignmentsService({
@@ -112,6 +147,15 @@ export function createServices(deps: AppDeps) {
     onEvent: (tx, event, merchantIds) => conductor.handleEvent(tx, { accountId: event.accountId, contactId: event.contactId, type: event.type }, merchantIds),
     onEvents: (tx, accountId, batch, merchantIds) => conductor.handleEvents(tx, accountId, batch, merchantIds),
   });
+  const secret = installationSecret(deps.database, config.SECRET_KEY);
+  const unsubscribe = unsubscribeService({
+    database: deps.database,
+    clock: deps.clock,
+    secret,
+    baseUrl: config.PUBLIC_URL ?? 'http://localhost:8080',
+    accounts,
+    suppressions,
+  });
   const engine = conductorEngine({
     database: deps.database,
     clock: deps.clock,
@@ -119,8 +163,17 @@ export function createServices(deps: AppDeps) {
     outbox,
     renderPool,
     retry: { maxAttempts: config.CONDUCTOR_MAX_ATTEMPTS ?? 5, baseDelayMs: (config.CONDUCTOR_RETRY_SECONDS ?? 60) * 1000, maxDelayMs: 3_600_000 },
+    marketing: { suppressedAmong: suppressions.suppressedAmong, linkMaker: unsubscribe.linkMaker },
   });
-  return { accounts, pools, uploads, staticCodes, contacts, assignments, outbox, segmentation, messages, events, conductor, engine, renderPool };
+  const testSends = testSendService({
+    database: deps.database,
+    clock: deps.clock,
+    messages,
+    contacts,
+    outbox,
+    couponCodeFields: (accountId) => conductor.couponCodeFields(accountId),
+  });
+  return { accounts, pools, uploads, staticCodes, contacts, assignments, outbox, segmentation, messages, events, conductor, engine, suppressions, unsubscribe, secret, testSends, renderPool };
 }
 
 export type Services = ReturnType<typeof createServices>;
@@ -130,6 +183,8 @@ export async function createApp(deps: AppDeps) {
   const metrics = createMetrics();
   const services = createServices(deps);
   const { accounts, pools, uploads, staticCodes, assignments, outbox, segmentation, contacts, messages, events } = services;
+  // Generated and kept at first start when SECRET_KEY is unset (a database not answering yet: at first use).
+  await services.secret.get().catch(() => undefined);
   // Console sign-in: the Origin of a signed-in change must be this server or PUBLIC_URL.
   const sessions = sessionsService({ database: deps.database, clock: deps.clock, accounts, maxFailures: deps.config.SIGN_IN_MAX_FAILURES });
   const allowedOrigins = deps.config.PUBLIC_URL ? [new URL(deps.config.PUBLIC_URL).origin] : [];
@@ -158,10 +213,12 @@ export async function createApp(deps: AppDeps) {
   outboxRoutes(http, outbox);
   segmentationRoutes(http, segmentation);
   contactsRoutes(http, contacts);
-  messagesRoutes(http, messages);
+  messagesRoutes(http, messages, services.testSends);
   eventsRoutes(http, events);
   conductorRoutes(http, services.conductor);
   runsRoutes(http, runsService({ database: deps.database, clock: deps.clock, conductor: services.conductor }));
+  suppressionsRoutes(http, services.suppressions);
+  await unsubscribeRoutes(http, services.unsubscribe);
   sessionRoutes(http, { accounts, sessions, allowedOrigins });
   consoleRoutes(http, { dir: deps.consoleDir });
   http.addHook('onClose', () => services.renderPool.close());

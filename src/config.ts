@@ -19,6 +19,8 @@ const configSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   HOST: z.string().default('0.0.0.0'),
   PUBLIC_URL: z.string().url().optional(),
+  // Signs unsubscribe links; unset: generated at first start and kept in the database.
+  SECRET_KEY: z.string().min(32, 'at least 32 characters').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BODY_LIMIT_BYTES: intFromEnv(1024 * 1024),
   UPLOAD_LIMIT_BYTES: intFromEnv(2 * 1024 * 1024 * 1024),
@@ -39,6 +41,12 @@ const configSchema = z.object({
   MAIL_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(6),
   MAIL_RETRY_SECONDS: intFromEnv(60),
   MAIL_SEND_INTERVAL_SECONDS: intFromEnv(2),
+  // SMTP connections kept open per process (pooled) and mails in flight at once; 0: a connection per mail.
+  MAIL_CONCURRENCY: z.coerce.number().int().min(0).max(100).default(8),
+  MAIL_RATE_PER_SECOND: intFromEnv(0),
+  DKIM_DOMAIN: z.string().min(1).optional(),
+  DKIM_SELECTOR: z.string().min(1).optional(),
+  DKIM_PRIVATE_KEY: z.string().min(1).optional(),
   CONDUCTOR_BATCH_SIZE: z.coerce.number().int().min(1).max(50_000).default(500),
   CONDUCTOR_POLL_INTERVAL_MS: intFromEnv(500),
   CONDUCTOR_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
@@ -61,5 +69,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
+  const dkim = [parsed.data.DKIM_DOMAIN, parsed.data.DKIM_SELECTOR, parsed.data.DKIM_PRIVATE_KEY].filter(Boolean).length;
+  if (dkim !== 0 && dkim !== 3) throw new ConfigError('Invalid configuration:\n  DKIM_DOMAIN, DKIM_SELECTOR and DKIM_PRIVATE_KEY: set all three or none');
   return parsed.data;
 }

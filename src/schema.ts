@@ -40,6 +40,8 @@ export interface DB {
     threshold: number | null;
     notification_emails: string[];
     threshold_armed: Generated<boolean>;
+    /** A code a permanently refused mail carried goes back to the pool (migration 0010). */
+    release_undelivered: Generated<boolean>;
     exhausted_armed: Generated<boolean>;
     created_at: Generated<Date>;
     updated_at: Generated<Date>;
@@ -65,6 +67,8 @@ export interface DB {
     code: string;
     expires_at: Date | null;
     created_at: Date;
+    /** Set once when a bounced mail gave the code back to its pool (migration 0010). */
+    released_at: Generated<Date | null>;
   };
   codes: {
     id: Generated<number>;
@@ -122,7 +126,7 @@ export interface DB {
     account_id: string;
     id: string;
     merchant_id: string | null;
-    kind: 'message' | 'notification';
+    kind: 'message' | 'notification' | 'test';
     to_email: string;
     from_name: string;
     from_email: string;
@@ -139,6 +143,22 @@ export interface DB {
     sent_at: Date | null;
     /** The claiming sender's fencing token (migration 0009); null when no sender holds the mail. */
     lease_token: string | null;
+    /** Extra headers (migration 0010): List-Unsubscribe and List-Unsubscribe-Post on marketing mail. */
+    headers: Generated<Record<string, string> | null>;
+  };
+  // mail (migration 0010): the generated SECRET_KEY, and each account's suppressed addresses
+  installation_settings: {
+    key: string;
+    value: string;
+    created_at: Generated<Date>;
+  };
+  suppressions: {
+    account_id: string;
+    /** Lower-cased. */
+    email: string;
+    reason: 'unsubscribed' | 'bounced' | 'complained' | 'manual';
+    detail: string | null;
+    created_at: Date;
   };
   // console sign-in (migration 0006): only the session id's SHA-256 is stored
   console_sessions: {

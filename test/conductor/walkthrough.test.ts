@@ -62,8 +62,11 @@ describeEachEngine('conductor walkthrough', (ctx) => {
     const [bobMail] = await a.mailsTo('bob@example.com');
     expect(moreAlice).toEqual([]);
     // The soonest-expiring code first: alice's event came first.
-    expect(aliceMail!.html).toBe('<p>Hello alice@example.com, your code is SCA-BBBB, valid until 05/31/2026.</p>');
-    expect(bobMail!.html).toBe('<p>Hello bob@example.com, your code is SCA-AAAA, valid until 06/30/2026.</p>');
+    // The template has no {{ unsubscribe_url }}: the unsubscribe footer follows it (test/mail).
+    const body = (html: string) => html.split('\n<p style="font-size:12px;color:#666">')[0];
+    expect(body(aliceMail!.html)).toBe('<p>Hello alice@example.com, your code is SCA-BBBB, valid until 05/31/2026.</p>');
+    expect(body(bobMail!.html)).toBe('<p>Hello bob@example.com, your code is SCA-AAAA, valid until 06/30/2026.</p>');
+    expect(aliceMail!.html).toContain('/u/');
     expect(aliceMail!.subject).toBe('Your 10% off');
 
     // The code and its expiration are in the contact's fields, and the journey is readable.

@@ -207,6 +207,32 @@ const CASES: Record<string, Case> = {
     },
     status: 201,
   },
+  'GET /v1/suppressions': { kind: 'account', why: 'the suppression list is the account\'s', call: () => ({ method: 'GET', url: '/v1/suppressions' }) },
+  'POST /v1/suppressions': { kind: 'account', why: 'the suppression list is the account\'s', call: () => ({ method: 'POST', url: '/v1/suppressions', ...json({ email: `s${Math.random().toString(36).slice(2, 8)}@example.com` }) }), status: 201 },
+  'POST /v1/suppressions/import': {
+    kind: 'account',
+    why: 'the suppression list is the account\'s',
+    call: () => {
+      const body = multipart({}, { content: `i${Math.random().toString(36).slice(2, 8)}@example.com\n` });
+      return { method: 'POST', url: '/v1/suppressions/import', payload: body.payload, headers: body.headers };
+    },
+  },
+  'DELETE /v1/suppressions/:email': {
+    kind: 'account',
+    why: 'the suppression list is the account\'s',
+    call: async (fx) => {
+      const email = `d${Math.random().toString(36).slice(2, 8)}@example.com`;
+      await fx.full({ method: 'POST', url: '/v1/suppressions', ...json({ email }) });
+      return { method: 'DELETE', url: `/v1/suppressions/${email}` };
+    },
+    status: 204,
+  },
+  'POST /v1/messages/:id/test': {
+    kind: 'account',
+    why: 'messages belong to the account; a test send renders for a sample contact here',
+    call: (fx) => ({ method: 'POST', url: `/v1/messages/${fx.B.messageId}/test`, ...json({ to: ['tester@example.com'] }) }),
+    status: 202,
+  },
   'GET /v1/messages': { kind: 'account', why: 'messages belong to the account (templates, no contact data)', call: () => ({ method: 'GET', url: '/v1/messages' }) },
   'POST /v1/messages': {
     kind: 'account',

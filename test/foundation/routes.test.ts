@@ -11,6 +11,8 @@ const PUBLIC_ROUTES = [
   'GET /assets/*', // the console's compiled scripts and styles
   'GET /health',
   'POST /v1/session', // console sign-in: the caller has no session yet, the token comes in the body
+  'GET /u/:token', // unsubscribe page: the signed link is the proof (test/mail/unsubscribe.test.ts)
+  'POST /u/:token', // one-click unsubscribe (RFC 8058), same proof
 ];
 /** The public routes that answer 200 to anyone, as they are. */
 const PUBLIC_PAGES = ['GET /', 'GET /health'];

@@ -124,7 +124,8 @@ describeEachEngine('SMTP transport', (ctx) => {
   });
 
   it('marks a mail failed after its last attempt, doubling the wait between attempts', async () => {
-    const smtp = await startSmtp(() => refused(550, 'Mailbox unavailable'));
+    // A temporary refusal (4xx): a permanent one (5xx) fails at once (test/mail/bounces.test.ts).
+    const smtp = await startSmtp(() => refused(452, 'Mailbox unavailable'));
     servers.push(smtp);
     const app = await appWith(smtp.url, 3);
     app.clock.set('2026-03-01T12:00:00Z');

@@ -23,6 +23,7 @@ import type { TemplatePart } from '../messages/template.ts';
 import type { RenderPool } from '../messages/render-pool.ts';
 import { dueAt, type AssignCoupon, type ConversationDocument, type SetField, type Step, type CommittedMessage } from './model.ts';
 import * as repo from './repo.ts';
+import { marketingMail, type MarketingRules } from '../unsubscribe/marketing.ts';
 
 /** One run as the batch carries it from step to step. */
 interface Run {
@@ -105,6 +106,8 @@ export function conductorEngine(deps: {
   retry: RetryPolicy;
   /** Messages render on its threads, never on the event loop; a contact over its budget fails alone. */
   renderPool: RenderPool;
+  /** Suppression and unsubscribe links for marketing mail (without: neither). */
+  marketing?: MarketingRules;
 }) {
   const { db } = deps.database;
   // What a batch renders with: the pool, in the account's zone.
@@ -331,24 +334,28 @@ export function conductorEngine(deps: {
     const message = step.committed;
     if (!message) return runs.map(() => ({ outcome: 'failed', detail: 'message not committed', exit: 'message not committed' }));
     const results: StepResult[] = [];
-    const toRender: { index: number; contact: ContactRecord }[] = [];
+    const toRender: { index: number; contact: ContactRecord; url: string | null }[] = [];
+    // Suppressed addresses (one lookup for the batch) and the signed unsubscribe links: unsubscribe/marketing.ts.
+    const marketing = await marketingMail(deps.marketing, work.tx, work.accountId, message, runs.map((r) => work.contacts.get(r.row.contact_id)?.email));
     runs.forEach((run, i) => {
       const contact = work.contacts.get(run.row.contact_id);
       if (!contact) return results.push({ outcome: 'failed', detail: 'contact not found', exit: 'contact not found' });
       if (contact.status === 'unsubscribed') return results.push({ outcome: 'skipped', detail: 'unsubscribed', exit: 'unsubscribed' });
-      toRender.push({ index: i, contact });
+      if (marketing.suppressed(contact.email)) return results.push({ outcome: 'skipped', detail: 'suppressed', exit: 'suppressed' });
+      toRender.push({ index: i, contact, url: marketing.link(contact.id) });
       return results.push({ outcome: 'sent' });
     });
     const outcomes = await deps.renderPool.render(work.accountId, {
       timeZone: renderer.timeZone,
       parts: partsOf(message),
-      contexts: toRender.map(({ contact }) => ({
+      contexts: toRender.map(({ contact, url }) => ({
         contact: { id: contact.id, email: contact.email, status: contact.status },
         fields: namedFields(groups, (contact.fields ?? {}) as StoredFields, true),
+        ...(url !== null && { unsubscribeUrl: url }),
       })),
     });
     const mails: { index: number; mail: NewMail }[] = [];
-    toRender.forEach(({ index, contact }, k) => {
+    toRender.forEach(({ index, contact, url }, k) => {
       const outcome = outcomes[k]!;
       if (!outcome.ok) {
         // Over the budget (or blocking its thread): this contact fails, the batch goes on.
@@ -356,7 +363,7 @@ export function conductorEngine(deps: {
         results[index] = { outcome: 'failed', detail, exit: 'message could not be rendered' };
         return;
       }
-      const { rendered } = outcome;
+      const rendered = marketing.finish(outcome.rendered, url);
       mails.push({
         index,
         mail: {
@@ -368,6 +375,7 @@ export function conductorEngine(deps: {
           subject: rendered.subject,
           html: rendered.html,
           text: message.text === null ? null : rendered.text,
+          headers: marketing.headers(url),
         },
       });
     });

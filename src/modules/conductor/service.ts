@@ -367,7 +367,14 @@ export function conductorService(deps: { database: AppDatabase; clock: Clock }) 
     return withSteps(await repo.enrollmentsOfContact(db, accountId, contactId));
   }
 
+  /** The fields any conversation of the account saves a code into (test sends show a placeholder there). */
+  async function couponCodeFields(accountId: string): Promise<Set<string>> {
+    const docs = await repo.accountDocuments(db, accountId);
+    return new Set(docs.flatMap((d) => couponActions(d.draft).map((a) => a.saveCodeTo)));
+  }
+
   return {
+    couponCodeFields,
     createConversation,
     updateConversation,
     getConversation,

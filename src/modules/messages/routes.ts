@@ -6,6 +6,7 @@ import { pageQuery } from '../../platform/pagination.ts';
 import { MAX_SOURCE_CHARS } from './liquid.ts';
 import type { Message } from './model.ts';
 import type { MessagesService } from './service.ts';
+import { MAX_TEST_RECIPIENTS, type TestSendService } from './test-send.ts';
 
 const messageBody = z.object({
   name: z.string().trim().min(1).max(200),
@@ -43,7 +44,7 @@ const messageJson = (m: Message): z.infer<typeof messageOut> => ({
 const params = z.object({ id: z.string().max(100) });
 const settings = (b: z.infer<typeof messageBody>) => ({ ...b, text: b.text ?? null });
 
-export function messagesRoutes(app: HttpApp, messages: MessagesService) {
+export function messagesRoutes(app: HttpApp, messages: MessagesService, testSends?: TestSendService) {
   app.get(
     '/v1/messages',
     {
@@ -101,4 +102,25 @@ export function messagesRoutes(app: HttpApp, messages: MessagesService) {
     },
     async (request) => messages.preview(principalOf(request), request.params.id, request.body),
   );
+
+  if (testSends) {
+    app.post(
+      '/v1/messages/:id/test',
+      {
+        schema: {
+          tags: ['messages'],
+          summary: 'Test send: render for a contact (contactId or email) or a sample one, to up to 10 addresses, subject "[Test] …", kind test',
+          description: 'Coupon fields without a code show TEST-CODE. Assigns no code, changes no contact, ignores the suppression list.',
+          params,
+          body: z.object({
+            to: z.array(z.string().trim().max(320).regex(/^[^\s@]+@[^\s@]+$/, 'not an email address')).min(1).max(MAX_TEST_RECIPIENTS),
+            contactId: z.string().max(100).optional(),
+            email: z.string().max(320).optional(),
+          }),
+          response: { 202: z.object({ mailIds: z.array(z.string()) }) },
+        },
+      },
+      async (request, reply) => reply.status(202).send({ mailIds: await testSends.sendTest(principalOf(request), request.params.id, request.body) }),
+    );
+  }
 }

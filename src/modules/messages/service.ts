@@ -118,7 +118,15 @@ export function messagesService(deps: {
     return outcome!.rendered;
   }
 
-  return { createMessage, updateMessage, getMessage, findMessage, listMessages, renderBatch, preview };
+  /** Renders a message for a contact given as it is (test sends: placeholders in its fields), on the pool. */
+  async function renderFor(accountId: string, content: MessageContent, contact: Pick<ContactView, 'id' | 'email' | 'status' | 'fields'>): Promise<RenderedMessage> {
+    const [{ timeZone }, groups] = await Promise.all([deps.accounts.getAccount(accountId), deps.segmentation.allGroups(accountId)]);
+    const [outcome] = await deps.renderPool.render(accountId, { timeZone, parts: partsOf(content), contexts: [renderContext(groups, contact)] });
+    if (!outcome!.ok) throw outcome!.error;
+    return outcome!.rendered;
+  }
+
+  return { createMessage, updateMessage, getMessage, findMessage, listMessages, renderBatch, preview, renderFor };
 }
 
 export type MessagesService = ReturnType<typeof messagesService>;

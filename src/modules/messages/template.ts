@@ -16,6 +16,9 @@ import { compile, renderSteps, type Step } from './fast-render.ts';
 
 export type TemplateField = 'subject' | 'html' | 'text';
 
+/** The one top-level variable besides `contact` and the groups: the contact's unsubscribe link. */
+export const UNSUBSCRIBE_VARIABLE = 'unsubscribe_url';
+
 export interface TemplatePart {
   field: TemplateField;
   source: string;
@@ -38,6 +41,8 @@ export interface RenderContext {
   contact: { id: string; email: string; status: string };
   /** Values by group name, then field name. Date fields: a `Date` or an ISO-8601 string. */
   fields: Record<string, Record<string, FieldValue>>;
+  /** `{{ unsubscribe_url }}`: the contact's signed link ('' where there is none, e.g. a preview). */
+  unsubscribeUrl?: string;
 }
 
 export interface RenderedMessage {
@@ -149,6 +154,7 @@ function knownNames(catalog: FieldCatalog): Map<string, Set<string>> {
 function referenceIssue(variable: Variable, groups: Map<string, Set<string>>): string | undefined {
   const [root, property] = variable.segments;
   if (typeof root !== 'string') return undefined; // `[expr].x`: the inner variable is checked on its own
+  if (root === UNSUBSCRIBE_VARIABLE && property === undefined) return undefined;
   // A property given by a variable (`Group[name]`) cannot be checked before rendering.
   const name = property === undefined || typeof property === 'object' ? undefined : String(property);
   if (root === 'contact') {
@@ -312,7 +318,7 @@ export function createRenderer(options: RendererOptions): Renderer {
       const deadline = performance.now() + maxRenderMs;
       const { id, email, status } = context.contact;
       // Groups by name, `contact` last: it cannot be shadowed by a group of that name.
-      const scope = { ...context.fields, contact: { id, email, status } };
+      const scope = { ...context.fields, [UNSUBSCRIBE_VARIABLE]: context.unsubscribeUrl ?? '', contact: { id, email, status } };
       const out: RenderedMessage = { subject: '', html: '', text: '' };
       let bytes = 0;
       for (const part of parts) {

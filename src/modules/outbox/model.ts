@@ -1,6 +1,7 @@
 /** Outbox rules: pure. */
 
-export type MailKind = 'message' | 'notification';
+/** `message`: marketing mail (unsubscribe link, suppression); `test`: a test send of a message. */
+export type MailKind = 'message' | 'notification' | 'test';
 export type MailStatus = 'queued' | 'sent' | 'failed';
 
 /** A mail to write into the outbox (inside the transaction of the change that calls for it). */
@@ -13,6 +14,8 @@ export interface NewMail {
   subject: string;
   html: string;
   text: string | null;
+  /** Extra headers (List-Unsubscribe on marketing mail). */
+  headers?: Record<string, string> | null;
 }
 
 export interface Mail extends NewMail {

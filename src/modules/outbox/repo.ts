@@ -5,7 +5,7 @@ import type { Mail } from './model.ts';
 type Q = Kysely<DB>;
 type Row = Selectable<DB['outbox']>;
 
-export type MailRow = Omit<DB['outbox'], 'attempts' | 'lease_token'> & { attempts: number };
+export type MailRow = Omit<DB['outbox'], 'attempts' | 'lease_token' | 'headers'> & { attempts: number; headers: Record<string, string> | null };
 
 const toMail = (r: Row): Mail => ({
   id: r.id,
@@ -17,6 +17,7 @@ const toMail = (r: Row): Mail => ({
   subject: r.subject,
   html: r.html,
   text: r.text,
+  headers: r.headers,
   messageId: r.message_id,
   status: r.status,
   transport: r.transport,
@@ -35,13 +36,13 @@ export async function insertMails(db: Q, rows: MailRow[]): Promise<void> {
   for (let i = 0; i < rows.length; i += 5000) {
     await sql`
       insert into outbox (account_id, id, merchant_id, kind, to_email, from_name, from_email, subject, html, text,
-                          message_id, status, transport, attempts, next_attempt_at, last_error, created_at, sent_at)
+                          message_id, status, transport, attempts, next_attempt_at, last_error, created_at, sent_at, headers)
       select account_id, id, merchant_id, kind, to_email, from_name, from_email, subject, html, text,
-             message_id, status, transport, attempts, next_attempt_at, last_error, created_at, sent_at
+             message_id, status, transport, attempts, next_attempt_at, last_error, created_at, sent_at, headers
       from jsonb_to_recordset(${JSON.stringify(rows.slice(i, i + 5000))}::jsonb) as m(
         account_id text, id text, merchant_id text, kind text, to_email text, from_name text, from_email text,
         subject text, html text, text text, message_id text, status text, transport text, attempts integer,
-        next_attempt_at timestamptz, last_error text, created_at timestamptz, sent_at timestamptz)`.execute(db);
+        next_attempt_at timestamptz, last_error text, created_at timestamptz, sent_at timestamptz, headers jsonb)`.execute(db);
   }
 }
 

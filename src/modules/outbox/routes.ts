@@ -7,13 +7,14 @@ import type { OutboxService } from './service.ts';
 
 const mailOut = z.object({
   id: z.string(),
-  kind: z.enum(['message', 'notification']),
+  kind: z.enum(['message', 'notification', 'test']),
   merchantId: z.string().nullable(),
   to: z.string(),
   from: z.object({ name: z.string(), email: z.string() }),
   subject: z.string(),
   html: z.string(),
   text: z.string().nullable(),
+  headers: z.record(z.string(), z.string()),
   messageId: z.string(),
   status: z.enum(['queued', 'sent', 'failed']),
   transport: z.enum(['outbox', 'smtp']),
@@ -33,6 +34,7 @@ const mailJson = (m: Mail): z.infer<typeof mailOut> => ({
   subject: m.subject,
   html: m.html,
   text: m.text,
+  headers: m.headers ?? {},
   messageId: m.messageId,
   status: m.status,
   transport: m.transport,
@@ -54,7 +56,7 @@ export function outboxRoutes(app: HttpApp, outbox: OutboxService) {
           'With the default `outbox` transport every mail is kept here with status `sent` (nothing leaves the server). With SMTP (`SMTP_URL`) mail is `queued` until delivered (`sent`) or until its last attempt failed (`failed`).',
         querystring: pageQuery.extend({
           to: z.string().max(320).optional(),
-          kind: z.enum(['message', 'notification']).optional(),
+          kind: z.enum(['message', 'notification', 'test']).optional(),
           status: z.enum(['queued', 'sent', 'failed']).optional(),
         }),
         response: { 200: z.object({ items: z.array(mailOut), nextCursor: z.string().nullable() }) },

@@ -9,6 +9,7 @@ import { decodeCursor, toPage, type Page, type PageQuery } from '../../platform/
 import type { AppDatabase, DB } from '../../schema.ts';
 import { afterFailure, messageIdFor, type Mail, type NewMail, type RetryPolicy } from './model.ts';
 import * as repo from './repo.ts';
+import { bounceHandler } from './bounces.ts';
 
 export interface DeliveryReport {
   sent: number;
@@ -32,10 +33,13 @@ export function outboxService(deps: {
    * all). Without it, such a caller sees only mail of its merchants (notices).
    */
   visibleConversations?: (principal: Principal) => Promise<string[] | undefined>;
+  /** Bounces (bounces.ts): suppress the address inside the failing transaction; pools that got codes back. */
+  bounces?: Omit<Parameters<typeof bounceHandler>[0], 'db' | 'now'>;
 }) {
   const { db } = deps.database;
   const leaseMs = deps.leaseMs ?? 5 * 60_000;
   const concurrency = deps.concurrency ?? 8;
+  const bounce = bounceHandler({ db, now: () => deps.clock.now(), ...deps.bounces });
 
   /**
    * Writes mail within `tx` (the transaction of the change that calls for it: it is sent if and only
@@ -57,6 +61,7 @@ export function outboxService(deps: {
         subject: m.subject,
         html: m.html,
         text: m.text,
+        headers: m.headers ?? null,
         message_id: messageIdFor(id, deps.messageIdDomain),
         status: kept ? 'sent' : 'queued',
         transport: deps.transport.kind,
@@ -82,6 +87,11 @@ export function outboxService(deps: {
     try {
       await transport.send(mail);
     } catch (err) {
+      // A 5xx refusal fails the mail at once (no retry), in bounces.ts.
+      if (await bounce(mail, err)) {
+        report.failed++;
+        return;
+      }
       const next = afterFailure(mail.attempts, deps.retry, deps.clock.now());
       const message = (err as Error).message ?? String(err);
       // Recorded through a database restart too: otherwise the lease would run out and another
@@ -105,9 +115,13 @@ export function outboxService(deps: {
       const leaseToken = newId();
       const batch = await repo.claimDue(db, { now: deps.clock.now(), limit: batchSize, leaseMs, leaseToken });
       if (batch.length === 0) return report;
-      for (let i = 0; i < batch.length; i += concurrency) {
-        await Promise.all(batch.slice(i, i + concurrency).map((m) => attempt(m, leaseToken, report)));
-      }
+      // `concurrency` mails in flight, each taking the next as it ends (no wait for a chunk's slowest).
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: Math.min(concurrency, batch.length) }, async () => {
+          while (next < batch.length) await attempt(batch[next++]!, leaseToken, report);
+        }),
+      );
     }
   }
 

@@ -11,6 +11,8 @@ export interface PoolSettings {
   defaultCodeExpiresAt: Date | null;
   threshold: number | null;
   notificationEmails: string[];
+  /** A code a permanently refused mail carried (and no other mail showed) goes back to the pool. */
+  releaseUndelivered: boolean;
 }
 
 /** Every count is of codes; `total = assigned + available + withinCutoff + expired`. */

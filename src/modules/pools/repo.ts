@@ -18,6 +18,7 @@ const toPool = (row: PoolRow): Pool => ({
   defaultCodeExpiresAt: row.default_code_expires_at,
   threshold: row.threshold,
   notificationEmails: row.notification_emails,
+  releaseUndelivered: row.release_undelivered,
   createdAt: row.created_at,
   updatedAt: row.updated_at,
 });
@@ -31,6 +32,7 @@ const settingsColumns = (s: Partial<PoolSettings>) => ({
   ...(s.defaultCodeExpiresAt !== undefined && { default_code_expires_at: s.defaultCodeExpiresAt }),
   ...(s.threshold !== undefined && { threshold: s.threshold }),
   ...(s.notificationEmails !== undefined && { notification_emails: s.notificationEmails }),
+  ...(s.releaseUndelivered !== undefined && { release_undelivered: s.releaseUndelivered }),
 });
 
 export async function insertPool(db: Q, pool: { accountId: string; id: string; merchantId: string } & PoolSettings): Promise<Pool> {
@@ -48,6 +50,7 @@ export async function insertPool(db: Q, pool: { accountId: string; id: string; m
       default_code_expires_at: pool.defaultCodeExpiresAt,
       threshold: pool.threshold,
       notification_emails: pool.notificationEmails,
+      release_undelivered: pool.releaseUndelivered,
     })
     .returningAll()
     .executeTakeFirstOrThrow();
@@ -183,4 +186,10 @@ export async function listPoolsToWatch(db: Q, afterKey: number, limit: number): 
     .limit(limit)
     .execute();
   return rows.map(toPool);
+}
+
+/** Pools by key (a bounce gave codes back to them). */
+export async function findPoolsByKey(db: Q, keys: number[]): Promise<Pool[]> {
+  if (keys.length === 0) return [];
+  return (await db.selectFrom('pools').selectAll().where('key', 'in', keys).execute()).map(toPool);
 }

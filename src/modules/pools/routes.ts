@@ -20,6 +20,7 @@ export const poolSettingsBody = z.object({
     .union([z.string().max(5000), z.array(z.string().max(320)).max(100)])
     .optional()
     .describe('comma- or semicolon-delimited addresses, or a list'),
+  releaseUndelivered: z.boolean().optional().describe('a code a permanently refused mail carried goes back to the pool (default true)'),
 });
 
 const countsOut = z.object({
@@ -41,6 +42,7 @@ export const poolOut = z.object({
   defaultCodeExpiresAt: z.string().nullable(),
   threshold: z.number().nullable(),
   notificationEmails: z.array(z.string()),
+  releaseUndelivered: z.boolean(),
   counts: countsOut,
   runsOutAt: z.string().nullable(),
   createdAt: z.string(),
@@ -58,6 +60,7 @@ export const poolJson = (p: PoolWithCounts): z.infer<typeof poolOut> => ({
   defaultCodeExpiresAt: p.defaultCodeExpiresAt?.toISOString() ?? null,
   threshold: p.threshold,
   notificationEmails: p.notificationEmails,
+  releaseUndelivered: p.releaseUndelivered,
   counts: p.counts,
   runsOutAt: p.runsOutAt?.toISOString() ?? null,
   createdAt: p.createdAt.toISOString(),

@@ -30,6 +30,7 @@ export interface PoolInput {
   defaultCodeExpiresAt?: string | null | undefined;
   threshold?: number | null | undefined;
   notificationEmails?: string | string[] | undefined;
+  releaseUndelivered?: boolean | undefined;
 }
 
 export function poolsService(deps: { database: AppDatabase; clock: Clock; accounts: AccountsService }) {
@@ -95,6 +96,7 @@ export function poolsService(deps: { database: AppDatabase; clock: Clock; accoun
       defaultCodeExpiresAt: settings.defaultCodeExpiresAt ?? null,
       threshold: settings.threshold ?? null,
       notificationEmails: settings.notificationEmails ?? [],
+      releaseUndelivered: settings.releaseUndelivered ?? true,
     };
     rejectIf([...problems, ...checkPoolSettings(full)]);
     try {
@@ -136,7 +138,10 @@ export function poolsService(deps: { database: AppDatabase; clock: Clock; accoun
     return { items: await withCounts(pageOfPools.items), nextCursor: pageOfPools.nextCursor };
   }
 
-  return { createPool, updatePool, getPool, getPoolFor, listPools };
+  /** By key, unscoped (internal: a bounce gave codes back to these pools). */
+  const findByKeys = (keys: number[]): Promise<Pool[]> => repo.findPoolsByKey(db, keys);
+
+  return { createPool, updatePool, getPool, getPoolFor, listPools, findByKeys };
 }
 
 export type PoolsService = ReturnType<typeof poolsService>;

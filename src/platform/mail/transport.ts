@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import nodemailer from 'nodemailer';
 
 /** One mail as a transport sends it. */
@@ -8,6 +9,7 @@ export interface OutgoingMail {
   subject: string;
   html: string;
   text: string | null;
+  headers?: Record<string, string> | null;
 }
 
 /**
@@ -18,9 +20,43 @@ export type MailTransport =
   | { kind: 'outbox' }
   | { kind: 'smtp'; send(mail: OutgoingMail): Promise<void>; close(): void };
 
-/** `SMTP_URL` as nodemailer reads it: smtp://user:pass@host:587, smtps://… for implicit TLS. */
-export function smtpTransport(url: string): MailTransport {
-  const transporter = nodemailer.createTransport(url);
+export interface DkimSettings {
+  domain: string;
+  selector: string;
+  /** A PEM private key, or the path of a file holding one. */
+  privateKey: string;
+}
+
+export interface SmtpOptions {
+  /** Pooled SMTP connections kept open (MAIL_CONCURRENCY); 0 or unset: one connection per mail. */
+  pool?: number | undefined;
+  /** Mails per second at most (MAIL_RATE_PER_SECOND), per process; 0 or unset: no limit. */
+  ratePerSecond?: number | undefined;
+  dkim?: DkimSettings | undefined;
+}
+
+/** A PEM given inline, or read from the file it names. */
+export function readPrivateKey(value: string): string {
+  return value.includes('-----BEGIN') ? value.replace(/\\n/g, '\n') : readFileSync(value, 'utf8');
+}
+
+/**
+ * `SMTP_URL` as nodemailer reads it: smtp://user:pass@host:587, smtps://… for implicit TLS. With
+ * `pool`, nodemailer keeps that many connections open and sends several mails over each; with
+ * `ratePerSecond`, it spaces messages out (its own rateDelta/rateLimit); with `dkim`, every mail is
+ * signed (relaxed/relaxed, the headers nodemailer signs by default).
+ */
+export function smtpTransport(url: string, options: SmtpOptions = {}): MailTransport {
+  const pooled = (options.pool ?? 0) > 0;
+  const rate = options.ratePerSecond ?? 0;
+  const transporter = nodemailer.createTransport({
+    url,
+    ...(pooled && { pool: true, maxConnections: options.pool, maxMessages: Infinity }),
+    ...(pooled && rate > 0 && { rateDelta: 1000, rateLimit: rate }),
+    ...(options.dkim && {
+      dkim: { domainName: options.dkim.domain, keySelector: options.dkim.selector, privateKey: readPrivateKey(options.dkim.privateKey) },
+    }),
+  } as Parameters<typeof nodemailer.createTransport>[0]);
   return {
     kind: 'smtp',
     async send(mail) {
@@ -31,12 +67,13 @@ export function smtpTransport(url: string): MailTransport {
         subject: mail.subject,
         html: mail.html,
         ...(mail.text !== null ? { text: mail.text } : {}),
+        ...(mail.headers ? { headers: mail.headers } : {}),
       });
     },
     close: () => transporter.close(),
   };
 }
 
-export function mailTransport(smtpUrl: string | undefined): MailTransport {
-  return smtpUrl ? smtpTransport(smtpUrl) : { kind: 'outbox' };
+export function mailTransport(smtpUrl: string | undefined, options: SmtpOptions = {}): MailTransport {
+  return smtpUrl ? smtpTransport(smtpUrl, options) : { kind: 'outbox' };
 }
