@@ -32,6 +32,8 @@ import { eventsRoutes } from './modules/events/routes.ts';
 import { conductorService, enrollmentView } from './modules/conductor/service.ts';
 import { conductorEngine } from './modules/conductor/engine.ts';
 import { conductorRoutes } from './modules/conductor/routes.ts';
+import { redemptionsService, type RedemptionCounter } from './modules/redemptions/service.ts';
+import { redemptionsRoutes } from './modules/redemptions/routes.ts';
 
 type MailSettings = 'SMTP_URL' | 'MAIL_FROM_EMAIL' | 'MAIL_FROM_NAME' | 'MAIL_MAX_ATTEMPTS' | 'MAIL_RETRY_SECONDS' | 'PUBLIC_URL';
 
@@ -46,7 +48,7 @@ export interface AppDeps {
 }
 
 /** The composition root: every service, built from its dependencies (no HTTP). */
-export function createServices(deps: AppDeps) {
+export function createServices(deps: AppDeps, counters: { redemptions?: RedemptionCounter } = {}) {
   const accounts = accountsService(deps.database);
   const pools = poolsService({ database: deps.database, clock: deps.clock, accounts });
   const uploads = uploadsService({
@@ -104,7 +106,8 @@ export function createServices(deps: AppDeps) {
     onEvents: (tx, accountId, batch) => conductor.handleEvents(tx, accountId, batch),
   });
   const engine = conductorEngine({ database: deps.database, clock: deps.clock, assignments, outbox });
-  return { accounts, pools, uploads, staticCodes, contacts, assignments, outbox, segmentation, messages, events, conductor, engine };
+  const redemptions = redemptionsService({ database: deps.database, clock: deps.clock, accounts, ...(counters.redemptions ? { count: counters.redemptions } : {}) });
+  return { redemptions, accounts, pools, uploads, staticCodes, contacts, assignments, outbox, segmentation, messages, events, conductor, engine };
 }
 
 export type Services = ReturnType<typeof createServices>;
@@ -112,7 +115,8 @@ export type Services = ReturnType<typeof createServices>;
 /** The HTTP app over the services: routes mounted, ready to listen or be injected into. */
 export async function createApp(deps: AppDeps) {
   const metrics = createMetrics();
-  const services = createServices(deps);
+  const redeemed = metrics.counter('redemptions_total', 'Redemptions by source and result (recorded, repeated, or the reason)', ['source', 'result']);
+  const services = createServices(deps, { redemptions: (source, result) => redeemed.inc({ source, result }) });
   const { accounts, pools, uploads, staticCodes, assignments, outbox, segmentation, contacts, messages, events } = services;
   // Console sign-in: the Origin of a signed-in change must be this server or PUBLIC_URL.
   const sessions = sessionsService({ database: deps.database, clock: deps.clock, accounts });
@@ -144,6 +148,7 @@ export async function createApp(deps: AppDeps) {
   messagesRoutes(http, messages);
   eventsRoutes(http, events);
   conductorRoutes(http, services.conductor);
+  redemptionsRoutes(http, services.redemptions);
   sessionRoutes(http, { accounts, sessions, allowedOrigins });
   consoleRoutes(http, { dir: deps.consoleDir });
   await http.ready();

@@ -7,6 +7,7 @@ import * as segmentation from './0005-segmentation.ts';
 import * as consoleSessions from './0006-console-sessions.ts';
 import * as conductor from './0007-conductor.ts';
 import * as lean from './0008-lean-hot-tables.ts';
+import * as redemptions from './0010-redemptions.ts';
 
 /** Every migration, in order. Forward only: never edit one that has shipped; add the next. */
 export const migrations: Migration[] = [
@@ -18,4 +19,5 @@ export const migrations: Migration[] = [
   { version: 6, name: '0006-console-sessions', up: consoleSessions.up },
   { version: 7, name: '0007-conductor', up: conductor.up },
   { version: 8, name: '0008-lean-hot-tables', up: lean.up },
+  { version: 10, name: '0010-redemptions', up: redemptions.up },
 ];

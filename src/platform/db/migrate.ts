@@ -34,8 +34,10 @@ export async function migrate(db: Kysely<unknown>, migrations: readonly Migratio
   return applied;
 }
 
+/** Strictly increasing versions; a gap is allowed (numbers are handed out to parallel branches). */
 function assertOrdered(migrations: readonly Migration[]) {
   migrations.forEach((m, i) => {
-    if (m.version !== i + 1) throw new Error(`migration ${m.name} should be number ${i + 1}, is ${m.version}`);
+    const before = i === 0 ? 0 : migrations[i - 1]!.version;
+    if (m.version <= before) throw new Error(`migration ${m.name} (number ${m.version}) must come after number ${before}`);
   });
 }
