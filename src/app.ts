@@ -34,6 +34,8 @@ import { conductorEngine } from './modules/conductor/engine.ts';
 import { conductorRoutes } from './modules/conductor/routes.ts';
 import { redemptionsService, type RedemptionCounter } from './modules/redemptions/service.ts';
 import { redemptionsRoutes } from './modules/redemptions/routes.ts';
+import { codesService } from './modules/codes/service.ts';
+import { codesRoutes } from './modules/codes/routes.ts';
 
 type MailSettings = 'SMTP_URL' | 'MAIL_FROM_EMAIL' | 'MAIL_FROM_NAME' | 'MAIL_MAX_ATTEMPTS' | 'MAIL_RETRY_SECONDS' | 'PUBLIC_URL';
 
@@ -107,7 +109,8 @@ export function createServices(deps: AppDeps, counters: { redemptions?: Redempti
   });
   const engine = conductorEngine({ database: deps.database, clock: deps.clock, assignments, outbox });
   const redemptions = redemptionsService({ database: deps.database, clock: deps.clock, accounts, ...(counters.redemptions ? { count: counters.redemptions } : {}) });
-  return { redemptions, accounts, pools, uploads, staticCodes, contacts, assignments, outbox, segmentation, messages, events, conductor, engine };
+  const codes = codesService({ database: deps.database, clock: deps.clock, pools });
+  return { redemptions, codes, accounts, pools, uploads, staticCodes, contacts, assignments, outbox, segmentation, messages, events, conductor, engine };
 }
 
 export type Services = ReturnType<typeof createServices>;
@@ -149,6 +152,7 @@ export async function createApp(deps: AppDeps) {
   eventsRoutes(http, events);
   conductorRoutes(http, services.conductor);
   redemptionsRoutes(http, services.redemptions);
+  codesRoutes(http, services.codes);
   sessionRoutes(http, { accounts, sessions, allowedOrigins });
   consoleRoutes(http, { dir: deps.consoleDir });
   await http.ready();

@@ -78,6 +78,16 @@ describeEachEngine('checkout API: validate and redeem', (ctx) => {
     expect((await api.redeem({ code, orderId: 'o-1' })).statusCode).toBe(409); // its redemption was rolled back
   });
 
+  it('counts redemptions by source and result in /metrics', async () => {
+    const text = await app.metrics.registry.metrics(); // /metrics itself needs the installation admin token
+    const value = (result: string) => Number(new RegExp(`couponflow_redemptions_total\\{source="api",result="${result}"\\} (\\d+)`).exec(text)?.[1] ?? 0);
+    expect(value('recorded')).toBe(3); // U-2, U-3 for o-1, U-3 for o-2
+    expect(value('repeated')).toBe(1);
+    expect(value('already_redeemed')).toBe(2);
+    expect(value('pool_inactive')).toBe(1);
+    expect(text).toContain('couponflow_redemptions_total{source="api",result="rolled_back"} 1');
+  });
+
   it('404 code_not_found for an unknown code, and a 404 for an unknown redemption', async () => {
     const res = await api.redeem({ code: 'NOPE', orderId: 'o' });
     expect(res.statusCode).toBe(404);
@@ -107,6 +117,13 @@ describeEachEngine('checkout API: validate and redeem', (ctx) => {
     // A retry of a recorded order still answers its redemption, even now.
     expect((await api.redeem({ code: 'SPRING', orderId: 'SPRING-b' })).statusCode).toBe(200);
     app.clock.set('2026-03-01T12:00:00Z');
+    // Pool counts: each order once; a rolled-back redemption counts nowhere.
+    const countOf = async (id: string) => (await api.call('GET', `/v1/pools/${id}`)).json().counts.redeemed;
+    expect(await countOf(statics)).toBe(3);
+    const list2 = (await api.call('GET', `/v1/merchants/${t.merchantId}/redemptions?poolId=${withDefault}`)).json().items;
+    await api.rollback(list2[0].id);
+    expect(await countOf(withDefault)).toBe(2);
+    expect(await countOf(uniquePool)).toBe(2); // U-2 (order-b) and U-3 (o-2 after the rollback of o-1)
   });
 
   it('a code held by two pools: the one assigned to the contact, else ambiguous (never guessed)', async () => {
@@ -137,7 +154,7 @@ describeEachEngine('checkout API: validate and redeem', (ctx) => {
     } while (cursor);
     expect(pages).toEqual(all.map((r: { id: string }) => r.id));
     const rolled = (await api.call('GET', `/v1/merchants/${t.merchantId}/redemptions?status=rolled_back`)).json().items;
-    expect(rolled).toHaveLength(1);
+    expect(rolled).toHaveLength(2); // o-1's, and one of the default code's
     expect((await api.call('GET', `/v1/merchants/${t.merchantId}/redemptions?orderId=o-2&source=api`)).json().items).toHaveLength(1);
   });
 
