@@ -41,6 +41,10 @@ import { suppressionsService } from './modules/suppressions/service.ts';
 import { suppressionsRoutes } from './modules/suppressions/routes.ts';
 import { unsubscribeService } from './modules/unsubscribe/service.ts';
 import { unsubscribeRoutes } from './modules/unsubscribe/routes.ts';
+import { redemptionsService, type RedemptionCounter } from './modules/redemptions/service.ts';
+import { redemptionsRoutes } from './modules/redemptions/routes.ts';
+import { codesService } from './modules/codes/service.ts';
+import { codesRoutes } from './modules/codes/routes.ts';
 
 type MailSettings =
   | 'SMTP_URL'
@@ -69,7 +73,7 @@ export interface AppDeps {
 }
 
 /** The composition root: every service, built from its dependencies (no HTTP). */
-export function createServices(deps: AppDeps) {
+export function createServices(deps: AppDeps, counters: { redemptions?: RedemptionCounter } = {}) {
   const accounts = accountsService(deps.database);
   const pools = poolsService({ database: deps.database, clock: deps.clock, accounts });
   const uploads = uploadsService({
@@ -173,7 +177,9 @@ export function createServices(deps: AppDeps) {
     outbox,
     couponCodeFields: (accountId) => conductor.couponCodeFields(accountId),
   });
-  return { accounts, pools, uploads, staticCodes, contacts, assignments, outbox, segmentation, messages, events, conductor, engine, suppressions, unsubscribe, secret, testSends, renderPool };
+  const redemptions = redemptionsService({ database: deps.database, clock: deps.clock, accounts, ...(counters.redemptions ? { count: counters.redemptions } : {}) });
+  const codes = codesService({ database: deps.database, clock: deps.clock, pools });
+  return { redemptions, codes, accounts, pools, uploads, staticCodes, contacts, assignments, outbox, segmentation, messages, events, conductor, engine, suppressions, unsubscribe, secret, testSends, renderPool };
 }
 
 export type Services = ReturnType<typeof createServices>;
@@ -181,7 +187,8 @@ export type Services = ReturnType<typeof createServices>;
 /** The HTTP app over the services: routes mounted, ready to listen or be injected into. */
 export async function createApp(deps: AppDeps) {
   const metrics = createMetrics();
-  const services = createServices(deps);
+  const redeemed = metrics.counter('redemptions_total', 'Redemptions by source and result (recorded, repeated, or the reason)', ['source', 'result']);
+  const services = createServices(deps, { redemptions: (source, result) => redeemed.inc({ source, result }) });
   const { accounts, pools, uploads, staticCodes, assignments, outbox, segmentation, contacts, messages, events } = services;
   // Generated and kept at first start when SECRET_KEY is unset (a database not answering yet: at first use).
   await services.secret.get().catch(() => undefined);
@@ -219,6 +226,8 @@ export async function createApp(deps: AppDeps) {
   runsRoutes(http, runsService({ database: deps.database, clock: deps.clock, conductor: services.conductor }));
   suppressionsRoutes(http, services.suppressions);
   await unsubscribeRoutes(http, services.unsubscribe);
+  redemptionsRoutes(http, services.redemptions);
+  codesRoutes(http, services.codes);
   sessionRoutes(http, { accounts, sessions, allowedOrigins });
   consoleRoutes(http, { dir: deps.consoleDir });
   http.addHook('onClose', () => services.renderPool.close());

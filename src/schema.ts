@@ -244,6 +244,25 @@ export interface DB {
     outcome: unknown;
     created_at: Date;
   };
+  // redemptions (migration 0011): see modules/redemptions/redeem.ts
+  redemptions: {
+    account_id: string;
+    id: string;
+    merchant_id: string;
+    pool_key: number;
+    code: string;
+    code_id: number | null;
+    kind: 'unique' | 'static' | 'default';
+    contact_id: string | null;
+    email: string | null;
+    order_id: string;
+    amount: string | null;
+    currency: string | null;
+    source: 'api' | 'file' | 'event' | 'shopify';
+    redeemed_at: Date;
+    created_at: Date;
+    rolled_back_at: Date | null;
+  };
   messages: {
     account_id: string;
     id: string;

@@ -9,6 +9,7 @@ import * as conductor from './0007-conductor.ts';
 import * as lean from './0008-lean-hot-tables.ts';
 import * as engineJobs from './0009-engine-jobs.ts';
 import * as mail from './0010-mail.ts';
+import * as redemptions from './0011-redemptions.ts';
 
 /** Every migration, in order. Forward only: never edit one that has shipped; add the next. */
 export const migrations: Migration[] = [
@@ -22,4 +23,5 @@ export const migrations: Migration[] = [
   { version: 8, name: '0008-lean-hot-tables', up: lean.up },
   { version: 9, name: '0009-engine-jobs', up: engineJobs.up },
   { version: 10, name: '0010-mail', up: mail.up },
+  { version: 11, name: '0011-redemptions', up: redemptions.up },
 ];

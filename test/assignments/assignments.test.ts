@@ -44,7 +44,7 @@ describeEachEngine('assignments', (ctx) => {
     expect(exhausted.statusCode).toBe(409);
     expect(exhausted.json().error.code).toBe('pool_exhausted');
     const pool2 = await counts(pool.id);
-    expect(pool2.counts).toEqual({ total: 6, available: 0, assigned: 4, expired: 1, withinCutoff: 1 });
+    expect(pool2.counts).toEqual({ total: 6, available: 0, assigned: 4, expired: 1, withinCutoff: 1, redeemed: 0 });
   });
 
   it('answers the same (pool, key) with the same assignment (200), never burning a second code', async () => {

@@ -58,7 +58,7 @@ describePostgres('assignment under concurrency', (ctx) => {
       expect(unique).toHaveLength(300);
       expect(results.filter((r) => r.source === 'default')).toHaveLength(100);
       const pool = (await app.http.inject({ method: 'GET', url: `/v1/pools/${poolId}`, headers: t.auth })).json();
-      expect(pool.counts).toEqual({ total: 300, available: 0, assigned: 300, expired: 0, withinCutoff: 0 });
+      expect(pool.counts).toEqual({ total: 300, available: 0, assigned: 300, expired: 0, withinCutoff: 0, redeemed: 0 });
       const stored = await sql<{ n: number; codes: number; keys: number }>`
         select count(*) as n, count(distinct code_id) as codes, count(distinct idempotency_key) as keys
         from assignments a join pools p on p.key = a.pool_key where p.id = ${poolId}`.execute(ctx.database.db);

@@ -36,7 +36,7 @@ describeEachEngine('pools', (ctx) => {
       defaultCodeExpiresAt: '2026-12-31T23:59:59.999Z',
       threshold: 100,
       notificationEmails: ['ops@example.com', 'buyer@example.com'],
-      counts: { total: 0, available: 0, assigned: 0, expired: 0, withinCutoff: 0 },
+      counts: { total: 0, available: 0, assigned: 0, expired: 0, withinCutoff: 0, redeemed: 0 },
       runsOutAt: null,
     });
     const read = await app.http.inject({ method: 'GET', url: `/v1/pools/${pool.id}`, headers: t.auth });
@@ -89,7 +89,7 @@ describeEachEngine('pools', (ctx) => {
     for (const name of ['P1', 'P2', 'P3']) expect((await create({ name, type: 'unique' }, fresh)).statusCode).toBe(201);
     const first = await app.http.inject({ method: 'GET', url: `/v1/merchants/${fresh.merchantId}/pools?limit=2`, headers: fresh.auth });
     expect(first.json().items.map((p: { name: string }) => p.name)).toEqual(['P1', 'P2']);
-    expect(first.json().items[0].counts).toEqual({ total: 0, available: 0, assigned: 0, expired: 0, withinCutoff: 0 });
+    expect(first.json().items[0].counts).toEqual({ total: 0, available: 0, assigned: 0, expired: 0, withinCutoff: 0, redeemed: 0 });
     const next = await app.http.inject({ method: 'GET', url: `/v1/merchants/${fresh.merchantId}/pools?limit=2&cursor=${first.json().nextCursor}`, headers: fresh.auth });
     expect(next.json()).toMatchObject({ items: [{ name: 'P3' }], nextCursor: null });
   });

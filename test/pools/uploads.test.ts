@@ -36,7 +36,7 @@ describeEachEngine('uploads', (ctx) => {
     expect(first.json()).toMatchObject({ status: 'imported', lines: 5, imported: 3, duplicates: 1, rejected: 0, errors: [], errorCount: 0 });
     const second = await upload(pool.id, {}, 'A3\r\nA4\r\n');
     expect(second.json()).toMatchObject({ imported: 1, duplicates: 1 });
-    expect(await counts(pool.id)).toEqual({ total: 4, available: 4, assigned: 0, expired: 0, withinCutoff: 0 });
+    expect(await counts(pool.id)).toEqual({ total: 4, available: 4, assigned: 0, expired: 0, withinCutoff: 0, redeemed: 0 });
   });
 
   it('reads dates from the file with each delimiter, in the account time zone', async () => {
@@ -90,7 +90,7 @@ describeEachEngine('uploads', (ctx) => {
     lines.push('M149999,2027-03-01'); // duplicates the line before it, within the last chunk
     const res = await upload(pool.id, { expiration: 'file' }, lines.join('\n'));
     expect(res.json()).toMatchObject({ status: 'imported', lines: 150_001, imported: 149_999, duplicates: 2, rejected: 0 });
-    expect(await counts(pool.id)).toEqual({ total: 149_999, available: 149_999, assigned: 0, expired: 0, withinCutoff: 0 });
+    expect(await counts(pool.id)).toEqual({ total: 149_999, available: 149_999, assigned: 0, expired: 0, withinCutoff: 0, redeemed: 0 });
   }, 60_000);
 
   it('counts move with the clock: available, then inside the cutoff, then expired', async () => {
@@ -99,11 +99,11 @@ describeEachEngine('uploads', (ctx) => {
     await upload(pool.id, { expiration: 'file' }, 'C1,2026-03-20\nC2,2026-03-20\nC3,2026-06-01\nC4,2026-03-05\n');
     await upload(pool.id, { expiration: 'none' }, 'C5\n');
     // Eligible from 2026-03-08T12:00: only C4 (2026-03-05) is inside the cutoff.
-    expect(await counts(pool.id)).toEqual({ total: 5, available: 4, assigned: 0, expired: 0, withinCutoff: 1 });
+    expect(await counts(pool.id)).toEqual({ total: 5, available: 4, assigned: 0, expired: 0, withinCutoff: 1, redeemed: 0 });
     app.clock.set('2026-03-14T00:00:00Z'); // C1, C2 end 2026-03-20 23:59:59.999 UTC: now inside the 7-day cutoff
-    expect(await counts(pool.id)).toEqual({ total: 5, available: 2, assigned: 0, expired: 1, withinCutoff: 2 });
+    expect(await counts(pool.id)).toEqual({ total: 5, available: 2, assigned: 0, expired: 1, withinCutoff: 2, redeemed: 0 });
     app.clock.set('2026-03-21T00:00:00Z');
-    expect(await counts(pool.id)).toEqual({ total: 5, available: 2, assigned: 0, expired: 3, withinCutoff: 0 });
+    expect(await counts(pool.id)).toEqual({ total: 5, available: 2, assigned: 0, expired: 3, withinCutoff: 0, redeemed: 0 });
     app.clock.set('2026-03-01T12:00:00Z');
   });
 

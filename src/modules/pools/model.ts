@@ -25,6 +25,8 @@ export interface PoolCounts {
   expired: number;
   /** Unassigned, not expired, but inside the cutoff: never handed out any more. */
   withinCutoff: number;
+  /** Live (not rolled back) redemptions of the pool's codes, shared codes once per order (migration 0011). */
+  redeemed: number;
 }
 
 export interface Pool extends PoolSettings {

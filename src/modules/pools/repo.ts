@@ -118,6 +118,7 @@ export async function countsFor(db: Q, poolKeys: number[], now: Date): Promise<M
     within_cutoff: number;
     available: number;
     assigned_last_7_days: number;
+    redeemed: number;
   }>`
     select p.key,
       case when p.type = 'static' then s.total else coalesce(c.total, 0) end as total,
@@ -125,7 +126,8 @@ export async function countsFor(db: Q, poolKeys: number[], now: Date): Promise<M
       case when p.type = 'static' then s.expired else coalesce(c.expired, 0) end as expired,
       case when p.type = 'static' then 0 else coalesce(c.within_cutoff, 0) end as within_cutoff,
       case when p.type = 'static' then s.open_now else coalesce(c.available, 0) end as available,
-      coalesce(d.last_7_days, 0) as assigned_last_7_days
+      coalesce(d.last_7_days, 0) as assigned_last_7_days,
+      (select count(*) from redemptions r where r.pool_key = p.key and r.rolled_back_at is null) as redeemed
     from pools p
     left join lateral (
       select sum(codes) as total,
@@ -157,6 +159,7 @@ export async function countsFor(db: Q, poolKeys: number[], now: Date): Promise<M
         withinCutoff: Number(r.within_cutoff),
         available: Number(r.available),
         assignedLast7Days: Number(r.assigned_last_7_days),
+        redeemed: Number(r.redeemed),
       },
     ]),
   );

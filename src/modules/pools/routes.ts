@@ -29,6 +29,7 @@ const countsOut = z.object({
   assigned: z.number(),
   expired: z.number(),
   withinCutoff: z.number(),
+  redeemed: z.number(),
 });
 
 export const poolOut = z.object({

@@ -71,7 +71,7 @@ export function poolsService(deps: { database: AppDatabase; clock: Clock; accoun
     const now = deps.clock.now();
     const counts = await repo.countsFor(db, pools.map((p) => p.key), now);
     return pools.map((pool) => {
-      const c = counts.get(pool.key) ?? { total: 0, available: 0, assigned: 0, expired: 0, withinCutoff: 0, assignedLast7Days: 0 };
+      const c = counts.get(pool.key) ?? { total: 0, available: 0, assigned: 0, expired: 0, withinCutoff: 0, redeemed: 0, assignedLast7Days: 0 };
       const { assignedLast7Days, ...rest } = c;
       return { ...pool, counts: rest, runsOutAt: forecastRunOut(rest.available, assignedLast7Days, now) };
     });

@@ -34,10 +34,8 @@ export async function migrate(db: Kysely<unknown>, migrations: readonly Migratio
   return applied;
 }
 
-/** Strictly ascending (numbers are handed out per branch, so a gap may wait for its migration). */
 function assertOrdered(migrations: readonly Migration[]) {
   migrations.forEach((m, i) => {
-    const previous = i === 0 ? 0 : migrations[i - 1]!.version;
-    if (m.version <= previous) throw new Error(`migration ${m.name} (number ${m.version}) should come after number ${previous}`);
+    if (m.version !== i + 1) throw new Error(`migration ${m.name} should be number ${i + 1}, is ${m.version}`);
   });
 }

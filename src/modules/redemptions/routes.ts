@@ -1,0 +1,139 @@
+import { z } from 'zod';
+import type { HttpApp } from '../../platform/http/app.ts';
+import { principalOf } from '../../platform/http/auth.ts';
+import { pageQuery } from '../../platform/pagination.ts';
+import type { Redemption } from './model.ts';
+import type { RedemptionsService } from './service.ts';
+
+const merchantParams = z.object({ merchantId: z.string().max(100) });
+const codeText = z.string().trim().min(1).max(50);
+const reasons = ['code_not_found', 'not_assigned', 'assigned_to_other', 'expired', 'already_redeemed', 'pool_inactive', 'ambiguous_code'] as const;
+const kinds = ['unique', 'static', 'default'] as const;
+const sources = ['api', 'file', 'event', 'shopify'] as const;
+
+export const redemptionOut = z.object({
+  id: z.string(),
+  code: z.string(),
+  poolId: z.string(),
+  merchantId: z.string(),
+  kind: z.enum(kinds),
+  contactId: z.string().nullable(),
+  email: z.string().nullable(),
+  orderId: z.string(),
+  amount: z.string().nullable(),
+  currency: z.string().nullable(),
+  redeemedAt: z.string(),
+  source: z.enum(sources),
+  rolledBackAt: z.string().nullable(),
+});
+
+export const redemptionJson = (r: Redemption): z.infer<typeof redemptionOut> => ({
+  id: r.id,
+  code: r.code,
+  poolId: r.poolId,
+  merchantId: r.merchantId,
+  kind: r.kind,
+  contactId: r.contactId,
+  email: r.email,
+  orderId: r.orderId,
+  amount: r.amount,
+  currency: r.currency,
+  redeemedAt: r.redeemedAt.toISOString(),
+  source: r.source,
+  rolledBackAt: r.rolledBackAt?.toISOString() ?? null,
+});
+
+const validateOut = z.object({
+  valid: z.boolean(),
+  reason: z.enum(reasons).nullable(),
+  code: z.string(),
+  poolId: z.string().nullable(),
+  source: z.enum(kinds).nullable(),
+  expiresAt: z.string().nullable(),
+  contactId: z.string().nullable(),
+});
+
+export function redemptionsRoutes(app: HttpApp, redemptions: RedemptionsService) {
+  app.post(
+    '/v1/merchants/:merchantId/codes/validate',
+    {
+      schema: {
+        tags: ['redemptions'],
+        summary: 'May this code be redeemed now? (checkout; changes nothing)',
+        params: merchantParams,
+        body: z.object({ code: codeText, email: z.email().max(320).optional() }),
+        response: { 200: validateOut },
+      },
+    },
+    async (request) => {
+      const a = await redemptions.validate(principalOf(request), request.params.merchantId, request.body);
+      return { ...a, expiresAt: a.expiresAt?.toISOString() ?? null };
+    },
+  );
+
+  app.post(
+    '/v1/merchants/:merchantId/redemptions',
+    {
+      schema: {
+        tags: ['redemptions'],
+        summary: 'Redeem a code for an order (checkout: atomic; 201, or 200 with the first answer for a repeated (code, orderId))',
+        description: "409 with error.code = validate's reason (already_redeemed, expired, …); 404 code_not_found.",
+        params: merchantParams,
+        body: z.object({
+          code: codeText,
+          orderId: z.string().trim().min(1).max(200),
+          email: z.email().max(320).optional(),
+          amount: z.number().min(0).max(1e12).optional(),
+          currency: z.string().regex(/^[A-Za-z]{3}$/, 'a three-letter ISO 4217 code').optional(),
+          occurredAt: z.iso.datetime({ offset: true }).optional(),
+        }),
+        response: { 200: redemptionOut, 201: redemptionOut },
+      },
+    },
+    async (request, reply) => {
+      const { occurredAt, ...rest } = request.body;
+      const outcome = await redemptions.redeem(principalOf(request), request.params.merchantId, {
+        ...rest,
+        ...(occurredAt ? { occurredAt: new Date(occurredAt) } : {}),
+      });
+      return reply.status(outcome.created ? 201 : 200).send(redemptionJson(outcome.redemption));
+    },
+  );
+
+  app.post(
+    '/v1/redemptions/:redemptionId/rollback',
+    {
+      schema: {
+        tags: ['redemptions'],
+        summary: 'Roll a redemption back (order cancelled or refunded): it counts nowhere, a unique code is redeemable again',
+        params: z.object({ redemptionId: z.string().max(100) }),
+        response: { 200: redemptionOut },
+      },
+    },
+    async (request) => redemptionJson(await redemptions.rollback(principalOf(request), request.params.redemptionId)),
+  );
+
+  app.get(
+    '/v1/merchants/:merchantId/redemptions',
+    {
+      schema: {
+        tags: ['redemptions'],
+        summary: "A merchant's redemptions, oldest first",
+        params: merchantParams,
+        querystring: pageQuery.extend({
+          poolId: z.string().max(100).optional(),
+          code: z.string().max(50).optional(),
+          orderId: z.string().max(200).optional(),
+          source: z.enum(sources).optional(),
+          status: z.enum(['live', 'rolled_back']).optional(),
+        }),
+        response: { 200: z.object({ items: z.array(redemptionOut), nextCursor: z.string().nullable() }) },
+      },
+    },
+    async (request) => {
+      const { limit, cursor, ...filters } = request.query;
+      const page = await redemptions.list(principalOf(request), request.params.merchantId, filters, { limit, cursor });
+      return { items: page.items.map(redemptionJson), nextCursor: page.nextCursor };
+    },
+  );
+}

@@ -1,0 +1,201 @@
+import type { Kysely } from 'kysely';
+import type { Clock } from '../../platform/clock.ts';
+import { DomainError, notFound } from '../../platform/errors.ts';
+import type { Principal } from '../../platform/http/auth.ts';
+import { newId } from '../../platform/ids.ts';
+import { decodeCursor, toPage, type Page, type PageQuery } from '../../platform/pagination.ts';
+import type { AppDatabase, DB } from '../../schema.ts';
+import type { AccountsService } from '../accounts/service.ts';
+import { canUseMerchant } from '../accounts/model.ts';
+import {
+  checkoutReason,
+  choose,
+  REASON_MESSAGES,
+  reportReason,
+  type Candidate,
+  type InvalidReason,
+  type Redemption,
+  type RedemptionSource,
+} from './model.ts';
+import { candidatesStatement, liveRedemptionsStatement, redeemStatement, type CandidateRow, type RedemptionRow } from './redeem.ts';
+import * as repo from './repo.ts';
+
+export interface RedeemRequest {
+  code: string;
+  orderId: string;
+  email?: string | undefined;
+  amount?: number | string | undefined;
+  currency?: string | undefined;
+  occurredAt?: Date | undefined;
+}
+
+export interface ValidateAnswer {
+  valid: boolean;
+  reason: InvalidReason | null;
+  code: string;
+  poolId: string | null;
+  source: Candidate['kind'] | null;
+  expiresAt: Date | null;
+  contactId: string | null;
+}
+
+export type RecordOutcome = { ok: true; redemption: Redemption; created: boolean } | { ok: false; reason: InvalidReason };
+
+/** Counts redemptions by source and result, for /metrics (optional). */
+export type RedemptionCounter = (source: RedemptionSource, result: string) => void;
+
+const toCandidate = (r: CandidateRow): Candidate => ({
+  poolKey: Number(r.pool_key),
+  poolId: r.pool_id,
+  active: r.active,
+  kind: r.kind,
+  codeId: r.code_id === null ? null : Number(r.code_id),
+  assignedTo: r.assigned_to,
+  expiresAt: r.expires_at === null ? null : new Date(r.expires_at),
+  redeemedBy: r.redeemed_by,
+});
+
+export const toRedemption = (r: RedemptionRow & { pool_id: string }): Redemption => ({
+  id: r.id,
+  merchantId: r.merchant_id,
+  poolId: r.pool_id,
+  code: r.code,
+  kind: r.kind,
+  contactId: r.contact_id,
+  email: r.email,
+  orderId: r.order_id,
+  amount: r.amount === null ? null : String(r.amount),
+  currency: r.currency,
+  source: r.source,
+  redeemedAt: new Date(r.redeemed_at),
+  rolledBackAt: r.rolled_back_at === null ? null : new Date(r.rolled_back_at),
+});
+
+const normalizeAmount = (amount: number | string | undefined): string | null => (amount === undefined ? null : Number(amount).toFixed(2));
+
+export function redemptionsService(deps: { database: AppDatabase; clock: Clock; accounts: AccountsService; count?: RedemptionCounter }) {
+  const { db } = deps.database;
+
+  const scope = (principal: Principal, merchantId: string) => {
+    if (!canUseMerchant(principal, merchantId)) throw notFound('merchant');
+  };
+
+  async function candidates(q: Kysely<DB>, accountId: string, merchantId: string, code: string, email: string | null, orderId: string | null) {
+    const { rows } = await candidatesStatement({ accountId, merchantId, code, email, orderId }).execute(q);
+    return { list: rows.map(toCandidate), contactId: rows[0]?.contact_id ?? null, priorId: rows.find((r) => r.prior_id)?.prior_id ?? null };
+  }
+
+  /** The checkout question: may this code be redeemed now (by this email)? Changes nothing. */
+  async function validate(principal: Principal, merchantId: string, input: { code: string; email?: string | undefined }): Promise<ValidateAnswer> {
+    scope(principal, merchantId);
+    const found = await candidates(db, principal.accountId, merchantId, input.code, input.email ?? null, null);
+    const chosen = choose(found.list, found.contactId);
+    const base = { code: input.code, contactId: null, poolId: null, source: null, expiresAt: null };
+    if (typeof chosen === 'string') return { ...base, valid: false, reason: chosen };
+    const reason = checkoutReason(chosen, { given: input.email !== undefined, contactId: found.contactId }, deps.clock.now());
+    return {
+      valid: reason === null,
+      reason,
+      code: input.code,
+      poolId: chosen.poolId,
+      source: chosen.kind,
+      expiresAt: chosen.expiresAt,
+      contactId: chosen.kind === 'unique' ? chosen.assignedTo : found.contactId,
+    };
+  }
+
+  const withPool = (row: RedemptionRow, poolId: string) => toRedemption({ ...row, pool_id: poolId });
+
+  async function findRedemption(q: Kysely<DB>, accountId: string, id: string): Promise<Redemption | undefined> {
+    const row = await repo.findRedemption(q, accountId, id);
+    return row ? toRedemption(row) : undefined;
+  }
+
+  /**
+   * Records one redemption within `q` (the database, or an import's/event's transaction), strict
+   * (checkout) or lenient (report sources). Decides from the candidates, then runs the one redeem
+   * statement; if that records nothing, reads the live redemption that stopped it: this order's
+   * (the answer to a retry) or another's (already_redeemed). If none stopped it, the state changed
+   * between the two reads: decide again (bounded; a third change in a row is reported as it is).
+   */
+  async function record(
+    q: Kysely<DB>,
+    accountId: string,
+    merchantId: string,
+    input: RedeemRequest,
+    source: RedemptionSource,
+    strict: boolean,
+  ): Promise<RecordOutcome> {
+    const email = input.email ?? null;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const found = await candidates(q, accountId, merchantId, input.code, email, input.orderId);
+      if (found.priorId) {
+        const prior = await findRedemption(q, accountId, found.priorId);
+        if (prior) return { ok: true, redemption: prior, created: false };
+      }
+      const chosen = choose(found.list, found.contactId);
+      if (typeof chosen === 'string') return { ok: false, reason: chosen };
+      const reason = strict
+        ? checkoutReason(chosen, { given: email !== null, contactId: found.contactId }, deps.clock.now())
+        : reportReason(chosen, input.orderId);
+      if (reason) return { ok: false, reason };
+      const now = deps.clock.now();
+      const { rows } = await redeemStatement({
+        accountId,
+        id: newId(),
+        merchantId,
+        poolKey: chosen.poolKey,
+        code: input.code,
+        codeId: chosen.codeId,
+        kind: chosen.kind,
+        contactId: chosen.kind === 'unique' ? chosen.assignedTo : found.contactId,
+        email,
+        orderId: input.orderId,
+        amount: normalizeAmount(input.amount),
+        currency: input.currency?.toUpperCase() ?? null,
+        source,
+        redeemedAt: input.occurredAt ?? now,
+        now,
+        strict: strict ? { assignee: email !== null ? found.contactId : null } : null,
+      }).execute(q);
+      if (rows[0]) return { ok: true, redemption: withPool(rows[0], chosen.poolId), created: true };
+      const live = await liveRedemptionsStatement({ accountId, merchantId, code: input.code, codeId: chosen.codeId, orderId: input.orderId }).execute(q);
+      const mine = live.rows.find((r) => r.order_id === input.orderId && r.code === input.code && r.merchant_id === merchantId);
+      if (mine) return { ok: true, redemption: withPool(mine, chosen.poolId), created: false };
+      if (live.rows.length > 0) return { ok: false, reason: 'already_redeemed' };
+    }
+    return { ok: false, reason: 'already_redeemed' };
+  }
+
+  /** The checkout redemption (strict): 201 new, 200 the first answer again, 409/404 with the reason. */
+  async function redeem(principal: Principal, merchantId: string, input: RedeemRequest) {
+    scope(principal, merchantId);
+    const outcome = await record(db, principal.accountId, merchantId, input, 'api', true);
+    deps.count?.('api', outcome.ok ? (outcome.created ? 'recorded' : 'repeated') : outcome.reason);
+    if (!outcome.ok) {
+      const kind = outcome.reason === 'code_not_found' ? 'not_found' : 'conflict';
+      throw new DomainError(kind, outcome.reason, REASON_MESSAGES[outcome.reason]);
+    }
+    return outcome;
+  }
+
+  /** Order cancelled or refunded: the redemption counts nowhere, a unique code is redeemable again. */
+  async function rollback(principal: Principal, id: string): Promise<Redemption> {
+    const current = await findRedemption(db, principal.accountId, id);
+    if (!current || !canUseMerchant(principal, current.merchantId)) throw notFound('redemption');
+    if (current.rolledBackAt) return current;
+    await repo.markRolledBack(db, principal.accountId, id, deps.clock.now());
+    deps.count?.(current.source, 'rolled_back');
+    return (await findRedemption(db, principal.accountId, id))!;
+  }
+
+  async function list(principal: Principal, merchantId: string, filters: repo.RedemptionFilters, page: PageQuery): Promise<Page<Redemption>> {
+    await deps.accounts.getMerchant(principal, merchantId);
+    const rows = await repo.listRedemptions(db, principal.accountId, merchantId, filters, { after: decodeCursor(page.cursor), limit: page.limit + 1 });
+    return toPage(rows.map(toRedemption), page.limit, (r) => r.id);
+  }
+
+  return { validate, redeem, record, rollback, list };
+}
+
+export type RedemptionsService = ReturnType<typeof redemptionsService>;

@@ -1,0 +1,76 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { parse } from 'csv-parse/sync';
+import { describeEachEngine } from '../helpers/engines.ts';
+import { newTenant, testApp, type TestTenant } from '../helpers/app.ts';
+import { redemptionApi } from './setup.ts';
+
+describeEachEngine('codes out: list and export with status', (ctx) => {
+  let app: Awaited<ReturnType<typeof testApp>>;
+  let t: TestTenant;
+  let api: ReturnType<typeof redemptionApi>;
+  let poolId: string;
+  beforeAll(async () => {
+    app = await testApp(ctx.database);
+    t = await newTenant(app);
+    api = redemptionApi(app, t);
+    poolId = await api.pool({ type: 'unique' });
+    // A-1 soonest: assigned to ann, then redeemed; A-2 assigned to bob; OLD expired; the rest available.
+    await api.upload(poolId, ['A-1,2026-03-05', 'A-2,2026-03-06', 'OLD,2026-02-01', 'B-1,2026-09-01', '=SUM(A1),2026-09-02', '-5OFF,2026-09-03'], 'file');
+    await api.assign(poolId, 'ann@example.com');
+    await api.assign(poolId, 'bob@example.com');
+    expect((await api.redeem({ code: 'A-1', orderId: 'o-1' })).statusCode).toBe(201);
+  });
+  afterAll(() => app.http.close());
+
+  const list = async (query: string) => {
+    const res = await api.call('GET', `/v1/pools/${poolId}/codes${query}`);
+    expect(res.statusCode, res.body).toBe(200);
+    return res.json() as { items: { code: string; status: string; email: string | null; redeemedAt: string | null; assignedAt: string | null }[]; nextCursor: string | null };
+  };
+
+  it('lists every code with its status, in code order', async () => {
+    const { items } = await list('');
+    // In the database's collation (C on one engine, a locale on another): the cursor follows the same order.
+    expect(Object.fromEntries(items.map((c) => [c.code, c.status]))).toEqual({
+      '-5OFF': 'available',
+      '=SUM(A1)': 'available',
+      'A-1': 'redeemed',
+      'A-2': 'assigned',
+      'B-1': 'available',
+      OLD: 'expired',
+    });
+    const a1 = items.find((c) => c.code === 'A-1')!;
+    expect(a1).toMatchObject({ email: 'ann@example.com', assignedAt: '2026-03-01T12:00:00.000Z', redeemedAt: '2026-03-01T12:00:00.000Z', uploadId: null });
+  });
+
+  it('filters by status and searches by code prefix or email; pages with a cursor', async () => {
+    expect((await list('?status=redeemed')).items.map((c) => c.code)).toEqual(['A-1']);
+    expect((await list('?status=assigned')).items.map((c) => c.code)).toEqual(['A-2']);
+    expect((await list('?status=expired')).items.map((c) => c.code)).toEqual(['OLD']);
+    expect((await list('?status=available')).items).toHaveLength(3);
+    expect((await list('?q=A-')).items.map((c) => c.code)).toEqual(['A-1', 'A-2']);
+    expect((await list('?q=BOB@example.com')).items.map((c) => c.code)).toEqual(['A-2']);
+    const all = (await list('')).items.map((c) => c.code);
+    const paged: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await list(`?limit=4${cursor ? `&cursor=${cursor}` : ''}`);
+      paged.push(...page.items.map((c) => c.code));
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(paged).toEqual(all);
+    expect((await api.call('GET', `/v1/pools/${poolId}/codes?status=lost`)).statusCode).toBe(422);
+  });
+
+  it('exports the same as CSV, with formula-safe cells, and the same filters', async () => {
+    const res = await api.call('GET', `/v1/pools/${poolId}/codes/export`);
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toContain('text/csv');
+    const rows = parse(res.body, { columns: true }) as Record<string, string>[];
+    expect(rows.map((r) => r.code)).toEqual((await list('')).items.map((c) => (/^[=+\-@]/.test(c.code) ? `'${c.code}` : c.code)));
+    expect(rows.find((r) => r.code === 'A-1')).toMatchObject({ status: 'redeemed', email: 'ann@example.com', expiresAt: '2026-03-05T23:59:59.999Z' });
+    const redeemed = parse((await api.call('GET', `/v1/pools/${poolId}/codes/export?status=redeemed`)).body, { columns: true }) as Record<string, string>[];
+    expect(redeemed.map((r) => r.code)).toEqual(['A-1']);
+    expect((await api.call('GET', `/v1/pools/01900000-0000-7000-8000-000000000000/codes/export`)).statusCode).toBe(404);
+  });
+});
