@@ -113,6 +113,38 @@ const CASES: Record<string, Case> = {
     call: (r) => ({ method: 'POST', url: `/v1/pools/${r.poolId}/assignments`, ...json({ email: 'taker@example.com', idempotencyKey: `k-${Math.random()}` }) }),
   },
   'GET /v1/pools/:poolId/assignments': { kind: 'refused', status: 404, call: (r) => ({ method: 'GET', url: `/v1/pools/${r.poolId}/assignments` }) },
+  'GET /v1/pools/:poolId/codes': { kind: 'refused', status: 404, call: (r) => ({ method: 'GET', url: `/v1/pools/${r.poolId}/codes` }) },
+  'GET /v1/pools/:poolId/codes/export': { kind: 'refused', status: 404, call: (r) => ({ method: 'GET', url: `/v1/pools/${r.poolId}/codes/export` }) },
+  // Checkout under /v1/merchants/{id}: another merchant is forbidden, as the merchant itself.
+  'POST /v1/merchants/:merchantId/codes/validate': {
+    kind: 'refused',
+    status: 403,
+    call: (r) => ({ method: 'POST', url: `/v1/merchants/${r.merchantId}/codes/validate`, ...json({ code: r.contact.code }) }),
+  },
+  'POST /v1/merchants/:merchantId/redemptions': {
+    kind: 'refused',
+    status: 403,
+    call: (r) => ({ method: 'POST', url: `/v1/merchants/${r.merchantId}/redemptions`, ...json({ code: r.contact.code, orderId: `order-${Math.random()}` }) }),
+  },
+  'GET /v1/merchants/:merchantId/redemptions': { kind: 'refused', status: 403, call: (r) => ({ method: 'GET', url: `/v1/merchants/${r.merchantId}/redemptions` }) },
+  // A redemption of B's code (made by the unlimited token) is not found for A's token.
+  'POST /v1/redemptions/:redemptionId/rollback': {
+    kind: 'refused',
+    status: 404,
+    call: async (r, fx) => {
+      const made = await fx.full({ method: 'POST', url: `/v1/merchants/${r.merchantId}/redemptions`, ...json({ code: r.contact.code, orderId: `order-${Math.random()}` }) });
+      // The code may already be redeemed (the redemptions case above redeems A's): take that one.
+      const live = async () =>
+        ((await fx.full({ method: 'GET', url: `/v1/merchants/${r.merchantId}/redemptions` })).json().items as { id: string; code: string; rolledBackAt: string | null }[]).find(
+          (x) => x.code === r.contact.code && !x.rolledBackAt,
+        )?.id;
+      const id = made.statusCode === 201 ? (made.json().id as string) : await live();
+      expect(id).toBeTruthy();
+      return { method: 'POST', url: `/v1/redemptions/${id}/rollback` };
+    },
+  },
+  // A limited token mints tokens only within its own merchants.
+  'POST /v1/tokens': { kind: 'refused', status: 403, call: (r) => ({ method: 'POST', url: '/v1/tokens', ...json({ name: 'minted', merchantIds: [r.merchantId] }) }) },
   'GET /v1/pools/:poolId/assignments/export': { kind: 'refused', status: 404, call: (r) => ({ method: 'GET', url: `/v1/pools/${r.poolId}/assignments/export` }) },
   'GET /v1/outbox/:mailId': { kind: 'refused', status: 404, call: (r) => ({ method: 'GET', url: `/v1/outbox/${r.mailId}` }) },
   // Conversations belong to the account; one that uses another merchant's pool is forbidden (403).
@@ -269,6 +301,8 @@ const CASES: Record<string, Case> = {
     status: 201,
   },
   // Only tokens that see every merchant.
+  'GET /v1/tokens': { kind: 'not-for-limited', call: () => ({ method: 'GET', url: '/v1/tokens' }) },
+  'DELETE /v1/tokens/:tokenId': { kind: 'not-for-limited', call: () => ({ method: 'DELETE', url: '/v1/tokens/01900000-0000-7000-8000-000000000000' }) },
   'POST /v1/accounts': { kind: 'not-for-limited', call: () => ({ method: 'POST', url: '/v1/accounts', ...json({ name: 'Rival' }) }) },
   'POST /v1/merchants': { kind: 'not-for-limited', call: () => ({ method: 'POST', url: '/v1/merchants', ...json({ name: 'Sneaky', domain: 'sneaky.example.com' }) }) },
   'GET /metrics': { kind: 'not-for-limited', call: () => ({ method: 'GET', url: '/metrics' }) },

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../../platform/clock.ts';
-import { DomainError, notFound } from '../../platform/errors.ts';
+import { DomainError, forbidden, notFound } from '../../platform/errors.ts';
 import type { Principal } from '../../platform/http/auth.ts';
 import { newId } from '../../platform/ids.ts';
 import { decodeCursor, toPage, type Page, type PageQuery } from '../../platform/pagination.ts';
@@ -77,7 +77,8 @@ export function redemptionsService(deps: { database: AppDatabase; clock: Clock; 
   const { db } = deps.database;
 
   const scope = (principal: Principal, merchantId: string) => {
-    if (!canUseMerchant(principal, merchantId)) throw notFound('merchant');
+    // As every /v1/merchants/{id} route: another merchant of the account is forbidden (403).
+    if (!canUseMerchant(principal, merchantId)) throw forbidden('This token is limited to other merchants.');
   };
 
   async function candidates(q: Kysely<DB>, accountId: string, merchantId: string, code: string, email: string | null, orderId: string | null) {
