@@ -1,6 +1,7 @@
 import type { Config } from './config.ts';
 import { openDatabase } from './platform/db/database.ts';
 import { migrate } from './platform/db/migrate.ts';
+import { retryOnConnectionLoss } from './platform/db/errors.ts';
 import { scheduleVacuum } from './platform/db/maintenance.ts';
 import { systemClock } from './platform/clock.ts';
 import { migrations } from './migrations/index.ts';
@@ -17,8 +18,19 @@ export async function openAppDatabase(config: Config): Promise<AppDatabase> {
   });
 }
 
+/**
+ * Migrates at start. A database that is restarting just then (a failover, a rolling restart) is
+ * waited for, up to a minute, instead of ending the process; each migration is its own transaction
+ * that re-checks what is applied, so a retry is safe.
+ */
 export async function migrateDatabase(database: AppDatabase, config: Config): Promise<number[]> {
-  return migrate(database.db as never, migrations, config.DATABASE_SCHEMA);
+  return retryOnConnectionLoss(() => migrate(database.db as never, migrations, config.DATABASE_SCHEMA), {
+    giveUpAfterMs: 60_000,
+    maxDelayMs: 5_000,
+    onRetry: (err, attempt) => {
+      if (attempt === 1 || attempt % 10 === 0) console.error(`database unavailable at start (${(err as Error).message}); retrying`);
+    },
+  });
 }
 
 const jobsConfig = (config: Config) => ({
