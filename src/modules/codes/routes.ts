@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { Readable } from 'node:stream';
-import { stringify } from 'csv-stringify';
+import { csvExport } from '../../platform/csv.ts';
 import type { HttpApp } from '../../platform/http/app.ts';
 import { principalOf } from '../../platform/http/auth.ts';
 import { pageQuery } from '../../platform/pagination.ts';
@@ -33,12 +33,6 @@ const codeJson = (c: CodeRow): z.infer<typeof codeOut> => ({
   uploadId: null,
 });
 
-/**
- * A spreadsheet must not run a cell as a formula: a cell starting with = + - @ gets a leading '.
- * (Local on purpose: a shared CSV helper, src/platform/csv.ts, is being written in parallel; unify then.)
- */
-export const formulaSafe = (value: string): string => (/^[=+\-@]/.test(value) ? `'${value}` : value);
-
 const COLUMNS = ['code', 'status', 'expiresAt', 'contactId', 'email', 'assignedAt', 'redeemedAt', 'uploadId'] as const;
 
 export function codesRoutes(app: HttpApp, codes: CodesService) {
@@ -66,9 +60,9 @@ export function codesRoutes(app: HttpApp, codes: CodesService) {
     async (request, reply) => {
       const pages = await codes.exportCodes(principalOf(request), request.params.poolId, request.query);
       const rows = (async function* () {
-        for await (const page of pages) for (const c of page) yield COLUMNS.map((k) => formulaSafe(codeJson(c)[k] ?? ''));
+        for await (const page of pages) for (const c of page) yield COLUMNS.map((k) => codeJson(c)[k] ?? '');
       })();
-      const csv = Readable.from(rows).pipe(stringify({ header: true, columns: [...COLUMNS] }));
+      const csv = Readable.from(rows).pipe(csvExport(COLUMNS));
       return reply
         .type('text/csv; charset=utf-8')
         .header('content-disposition', `attachment; filename="codes-${request.params.poolId}.csv"`)

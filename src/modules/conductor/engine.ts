@@ -23,6 +23,7 @@ import type { TemplatePart } from '../messages/template.ts';
 import type { RenderPool } from '../messages/render-pool.ts';
 import { dueAt, type AssignCoupon, type ConversationDocument, type SetField, type Step, type CommittedMessage } from './model.ts';
 import * as repo from './repo.ts';
+import { isConnectionLoss } from '../../platform/db/errors.ts';
 import { marketingMail, type MarketingRules } from '../unsubscribe/marketing.ts';
 
 /** One run as the batch carries it from step to step. */
@@ -73,9 +74,10 @@ export class StepFailure extends Error {
   }
 }
 
-/** PostgreSQL's SQLSTATE classes that say nothing about the run: connection lost, server shutting down, deadlock, serialization. */
-const NOT_THE_RUN = /^(08|57P0[1-3]|40001|40P01)/;
-const CONNECTION_LOST = /ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|Connection terminated|connection error|not queryable|Client was closed|PGlite is closed/i;
+/** Deadlock and serialization failures: the batch's bad luck, not a run's fault. */
+const RETRYABLE = new Set(['40001', '40P01']);
+/** The embedded database closed under a batch (shutdown). */
+const CLOSED = /PGlite is closed/i;
 
 /**
  * Whether an error thrown by a batch may be the fault of one of its runs (then the batch is
@@ -83,10 +85,11 @@ const CONNECTION_LOST = /ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|Connection term
  * batch is simply tried again later, no attempt counted).
  */
 export function isRunFailure(err: unknown): boolean {
+  if (isConnectionLoss(err)) return false;
   for (let e = err, i = 0; e && i < 5; e = (e as { cause?: unknown }).cause, i++) {
     const { code, message } = e as { code?: unknown; message?: unknown };
-    if (typeof code === 'string' && (NOT_THE_RUN.test(code) || CONNECTION_LOST.test(code))) return false;
-    if (typeof message === 'string' && CONNECTION_LOST.test(message)) return false;
+    if (typeof code === 'string' && RETRYABLE.has(code)) return false;
+    if (typeof message === 'string' && CLOSED.test(message)) return false;
   }
   return true;
 }
