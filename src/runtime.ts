@@ -118,6 +118,8 @@ export async function worker(config: Config): Promise<void> {
       ? scheduleVacuum(database.db as never, config.VACUUM_INTERVAL_SECONDS * 1000, (err) => console.error('vacuum failed', err))
       : () => {};
   const services = createServices({ config, database, clock: systemClock });
+  // Kept once read here; otherwise every batch with a message step would read it inside its transaction.
+  await services.secret.get().catch(() => undefined);
   const stopJobs = startBackgroundJobs(services, jobsConfig(config), {
     error: (obj, msg) => console.error(msg, obj),
     warn: (obj, msg) => console.error(msg, obj),
