@@ -1,12 +1,5 @@
 import { sql, type RawBuilder } from 'kysely';
 
-export interface ClaimedCode {
-  id: number;
-  code: string;
-  /** null: the code never expires. */
-  expiresAt: Date | null;
-}
-
 /**
  * The claim: up to `count` eligible codes of a pool for the current transaction, soonest expiration
  * first (never-expiring codes last, stored as 'infinity'), ties in upload order — in ONE statement,

@@ -413,5 +413,3 @@ export const partsOf = (m: CommittedMessage): TemplatePart[] => [
 interface Renderer {
   timeZone: string;
 }
-
-export type ConductorEngine = ReturnType<typeof conductorEngine>;
