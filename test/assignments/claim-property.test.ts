@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { sql } from 'kysely';
 import { openMigratedDatabase, type TestDatabase } from '../helpers/engines.ts';
-import { assignStatement } from '../../src/modules/assignments/claim.ts';
+import { assignStatement } from '../../src/modules/assignments/assignments.sql.ts';
 
 /**
  * The real assignment statement (claim, record, counters) on PGlite, under random sequences of
