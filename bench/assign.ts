@@ -14,7 +14,7 @@ import { accountsService } from '../src/modules/accounts/service.ts';
 import { poolsService } from '../src/modules/pools/service.ts';
 import { contactsService } from '../src/modules/contacts/service.ts';
 import { assignmentsService } from '../src/modules/assignments/service.ts';
-import { claimStatement } from '../src/modules/assignments/claim.ts';
+import { claimStatement } from '../src/modules/assignments/assignments.sql.ts';
 import { ApiClient } from '../src/cli/api-client.ts';
 import { startServer } from './server.ts';
 

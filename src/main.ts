@@ -13,7 +13,7 @@ const program = new Command('couponflow').description('Coupon pools, distributio
 
 /**
  * For commands that work on the database directly, then close it. While `serve` owns an embedded
- * data dir (SPEC §8), `viaApi` does the same through the server's API when COUPONFLOW_TOKEN is set;
+ * data dir, `viaApi` does the same through the server's API when COUPONFLOW_TOKEN is set;
  * without it, the refusal says how.
  */
 async function withDatabase<T>(fn: (database: AppDatabase) => Promise<T>, viaApi?: (api: ApiClient) => Promise<T>): Promise<T> {

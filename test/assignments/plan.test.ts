@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
 import { sql, type RawBuilder } from 'kysely';
 import { describeEachEngine } from '../helpers/engines.ts';
-import { assignStatement, claimStatement } from '../../src/modules/assignments/claim.ts';
+import { assignStatement, claimStatement } from '../../src/modules/assignments/assignments.sql.ts';
 
 /**
  * The claim must follow codes_claim_idx whatever the statistics say: fresh, stale (the table was

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { lastLine, runCli, startServer, TOKEN_PATTERN, type RunningServer } from '../foundation/processes.ts';
 
-/** SPEC §8: while `serve` owns the PGlite data dir, the CLI's database commands go through its API. */
+/** While `serve` owns the PGlite data dir, the CLI's database commands go through its API. */
 describe('CLI while serve runs on PGlite', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'couponflow-serving-'));
   const admin = `cf_${'a'.repeat(43)}`;

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openMigratedDatabase, type TestDatabase } from '../helpers/engines.ts';
 import { newTenant, testApp, type TestTenant } from '../helpers/app.ts';
 
-/** The HTTP conventions of SPEC §7: one error envelope, the status for each kind of failure. */
+/** The HTTP conventions: one error envelope, the status for each kind of failure. */
 describe('HTTP conventions', () => {
   let test: TestDatabase;
   let app: Awaited<ReturnType<typeof testApp>>;

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachEngine } from '../helpers/engines.ts';
 import { newTenant, testApp, type TestTenant } from '../helpers/app.ts';
 
-/** GET/POST /v1/tokens, DELETE /v1/tokens/{id} (SPEC §7; roles come with issue 18). */
+/** GET/POST /v1/tokens, DELETE /v1/tokens/{id} (roles come with issue 18). */
 describeEachEngine('API tokens', (ctx) => {
   let app: Awaited<ReturnType<typeof testApp>>;
   let t: TestTenant;

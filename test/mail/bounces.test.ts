@@ -6,7 +6,7 @@ import { smtpTransport } from '../../src/platform/mail/transport.ts';
 import { api } from '../conductor/setup.ts';
 import { startSmtp } from './smtp-server.ts';
 
-/** Bounces through a real SMTP server (SPEC §6): 5xx fails at once, suppresses, gives the code back. */
+/** Bounces through a real SMTP server: 5xx fails at once, suppresses, gives the code back. */
 describeEachEngine('bounces', (ctx) => {
   let smtp: Awaited<ReturnType<typeof startSmtp>>;
   let app: Awaited<ReturnType<typeof testApp>>;

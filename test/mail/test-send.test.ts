@@ -6,7 +6,7 @@ import { smtpTransport } from '../../src/platform/mail/transport.ts';
 import { api } from '../conductor/setup.ts';
 import { startSmtp } from './smtp-server.ts';
 
-/** Test sends (SPEC §6), delivered through a real SMTP server. */
+/** Test sends, delivered through a real SMTP server. */
 describeEachEngine('test sends', (ctx) => {
   let smtp: Awaited<ReturnType<typeof startSmtp>>;
   let app: Awaited<ReturnType<typeof testApp>>;

@@ -6,7 +6,7 @@ import { api } from '../conductor/setup.ts';
 
 type Mail = { id: string; html: string; text: string | null; headers: Record<string, string>; subject: string };
 
-/** Unsubscribe links and headers, the public page, one-click, and the suppression list (SPEC §6). */
+/** Unsubscribe links and headers, the public page, one-click, and the suppression list. */
 describeEachEngine('unsubscribe and suppression', (ctx) => {
   let app: Awaited<ReturnType<typeof testApp>>;
   let t: TestTenant;

@@ -3,7 +3,7 @@ import { describeEachEngine } from '../helpers/engines.ts';
 import { newTenant, testApp, type TestTenant } from '../helpers/app.ts';
 import { multipart } from '../helpers/multipart.ts';
 
-/** Threshold and exhausted notices (SPEC §3), delivered through the outbox. */
+/** Threshold and exhausted notices, delivered through the outbox. */
 describeEachEngine('pool notices', (ctx) => {
   let app: Awaited<ReturnType<typeof testApp>>;
   let t: TestTenant;

@@ -241,7 +241,7 @@ export interface Rendered {
   text: string;
 }
 
-// ---- conductor (SPEC §7 shapes)
+// ---- conductor (the API's shapes)
 export interface AssignCouponAction {
   type: 'assignCoupon';
   merchantId: string;

@@ -8,11 +8,6 @@ export async function insertAccount(db: Q, account: { id: string; name: string; 
   await db.insertInto('accounts').values({ id: account.id, name: account.name, time_zone: account.timeZone }).execute();
 }
 
-export async function countAccounts(db: Q): Promise<number> {
-  const row = await db.selectFrom('accounts').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-  return Number(row.n);
-}
-
 export async function hasInstallationAdmin(db: Q): Promise<boolean> {
   const row = await db.selectFrom('tokens').select('id').where('installation_admin', '=', true).limit(1).executeTakeFirst();
   return row !== undefined;
@@ -20,11 +15,6 @@ export async function hasInstallationAdmin(db: Q): Promise<boolean> {
 
 export async function findAccount(db: Q, id: string): Promise<Account | undefined> {
   const row = await db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst();
-  return row && { id: row.id, name: row.name, timeZone: row.time_zone, createdAt: row.created_at };
-}
-
-export async function findFirstAccount(db: Q): Promise<Account | undefined> {
-  const row = await db.selectFrom('accounts').selectAll().orderBy('created_at').orderBy('id').limit(1).executeTakeFirst();
   return row && { id: row.id, name: row.name, timeZone: row.time_zone, createdAt: row.created_at };
 }
 

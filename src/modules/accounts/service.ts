@@ -115,7 +115,7 @@ export function accountsService(database: AppDatabase) {
   /**
    * POST /v1/tokens. A token limited to some merchants can only mint tokens limited to some of
    * those; the installation admin right is never handed out through the API (the CLI recovers it).
-   * Roles (SPEC §7.2) are not stored yet.
+   * Roles are not stored yet.
    */
   async function createApiToken(principal: Principal, input: { name: string; merchantIds?: string[] | undefined }) {
     const merchantIds = input.merchantIds?.length ? [...new Set(input.merchantIds)] : undefined;

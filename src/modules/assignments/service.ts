@@ -11,7 +11,7 @@ import type { ContactsService } from '../contacts/service.ts';
 import type { PoolsService } from '../pools/service.ts';
 import { eligibleFrom, forecastRunOut, type Pool } from '../pools/model.ts';
 import { countsFor, findOpenStaticRow, listPoolsToWatch } from '../pools/repo.ts';
-import { assignStatement, type AssignedRow, type Fallback } from './claim.ts';
+import { assignStatement, disarm, noticeFlags, rearm, type AssignedRow, type Fallback } from './assignments.sql.ts';
 import type { Assignment, AssignOutcome, AssignRequest, StaticOffer } from './model.ts';
 import { isUniqueViolation } from '../../platform/db/errors.ts';
 import { noticesDue, type PoolNotice } from './notices.ts';
@@ -141,7 +141,7 @@ export function assignmentsService(deps: {
     const now = deps.clock.now();
     await db.transaction().execute(async (tx) => {
       const read = async (lock: boolean) => {
-        const flags = await repo.noticeFlags(tx, pool.key, lock);
+        const flags = await noticeFlags(tx, pool.key, lock);
         const counts = flags && (await countsFor(tx, [pool.key], now)).get(pool.key);
         if (!flags || !counts) return undefined;
         return { counts, due: noticesDue({ pool, counts, thresholdArmed: flags.threshold_armed, exhaustedArmed: flags.exhausted_armed }) };
@@ -151,9 +151,9 @@ export function assignmentsService(deps: {
       const state = await read(true);
       if (!state) return;
       const { counts, due } = state;
-      for (const kind of due.rearm) await repo.rearm(tx, pool.key, kind === 'threshold' ? 'threshold_armed' : 'exhausted_armed');
+      for (const kind of due.rearm) await rearm(tx, pool.key, kind === 'threshold' ? 'threshold_armed' : 'exhausted_armed');
       for (const kind of due.fire) {
-        if (!(await repo.disarm(tx, pool.key, kind === 'threshold' ? 'threshold_armed' : 'exhausted_armed'))) continue;
+        if (!(await disarm(tx, pool.key, kind === 'threshold' ? 'threshold_armed' : 'exhausted_armed'))) continue;
         if (pool.notificationEmails.length === 0) continue;
         const merchant = await tx.selectFrom('merchants').select('name').where('account_id', '=', pool.accountId).where('id', '=', pool.merchantId).executeTakeFirst();
         await deps.notify(tx, {

@@ -9,7 +9,7 @@ export type { CodeRow, CodeFilter, CodeStatus } from './repo.ts';
 
 const EXPORT_PAGE = 5000;
 
-/** Codes out of the product (SPEC §3.1): a pool's unique codes listed and exported with their status. */
+/** Codes out of the product: a pool's unique codes listed and exported with their status. */
 export function codesService(deps: { database: AppDatabase; clock: Clock; pools: PoolsService }) {
   const { db } = deps.database;
 

@@ -24,6 +24,7 @@ import type { RenderPool } from '../messages/render-pool.ts';
 import { dueAt, type AssignCoupon, type ConversationDocument, type SetField, type Step, type CommittedMessage } from './model.ts';
 import * as repo from './repo.ts';
 import { isConnectionLoss } from '../../platform/db/errors.ts';
+import { SQLSTATE } from '../../platform/db/sqlstate.ts';
 import { marketingMail, type MarketingRules } from '../unsubscribe/marketing.ts';
 
 /** One run as the batch carries it from step to step. */
@@ -75,7 +76,7 @@ export class StepFailure extends Error {
 }
 
 /** Deadlock and serialization failures: the batch's bad luck, not a run's fault. */
-const RETRYABLE = new Set(['40001', '40P01']);
+const RETRYABLE = new Set<string>([SQLSTATE.serializationFailure, SQLSTATE.deadlockDetected]);
 /** The embedded database closed under a batch (shutdown). */
 const CLOSED = /PGlite is closed/i;
 
@@ -412,5 +413,3 @@ export const partsOf = (m: CommittedMessage): TemplatePart[] => [
 interface Renderer {
   timeZone: string;
 }
-
-export type ConductorEngine = ReturnType<typeof conductorEngine>;

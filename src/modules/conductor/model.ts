@@ -1,5 +1,5 @@
 /**
- * Conversations (SPEC §5) as versioned documents: a union of step types keyed by `type`. This file
+ * Conversations as versioned documents: a union of step types keyed by `type`. This file
  * is pure (no I/O) so that the console can import the same validation the server runs at publish.
  */
 import { Duration } from 'luxon';
@@ -57,7 +57,6 @@ export const stepInput = z.discriminatedUnion('type', [
   z.object({ ...stepBase, type: z.literal('action'), action: z.discriminatedUnion('type', [assignCouponAction, setFieldAction]) }),
   z.object({ ...stepBase, type: z.literal('message'), messageId: id }),
 ]);
-export type StepInput = z.infer<typeof stepInput>;
 
 export const conversationInput = z.object({
   name,

@@ -1,5 +1,5 @@
 /**
- * Contacts and their field values (SPEC §4): pure rules, no I/O.
+ * Contacts and their field values: pure rules, no I/O.
  *
  * Values are stored by field id (contacts.fields, jsonb). As JSON: text → string, number →
  * number, boolean → boolean, date → 'YYYY-MM-DD' (a calendar day: it prints as that day in any

@@ -43,17 +43,6 @@ export async function saveOutcome(db: Q, accountId: string, id: string, outcome:
   await db.updateTable('events').set({ outcome: JSON.stringify(outcome) }).where('account_id', '=', accountId).where('id', '=', id).execute();
 }
 
-/** How many events carry this key (tests; at most one by construction). */
-export async function countByKey(db: Q, accountId: string, key: string): Promise<number> {
-  const row = await db
-    .selectFrom('events')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('account_id', '=', accountId)
-    .where('idempotency_key', '=', key)
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
-}
-
 /** Events already recorded under these keys: key → contact and outcome. */
 export async function findByKeys(db: Q, accountId: string, keys: string[]): Promise<Map<string, { contactId: string; outcome: EventOutcome }>> {
   const found = new Map<string, { contactId: string; outcome: EventOutcome }>();

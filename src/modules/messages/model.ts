@@ -1,4 +1,4 @@
-/** Messages (SPEC §4, authoring): what a marketer writes. Pure. */
+/** Messages: what a marketer writes. Pure. */
 import type { TemplatePart } from './template.ts';
 
 export interface MessageContent {

@@ -1,5 +1,5 @@
 /**
- * Test sends (SPEC §6): a message rendered for a chosen contact (read only) or a sample one, sent
+ * Test sends: a message rendered for a chosen contact (read only) or a sample one, sent
  * to up to 10 addresses as kind `test`, subject prefixed `[Test] `. Coupon fields without a code
  * show TEST_CODE. Never assigns a code, never changes a contact, never checks suppression; a test
  * mail carries no unsubscribe link (`{{ unsubscribe_url }}` renders empty) and no List-Unsubscribe.

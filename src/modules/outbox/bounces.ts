@@ -1,5 +1,5 @@
 /**
- * Bounces (SPEC §6): a permanent SMTP refusal (5xx) fails the mail at once, with the server's
+ * Bounces: a permanent SMTP refusal (5xx) fails the mail at once, with the server's
  * reply, suppresses the address (`bounced`), and gives back to its pool the unique code the mail
  * carried — when the pool says so (`releaseUndelivered`) and no other mail showed that code.
  *

@@ -73,7 +73,7 @@ export async function findPool(db: Q, accountId: string, id: string): Promise<Po
   return row && toPool(row);
 }
 
-/** For writers that must not race an edit of the pool (uploads, assignment): locks the row. */
+/** For writers that must not race an edit of the pool (uploads, static rows): locks the row. Assignments take no pool lock. */
 export async function lockPool(db: Q, accountId: string, id: string): Promise<Pool | undefined> {
   const row = await db.selectFrom('pools').selectAll().where('account_id', '=', accountId).where('id', '=', id).forUpdate().executeTakeFirst();
   return row && toPool(row);

@@ -6,7 +6,7 @@ import type { PoolsService } from './service.ts';
 import { lockPool } from './repo.ts';
 import { validateStaticRows, type StaticRow, type StaticRowInput } from './static-rows.ts';
 
-/** Static pools: rows of one shared code each, scheduled by distribution windows (SPEC §2.2). */
+/** Static pools: rows of one shared code each, scheduled by distribution windows. */
 export function staticCodesService(deps: { database: AppDatabase; accounts: AccountsService; pools: PoolsService }) {
   const { db } = deps.database;
 

@@ -1,7 +1,7 @@
 import { DATE_FORMS, codeProblem, parseDate } from '../uploads/lines.ts';
 
 /**
- * Static pool rows (SPEC §2.2): one shared code per distribution window. Pure rules: validation
+ * Static pool rows: one shared code per distribution window. Pure rules: validation
  * with errors and warnings per row and field, and which row serves a given instant.
  */
 

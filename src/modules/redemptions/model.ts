@@ -1,4 +1,4 @@
-/** Redemptions (SPEC §3.1): pure rules, no SQL, no HTTP. */
+/** Redemptions: pure rules, no SQL, no HTTP. */
 
 export type RedemptionSource = 'api' | 'file' | 'event' | 'shopify';
 export type CodeKind = 'unique' | 'static' | 'default';

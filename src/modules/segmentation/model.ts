@@ -1,5 +1,5 @@
 /**
- * Field groups and typed fields (SPEC §4): pure rules, no I/O.
+ * Field groups and typed fields: pure rules, no I/O.
  * A group is a top-level variable in message templates (`{{ ShopperInfo.SCA10Off }}`), so its
  * name may not be `contact` (the contact's own properties) and may not hold a dot (the CSV
  * import header reads `<group>.<field>` up to the first dot).
@@ -8,7 +8,6 @@ import { snippetFor, type FieldType } from '../messages/snippets.ts';
 import type { FieldCatalog } from '../messages/template.ts';
 
 export type { FieldType };
-export const FIELD_TYPES: readonly FieldType[] = ['text', 'date', 'number', 'boolean'];
 
 export interface Field {
   id: string;

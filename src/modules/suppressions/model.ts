@@ -1,4 +1,4 @@
-/** Suppression list (SPEC §6): addresses of an account that get no marketing mail. Pure. */
+/** Suppression list: addresses of an account that get no marketing mail. Pure. */
 import { emailProblem } from '../contacts/model.ts';
 
 export const SUPPRESSION_REASONS = ['unsubscribed', 'bounced', 'complained', 'manual'] as const;

@@ -1,5 +1,5 @@
 /**
- * What makes a conductor message a marketing mail (SPEC §6), for a whole batch at once: the
+ * What makes a conductor message a marketing mail, for a whole batch at once: the
  * suppressed addresses among its recipients (one lookup), each contact's signed unsubscribe link
  * (`{{ unsubscribe_url }}`), the footer added to a body whose template does not place the link,
  * and the List-Unsubscribe headers.

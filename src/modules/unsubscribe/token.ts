@@ -1,5 +1,5 @@
 /**
- * Unsubscribe links (SPEC §6): `<contact id>.<signature>`; the signature is HMAC-SHA256 (first 24
+ * Unsubscribe links: `<contact id>.<signature>`; the signature is HMAC-SHA256 (first 24
  * bytes, base64url) with the installation's secret over account and contact. The account is the
  * contact's (contact ids are unique across accounts), so the link stays short (path parameters
  * are bounded at 100 characters) while a link signed for one account never works for another.

@@ -2,7 +2,7 @@ import { randomBytes as cryptoRandomBytes } from 'node:crypto';
 import { MAX_CODE_LENGTH, codeProblem } from './lines.ts';
 
 /**
- * Generated codes (SPEC §2.3): `count` random codes of `prefix` + `length` characters drawn
+ * Generated codes: `count` random codes of `prefix` + `length` characters drawn
  * uniformly from an alphabet. Uniqueness is the database's business: codes that collide are
  * counted as duplicates and the caller asks for more.
  */

@@ -3,7 +3,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { DateTime } from 'luxon';
 
 /**
- * An upload file turned into codes (SPEC §2.1): pure, streaming, never throws for any content.
+ * An upload file turned into codes: pure, streaming, never throws for any content.
  *
  * Why not csv-parse: on `"AB"x` (text after a closing quote) csv-parse stays inside the quoted
  * field after reporting the error, so the good lines that follow are swallowed silently until

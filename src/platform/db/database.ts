@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { ConnectionDriver, connectionDialect, type RawConnection } from './driver.ts';
 import { Mutex } from './mutex.ts';
 import { lockDataDir } from './datadir-lock.ts';
+import { SQLSTATE } from './sqlstate.ts';
 
 export type Engine = 'pglite' | 'postgres';
 
@@ -69,7 +70,7 @@ async function openPostgres<S>(url: string, schema: string, max: number): Promis
   pool.on('connect', (client) => client.on('error', () => {}));
   if (schema !== 'public') {
     await pool.query(`create schema if not exists ${schema}`).catch((err: { code?: string }) => {
-      if (err.code !== '23505' && err.code !== '42P06') throw err; // created by a racing process
+      if (err.code !== SQLSTATE.uniqueViolation && err.code !== SQLSTATE.duplicateSchema) throw err; // created by a racing process
     });
   }
   const db = new Kysely<S>({ dialect: new PostgresDialect({ pool }) });

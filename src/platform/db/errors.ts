@@ -1,3 +1,5 @@
+import { SQLSTATE, SQLSTATE_CLASS } from './sqlstate.ts';
+
 /** Both drivers surface PostgreSQL's SQLSTATE as `code` and the constraint's name. */
 interface PgError {
   code?: string;
@@ -9,7 +11,7 @@ interface PgError {
 
 export function isUniqueViolation(err: unknown, constraint?: string): boolean {
   const e = err as PgError;
-  if (e?.code !== '23505') return false;
+  if (e?.code !== SQLSTATE.uniqueViolation) return false;
   // PGlite does not always fill `constraint`; its message names it.
   return !constraint || e.constraint === constraint || Boolean(e.message?.includes(`"${constraint}"`));
 }
@@ -22,7 +24,8 @@ const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT'
  * server shuts down, crashed, or is starting up) and 53300 (too many connections, while it
  * restarts).
  */
-const isConnectionState = (code: string) => code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03' || code === '53300';
+const CONNECTION_STATES = new Set<string>([SQLSTATE.adminShutdown, SQLSTATE.crashShutdown, SQLSTATE.cannotConnectNow, SQLSTATE.tooManyConnections]);
+const isConnectionState = (code: string) => code.startsWith(SQLSTATE_CLASS.connection) || CONNECTION_STATES.has(code);
 
 /** What pg says, without a code, when a connection ends under it. */
 const LOST_MESSAGES = [

@@ -2,6 +2,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { DomainError, type ErrorKind } from '../errors.ts';
 import { isConnectionLoss } from '../db/errors.ts';
+import { SQLSTATE_CLASS, inClass } from '../db/sqlstate.ts';
 
 /** The one place where an error becomes an HTTP status. */
 const statusOf: Record<ErrorKind, number> = {
@@ -71,7 +72,4 @@ const pathOf = (instancePath: string) =>
     .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'));
 
 /** SQLSTATE class 22 (data exception: numeric or date out of range, invalid text…), from either driver. */
-const isDataException = (err: unknown) => {
-  const code = (err as { code?: unknown }).code;
-  return typeof code === 'string' && /^22[0-9A-Z]{3}$/.test(code);
-};
+const isDataException = (err: unknown) => inClass((err as { code?: unknown }).code, SQLSTATE_CLASS.dataException);

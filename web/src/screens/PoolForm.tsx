@@ -28,7 +28,7 @@ const fromPool = (p?: Pool): Draft => ({
 const EMAIL = /^[^\s@,;]+@[^\s@,;]+\.[^\s@,;]+$/;
 const isWholeNumber = (s: string) => /^\d+$/.test(s.trim());
 
-/** The rules of SPEC §1, checked as the user types; the server checks them again. */
+/** The pool rules, checked as the user types; the server checks them again. */
 export function validatePool(d: Draft): Record<string, string> {
   const e: Record<string, string> = {};
   const name = d.name.trim();
@@ -57,7 +57,7 @@ const toSettings = (d: Draft): PoolSettings => ({
   notificationEmails: d.notificationEmails,
 });
 
-/** Add or edit a pool: every setting of SPEC §1, each with its message beside it. */
+/** Add or edit a pool: every pool setting, each with its message beside it. */
 export function PoolForm(props: { merchantId: string; pool?: Pool; onSaved: (pool: Pool) => void; onCancel?: () => void }) {
   const queryClient = useQueryClient();
   const [draft, setDraft] = useState<Draft>(() => fromPool(props.pool));

@@ -30,7 +30,7 @@ const toInput = (r: RowDraft): StaticRowInput => ({
 });
 
 /**
- * A static pool's rows (SPEC §2.2): each a code, its expiration (a date, or N days after it is
+ * A static pool's rows: each a code, its expiration (a date, or N days after it is
  * handed out), and its distribution window. Validate shows errors and warnings on their rows.
  */
 export function StaticRowsEditor({ pool }: { pool: Pool }) {

@@ -1,11 +1,18 @@
-import { sql, type RawBuilder } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
+import type { DB } from '../../schema.ts';
+import { unnestRows } from '../../platform/db/bulk.ts';
 
-export interface ClaimedCode {
-  id: number;
-  code: string;
-  /** null: the code never expires. */
-  expiresAt: Date | null;
-}
+/*
+ * The assignment area's hot statements: the code claim, the recording of assignments with their
+ * counters, and the notice flags. Each has a header: what it locks and in which order, what makes
+ * it idempotent, the invariant it relies on, and why it has this shape (the measurement). The
+ * claim idiom (a MATERIALIZED CTE of locked ctids, then `ctid = any(array(select ctid from …))`)
+ * is the one every queue uses: codes here, mail in outbox.sql.ts, runs in conductor.sql.ts; each
+ * is pinned by a plan test (test/assignments/plan.test.ts, test/outbox/plan.test.ts,
+ * test/conductor/plan.test.ts).
+ */
+
+type Q = Kysely<DB>;
 
 /**
  * The claim: up to `count` eligible codes of a pool for the current transaction, soonest expiration
@@ -100,6 +107,15 @@ export interface AssignedRow {
  *    same order. Row locks on counters are held only until the statement's transaction ends.
  * Returns recorded rows (created = false) and new ones (created = true); keys absent from the answer
  * got nothing (see 3).
+ *
+ * Locks: the claimed codes (FOR UPDATE SKIP LOCKED, soonest expiration first), then the pool's
+ * counter rows of this `slot` in expiration order, then the day's counter row. Idempotent by
+ * `assignments_idempotency_key (pool_key, idempotency_key)`. Invariant: sum(unassigned) over
+ * pool_code_counts = count(*) of unassigned codes (test/assignments/claim-property.test.ts).
+ * Why one statement: a lone HTTP assignment is then one round trip, and a batch of 1,000 has no
+ * per-row work in JS; `npm run bench -- assign` (README "Performance") measures it against the
+ * bare claim in the same run: recording costs about as much as claiming (ratio 0.29–0.31). The
+ * counters are striped by `slot` because concurrent assigners otherwise queue on one row lock.
  */
 export function assignStatement(p: {
   accountId: string;
@@ -122,8 +138,12 @@ export function assignStatement(p: {
     ${claimCtes({ poolKey: p.poolKey, eligibleFrom: p.eligibleFrom, count, now: p.now, gate: sql`not exists (select from recorded)` })},
     todo as (
       select r.*
-      from unnest(${keys}::text[], ${p.requests.map((r) => r.contactId)}::text[], ${p.requests.map((r) => r.id)}::text[])
-        with ordinality as r (key, contact_id, id, n)
+      from ${unnestRows(
+        { key: 'text', contact_id: 'text', id: 'text' },
+        { key: keys, contact_id: p.requests.map((r) => r.contactId), id: p.requests.map((r) => r.id) },
+        'r',
+        { ordinality: 'n' },
+      )}
       where not exists (select from recorded)
     ),
     paired as (
@@ -161,4 +181,37 @@ export function assignStatement(p: {
     select true as created, id, contact_id, idempotency_key, source, code_id, code, expires_at, created_at from inserted
     union all
     select false, id, contact_id, idempotency_key, source, code_id, code, expires_at, created_at from recorded`;
+}
+
+export type NoticeFlag = 'threshold_armed' | 'exhausted_armed';
+
+/**
+ * Fires a notice: flips the flag off in one statement, so that of many processes that saw the
+ * crossing only the one whose update changed the row sends the notice (true).
+ * Locks: the pool row (the update's FOR NO KEY UPDATE), until the check's transaction ends.
+ * Idempotent: a second call changes nothing (`where <flag>`). Invariant: a flag is off exactly
+ * while its notice for the current crossing has been written.
+ */
+export async function disarm(db: Q, poolKey: number, flag: NoticeFlag): Promise<boolean> {
+  const r = await sql`update pools set ${sql.ref(flag)} = false where key = ${poolKey} and ${sql.ref(flag)}`.execute(db);
+  return Number(r.numAffectedRows ?? 0) > 0;
+}
+
+/** Re-arms a flag (the pool rose above its threshold again). Locks the pool row; idempotent (`where not <flag>`). */
+export async function rearm(db: Q, poolKey: number, flag: NoticeFlag): Promise<void> {
+  await sql`update pools set ${sql.ref(flag)} = true where key = ${poolKey} and not ${sql.ref(flag)}`.execute(db);
+}
+
+/**
+ * The pool's notice flags. With `lock`, the pool row is locked (FOR NO KEY UPDATE, the lock the
+ * flag updates take anyway, so uploads' and assignments' foreign-key checks — FOR KEY SHARE — are
+ * not blocked) until the check's transaction ends: checks of one pool that have something to do
+ * run one after the other, each reading the counts after the previous one committed, so a re-arm
+ * decided on counts read before a fire can never follow that fire (test/outbox/notice-races.test.ts).
+ * Without `lock`: a plain read, the cheap first look that most checks end with.
+ */
+export async function noticeFlags(db: Q, poolKey: number, lock: boolean): Promise<{ threshold_armed: boolean; exhausted_armed: boolean } | undefined> {
+  const r = await sql<{ threshold_armed: boolean; exhausted_armed: boolean }>`
+    select threshold_armed, exhausted_armed from pools where key = ${poolKey}${lock ? sql` for no key update` : sql``}`.execute(db);
+  return r.rows[0];
 }
