@@ -1,7 +1,9 @@
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { DB } from '../../schema.ts';
 
 type Q = Kysely<DB>;
+
+export { insertEvent, insertEvents, saveOutcomes } from './events.sql.ts';
 
 export interface EventOutcome {
   enrolled: string[];
@@ -30,15 +32,6 @@ export async function findByKey(db: Q, accountId: string, key: string): Promise<
   return row && { contactId: row.contact_id, outcome: row.outcome as EventOutcome };
 }
 
-/** Records the event; false when its idempotency key is already taken (nothing written). */
-export async function insertEvent(db: Q, e: EventRecord): Promise<boolean> {
-  const result = await sql`
-    insert into events (account_id, id, contact_id, type, properties, occurred_at, idempotency_key, created_at)
-    values (${e.accountId}, ${e.id}, ${e.contactId}, ${e.type}, ${JSON.stringify(e.properties)}::jsonb, ${e.occurredAt}, ${e.idempotencyKey}, ${e.createdAt})
-    on conflict (account_id, idempotency_key) do nothing`.execute(db);
-  return Number(result.numAffectedRows ?? 0) === 1;
-}
-
 export async function saveOutcome(db: Q, accountId: string, id: string, outcome: EventOutcome): Promise<void> {
   await db.updateTable('events').set({ outcome: JSON.stringify(outcome) }).where('account_id', '=', accountId).where('id', '=', id).execute();
 }
@@ -55,26 +48,4 @@ export async function findByKeys(db: Q, accountId: string, keys: string[]): Prom
     .execute();
   for (const r of rows) found.set(r.idempotency_key!, { contactId: r.contact_id, outcome: r.outcome as EventOutcome });
   return found;
-}
-
-/** Records many events in one statement; answers the ids written (a key taken meanwhile: skipped). */
-export async function insertEvents(db: Q, events: EventRecord[]): Promise<Set<string>> {
-  if (events.length === 0) return new Set();
-  const rows = events.map((e) => ({ ...e, occurredAt: e.occurredAt.toISOString(), createdAt: e.createdAt.toISOString() }));
-  const result = await sql<{ id: string }>`
-    insert into events (account_id, id, contact_id, type, properties, occurred_at, idempotency_key, created_at)
-    select x."accountId", x.id, x."contactId", x.type, x.properties, x."occurredAt", x."idempotencyKey", x."createdAt"
-    from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
-      as x("accountId" text, id text, "contactId" text, type text, properties jsonb, "occurredAt" timestamptz, "idempotencyKey" text, "createdAt" timestamptz)
-    on conflict (account_id, idempotency_key) do nothing
-    returning id`.execute(db);
-  return new Set(result.rows.map((r) => r.id));
-}
-
-export async function saveOutcomes(db: Q, accountId: string, outcomes: { id: string; outcome: EventOutcome }[]): Promise<void> {
-  if (outcomes.length === 0) return;
-  await sql`
-    update events e set outcome = x.outcome
-    from jsonb_to_recordset(${JSON.stringify(outcomes)}::jsonb) as x(id text, outcome jsonb)
-    where e.account_id = ${accountId} and e.id = x.id`.execute(db);
 }

@@ -17,9 +17,10 @@
  * instant's unassigned counter; the day's assignment count loses one. The contact's field is
  * cleared only where it still holds that code.
  */
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { DB } from '../../schema.ts';
 import type { Mail } from './model.ts';
+import { clearFieldsHolding, failQueuedMail, giveCodeBack, releaseAssignmentsOf } from './outbox.sql.ts';
 
 /** Is this transport error a permanent refusal (an SMTP 5xx reply)? 4xx and network errors are not. */
 export function isPermanentRefusal(err: unknown): boolean {
@@ -57,12 +58,8 @@ export async function failPermanently(
   suppress: (tx: Kysely<DB>, accountId: string, email: string, detail: string) => Promise<void>,
 ): Promise<BounceOutcome> {
   return db.transaction().execute(async (tx) => {
-    const failed = await sql`
-      update outbox set status = 'failed', next_attempt_at = null, last_error = ${reply}
-      where id = ${mail.id} and status = 'queued' and attempts = ${mail.attempts}
-        and next_attempt_at is not distinct from ${mail.nextAttemptAt}
-      returning id`.execute(tx);
-    if (failed.rows.length === 0) return { failed: false, released: [] };
+    const failed = await failQueuedMail(tx, mail, reply);
+    if (!failed) return { failed: false, released: [] };
     if (mail.kind === 'test') return { failed: true, released: [] };
     await suppress(tx, mail.accountId, mail.to, reply);
     if (mail.kind !== 'message') return { failed: true, released: [] };
@@ -76,51 +73,12 @@ export async function failPermanently(
  * or still queued to go out) shows — released, each once.
  */
 async function releaseCodesOf(tx: Kysely<DB>, mail: Mail, now: Date): Promise<ReleasedCode[]> {
-  const released = await sql<{ id: string; pool_key: string | number; code: string; code_id: string | number; contact_id: string; created_at: Date }>`
-    with candidates as (
-      select a.account_id, a.id, a.code_id as old_code_id
-      from contacts c
-      join assignments a on a.account_id = c.account_id and a.contact_id = c.id
-      join pools p on p.key = a.pool_key
-      join outbox m on m.account_id = ${mail.accountId} and m.id = ${mail.id}
-      where c.account_id = ${mail.accountId} and lower(c.email) = lower(${mail.to})
-        and a.source = 'unique' and a.released_at is null and a.code_id is not null
-        and p.release_undelivered
-        and (strpos(m.html, a.code) > 0 or strpos(coalesce(m.text, ''), a.code) > 0)
-        and not exists (
-          select from outbox o
-          where o.account_id = ${mail.accountId} and lower(o.to_email) = lower(${mail.to})
-            and o.id <> ${mail.id} and o.kind = 'message' and o.status in ('sent', 'queued')
-            and (strpos(o.html, a.code) > 0 or strpos(coalesce(o.text, ''), a.code) > 0)
-        )
-    )
-    update assignments a set released_at = ${now}, code_id = null
-    from candidates
-    where a.account_id = candidates.account_id and a.id = candidates.id and a.released_at is null
-    returning a.id, a.pool_key, a.code, candidates.old_code_id as code_id, a.contact_id, a.created_at`.execute(tx);
+  const released = await releaseAssignmentsOf(tx, mail, now);
   const out: ReleasedCode[] = [];
-  for (const r of released.rows) {
+  for (const r of released) {
     const poolKey = Number(r.pool_key);
-    const code = await sql<{ expires_at: Date | string }>`
-      update codes set assigned_at = null where pool_key = ${poolKey} and id = ${r.code_id} and assigned_at is not null
-      returning expires_at`.execute(tx);
-    const expiresAt = code.rows[0]?.expires_at;
-    if (expiresAt !== undefined) {
-      await sql`
-        insert into pool_code_counts (account_id, pool_key, expires_at, slot, codes, unassigned)
-        values (${mail.accountId}, ${poolKey}, ${expiresAt}, 0, 0, 1)
-        on conflict (pool_key, expires_at, slot) do update set unassigned = pool_code_counts.unassigned + 1`.execute(tx);
-    }
-    await sql`
-      insert into pool_daily_assignments (account_id, pool_key, day, slot, assigned)
-      values (${mail.accountId}, ${poolKey}, ${r.created_at.toISOString().slice(0, 10)}::date, 0, -1)
-      on conflict (pool_key, day, slot) do update set assigned = pool_daily_assignments.assigned - 1`.execute(tx);
-    await sql`
-      update contacts set fields = coalesce(
-          (select jsonb_object_agg(k, v) from jsonb_each(fields) as f(k, v) where v <> to_jsonb(${r.code}::text)), '{}'::jsonb),
-        updated_at = ${now}
-      where account_id = ${mail.accountId} and id = ${r.contact_id}
-        and exists (select from jsonb_each(fields) as f(k, v) where v = to_jsonb(${r.code}::text))`.execute(tx);
+    await giveCodeBack(tx, { accountId: mail.accountId, poolKey, codeId: r.code_id, assignedAt: r.created_at });
+    await clearFieldsHolding(tx, mail.accountId, r.contact_id, r.code, now);
     out.push({ poolKey, code: r.code });
   }
   return out;

@@ -1,74 +1,21 @@
-import { sql, type Kysely, type Selectable } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type { DB } from '../../schema.ts';
 import type { LineError, Upload } from './model.ts';
 
 type Q = Kysely<DB>;
 
-/** The fast path: a chunk of rows straight into the pool (fails whole on a duplicate code). */
-export const COPY_INTO_CODES = 'copy codes (account_id, pool_key, code, expires_at) from stdin';
-
-/** The slow path's table: same columns, no index, private to the session, gone at commit. */
-export async function createStagingTable(db: Q): Promise<void> {
-  await sql`create temp table upload_lines (account_id text, pool_key bigint, code text, expires_at timestamptz) on commit drop`.execute(db);
-}
-
-export const COPY_INTO_STAGING = 'copy upload_lines (account_id, pool_key, code, expires_at) from stdin';
-
-export const savepoint = (db: Q) => sql`savepoint upload_chunk`.execute(db);
-export const releaseSavepoint = (db: Q) => sql`release savepoint upload_chunk`.execute(db);
-export const rollbackToSavepoint = (db: Q) => sql`rollback to savepoint upload_chunk`.execute(db);
-
-/**
- * The slow path, for a chunk that holds a duplicate (of a code in the pool, or within the
- * file): moves the staged rows into the pool and counts them, in one statement. Duplicates are
- * skipped by the (pool_key, code) key: ON CONFLICT DO NOTHING also sees rows this statement
- * inserted. Ids follow the staging table's scan order, which is file order (a fresh heap filled
- * by one COPY, private to this session), so "ties by upload order" holds without a sort.
- * Returns how many codes were imported; the counters are updated here too.
- */
-/** Moves the staged codes into the pool: how many went in, and how many of those expire by `now`. */
-export async function moveStagedCodes(db: Q, p: { accountId: string; poolKey: number; now: Date }): Promise<{ imported: number; expired: number }> {
-  const result = await sql<{ imported: number; expired: number }>`
-    with inserted as (
-      insert into codes (account_id, pool_key, code, expires_at)
-      select account_id, pool_key, code, expires_at from upload_lines
-      on conflict (pool_key, code) do nothing
-      returning expires_at
-    ), buckets as (
-      select expires_at, count(*) as n from inserted group by expires_at
-    ), counted as (
-      insert into pool_code_counts (account_id, pool_key, expires_at, slot, codes, unassigned)
-      select ${p.accountId}, ${p.poolKey}, expires_at, 0, n, n from buckets
-      on conflict (pool_key, expires_at, slot) do update
-        set codes = pool_code_counts.codes + excluded.codes,
-            unassigned = pool_code_counts.unassigned + excluded.unassigned
-    )
-    select coalesce(sum(n), 0) as imported, coalesce(sum(n) filter (where expires_at <= ${p.now}), 0) as expired from buckets`.execute(db);
-  return { imported: Number(result.rows[0]?.imported ?? 0), expired: Number(result.rows[0]?.expired ?? 0) };
-}
-
-export async function truncateStaging(db: Q): Promise<void> {
-  await sql`truncate upload_lines`.execute(db);
-}
-
-/** Adds codes COPYed by the fast path to the pool's counters (codes per expiration instant). */
-export async function addToCounters(db: Q, p: { accountId: string; poolKey: number; byExpiry: Map<string, number> }): Promise<void> {
-  if (p.byExpiry.size === 0) return;
-  const expiries = [...p.byExpiry.keys()];
-  const counts = expiries.map((k) => p.byExpiry.get(k)!);
-  await sql`
-    insert into pool_code_counts (account_id, pool_key, expires_at, slot, codes, unassigned)
-    select ${p.accountId}, ${p.poolKey}, e.expires_at, 0, e.n, e.n
-    from unnest(${expiries}::timestamptz[], ${counts}::bigint[]) as e (expires_at, n)
-    on conflict (pool_key, expires_at, slot) do update
-      set codes = pool_code_counts.codes + excluded.codes,
-          unassigned = pool_code_counts.unassigned + excluded.unassigned`.execute(db);
-}
-
-/** Fresh statistics after a large import keep the claim query on its index. */
-export async function analyzeCodes(db: Q): Promise<void> {
-  await sql`analyze codes`.execute(db);
-}
+export {
+  COPY_INTO_CODES,
+  COPY_INTO_STAGING,
+  createStagingTable,
+  savepoint,
+  releaseSavepoint,
+  rollbackToSavepoint,
+  moveStagedCodes,
+  truncateStaging,
+  addToCounters,
+  analyzeCodes,
+} from './uploads.sql.ts';
 
 export interface UploadRecord {
   accountId: string;

@@ -1,0 +1,243 @@
+import { sql, type Kysely, type Selectable } from 'kysely';
+import type { DB } from '../../schema.ts';
+import { recordset } from '../../platform/db/bulk.ts';
+import type { ConversationDocument } from './model.ts';
+
+/*
+ * The conductor's hot statements: the run claim (the claim idiom of all three queues, see
+ * assignments.sql.ts), the batch's writes (run positions, failed attempts, step runs, contact
+ * fields), and event intake's enrollments and exits. Every write of a batch happens in the
+ * transaction that holds the claimed runs' row locks (the runs' fencing). Lock order inside a
+ * batch: runs (claim) → codes → counters (assignments.sql.ts) → contacts → outbox → step_runs →
+ * runs (position update, already locked).
+ */
+
+type Q = Kysely<DB>;
+type EnrollmentRow = Selectable<DB['enrollments']>;
+type StepRunRow = Selectable<DB['step_runs']>;
+
+export async function findVersions(db: Q, keys: { conversationId: string; version: number }[]): Promise<Map<string, ConversationDocument>> {
+  const found = new Map<string, ConversationDocument>();
+  if (keys.length === 0) return found;
+  const rows = await sql<{ conversation_id: string; version: number; document: ConversationDocument }>`
+    select v.conversation_id, v.version, v.document
+    from conversation_versions v
+    join ${recordset(keys, { conversationId: 'text', version: 'integer' }, 'k')}
+      on v.conversation_id = k."conversationId" and v.version = k.version`.execute(db);
+  for (const r of rows.rows) found.set(`${r.conversation_id}:${r.version}`, r.document);
+  return found;
+}
+
+/**
+ * Claims up to `limit` due runs for this transaction. FOR UPDATE SKIP LOCKED: another worker's
+ * batch is skipped, never waited for or taken twice; the locks last until the batch's transaction
+ * ends, so a run is executed by one worker at a time, and a worker that dies leaves its batch
+ * unlocked and untouched (its transaction rolls back) for the next claim. The row locks are also
+ * the runs' fencing: every write of a batch (new positions, step runs, codes, mail, a failed
+ * attempt) is made in the transaction that holds them, so a worker that lost its connection can
+ * write nothing afterwards. Runs of paused conversations are `held` and failed runs `failed`:
+ * neither is in the partial index `enrollments_due_idx` this walks.
+ */
+export async function claimDueRuns(db: Q, now: Date, limit: number): Promise<EnrollmentRow[]> {
+  return (await claimDueRunsStatement(now, limit).execute(db)).rows;
+}
+
+/**
+ * The claim idiom (as for codes and mail): `picked`, a MATERIALIZED CTE, locks the ctids once;
+ * the outer select reads exactly those rows by a TID scan. Reading by ctid, not by id, matters
+ * here: a run that another worker updated and committed after this statement's snapshot is locked
+ * in its new version, whose ctid the snapshot does not see, so the claim leaves it out instead of
+ * returning its old (stale) step. Pinned by test/conductor/plan.test.ts: enrollments_due_idx, then
+ * a TID scan.
+ */
+export function claimDueRunsStatement(now: Date, limit: number) {
+  return sql<EnrollmentRow>`
+    with picked as materialized (
+      select ctid from enrollments
+      where status = 'active' and next_due_at <= ${now}
+      order by next_due_at
+      limit ${limit}
+      for update skip locked
+    )
+    select e.* from enrollments e
+    where e.ctid = any(array(select ctid from picked))
+    order by e.next_due_at, e.id`;
+}
+
+/**
+ * Claims these runs again (after their batch failed and rolled back), if they are still active
+ * and due: another worker may have taken some meanwhile (skipped, as in the claim above).
+ */
+export async function claimRunsById(db: Q, ids: string[], now: Date): Promise<EnrollmentRow[]> {
+  if (ids.length === 0) return [];
+  const result = await sql<EnrollmentRow>`
+    with picked as materialized (
+      select ctid from enrollments
+      where id = any(${ids}::text[]) and status = 'active' and next_due_at <= ${now}
+      for update skip locked
+    )
+    select e.* from enrollments e
+    where e.ctid = any(array(select ctid from picked))
+    order by e.next_due_at, e.id`.execute(db);
+  return result.rows;
+}
+
+export const savepoint = (db: Q) => sql`savepoint run_group`.execute(db);
+
+export const releaseSavepoint = (db: Q) => sql`release savepoint run_group`.execute(db);
+
+export const rollbackToSavepoint = (db: Q) => sql`rollback to savepoint run_group`.execute(db);
+
+export interface RunFailure {
+  accountId: string;
+  id: string;
+  /** `failed` parks the run; `active` retries it at `nextDueAt`. */
+  status: 'active' | 'failed';
+  attempts: number;
+  nextDueAt: string;
+  error: string;
+}
+
+/** Records failed attempts, in the transaction that holds the runs' row locks. */
+export async function recordFailures(db: Q, failures: RunFailure[], now: Date): Promise<void> {
+  if (failures.length === 0) return;
+  await sql`
+    update enrollments e
+    set status = f.status, attempts = f.attempts, next_due_at = f."nextDueAt", last_error = f.error, updated_at = ${now}
+    from ${recordset(failures, { accountId: 'text', id: 'text', status: 'text', attempts: 'integer', nextDueAt: 'timestamptz', error: 'text' }, 'f')}
+    where e.account_id = f."accountId" and e.id = f.id`.execute(db);
+}
+
+/** A failed run made active again (held when its conversation is paused), due now, attempts reset. */
+export async function resumeFailedRun(db: Q, accountId: string, conversationId: string, id: string, now: Date): Promise<EnrollmentRow | undefined> {
+  const result = await sql<EnrollmentRow>`
+    update enrollments e
+    set status = case when c.status = 'paused' then 'held' else 'active' end, attempts = 0, next_due_at = ${now}, updated_at = ${now}
+    from conversations c
+    where e.account_id = ${accountId} and e.conversation_id = ${conversationId} and e.id = ${id} and e.status = 'failed'
+      and c.id = e.conversation_id
+    returning e.*`.execute(db);
+  return result.rows[0];
+}
+
+/**
+ * Pausing holds the conversation's active runs (out of the due index); resuming makes them
+ * active again. In the transaction that changes the conversation's status (its row locked): a
+ * batch that holds some of these runs is waited for, and its runs held afterwards if still active.
+ */
+export async function holdRuns(db: Q, accountId: string, conversationId: string, hold: boolean, now: Date): Promise<void> {
+  const [from, to] = hold ? ['active', 'held'] : ['held', 'active'];
+  await sql`
+    update enrollments set status = ${to}, updated_at = ${now}
+    where account_id = ${accountId} and conversation_id = ${conversationId} and status = ${from}`.execute(db);
+}
+
+export interface RunUpdate {
+  id: string;
+  status: 'active' | 'completed' | 'exited';
+  stepIndex: number;
+  nextDueAt: string;
+  exitReason: string | null;
+}
+
+export async function updateRuns(db: Q, accountId: string, updates: RunUpdate[], now: Date): Promise<void> {
+  if (updates.length === 0) return;
+  await sql`
+    update enrollments e
+    set status = u.status, step_index = u."stepIndex", next_due_at = u."nextDueAt", exit_reason = u."exitReason",
+        attempts = 0, last_error = null, updated_at = ${now}, ended_at = case when u.status = 'active' then null else ${now}::timestamptz end
+    from ${recordset(updates, { id: 'text', status: 'text', stepIndex: 'integer', nextDueAt: 'timestamptz', exitReason: 'text' }, 'u')}
+    where e.account_id = ${accountId} and e.id = u.id`.execute(db);
+}
+
+const STEP_RUN_COLUMNS = {
+  account_id: 'text', enrollment_id: 'text', step_id: 'text', conversation_id: 'text', outcome: 'text', at: 'timestamptz',
+  code: 'text', expires_at: 'timestamptz', mail_id: 'text', detail: 'text',
+} as const;
+
+/**
+ * One statement per 10,000 rows, sent as one JSON parameter. Idempotent by the primary key
+ * (enrollment_id, step_id): a second step run of one run and step cannot exist, so a batch that is
+ * redone after a commit it did not see fails instead of doing a step twice.
+ */
+export async function insertStepRuns(db: Q, rows: StepRunRow[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += 10_000) {
+    await sql`
+      insert into step_runs (account_id, enrollment_id, step_id, conversation_id, outcome, at, code, expires_at, mail_id, detail)
+      select account_id, enrollment_id, step_id, conversation_id, outcome, at, code, expires_at, mail_id, detail
+      from ${recordset(rows.slice(i, i + 10_000), STEP_RUN_COLUMNS, 'r')}`.execute(db);
+  }
+}
+
+/** Merges field values (by field id) into contacts, one patch per contact. */
+export async function patchContactFields(db: Q, accountId: string, patches: { id: string; patch: Record<string, unknown> }[], now: Date): Promise<void> {
+  if (patches.length === 0) return;
+  await sql`
+    update contacts c set fields = c.fields || p.patch, updated_at = ${now}
+    from ${recordset(patches, { id: 'text', patch: 'jsonb' }, 'p')}
+    where c.account_id = ${accountId} and c.id = p.id`.execute(db);
+}
+
+/**
+ * Per conversation, version and step index: runs waiting there (`active`: also held and failed
+ * runs) or ended there (`exited`).
+ */
+export async function runPositions(db: Q, conversationIds: string[]) {
+  if (conversationIds.length === 0) return [];
+  const result = await sql<{ conversation_id: string; version: number; step_index: number; status: 'active' | 'exited'; n: number }>`
+    select conversation_id, version, step_index, case when status = 'exited' then 'exited' else 'active' end as status, count(*) as n
+    from enrollments
+    where conversation_id = any(${conversationIds}::text[]) and status in ('active', 'held', 'failed', 'exited')
+    group by 1, 2, 3, 4`.execute(db);
+  return result.rows;
+}
+
+/** Ends the open runs (active, held or failed) that these (contact, event type) pairs exit; answers who left what. */
+export async function exitRunsMany(
+  db: Q,
+  accountId: string,
+  events: { contactId: string; type: string }[],
+  now: Date,
+  /** Conversations whose runs stay (a merchant-limited caller's events do not reach them). */
+  exclude: string[] = [],
+): Promise<{ contactId: string; conversationId: string }[]> {
+  if (events.length === 0) return [];
+  const result = await sql<{ contact_id: string; conversation_id: string }>`
+    update enrollments e
+    set status = 'exited', exit_reason = 'exit event ' || x.type, ended_at = ${now}, updated_at = ${now}
+    from conversation_versions v, ${recordset(events, { contactId: 'text', type: 'text' }, 'x')}
+    where e.account_id = ${accountId} and e.contact_id = x."contactId" and e.status in ('active', 'held', 'failed')
+      and v.conversation_id = e.conversation_id and v.version = e.version
+      and x.type = any (v.exit_events)
+      and e.conversation_id not in (select jsonb_array_elements_text(${JSON.stringify(exclude)}::jsonb))
+    returning e.contact_id, e.conversation_id`.execute(db);
+  return result.rows.map((r) => ({ contactId: r.contact_id, conversationId: r.conversation_id }));
+}
+
+export interface NewRun {
+  id: string;
+  conversationId: string;
+  version: number;
+  contactId: string;
+  nextDueAt: string;
+  reentry: 'never' | 'afterCompletion';
+}
+
+/**
+ * Starts runs, unless the contact has an open one (active, held or failed) in that conversation (the partial unique index
+ * decides, so two racing events start one run), or, with re-entry `never`, ever had one. One
+ * statement for many runs; answers the runs that started.
+ */
+export async function enrollMany(db: Q, accountId: string, runs: NewRun[], now: Date): Promise<{ contactId: string; conversationId: string }[]> {
+  if (runs.length === 0) return [];
+  const result = await sql<{ contact_id: string; conversation_id: string }>`
+    insert into enrollments (account_id, id, conversation_id, version, contact_id, status, step_index, next_due_at, created_at, updated_at)
+    select ${accountId}, r.id, r."conversationId", r.version, r."contactId", 'active', 0, r."nextDueAt", ${now}, ${now}
+    from ${recordset(runs, { id: 'text', conversationId: 'text', version: 'integer', contactId: 'text', nextDueAt: 'timestamptz', reentry: 'text' }, 'r')}
+    where r.reentry <> 'never'
+       -- by (account_id, contact_id): an index; by conversation alone it would scan all its runs
+       or not exists (select 1 from enrollments e where e.account_id = ${accountId} and e.contact_id = r."contactId" and e.conversation_id = r."conversationId")
+    on conflict (conversation_id, contact_id) where status in ('active', 'held', 'failed') do nothing
+    returning contact_id, conversation_id`.execute(db);
+  return result.rows.map((r) => ({ contactId: r.contact_id, conversationId: r.conversation_id }));
+}
