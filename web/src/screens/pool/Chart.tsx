@@ -107,11 +107,11 @@ export function DepletionChart({ pool }: { pool: Pool }) {
         {(y) => (
           <>
             {pool.threshold !== null ? <line x1={PAD.l} x2={W - PAD.r} y1={y(pool.threshold)} y2={y(pool.threshold)} className="threshold" /> : null}
-            <path d={path(past, y)} className="history" />
+            <path d={path(past, y)} className="history" fill="none" />
             {past.map((d) => (
               <circle key={d.day} cx={x(d.day)} cy={y(d.available)} r={past.length > 60 ? 1.5 : 3} className="history-dot" />
             ))}
-            {ahead.length > 1 ? <path d={path(ahead, y)} className="forecast" /> : null}
+            {ahead.length > 1 ? <path d={path(ahead, y)} className="forecast" fill="none" /> : null}
           </>
         )}
       </Panel>

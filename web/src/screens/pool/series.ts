@@ -22,7 +22,7 @@ export interface ChartSeries {
 
 /**
  * The days the chart draws from a report: the recorded history, today, and the forecast ahead for
- * as long as the history shown (at least 30 days), so that a run-out years ahead does not squeeze
+ * as long as the history shown (at least 14 days), so that a run-out years ahead does not squeeze
  * the past into a sliver on the left.
  */
 export function chartSeries(report: PoolReport): ChartSeries {
@@ -30,7 +30,7 @@ export function chartSeries(report: PoolReport): ChartSeries {
   const recorded: ChartDay[] = report.daily.map((d) => ({ day: dayNumber(d.date), kind: 'recorded', available: d.available, assigned: d.assigned, redeemed: d.redeemed }));
   const now: ChartDay = { day: today, kind: 'today', available: report.today.available, assigned: report.today.assigned, redeemed: report.today.redeemed };
   const from = Math.min(recorded[0]?.day ?? today, today - 6);
-  const ahead = Math.max(30, today - from);
+  const ahead = Math.max(14, today - from);
   const forecast: ChartDay[] = (report.forecast?.points ?? [])
     .map((p) => ({ day: dayNumber(p.date), kind: 'forecast' as const, available: p.available, assigned: null, redeemed: null }))
     .filter((p) => p.day > today && p.day <= today + ahead);
