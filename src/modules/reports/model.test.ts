@@ -26,6 +26,11 @@ describe('forecastAvailable: the run-out forecast with codes that leave on their
     expect(f.runsOutOn).toBeNull();
   });
 
+  it('codes that leave at the end of today are not handed out tomorrow', () => {
+    const f = forecastAvailable([{ leavesOn: '2026-03-01', codes: 4 }, { leavesOn: null, codes: 4 }], 2, '2026-03-01');
+    expect(f.points.map((p) => p.available)).toEqual([8, 2, 0]);
+  });
+
   it('a fractional rate hands out whole codes as the fractions add up', () => {
     const f = forecastAvailable([{ leavesOn: null, codes: 3 }], 0.5, '2026-03-01');
     expect(f.points.map((p) => p.available)).toEqual([3, 3, 2, 2, 1, 1, 0]);

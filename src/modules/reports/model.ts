@@ -72,7 +72,7 @@ export function forecastAvailable(leaving: readonly LeavingCodes[], ratePerDay: 
   const buckets = leaving
     .filter((b) => b.codes > 0)
     .map((b) => ({ leavesOn: b.leavesOn, left: b.codes }))
-    .sort((a, b) => (a.leavesOn ?? '9999') .localeCompare(b.leavesOn ?? '9999'));
+    .sort((a, b) => (a.leavesOn ?? '9999').localeCompare(b.leavesOn ?? '9999'));
   let available = buckets.reduce((n, b) => n + b.left, 0);
   const start = Date.parse(`${today}T00:00:00Z`);
   const points: ForecastPoint[] = [{ date: today, available }];
@@ -83,13 +83,15 @@ export function forecastAvailable(leaving: readonly LeavingCodes[], ratePerDay: 
     carry += ratePerDay;
     let take = Math.floor(carry);
     carry -= take;
+    // Codes whose day to leave has passed (today's at today's end) are gone before this day's claims.
+    for (const b of buckets) if (b.leavesOn !== null && b.leavesOn < date) b.left = 0;
     for (const b of buckets) {
       if (take === 0) break;
       const n = Math.min(b.left, take);
       b.left -= n;
       take -= n;
     }
-    for (const b of buckets) if (b.leavesOn !== null && b.leavesOn <= date) b.left = 0;
+    for (const b of buckets) if (b.leavesOn !== null && b.leavesOn <= date) b.left = 0; // and at this day's end, its own
     available = buckets.reduce((n, b) => n + b.left, 0);
     points.push({ date, available });
     if (available === 0) runsOutOn = date;

@@ -103,7 +103,7 @@ export function DepletionChart({ pool }: { pool: Pool }) {
   const bar = Math.max(1, Math.min(14, band / 2 - 1));
   return (
     <figure className="chart" tabIndex={0} onKeyDown={keys} onBlur={() => setHover(null)} aria-describedby={`chart-tip-${pool.id}`}>
-      <Panel s={s} height={220} max={availableMax} title="Available codes" label={`Available codes by day: ${fmtNumber(r.today.available)} now`} hover={hover} onHover={setHover}>
+      <Panel s={s} height={220} max={availableMax} title="Available codes" label={`Available codes over time: ${fmtNumber(r.today.available)} now${r.forecast?.runsOutOn ? `, forecast to run out on ${r.forecast.runsOutOn}` : ''}`} hover={hover} onHover={setHover}>
         {(y) => (
           <>
             {pool.threshold !== null ? <line x1={PAD.l} x2={W - PAD.r} y1={y(pool.threshold)} y2={y(pool.threshold)} className="threshold" /> : null}
