@@ -45,6 +45,8 @@ import { redemptionsService, type RedemptionCounter } from './modules/redemption
 import { redemptionsRoutes } from './modules/redemptions/routes.ts';
 import { codesService } from './modules/codes/service.ts';
 import { codesRoutes } from './modules/codes/routes.ts';
+import { reportsService } from './modules/reports/service.ts';
+import { reportsRoutes } from './modules/reports/routes.ts';
 
 type MailSettings =
   | 'SMTP_URL'
@@ -85,7 +87,8 @@ export function createServices(deps: AppDeps, counters: { redemptions?: Redempti
   });
   const staticCodes = staticCodesService({ database: deps.database, accounts, pools });
   const segmentation = segmentationService({ database: deps.database });
-  const conductor = conductorService({ database: deps.database, clock: deps.clock });
+  const reports = reportsService({ database: deps.database, clock: deps.clock, accounts, pools });
+  const conductor = conductorService({ database: deps.database, clock: deps.clock, stepRedemptions: reports.stepRedemptions });
   const contacts = contactsService({
     database: deps.database,
     segmentation,
@@ -179,7 +182,7 @@ export function createServices(deps: AppDeps, counters: { redemptions?: Redempti
   });
   const redemptions = redemptionsService({ database: deps.database, clock: deps.clock, accounts, ...(counters.redemptions ? { count: counters.redemptions } : {}) });
   const codes = codesService({ database: deps.database, clock: deps.clock, pools });
-  return { redemptions, codes, accounts, pools, uploads, staticCodes, contacts, assignments, outbox, segmentation, messages, events, conductor, engine, suppressions, unsubscribe, secret, testSends, renderPool };
+  return { redemptions, codes, reports, accounts, pools, uploads, staticCodes, contacts, assignments, outbox, segmentation, messages, events, conductor, engine, suppressions, unsubscribe, secret, testSends, renderPool };
 }
 
 export type Services = ReturnType<typeof createServices>;
@@ -228,6 +231,7 @@ export async function createApp(deps: AppDeps) {
   await unsubscribeRoutes(http, services.unsubscribe);
   redemptionsRoutes(http, services.redemptions);
   codesRoutes(http, services.codes);
+  reportsRoutes(http, services.reports);
   sessionRoutes(http, { accounts, sessions, allowedOrigins });
   consoleRoutes(http, { dir: deps.consoleDir });
   http.addHook('onClose', () => services.renderPool.close());

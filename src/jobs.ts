@@ -70,6 +70,8 @@ export function startBackgroundJobs(services: Services, config: JobsConfig, log:
   };
   // Codes expire or enter the cutoff without any assignment: look at watched pools on a schedule.
   every(config.poolCheckIntervalMs, 'pool check', () => services.assignments.checkAllPools());
+  // Each pool's day, recorded once after it ended in the account's zone (any process may write it first).
+  every(config.poolCheckIntervalMs, 'daily history', () => services.reports.recordDailyHistory());
   // Conversation runs that are due, batch after batch until none is left.
   every(config.conductorPollIntervalMs, 'conductor', () => services.engine.runDue(config.conductorBatchSize));
   // With SMTP, deliver what is due (new mail, and retries whose backoff has passed).

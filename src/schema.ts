@@ -263,6 +263,17 @@ export interface DB {
     created_at: Date;
     rolled_back_at: Date | null;
   };
+  // the pools' daily history (migration 0012, 0015 on main): see modules/reports/reports.sql.ts
+  pool_daily_history: {
+    account_id: string;
+    pool_key: number;
+    /** The calendar day in the account's time zone. */
+    day: string;
+    assigned: number;
+    redeemed: number;
+    available: number;
+    recorded_at: Date;
+  };
   messages: {
     account_id: string;
     id: string;

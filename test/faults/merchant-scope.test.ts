@@ -115,6 +115,7 @@ const CASES: Record<string, Case> = {
   'GET /v1/pools/:poolId/assignments': { kind: 'refused', status: 404, call: (r) => ({ method: 'GET', url: `/v1/pools/${r.poolId}/assignments` }) },
   'GET /v1/pools/:poolId/codes': { kind: 'refused', status: 404, call: (r) => ({ method: 'GET', url: `/v1/pools/${r.poolId}/codes` }) },
   'GET /v1/pools/:poolId/codes/export': { kind: 'refused', status: 404, call: (r) => ({ method: 'GET', url: `/v1/pools/${r.poolId}/codes/export` }) },
+  'GET /v1/pools/:poolId/report': { kind: 'refused', status: 404, call: (r) => ({ method: 'GET', url: `/v1/pools/${r.poolId}/report` }) },
   // Checkout under /v1/merchants/{id}: another merchant is forbidden, as the merchant itself.
   'POST /v1/merchants/:merchantId/codes/validate': {
     kind: 'refused',

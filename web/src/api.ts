@@ -4,6 +4,8 @@
  * Origin header the server checks on every change.
  */
 
+import type { StepCounts } from '../../src/modules/conductor/model.ts';
+
 export interface ApiErrorBody {
   error: { code: string; message: string; details: unknown[] };
   [extra: string]: unknown;
@@ -272,15 +274,8 @@ export interface ConversationInput {
   reentry: 'never' | 'afterCompletion';
   steps: Step[];
 }
-export interface StepCounts {
-  entered: number;
-  completed: number;
-  codesAssigned: number;
-  defaultCodes: number;
-  noCode: number;
-  messagesSent: number;
-  exits: number;
-}
+/** The server's contract (redeemed and revenue are optional: older servers answer without them). */
+export type { StepCounts };
 export interface Conversation extends ConversationInput {
   id: string;
   status: 'draft' | 'live' | 'paused';

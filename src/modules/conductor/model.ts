@@ -7,6 +7,24 @@ import { z } from 'zod';
 
 export const MAX_STEPS = 50;
 
+/** What a step's runs did there (all versions, by step id): `stepCounts` of a conversation. */
+export interface StepCounts {
+  entered: number;
+  completed: number;
+  codesAssigned: number;
+  defaultCodes: number;
+  noCode: number;
+  messagesSent: number;
+  exits: number;
+  /**
+   * Live redemptions of the codes this step handed out (a shared code: the orders of its contact
+   * after the step gave it, unless a later assignment gave it again). Optional for older servers.
+   */
+  redeemed?: number;
+  /** Their revenue per currency, exact decimal strings ("12.50"), by currency. Optional for older servers. */
+  revenue?: { currency: string; amount: string }[];
+}
+
 const name = z.string().trim().min(1).max(200);
 const id = z.string().min(1).max(100);
 const eventType = z

@@ -16,6 +16,8 @@ const counts = z.object({
   noCode: z.number(),
   messagesSent: z.number(),
   exits: z.number(),
+  redeemed: z.number().optional().describe('live redemptions of the codes this step handed out'),
+  revenue: z.array(z.object({ currency: z.string(), amount: z.string() })).optional().describe('their revenue per currency, exact decimal strings'),
 });
 // Steps are answered as stored (a union keyed by `type`); documented loosely to keep the schema small.
 const stepOut = z.record(z.string(), z.unknown());

@@ -12,18 +12,10 @@ import { catalogOf } from '../segmentation/model.ts';
 import { validateTemplates } from '../messages/template.ts';
 import { partsOf } from './engine.ts';
 import { couponActions, fieldsRead, merchantScope, merchantsOfStep, withinMerchants, type MerchantScope } from './references.ts';
-import { applyEdit, checkForPublish, dueAt, type CommittedMessage, type ConversationDocument, type ConversationInput, type PublishIssue } from './model.ts';
+import { applyEdit, checkForPublish, dueAt, type StepCounts, type CommittedMessage, type ConversationDocument, type ConversationInput, type PublishIssue } from './model.ts';
 import * as repo from './repo.ts';
 
-export interface StepCounts {
-  entered: number;
-  completed: number;
-  codesAssigned: number;
-  defaultCodes: number;
-  noCode: number;
-  messagesSent: number;
-  exits: number;
-}
+export type { StepCounts };
 
 export interface Conversation {
   id: string;
@@ -41,10 +33,13 @@ export interface EventOutcome {
   exited: string[];
 }
 
-const emptyCounts = (): StepCounts => ({ entered: 0, completed: 0, codesAssigned: 0, defaultCodes: 0, noCode: 0, messagesSent: 0, exits: 0 });
+const emptyCounts = (): StepCounts => ({ entered: 0, completed: 0, codesAssigned: 0, defaultCodes: 0, noCode: 0, messagesSent: 0, exits: 0, redeemed: 0, revenue: [] });
 const COMPLETED = new Set(['waited', 'assigned', 'default_code', 'no_code', 'field_set', 'sent']);
 
-export function conductorService(deps: { database: AppDatabase; clock: Clock }) {
+/** Per conversation and step id: the redemptions of the codes the step handed out (the reports module answers it). */
+export type StepRedemptionsOf = (conversationIds: string[]) => Promise<Map<string, Map<string, { redeemed: number; revenue: { currency: string; amount: string }[] }>>>;
+
+export function conductorService(deps: { database: AppDatabase; clock: Clock; stepRedemptions?: StepRedemptionsOf }) {
   const { db } = deps.database;
 
   async function load(principal: Principal, id: string, tx: Kysely<DB> = db, lock = false): Promise<repo.ConversationRow> {
@@ -126,6 +121,9 @@ export function conductorService(deps: { database: AppDatabase; clock: Clock }) 
       // Active runs wait at their step (entered, not done yet); exited runs ended at it.
       if (p.status === 'active') at(p.conversation_id, step.id).entered += Number(p.n);
       else at(p.conversation_id, step.id).exits += Number(p.n);
+    }
+    for (const [conversationId, steps] of (await deps.stepRedemptions?.(conversationIds)) ?? []) {
+      for (const [stepId, r] of steps) Object.assign(at(conversationId, stepId), { redeemed: r.redeemed, revenue: r.revenue });
     }
     return out;
   }

@@ -35,7 +35,7 @@ const settingsColumns = (s: Partial<PoolSettings>) => ({
   ...(s.releaseUndelivered !== undefined && { release_undelivered: s.releaseUndelivered }),
 });
 
-export async function insertPool(db: Q, pool: { accountId: string; id: string; merchantId: string } & PoolSettings): Promise<Pool> {
+export async function insertPool(db: Q, pool: { accountId: string; id: string; merchantId: string; now: Date } & PoolSettings): Promise<Pool> {
   const row = await db
     .insertInto('pools')
     .values({
@@ -51,6 +51,9 @@ export async function insertPool(db: Q, pool: { accountId: string; id: string; m
       threshold: pool.threshold,
       notification_emails: pool.notificationEmails,
       release_undelivered: pool.releaseUndelivered,
+      // The clock's time, not the database's: the daily history starts at the pool's first day.
+      created_at: pool.now,
+      updated_at: pool.now,
     })
     .returningAll()
     .executeTakeFirstOrThrow();

@@ -100,7 +100,7 @@ export function poolsService(deps: { database: AppDatabase; clock: Clock; accoun
     };
     rejectIf([...problems, ...checkPoolSettings(full)]);
     try {
-      const pool = await repo.insertPool(db, { accountId: principal.accountId, id: newId(), merchantId, ...full });
+      const pool = await repo.insertPool(db, { accountId: principal.accountId, id: newId(), merchantId, now: deps.clock.now(), ...full });
       return (await withCounts([pool]))[0]!;
     } catch (err) {
       if (isUniqueViolation(err, 'pools_name_key')) throw nameTaken(full.name);

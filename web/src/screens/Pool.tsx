@@ -7,7 +7,8 @@ import { PoolForm } from './PoolForm.tsx';
 import { stockBadge } from './Pools.tsx';
 import { UploadDialog, UploadReport } from './Upload.tsx';
 import { StaticRowsEditor } from './StaticRows.tsx';
-import { DepletionChart } from './Chart.tsx';
+import { DepletionChart } from './pool/Chart.tsx';
+import { RedemptionFigures } from './pool/Figures.tsx';
 import { AssignmentsList } from './Assignments.tsx';
 
 export function PoolScreen({ poolId, merchants }: { poolId: string; merchants: Merchant[] }) {
@@ -33,6 +34,7 @@ export function PoolScreen({ poolId, merchants }: { poolId: string; merchants: M
         ) : null}
       </div>
       <Counts pool={p} />
+      <RedemptionFigures pool={p} />
       <div className={p.type === 'static' ? 'columns stacked' : 'columns'}>
         <div>
           {p.type === 'unique' ? (
