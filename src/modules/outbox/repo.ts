@@ -1,6 +1,7 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { DB } from '../../schema.ts';
 import type { Mail } from './model.ts';
+import * as hot from './outbox.sql.ts';
 
 type Q = Kysely<DB>;
 type Row = Selectable<DB['outbox']>;
@@ -46,48 +47,18 @@ export async function insertMails(db: Q, rows: MailRow[]): Promise<void> {
   }
 }
 
-/**
- * The sender's claim: due queued mail, oldest due first, rows another sender holds skipped.
- * The MATERIALIZED CTE runs the locking select once (a plain `IN (subquery)` may be re-run by the
- * planner and update more rows than the limit). Claiming bumps `attempts`, pushes
- * `next_attempt_at` a lease ahead and writes the claim's `lease_token` (the fencing token), and
- * commits at once: the SMTP conversation happens outside any transaction, and a sender that dies
- * mid-send leaves the row to be retried after the lease. A later claim writes a new token, so the
- * first sender's late result finds the row no longer its own (see markSent).
- */
+/** The sender's claim (outbox.sql.ts: claimDue), as mails. */
 export async function claimDue(db: Q, args: { now: Date; limit: number; leaseMs: number; leaseToken: string }): Promise<Mail[]> {
-  const leaseUntil = new Date(args.now.getTime() + args.leaseMs);
-  const result = await sql<Row>`
-    with due as materialized (
-      select ctid from outbox
-      where status = 'queued' and next_attempt_at <= ${args.now}
-      order by next_attempt_at
-      limit ${args.limit}
-      for update skip locked
-    )
-    update outbox set attempts = outbox.attempts + 1, next_attempt_at = ${leaseUntil}, lease_token = ${args.leaseToken}
-    from due
-    where outbox.ctid = due.ctid
-    returning outbox.*`.execute(db);
-  return result.rows.map(toMail);
+  return (await hot.claimDue(db, args)).map(toMail);
 }
+
+/** The sender's results, fenced (outbox.sql.ts: markSentBatch): the ids that were still ours. */
+export const markSentBatch = hot.markSentBatch;
 
 /**
- * The sender's results, fenced: written only while the row still carries this sender's lease
- * token (and is queued). A sender whose lease ran out and whose mail another sender claimed
- * changes nothing; answers whether the row was still ours.
+ * A failed attempt, fenced like markSentBatch (one row, by this sender's lease token); failures
+ * are rare, so one statement each.
  */
-export async function markSent(db: Q, id: string, leaseToken: string, at: Date): Promise<boolean> {
-  const r = await db
-    .updateTable('outbox')
-    .set({ status: 'sent', sent_at: at, next_attempt_at: null, last_error: null, lease_token: null })
-    .where('id', '=', id)
-    .where('lease_token', '=', leaseToken)
-    .where('status', '=', 'queued')
-    .executeTakeFirst();
-  return Number(r.numUpdatedRows) > 0;
-}
-
 export async function markFailedAttempt(
   db: Q,
   id: string,
