@@ -93,7 +93,12 @@ export function outboxService(deps: {
     if (transport.kind !== 'smtp') return undefined;
     let reply: string | null = null;
     try {
-      reply = (await transport.send(mail))?.reply ?? null;
+      const release = await limiter.acquire();
+      try {
+        reply = (await transport.send(mail))?.reply ?? null;
+      } finally {
+        release();
+      }
     } catch (err) {
       // A 5xx refusal fails the mail at once (no retry), in bounces.ts.
       if (await bounce(mail, err)) {
@@ -152,7 +157,7 @@ export function outboxService(deps: {
   /**
    * Delivers every mail due now (SMTP transport), claim after claim of `batchSize`; safe in many
    * processes. `concurrency` mails in flight, each worker taking the next as it ends (no wait for a
-   * chunk's slowest), each start paced by MAIL_RATE_PER_SECOND.
+   * chunk's slowest), each SMTP attempt paced by MAIL_RATE_PER_SECOND (platform/mail/rate.ts).
    */
   async function deliverDue(batchSize = 100): Promise<DeliveryReport> {
     const report: DeliveryReport = { sent: 0, retrying: 0, failed: 0 };
@@ -168,7 +173,6 @@ export function outboxService(deps: {
           Array.from({ length: Math.min(concurrency, batch.length) }, async () => {
             while (next < batch.length) {
               const mail = batch[next++]!;
-              await limiter.take();
               const sent = await attempt(mail, leaseToken, report);
               if (sent) recorder.add(sent);
             }
