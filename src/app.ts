@@ -111,6 +111,12 @@ export function createServices(deps: AppDeps, counters: { redemptions?: Redempti
     retry: { maxAttempts: config.MAIL_MAX_ATTEMPTS ?? 6, baseDelayMs: (config.MAIL_RETRY_SECONDS ?? 60) * 1000, maxDelayMs: 3_600_000 },
     messageIdDomain: config.PUBLIC_URL ? new URL(config.PUBLIC_URL).hostname : 'couponflow.localhost',
     visibleConversations: (principal) => conductor.visibleConversations(principal),
+    // Test sends of messages that read no coupon field of another merchant (messages is set below).
+    visibleTestMessages: async (principal) => {
+      const readsHidden = await conductor.readsHiddenFields(principal);
+      if (!readsHidden) return undefined;
+      return (await messages.allMessages(principal.accountId)).filter((m) => !readsHidden(m)).map((m) => m.id);
+    },
     bounces: {
       suppress: (tx, accountId, email, detail) => suppressions.suppressWithin(tx, accountId, email, 'bounced', detail),
       onReleased: async (_accountId, poolKeys) => {

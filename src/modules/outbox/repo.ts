@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { DB } from '../../schema.ts';
-import type { Mail } from './model.ts';
+import { TEST_MESSAGE_HEADER, type Mail } from './model.ts';
 import * as hot from './outbox.sql.ts';
 
 type Q = Kysely<DB>;
@@ -84,6 +84,8 @@ export interface MailFilter {
    * caller also sees; the link is the step run that wrote the mail (step_runs.mail_id).
    */
   conversationIds?: string[] | undefined;
+  /** With merchantIds: the messages whose test sends (kind `test`, merchant null) the caller also sees. */
+  testMessageIds?: string[] | undefined;
   to?: string | undefined;
   kind?: Mail['kind'] | undefined;
   status?: Mail['status'] | undefined;
@@ -94,6 +96,7 @@ function filtered(db: Q, f: MailFilter) {
   if (f.merchantIds) {
     const merchants = f.merchantIds.length ? f.merchantIds : [''];
     const conversations = f.conversationIds ?? [];
+    const tested = f.testMessageIds ?? [];
     q = q.where((eb) =>
       eb.or([
         eb('merchant_id', 'in', merchants),
@@ -115,6 +118,9 @@ function filtered(db: Q, f: MailFilter) {
                 ),
               ]),
             ]
+          : []),
+        ...(tested.length
+          ? [eb.and([eb('merchant_id', 'is', null), eb('kind', '=', 'test'), eb(sql<string>`headers->>${TEST_MESSAGE_HEADER}`, 'in', tested)])]
           : []),
       ]),
     );

@@ -39,6 +39,8 @@ export function outboxService(deps: {
    * all). Without it, such a caller sees only mail of its merchants (notices).
    */
   visibleConversations?: (principal: Principal) => Promise<string[] | undefined>;
+  /** The messages whose test sends a merchant-limited caller sees (undefined: all). */
+  visibleTestMessages?: (principal: Principal) => Promise<string[] | undefined>;
   /** Bounces (bounces.ts): suppress the address inside the failing transaction; pools that got codes back. */
   bounces?: Omit<Parameters<typeof bounceHandler>[0], 'db' | 'now'>;
 }) {
@@ -184,13 +186,15 @@ export function outboxService(deps: {
     }
   }
 
-  /** A merchant-limited caller sees its merchants' notices and the mail of conversations it may see. */
-  const filterFor = async (principal: Principal, q: Omit<repo.MailFilter, 'accountId' | 'merchantIds'> = {}): Promise<repo.MailFilter> => ({
-    ...q,
-    accountId: principal.accountId,
-    merchantIds: principal.merchantIds,
-    conversationIds: principal.merchantIds === null ? undefined : await deps.visibleConversations?.(principal),
-  });
+  /**
+   * A merchant-limited caller sees its merchants' notices, the mail of conversations it may see and
+   * the test sends of messages that are its own.
+   */
+  const filterFor = async (principal: Principal, q: Omit<repo.MailFilter, 'accountId' | 'merchantIds'> = {}): Promise<repo.MailFilter> => {
+    const limited = principal.merchantIds !== null;
+    const [conversationIds, testMessageIds] = limited ? await Promise.all([deps.visibleConversations?.(principal), deps.visibleTestMessages?.(principal)]) : [undefined, undefined];
+    return { ...q, accountId: principal.accountId, merchantIds: principal.merchantIds, conversationIds, testMessageIds };
+  };
 
   async function listMails(principal: Principal, query: PageQuery & { to?: string | undefined; kind?: Mail['kind'] | undefined; status?: Mail['status'] | undefined }): Promise<Page<Mail>> {
     const rows = await repo.listMails(db, await filterFor(principal, query), { before: decodeCursor(query.cursor), limit: query.limit + 1 });
