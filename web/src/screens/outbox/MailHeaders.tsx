@@ -1,12 +1,9 @@
 import type { MailDetail } from '../contacts/contactApi.ts';
 
-/** The headers the mail goes out with: the ones every mail has, then its extra ones (List-Unsubscribe, …). */
+/** The headers the mail goes out with beyond From, To and Subject (shown above): its Message-ID, then the extra ones (List-Unsubscribe, …). */
 export function MailHeaders({ mail }: { mail: MailDetail }) {
   const rows: [string, string][] = [
     ['Message-ID', mail.messageId],
-    ['From', `${mail.from.name} <${mail.from.email}>`],
-    ['To', mail.to],
-    ['Subject', mail.subject],
     ...Object.entries(mail.headers),
   ];
   return (
