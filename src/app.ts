@@ -104,16 +104,22 @@ export function createServices(deps: AppDeps, counters: { redemptions?: Redempti
       deps.transport ??
       mailTransport(config.SMTP_URL, {
         pool: config.MAIL_CONCURRENCY ?? 8,
-        ratePerSecond: config.MAIL_RATE_PER_SECOND,
         dkim:
           config.DKIM_DOMAIN && config.DKIM_SELECTOR && config.DKIM_PRIVATE_KEY
             ? { domain: config.DKIM_DOMAIN, selector: config.DKIM_SELECTOR, privateKey: config.DKIM_PRIVATE_KEY }
             : undefined,
       }),
     concurrency: Math.max(1, config.MAIL_CONCURRENCY ?? 8),
+    ratePerSecond: config.MAIL_RATE_PER_SECOND,
     retry: { maxAttempts: config.MAIL_MAX_ATTEMPTS ?? 6, baseDelayMs: (config.MAIL_RETRY_SECONDS ?? 60) * 1000, maxDelayMs: 3_600_000 },
     messageIdDomain: config.PUBLIC_URL ? new URL(config.PUBLIC_URL).hostname : 'couponflow.localhost',
     visibleConversations: (principal) => conductor.visibleConversations(principal),
+    // Test sends of messages that read no coupon field of another merchant (messages is set below).
+    visibleTestMessages: async (principal) => {
+      const readsHidden = await conductor.readsHiddenFields(principal);
+      if (!readsHidden) return undefined;
+      return (await messages.allMessages(principal.accountId)).filter((m) => !readsHidden(m)).map((m) => m.id);
+    },
     bounces: {
       suppress: (tx, accountId, email, detail) => suppressions.suppressWithin(tx, accountId, email, 'bounced', detail),
       onReleased: async (_accountId, poolKeys) => {

@@ -138,6 +138,7 @@ export interface DB {
     transport: 'outbox' | 'smtp';
     attempts: Generated<number>;
     next_attempt_at: Date | null;
+    /** The SMTP server's last answer: the error of a failed attempt, or the reply that accepted the mail once sent. */
     last_error: string | null;
     created_at: Date;
     sent_at: Date | null;

@@ -493,4 +493,30 @@ describeEachEngine('merchant scope', (ctx) => {
     expect(whole.fields[B.groupName].Code).toBe(B.contact.code);
     expect(whole.runs.map((r: { conversationId: string }) => r.conversationId)).toEqual([B.conversation.id]);
   });
+  it("shows the limited token the test sends of its own messages, not those of a message that reads B's fields", async () => {
+    const { A, B } = fx;
+    const mailIds = async (res: { statusCode: number; body: string; json(): { mailIds: string[] } }) => {
+      expect(res.statusCode, res.body).toBe(202);
+      return res.json().mailIds;
+    };
+    const own = await mailIds(await asLimited({ method: 'POST', url: `/v1/messages/${A.messageId}/test`, ...json({ to: ['tester-a@example.com'] }) }));
+    const byFull = await mailIds(await fx.full({ method: 'POST', url: `/v1/messages/${A.messageId}/test`, ...json({ to: ['tester-a2@example.com'], contactId: A.contact.id }) }));
+    const ofB = await mailIds(await asLimited({ method: 'POST', url: `/v1/messages/${B.messageId}/test`, ...json({ to: ['tester-b@example.com'] }) }));
+    const ofBFull = await mailIds(await fx.full({ method: 'POST', url: `/v1/messages/${B.messageId}/test`, ...json({ to: ['tester-b2@example.com'], contactId: B.contact.id }) }));
+    for (const id of [...own, ...byFull]) {
+      const res = await asLimited({ method: 'GET', url: `/v1/outbox/${id}` });
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.json()).toMatchObject({ kind: 'test', subject: expect.stringMatching(/^\[Test\] /) });
+    }
+    // The full token's test of A's message for A's contact shows A's code, and the limited token reads it.
+    expect((await asLimited({ method: 'GET', url: `/v1/outbox/${byFull[0]}` })).json().html).toContain(A.contact.code);
+    for (const id of [...ofB, ...ofBFull]) {
+      expect((await asLimited({ method: 'GET', url: `/v1/outbox/${id}` })).statusCode).toBe(404);
+      expect((await fx.full({ method: 'GET', url: `/v1/outbox/${id}` })).statusCode).toBe(200);
+    }
+    const listed = (await asLimited({ method: 'GET', url: '/v1/outbox?kind=test&limit=500' })).json().items.map((m: { id: string }) => m.id);
+    expect(listed).toEqual(expect.arrayContaining([...own, ...byFull]));
+    for (const id of [...ofB, ...ofBFull]) expect(listed).not.toContain(id);
+    expect((await asLimited({ method: 'GET', url: '/v1/outbox?limit=500' })).body).not.toMatch(/BCODE/);
+  });
 });

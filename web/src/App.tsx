@@ -10,6 +10,8 @@ import { ContactsScreen, ContactScreen } from './screens/Contacts.tsx';
 import { AuthoringScreen, MessageEditor } from './screens/Authoring.tsx';
 import { ConductorScreen, ConversationEditor } from './screens/Conductor.tsx';
 import { OutboxScreen } from './screens/Outbox.tsx';
+import { ContactImportScreen } from './screens/contacts/Import.tsx';
+import { SuppressionsScreen } from './screens/Suppressions.tsx';
 import { Loading } from './ui.tsx';
 
 const SECTIONS = [
@@ -20,6 +22,8 @@ const SECTIONS = [
   { path: 'conversations', label: 'Conductor' },
   { path: 'outbox', label: 'Outbox' },
 ];
+/** Screens reached from a section's page (the header stays one line at 1280 px). */
+const MORE = ['suppressions'];
 
 /** Drops every cached answer but the session's (whose observer must stay attached). */
 const forgetData = (queryClient: QueryClient) => queryClient.removeQueries({ predicate: (q) => q.queryKey[0] !== 'session' });
@@ -105,13 +109,15 @@ function Shell({ accountName }: { accountName: string }) {
         {section === 'pools' && id ? <PoolScreen poolId={id} merchants={merchants.data ?? []} /> : null}
         {section === 'segmentation' ? <SegmentationScreen /> : null}
         {section === 'contacts' && !id ? <ContactsScreen /> : null}
-        {section === 'contacts' && id ? <ContactScreen contactId={id} /> : null}
+        {section === 'contacts' && id === 'import' ? <ContactImportScreen /> : null}
+        {section === 'contacts' && id && id !== 'import' ? <ContactScreen contactId={id} /> : null}
+        {section === 'suppressions' ? <SuppressionsScreen /> : null}
         {section === 'messages' && !id ? <AuthoringScreen /> : null}
         {section === 'messages' && id ? <MessageEditor messageId={id === 'new' ? undefined : id} /> : null}
         {section === 'conversations' && !id ? <ConductorScreen /> : null}
         {section === 'conversations' && id ? <ConversationEditor conversationId={id === 'new' ? undefined : id} merchants={merchants.data ?? []} /> : null}
         {section === 'outbox' ? <OutboxScreen mailId={id} /> : null}
-        {!SECTIONS.some((s) => s.path === section) ? <p>Nothing here. Pick a section above.</p> : null}
+        {!SECTIONS.some((s) => s.path === section) && !MORE.includes(section) ? <p>Nothing here. Pick a section above.</p> : null}
       </main>
     </div>
   );

@@ -81,6 +81,26 @@ export function conductorService(deps: { database: AppDatabase; clock: Clock; st
   }
 
   /**
+   * For a merchant-limited caller: does a message read a field hidden from it (a coupon field of
+   * another merchant)? Such a message is not the caller's; its test sends are not shown to it.
+   * Undefined for a caller that sees every merchant.
+   */
+  async function readsHiddenFields(principal: Principal): Promise<((m: { subject: string; html: string; text: string | null }) => boolean) | undefined> {
+    const scope = await scopeOf(principal);
+    if (!scope) return undefined;
+    if (scope.hiddenFields.size === 0) return () => false;
+    const groups = await listGroups(db, principal.accountId);
+    return (m) => {
+      const parts = [
+        { field: 'subject' as const, source: m.subject },
+        { field: 'html' as const, source: m.html },
+        ...(m.text !== null ? [{ field: 'text' as const, source: m.text }] : []),
+      ];
+      return [...fieldsRead(parts, groups)].some((f) => scope.hiddenFields.has(f));
+    };
+  }
+
+  /**
    * A merchant-limited caller may write only steps that use its merchants: a step naming another
    * merchant is forbidden (403); a pool that is not one of its merchants' is not found (404), as
    * on `/v1/pools/{id}` (whether it exists elsewhere or not at all).
@@ -387,6 +407,7 @@ export function conductorService(deps: { database: AppDatabase; clock: Clock; st
     runsOfContact,
     scopeOf,
     visibleConversations,
+    readsHiddenFields,
   };
 }
 

@@ -55,3 +55,8 @@ export async function listMessages(db: Q, accountId: string, p: { after?: string
   if (p.after) query = query.where('id', '>', p.after);
   return (await query.execute()).map(toMessage);
 }
+
+/** Every message of an account (templates: a few hundred at most), for the merchant-scope rule on test sends. */
+export async function allMessages(db: Q, accountId: string): Promise<Message[]> {
+  return (await db.selectFrom('messages').selectAll().where('account_id', '=', accountId).orderBy('id').execute()).map(toMessage);
+}

@@ -126,7 +126,10 @@ export function messagesService(deps: {
     return outcome!.rendered;
   }
 
-  return { createMessage, updateMessage, getMessage, findMessage, listMessages, renderBatch, preview, renderFor };
+  /** Every message of the account (the outbox's scope rule for test sends). */
+  const allMessages = (accountId: string) => repo.allMessages(db, accountId);
+
+  return { createMessage, updateMessage, getMessage, findMessage, listMessages, allMessages, renderBatch, preview, renderFor };
 }
 
 export type MessagesService = ReturnType<typeof messagesService>;

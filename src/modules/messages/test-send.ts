@@ -2,7 +2,8 @@
  * Test sends: a message rendered for a chosen contact (read only) or a sample one, sent
  * to up to 10 addresses as kind `test`, subject prefixed `[Test] `. Coupon fields without a code
  * show TEST_CODE. Never assigns a code, never changes a contact, never checks suppression; a test
- * mail carries no unsubscribe link (`{{ unsubscribe_url }}` renders empty) and no List-Unsubscribe.
+ * mail carries no unsubscribe link (`{{ unsubscribe_url }}` renders empty) and no List-Unsubscribe;
+ * it carries X-Couponflow-Test-Message: <message id>.
  */
 import type { Clock } from '../../platform/clock.ts';
 import { DomainError } from '../../platform/errors.ts';
@@ -14,6 +15,9 @@ import type { MessagesService } from './service.ts';
 
 export const TEST_CODE = 'TEST-CODE';
 export const MAX_TEST_RECIPIENTS = 10;
+/** Names the tested message on each test mail (also useful to the tester's mail filters). */
+export { TEST_MESSAGE_HEADER } from '../outbox/model.ts';
+import { TEST_MESSAGE_HEADER } from '../outbox/model.ts';
 
 export function testSendService(deps: {
   database: AppDatabase;
@@ -49,6 +53,8 @@ export function testSendService(deps: {
           subject: `[Test] ${rendered.subject}`,
           html: rendered.html,
           text: message.text === null ? null : rendered.text,
+          // Which message this tests: the outbox shows the mail to merchant-limited callers by it.
+          headers: { [TEST_MESSAGE_HEADER]: message.id },
         })),
       ),
     );

@@ -4,6 +4,12 @@
 export type MailKind = 'message' | 'notification' | 'test';
 export type MailStatus = 'queued' | 'sent' | 'failed';
 
+/**
+ * The header a test send carries: the id of the message it tests. A merchant-limited caller sees a
+ * test mail when that message is its own (reads no coupon field of another merchant).
+ */
+export const TEST_MESSAGE_HEADER = 'X-Couponflow-Test-Message';
+
 /** A mail to write into the outbox (inside the transaction of the change that calls for it). */
 export interface NewMail {
   accountId: string;

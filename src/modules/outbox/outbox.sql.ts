@@ -1,7 +1,7 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { DB } from '../../schema.ts';
 import { recordset, type Columns } from '../../platform/db/bulk.ts';
-import type { Mail } from './model.ts';
+import { TEST_MESSAGE_HEADER, type Mail } from './model.ts';
 
 /*
  * The outbox's hot statements: writing mail, the sender's claim and its fenced results, and the
@@ -73,6 +73,9 @@ export async function insertMails(db: Q, rows: MailRow[]): Promise<void> {
  * statement used before is the form that let PGlite's planner hash-join over a sequential scan
  * (see the claim in assignments.sql.ts). Pinned by test/outbox/plan.test.ts.
  */
+/** The test sends' message id (a header of test mail), for the scope filter of merchant-limited callers. */
+export const testMessageOf = sql<string>`headers->>${TEST_MESSAGE_HEADER}`;
+
 export function claimDueStatement(p: { now: Date; limit: number; leaseUntil: Date; leaseToken: string }) {
   return sql<Row>`
     with due as materialized (
@@ -93,22 +96,44 @@ export async function claimDue(db: Q, args: { now: Date; limit: number; leaseMs:
   return result.rows.map(toMail);
 }
 
-/**
- * The sender's results, fenced (locks the one row; idempotent: a repeat finds no queued row with this token): written only while the row still carries this sender's lease
- * token (and is queued). A sender whose lease ran out and whose mail another sender claimed
- * changes nothing; answers whether the row was still ours.
- */
-export async function markSent(db: Q, id: string, leaseToken: string, at: Date): Promise<boolean> {
-  const r = await db
-    .updateTable('outbox')
-    .set({ status: 'sent', sent_at: at, next_attempt_at: null, last_error: null, lease_token: null })
-    .where('id', '=', id)
-    .where('lease_token', '=', leaseToken)
-    .where('status', '=', 'queued')
-    .executeTakeFirst();
-  return Number(r.numUpdatedRows) > 0;
+export interface SentResult {
+  id: string;
+  at: Date;
+  /** The SMTP server's reply to the mail's DATA (e.g. `250 OK: queued as …`); kept in last_error. */
+  reply: string | null;
 }
 
+/**
+ * markSentBatch — many delivered mails of ONE claim recorded in one statement (the sender used to
+ * write one `update … where id = $1` per mail: a round trip each).
+ * - Fencing: a row is written only while it still carries `leaseToken` and is `queued`: a sender
+ *   whose lease ran out, and whose mail another sender claimed since, changes nothing for that mail.
+ *   Answers the ids that were still ours (the others count as neither sent nor failed here).
+ * - Locks: one row lock per listed mail (outbox_id_key), taken in id order (the array is sorted
+ *   here) so two statements over overlapping rows cannot deadlock; held only for this statement.
+ * - Idempotency: running it twice is harmless: the second run finds `status = 'sent'` and
+ *   `lease_token` null and updates nothing.
+ * - The reply goes into `last_error` (the server's last answer: the refusal of a failed attempt, or
+ *   the acceptance of the delivery); the API shows it as `smtpReply` and `lastError` only while unsent.
+ */
+export async function markSentBatch(db: Q, leaseToken: string, results: readonly SentResult[]): Promise<string[]> {
+  if (results.length === 0) return [];
+  const sorted = [...results].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const result = await sql<{ id: string }>`
+    update outbox o set status = 'sent', sent_at = r.at, next_attempt_at = null, lease_token = null, last_error = nullif(r.reply, '')
+    from (
+      select * from unnest(${sorted.map((r) => r.id)}::text[], ${sorted.map((r) => r.at.toISOString())}::timestamptz[], ${sorted.map((r) => (r.reply ?? '').slice(0, 2000))}::text[])
+        as r(id, at, reply)
+    ) r
+    where o.id = r.id and o.lease_token = ${leaseToken} and o.status = 'queued'
+    returning o.id`.execute(db);
+  return result.rows.map((r) => r.id);
+}
+
+/**
+ * A failed attempt, fenced like markSentBatch (one row, by this sender's lease token); failures
+ * are rare, so one statement each.
+ */
 export async function markFailedAttempt(
   db: Q,
   id: string,

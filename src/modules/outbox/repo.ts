@@ -1,12 +1,11 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../../schema.ts';
 import type { Mail } from './model.ts';
-
-import { toMail } from './outbox.sql.ts';
+import { testMessageOf, toMail } from './outbox.sql.ts';
 
 type Q = Kysely<DB>;
 
-export { insertMails, claimDue, markSent, markFailedAttempt, type MailRow } from './outbox.sql.ts';
+export { insertMails, claimDue, markSentBatch, markFailedAttempt, type MailRow, type SentResult } from './outbox.sql.ts';
 
 
 export interface MailFilter {
@@ -17,6 +16,8 @@ export interface MailFilter {
    * caller also sees; the link is the step run that wrote the mail (step_runs.mail_id).
    */
   conversationIds?: string[] | undefined;
+  /** With merchantIds: the messages whose test sends (kind `test`, merchant null) the caller also sees. */
+  testMessageIds?: string[] | undefined;
   to?: string | undefined;
   kind?: Mail['kind'] | undefined;
   status?: Mail['status'] | undefined;
@@ -27,6 +28,7 @@ function filtered(db: Q, f: MailFilter) {
   if (f.merchantIds) {
     const merchants = f.merchantIds.length ? f.merchantIds : [''];
     const conversations = f.conversationIds ?? [];
+    const tested = f.testMessageIds ?? [];
     q = q.where((eb) =>
       eb.or([
         eb('merchant_id', 'in', merchants),
@@ -49,6 +51,7 @@ function filtered(db: Q, f: MailFilter) {
               ]),
             ]
           : []),
+        ...(tested.length ? [eb.and([eb('merchant_id', 'is', null), eb('kind', '=', 'test'), eb(testMessageOf, 'in', tested)])] : []),
       ]),
     );
   }

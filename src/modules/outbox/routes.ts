@@ -21,6 +21,7 @@ const mailOut = z.object({
   attempts: z.number(),
   nextAttemptAt: z.string().nullable(),
   lastError: z.string().nullable(),
+  smtpReply: z.string().nullable(),
   createdAt: z.string(),
   sentAt: z.string().nullable(),
 });
@@ -40,7 +41,10 @@ const mailJson = (m: Mail): z.infer<typeof mailOut> => ({
   transport: m.transport,
   attempts: m.attempts,
   nextAttemptAt: m.nextAttemptAt?.toISOString() ?? null,
-  lastError: m.lastError,
+  // last_error keeps the server's last answer: a refusal (or transport error) while unsent, the
+  // acceptance (`250 …`) once sent (outbox.sql.ts: markSentBatch).
+  lastError: m.status === 'sent' ? null : m.lastError,
+  smtpReply: m.lastError,
   createdAt: m.createdAt.toISOString(),
   sentAt: m.sentAt?.toISOString() ?? null,
 });

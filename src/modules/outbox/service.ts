@@ -9,6 +9,8 @@ import { decodeCursor, toPage, type Page, type PageQuery } from '../../platform/
 import type { AppDatabase, DB } from '../../schema.ts';
 import { afterFailure, messageIdFor, type Mail, type NewMail, type RetryPolicy } from './model.ts';
 import * as repo from './repo.ts';
+import type * as hot from './outbox.sql.ts';
+import { rateLimiter } from '../../platform/mail/rate.ts';
 import { bounceHandler } from './bounces.ts';
 
 export interface DeliveryReport {
@@ -28,17 +30,25 @@ export function outboxService(deps: {
   leaseMs?: number;
   /** SMTP conversations at once, per sender process. */
   concurrency?: number;
+  /** MAIL_RATE_PER_SECOND: mail starts per second at most, per sender process (0/undefined: no limit). */
+  ratePerSecond?: number | undefined;
+  /** Delivered mails recorded per statement (outbox.sql.ts: markSentBatch). */
+  recordEvery?: number;
   /**
    * The conversations whose mail a merchant-limited caller sees (the conductor's rule; undefined:
    * all). Without it, such a caller sees only mail of its merchants (notices).
    */
   visibleConversations?: (principal: Principal) => Promise<string[] | undefined>;
+  /** The messages whose test sends a merchant-limited caller sees (undefined: all). */
+  visibleTestMessages?: (principal: Principal) => Promise<string[] | undefined>;
   /** Bounces (bounces.ts): suppress the address inside the failing transaction; pools that got codes back. */
   bounces?: Omit<Parameters<typeof bounceHandler>[0], 'db' | 'now'>;
 }) {
   const { db } = deps.database;
   const leaseMs = deps.leaseMs ?? 5 * 60_000;
   const concurrency = deps.concurrency ?? 8;
+  const recordEvery = Math.max(1, deps.recordEvery ?? 100);
+  const limiter = rateLimiter(deps.ratePerSecond);
   const bounce = bounceHandler({ db, now: () => deps.clock.now(), ...deps.bounces });
 
   /**
@@ -77,37 +87,80 @@ export function outboxService(deps: {
   }
 
   /**
-   * One SMTP attempt at a claimed mail. Its result is written only if this sender still holds the
-   * lease (`leaseToken`): a sender that stalled past its lease while another one claimed and
-   * delivered the mail cannot overwrite that result (it counts as neither sent nor failed here).
+   * One SMTP attempt at a claimed mail. A failure is written at once (fenced by `leaseToken`); a
+   * delivery is handed back (with the server's reply) for the batch of results of this claim.
    */
-  async function attempt(mail: Mail, leaseToken: string, report: DeliveryReport): Promise<void> {
+  async function attempt(mail: Mail, leaseToken: string, report: DeliveryReport): Promise<hot.SentResult | undefined> {
     const transport = deps.transport;
-    if (transport.kind !== 'smtp') return;
+    if (transport.kind !== 'smtp') return undefined;
+    let reply: string | null = null;
     try {
-      await transport.send(mail);
+      const release = await limiter.acquire();
+      try {
+        reply = (await transport.send(mail))?.reply ?? null;
+      } finally {
+        release();
+      }
     } catch (err) {
       // A 5xx refusal fails the mail at once (no retry), in bounces.ts.
       if (await bounce(mail, err)) {
         report.failed++;
-        return;
+        return undefined;
       }
       const next = afterFailure(mail.attempts, deps.retry, deps.clock.now());
       const message = (err as Error).message ?? String(err);
       // Recorded through a database restart too: otherwise the lease would run out and another
       // sender would try this mail again.
       const marked = await retryOnConnectionLoss(() => repo.markFailedAttempt(db, mail.id, leaseToken, next, message), { giveUpAfterMs: leaseMs / 2 });
-      if (!marked) return;
+      if (!marked) return undefined;
       if (next.status === 'failed') report.failed++;
       else report.retrying++;
-      return;
+      return undefined;
     }
-    // Handed over: record it through a database restart too, or the lease would run out and
-    // another sender would mail it again.
-    if (await retryOnConnectionLoss(() => repo.markSent(db, mail.id, leaseToken, deps.clock.now()), { giveUpAfterMs: leaseMs / 2 })) report.sent++;
+    return { id: mail.id, at: deps.clock.now(), reply };
   }
 
-  /** Delivers every mail due now (SMTP transport), batch after batch; safe in many processes. */
+  /**
+   * The delivered mails of one claim, written `recordEvery` at a time in one statement each
+   * (outbox.sql.ts: markSentBatch, fenced by the claim's lease token), one write at a time, while the
+   * claim's other mails are still being sent. A write goes through a database restart too, or the
+   * lease would run out and another sender would mail them again. Only the rows still ours count.
+   */
+  function sentRecorder(leaseToken: string, report: DeliveryReport) {
+    let buffer: hot.SentResult[] = [];
+    let chain: Promise<void> = Promise.resolve();
+    let failure: unknown;
+    const flush = () => {
+      if (buffer.length === 0) return;
+      const results = buffer;
+      buffer = [];
+      chain = chain
+        .then(async () => {
+          const ours = await retryOnConnectionLoss(() => repo.markSentBatch(db, leaseToken, results), { giveUpAfterMs: leaseMs / 2 });
+          report.sent += ours.length;
+        })
+        .catch((err: unknown) => {
+          failure ??= err;
+        });
+    };
+    return {
+      add(result: hot.SentResult) {
+        buffer.push(result);
+        if (buffer.length >= recordEvery) flush();
+      },
+      async close() {
+        flush();
+        await chain;
+        if (failure !== undefined) throw failure;
+      },
+    };
+  }
+
+  /**
+   * Delivers every mail due now (SMTP transport), claim after claim of `batchSize`; safe in many
+   * processes. `concurrency` mails in flight, each worker taking the next as it ends (no wait for a
+   * chunk's slowest), each SMTP attempt paced by MAIL_RATE_PER_SECOND (platform/mail/rate.ts).
+   */
   async function deliverDue(batchSize = 100): Promise<DeliveryReport> {
     const report: DeliveryReport = { sent: 0, retrying: 0, failed: 0 };
     if (deps.transport.kind !== 'smtp') return report;
@@ -115,23 +168,33 @@ export function outboxService(deps: {
       const leaseToken = newId();
       const batch = await repo.claimDue(db, { now: deps.clock.now(), limit: batchSize, leaseMs, leaseToken });
       if (batch.length === 0) return report;
-      // `concurrency` mails in flight, each taking the next as it ends (no wait for a chunk's slowest).
+      const recorder = sentRecorder(leaseToken, report);
       let next = 0;
-      await Promise.all(
-        Array.from({ length: Math.min(concurrency, batch.length) }, async () => {
-          while (next < batch.length) await attempt(batch[next++]!, leaseToken, report);
-        }),
-      );
+      try {
+        await Promise.all(
+          Array.from({ length: Math.min(concurrency, batch.length) }, async () => {
+            while (next < batch.length) {
+              const mail = batch[next++]!;
+              const sent = await attempt(mail, leaseToken, report);
+              if (sent) recorder.add(sent);
+            }
+          }),
+        );
+      } finally {
+        await recorder.close();
+      }
     }
   }
 
-  /** A merchant-limited caller sees its merchants' notices and the mail of conversations it may see. */
-  const filterFor = async (principal: Principal, q: Omit<repo.MailFilter, 'accountId' | 'merchantIds'> = {}): Promise<repo.MailFilter> => ({
-    ...q,
-    accountId: principal.accountId,
-    merchantIds: principal.merchantIds,
-    conversationIds: principal.merchantIds === null ? undefined : await deps.visibleConversations?.(principal),
-  });
+  /**
+   * A merchant-limited caller sees its merchants' notices, the mail of conversations it may see and
+   * the test sends of messages that are its own.
+   */
+  const filterFor = async (principal: Principal, q: Omit<repo.MailFilter, 'accountId' | 'merchantIds'> = {}): Promise<repo.MailFilter> => {
+    const limited = principal.merchantIds !== null;
+    const [conversationIds, testMessageIds] = limited ? await Promise.all([deps.visibleConversations?.(principal), deps.visibleTestMessages?.(principal)]) : [undefined, undefined];
+    return { ...q, accountId: principal.accountId, merchantIds: principal.merchantIds, conversationIds, testMessageIds };
+  };
 
   async function listMails(principal: Principal, query: PageQuery & { to?: string | undefined; kind?: Mail['kind'] | undefined; status?: Mail['status'] | undefined }): Promise<Page<Mail>> {
     const rows = await repo.listMails(db, await filterFor(principal, query), { before: decodeCursor(query.cursor), limit: query.limit + 1 });

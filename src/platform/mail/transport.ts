@@ -18,7 +18,12 @@ export interface OutgoingMail {
  */
 export type MailTransport =
   | { kind: 'outbox' }
-  | { kind: 'smtp'; send(mail: OutgoingMail): Promise<void>; close(): void };
+  | { kind: 'smtp'; send(mail: OutgoingMail): Promise<SendResult | void>; close(): void };
+
+/** What the SMTP server answered to an accepted mail (kept with the mail, shown in the console). */
+export interface SendResult {
+  reply: string | null;
+}
 
 export interface DkimSettings {
   domain: string;
@@ -30,8 +35,6 @@ export interface DkimSettings {
 export interface SmtpOptions {
   /** Pooled SMTP connections kept open (MAIL_CONCURRENCY); 0 or unset: one connection per mail. */
   pool?: number | undefined;
-  /** Mails per second at most (MAIL_RATE_PER_SECOND), per process; 0 or unset: no limit. */
-  ratePerSecond?: number | undefined;
   dkim?: DkimSettings | undefined;
 }
 
@@ -43,16 +46,14 @@ export function readPrivateKey(value: string): string {
 /**
  * `SMTP_URL` as nodemailer reads it: smtp://user:pass@host:587, smtps://… for implicit TLS. With
  * `pool`, nodemailer keeps that many connections open and sends several mails over each; with
- * `ratePerSecond`, it spaces messages out (its own rateDelta/rateLimit); with `dkim`, every mail is
- * signed (relaxed/relaxed, the headers nodemailer signs by default).
+ * `dkim`, every mail is signed (relaxed/relaxed, the headers nodemailer signs by default). The rate
+ * limit (MAIL_RATE_PER_SECOND) is the sender's (outbox/service.ts), so it holds pooled or not.
  */
 export function smtpTransport(url: string, options: SmtpOptions = {}): MailTransport {
   const pooled = (options.pool ?? 0) > 0;
-  const rate = options.ratePerSecond ?? 0;
   const transporter = nodemailer.createTransport({
     url,
     ...(pooled && { pool: true, maxConnections: options.pool, maxMessages: Infinity }),
-    ...(pooled && rate > 0 && { rateDelta: 1000, rateLimit: rate }),
     ...(options.dkim && {
       dkim: { domainName: options.dkim.domain, keySelector: options.dkim.selector, privateKey: readPrivateKey(options.dkim.privateKey) },
     }),
@@ -60,7 +61,7 @@ export function smtpTransport(url: string, options: SmtpOptions = {}): MailTrans
   return {
     kind: 'smtp',
     async send(mail) {
-      await transporter.sendMail({
+      const info = await transporter.sendMail({
         messageId: mail.messageId,
         from: { name: mail.from.name, address: mail.from.email },
         to: mail.to,
@@ -69,6 +70,7 @@ export function smtpTransport(url: string, options: SmtpOptions = {}): MailTrans
         ...(mail.text !== null ? { text: mail.text } : {}),
         ...(mail.headers ? { headers: mail.headers } : {}),
       });
+      return { reply: typeof info.response === 'string' ? info.response : null };
     },
     close: () => transporter.close(),
   };

@@ -4,6 +4,7 @@ import { api, ApiError, fieldErrors, type Message, type MessageInput, type Rende
 import { href, navigate } from '../router.ts';
 import { Empty, ErrorBanner, Field, fmtDateTime, Loading } from '../ui.tsx';
 import { MailFrame } from './Outbox.tsx';
+import { TestSendPanel } from './authoring/TestSend.tsx';
 
 export function AuthoringScreen() {
   const messages = useQuery({ queryKey: ['messages'], queryFn: api.messages });
@@ -194,6 +195,7 @@ function Editor({ message }: { message: Message | undefined }) {
         <aside>
           <PersonalizationPanel target={target} onInsert={insert} />
           {message ? <PreviewPanel messageId={message.id} /> : <p className="muted">Save the message to preview it for a contact.</p>}
+          {message ? <TestSendPanel messageId={message.id} /> : null}
         </aside>
       </div>
     </section>

@@ -24,6 +24,9 @@ export function ContactsScreen() {
     <section>
       <div className="page-head">
         <h1>Contacts</h1>
+        <a className="button" href={href('contacts', 'import')}>
+          Import a CSV
+        </a>
       </div>
       <div className="columns even">
         <form
@@ -113,78 +116,4 @@ function ContactTable({ contacts }: { contacts: Contact[] }) {
   );
 }
 
-export function ContactScreen({ contactId }: { contactId: string }) {
-  const contact = useQuery({ queryKey: ['contact', contactId], queryFn: () => api.contact(contactId) });
-  if (contact.isPending) return <Loading />;
-  if (!contact.data) return <ErrorBanner error={contact.error} />;
-  const c = contact.data;
-  const groups = Object.entries(c.fields);
-  return (
-    <section>
-      <p className="crumbs">
-        <a href={href('contacts')}>Contacts</a>
-      </p>
-      <div className="page-head">
-        <h1>{c.email}</h1>
-        {c.status === 'subscribed' ? <Badge tone="ok">subscribed</Badge> : <Badge tone="muted">unsubscribed</Badge>}
-      </div>
-      <h2>Fields</h2>
-      {groups.length === 0 ? <p className="muted">No field values yet. An action step of a conversation fills the coupon fields.</p> : null}
-      {groups.map(([group, values]) => (
-        <div key={group} className="panel">
-          <h3>{group}</h3>
-          <dl className="kv" aria-label={`${group} values`}>
-            {Object.entries(values).map(([name, value]) => (
-              <div key={name}>
-                <dt>{name}</dt>
-                <dd>{String(value)}</dd>
-              </div>
-            ))}
-          </dl>
-        </div>
-      ))}
-      <h2>Journeys</h2>
-      {c.runs.length === 0 ? (
-        <p className="muted">Not in any conversation yet.</p>
-      ) : (
-        <table className="table compact" aria-label="Journeys">
-          <thead>
-            <tr>
-              <th scope="col">Conversation</th>
-              <th scope="col">Status</th>
-              <th scope="col">Steps</th>
-            </tr>
-          </thead>
-          <tbody>
-            {c.runs.map((run, i) => {
-              const steps = Array.isArray(run.steps) ? (run.steps as { stepId: string; stepName?: string; outcome: string; at: string; code?: string }[]) : [];
-              return (
-                <tr key={String(run.id ?? i)}>
-                  <td>
-                    <a href={href('conversations', run.conversationId)}>{String(run.conversationName ?? run.conversationId)}</a>
-                  </td>
-                  <td>{String(run.status ?? '')}</td>
-                  <td>
-                    <ol className="journey">
-                      {steps.map((s, k) => (
-                        <li key={k}>
-                          {fmtDateTime(s.at)} — {String(s.stepName ?? s.stepId)}: {s.outcome}
-                          {s.code ? (
-                            <>
-                              {' '}
-                              (code <code>{s.code}</code>)
-                            </>
-                          ) : null}
-                        </li>
-                      ))}
-                    </ol>
-                  </td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-      )}
-    </section>
-  );
-}
+export { ContactScreen } from './contacts/ContactPage.tsx';

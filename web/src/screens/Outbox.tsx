@@ -3,6 +3,8 @@ import { useQuery } from '@tanstack/react-query';
 import { api } from '../api.ts';
 import { href } from '../router.ts';
 import { Badge, Empty, ErrorBanner, Field, fmtDateTime, Loading } from '../ui.tsx';
+import { mailDetail } from './contacts/contactApi.ts';
+import { MailHeaders } from './outbox/MailHeaders.tsx';
 
 /**
  * Mail HTML is untrusted: it is shown in an iframe with an empty sandbox (no scripts, no forms, a
@@ -22,6 +24,9 @@ export function OutboxScreen({ mailId }: { mailId: string | undefined }) {
     <section>
       <div className="page-head">
         <h1>Outbox</h1>
+        <a className="button" href={href('suppressions')}>
+          Suppressions
+        </a>
       </div>
       <p className="muted">Every mail Couponflow sends: messages of conversations and pool notifications. Without SMTP they are kept here, like a local mail catcher.</p>
       <form
@@ -85,7 +90,7 @@ export function OutboxScreen({ mailId }: { mailId: string | undefined }) {
 }
 
 function MailView({ mailId }: { mailId: string }) {
-  const mail = useQuery({ queryKey: ['mail', mailId], queryFn: () => api.mail(mailId) });
+  const mail = useQuery({ queryKey: ['mail', mailId], queryFn: () => mailDetail(mailId) });
   const [part, setPart] = useState<'html' | 'text'>('html');
   if (mail.isPending) return <Loading />;
   if (!mail.data) return <ErrorBanner error={mail.error} />;
@@ -111,11 +116,19 @@ function MailView({ mailId }: { mailId: string }) {
         <div>
           <dt>Status</dt>
           <dd>
-            {m.status}
-            {m.lastError ? ` (${m.lastError})` : ''}
+            <Badge tone={m.status === 'sent' ? 'ok' : m.status === 'failed' ? 'bad' : 'warn'}>{m.status}</Badge>
+            {m.transport === 'smtp' ? ` after ${m.attempts} attempt${m.attempts === 1 ? '' : 's'}` : ' (kept here: no SMTP server configured)'}
+            {m.sentAt ? ` · ${fmtDateTime(m.sentAt)}` : ''}
+          </dd>
+        </div>
+        <div>
+          <dt>SMTP reply</dt>
+          <dd>
+            <code data-testid="smtp-reply">{m.smtpReply ?? (m.transport === 'smtp' ? 'none yet' : 'none (not sent over SMTP)')}</code>
           </dd>
         </div>
       </dl>
+      <MailHeaders mail={m} />
       <div role="tablist" aria-label="Mail part" className="tabs">
         <button type="button" role="tab" aria-selected={part === 'html'} onClick={() => setPart('html')}>
           HTML

@@ -1,0 +1,119 @@
+import { useState } from 'react';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { fieldErrors } from '../api.ts';
+import { href } from '../router.ts';
+import { Badge, Empty, ErrorBanner, Field, fmtDateTime, Loading } from '../ui.tsx';
+import { suppressionsApi, type SuppressionReason } from './contacts/contactApi.ts';
+
+const REASON_TONE: Record<SuppressionReason, 'muted' | 'bad' | 'warn' | 'info'> = { unsubscribed: 'muted', bounced: 'bad', complained: 'warn', manual: 'info' };
+
+/** The account's suppression list (SPEC §6): search, add an address, lift one. */
+export function SuppressionsScreen() {
+  const queryClient = useQueryClient();
+  const [input, setInput] = useState('');
+  const [search, setSearch] = useState('');
+  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
+  const cursor = cursors[cursors.length - 1];
+  const list = useQuery({ queryKey: ['suppressions', search, cursor], queryFn: () => suppressionsApi.list(search || undefined, cursor) });
+  const [email, setEmail] = useState('');
+  const refresh = () => queryClient.invalidateQueries({ queryKey: ['suppressions'] });
+  const add = useMutation({
+    mutationFn: () => suppressionsApi.add(email.trim()),
+    onSuccess: async () => {
+      setEmail('');
+      await refresh();
+    },
+  });
+  const remove = useMutation({ mutationFn: (address: string) => suppressionsApi.remove(address), onSuccess: refresh });
+  return (
+    <section>
+      <p className="crumbs">
+        <a href={href('outbox')}>Outbox</a>
+      </p>
+      <div className="page-head">
+        <h1>Suppressions</h1>
+      </div>
+      <p className="muted">Addresses that get no marketing mail: unsubscribed, bounced, complained or added by hand. Notices to staff and test sends still go out.</p>
+      <div className="columns even">
+        <form
+          className="form inline"
+          role="search"
+          onSubmit={(e) => {
+            e.preventDefault();
+            setCursors([undefined]);
+            setSearch(input.trim());
+          }}
+        >
+          <Field label="Search addresses">
+            {(id, d) => <input id={id} aria-describedby={d} type="search" value={input} onChange={(e) => setInput(e.target.value)} placeholder="part of an address" />}
+          </Field>
+          <div className="actions">
+            <button type="submit">Search</button>
+          </div>
+        </form>
+        <form
+          className="form inline"
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (email.trim()) add.mutate();
+          }}
+        >
+          <Field label="Suppress an address" error={fieldErrors(add.error).email}>
+            {(id, d) => <input id={id} aria-describedby={d} type="email" value={email} onChange={(e) => setEmail(e.target.value)} placeholder="name@example.com" />}
+          </Field>
+          <div className="actions">
+            <button type="submit" disabled={!email.trim() || add.isPending}>
+              Add
+            </button>
+          </div>
+        </form>
+      </div>
+      <ErrorBanner error={list.error ?? (add.error && !fieldErrors(add.error).email ? add.error : undefined) ?? remove.error} />
+      {list.isPending ? <Loading /> : null}
+      {list.data?.items.length === 0 ? <Empty title={search ? `No suppressed address matches “${search}”` : 'No suppressed addresses'} /> : null}
+      {list.data?.items.length ? (
+        <table className="table" aria-label="Suppressed addresses">
+          <thead>
+            <tr>
+              <th scope="col">Address</th>
+              <th scope="col">Reason</th>
+              <th scope="col">Since</th>
+              <th scope="col">
+                <span className="sr-only">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {list.data.items.map((s) => (
+              <tr key={s.email}>
+                <td>{s.email}</td>
+                <td>
+                  <Badge tone={REASON_TONE[s.reason]}>{s.reason}</Badge>
+                  {s.detail ? <span className="muted"> {s.detail}</span> : null}
+                </td>
+                <td>{fmtDateTime(s.createdAt)}</td>
+                <td>
+                  <button type="button" className="ghost" aria-label={`Remove ${s.email}`} onClick={() => remove.mutate(s.email)} disabled={remove.isPending}>
+                    Remove
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+      <div className="actions">
+        {cursors.length > 1 ? (
+          <button type="button" onClick={() => setCursors(cursors.slice(0, -1))}>
+            Previous
+          </button>
+        ) : null}
+        {list.data?.nextCursor ? (
+          <button type="button" onClick={() => setCursors([...cursors, list.data!.nextCursor!])}>
+            Next
+          </button>
+        ) : null}
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,107 @@
+/**
+ * The contact page's calls, beside the shared client (web/src/api.ts stays as it is): suppressions,
+ * codes of a pool for an email, the contacts import (XMLHttpRequest for upload progress) and the
+ * extra outbox fields.
+ */
+import { ApiError, request, type ApiErrorBody, type Mail, type Page } from '../../api.ts';
+
+const enc = encodeURIComponent;
+
+export type SuppressionReason = 'unsubscribed' | 'bounced' | 'complained' | 'manual';
+export interface Suppression {
+  email: string;
+  reason: SuppressionReason;
+  detail: string | null;
+  createdAt: string;
+}
+export type CodeStatus = 'available' | 'assigned' | 'redeemed' | 'expired';
+export interface PoolCode {
+  code: string;
+  status: CodeStatus;
+  expiresAt: string | null;
+  contactId: string | null;
+  email: string | null;
+  assignedAt: string | null;
+  redeemedAt: string | null;
+}
+export interface ContactImportReport {
+  status: 'imported' | 'rejected';
+  lines: number;
+  imported: number;
+  created: number;
+  updated: number;
+  rejected: number;
+  errors: { line: number; reason: string }[];
+  errorCount: number;
+}
+/** GET /v1/outbox/{id} also answers these (src/modules/outbox/routes.ts). */
+export interface MailDetail extends Omit<Mail, 'kind'> {
+  kind: Mail['kind'] | 'test';
+  headers: Record<string, string>;
+  messageId: string;
+  smtpReply: string | null;
+  attempts: number;
+  transport: 'outbox' | 'smtp';
+}
+
+export const suppressionsApi = {
+  list: (search?: string, cursor?: string) =>
+    request<Page<Suppression>>('GET', `/v1/suppressions?limit=50${search ? `&search=${enc(search)}` : ''}${cursor ? `&cursor=${enc(cursor)}` : ''}`),
+  add: (email: string, reason: SuppressionReason = 'manual') => request<Suppression>('POST', '/v1/suppressions', { email, reason }),
+  remove: (email: string) => request<void>('DELETE', `/v1/suppressions/${enc(email)}`),
+  /** The suppression of exactly this address, if any. */
+  of: async (email: string) => (await suppressionsApi.list(email)).items.find((s) => s.email.toLowerCase() === email.toLowerCase()) ?? null,
+};
+
+export const codesOfContact = (poolId: string, email: string) => request<Page<PoolCode>>('GET', `/v1/pools/${enc(poolId)}/codes?limit=100&q=${enc(email)}`);
+export const mailDetail = (id: string) => request<MailDetail>('GET', `/v1/outbox/${enc(id)}`);
+export const testSend = (messageId: string, body: { to: string[]; email?: string }) => request<{ mailIds: string[] }>('POST', `/v1/messages/${enc(messageId)}/test`, body);
+
+/** Rejects with code `cancelled` when `signal` aborts (the server rolls the import back). */
+export function importContacts(file: File, onInvalid: 'reject' | 'skip', onProgress: (fraction: number) => void, signal?: AbortSignal): Promise<ContactImportReport> {
+  return new Promise((resolve, reject) => {
+    const form = new FormData();
+    form.append('onInvalid', onInvalid);
+    form.append('file', file, file.name);
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', '/v1/contacts/import');
+    xhr.setRequestHeader('accept', 'application/json');
+    xhr.upload.onprogress = (e) => {
+      if (e.lengthComputable) onProgress(e.loaded / e.total);
+    };
+    xhr.onerror = () => reject(new ApiError(0, 'network_error', 'The file did not reach the server.', [], undefined));
+    xhr.onabort = () => reject(new ApiError(0, 'cancelled', 'Import cancelled: nothing was imported.', [], undefined));
+    signal?.addEventListener('abort', () => xhr.abort(), { once: true });
+    xhr.onload = () => {
+      let body: unknown;
+      try {
+        body = JSON.parse(xhr.responseText);
+      } catch {
+        body = undefined;
+      }
+      if (xhr.status === 201) return resolve(body as ContactImportReport);
+      const err = body as (ApiErrorBody & { import?: ContactImportReport }) | undefined;
+      if (xhr.status === 422 && err?.import) return resolve(err.import);
+      reject(new ApiError(xhr.status, err?.error?.code ?? `http_${xhr.status}`, err?.error?.message ?? `import failed (${xhr.status})`, err?.error?.details ?? [], err));
+    };
+    xhr.send(form);
+  });
+}
+
+/** A calendar day (YYYY-MM-DD) as the console shows dates; an instant as its day in the account's zone. */
+export function fmtDay(value: string, timeZone: string): string {
+  const day = /^\d{4}-\d{2}-\d{2}$/.test(value) ? new Date(`${value}T12:00:00Z`) : new Date(value);
+  if (Number.isNaN(day.getTime())) return value;
+  const zone = /^\d{4}-\d{2}-\d{2}$/.test(value) ? 'UTC' : timeZone;
+  return new Intl.DateTimeFormat('en-US', { timeZone: zone, year: 'numeric', month: 'short', day: 'numeric' }).format(day);
+}
+
+/** An ISO-8601 instant (what a text field holding an expiration looks like)? */
+export const isInstant = (v: unknown): v is string => typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(v) && !Number.isNaN(Date.parse(v));
+
+/** A date value as `<input type="date">` takes it: YYYY-MM-DD (an instant as its day in the account's zone). */
+export function inputDay(value: string, timeZone: string): string {
+  if (/^\d{4}-\d{2}-\d{2}$/.test(value)) return value;
+  const d = new Date(value);
+  return Number.isNaN(d.getTime()) ? '' : new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(d);
+}
