@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../../schema.ts';
 import type { RedemptionSource } from './model.ts';
-import type { RedemptionRow } from './redeem.ts';
+import type { RedemptionRow } from './redemptions.sql.ts';
 
 type Q = Kysely<DB>;
 export type RedemptionWithPool = RedemptionRow & { pool_id: string };
