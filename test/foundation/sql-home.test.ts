@@ -54,3 +54,30 @@ describe('raw SQL lives in *.sql.ts files', () => {
     for (const line of ["db.selectFrom('codes')", "import { sql } from 'kysely';", 'const mysql = 1;']) expect(RAW.test(line), line).toBe(false);
   });
 });
+
+/**
+ * The cross-area repo imports docs/ARCHITECTURE.md ("Boundaries: the rule as it is") lists, and
+ * no others: every other use of another area goes through its service.
+ */
+const CROSS_AREA_REPO_IMPORTS = [
+  'src/modules/assignments/service.ts -> pools/repo.ts',
+  'src/modules/conductor/engine.ts -> contacts/repo.ts',
+  'src/modules/conductor/engine.ts -> pools/repo.ts',
+  'src/modules/conductor/engine.ts -> segmentation/repo.ts',
+  'src/modules/conductor/service.ts -> pools/repo.ts',
+  'src/modules/conductor/service.ts -> segmentation/repo.ts',
+  'src/modules/events/service.ts -> contacts/repo.ts',
+  'src/modules/uploads/service.ts -> pools/repo.ts',
+];
+
+describe('boundaries between areas', () => {
+  it('a module imports another area\'s repo or statements only where ARCHITECTURE lists it', () => {
+    const root = join(import.meta.dirname, '../..');
+    const found = sources(join(root, 'src/modules'))
+      .map((f) => relative(root, f).split('\\').join('/'))
+      .flatMap((f) =>
+        [...readFileSync(join(root, f), 'utf8').matchAll(/from '\.\.\/([a-z-]+)\/(repo|[a-z-]+\.sql)\.ts'/g)].map((m) => `${f} -> ${m[1]}/${m[2]}.ts`),
+      );
+    expect([...new Set(found)].sort()).toEqual(CROSS_AREA_REPO_IMPORTS);
+  });
+});
