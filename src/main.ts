@@ -3,6 +3,7 @@ import { loadConfig, ConfigError } from './config.ts';
 import { DataDirInUseError } from './platform/db/datadir-lock.ts';
 import { DomainError } from './platform/errors.ts';
 import { migrateDatabase, openAppDatabase, serve, worker } from './runtime.ts';
+import { EXIT_SCHEMA_TOO_NEW, SchemaTooNewError } from './platform/db/migrate.ts';
 import { accountsService } from './modules/accounts/service.ts';
 import type { AppDatabase } from './schema.ts';
 import { poolsCommands } from './cli/pools.ts';
@@ -113,6 +114,10 @@ poolsCommands(program);
 contactsCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof SchemaTooNewError) {
+    console.error(`couponflow: ${err.message}`);
+    process.exit(EXIT_SCHEMA_TOO_NEW);
+  }
   if (err instanceof ConfigError || err instanceof DataDirInUseError || err instanceof DomainError || err instanceof CliError) {
     console.error(`couponflow: ${err.message}`);
   } else {

@@ -245,7 +245,7 @@ export interface DB {
     outcome: unknown;
     created_at: Date;
   };
-  // redemptions (migration 0011): see modules/redemptions/redeem.ts
+  // redemptions (migration 0011): see modules/redemptions/redemptions.sql.ts
   redemptions: {
     account_id: string;
     id: string;

@@ -3,6 +3,7 @@ import { sql, type Kysely } from 'kysely';
 import pg from 'pg';
 import { describeEachEngine, describePostgres, openTestDatabase, randomSchema, TEST_DATABASE_URL, type TestDatabase } from '../helpers/engines.ts';
 import { migrate } from '../../src/platform/db/migrate.ts';
+import { appliedMigrations, catalogSnapshot } from '../../src/platform/db/catalog.sql.ts';
 import { openDatabase, type Engine } from '../../src/platform/db/database.ts';
 import { migrations } from '../../src/migrations/index.ts';
 import type { DB } from '../../src/schema.ts';
@@ -13,45 +14,12 @@ const allVersions = migrations.map((m) => m.version);
 /**
  * Everything a migration can create in the current schema, from the catalog, with the schema's own
  * name taken out (so two schemas on one server compare equal), plus the migration bookkeeping.
+ * The catalog part is src/platform/db/catalog.sql.ts, which `npm run schema` also renders.
  */
 async function snapshot(db: Kysely<unknown>, options: { withAppliedAt: boolean } = { withAppliedAt: true }) {
-  const rows = async <T>(query: ReturnType<typeof sql<T>>) => (await query.execute(db)).rows;
-  const [{ schema }] = (await rows(sql<{ schema: string }>`select current_schema() as schema`)) as [{ schema: string }];
-  const catalog = {
-    relations: await rows(sql`
-      select c.relname as name, c.relkind as kind, c.relpersistence as persistence
-      from pg_class c join pg_namespace n on n.oid = c.relnamespace
-      where n.nspname = current_schema() order by 1`),
-    columns: await rows(sql`
-      select c.relname as table, a.attnum as position, a.attname as column, format_type(a.atttypid, a.atttypmod) as type,
-             a.attnotnull as not_null, pg_get_expr(d.adbin, d.adrelid) as default_value, a.attidentity as identity, a.attgenerated as generated
-      from pg_attribute a
-      join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace
-      left join pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum
-      where n.nspname = current_schema() and c.relkind in ('r', 'p', 'v', 'm', 'f') and a.attnum > 0 and not a.attisdropped
-      order by 1, 2`),
-    indexes: await rows(sql`select tablename, indexname, indexdef from pg_indexes where schemaname = current_schema() order by 1, 2`),
-    constraints: await rows(sql`
-      select c.relname as table, k.conname as name, k.contype as type, pg_get_constraintdef(k.oid) as definition
-      from pg_constraint k join pg_namespace n on n.oid = k.connamespace left join pg_class c on c.oid = k.conrelid
-      where n.nspname = current_schema() order by 1, 2`),
-    triggers: await rows(sql`
-      select c.relname as table, t.tgname as name, pg_get_triggerdef(t.oid) as definition
-      from pg_trigger t join pg_class c on c.oid = t.tgrelid join pg_namespace n on n.oid = c.relnamespace
-      where n.nspname = current_schema() and not t.tgisinternal order by 1, 2`),
-    functions: await rows(sql`
-      select p.proname as name, pg_get_function_identity_arguments(p.oid) as args, md5(p.prosrc) as body
-      from pg_proc p join pg_namespace n on n.oid = p.pronamespace where n.nspname = current_schema() order by 1, 2`),
-    types: await rows(sql`
-      select t.typname as name, t.typtype as type from pg_type t join pg_namespace n on n.oid = t.typnamespace
-      where n.nspname = current_schema() and t.typtype in ('e', 'd', 'r', 'm') order by 1`),
-  };
-  const migrationsRows = await rows(
-    sql<{ version: number; name: string; applied_at: Date }>`select version, name, applied_at from schema_migrations order by version`,
-  );
-  const unqualified = JSON.parse(JSON.stringify(catalog).replaceAll(`${schema}.`, '')) as typeof catalog;
+  const migrationsRows = await appliedMigrations(db);
   return {
-    ...unqualified,
+    ...(await catalogSnapshot(db)),
     schema_migrations: options.withAppliedAt ? migrationsRows : migrationsRows.map(({ version, name }) => ({ version, name })),
   };
 }

@@ -123,7 +123,7 @@ function describeEachEngineOnly(engine: 'postgres', name: string, suite: (ctx: E
   }
   describe(`${name} [${engine}]`, () => {
     const ctx = {} as EngineContext;
-    beforeAll(async () => Object.assign(ctx, await openMigratedDatabase(engine)), 60_000);
+    beforeAll(async () => Object.assign(ctx, await openMigratedDatabase(engine)), 180_000);
     afterAll(async () => ctx.close?.());
     suite(ctx);
   });

@@ -149,7 +149,7 @@ describeEachEngine('uploads', (ctx) => {
     req.destroy();
     // The server notices, rolls back and records the failure; wait for that record.
     let statuses: string[] = [];
-    for (let i = 0; i < 100 && !statuses.includes('failed'); i++) {
+    for (let i = 0; i < 400 && !statuses.includes('failed'); i++) {
       await new Promise((resolve) => setTimeout(resolve, 50));
       const listed = await app.http.inject({ method: 'GET', url: `/v1/pools/${pool.id}/uploads`, headers: t.auth });
       statuses = listed.json().items.map((u: { status: string }) => u.status);

@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { lockBootstrap } from './accounts.sql.ts';
 import { DomainError, forbidden, notFound } from '../../platform/errors.ts';
 import type { Principal } from '../../platform/http/auth.ts';
 import { hashToken, newId, newToken } from '../../platform/ids.ts';
@@ -148,7 +148,7 @@ export function accountsService(database: AppDatabase) {
   async function bootstrap(options: { token?: string | undefined; timeZone: string }): Promise<{ created: false } | ({ created: true; merchant: Merchant } & ProvisionedAccount)> {
     const token = options.token ?? newToken();
     return db.transaction().execute(async (tx) => {
-      await sql`select pg_advisory_xact_lock(hashtext('couponflow-bootstrap'))`.execute(tx);
+      await lockBootstrap(tx);
       if (await repo.hasInstallationAdmin(tx)) return { created: false as const };
       const id = newId();
       await repo.insertAccount(tx, { id, name: 'My company', timeZone: options.timeZone });

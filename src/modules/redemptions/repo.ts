@@ -1,7 +1,7 @@
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { DB } from '../../schema.ts';
 import type { RedemptionSource } from './model.ts';
-import type { RedemptionRow } from './redeem.ts';
+import type { RedemptionRow } from './redemptions.sql.ts';
 
 type Q = Kysely<DB>;
 export type RedemptionWithPool = RedemptionRow & { pool_id: string };
@@ -28,7 +28,7 @@ export async function findRedemption(db: Q, accountId: string, id: string): Prom
 
 /** Only a live redemption is rolled back; a second rollback changes nothing. */
 export async function markRolledBack(db: Q, accountId: string, id: string, now: Date): Promise<void> {
-  await sql`update redemptions set rolled_back_at = ${now} where account_id = ${accountId} and id = ${id} and rolled_back_at is null`.execute(db);
+  await db.updateTable('redemptions').set({ rolled_back_at: now }).where('account_id', '=', accountId).where('id', '=', id).where('rolled_back_at', 'is', null).execute();
 }
 
 export async function listRedemptions(

@@ -17,7 +17,7 @@ import {
   type Redemption,
   type RedemptionSource,
 } from './model.ts';
-import { candidatesStatement, liveRedemptionsStatement, redeemStatement, type CandidateRow, type RedemptionRow } from './redeem.ts';
+import { candidatesStatement, liveRedemptionsStatement, redeemStatement, type CandidateRow, type RedemptionRow } from './redemptions.sql.ts';
 import * as repo from './repo.ts';
 
 export interface RedeemRequest {

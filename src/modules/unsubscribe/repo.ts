@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { DB } from '../../schema.ts';
 
 type Q = Kysely<DB>;
@@ -21,8 +21,12 @@ export async function setUnsubscribed(db: Q, accountId: string, contactId: strin
 
 /** Ends the contact's active runs with this reason; answers how many. */
 export async function endRuns(db: Q, accountId: string, contactId: string, reason: string, now: Date): Promise<number> {
-  const r = await sql`
-    update enrollments set status = 'exited', exit_reason = ${reason}, ended_at = ${now}, updated_at = ${now}
-    where account_id = ${accountId} and contact_id = ${contactId} and status = 'active'`.execute(db);
-  return Number(r.numAffectedRows ?? 0);
+  const r = await db
+    .updateTable('enrollments')
+    .set({ status: 'exited', exit_reason: reason, ended_at: now, updated_at: now })
+    .where('account_id', '=', accountId)
+    .where('contact_id', '=', contactId)
+    .where('status', '=', 'active')
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows);
 }

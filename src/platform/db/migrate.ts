@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import { recordedVersion } from './catalog.sql.ts';
 
 export interface Migration {
   version: number;
@@ -14,6 +15,7 @@ export interface Migration {
  */
 export async function migrate(db: Kysely<unknown>, migrations: readonly Migration[], schema: string): Promise<number[]> {
   assertOrdered(migrations);
+  await refuseNewerSchema(db, migrations.length);
   const applied: number[] = [];
   for (const migration of migrations) {
     const ran = await db.transaction().execute(async (tx) => {
@@ -38,4 +40,30 @@ function assertOrdered(migrations: readonly Migration[]) {
   migrations.forEach((m, i) => {
     if (m.version !== i + 1) throw new Error(`migration ${m.name} should be number ${i + 1}, is ${m.version}`);
   });
+}
+
+/** The exit code of a process that finds its database migrated by a newer version. */
+export const EXIT_SCHEMA_TOO_NEW = 3;
+
+/** The database records a migration this build does not know: a newer version migrated it. */
+export class SchemaTooNewError extends Error {
+  constructor(
+    readonly recorded: number,
+    readonly known: number,
+  ) {
+    super(
+      `the database was migrated by a newer Couponflow (schema version ${recorded}; this build knows up to ${known}). ` +
+        'Run the newer version, or restore a backup taken before the upgrade: an older build never runs against a newer schema.',
+    );
+    this.name = 'SchemaTooNewError';
+  }
+}
+
+/**
+ * Refuses to start against a schema a newer build migrated (as graphile-worker does): an older
+ * build's statements may break the newer schema's rules. Checked before any migration runs.
+ */
+export async function refuseNewerSchema(db: Kysely<unknown>, known: number): Promise<void> {
+  const recorded = await recordedVersion(db);
+  if (recorded > known) throw new SchemaTooNewError(recorded, known);
 }

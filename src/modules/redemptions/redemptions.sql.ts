@@ -1,4 +1,14 @@
 import { sql } from 'kysely';
+
+/*
+ * Redemption's hot statements: resolving a code (candidatesStatement, a read) and recording a
+ * redemption exactly once (redeemStatement). No row locks, no SERIALIZABLE: two partial unique
+ * indexes over live rows (rolled_back_at is null) are the rule — redemptions_code_live_key
+ * (code_id), one live redemption per unique code, and redemptions_order_key (account, merchant,
+ * code, order), the idempotency key. Of N racing orders the first insert takes the entry; the
+ * others wait for its transaction and then insert nothing (test/redemptions/concurrency.test.ts:
+ * 8 processes, 1,000 codes, PostgreSQL).
+ */
 import type { CodeKind, RedemptionSource } from './model.ts';
 
 /** A redemption row as the statements return it. */
