@@ -8,7 +8,8 @@ import { PoolScreen } from './screens/Pool.tsx';
 import { SegmentationScreen } from './screens/Segmentation.tsx';
 import { ContactsScreen, ContactScreen } from './screens/Contacts.tsx';
 import { AuthoringScreen, MessageEditor } from './screens/Authoring.tsx';
-import { ConductorScreen, ConversationEditor } from './screens/Conductor.tsx';
+import { ConductorScreen } from './screens/conductor/List.tsx';
+import { ConversationEditor } from './screens/conductor/Editor.tsx';
 import { OutboxScreen } from './screens/Outbox.tsx';
 import { Loading } from './ui.tsx';
 

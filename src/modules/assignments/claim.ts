@@ -1,11 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
+import type { ClaimedCode } from './model.ts';
 
-export interface ClaimedCode {
-  id: number;
-  code: string;
-  /** null: the code never expires. */
-  expiresAt: Date | null;
-}
+export type { ClaimedCode };
 
 /**
  * The claim: up to `count` eligible codes of a pool for the current transaction, soonest expiration

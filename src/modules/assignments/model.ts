@@ -1,5 +1,13 @@
+import { z } from 'zod';
 import type { Pool } from '../pools/model.ts';
-import type { ClaimedCode } from './claim.ts';
+
+/** A unique code claimed for an assignment (claim.ts). */
+export interface ClaimedCode {
+  id: number;
+  code: string;
+  /** null: the code never expires. */
+  expiresAt: Date | null;
+}
 
 export type AssignmentSource = 'unique' | 'static' | 'default';
 export type AssignFailure = 'pool_inactive' | 'pool_exhausted';
@@ -62,3 +70,18 @@ export function planAssignments(args: {
   }
   return { planned, unused: codes };
 }
+
+// ---------------------------------------------------------------------------------------------
+// The API's answers (routes.ts serializes them; the console reads them: web/src/api.ts)
+
+export const assignmentOut = z.object({
+  id: z.string(),
+  code: z.string(),
+  expiresAt: z.string().nullable(),
+  source: z.enum(['unique', 'static', 'default']),
+  contactId: z.string(),
+  email: z.string(),
+  idempotencyKey: z.string(),
+  createdAt: z.string(),
+});
+export type AssignmentJson = z.infer<typeof assignmentOut>;
