@@ -115,12 +115,13 @@ describe('console: problems and facts on the steps of a conversation', () => {
   });
 
   it('counts the runs waiting in a delay on that step', async () => {
+    const hello = await call('POST', '/v1/messages', { name: 'Hello', fromName: 'Shop', fromEmail: 'shop@example.com', subject: 'Hello', html: '<p>Hello {{ contact.email }}</p>', text: null });
     const conv = await call('POST', '/v1/conversations', {
       name: 'Welcome series',
       trigger: { event: 'signed_up' },
       steps: [
         { type: 'delay', name: 'Wait a day', duration: 'P1D' },
-        { type: 'message', name: 'Welcome', messageId: ids.messageId },
+        { type: 'message', name: 'Welcome', messageId: hello.id },
       ],
     });
     await call('POST', `/v1/conversations/${conv.id}/steps/${conv.steps[1].id}/commit`);

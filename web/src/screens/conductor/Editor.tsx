@@ -207,7 +207,7 @@ function Editor({ conversation, merchants }: { conversation: ConversationJson | 
         </div>
       </div>
       <ErrorBanner error={error} />
-      {shown && (shown.errors.length || shown.warnings.length || shown.published !== undefined) ? <IssuesBox issues={shown} /> : null}
+      {shown ? <IssuesBox issues={shown} /> : null}
       <div className="columns editor">
         <div>
           <SettingsPanel draft={draft} onChange={change} />

@@ -13,7 +13,7 @@ export function IssuesBox({ issues }: { issues: Issues & { published?: number | 
       {issues.published !== undefined ? (
         <strong>Published: version {issues.published} is live.</strong>
       ) : issues.errors.length === 0 ? (
-        <strong>No errors left: the conversation can be published.</strong>
+        <strong>{issues.notSaved ? 'Nothing left to fix: the draft can be saved.' : 'No errors left: the conversation can be published.'}</strong>
       ) : issues.notSaved ? (
         <strong>Not saved: {issues.errors.length} setting(s) to fix (marked on the steps).</strong>
       ) : (
