@@ -99,7 +99,9 @@ describe('console: problems and facts on the steps of a conversation', () => {
   it('shows "changed since commit" when the message was edited after the commit, and re-commits in one click', async () => {
     const conversationId = /#\/conversations\/([^/]+)$/.exec(page.url())![1]!;
     await call('PUT', `/v1/messages/${ids.messageId}`, { name: 'Your 10% off', fromName: 'Shop', fromEmail: 'shop@example.com', subject: 'Your 10% off, today only', html: '<p>Your code: {{ ShopperInfo.SCA10Off | default: "WELCOME" }}</p>', text: null });
+    // Opened afresh (the edit was made elsewhere: through the API).
     await page.goto(`${server.url}/#/conversations`);
+    await page.reload();
     await page.getByRole('link', { name: 'Cart abandonment 10%' }).click();
     const badge = page.getByLabel('Step 2 commit');
     await badge.waitFor();
