@@ -17,7 +17,7 @@ describeEachEngine('conductor rules', (ctx) => {
   const assignStep = (poolId: string, codeId: string, expId: string | null, extra: object = {}) => ({
     type: 'action',
     name: 'Assign Coupon Code 10%',
-    action: { type: 'assignCoupon', merchantId: t.merchantId, poolId, saveCodeTo: codeId, saveExpirationTo: expId, whenNoCode: 'continue', ...extra },
+    action: { type: 'assignCoupon', merchantId: t.merchantId, poolId, saveCodeTo: codeId, saveExpirationTo: expId, whenNoCode: 'exit', ...extra },
   });
   const publishRefusal = async (conversationId: string) => {
     const res = await app.http.inject({ method: 'POST', url: `/v1/conversations/${conversationId}/publish`, headers: t.auth });

@@ -3,6 +3,25 @@
  * HttpOnly session cookie (never a token in browser storage). Same-origin requests carry the
  * Origin header the server checks on every change.
  */
+// The API's shapes are the server's own (src/modules/<area>/model.ts), never restated here.
+import type { MerchantJson as Merchant, SessionJson as Session } from '../../src/modules/accounts/model.ts';
+import type { AssignmentJson as Assignment } from '../../src/modules/assignments/model.ts';
+import type { ConversationInput, ConversationJson, EnrollmentJson, PublishIssue } from '../../src/modules/conductor/model.ts';
+import type { ContactJson as Contact, ContactWithRunsJson as ContactWithRuns } from '../../src/modules/contacts/model.ts';
+import type { MessageJson as Message, MessageSettings, RenderedJson as Rendered } from '../../src/modules/messages/model.ts';
+import type { MailJson as Mail } from '../../src/modules/outbox/model.ts';
+import type { PoolJson as Pool, PoolSettingsInput as PoolSettings, RowProblemJson as RowProblem, StaticRowInputJson as StaticRowInput, StaticRowJson as StaticRow } from '../../src/modules/pools/model.ts';
+import type { FieldGroupJson as FieldGroup, FieldJson as Field, FieldType } from '../../src/modules/segmentation/model.ts';
+import type { UploadJson as Upload, UploadOptionsInput } from '../../src/modules/uploads/model.ts';
+
+export type { Assignment, Contact, ContactWithRuns, Field, FieldGroup, FieldType, Mail, Merchant, Message, Pool, PoolSettings, Rendered, RowProblem, Session, StaticRow, StaticRowInput, Upload };
+export type { PoolType } from '../../src/modules/pools/model.ts';
+export type { TemplateIssue as TemplateProblem } from '../../src/modules/messages/model.ts';
+/** A message as the editor sends it (the text body may be left out). */
+export type { MessageSettings as MessageInput };
+/** The upload dialog's choices: the upload's option fields, each chosen (the expiration date only with `fixed`). */
+type UploadChoices = Required<Omit<UploadOptionsInput, 'expiresOn'>> & Pick<UploadOptionsInput, 'expiresOn'>;
+export type { UploadChoices as UploadOptions };
 
 import type { StepCounts } from '../../src/modules/conductor/model.ts';
 
@@ -78,239 +97,6 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
-// ---- session and merchants
-export interface Session {
-  accountId: string;
-  accountName: string;
-  timeZone: string;
-  merchantIds: string[] | null;
-  installationAdmin: boolean;
-  via: 'session' | 'token';
-}
-export interface Merchant {
-  id: string;
-  name: string;
-  domain: string;
-}
-
-// ---- pools
-export type PoolType = 'unique' | 'static';
-export interface PoolCounts {
-  total: number;
-  available: number;
-  assigned: number;
-  expired: number;
-  withinCutoff: number;
-}
-export interface Pool {
-  id: string;
-  merchantId: string;
-  name: string;
-  type: PoolType;
-  expirationCutoffDays: number;
-  active: boolean;
-  defaultCode: string | null;
-  defaultCodeExpiresAt: string | null;
-  threshold: number | null;
-  notificationEmails: string[];
-  counts: PoolCounts;
-  runsOutAt: string | null;
-  createdAt: string;
-  updatedAt: string;
-}
-export interface PoolSettings {
-  name: string;
-  type: PoolType;
-  expirationCutoffDays?: number;
-  active?: boolean;
-  defaultCode?: string | null;
-  defaultCodeExpiresAt?: string | null;
-  threshold?: number | null;
-  notificationEmails?: string;
-}
-export interface LineError {
-  line: number;
-  reason: string;
-}
-export interface Upload {
-  id: string;
-  poolId: string;
-  source: 'file' | 'generate';
-  fileName: string | null;
-  options: Record<string, unknown>;
-  status: 'imported' | 'rejected' | 'failed';
-  lines: number;
-  imported: number;
-  duplicates: number;
-  rejected: number;
-  errors: LineError[];
-  errorCount: number;
-  /** On the upload's own answer only (see uploadOut in src/modules/uploads/routes.ts). */
-  blank?: number;
-  alreadyExpired?: number;
-  createdAt: string;
-  finishedAt: string | null;
-}
-export interface UploadOptions {
-  expiration: 'none' | 'file' | 'fixed';
-  delimiter: ',' | ';' | 'tab' | '|';
-  expiresOn?: string;
-  onInvalid: 'reject' | 'skip';
-}
-export interface StaticRowInput {
-  code: string;
-  expiresOn?: string;
-  daysAfterDistribution?: number;
-  beginDistribution: string;
-  endDistribution: string;
-}
-export interface StaticRow {
-  code: string;
-  expiresOn: string | null;
-  daysAfterDistribution: number | null;
-  beginDistribution: string;
-  endDistribution: string;
-}
-export interface RowProblem {
-  row: number;
-  field: string;
-  message: string;
-}
-export interface Assignment {
-  id: string;
-  code: string;
-  expiresAt: string | null;
-  source: 'unique' | 'static' | 'default';
-  contactId: string;
-  email: string;
-  createdAt: string;
-}
-
-// ---- segmentation, contacts, messages
-export type FieldType = 'text' | 'date' | 'number' | 'boolean';
-export interface Field {
-  id: string;
-  groupId: string;
-  name: string;
-  type: FieldType;
-  snippet: string;
-}
-export interface FieldGroup {
-  id: string;
-  name: string;
-  fields: Field[];
-}
-export type FieldValue = string | number | boolean;
-export interface Contact {
-  id: string;
-  email: string;
-  status: 'subscribed' | 'unsubscribed';
-  fields: Record<string, Record<string, FieldValue>>;
-  createdAt: string;
-  updatedAt: string;
-}
-export interface ContactRun {
-  conversationId: string;
-  [more: string]: unknown;
-}
-export interface ContactWithRuns extends Contact {
-  runs: ContactRun[];
-}
-export interface MessageInput {
-  name: string;
-  fromName: string;
-  fromEmail: string;
-  subject: string;
-  html: string;
-  text?: string | null;
-}
-export interface Message extends MessageInput {
-  id: string;
-  text: string | null;
-  createdAt: string;
-  updatedAt: string;
-}
-/** A template problem: which template, where, what. */
-export interface TemplateProblem {
-  field: string;
-  line?: number;
-  column?: number;
-  message: string;
-}
-export interface Rendered {
-  subject: string;
-  html: string;
-  text: string;
-}
-
-// ---- conductor (the API's shapes)
-export interface AssignCouponAction {
-  type: 'assignCoupon';
-  merchantId: string;
-  poolId: string;
-  saveCodeTo: string;
-  saveExpirationTo?: string | null;
-  whenNoCode: 'continue' | 'exit';
-}
-export interface SetFieldAction {
-  type: 'setField';
-  field: string;
-  value: string | number | boolean | null;
-}
-export interface CommittedMessage {
-  messageId: string;
-  committedAt: string;
-  subject: string;
-  name: string;
-}
-export type Step =
-  | { id?: string; name: string; type: 'delay'; duration: string }
-  | { id?: string; name: string; type: 'action'; action: AssignCouponAction | SetFieldAction }
-  | { id?: string; name: string; type: 'message'; messageId: string; committed?: CommittedMessage | null };
-export interface ConversationInput {
-  name: string;
-  trigger: { event: string };
-  exitEvents: string[];
-  reentry: 'never' | 'afterCompletion';
-  steps: Step[];
-}
-/** The server's contract (redeemed and revenue are optional: older servers answer without them). */
-export type { StepCounts };
-export interface Conversation extends ConversationInput {
-  id: string;
-  status: 'draft' | 'live' | 'paused';
-  version: number | null;
-  /** Per-step counts, by step id. */
-  stepCounts: Record<string, StepCounts>;
-}
-export interface PublishIssue {
-  stepId: string | null;
-  field: string;
-  message: string;
-}
-export interface Enrollment {
-  id: string;
-  contactId: string;
-  version: number;
-  status: string;
-  steps: { stepId: string; outcome: string; at: string; code?: string; messageId?: string }[];
-}
-
-// ---- outbox
-export interface Mail {
-  id: string;
-  kind: 'message' | 'notification';
-  to: string;
-  from: { name: string; email: string };
-  subject: string;
-  html: string;
-  text: string | null;
-  status: 'queued' | 'sent' | 'failed';
-  lastError: string | null;
-  createdAt: string;
-  sentAt: string | null;
-}
-
 /** Every list page, following cursors, up to `max` items. */
 async function all<T>(path: string, max = 5000): Promise<T[]> {
   const items: T[] = [];
@@ -329,7 +115,7 @@ async function all<T>(path: string, max = 5000): Promise<T[]> {
  * fields come before the file: the server streams the file as it arrives.
  */
 /** Rejects with code `cancelled` when `signal` aborts: the request is cut, the server rolls the upload back. */
-export function uploadCodes(poolId: string, file: File, options: UploadOptions, onProgress: (fraction: number) => void, signal?: AbortSignal): Promise<Upload> {
+export function uploadCodes(poolId: string, file: File, options: UploadChoices, onProgress: (fraction: number) => void, signal?: AbortSignal): Promise<Upload> {
   return new Promise((resolve, reject) => {
     const form = new FormData();
     form.append('expiration', options.expiration);
@@ -398,19 +184,19 @@ export const api = {
 
   messages: () => all<Message>('/v1/messages'),
   message: (id: string) => get<Message>(`/v1/messages/${enc(id)}`),
-  createMessage: (body: MessageInput) => post<Message>('/v1/messages', body),
-  updateMessage: (id: string, body: MessageInput) => put<Message>(`/v1/messages/${enc(id)}`, body),
+  createMessage: (body: MessageSettings) => post<Message>('/v1/messages', body),
+  updateMessage: (id: string, body: MessageSettings) => put<Message>(`/v1/messages/${enc(id)}`, body),
   preview: (id: string, body: { email?: string; contactId?: string }) => post<Rendered>(`/v1/messages/${enc(id)}/preview`, body),
 
-  conversations: () => all<Conversation>('/v1/conversations'),
-  conversation: (id: string) => get<Conversation>(`/v1/conversations/${enc(id)}`),
-  createConversation: (body: ConversationInput) => post<Conversation>('/v1/conversations', body),
-  updateConversation: (id: string, body: ConversationInput) => put<Conversation>(`/v1/conversations/${enc(id)}`, body),
-  commitStep: (id: string, stepId: string) => post<Conversation>(`/v1/conversations/${enc(id)}/steps/${enc(stepId)}/commit`),
+  conversations: () => all<ConversationJson>('/v1/conversations'),
+  conversation: (id: string) => get<ConversationJson>(`/v1/conversations/${enc(id)}`),
+  createConversation: (body: ConversationInput) => post<ConversationJson>('/v1/conversations', body),
+  updateConversation: (id: string, body: ConversationInput) => put<ConversationJson>(`/v1/conversations/${enc(id)}`, body),
+  commitStep: (id: string, stepId: string) => post<ConversationJson>(`/v1/conversations/${enc(id)}/steps/${enc(stepId)}/commit`),
   publish: (id: string) => post<{ version: number; warnings: PublishIssue[] }>(`/v1/conversations/${enc(id)}/publish`),
-  pause: (id: string) => post<Conversation>(`/v1/conversations/${enc(id)}/pause`),
-  resume: (id: string) => post<Conversation>(`/v1/conversations/${enc(id)}/resume`),
-  enrollments: (id: string) => get<{ items: Enrollment[] }>(`/v1/conversations/${enc(id)}/enrollments`).then((r) => r.items),
+  pause: (id: string) => post<ConversationJson>(`/v1/conversations/${enc(id)}/pause`),
+  resume: (id: string) => post<ConversationJson>(`/v1/conversations/${enc(id)}/resume`),
+  enrollments: (id: string) => get<{ items: EnrollmentJson[] }>(`/v1/conversations/${enc(id)}/enrollments`).then((r) => r.items),
   sendEvent: (body: { type: string; email: string; properties?: Record<string, unknown>; idempotencyKey?: string }) =>
     post<{ contactId: string; enrolled: string[]; exited: string[] }>('/v1/events', body),
 

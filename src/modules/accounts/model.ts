@@ -1,4 +1,4 @@
-import type { Principal } from '../../platform/http/auth.ts';
+import { z } from 'zod';
 
 export interface Account {
   id: string;
@@ -22,12 +22,37 @@ export interface Token {
 }
 
 /** May this caller act on this merchant of its own account? */
-export const canUseMerchant = (principal: Principal, merchantId: string): boolean =>
+export const canUseMerchant = (principal: Pick<TokenPrincipal, 'merchantIds'>, merchantId: string): boolean =>
   principal.merchantIds === null || principal.merchantIds.includes(merchantId);
 
-export const principalOfToken = (token: Token): Principal => ({
+/** The caller a token makes (platform/http/auth.ts's Principal, by shape: this file stays free of HTTP). */
+export interface TokenPrincipal {
+  accountId: string;
+  tokenId: string;
+  merchantIds: string[] | null;
+  installationAdmin: boolean;
+}
+
+export const principalOfToken = (token: Token): TokenPrincipal => ({
   accountId: token.accountId,
   tokenId: token.id,
   merchantIds: token.merchantIds,
   installationAdmin: token.installationAdmin,
 });
+
+// ---------------------------------------------------------------------------------------------
+// The API's shapes (routes.ts validates and serializes them; the console reads them: web/src/api.ts)
+
+export const merchantOut = z.object({ id: z.string(), name: z.string(), domain: z.string(), createdAt: z.string() });
+
+
+export const sessionOut = z.object({
+  accountId: z.string(),
+  accountName: z.string(),
+  timeZone: z.string(),
+  merchantIds: z.array(z.string()).nullable(),
+  installationAdmin: z.boolean(),
+  via: z.enum(['session', 'token']),
+});
+export type MerchantJson = z.infer<typeof merchantOut>;
+export type SessionJson = z.infer<typeof sessionOut>;

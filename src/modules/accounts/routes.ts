@@ -4,8 +4,8 @@ import type { HttpApp } from '../../platform/http/app.ts';
 import { principalOf } from '../../platform/http/auth.ts';
 import { pageQuery } from '../../platform/pagination.ts';
 import type { AccountsService } from './service.ts';
+import { merchantOut } from './model.ts';
 
-const merchantOut = z.object({ id: z.string(), name: z.string(), domain: z.string(), createdAt: z.string() });
 const merchantJson = (m: { id: string; name: string; domain: string; createdAt: Date }) => ({ ...m, createdAt: m.createdAt.toISOString() });
 
 const domainName = z

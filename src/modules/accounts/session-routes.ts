@@ -6,6 +6,7 @@ import { DomainError, forbidden } from '../../platform/errors.ts';
 import { errorBody } from '../../platform/http/errors.ts';
 import type { AccountsService } from './service.ts';
 import { SESSION_TTL_MS, type SessionsService } from './sessions.ts';
+import { sessionOut } from './model.ts';
 
 export const SESSION_COOKIE = 'couponflow_session';
 
@@ -14,15 +15,6 @@ function setCookie(request: FastifyRequest, reply: FastifyReply, value: string, 
   const secure = request.protocol === 'https' ? '; Secure' : '';
   reply.header('set-cookie', `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAgeSeconds}${secure}`);
 }
-
-const sessionOut = z.object({
-  accountId: z.string(),
-  accountName: z.string(),
-  timeZone: z.string(),
-  merchantIds: z.array(z.string()).nullable(),
-  installationAdmin: z.boolean(),
-  via: z.enum(['session', 'token']),
-});
 
 /**
  * The console's sign-in: POST exchanges a pasted token for an HttpOnly, SameSite=Strict cookie

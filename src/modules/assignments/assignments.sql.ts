@@ -13,6 +13,9 @@ import { unnestRows } from '../../platform/db/bulk.ts';
  */
 
 type Q = Kysely<DB>;
+import type { ClaimedCode } from './model.ts';
+
+export type { ClaimedCode };
 
 /**
  * The claim: up to `count` eligible codes of a pool for the current transaction, soonest expiration

@@ -1,3 +1,13 @@
+import { z } from 'zod';
+
+/** A unique code claimed for an assignment (claim.ts). */
+export interface ClaimedCode {
+  id: number;
+  code: string;
+  /** null: the code never expires. */
+  expiresAt: Date | null;
+}
+
 export type AssignmentSource = 'unique' | 'static' | 'default';
 export type AssignFailure = 'pool_inactive' | 'pool_exhausted';
 
@@ -27,3 +37,18 @@ export interface StaticOffer {
   code: string;
   expiresAt: Date | null;
 }
+
+// ---------------------------------------------------------------------------------------------
+// The API's answers (routes.ts serializes them; the console reads them: web/src/api.ts)
+
+export const assignmentOut = z.object({
+  id: z.string(),
+  code: z.string(),
+  expiresAt: z.string().nullable(),
+  source: z.enum(['unique', 'static', 'default']),
+  contactId: z.string(),
+  email: z.string(),
+  idempotencyKey: z.string(),
+  createdAt: z.string(),
+});
+export type AssignmentJson = z.infer<typeof assignmentOut>;

@@ -6,18 +6,9 @@ import { pageQuery } from '../../platform/pagination.ts';
 import { csvExport } from '../../platform/csv.ts';
 import { emailField } from '../../platform/email.ts';
 import type { AssignmentsService } from './service.ts';
+import { assignmentOut } from './model.ts';
 
 const poolParams = z.object({ poolId: z.string().max(100) });
-const assignmentOut = z.object({
-  id: z.string(),
-  code: z.string(),
-  expiresAt: z.string().nullable(),
-  source: z.enum(['unique', 'static', 'default']),
-  contactId: z.string(),
-  email: z.string(),
-  idempotencyKey: z.string(),
-  createdAt: z.string(),
-});
 type Row = { id: string; code: string; expiresAt: Date | null; source: 'unique' | 'static' | 'default'; contactId: string; email: string; idempotencyKey: string; createdAt: Date };
 const assignmentJson = (a: Row) => ({
   id: a.id,

@@ -4,26 +4,9 @@
  */
 import { Duration } from 'luxon';
 import { z } from 'zod';
+import { fieldReference } from '../messages/snippets.ts';
 
 export const MAX_STEPS = 50;
-
-/** What a step's runs did there (all versions, by step id): `stepCounts` of a conversation. */
-export interface StepCounts {
-  entered: number;
-  completed: number;
-  codesAssigned: number;
-  defaultCodes: number;
-  noCode: number;
-  messagesSent: number;
-  exits: number;
-  /**
-   * Live redemptions of the codes this step handed out (a shared code: the orders of its contact
-   * after the step gave it, unless a later assignment gave it again). Optional for older servers.
-   */
-  redeemed?: number;
-  /** Their revenue per currency, exact decimal strings ("12.50"), by currency. Optional for older servers. */
-  revenue?: { currency: string; amount: string }[];
-}
 
 const name = z.string().trim().min(1).max(200);
 const id = z.string().min(1).max(100);
@@ -47,7 +30,8 @@ export const assignCouponAction = z.object({
   saveCodeTo: id,
   /** An optional `date` field that receives the code's expiration date. */
   saveExpirationTo: id.nullable().optional(),
-  whenNoCode: z.enum(['continue', 'exit']).default('continue'),
+  /** `continue`: later messages go out with an empty code (publish warns unless they have a fallback). */
+  whenNoCode: z.enum(['continue', 'exit']).default('exit'),
 });
 
 export const setFieldAction = z.object({
@@ -75,6 +59,9 @@ export const stepInput = z.discriminatedUnion('type', [
   z.object({ ...stepBase, type: z.literal('action'), action: z.discriminatedUnion('type', [assignCouponAction, setFieldAction]) }),
   z.object({ ...stepBase, type: z.literal('message'), messageId: id }),
 ]);
+/** A step as a client sends it (the console's editor builds these). */
+export type StepInput = z.infer<typeof stepInput>;
+
 
 export const conversationInput = z.object({
   name,
@@ -138,7 +125,8 @@ export interface PublishIssue {
 }
 
 export interface PublishCatalog {
-  pools: Map<string, { merchantId: string; name: string }>;
+  /** `defaultCode`: the pool hands out its default code when no code is left (so a code field is never empty). */
+  pools: Map<string, { merchantId: string; name: string; defaultCode?: boolean }>;
   /** Field id → its group, name and type. */
   fields: Map<string, { group: string; name: string; type: 'text' | 'date' | 'number' | 'boolean' }>;
   messages: Set<string>;
@@ -216,8 +204,19 @@ export function checkForPublish(doc: ConversationDocument, catalog: PublishCatal
           const earlier = (fillers.get(f) ?? []).filter((i) => i < index);
           if (earlier.length === 0) {
             errors.push(at('message', `the message uses the coupon field ${fieldLabel(f)}, but no earlier "assign coupon" step fills it`));
+            continue;
           } else if (!earlier.includes(index - 1)) {
             warnings.push(at('message', `the message uses the coupon field ${fieldLabel(f)}; put the "assign coupon" step that fills it right before this message`));
+          }
+          const emptying = earlier.map((i) => doc.steps[i]!).find((s) => mayLeaveEmpty(s, f, catalog));
+          const field = catalog.fields.get(f);
+          if (emptying && field && showsWithoutFallback(step.committed, fieldReference(field.group, field.name))) {
+            warnings.push(
+              at(
+                'message',
+                `the coupon field ${fieldLabel(f)} may be empty: "${emptying.name}" continues when no code is left; add a fallback ({{ ${fieldReference(field.group, field.name)} | default: "…" }}) or end the run when no code is left`,
+              ),
+            );
           }
         }
         return;
@@ -230,3 +229,151 @@ export function checkForPublish(doc: ConversationDocument, catalog: PublishCatal
   });
   return { errors, warnings };
 }
+
+/** Does this step continue with field `f` empty when its pool has no code left (and no default code)? */
+function mayLeaveEmpty(step: Step, f: string, catalog: PublishCatalog): boolean {
+  if (step.type !== 'action' || step.action.type !== 'assignCoupon' || step.action.saveCodeTo !== f) return false;
+  return step.action.whenNoCode === 'continue' && catalog.pools.get(step.action.poolId)?.defaultCode !== true;
+}
+
+/** A message's templates: subject, HTML body and text body. */
+export const templatesOf = (m: Pick<CommittedMessage, 'subject' | 'html' | 'text'>): string[] => [m.subject, m.html, ...(m.text !== null ? [m.text] : [])];
+
+const OUTPUT_TAG = /\{\{-?([\s\S]*?)-?\}\}/g;
+/** An expression with the spaces Liquid ignores dropped (around `. [ ] | : ,`) and `['x']` as `["x"]`. */
+const squeeze = (expression: string) =>
+  expression
+    .replace(/\s+/g, ' ')
+    .replace(/ ?([.[\]|:,]) ?/g, '$1')
+    .replace(/\['((?:[^'\\]|\\.)*)'\]/g, '["$1"]')
+    .trim();
+
+/**
+ * Whether a message shows the variable `reference` (`Group.Field`, `Group["A field"]`) in an output
+ * tag without a `| default:` fallback. Pure text reading (no Liquid): the console and the server
+ * decide the same.
+ */
+export function showsWithoutFallback(message: Pick<CommittedMessage, 'subject' | 'html' | 'text'>, reference: string): boolean {
+  const wanted = squeeze(reference);
+  for (const source of templatesOf(message)) {
+    for (const [, expression] of source.matchAll(OUTPUT_TAG)) {
+      const e = squeeze(expression!);
+      if (!e.startsWith(wanted)) continue;
+      const rest = e.slice(wanted.length);
+      if (rest !== '' && !rest.startsWith('|')) continue;
+      if (!/\|default:/.test(rest)) return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * The ids of the fields a message's templates name (`{{ Group.Field }}`, `{% if Group["A field"] %}`),
+ * by text: the console's reading (the server reads templates with Liquid, references.ts).
+ */
+export function fieldsNamed(message: Pick<CommittedMessage, 'subject' | 'html' | 'text'>, groups: readonly { name: string; fields: readonly { id: string; name: string }[] }[]): Set<string> {
+  const tags = templatesOf(message)
+    .flatMap((source) => [...source.matchAll(/\{[{%]-?([\s\S]*?)-?[}%]\}/g)].map((m) => squeeze(m[1]!)))
+    .join('\n');
+  const used = new Set<string>();
+  for (const g of groups) {
+    for (const f of g.fields) {
+      const ref = squeeze(fieldReference(g.name, f.name));
+      for (let at = tags.indexOf(ref); at >= 0; at = tags.indexOf(ref, at + 1)) {
+        // A whole reference: not the tail of `OtherGroup.Field`, not the head of `Group.Field2`.
+        if (!/[A-Za-z0-9_.\]"]/.test(tags[at - 1] ?? '') && !/[A-Za-z0-9_]/.test(tags[at + ref.length] ?? '')) {
+          used.add(f.id);
+          break;
+        }
+      }
+    }
+  }
+  return used;
+}
+
+/** Was the message edited since it was committed (what would be sent differs from it now)? */
+export const changedSinceCommit = (
+  committed: Pick<CommittedMessage, 'fromName' | 'fromEmail' | 'subject' | 'html' | 'text'>,
+  message: { fromName: string; fromEmail: string; subject: string; html: string; text: string | null },
+): boolean =>
+  committed.fromName !== message.fromName ||
+  committed.fromEmail !== message.fromEmail ||
+  committed.subject !== message.subject ||
+  committed.html !== message.html ||
+  (committed.text ?? null) !== (message.text ?? null);
+
+// ---------------------------------------------------------------------------------------------
+// The API's answers (routes.ts serializes them; the console reads them)
+
+export const publishIssue = z.object({ stepId: z.string().nullable(), field: z.string(), message: z.string() });
+
+export const stepCounts = z.object({
+  entered: z.number(),
+  completed: z.number(),
+  codesAssigned: z.number(),
+  defaultCodes: z.number(),
+  noCode: z.number(),
+  messagesSent: z.number(),
+  exits: z.number(),
+  /** Runs at this step now, waiting for its delay to pass (delay steps). */
+  waiting: z.number(),
+  /**
+   * Live redemptions of the codes this step handed out (a shared code: the orders of its contact
+   * after the step gave it, unless a later assignment gave it again), and their revenue per
+   * currency as exact decimal strings. Optional for older servers.
+   */
+  redeemed: z.number().optional(),
+  revenue: z.array(z.object({ currency: z.string(), amount: z.string() })).optional(),
+});
+export type StepCounts = z.infer<typeof stepCounts>;
+
+// Steps are answered as stored (a union keyed by `type`); documented loosely to keep the schema small.
+export const stepOut = z.record(z.string(), z.unknown());
+export const conversationOut = z.object({
+  id: z.string(),
+  name: z.string(),
+  status: z.enum(['draft', 'live', 'paused']),
+  version: z.number().describe('the live version (0 before the first publish)'),
+  trigger: z.object({ event: z.string() }),
+  exitEvents: z.array(z.string()),
+  reentry: z.enum(['never', 'afterCompletion']),
+  steps: z.array(stepOut),
+  stepCounts: z.record(z.string(), stepCounts),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+
+/** A step as answered: a message step carries its commit (null before the first one). */
+export type StepJson = Exclude<Step, { type: 'message' }> | (Omit<Extract<Step, { type: 'message' }>, 'committed'> & { committed: CommittedMessage | null });
+export type ConversationJson = Omit<z.infer<typeof conversationOut>, 'steps'> & { steps: StepJson[] };
+
+export const stepJson = (s: Step): StepJson => (s.type === 'message' ? { ...s, committed: s.committed ?? null } : { ...s });
+
+export const enrollmentOut = z.object({
+  id: z.string(),
+  conversationId: z.string(),
+  contactId: z.string(),
+  version: z.number(),
+  status: z
+    .enum(['active', 'held', 'failed', 'completed', 'exited'])
+    .describe('held: the conversation is paused; failed: parked after its last attempt, see lastError (resume it with …/resume)'),
+  exitReason: z.string().nullable(),
+  stepIndex: z.number(),
+  nextDueAt: z.string().nullable(),
+  attempts: z.number().describe('failed attempts at the current step (0 once the run moves on)'),
+  lastError: z.string().nullable(),
+  createdAt: z.string(),
+  endedAt: z.string().nullable(),
+  steps: z.array(
+    z.object({
+      stepId: z.string(),
+      outcome: z.string(),
+      at: z.string(),
+      code: z.string().optional(),
+      expiresAt: z.string().nullable().optional(),
+      messageId: z.string().optional(),
+      detail: z.string().optional(),
+    }),
+  ),
+});
+export type EnrollmentJson = z.infer<typeof enrollmentOut>;

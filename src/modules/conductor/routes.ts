@@ -2,47 +2,12 @@ import { z } from 'zod';
 import type { HttpApp } from '../../platform/http/app.ts';
 import { principalOf } from '../../platform/http/auth.ts';
 import { pageQuery } from '../../platform/pagination.ts';
-import { conversationInput, type Step } from './model.ts';
+import { conversationInput, conversationOut, enrollmentOut, publishIssue, stepJson } from './model.ts';
 import { enrollmentView, type Conversation, type ConductorService } from './service.ts';
 
 const params = z.object({ conversationId: z.string().max(100) });
 const stepParams = params.extend({ stepId: z.string().max(100) });
-const issue = z.object({ stepId: z.string().nullable(), field: z.string(), message: z.string() });
-const counts = z.object({
-  entered: z.number(),
-  completed: z.number(),
-  codesAssigned: z.number(),
-  defaultCodes: z.number(),
-  noCode: z.number(),
-  messagesSent: z.number(),
-  exits: z.number(),
-  redeemed: z.number().optional().describe('live redemptions of the codes this step handed out'),
-  revenue: z.array(z.object({ currency: z.string(), amount: z.string() })).optional().describe('their revenue per currency, exact decimal strings'),
-});
-// Steps are answered as stored (a union keyed by `type`); documented loosely to keep the schema small.
-const stepOut = z.record(z.string(), z.unknown());
-const conversationOut = z.object({
-  id: z.string(),
-  name: z.string(),
-  status: z.enum(['draft', 'live', 'paused']),
-  version: z.number().describe('the live version (0 before the first publish)'),
-  trigger: z.object({ event: z.string() }),
-  exitEvents: z.array(z.string()),
-  reentry: z.enum(['never', 'afterCompletion']),
-  steps: z.array(stepOut),
-  stepCounts: z.record(z.string(), counts),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-});
-
-const stepJson = (s: Step): Record<string, unknown> => {
-  if (s.type !== 'message') return { ...s };
-  const { committed, ...rest } = s;
-  return {
-    ...rest,
-    committed: committed ? { committedAt: committed.committedAt, name: committed.name, subject: committed.subject, messageId: committed.messageId } : null,
-  };
-};
+const issue = publishIssue;
 
 const conversationJson = (c: Conversation): z.infer<typeof conversationOut> => ({
   id: c.id,
@@ -56,32 +21,6 @@ const conversationJson = (c: Conversation): z.infer<typeof conversationOut> => (
   stepCounts: c.stepCounts,
   createdAt: c.createdAt.toISOString(),
   updatedAt: c.updatedAt.toISOString(),
-});
-
-export const enrollmentOut = z.object({
-  id: z.string(),
-  conversationId: z.string(),
-  contactId: z.string(),
-  version: z.number(),
-  status: z.enum(['active', 'held', 'failed', 'completed', 'exited']).describe('held: the conversation is paused; failed: parked after its last attempt, see lastError (resume it with …/resume)'),
-  exitReason: z.string().nullable(),
-  stepIndex: z.number(),
-  nextDueAt: z.string().nullable(),
-  attempts: z.number().describe('failed attempts at the current step (0 once the run moves on)'),
-  lastError: z.string().nullable(),
-  createdAt: z.string(),
-  endedAt: z.string().nullable(),
-  steps: z.array(
-    z.object({
-      stepId: z.string(),
-      outcome: z.string(),
-      at: z.string(),
-      code: z.string().optional(),
-      expiresAt: z.string().nullable().optional(),
-      messageId: z.string().optional(),
-      detail: z.string().optional(),
-    }),
-  ),
 });
 
 export function conductorRoutes(app: HttpApp, conductor: ConductorService) {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { HttpApp } from '../../platform/http/app.ts';
 import { principalOf } from '../../platform/http/auth.ts';
-import { enrollmentOut } from './routes.ts';
+import { enrollmentOut } from './model.ts';
 import type { RunsService } from './runs.ts';
 
 const params = z.object({ conversationId: z.string().max(100), enrollmentId: z.string().max(100) });

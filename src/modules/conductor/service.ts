@@ -12,7 +12,7 @@ import { catalogOf } from '../segmentation/model.ts';
 import { validateTemplates } from '../messages/template.ts';
 import { partsOf } from './engine.ts';
 import { couponActions, fieldsRead, merchantScope, merchantsOfStep, withinMerchants, type MerchantScope } from './references.ts';
-import { applyEdit, checkForPublish, dueAt, type StepCounts, type CommittedMessage, type ConversationDocument, type ConversationInput, type PublishIssue } from './model.ts';
+import { applyEdit, checkForPublish, dueAt, type StepCounts, type CommittedMessage, type ConversationDocument, type ConversationInput, type PublishCatalog, type PublishIssue } from './model.ts';
 import * as repo from './repo.ts';
 
 export type { StepCounts };
@@ -33,7 +33,7 @@ export interface EventOutcome {
   exited: string[];
 }
 
-const emptyCounts = (): StepCounts => ({ entered: 0, completed: 0, codesAssigned: 0, defaultCodes: 0, noCode: 0, messagesSent: 0, exits: 0, redeemed: 0, revenue: [] });
+const emptyCounts = (): StepCounts => ({ entered: 0, completed: 0, codesAssigned: 0, defaultCodes: 0, noCode: 0, messagesSent: 0, exits: 0, waiting: 0, redeemed: 0, revenue: [] });
 const COMPLETED = new Set(['waited', 'assigned', 'default_code', 'no_code', 'field_set', 'sent']);
 
 /** Per conversation and step id: the redemptions of the codes the step handed out (the reports module answers it). */
@@ -139,7 +139,10 @@ export function conductorService(deps: { database: AppDatabase; clock: Clock; st
       const step = docs.get(`${p.conversation_id}:${p.version}`)?.steps[p.step_index];
       if (!step) continue;
       // Active runs wait at their step (entered, not done yet); exited runs ended at it.
-      if (p.status === 'active') at(p.conversation_id, step.id).entered += Number(p.n);
+      if (p.status === 'active') {
+        at(p.conversation_id, step.id).entered += Number(p.n);
+        if (step.type === 'delay') at(p.conversation_id, step.id).waiting += Number(p.n);
+      }
       else at(p.conversation_id, step.id).exits += Number(p.n);
     }
     for (const [conversationId, steps] of (await deps.stepRedemptions?.(conversationIds)) ?? []) {
@@ -253,12 +256,12 @@ export function conductorService(deps: { database: AppDatabase; clock: Clock; st
   async function check(tx: Kysely<DB>, accountId: string, conversationId: string, doc: ConversationDocument): Promise<{ errors: PublishIssue[]; warnings: PublishIssue[] }> {
     const groups = await listGroups(tx, accountId);
     const fields = new Map(groups.flatMap((g) => g.fields.map((f) => [f.id, { group: g.name, name: f.name, type: f.type }] as const)));
-    const pools = new Map<string, { merchantId: string; name: string }>();
+    const pools: PublishCatalog['pools'] = new Map();
     const messageIds = new Set<string>();
     for (const s of doc.steps) {
       if (s.type === 'action' && s.action.type === 'assignCoupon' && !pools.has(s.action.poolId)) {
         const pool = await findPool(tx, accountId, s.action.poolId);
-        if (pool) pools.set(pool.id, { merchantId: pool.merchantId, name: pool.name });
+        if (pool) pools.set(pool.id, { merchantId: pool.merchantId, name: pool.name, defaultCode: pool.defaultCode !== null });
       }
       if (s.type === 'message') messageIds.add(s.messageId);
     }

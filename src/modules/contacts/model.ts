@@ -6,7 +6,8 @@
  * zone) or an ISO-8601 instant in UTC (`2026-05-01T21:59:59.999Z`, e.g. a code's expiration).
  * A null clears a value.
  */
-import { parseDate } from '../uploads/lines.ts';
+import { z } from 'zod';
+import { parseDate } from '../uploads/dates.ts';
 import type { FieldGroup, FieldType } from '../segmentation/model.ts';
 
 export type ContactStatus = 'subscribed' | 'unsubscribed';
@@ -183,3 +184,24 @@ export function namedFields(groups: readonly FieldGroup[], stored: StoredFields,
   }
   return out;
 }
+
+// ---------------------------------------------------------------------------------------------
+// The API's shapes (routes.ts validates and serializes them; the console reads them: web/src/api.ts)
+
+export const fieldValue = z.union([z.string(), z.number(), z.boolean()]);
+
+export const contactOut = z.object({
+  id: z.string(),
+  email: z.string(),
+  status: z.enum(['subscribed', 'unsubscribed']),
+  fields: z.record(z.string(), z.record(z.string(), fieldValue)),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+
+export const runOut = z.object({ conversationId: z.string() }).passthrough();
+
+export const contactWithRuns = contactOut.extend({ runs: z.array(runOut) });
+export type ContactJson = z.infer<typeof contactOut>;
+export type ContactWithRunsJson = z.infer<typeof contactWithRuns>;
+export type FieldValueJson = z.infer<typeof fieldValue>;

@@ -4,21 +4,9 @@ import { principalOf } from '../../platform/http/auth.ts';
 import { multipartFile } from '../../platform/http/multipart.ts';
 import { invalid } from '../../platform/errors.ts';
 import { pageQuery } from '../../platform/pagination.ts';
-import { MAX_EMAIL_LENGTH } from './model.ts';
 import { emailField } from '../../platform/email.ts';
 import type { ContactsService, ContactView } from './service.ts';
-
-const fieldValue = z.union([z.string(), z.number(), z.boolean()]);
-export const contactOut = z.object({
-  id: z.string(),
-  email: z.string(),
-  status: z.enum(['subscribed', 'unsubscribed']),
-  fields: z.record(z.string(), z.record(z.string(), fieldValue)),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-});
-const runOut = z.object({ conversationId: z.string() }).passthrough();
-const contactWithRuns = contactOut.extend({ runs: z.array(runOut) });
+import { contactOut, contactWithRuns, MAX_EMAIL_LENGTH } from './model.ts';
 
 const contactJson = (c: ContactView): z.infer<typeof contactOut> => ({
   id: c.id,

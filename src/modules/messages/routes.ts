@@ -4,9 +4,9 @@ import type { HttpApp } from '../../platform/http/app.ts';
 import { principalOf } from '../../platform/http/auth.ts';
 import { pageQuery } from '../../platform/pagination.ts';
 import { MAX_SOURCE_CHARS } from './liquid.ts';
-import type { Message } from './model.ts';
 import type { MessagesService } from './service.ts';
 import { MAX_TEST_RECIPIENTS, type TestSendService } from './test-send.ts';
+import { messageOut, renderedOut, type Message } from './model.ts';
 
 const messageBody = z.object({
   name: z.string().trim().min(1).max(200),
@@ -15,18 +15,6 @@ const messageBody = z.object({
   subject: z.string().min(1).max(2000),
   html: z.string().min(1).max(MAX_SOURCE_CHARS),
   text: z.string().max(MAX_SOURCE_CHARS).nullable().optional(),
-});
-
-export const messageOut = z.object({
-  id: z.string(),
-  name: z.string(),
-  fromName: z.string(),
-  fromEmail: z.string(),
-  subject: z.string(),
-  html: z.string(),
-  text: z.string().nullable(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
 });
 
 const messageJson = (m: Message): z.infer<typeof messageOut> => ({
@@ -97,7 +85,7 @@ export function messagesRoutes(app: HttpApp, messages: MessagesService, testSend
         summary: 'Render a message for a contact (by contactId or email): sends nothing, assigns nothing',
         params,
         body: z.object({ contactId: z.string().max(100).optional(), email: z.string().max(320).optional() }),
-        response: { 200: z.object({ subject: z.string(), html: z.string(), text: z.string() }) },
+        response: { 200: renderedOut },
       },
     },
     async (request) => messages.preview(principalOf(request), request.params.id, request.body),

@@ -10,30 +10,15 @@
 import { performance } from 'node:perf_hooks';
 import { Context, type Emitter, type Liquid, type Template, type Variable } from 'liquidjs';
 import { DomainError } from '../../platform/errors.ts';
-import type { FieldType } from './snippets.ts';
 import { createEngine, isValidTimeZone, MAX_SOURCE_CHARS } from './liquid.ts';
 import { compile, renderSteps, type Step } from './fast-render.ts';
 
-export type TemplateField = 'subject' | 'html' | 'text';
+import type { FieldCatalog, TemplateField, TemplateIssue, TemplatePart } from './model.ts';
+
+export type { FieldCatalog, TemplateField, TemplateIssue, TemplatePart };
 
 /** The one top-level variable besides `contact` and the groups: the contact's unsubscribe link. */
 export const UNSUBSCRIBE_VARIABLE = 'unsubscribe_url';
-
-export interface TemplatePart {
-  field: TemplateField;
-  source: string;
-}
-
-export interface FieldCatalog {
-  groups: { name: string; fields: { name: string; type: FieldType }[] }[];
-}
-
-export interface TemplateIssue {
-  field: TemplateField;
-  line: number;
-  column?: number;
-  message: string;
-}
 
 export type FieldValue = string | number | boolean | Date | null;
 

@@ -1,4 +1,5 @@
 /** Outbox rules: pure. */
+import { z } from 'zod';
 
 /** `message`: marketing mail (unsubscribe link, suppression); `test`: a test send of a message. */
 export type MailKind = 'message' | 'notification' | 'test';
@@ -54,3 +55,28 @@ export function afterFailure(attempts: number, policy: RetryPolicy, now: Date): 
   const delay = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, attempts - 1));
   return { status: 'queued', nextAttemptAt: new Date(now.getTime() + delay) };
 }
+
+// ---------------------------------------------------------------------------------------------
+// The API's answers (routes.ts serializes them; the console reads them: web/src/api.ts)
+
+export const mailOut = z.object({
+  id: z.string(),
+  kind: z.enum(['message', 'notification', 'test']),
+  merchantId: z.string().nullable(),
+  to: z.string(),
+  from: z.object({ name: z.string(), email: z.string() }),
+  subject: z.string(),
+  html: z.string(),
+  text: z.string().nullable(),
+  headers: z.record(z.string(), z.string()),
+  messageId: z.string(),
+  status: z.enum(['queued', 'sent', 'failed']),
+  transport: z.enum(['outbox', 'smtp']),
+  attempts: z.number(),
+  nextAttemptAt: z.string().nullable(),
+  lastError: z.string().nullable(),
+  smtpReply: z.string().nullable(),
+  createdAt: z.string(),
+  sentAt: z.string().nullable(),
+});
+export type MailJson = z.infer<typeof mailOut>;

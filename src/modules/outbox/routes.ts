@@ -2,29 +2,8 @@ import { z } from 'zod';
 import type { HttpApp } from '../../platform/http/app.ts';
 import { principalOf } from '../../platform/http/auth.ts';
 import { pageQuery } from '../../platform/pagination.ts';
-import type { Mail } from './model.ts';
 import type { OutboxService } from './service.ts';
-
-const mailOut = z.object({
-  id: z.string(),
-  kind: z.enum(['message', 'notification', 'test']),
-  merchantId: z.string().nullable(),
-  to: z.string(),
-  from: z.object({ name: z.string(), email: z.string() }),
-  subject: z.string(),
-  html: z.string(),
-  text: z.string().nullable(),
-  headers: z.record(z.string(), z.string()),
-  messageId: z.string(),
-  status: z.enum(['queued', 'sent', 'failed']),
-  transport: z.enum(['outbox', 'smtp']),
-  attempts: z.number(),
-  nextAttemptAt: z.string().nullable(),
-  lastError: z.string().nullable(),
-  smtpReply: z.string().nullable(),
-  createdAt: z.string(),
-  sentAt: z.string().nullable(),
-});
+import { mailOut, type Mail } from './model.ts';
 
 const mailJson = (m: Mail): z.infer<typeof mailOut> => ({
   id: m.id,

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { isEmail } from '../../platform/email.ts';
 
 export type PoolType = 'unique' | 'static';
@@ -98,3 +99,80 @@ export function forecastRunOut(available: number, assignedLast7Days: number, now
   const perMs = assignedLast7Days / (7 * DAY_MS);
   return new Date(now.getTime() + Math.ceil(available / perMs));
 }
+
+// ---------------------------------------------------------------------------------------------
+// The API's answers (routes.ts serializes them; the console reads them: web/src/api.ts)
+
+export const countsOut = z.object({
+  total: z.number(),
+  available: z.number(),
+  assigned: z.number(),
+  expired: z.number(),
+  withinCutoff: z.number(),
+  redeemed: z.number(),
+});
+
+export const poolOut = z.object({
+  id: z.string(),
+  merchantId: z.string(),
+  name: z.string(),
+  type: z.enum(['unique', 'static']),
+  expirationCutoffDays: z.number(),
+  active: z.boolean(),
+  defaultCode: z.string().nullable(),
+  defaultCodeExpiresAt: z.string().nullable(),
+  threshold: z.number().nullable(),
+  notificationEmails: z.array(z.string()),
+  releaseUndelivered: z.boolean(),
+  counts: countsOut,
+  runsOutAt: z.string().nullable(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+
+// ---------------------------------------------------------------------------------------------
+// The API's shapes (routes.ts validates and serializes them; the console reads them: web/src/api.ts)
+
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+export const noControlChars = (s: string) => !/[\u0000-\u001f\u007f]/.test(s);
+
+export const poolSettingsBody = z.object({
+  name: z.string().trim().min(1).max(100),
+  type: z.enum(['unique', 'static']),
+  expirationCutoffDays: z.number().int().min(0).max(3650).optional(),
+  active: z.boolean().optional(),
+  defaultCode: z.string().trim().min(1).max(50).refine(noControlChars, 'must not contain control characters').nullable().optional(),
+  defaultCodeExpiresAt: z.string().max(40).nullable().optional().describe('YYYY-MM-DD, MM/DD/YYYY or ISO-8601 with offset'),
+  threshold: z.number().int().min(0).nullable().optional(),
+  notificationEmails: z
+    .union([z.string().max(5000), z.array(z.string().max(320)).max(100)])
+    .optional()
+    .describe('comma- or semicolon-delimited addresses, or a list'),
+  releaseUndelivered: z.boolean().optional().describe('a code a permanently refused mail carried goes back to the pool (default true)'),
+});
+
+// Static rows (static-routes.ts)
+
+export const rowIn = z.object({
+  code: z.string().max(200),
+  expiresOn: z.string().max(40).optional(),
+  daysAfterDistribution: z.number().int().optional(),
+  beginDistribution: z.string().max(40),
+  endDistribution: z.string().max(40),
+});
+
+export const problem = z.object({ row: z.number(), field: z.string(), message: z.string() });
+
+export const rowOut = z.object({
+  code: z.string(),
+  expiresOn: z.string().nullable(),
+  daysAfterDistribution: z.number().nullable(),
+  beginDistribution: z.string(),
+  endDistribution: z.string(),
+});
+export type PoolJson = z.infer<typeof poolOut>;
+/** A pool's settings as sent on create (and, partly, on edit). */
+export type PoolSettingsInput = z.input<typeof poolSettingsBody>;
+export type StaticRowJson = z.infer<typeof rowOut>;
+export type StaticRowInputJson = z.infer<typeof rowIn>;
+export type RowProblemJson = z.infer<typeof problem>;

@@ -2,53 +2,8 @@ import { z } from 'zod';
 import type { HttpApp } from '../../platform/http/app.ts';
 import { principalOf } from '../../platform/http/auth.ts';
 import { pageQuery } from '../../platform/pagination.ts';
-import type { PoolWithCounts } from './model.ts';
+import { poolOut, poolSettingsBody, type PoolWithCounts } from './model.ts';
 import type { PoolsService } from './service.ts';
-
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
-const noControlChars = (s: string) => !/[\u0000-\u001f\u007f]/.test(s);
-
-export const poolSettingsBody = z.object({
-  name: z.string().trim().min(1).max(100),
-  type: z.enum(['unique', 'static']),
-  expirationCutoffDays: z.number().int().min(0).max(3650).optional(),
-  active: z.boolean().optional(),
-  defaultCode: z.string().trim().min(1).max(50).refine(noControlChars, 'must not contain control characters').nullable().optional(),
-  defaultCodeExpiresAt: z.string().max(40).nullable().optional().describe('YYYY-MM-DD, MM/DD/YYYY or ISO-8601 with offset'),
-  threshold: z.number().int().min(0).nullable().optional(),
-  notificationEmails: z
-    .union([z.string().max(5000), z.array(z.string().max(320)).max(100)])
-    .optional()
-    .describe('comma- or semicolon-delimited addresses, or a list'),
-  releaseUndelivered: z.boolean().optional().describe('a code a permanently refused mail carried goes back to the pool (default true)'),
-});
-
-const countsOut = z.object({
-  total: z.number(),
-  available: z.number(),
-  assigned: z.number(),
-  expired: z.number(),
-  withinCutoff: z.number(),
-  redeemed: z.number(),
-});
-
-export const poolOut = z.object({
-  id: z.string(),
-  merchantId: z.string(),
-  name: z.string(),
-  type: z.enum(['unique', 'static']),
-  expirationCutoffDays: z.number(),
-  active: z.boolean(),
-  defaultCode: z.string().nullable(),
-  defaultCodeExpiresAt: z.string().nullable(),
-  threshold: z.number().nullable(),
-  notificationEmails: z.array(z.string()),
-  releaseUndelivered: z.boolean(),
-  counts: countsOut,
-  runsOutAt: z.string().nullable(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-});
 
 export const poolJson = (p: PoolWithCounts): z.infer<typeof poolOut> => ({
   id: p.id,

@@ -3,23 +3,9 @@ import type { HttpApp } from '../../platform/http/app.ts';
 import { principalOf } from '../../platform/http/auth.ts';
 import type { StaticRow } from './static-rows.ts';
 import type { StaticCodesService } from './static-codes.ts';
+import { problem, rowIn, rowOut } from './model.ts';
 
-const rowIn = z.object({
-  code: z.string().max(200),
-  expiresOn: z.string().max(40).optional(),
-  daysAfterDistribution: z.number().int().optional(),
-  beginDistribution: z.string().max(40),
-  endDistribution: z.string().max(40),
-});
 const rowsIn = z.object({ rows: z.array(rowIn).max(1000) });
-const problem = z.object({ row: z.number(), field: z.string(), message: z.string() });
-const rowOut = z.object({
-  code: z.string(),
-  expiresOn: z.string().nullable(),
-  daysAfterDistribution: z.number().nullable(),
-  beginDistribution: z.string(),
-  endDistribution: z.string(),
-});
 const rowJson = (r: StaticRow) => ({
   code: r.code,
   expiresOn: r.expiresAt?.toISOString() ?? null,

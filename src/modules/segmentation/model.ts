@@ -4,8 +4,9 @@
  * name may not be `contact` (the contact's own properties) and may not hold a dot (the CSV
  * import header reads `<group>.<field>` up to the first dot).
  */
+import { z } from 'zod';
 import { snippetFor, type FieldType } from '../messages/snippets.ts';
-import type { FieldCatalog } from '../messages/template.ts';
+import type { FieldCatalog } from '../messages/model.ts';
 
 export type { FieldType };
 
@@ -58,3 +59,14 @@ export const toField = (f: { id: string; groupId: string; name: string; type: Fi
 export const catalogOf = (groups: readonly FieldGroup[]): FieldCatalog => ({
   groups: groups.map((g) => ({ name: g.name, fields: g.fields.map((f) => ({ name: f.name, type: f.type })) })),
 });
+
+// ---------------------------------------------------------------------------------------------
+// The API's answers (routes.ts serializes them; the console reads them: web/src/api.ts)
+
+export const fieldType = z.enum(['text', 'date', 'number', 'boolean']);
+
+export const fieldOut = z.object({ id: z.string(), groupId: z.string(), name: z.string(), type: fieldType, snippet: z.string() });
+
+export const groupOut = z.object({ id: z.string(), name: z.string(), fields: z.array(fieldOut), createdAt: z.string() });
+export type FieldJson = z.infer<typeof fieldOut>;
+export type FieldGroupJson = z.infer<typeof groupOut>;

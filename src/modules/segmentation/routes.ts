@@ -2,12 +2,8 @@ import { z } from 'zod';
 import type { HttpApp } from '../../platform/http/app.ts';
 import { principalOf } from '../../platform/http/auth.ts';
 import { pageQuery } from '../../platform/pagination.ts';
-import type { Field, FieldGroup } from './model.ts';
 import type { SegmentationService } from './service.ts';
-
-const fieldType = z.enum(['text', 'date', 'number', 'boolean']);
-export const fieldOut = z.object({ id: z.string(), groupId: z.string(), name: z.string(), type: fieldType, snippet: z.string() });
-export const groupOut = z.object({ id: z.string(), name: z.string(), fields: z.array(fieldOut), createdAt: z.string() });
+import { fieldOut, fieldType, groupOut, type Field, type FieldGroup } from './model.ts';
 
 const fieldJson = (f: Field): z.infer<typeof fieldOut> => ({ id: f.id, groupId: f.groupId, name: f.name, type: f.type, snippet: f.snippet });
 const groupJson = (g: FieldGroup): z.infer<typeof groupOut> => ({ id: g.id, name: g.name, fields: g.fields.map(fieldJson), createdAt: g.createdAt.toISOString() });

@@ -1,4 +1,12 @@
-import type { Delimiter, ExpirationMode, UploadLine } from './lines.ts';
+import { z } from 'zod';
+
+export type ExpirationMode = 'none' | 'file' | 'fixed';
+export type Delimiter = ',' | ';' | 'tab' | '|';
+
+/** One non-blank line of the file; `line` is its 1-based physical line number. */
+export type UploadLine =
+  | { line: number; ok: true; code: string; expiresAt: Date | null }
+  | { line: number; ok: false; reason: string };
 
 export type OnInvalid = 'reject' | 'skip';
 
@@ -61,68 +69,39 @@ export class LineTally {
   }
 }
 
-/** Rows of COPY's text format for one pool, with how many codes expire at each instant. */
-export class CopyChunk {
-  /** Written in place: one allocation per chunk, no string ropes to flatten (less GC churn). */
-  private buffer: Buffer;
-  private used = 0;
-  rows = 0;
-  readonly byExpiry = new Map<string, number>();
+// ---------------------------------------------------------------------------------------------
+// The API's answers (routes.ts serializes them; the console reads them: web/src/api.ts)
 
-  constructor(
-    private readonly prefix: string,
-    capacity: number,
-  ) {
-    this.buffer = Buffer.allocUnsafe(capacity);
-  }
+export const lineError = z.object({ line: z.number(), reason: z.string() });
 
-  /** `prefix` is the pool's leading columns (account_id, pool_key), tab-terminated. */
-  static forPool(accountId: string, poolKey: number, capacity: number): () => CopyChunk {
-    const prefix = `${accountId}\t${poolKey}\t`;
-    return () => new CopyChunk(prefix, capacity);
-  }
+export const uploadOut = z.object({
+  id: z.string(),
+  poolId: z.string(),
+  source: z.enum(['file', 'generate']),
+  fileName: z.string().nullable(),
+  options: z.record(z.string(), z.unknown()),
+  status: z.enum(['imported', 'rejected', 'failed']),
+  lines: z.number(),
+  imported: z.number(),
+  duplicates: z.number(),
+  rejected: z.number(),
+  errors: z.array(lineError),
+  errorCount: z.number(),
+  blank: z.number().optional().describe('On the upload answer only: blank lines (lines = imported + duplicates + rejected + blank)'),
+  alreadyExpired: z.number().optional().describe('On the upload answer only: imported codes already past their expiration date'),
+  createdAt: z.string(),
+  finishedAt: z.string().nullable(),
+});
+export type UploadJson = z.infer<typeof uploadOut>;
 
-  get size(): number {
-    return this.used;
-  }
-
-  /** The rows written so far (a view, not a copy). */
-  get bytes(): Buffer {
-    return this.buffer.subarray(0, this.used);
-  }
-
-  // Files repeat a few dates: format each instant once.
-  #lastTime = NaN;
-  #lastIso = '';
-  private iso(at: Date): string {
-    const t = at.getTime();
-    if (t !== this.#lastTime) {
-      this.#lastTime = t;
-      this.#lastIso = at.toISOString();
-    }
-    return this.#lastIso;
-  }
-
-  /** How many rows of this chunk expire at or before `now`. */
-  expiredBy(now: Date): number {
-    let n = 0;
-    for (const [at, count] of this.byExpiry) if (at !== 'infinity' && new Date(at) <= now) n += count;
-    return n;
-  }
-
-  add(code: string, expiresAt: Date | null): void {
-    // Codes hold no control characters (so no tab or newline); only the backslash needs escaping.
-    const escaped = code.includes('\\') ? code.replace(/\\/g, '\\\\') : code;
-    const expiry = expiresAt ? this.iso(expiresAt) : 'infinity';
-    const row = `${this.prefix}${escaped}\t${expiry}\n`;
-    const need = Buffer.byteLength(row);
-    if (this.used + need > this.buffer.length) {
-      const grown = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.used + need));
-      this.buffer.copy(grown, 0, 0, this.used);
-      this.buffer = grown;
-    }
-    this.used += this.buffer.write(row, this.used);
-    this.rows++;
-    this.byExpiry.set(expiry, (this.byExpiry.get(expiry) ?? 0) + 1);
-  }
-}
+/** The option fields of an upload (multipart fields before the file). */
+export const uploadOptions = z.object({
+  expiration: z.enum(['none', 'file', 'fixed']).default('none'),
+  delimiter: z
+    .enum([',', ';', 'tab', '|', '\t'])
+    .default(',')
+    .transform((d) => (d === '\t' ? 'tab' : d)),
+  expiresOn: z.string().max(40).optional(),
+  onInvalid: z.enum(['reject', 'skip']).default('reject'),
+});
+export type UploadOptionsInput = z.input<typeof uploadOptions>;

@@ -5,36 +5,8 @@ import { multipartFile } from '../../platform/http/multipart.ts';
 import { invalid } from '../../platform/errors.ts';
 import type { UploadsService } from './service.ts';
 import { uploadJsonFields } from './service.ts';
+import { uploadOptions, uploadOut } from './model.ts';
 
-const lineError = z.object({ line: z.number(), reason: z.string() });
-export const uploadOut = z.object({
-  id: z.string(),
-  poolId: z.string(),
-  source: z.enum(['file', 'generate']),
-  fileName: z.string().nullable(),
-  options: z.record(z.string(), z.unknown()),
-  status: z.enum(['imported', 'rejected', 'failed']),
-  lines: z.number(),
-  imported: z.number(),
-  duplicates: z.number(),
-  rejected: z.number(),
-  errors: z.array(lineError),
-  errorCount: z.number(),
-  blank: z.number().optional().describe('On the upload answer only: blank lines (lines = imported + duplicates + rejected + blank)'),
-  alreadyExpired: z.number().optional().describe('On the upload answer only: imported codes already past their expiration date'),
-  createdAt: z.string(),
-  finishedAt: z.string().nullable(),
-});
-
-const uploadOptions = z.object({
-  expiration: z.enum(['none', 'file', 'fixed']).default('none'),
-  delimiter: z
-    .enum([',', ';', 'tab', '|', '\t'])
-    .default(',')
-    .transform((d) => (d === '\t' ? 'tab' : d)),
-  expiresOn: z.string().max(40).optional(),
-  onInvalid: z.enum(['reject', 'skip']).default('reject'),
-});
 
 /** The option fields, in any order, all before the file part. */
 const UPLOAD_FIELDS = ['expiration', 'delimiter', 'expiresOn', 'onInvalid'] as const;

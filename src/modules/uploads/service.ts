@@ -10,7 +10,8 @@ import type { Pool } from '../pools/model.ts';
 import { lockPool } from '../pools/repo.ts';
 import { parseDate, parseUpload, type UploadLine } from './lines.ts';
 import { checkGenerateRequest, generateCodes } from './generate.ts';
-import { CopyChunk, LineTally, type Upload, type UploadOptions } from './model.ts';
+import { CopyChunk } from './copy-chunk.ts';
+import { LineTally, type Upload, type UploadOptions } from './model.ts';
 import { isUniqueViolation } from '../../platform/db/errors.ts';
 import * as repo from './repo.ts';
 

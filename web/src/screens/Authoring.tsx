@@ -1,6 +1,7 @@
 import { useRef, useState } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, ApiError, fieldErrors, type Message, type MessageInput, type Rendered, type TemplateProblem } from '../api.ts';
+import type { TemplateField } from '../../../src/modules/messages/model.ts';
 import { href, navigate } from '../router.ts';
 import { Empty, ErrorBanner, Field, fmtDateTime, Loading } from '../ui.tsx';
 import { MailFrame } from './Outbox.tsx';
@@ -51,7 +52,6 @@ export function AuthoringScreen() {
   );
 }
 
-type TemplateField = 'subject' | 'html' | 'text';
 /** The message just created: its editor (mounted anew at its own address) says it was saved. */
 let justCreated: string | undefined;
 const blank: MessageInput = { name: '', fromName: '', fromEmail: '', subject: '', html: '', text: '' };

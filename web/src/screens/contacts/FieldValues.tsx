@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { api, fieldErrors, type ContactWithRuns, type FieldType, type FieldValue } from '../../api.ts';
+import { api, fieldErrors, type ContactWithRuns, type FieldType } from '../../api.ts';
+import type { FieldValueJson as FieldValue } from '../../../../src/modules/contacts/model.ts';
 import { ErrorBanner } from '../../ui.tsx';
 import { fmtDay, inputDay, isInstant } from './contactApi.ts';
 

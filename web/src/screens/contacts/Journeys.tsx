@@ -1,5 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
-import { api, type ContactWithRuns, type Conversation } from '../../api.ts';
+import { api, type ContactWithRuns } from '../../api.ts';
+import type { ConversationJson as Conversation } from '../../../../src/modules/conductor/model.ts';
 import { href } from '../../router.ts';
 import { Badge, ErrorBanner, fmtDateTime } from '../../ui.tsx';
 import { codesOfContact, fmtDay, type CodeStatus } from './contactApi.ts';

@@ -1,0 +1,36 @@
+import { Field } from '../../ui.tsx';
+import type { Draft } from './check.ts';
+
+/** The conversation's own settings: its name, the event that starts a run, those that end one, re-entry. */
+export function SettingsPanel({ draft, onChange: change }: { draft: Draft; onChange: (next: Draft) => void }) {
+  return (
+    <div className="panel form">
+      <Field label="Conversation name">
+        {(id, d) => <input id={id} aria-describedby={d} value={draft.name} onChange={(e) => change({ ...draft, name: e.target.value })} />}
+      </Field>
+      <div className="columns even">
+        <Field label="Trigger event" hint="The event type that starts a run, e.g. cart_abandoned.">
+          {(id, d) => <input id={id} aria-describedby={d} value={draft.trigger.event} onChange={(e) => change({ ...draft, trigger: { event: e.target.value.trim() } })} />}
+        </Field>
+        <Field label="Exit events" hint="Comma-separated, e.g. order_placed: such an event ends the run.">
+          {(id, d) => (
+            <input
+              id={id}
+              aria-describedby={d}
+              value={draft.exitEvents.join(', ')}
+              onChange={(e) => change({ ...draft, exitEvents: e.target.value.split(',').map((s) => s.trim()).filter(Boolean) })}
+            />
+          )}
+        </Field>
+        <Field label="Re-entry">
+          {(id, d) => (
+            <select id={id} aria-describedby={d} value={draft.reentry} onChange={(e) => change({ ...draft, reentry: e.target.value as Draft['reentry'] })}>
+              <option value="never">Never</option>
+              <option value="afterCompletion">After completion</option>
+            </select>
+          )}
+        </Field>
+      </div>
+    </div>
+  );
+}
