@@ -15,7 +15,8 @@ export interface LineError {
   reason: string;
 }
 
-export type UploadStatus = 'imported' | 'rejected' | 'failed';
+/** `cancelled`: the client went away mid-file (the console's Cancel); nothing of it was kept. */
+export type UploadStatus = 'imported' | 'rejected' | 'failed' | 'cancelled';
 
 export interface Upload {
   id: string;
@@ -30,13 +31,10 @@ export interface Upload {
   rejected: number;
   errors: LineError[];
   errorCount: number;
-  /**
-   * Only on the answer to the upload itself (not kept in the stored record yet): blank lines read,
-   * so lines = imported + duplicates + rejected + blank; and imported codes already past their
-   * expiration date.
-   */
-  blank?: number;
-  alreadyExpired?: number;
+  /** Blank lines read: lines = imported + duplicates + rejected (invalid) + blank. */
+  blank: number;
+  /** Imported codes already past their expiration date when they went in (never assigned). */
+  alreadyExpired: number;
   createdAt: Date;
   finishedAt: Date | null;
 }

@@ -13,15 +13,15 @@ export const uploadOut = z.object({
   source: z.enum(['file', 'generate']),
   fileName: z.string().nullable(),
   options: z.record(z.string(), z.unknown()),
-  status: z.enum(['imported', 'rejected', 'failed']),
+  status: z.enum(['imported', 'rejected', 'failed', 'cancelled']).describe('cancelled: the client closed the connection mid-file; nothing was kept'),
   lines: z.number(),
   imported: z.number(),
   duplicates: z.number(),
   rejected: z.number(),
   errors: z.array(lineError),
   errorCount: z.number(),
-  blank: z.number().optional().describe('On the upload answer only: blank lines (lines = imported + duplicates + rejected + blank)'),
-  alreadyExpired: z.number().optional().describe('On the upload answer only: imported codes already past their expiration date'),
+  blank: z.number().describe('blank lines read: lines = imported + duplicates + rejected + blank'),
+  alreadyExpired: z.number().describe('imported codes already past their expiration date (never assigned)'),
   createdAt: z.string(),
   finishedAt: z.string().nullable(),
 });
@@ -68,6 +68,8 @@ export function uploadsRoutes(app: HttpApp, uploads: UploadsService) {
         fileName: file.filename || null,
         options: { ...parsed.data, expiresOn: parsed.data.expiresOn ?? null },
         file: file.file,
+        // The connection closed before the answer: the client cancelled (or went away).
+        clientGone: () => request.raw.socket?.destroyed === true,
       });
       return reply.status(201).send(uploadJsonFields(upload));
     },
