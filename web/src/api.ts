@@ -136,16 +136,16 @@ export interface Upload {
   source: 'file' | 'generate';
   fileName: string | null;
   options: Record<string, unknown>;
-  status: 'imported' | 'rejected' | 'failed';
+  status: 'imported' | 'rejected' | 'failed' | 'cancelled';
   lines: number;
   imported: number;
   duplicates: number;
   rejected: number;
   errors: LineError[];
   errorCount: number;
-  /** On the upload's own answer only (see uploadOut in src/modules/uploads/routes.ts). */
-  blank?: number;
-  alreadyExpired?: number;
+  /** Stored since migration 0012 (see uploadOut in src/modules/uploads/routes.ts). */
+  blank: number;
+  alreadyExpired: number;
   createdAt: string;
   finishedAt: string | null;
 }

@@ -16,22 +16,53 @@ const toAssignment = (poolId: string) => (r: Selectable<DB['assignments']>): Ass
   createdAt: r.created_at,
 });
 
+/** An assignment as the pool page lists it: `released` (a bounced mail gave the code back), `redeemed` (an order used it), `expired`, else `assigned`. */
+export type AssignmentStatus = 'assigned' | 'redeemed' | 'expired' | 'released';
+
 export interface AssignmentListRow extends Assignment {
   email: string;
+  status: AssignmentStatus;
 }
 
-export async function listAssignments(db: Q, pool: { key: number; id: string }, page: { after?: string | undefined; limit: number }): Promise<AssignmentListRow[]> {
+export interface AssignmentFilter {
+  status?: AssignmentStatus | undefined;
+  /** A code prefix or an email prefix (case-insensitive). */
+  q?: string | undefined;
+}
+
+/**
+ * A page of a pool's assignments, oldest first (keyset on the id), filtered by status and by a
+ * code or email prefix. A live redemption of the assignment's code marks it redeemed: for a unique
+ * code by its code id, for a shared code (static row, default code) by the code and the contact.
+ */
+export async function listAssignments(
+  db: Q,
+  pool: { key: number; id: string },
+  page: { after?: string | undefined; limit: number; now: Date } & AssignmentFilter,
+): Promise<AssignmentListRow[]> {
+  const redeemed = sql<boolean>`exists (
+    select from redemptions r
+    where r.rolled_back_at is null and r.pool_key = a.pool_key
+      and (r.code_id = a.code_id or (a.code_id is null and r.code = a.code and r.contact_id = a.contact_id)))`;
+  const status = sql<AssignmentStatus>`case when a.released_at is not null then 'released' when ${redeemed} then 'redeemed'
+    when a.expires_at < ${page.now} then 'expired' else 'assigned' end`;
   let query = db
     .selectFrom('assignments as a')
     .innerJoin('contacts as c', (j) => j.onRef('c.account_id', '=', 'a.account_id').onRef('c.id', '=', 'a.contact_id'))
     .selectAll('a')
     .select('c.email')
+    .select(status.as('status'))
     .where('a.pool_key', '=', pool.key)
     .orderBy('a.id')
     .limit(page.limit);
   if (page.after) query = query.where('a.id', '>', page.after);
+  if (page.status) query = query.where(sql<boolean>`${status} = ${page.status}`);
+  if (page.q) {
+    const q = page.q.toLowerCase();
+    query = query.where(sql<boolean>`(starts_with(lower(a.code), ${q}) or starts_with(lower(c.email), ${q}))`);
+  }
   const rows = await query.execute();
-  return rows.map((r) => ({ ...toAssignment(pool.id)(r), email: r.email }));
+  return rows.map((r) => ({ ...toAssignment(pool.id)(r), email: r.email, status: r.status }));
 }
 
 /** One statement flips the flag, so one process among many sends the notice. */

@@ -9,6 +9,7 @@ import { UploadDialog, UploadReport } from './Upload.tsx';
 import { StaticRowsEditor } from './StaticRows.tsx';
 import { DepletionChart } from './Chart.tsx';
 import { AssignmentsList } from './Assignments.tsx';
+import { StaticSummary } from './pool/StaticSummary.tsx';
 
 export function PoolScreen({ poolId, merchants }: { poolId: string; merchants: Merchant[] }) {
   const pool = useQuery({ queryKey: ['pool', poolId], queryFn: () => api.pool(poolId) });
@@ -32,7 +33,7 @@ export function PoolScreen({ poolId, merchants }: { poolId: string; merchants: M
           </button>
         ) : null}
       </div>
-      <Counts pool={p} />
+      {p.type === 'static' ? <StaticSummary pool={p} /> : <Counts pool={p} />}
       <div className={p.type === 'static' ? 'columns stacked' : 'columns'}>
         <div>
           {p.type === 'unique' ? (
