@@ -21,6 +21,22 @@ const SECTIONS = [
   { path: 'outbox', label: 'Outbox' },
 ];
 
+const MERCHANT_KEY = 'couponflow.merchant';
+function remembered(): string | undefined {
+  try {
+    return localStorage.getItem(MERCHANT_KEY) ?? undefined;
+  } catch {
+    return undefined; // storage refused (private mode): the first merchant, as before
+  }
+}
+function remember(id: string) {
+  try {
+    localStorage.setItem(MERCHANT_KEY, id);
+  } catch {
+    // not kept: the choice holds for this visit
+  }
+}
+
 /** Drops every cached answer but the session's (whose observer must stay attached). */
 const forgetData = (queryClient: QueryClient) => queryClient.removeQueries({ predicate: (q) => q.queryKey[0] !== 'session' });
 
@@ -51,7 +67,12 @@ function Shell({ accountName }: { accountName: string }) {
   const queryClient = useQueryClient();
   const route = useRoute();
   const merchants = useQuery({ queryKey: ['merchants'], queryFn: api.merchants });
-  const [merchantId, setMerchantId] = useState<string | undefined>();
+  // The switcher remembers its choice across visits; a pool opened by URL switches to its merchant.
+  const [merchantId, setMerchantIdState] = useState<string | undefined>(() => remembered());
+  const setMerchantId = (id: string) => {
+    setMerchantIdState(id);
+    remember(id);
+  };
   const merchant: Merchant | undefined = merchants.data?.find((m) => m.id === merchantId) ?? merchants.data?.[0];
   const signOut = useMutation({
     mutationFn: api.signOut,
@@ -82,7 +103,11 @@ function Shell({ accountName }: { accountName: string }) {
             <select
               aria-label="Merchant"
               value={merchant?.id ?? ''}
-              onChange={(e) => setMerchantId(e.target.value)}
+              onChange={(e) => {
+                setMerchantId(e.target.value);
+                // A pool belongs to one merchant: another merchant's pools are on the list.
+                if (section === 'pools' && id) window.location.hash = href('pools');
+              }}
               disabled={!merchants.data?.length}
             >
               {merchants.data?.map((m) => (
@@ -102,7 +127,7 @@ function Shell({ accountName }: { accountName: string }) {
       </header>
       <main>
         {section === 'pools' && !id ? <PoolsScreen merchant={merchant} merchantsLoading={merchants.isPending} /> : null}
-        {section === 'pools' && id ? <PoolScreen poolId={id} merchants={merchants.data ?? []} /> : null}
+        {section === 'pools' && id ? <PoolScreen poolId={id} merchants={merchants.data ?? []} onMerchant={(m) => m !== merchant?.id && setMerchantId(m)} /> : null}
         {section === 'segmentation' ? <SegmentationScreen /> : null}
         {section === 'contacts' && !id ? <ContactsScreen /> : null}
         {section === 'contacts' && id ? <ContactScreen contactId={id} /> : null}

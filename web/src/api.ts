@@ -182,6 +182,13 @@ export interface Assignment {
   contactId: string;
   email: string;
   createdAt: string;
+  /** In the pool's list (GET …/assignments). */
+  status?: AssignmentStatus;
+}
+export type AssignmentStatus = 'assigned' | 'redeemed' | 'expired' | 'released';
+export interface AssignmentFilter {
+  q?: string;
+  status?: AssignmentStatus;
 }
 
 // ---- segmentation, contacts, messages
@@ -368,6 +375,10 @@ export function uploadCodes(poolId: string, file: File, options: UploadOptions, 
   });
 }
 
+/** A query string of the given (non-empty) values. */
+const filterQuery = (values: Record<string, string | undefined>) =>
+  new URLSearchParams(Object.entries(values).filter((e): e is [string, string] => Boolean(e[1]))).toString();
+
 export const api = {
   session: () => get<Session>('/v1/session'),
   signIn: (token: string) => post<Session>('/v1/session', { token }),
@@ -388,9 +399,9 @@ export const api = {
   validateStaticRows: (poolId: string, rows: StaticRowInput[]) =>
     post<{ valid: boolean; errors: RowProblem[]; warnings: RowProblem[] }>(`/v1/pools/${enc(poolId)}/static-codes/validate`, { rows }),
   assignments: (poolId: string, max = 10_000) => all<Assignment>(`/v1/pools/${enc(poolId)}/assignments`, max),
-  assignmentsPage: (poolId: string, cursor: string | undefined, limit = 50) =>
-    get<{ items: Assignment[]; nextCursor: string | null }>(`/v1/pools/${enc(poolId)}/assignments?limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`),
-  assignmentsExportUrl: (poolId: string) => `/v1/pools/${enc(poolId)}/assignments/export`,
+  assignmentsPage: (poolId: string, cursor: string | undefined, limit = 50, filter: AssignmentFilter = {}) =>
+    get<{ items: Assignment[]; nextCursor: string | null }>(`/v1/pools/${enc(poolId)}/assignments?${filterQuery({ limit: String(limit), cursor, ...filter })}`),
+  assignmentsExportUrl: (poolId: string, filter: AssignmentFilter = {}) => `/v1/pools/${enc(poolId)}/assignments/export${filterQuery({ ...filter }) ? `?${filterQuery({ ...filter })}` : ''}`,
 
   fieldGroups: () => all<FieldGroup>('/v1/field-groups'),
   createFieldGroup: (name: string) => post<FieldGroup>('/v1/field-groups', { name }),
