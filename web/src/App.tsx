@@ -10,7 +10,7 @@ import { ContactsScreen, ContactScreen } from './screens/Contacts.tsx';
 import { AuthoringScreen, MessageEditor } from './screens/Authoring.tsx';
 import { ConductorScreen, ConversationEditor } from './screens/Conductor.tsx';
 import { OutboxScreen } from './screens/Outbox.tsx';
-import { Loading } from './ui.tsx';
+import { Loading, shortLabel } from './ui.tsx';
 
 const SECTIONS = [
   { path: 'pools', label: 'Coupon Manager' },
@@ -102,6 +102,7 @@ function Shell({ accountName }: { accountName: string }) {
             <span>Merchant</span>
             <select
               aria-label="Merchant"
+              title={merchant ? `${merchant.name} (${merchant.domain})` : undefined}
               value={merchant?.id ?? ''}
               onChange={(e) => {
                 setMerchantId(e.target.value);
@@ -111,12 +112,15 @@ function Shell({ accountName }: { accountName: string }) {
               disabled={!merchants.data?.length}
             >
               {merchants.data?.map((m) => (
-                <option key={m.id} value={m.id}>
-                  {m.name} ({m.domain})
+                <option key={m.id} value={m.id} title={`${m.name} (${m.domain})`}>
+                  {shortLabel(m.name, 26)}
                 </option>
               ))}
             </select>
           </label>
+          <a href="/docs" target="_blank" rel="noopener" title="The REST API reference (opens in a new tab)">
+            API docs
+          </a>
           <span className="muted account" title="Signed-in account">
             {accountName}
           </span>

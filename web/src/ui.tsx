@@ -117,3 +117,24 @@ export function dayIn(iso: string | null | undefined, timeZone: string): string 
   const part = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
   return `${part('year')}-${part('month')}-${part('day')}`;
 }
+
+/**
+ * A name short enough for a narrow select, cut at a word boundary with an ellipsis (a select
+ * clips its text wherever the box ends, mid-word): the full name goes in the option's title.
+ */
+export function shortLabel(text: string, max = 30): string {
+  if (text.length <= max) return text;
+  const cut = text.slice(0, max - 1);
+  const space = cut.lastIndexOf(' ');
+  return `${(space > max / 2 ? cut.slice(0, space) : cut).replace(/[\s,;:–-]+$/, '')}…`;
+}
+
+// A date input shows its day in the browser's format (MM/DD/YYYY in the US): so do the texts beside it.
+const dayFormat = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: '2-digit', day: '2-digit', timeZone: 'UTC' });
+/** A YYYY-MM-DD day as a date input shows it. */
+export function localDay(day: string): string {
+  const [y, m, d] = day.split('-').map(Number);
+  return y && m && d ? dayFormat.format(Date.UTC(y, m - 1, d)) : day;
+}
+/** The YYYY-MM-DD days in a server's message, as the date inputs show them. */
+export const localDates = (text: string) => text.replace(/\b\d{4}-\d{2}-\d{2}\b/g, localDay);

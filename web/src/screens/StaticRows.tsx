@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, ApiError, type Pool, type RowProblem, type StaticRow, type StaticRowInput } from '../api.ts';
-import { dayIn, Empty, ErrorBanner, useTimeZone } from '../ui.tsx';
+import { dayIn, Empty, ErrorBanner, localDates, useTimeZone } from '../ui.tsx';
 
 interface RowDraft {
   code: string;
@@ -151,7 +151,7 @@ export function StaticRowsEditor({ pool }: { pool: Pool }) {
                   <ul aria-label={`Row ${i + 1} problems`}>
                     {list.map((p, k) => (
                       <li key={k} className={p.kind}>
-                        <strong>{p.kind === 'error' ? 'Error' : 'Warning'}:</strong> {p.message}
+                        <strong>{p.kind === 'error' ? 'Error' : 'Warning'}:</strong> {localDates(p.message)}
                       </li>
                     ))}
                   </ul>

@@ -1,7 +1,7 @@
 import type { ReactNode } from 'react';
 import { useQuery } from '@tanstack/react-query';
 import { api, type Pool, type StaticRow } from '../../api.ts';
-import { dayIn, fmtNumber, useTimeZone } from '../../ui.tsx';
+import { dayIn, fmtNumber, localDay, useTimeZone } from '../../ui.tsx';
 
 /**
  * What a static pool's numbers mean for one shared code at a time: which row is live now, until
@@ -18,7 +18,7 @@ export function StaticSummary({ pool }: { pool: Pool }) {
   const next = numbered
     .filter(({ row }) => Date.parse(row.beginDistribution) > now)
     .sort((a, b) => Date.parse(a.row.beginDistribution) - Date.parse(b.row.beginDistribution))[0];
-  const day = (iso: string | null) => dayIn(iso, zone);
+  const day = (iso: string | null) => localDay(dayIn(iso, zone));
   const expiry = (r: StaticRow) => (r.daysAfterDistribution !== null ? `expires ${r.daysAfterDistribution} days after it is handed out` : r.expiresOn ? `expires ${day(r.expiresOn)}` : 'never expires');
   const items: [string, string, ReactNode][] = [
     [
