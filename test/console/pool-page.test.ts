@@ -60,7 +60,9 @@ describe('console: the pool page', () => {
     await fill(2, 'NEXT-CODE', day(2), day(20), day(40)); // overlaps row 1
     await page.getByRole('button', { name: 'Validate' }).click();
     const problems = page.getByRole('list', { name: 'Row 2 problems' });
-    const shown = (iso: string) => page.getByLabel('Row 1 end distribution').evaluate((_e, d) => new Intl.DateTimeFormat(undefined, { year: 'numeric', month: '2-digit', day: '2-digit', timeZone: 'UTC' }).format(new Date(`${d}T00:00:00Z`)), iso);
+    // A day as the browser's date inputs show it (its locale's format).
+    const shown = (iso: string) =>
+      page.evaluate(`new Intl.DateTimeFormat(undefined, { year: 'numeric', month: '2-digit', day: '2-digit', timeZone: 'UTC' }).format(new Date('${iso}T00:00:00Z'))`) as Promise<string>;
     await expect.poll(() => problems.textContent()).toContain('Row 2 overlaps row 1');
     const text = (await problems.textContent())!;
     expect(text).toContain(`row 1 runs until ${await shown(day(3))}`);
@@ -92,25 +94,26 @@ describe('console: the pool page', () => {
     const switcher = page.getByLabel('Merchant');
     await expect.poll(() => switcher.inputValue()).toBe(ids.second);
     expect(await page.locator('.crumbs').textContent()).toContain('The Second Shop With A Rather Long Trading Name');
-    await switcher.selectOption(ids.first);
+    await switcher.selectOption(ids.first!);
     await page.getByRole('heading', { name: 'Coupon Manager' }).waitFor();
     await page.locator('tr[data-pool="Shared code"]').waitFor();
     await page.reload();
     await page.getByRole('heading', { name: 'Coupon Manager' }).waitFor();
     expect(await page.getByLabel('Merchant').inputValue()).toBe(ids.first);
-    expect(await page.evaluate(() => localStorage.getItem('couponflow.merchant'))).toBe(ids.first);
+    expect(await page.evaluate("localStorage.getItem('couponflow.merchant')")).toBe(ids.first);
   });
 
   it('at 1280 px the header is one line, merchant names are not cut mid-word; there is a link to /docs', async () => {
     await page.setViewportSize({ width: 1280, height: 860 });
     await page.goto(`${server.url}/#/pools`);
     await page.getByRole('heading', { name: 'Coupon Manager' }).waitFor();
-    const tops = await page.evaluate(() => [...document.querySelectorAll('header.top a, header.top select, header.top button')].map((e) => Math.round(e.getBoundingClientRect().top)));
+    const tops = (await page.evaluate(`[...document.querySelectorAll('header.top a, header.top select, header.top button')].map((e) => Math.round(e.getBoundingClientRect().top))`)) as number[];
     expect(Math.max(...tops) - Math.min(...tops)).toBeLessThan(20);
     // Every option's label fits the select (nothing clipped), the long one shortened at a word.
-    const options = await page.getByLabel('Merchant').evaluate((select: HTMLSelectElement) => {
+    const options = (await page.evaluate(`(() => {
+      const select = document.querySelector('select[aria-label="Merchant"]');
       const probe = document.createElement('span');
-      probe.style.cssText = `position:absolute;visibility:hidden;white-space:nowrap;font:${getComputedStyle(select).font}`;
+      probe.style.cssText = 'position:absolute;visibility:hidden;white-space:nowrap;font:' + getComputedStyle(select).font;
       document.body.append(probe);
       const widths = [...select.options].map((o) => {
         probe.textContent = o.text;
@@ -118,7 +121,7 @@ describe('console: the pool page', () => {
       });
       probe.remove();
       return widths;
-    });
+    })()`)) as { text: string; title: string; fits: boolean }[];
     expect(options.every((o) => o.fits), JSON.stringify(options)).toBe(true);
     const long = options.find((o) => o.title.startsWith('The Second Shop'))!;
     expect(long.text).toMatch(/^The Second Shop With A( Rather)?…$/);
@@ -131,7 +134,9 @@ describe('console: the pool page', () => {
     await page.getByRole('button', { name: 'Upload codes' }).click();
     const dialog = page.getByRole('dialog');
     await dialog.waitFor();
-    const box = await dialog.evaluate((d) => ({ bottom: d.getBoundingClientRect().bottom, scroll: d.scrollHeight, client: d.clientHeight, overflow: getComputedStyle(d).overflowY }));
+    const box = (await page.evaluate(
+      `(() => { const d = document.querySelector('dialog'); return { bottom: d.getBoundingClientRect().bottom, scroll: d.scrollHeight, client: d.clientHeight, overflow: getComputedStyle(d).overflowY }; })()`,
+    )) as { bottom: number; scroll: number; client: number; overflow: string };
     expect(box.bottom).toBeLessThanOrEqual(420);
     expect(box.scroll).toBeGreaterThan(box.client);
     expect(box.overflow).toBe('auto');
