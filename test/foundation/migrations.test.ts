@@ -98,7 +98,7 @@ describeEachEngine(
         expect(await migrate(db, migrations, test.schema)).toEqual(allVersions.slice(done));
         expect(await snapshot(db, { withAppliedAt: false }), `upgrade from version ${done}`).toEqual(installed);
       }
-    });
+    }, 120_000); // one fresh schema per earlier version on PostgreSQL: slow on a loaded machine
   },
   { migrated: false },
 );
