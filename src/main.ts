@@ -52,7 +52,15 @@ program
   .description('apply pending database migrations')
   .action(async () => {
     const config = loadConfig();
-    const database = await openAppDatabase(config);
+    let database: AppDatabase;
+    try {
+      database = await openAppDatabase(config);
+    } catch (err) {
+      if (!(err instanceof DataDirInUseError)) throw err;
+      // PGlite has one owner: the running server, which migrated the database when it started.
+      console.log(`${err.message.split('. ')[0]}. That server applied its migrations when it started; restart it to apply newer ones (serve migrates at start).`);
+      return;
+    }
     try {
       const applied = await migrateDatabase(database, config);
       console.log(applied.length ? `applied migrations ${applied.join(', ')}` : 'database is up to date');

@@ -112,11 +112,14 @@ export interface DB {
     file_name: string | null;
     token_id: string | null;
     options: unknown;
-    status: 'imported' | 'rejected' | 'failed';
+    status: 'imported' | 'rejected' | 'failed' | 'cancelled';
     lines: number;
     imported: number;
     duplicates: number;
     rejected: number;
+    /** Migration 0012. */
+    blank: Generated<number>;
+    already_expired: Generated<number>;
     error_count: number;
     errors: unknown;
     created_at: Generated<Date>;

@@ -11,6 +11,7 @@ import * as engineJobs from './0009-engine-jobs.ts';
 import * as mail from './0010-mail.ts';
 import * as redemptions from './0011-redemptions.ts';
 import * as dailyHistory from './0012-pool-daily-history.ts';
+import * as uploadOutcomes from './0013-upload-outcomes.ts';
 
 /** Every migration, in order. Forward only: never edit one that has shipped; add the next. */
 export const migrations: Migration[] = [
@@ -25,6 +26,6 @@ export const migrations: Migration[] = [
   { version: 9, name: '0009-engine-jobs', up: engineJobs.up },
   { version: 10, name: '0010-mail', up: mail.up },
   { version: 11, name: '0011-redemptions', up: redemptions.up },
-  // Numbered 0015 on merge (0012 here so that versions stay consecutive in this branch).
   { version: 12, name: '0012-pool-daily-history', up: dailyHistory.up },
+  { version: 13, name: '0013-upload-outcomes', up: uploadOutcomes.up },
 ];

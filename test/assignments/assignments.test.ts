@@ -103,8 +103,43 @@ describeEachEngine('assignments', (ctx) => {
     const csv = await app.http.inject({ method: 'GET', url: `/v1/pools/${pool.id}/assignments/export`, headers: t.auth });
     expect(csv.headers['content-type']).toContain('text/csv');
     const lines = csv.body.trim().split('\n');
-    expect(lines[0]).toBe('id,code,expiresAt,source,contactId,email,idempotencyKey,createdAt');
+    expect(lines[0]).toBe('id,code,expiresAt,source,contactId,email,idempotencyKey,createdAt,status');
     expect(lines.slice(1).map((l) => l.split(',')[1])).toEqual(['L1', 'L2', 'L3']);
+  });
+
+  it('finds assignments by code or email prefix and by status (assigned, redeemed, expired), in pages; the export takes the same filters', async () => {
+    app.clock.set('2026-03-01T12:00:00Z');
+    const pool = await newPool();
+    await upload(pool.id, { expiration: 'file' }, 'FIND-A,2026-03-10\nFIND-B,2026-12-31\nFIND-C,2026-12-31\nOTHER-D,2026-12-31\n');
+    for (const who of ['ann@example.com', 'Bob@Example.com', 'bea@example.com', 'carl@example.org']) expect((await assign(pool.id, who)).statusCode).toBe(201);
+    const redeem = await app.http.inject({ method: 'POST', url: `/v1/merchants/${t.merchantId}/redemptions`, headers: t.auth, payload: { code: 'FIND-C', orderId: 'o-1' } });
+    expect(redeem.statusCode, redeem.body).toBe(201);
+    app.clock.set('2026-03-20T12:00:00Z'); // FIND-A (ann) has expired since
+    const list = async (query: string) => {
+      const res = await app.http.inject({ method: 'GET', url: `/v1/pools/${pool.id}/assignments?${query}`, headers: t.auth });
+      expect(res.statusCode, res.body).toBe(200);
+      return res.json() as { items: { code: string; email: string; status: string }[]; nextCursor: string | null };
+    };
+    expect((await list('')).items.map((a) => `${a.code}:${a.status}`)).toEqual(['FIND-A:expired', 'FIND-B:assigned', 'FIND-C:redeemed', 'OTHER-D:assigned']);
+    expect((await list('q=find-')).items.map((a) => a.code)).toEqual(['FIND-A', 'FIND-B', 'FIND-C']);
+    expect((await list('q=b')).items.map((a) => a.email)).toEqual(['Bob@Example.com', 'bea@example.com']);
+    expect((await list('q=BOB%40example.com')).items.map((a) => a.code)).toEqual(['FIND-B']);
+    expect((await list('status=redeemed')).items.map((a) => a.code)).toEqual(['FIND-C']);
+    expect((await list('status=expired')).items.map((a) => a.code)).toEqual(['FIND-A']);
+    expect((await list('status=assigned&q=find')).items.map((a) => a.code)).toEqual(['FIND-B']);
+    // Pages of a filtered list: the cursor carries on within the filter.
+    const first = await list('q=find&limit=2');
+    expect(first.items.map((a) => a.code)).toEqual(['FIND-A', 'FIND-B']);
+    const second = await list(`q=find&limit=2&cursor=${first.nextCursor}`);
+    expect(second).toMatchObject({ items: [{ code: 'FIND-C' }], nextCursor: null });
+    const bad = await app.http.inject({ method: 'GET', url: `/v1/pools/${pool.id}/assignments?status=lost`, headers: t.auth });
+    expect(bad.statusCode).toBe(422);
+    expect(bad.json().error.code).toBeTruthy();
+
+    const csv = await app.http.inject({ method: 'GET', url: `/v1/pools/${pool.id}/assignments/export?status=assigned`, headers: t.auth });
+    expect(csv.statusCode).toBe(200);
+    const lines = csv.body.trim().split('\n');
+    expect(lines.slice(1).map((l) => `${l.split(',')[1]}:${l.split(',').at(-1)}`)).toEqual(['FIND-B:assigned', 'OTHER-D:assigned']);
   });
 
   it('forecasts the run-out date from the last 7 days of assignments', async () => {

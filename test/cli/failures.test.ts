@@ -60,7 +60,7 @@ describePostgres('CLI expected failures', (ctx) => {
     expectOneLine(apiError, /pool not found \(404 not_found\)/);
     expect(notJson.code).toBe(1);
     expect(notJson.stderr).toMatch(/^couponflow: /);
-  }, 120_000);
+  }, 180_000);
 
   it('`pools list` prints a plain table with a header and no (index) column; uploads say "invalid"', async () => {
     const pool = await app.http.inject({ method: 'POST', url: `/v1/merchants/${t.merchantId}/pools`, headers: t.auth, payload: { name: 'Welcome 10%', type: 'unique' } });
@@ -81,5 +81,5 @@ describePostgres('CLI expected failures', (ctx) => {
     expect(rule).toMatch(/^-+( +-+)+$/);
     expect(row).toContain('Welcome 10%');
     expect(row).toMatch(/unique\s+yes\s+2\s+2\s+0/);
-  }, 60_000);
+  }, 180_000);
 });

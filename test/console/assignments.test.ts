@@ -9,13 +9,16 @@ describe('console: who got which code, on the pool page', () => {
   let browser: Awaited<ReturnType<typeof launchBrowser>>;
   let page: Page;
   let poolId: string;
+  let merchantId: string;
+  let auth: { authorization: string };
 
   beforeAll(async () => {
     built = await buildConsole();
     server = await startServer(built.dir);
     const tenant = await server.app.services.accounts.createAccountFromCli({ name: 'Assign Co' });
-    const auth = { authorization: `Bearer ${tenant.token}` };
+    auth = { authorization: `Bearer ${tenant.token}` };
     const merchant = (await server.app.http.inject({ method: 'POST', url: '/v1/merchants', headers: auth, payload: { name: 'Shop', domain: 'shop.example.com' } })).json();
+    merchantId = merchant.id;
     poolId = (await server.app.http.inject({ method: 'POST', url: `/v1/merchants/${merchant.id}/pools`, headers: auth, payload: { name: 'Gifts', type: 'unique' } })).json().id;
     const codes = Array.from({ length: 60 }, (_, i) => `GIFT-${String(i + 1).padStart(3, '0')}`).join('\n');
     const body = multipart({}, { content: `${codes}\n` });
@@ -39,7 +42,7 @@ describe('console: who got which code, on the pool page', () => {
     await built?.remove();
   });
 
-  it('lists assignments a page at a time, finds one by email or code, and exports them all as CSV', async () => {
+  it('lists assignments a page at a time, finds them by email or code and by status on the server, and exports them (filtered or all) as CSV', async () => {
     const table = page.getByRole('table', { name: 'Assignments list' });
     await expect.poll(() => table.locator('tbody tr').count()).toBe(50);
     const first = table.locator('tbody tr').first();
@@ -50,20 +53,39 @@ describe('console: who got which code, on the pool page', () => {
     await page.getByRole('button', { name: 'Previous page' }).click();
     await expect.poll(() => table.locator('tbody tr').count()).toBe(50);
 
-    await page.getByLabel('Find on this page by email or code').fill('shopper7@');
+    // The search runs on the server: shopper53 is on the second page, found from the first.
+    const find = page.getByLabel('Find by email or code');
+    await find.fill('shopper53@');
     await expect.poll(() => table.locator('tbody tr').count()).toBe(1);
+    expect(await table.locator('tbody tr').first().textContent()).toContain('shopper53@example.com');
     const code = (await table.locator('tbody tr code').first().textContent())!;
-    await page.getByLabel('Find on this page by email or code').fill(code.toLowerCase());
-    await expect.poll(() => table.locator('tbody tr').count()).toBe(1);
-    expect(await table.locator('tbody tr').first().textContent()).toContain('shopper7@example.com');
+    await find.fill(code.toLowerCase());
+    await expect.poll(() => table.locator('tbody tr').first().textContent()).toContain('shopper53@example.com');
+    expect(await table.locator('tbody tr').count()).toBe(1);
+    await find.fill('');
+    await expect.poll(() => table.locator('tbody tr').count()).toBe(50);
 
-    const link = page.getByRole('link', { name: 'Export CSV' });
-    const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
-    const path = await download.path();
+    // Status: shopper2's code was redeemed.
+    const redeemed = (await server.app.http.inject({ method: 'GET', url: `/v1/pools/${poolId}/assignments?q=shopper2%40`, headers: auth })).json().items[0];
+    const redeem = await server.app.http.inject({ method: 'POST', url: `/v1/merchants/${merchantId}/redemptions`, headers: auth, payload: { code: redeemed.code, orderId: 'order-1' } });
+    expect(redeem.statusCode, redeem.body).toBe(201);
+    await page.getByLabel('Status').selectOption('redeemed');
+    await expect.poll(() => table.locator('tbody tr').count()).toBe(1);
+    expect(await table.locator('tbody tr').first().textContent()).toMatch(/shopper2@example\.com.*redeemed/);
+
+    // The export follows the filter; without one it holds every assignment.
     const { readFile } = await import('node:fs/promises');
-    const csv = (await readFile(path!, 'utf8')).trimEnd().split('\n');
-    expect(csv[0]).toBe('id,code,expiresAt,source,contactId,email,idempotencyKey,createdAt');
+    const exported = async (name: RegExp) => {
+      const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name }).click()]);
+      return (await readFile((await download.path())!, 'utf8')).trimEnd().split('\n');
+    };
+    const these = await exported(/Export these as CSV/);
+    expect(these).toHaveLength(2);
+    expect(these[1]).toContain('shopper2@example.com');
+    await page.getByLabel('Status').selectOption('');
+    const csv = await exported(/^Export CSV$/);
+    expect(csv[0]).toBe('id,code,expiresAt,source,contactId,email,idempotencyKey,createdAt,status');
     expect(csv).toHaveLength(56);
-    expect(csv.some((l) => l.includes(`,${code},`) && l.includes('shopper7@example.com'))).toBe(true);
+    expect(csv.some((l) => l.includes(`,${code},`) && l.includes('shopper53@example.com'))).toBe(true);
   }, 60_000);
 });

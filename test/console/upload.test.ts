@@ -131,9 +131,12 @@ describe('console: the upload dialog', () => {
       .poll(async () => (await server.app.http.inject({ method: 'GET', url: `/v1/pools/${poolId}/uploads`, headers: auth })).json().items.length, { timeout: 15_000 })
       .toBeGreaterThan(0);
     const uploads = (await server.app.http.inject({ method: 'GET', url: `/v1/pools/${poolId}/uploads`, headers: auth })).json().items;
-    expect(uploads[0]).toMatchObject({ fileName: 'big.txt', imported: 0 });
-    expect(uploads[0].status).not.toBe('imported');
+    expect(uploads[0]).toMatchObject({ fileName: 'big.txt', imported: 0, status: 'cancelled' });
     expect(await counts()).toEqual(before);
+    // The pool page's uploads list says so too, once the dialog is closed.
+    await dialog.getByText('Close', { exact: true }).click();
+    const row = page.getByRole('table', { name: 'Uploads' }).locator('tbody tr', { hasText: 'big.txt' });
+    await expect.poll(() => row.textContent()).toContain('cancelled');
   }, 60_000);
 });
 

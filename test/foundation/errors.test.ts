@@ -95,6 +95,25 @@ describe('HTTP conventions', () => {
     expect(docs.headers['content-type']).toMatch(/^text\/html/);
     expect(docs.body).toMatch(/^<!doctype html>/i);
     expect(docs.body).toContain('<code>/v1/merchants</code>');
+    // Markdown code spans of the API's texts render as code, not as literal backticks.
+    expect(docs.body).not.toContain('`');
+  });
+
+  it('/docs sends a browser without a session to the console sign-in (and back); API clients get the 401', async () => {
+    const page = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
+    const browser = await app.http.inject({ method: 'GET', url: '/docs', headers: { accept: page } });
+    expect(browser.statusCode).toBe(303);
+    expect(browser.headers.location).toBe('/?next=%2Fdocs');
+    // A session that has ended (the cookie names no live session): the same.
+    const endedSession = await app.http.inject({ method: 'GET', url: '/docs', headers: { accept: page, cookie: 'couponflow_session=gone' } });
+    expect(endedSession.statusCode).toBe(303);
+    for (const accept of ['application/json', undefined]) {
+      const client = await app.http.inject({ method: 'GET', url: '/docs', headers: accept ? { accept } : {} });
+      expect(client.statusCode).toBe(401);
+      expect(client.json()).toEqual(envelope('unauthorized'));
+    }
+    // Other routes stay JSON 401 for a browser too.
+    expect((await app.http.inject({ method: 'GET', url: '/v1/merchants', headers: { accept: page } })).statusCode).toBe(401);
   });
 
   it('/metrics is for the installation admin only, in the Prometheus text format', async () => {

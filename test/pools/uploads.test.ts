@@ -132,7 +132,17 @@ describeEachEngine('uploads', (ctx) => {
     expect(tooMany.statusCode).toBe(422);
   });
 
-  it('leaves the pool unchanged when the client drops the connection mid-upload', async () => {
+  /** Statuses of the pool's uploads, once one of them is `wanted` (the server records it after rolling back). */
+  const waitForStatus = async (poolId: string, wanted: string) => {
+    let items: { status: string; imported: number; fileName: string }[] = [];
+    for (let i = 0; i < 200 && !items.some((u) => u.status === wanted); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      items = (await app.http.inject({ method: 'GET', url: `/v1/pools/${poolId}/uploads`, headers: t.auth })).json().items;
+    }
+    return items;
+  };
+
+  it('a client that closes the connection mid-file cancelled it: rolled back, recorded as cancelled', async () => {
     const pool = await newPool();
     await upload(pool.id, {}, 'BASE\n');
     const before = await counts(pool.id);
@@ -147,14 +157,36 @@ describeEachEngine('uploads', (ctx) => {
     for (let i = 0; i < 2000; i++) req.write(`DROP${i}\n`);
     await new Promise((resolve) => setTimeout(resolve, 200));
     req.destroy();
-    // The server notices, rolls back and records the failure; wait for that record.
-    let statuses: string[] = [];
-    for (let i = 0; i < 400 && !statuses.includes('failed'); i++) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      const listed = await app.http.inject({ method: 'GET', url: `/v1/pools/${pool.id}/uploads`, headers: t.auth });
-      statuses = listed.json().items.map((u: { status: string }) => u.status);
-    }
-    expect(statuses).toContain('failed');
+    const items = await waitForStatus(pool.id, 'cancelled');
+    expect(items[0]).toMatchObject({ status: 'cancelled', fileName: 'c.txt', imported: 0 });
     expect(await counts(pool.id)).toEqual(before);
+  });
+
+  it('a body that ends before the file does, on an open connection, is a failed upload (400), not a cancel', async () => {
+    const pool = await newPool();
+    const before = await counts(pool.id);
+    const boundary = 'cutboundary';
+    const res = await app.http.inject({
+      method: 'POST',
+      url: `/v1/pools/${pool.id}/uploads`,
+      headers: { ...t.auth, 'content-type': `multipart/form-data; boundary=${boundary}` },
+      payload: `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="cut.txt"\r\n\r\nCUT1\nCUT2\n`,
+    });
+    expect(res.statusCode, res.body).toBe(400);
+    expect(res.json().error.code).toBe('multipart_truncated');
+    expect(res.json().upload).toMatchObject({ status: 'failed', imported: 0 });
+    expect((await waitForStatus(pool.id, 'failed'))[0]).toMatchObject({ status: 'failed', fileName: 'cut.txt' });
+    expect(await counts(pool.id)).toEqual(before);
+  });
+
+  it('keeps blank lines and already-expired codes in the stored record: lines = imported + duplicates + rejected + blank', async () => {
+    const pool = await newPool();
+    const res = await upload(pool.id, { expiration: 'file', onInvalid: 'skip' }, 'OLD1,2001-01-01\n\nNEW1,2999-01-01\n   \nNEW1,2999-01-01\nBAD,notadate\nOLD2,2002-02-02\n');
+    expect(res.statusCode, res.body).toBe(201);
+    const answer = res.json();
+    expect(answer).toMatchObject({ status: 'imported', lines: 7, imported: 3, duplicates: 1, rejected: 1, blank: 2, alreadyExpired: 2 });
+    expect(answer.lines).toBe(answer.imported + answer.duplicates + answer.rejected + answer.blank);
+    const stored = (await app.http.inject({ method: 'GET', url: `/v1/pools/${pool.id}/uploads`, headers: t.auth })).json().items[0];
+    expect(stored).toMatchObject({ id: answer.id, lines: 7, imported: 3, duplicates: 1, rejected: 1, blank: 2, alreadyExpired: 2 });
   });
 });

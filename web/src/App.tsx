@@ -13,7 +13,7 @@ import { ConversationEditor } from './screens/conductor/Editor.tsx';
 import { OutboxScreen } from './screens/Outbox.tsx';
 import { ContactImportScreen } from './screens/contacts/Import.tsx';
 import { SuppressionsScreen } from './screens/Suppressions.tsx';
-import { Loading } from './ui.tsx';
+import { Loading, shortLabel } from './ui.tsx';
 
 const SECTIONS = [
   { path: 'pools', label: 'Coupon Manager' },
@@ -25,6 +25,22 @@ const SECTIONS = [
 ];
 /** Screens reached from a section's page (the header stays one line at 1280 px). */
 const MORE = ['suppressions'];
+
+const MERCHANT_KEY = 'couponflow.merchant';
+function remembered(): string | undefined {
+  try {
+    return localStorage.getItem(MERCHANT_KEY) ?? undefined;
+  } catch {
+    return undefined; // storage refused (private mode): the first merchant, as before
+  }
+}
+function remember(id: string) {
+  try {
+    localStorage.setItem(MERCHANT_KEY, id);
+  } catch {
+    // not kept: the choice holds for this visit
+  }
+}
 
 /** Drops every cached answer but the session's (whose observer must stay attached). */
 const forgetData = (queryClient: QueryClient) => queryClient.removeQueries({ predicate: (q) => q.queryKey[0] !== 'session' });
@@ -56,7 +72,12 @@ function Shell({ accountName }: { accountName: string }) {
   const queryClient = useQueryClient();
   const route = useRoute();
   const merchants = useQuery({ queryKey: ['merchants'], queryFn: api.merchants });
-  const [merchantId, setMerchantId] = useState<string | undefined>();
+  // The switcher remembers its choice across visits; a pool opened by URL switches to its merchant.
+  const [merchantId, setMerchantIdState] = useState<string | undefined>(() => remembered());
+  const setMerchantId = (id: string) => {
+    setMerchantIdState(id);
+    remember(id);
+  };
   const merchant: Merchant | undefined = merchants.data?.find((m) => m.id === merchantId) ?? merchants.data?.[0];
   const signOut = useMutation({
     mutationFn: api.signOut,
@@ -86,17 +107,25 @@ function Shell({ accountName }: { accountName: string }) {
             <span>Merchant</span>
             <select
               aria-label="Merchant"
+              title={merchant ? `${merchant.name} (${merchant.domain})` : undefined}
               value={merchant?.id ?? ''}
-              onChange={(e) => setMerchantId(e.target.value)}
+              onChange={(e) => {
+                setMerchantId(e.target.value);
+                // A pool belongs to one merchant: another merchant's pools are on the list.
+                if (section === 'pools' && id) window.location.hash = href('pools');
+              }}
               disabled={!merchants.data?.length}
             >
               {merchants.data?.map((m) => (
-                <option key={m.id} value={m.id}>
-                  {m.name} ({m.domain})
+                <option key={m.id} value={m.id} title={`${m.name} (${m.domain})`}>
+                  {shortLabel(m.name, 26)}
                 </option>
               ))}
             </select>
           </label>
+          <a href="/docs" target="_blank" rel="noopener" title="The REST API reference (opens in a new tab)">
+            API docs
+          </a>
           <span className="muted account" title="Signed-in account">
             {accountName}
           </span>
@@ -107,7 +136,7 @@ function Shell({ accountName }: { accountName: string }) {
       </header>
       <main>
         {section === 'pools' && !id ? <PoolsScreen merchant={merchant} merchantsLoading={merchants.isPending} /> : null}
-        {section === 'pools' && id ? <PoolScreen poolId={id} merchants={merchants.data ?? []} /> : null}
+        {section === 'pools' && id ? <PoolScreen poolId={id} merchants={merchants.data ?? []} onMerchant={(m) => m !== merchant?.id && setMerchantId(m)} /> : null}
         {section === 'segmentation' ? <SegmentationScreen /> : null}
         {section === 'contacts' && !id ? <ContactsScreen /> : null}
         {section === 'contacts' && id === 'import' ? <ContactImportScreen /> : null}

@@ -5,7 +5,7 @@
  */
 // The API's shapes are the server's own (src/modules/<area>/model.ts), never restated here.
 import type { MerchantJson as Merchant, SessionJson as Session } from '../../src/modules/accounts/model.ts';
-import type { AssignmentJson as Assignment } from '../../src/modules/assignments/model.ts';
+import type { AssignmentJson, AssignmentStatus } from '../../src/modules/assignments/model.ts';
 import type { ConversationInput, ConversationJson, EnrollmentJson, PublishIssue } from '../../src/modules/conductor/model.ts';
 import type { ContactJson as Contact, ContactWithRunsJson as ContactWithRuns } from '../../src/modules/contacts/model.ts';
 import type { MessageJson as Message, MessageSettings, RenderedJson as Rendered } from '../../src/modules/messages/model.ts';
@@ -16,6 +16,14 @@ import type { UploadJson as Upload, UploadOptionsInput } from '../../src/modules
 
 export type { Assignment, Contact, ContactWithRuns, Field, FieldGroup, FieldType, Mail, Merchant, Message, Pool, PoolSettings, Rendered, RowProblem, Session, StaticRow, StaticRowInput, Upload };
 export type { PoolType } from '../../src/modules/pools/model.ts';
+export type { AssignmentStatus };
+/** An assignment; in the pool's list (GET …/assignments) also where it stands now. */
+type Assignment = AssignmentJson & { status?: AssignmentStatus };
+/** The pool's assignment list's filters (query parameters q and status). */
+export interface AssignmentFilter {
+  q?: string;
+  status?: AssignmentStatus;
+}
 export type { TemplateIssue as TemplateProblem } from '../../src/modules/messages/model.ts';
 /** A message as the editor sends it (the text body may be left out). */
 export type { MessageSettings as MessageInput };
@@ -23,7 +31,6 @@ export type { MessageSettings as MessageInput };
 type UploadChoices = Required<Omit<UploadOptionsInput, 'expiresOn'>> & Pick<UploadOptionsInput, 'expiresOn'>;
 export type { UploadChoices as UploadOptions };
 
-import type { StepCounts } from '../../src/modules/conductor/model.ts';
 
 export interface ApiErrorBody {
   error: { code: string; message: string; details: unknown[] };
@@ -149,6 +156,10 @@ export function uploadCodes(poolId: string, file: File, options: UploadChoices, 
   });
 }
 
+/** A query string of the given (non-empty) values. */
+const filterQuery = (values: Record<string, string | undefined>) =>
+  new URLSearchParams(Object.entries(values).filter((e): e is [string, string] => Boolean(e[1]))).toString();
+
 export const api = {
   session: () => get<Session>('/v1/session'),
   signIn: (token: string) => post<Session>('/v1/session', { token }),
@@ -169,9 +180,9 @@ export const api = {
   validateStaticRows: (poolId: string, rows: StaticRowInput[]) =>
     post<{ valid: boolean; errors: RowProblem[]; warnings: RowProblem[] }>(`/v1/pools/${enc(poolId)}/static-codes/validate`, { rows }),
   assignments: (poolId: string, max = 10_000) => all<Assignment>(`/v1/pools/${enc(poolId)}/assignments`, max),
-  assignmentsPage: (poolId: string, cursor: string | undefined, limit = 50) =>
-    get<{ items: Assignment[]; nextCursor: string | null }>(`/v1/pools/${enc(poolId)}/assignments?limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`),
-  assignmentsExportUrl: (poolId: string) => `/v1/pools/${enc(poolId)}/assignments/export`,
+  assignmentsPage: (poolId: string, cursor: string | undefined, limit = 50, filter: AssignmentFilter = {}) =>
+    get<{ items: Assignment[]; nextCursor: string | null }>(`/v1/pools/${enc(poolId)}/assignments?${filterQuery({ limit: String(limit), cursor, ...filter })}`),
+  assignmentsExportUrl: (poolId: string, filter: AssignmentFilter = {}) => `/v1/pools/${enc(poolId)}/assignments/export${filterQuery({ ...filter }) ? `?${filterQuery({ ...filter })}` : ''}`,
 
   fieldGroups: () => all<FieldGroup>('/v1/field-groups'),
   createFieldGroup: (name: string) => post<FieldGroup>('/v1/field-groups', { name }),

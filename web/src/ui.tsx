@@ -1,5 +1,6 @@
 import { useEffect, useId, useRef, useState, type ReactNode, type SyntheticEvent } from 'react';
-import { ApiError } from './api.ts';
+import { useQueryClient } from '@tanstack/react-query';
+import { ApiError, type Session } from './api.ts';
 
 /** A labelled input row; its error is shown right beside it and announced to screen readers. */
 export function Field(props: { label: string; error?: string | undefined; hint?: ReactNode; children: (id: string, describedBy: string | undefined) => ReactNode }) {
@@ -103,3 +104,37 @@ export function CopyButton({ text, label = 'Copy' }: { text: string; label?: str
 export const fmtNumber = (n: number) => n.toLocaleString('en-US');
 export const fmtDate = (iso: string | null | undefined) => (iso ? new Date(iso).toISOString().slice(0, 10) : '—');
 export const fmtDateTime = (iso: string | null | undefined) => (iso ? new Date(iso).toISOString().replace('T', ' ').slice(0, 16) + ' UTC' : '—');
+
+/** The signed-in account's time zone (plain dates the marketer types mean days there). */
+export function useTimeZone(): string {
+  return useQueryClient().getQueryData<Session>(['session'])?.timeZone ?? 'UTC';
+}
+
+/** The day (YYYY-MM-DD) an instant falls on in `timeZone`: what a date field shows and sends back. */
+export function dayIn(iso: string | null | undefined, timeZone: string): string {
+  if (!iso) return '';
+  const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(new Date(iso));
+  const part = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
+  return `${part('year')}-${part('month')}-${part('day')}`;
+}
+
+/**
+ * A name short enough for a narrow select, cut at a word boundary with an ellipsis (a select
+ * clips its text wherever the box ends, mid-word): the full name goes in the option's title.
+ */
+export function shortLabel(text: string, max = 30): string {
+  if (text.length <= max) return text;
+  const cut = text.slice(0, max - 1);
+  const space = cut.lastIndexOf(' ');
+  return `${(space > max / 2 ? cut.slice(0, space) : cut).replace(/[\s,;:–-]+$/, '')}…`;
+}
+
+// A date input shows its day in the browser's format (MM/DD/YYYY in the US): so do the texts beside it.
+const dayFormat = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: '2-digit', day: '2-digit', timeZone: 'UTC' });
+/** A YYYY-MM-DD day as a date input shows it. */
+export function localDay(day: string): string {
+  const [y, m, d] = day.split('-').map(Number);
+  return y && m && d ? dayFormat.format(Date.UTC(y, m - 1, d)) : day;
+}
+/** The YYYY-MM-DD days in a server's message, as the date inputs show them. */
+export const localDates = (text: string) => text.replace(/\b\d{4}-\d{2}-\d{2}\b/g, localDay);

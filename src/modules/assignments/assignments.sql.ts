@@ -13,6 +13,8 @@ import { unnestRows } from '../../platform/db/bulk.ts';
  */
 
 type Q = Kysely<DB>;
+import type { Assignment, AssignmentStatus } from './model.ts';
+import type { Selectable } from 'kysely';
 import type { ClaimedCode } from './model.ts';
 
 export type { ClaimedCode };
@@ -217,4 +219,67 @@ export async function noticeFlags(db: Q, poolKey: number, lock: boolean): Promis
   const r = await sql<{ threshold_armed: boolean; exhausted_armed: boolean }>`
     select threshold_armed, exhausted_armed from pools where key = ${poolKey}${lock ? sql` for no key update` : sql``}`.execute(db);
   return r.rows[0];
+}
+
+// ---------------------------------------------------------------------------------------------
+// The pool page's list of assignments (read only)
+
+export const toAssignment = (poolId: string) => (r: Selectable<DB['assignments']>): Assignment => ({
+  id: r.id,
+  poolId,
+  contactId: r.contact_id,
+  idempotencyKey: r.idempotency_key,
+  source: r.source,
+  code: r.code,
+  codeId: r.code_id === null ? null : Number(r.code_id),
+  expiresAt: r.expires_at,
+  createdAt: r.created_at,
+});
+
+export interface AssignmentListRow extends Assignment {
+  email: string;
+  status: AssignmentStatus;
+}
+
+export interface AssignmentFilter {
+  status?: AssignmentStatus | undefined;
+  /** A code prefix or an email prefix (case-insensitive). */
+  q?: string | undefined;
+}
+
+/**
+ * A page of a pool's assignments, oldest first (keyset on the id), filtered by status and by a
+ * code or email prefix. A live redemption of the assignment's code marks it redeemed: for a unique
+ * code by its code id, for a shared code (static row, default code) by the code and the contact.
+ * Reads only (no locks); the keyset on the assignment id keeps pages stable while assignments are
+ * added. Status: `released` (a bounced mail gave the code back), `redeemed`, `expired`, else `assigned`.
+ */
+export async function listAssignments(
+  db: Q,
+  pool: { key: number; id: string },
+  page: { after?: string | undefined; limit: number; now: Date } & AssignmentFilter,
+): Promise<AssignmentListRow[]> {
+  const redeemed = sql<boolean>`exists (
+    select from redemptions r
+    where r.rolled_back_at is null and r.pool_key = a.pool_key
+      and (r.code_id = a.code_id or (a.code_id is null and r.code = a.code and r.contact_id = a.contact_id)))`;
+  const status = sql<AssignmentStatus>`case when a.released_at is not null then 'released' when ${redeemed} then 'redeemed'
+    when a.expires_at < ${page.now} then 'expired' else 'assigned' end`;
+  let query = db
+    .selectFrom('assignments as a')
+    .innerJoin('contacts as c', (j) => j.onRef('c.account_id', '=', 'a.account_id').onRef('c.id', '=', 'a.contact_id'))
+    .selectAll('a')
+    .select('c.email')
+    .select(status.as('status'))
+    .where('a.pool_key', '=', pool.key)
+    .orderBy('a.id')
+    .limit(page.limit);
+  if (page.after) query = query.where('a.id', '>', page.after);
+  if (page.status) query = query.where(sql<boolean>`${status} = ${page.status}`);
+  if (page.q) {
+    const q = page.q.toLowerCase();
+    query = query.where(sql<boolean>`(starts_with(lower(a.code), ${q}) or starts_with(lower(c.email), ${q}))`);
+  }
+  const rows = await query.execute();
+  return rows.map((r) => ({ ...toAssignment(pool.id)(r), email: r.email, status: r.status }));
 }

@@ -52,3 +52,10 @@ export const assignmentOut = z.object({
   createdAt: z.string(),
 });
 export type AssignmentJson = z.infer<typeof assignmentOut>;
+
+/** Where a listed assignment stands now. */
+export const ASSIGNMENT_STATUSES = ['assigned', 'redeemed', 'expired', 'released'] as const;
+export type AssignmentStatus = (typeof ASSIGNMENT_STATUSES)[number];
+/** In the list: the assignment and where it stands now. */
+export const listedAssignmentOut = assignmentOut.extend({ status: z.enum(ASSIGNMENT_STATUSES) });
+export type ListedAssignmentJson = z.infer<typeof listedAssignmentOut>;

@@ -6,10 +6,26 @@ import { pageQuery } from '../../platform/pagination.ts';
 import { csvExport } from '../../platform/csv.ts';
 import { emailField } from '../../platform/email.ts';
 import type { AssignmentsService } from './service.ts';
-import { assignmentOut } from './model.ts';
+import { ASSIGNMENT_STATUSES, assignmentOut, listedAssignmentOut, type AssignmentStatus } from './model.ts';
 
 const poolParams = z.object({ poolId: z.string().max(100) });
-type Row = { id: string; code: string; expiresAt: Date | null; source: 'unique' | 'static' | 'default'; contactId: string; email: string; idempotencyKey: string; createdAt: Date };
+const STATUSES = ASSIGNMENT_STATUSES;
+const filterQuery = z.object({
+  status: z.enum(STATUSES).optional().describe('released: a bounced mail gave the code back; redeemed: an order used it; expired; assigned: none of these'),
+  q: z.string().trim().min(1).max(320).optional().describe('a code prefix or an email prefix, case-insensitive'),
+});
+const listedOut = listedAssignmentOut;
+type Row = {
+  id: string;
+  code: string;
+  expiresAt: Date | null;
+  source: 'unique' | 'static' | 'default';
+  contactId: string;
+  email: string;
+  idempotencyKey: string;
+  createdAt: Date;
+  status?: AssignmentStatus;
+};
 const assignmentJson = (a: Row) => ({
   id: a.id,
   code: a.code,
@@ -19,6 +35,7 @@ const assignmentJson = (a: Row) => ({
   email: a.email,
   idempotencyKey: a.idempotencyKey,
   createdAt: a.createdAt.toISOString(),
+  ...(a.status && { status: a.status }),
 });
 
 export function assignmentsRoutes(app: HttpApp, assignments: AssignmentsService) {
@@ -51,30 +68,31 @@ export function assignmentsRoutes(app: HttpApp, assignments: AssignmentsService)
     {
       schema: {
         tags: ['assignments'],
-        summary: "A pool's assignments, oldest first",
+        summary: "A pool's assignments, oldest first (filter: ?status=&q=)",
         params: poolParams,
-        querystring: pageQuery,
-        response: { 200: z.object({ items: z.array(assignmentOut), nextCursor: z.string().nullable() }) },
+        querystring: pageQuery.extend(filterQuery.shape),
+        response: { 200: z.object({ items: z.array(listedOut), nextCursor: z.string().nullable() }) },
       },
     },
     async (request) => {
-      const page = await assignments.listAssignments(principalOf(request), request.params.poolId, request.query);
-      return { items: page.items.map(assignmentJson), nextCursor: page.nextCursor };
+      const { status, q, ...page } = request.query;
+      const found = await assignments.listAssignments(principalOf(request), request.params.poolId, page, { status, q });
+      return { items: found.items.map((a) => ({ ...assignmentJson(a), status: a.status })), nextCursor: found.nextCursor };
     },
   );
 
   app.get(
     '/v1/pools/:poolId/assignments/export',
-    { schema: { tags: ['assignments'], summary: "Every assignment of a pool as CSV", params: poolParams } },
+    { schema: { tags: ['assignments'], summary: 'Every assignment of a pool as CSV (streamed; the same ?status=&q= filters as the list)', params: poolParams, querystring: filterQuery } },
     async (request, reply) => {
-      const pages = assignments.exportAssignments(principalOf(request), request.params.poolId);
+      const pages = assignments.exportAssignments(principalOf(request), request.params.poolId, request.query);
       // Fetch the first page before answering, so that a missing pool is a clean 404.
       const first = await pages.next();
       const rows = (async function* () {
         if (!first.done) for (const a of first.value) yield assignmentJson(a);
         for await (const page of pages) for (const a of page) yield assignmentJson(a);
       })();
-      const csv = Readable.from(rows).pipe(csvExport(['id', 'code', 'expiresAt', 'source', 'contactId', 'email', 'idempotencyKey', 'createdAt']));
+      const csv = Readable.from(rows).pipe(csvExport(['id', 'code', 'expiresAt', 'source', 'contactId', 'email', 'idempotencyKey', 'createdAt', 'status']));
       return reply
         .type('text/csv; charset=utf-8')
         .header('content-disposition', `attachment; filename="assignments-${request.params.poolId}.csv"`)

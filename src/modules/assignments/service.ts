@@ -184,18 +184,19 @@ export function assignmentsService(deps: {
     }
   }
 
-  async function listAssignments(principal: Principal, poolId: string, page: PageQuery): Promise<Page<repo.AssignmentListRow>> {
+  async function listAssignments(principal: Principal, poolId: string, page: PageQuery, filter: repo.AssignmentFilter = {}): Promise<Page<repo.AssignmentListRow>> {
     const pool = await deps.pools.getPoolFor(principal, poolId);
-    const rows = await repo.listAssignments(db, pool, { after: decodeCursor(page.cursor), limit: page.limit + 1 });
+    const rows = await repo.listAssignments(db, pool, { after: decodeCursor(page.cursor), limit: page.limit + 1, now: deps.clock.now(), ...filter });
     return toPage(rows, page.limit, (a) => a.id);
   }
 
-  /** Every assignment of a pool, in pages, for the CSV export (streamed, constant memory). */
-  async function* exportAssignments(principal: Principal, poolId: string): AsyncGenerator<repo.AssignmentListRow[]> {
+  /** Every (matching) assignment of a pool, in pages, for the CSV export (streamed, constant memory). */
+  async function* exportAssignments(principal: Principal, poolId: string, filter: repo.AssignmentFilter = {}): AsyncGenerator<repo.AssignmentListRow[]> {
     const pool = await deps.pools.getPoolFor(principal, poolId);
+    const now = deps.clock.now();
     let after: string | undefined;
     for (;;) {
-      const rows = await repo.listAssignments(db, pool, { after, limit: 5000 });
+      const rows = await repo.listAssignments(db, pool, { after, limit: 5000, now, ...filter });
       if (rows.length === 0) return;
       yield rows;
       after = rows[rows.length - 1]!.id;

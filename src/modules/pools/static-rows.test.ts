@@ -50,14 +50,14 @@ describe('validateStaticRows', () => {
     expect(check.valid).toBe(false);
     expect(check.rows).toEqual([]);
     expect(check.errors).toEqual([
-      { row: 0, field: 'code', message: 'code is required' },
-      { row: 1, field: 'code', message: 'code is longer than 50 characters (51)' },
-      { row: 2, field: 'code', message: 'code contains a control character (U+0007)' },
-      { row: 3, field: 'beginDistribution', message: 'beginDistribution is required' },
-      { row: 3, field: 'endDistribution', message: 'endDistribution is required' },
-      { row: 4, field: 'beginDistribution', message: expect.stringContaining('"2027-02-30" is not a date') },
-      { row: 4, field: 'endDistribution', message: expect.stringContaining('"soon" is not a date') },
-      { row: 5, field: 'beginDistribution', message: 'beginDistribution (2027-05-10T04:00:00.000Z) is after endDistribution (2027-05-02T03:59:59.999Z)' },
+      { row: 0, field: 'code', message: 'Code is required.' },
+      { row: 1, field: 'code', message: 'The code is longer than 50 characters (51).' },
+      { row: 2, field: 'code', message: 'The code contains a control character (U+0007).' },
+      { row: 3, field: 'beginDistribution', message: 'Begin distribution is required.' },
+      { row: 3, field: 'endDistribution', message: 'End distribution is required.' },
+      { row: 4, field: 'beginDistribution', message: expect.stringContaining('Begin distribution "2027-02-30" is not a date') },
+      { row: 4, field: 'endDistribution', message: expect.stringContaining('End distribution "soon" is not a date') },
+      { row: 5, field: 'beginDistribution', message: 'Begin distribution (2027-05-10) is after End distribution (2027-05-01).' },
     ]);
   });
 
@@ -85,14 +85,14 @@ describe('validateStaticRows', () => {
 
   it('refuses a fixed expiration before the window ends; the same day as the end is fine', () => {
     const early = validateStaticRows([{ ...june, expiresOn: '2026-06-29' }], ny);
-    expect(early.errors).toEqual([{ row: 0, field: 'expiresOn', message: expect.stringMatching(/before the window ends/) }]);
+    expect(early.errors).toEqual([{ row: 0, field: 'expiresOn', message: 'Expiration date (2026-06-29) is before End distribution (2026-06-30): a code handed out at the end would already be expired.' }]);
     expect(validateStaticRows([{ ...june, expiresOn: '2026-06-30' }], ny).valid).toBe(true);
   });
 
   it('refuses overlapping windows, naming both rows, on the later one', () => {
     const overlap = { ...june, code: 'OVERLAP', beginDistribution: '2026-06-15', endDistribution: '2026-07-10', expiresOn: '2026-08-01' };
     const check = validateStaticRows([overlap, june], ny);
-    expect(check.errors).toEqual([{ row: 0, field: 'beginDistribution', message: expect.stringMatching(/^rows 1 and 0 overlap/) }]);
+    expect(check.errors).toEqual([{ row: 0, field: 'beginDistribution', message: 'Row 1 overlaps row 2: row 2 runs until 2026-06-30, row 1 begins 2026-06-15. Distribution windows may not overlap.' }]);
     // One instant in common is an overlap: windows include both their ends.
     const touching = validateStaticRows(
       [
@@ -119,7 +119,7 @@ describe('validateStaticRows', () => {
       {
         row: 0,
         field: 'beginDistribution',
-        message: "no row covers 2026-08-01T03:59:59.999Z – 2026-08-05T04:00:00.000Z (between rows 2 and 0): the pool's default code, if any, is handed out then",
+        message: "No row covers the time between row 3 (ends 2026-07-31) and row 1 (begins 2026-08-05): the pool's default code, if any, is handed out then.",
       },
     ]);
     // A 23:59:59 end and a 00:00:00 begin leave one second: no warning.

@@ -1,3 +1,4 @@
+import { DateTime } from 'luxon';
 import { DATE_FORMS, codeProblem, parseDate } from '../uploads/lines.ts';
 
 /**
@@ -25,6 +26,11 @@ export interface StaticRow {
   daysAfterDistribution: number | null;
 }
 
+/**
+ * A problem of one row. `row` is the 0-based index of the row as sent; `message` speaks the
+ * console's words: rows numbered from 1 as its table shows them, field labels, and dates as plain
+ * days in the account's time zone.
+ */
 export interface RowProblem {
   /** 0-based index of the row as sent. */
   row: number;
@@ -47,7 +53,25 @@ const GAP_TOLERANCE_MS = 1_000;
 const DAY_MS = 86_400_000;
 
 const given = (v: unknown) => v !== undefined && v !== null && v !== '';
-const show = (d: Date) => d.toISOString();
+
+/** The console's labels of the fields. */
+export const STATIC_FIELD_LABELS: Record<string, string> = {
+  code: 'Code',
+  expiresOn: 'Expiration date',
+  daysAfterDistribution: 'Days after distribution',
+  beginDistribution: 'Begin distribution',
+  endDistribution: 'End distribution',
+};
+
+/** An instant as the console shows it: the day in the account's zone, with the time when it is not a day's edge. */
+function shownIn(timeZone: string) {
+  return (d: Date) => {
+    const t = DateTime.fromJSDate(d, { zone: timeZone });
+    const edge = t.toFormat('HH:mm:ss.SSS');
+    return edge === '00:00:00.000' || edge === '23:59:59.999' ? t.toFormat('yyyy-MM-dd') : t.toFormat('yyyy-MM-dd HH:mm');
+  };
+}
+const rowName = (index: number) => `row ${index + 1}`;
 
 /** Checks rows without saving anything; `timeZone` gives plain dates their meaning. */
 export function validateStaticRows(rows: readonly StaticRowInput[], timeZone: string): StaticRowsCheck {
@@ -55,50 +79,52 @@ export function validateStaticRows(rows: readonly StaticRowInput[], timeZone: st
   const warnings: RowProblem[] = [];
   const parsed: (StaticRow | null)[] = [];
   const windows: { index: number; begin: Date; end: Date }[] = [];
+  const show = shownIn(timeZone);
+  const label = STATIC_FIELD_LABELS;
 
   rows.forEach((input, row) => {
     const error = (field: string, message: string) => errors.push({ row, field, message });
     const before = errors.length;
 
     const code = typeof input.code === 'string' ? input.code.trim() : '';
-    if (code === '') error('code', 'code is required');
+    if (code === '') error('code', 'Code is required.');
     else {
       const problem = codeProblem(code);
-      if (problem) error('code', problem);
+      if (problem) error('code', `${problem.replace(/^code/, 'The code')}.`);
     }
 
     const date = (field: 'beginDistribution' | 'endDistribution' | 'expiresOn', edge: 'start' | 'end'): Date | null => {
       const text: unknown = input[field];
       if (!given(text)) return null;
       const at = typeof text === 'string' ? parseDate(text, timeZone, edge) : null;
-      if (!at) error(field, `${field} ${JSON.stringify(text)} is not a date (use ${DATE_FORMS})`);
+      if (!at) error(field, `${label[field]} ${JSON.stringify(text)} is not a date (use ${DATE_FORMS}).`);
       return at;
     };
     const begin = date('beginDistribution', 'start');
-    if (!given(input.beginDistribution)) error('beginDistribution', 'beginDistribution is required');
+    if (!given(input.beginDistribution)) error('beginDistribution', 'Begin distribution is required.');
     const end = date('endDistribution', 'end');
-    if (!given(input.endDistribution)) error('endDistribution', 'endDistribution is required');
+    if (!given(input.endDistribution)) error('endDistribution', 'End distribution is required.');
     if (begin && end) {
-      if (begin > end) error('beginDistribution', `beginDistribution (${show(begin)}) is after endDistribution (${show(end)})`);
+      if (begin > end) error('beginDistribution', `Begin distribution (${show(begin)}) is after End distribution (${show(end)}).`);
       else windows.push({ index: row, begin, end });
     }
 
     let expiresAt: Date | null = null;
     let days: number | null = null;
     if (given(input.expiresOn) && given(input.daysAfterDistribution)) {
-      error('daysAfterDistribution', 'give either expiresOn or daysAfterDistribution, not both');
+      error('daysAfterDistribution', 'Give either an expiration date or a number of days after distribution, not both.');
     } else if (given(input.expiresOn)) {
       expiresAt = date('expiresOn', 'end');
       if (expiresAt && end && expiresAt < end) {
-        error('expiresOn', `expiresOn (${show(expiresAt)}) is before the window ends (${show(end)}): codes handed out at the end would already be expired`);
+        error('expiresOn', `Expiration date (${show(expiresAt)}) is before End distribution (${show(end)}): a code handed out at the end would already be expired.`);
       }
     } else if (given(input.daysAfterDistribution)) {
       const n = input.daysAfterDistribution;
       if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > MAX_DAYS_AFTER_DISTRIBUTION) {
-        error('daysAfterDistribution', `daysAfterDistribution must be a whole number of days from 1 to ${MAX_DAYS_AFTER_DISTRIBUTION}`);
+        error('daysAfterDistribution', `Days after distribution must be a whole number from 1 to ${MAX_DAYS_AFTER_DISTRIBUTION.toLocaleString('en-US')}.`);
       } else days = n;
     } else {
-      error('expiresOn', 'either expiresOn (a fixed date) or daysAfterDistribution is required');
+      error('expiresOn', 'An expiration is required: a date, or a number of days after distribution.');
     }
 
     parsed.push(errors.length === before && begin && end ? { code, begin, end, expiresAt, daysAfterDistribution: days } : null);
@@ -112,13 +138,13 @@ export function validateStaticRows(rows: readonly StaticRowInput[], timeZone: st
       errors.push({
         row: w.index,
         field: 'beginDistribution',
-        message: `rows ${latest.index} and ${w.index} overlap: row ${latest.index} runs until ${show(latest.end)}, row ${w.index} begins ${show(w.begin)}`,
+        message: `${rowName(w.index).replace('r', 'R')} overlaps ${rowName(latest.index)}: ${rowName(latest.index)} runs until ${show(latest.end)}, ${rowName(w.index)} begins ${show(w.begin)}. Distribution windows may not overlap.`,
       });
     } else if (latest && w.begin.getTime() - latest.end.getTime() > GAP_TOLERANCE_MS) {
       warnings.push({
         row: w.index,
         field: 'beginDistribution',
-        message: `no row covers ${show(latest.end)} – ${show(w.begin)} (between rows ${latest.index} and ${w.index}): the pool's default code, if any, is handed out then`,
+        message: `No row covers the time between ${rowName(latest.index)} (ends ${show(latest.end)}) and ${rowName(w.index)} (begins ${show(w.begin)}): the pool's default code, if any, is handed out then.`,
       });
     }
     if (!latest || w.end > latest.end) latest = w;

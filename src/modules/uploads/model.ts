@@ -23,7 +23,8 @@ export interface LineError {
   reason: string;
 }
 
-export type UploadStatus = 'imported' | 'rejected' | 'failed';
+/** `cancelled`: the client went away mid-file (the console's Cancel); nothing of it was kept. */
+export type UploadStatus = 'imported' | 'rejected' | 'failed' | 'cancelled';
 
 export interface Upload {
   id: string;
@@ -38,13 +39,10 @@ export interface Upload {
   rejected: number;
   errors: LineError[];
   errorCount: number;
-  /**
-   * Only on the answer to the upload itself (not kept in the stored record yet): blank lines read,
-   * so lines = imported + duplicates + rejected + blank; and imported codes already past their
-   * expiration date.
-   */
-  blank?: number;
-  alreadyExpired?: number;
+  /** Blank lines read: lines = imported + duplicates + rejected (invalid) + blank. */
+  blank: number;
+  /** Imported codes already past their expiration date when they went in (never assigned). */
+  alreadyExpired: number;
   createdAt: Date;
   finishedAt: Date | null;
 }
@@ -80,15 +78,15 @@ export const uploadOut = z.object({
   source: z.enum(['file', 'generate']),
   fileName: z.string().nullable(),
   options: z.record(z.string(), z.unknown()),
-  status: z.enum(['imported', 'rejected', 'failed']),
+  status: z.enum(['imported', 'rejected', 'failed', 'cancelled']).describe('cancelled: the client closed the connection mid-file; nothing was kept'),
   lines: z.number(),
   imported: z.number(),
   duplicates: z.number(),
   rejected: z.number(),
   errors: z.array(lineError),
   errorCount: z.number(),
-  blank: z.number().optional().describe('On the upload answer only: blank lines (lines = imported + duplicates + rejected + blank)'),
-  alreadyExpired: z.number().optional().describe('On the upload answer only: imported codes already past their expiration date'),
+  blank: z.number().describe('blank lines read: lines = imported + duplicates + rejected + blank'),
+  alreadyExpired: z.number().describe('imported codes already past their expiration date (never assigned)'),
   createdAt: z.string(),
   finishedAt: z.string().nullable(),
 });

@@ -30,6 +30,8 @@ export interface UploadRecord {
   imported: number;
   duplicates: number;
   rejected: number;
+  blank: number;
+  alreadyExpired: number;
   errorCount: number;
   errors: LineError[];
   createdAt: Date;
@@ -52,6 +54,8 @@ export async function insertUpload(db: Q, u: UploadRecord): Promise<void> {
       imported: u.imported,
       duplicates: u.duplicates,
       rejected: u.rejected,
+      blank: u.blank,
+      already_expired: u.alreadyExpired,
       error_count: u.errorCount,
       errors: JSON.stringify(u.errors),
       created_at: u.createdAt,
@@ -71,6 +75,8 @@ const toUpload = (poolId: string) => (row: Selectable<DB['uploads']>): Upload =>
   imported: Number(row.imported),
   duplicates: Number(row.duplicates),
   rejected: Number(row.rejected),
+  blank: Number(row.blank),
+  alreadyExpired: Number(row.already_expired),
   errors: row.errors as LineError[],
   errorCount: Number(row.error_count),
   createdAt: row.created_at,

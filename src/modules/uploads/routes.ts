@@ -40,6 +40,8 @@ export function uploadsRoutes(app: HttpApp, uploads: UploadsService) {
         fileName: file.filename || null,
         options: { ...parsed.data, expiresOn: parsed.data.expiresOn ?? null },
         file: file.file,
+        // The connection closed before the answer: the client cancelled (or went away).
+        clientGone: () => request.raw.socket?.destroyed === true,
       });
       return reply.status(201).send(uploadJsonFields(upload));
     },

@@ -87,6 +87,8 @@ export function uploadsService(deps: {
     onInvalid: 'reject' | 'skip';
     fixedExpiresAt: Date | null;
     rounds: (stillWanted: number | null) => AsyncIterable<UploadLine[]> | null;
+    /** True once the client's connection is gone: a body cut short is then a cancel, not a failure. */
+    clientGone?: (() => boolean) | undefined;
   }): Promise<Upload> {
     const { principal, pool } = args;
     const id = newId();
@@ -107,15 +109,12 @@ export function uploadsService(deps: {
       imported: status === 'imported' ? imported : 0,
       duplicates: status === 'imported' ? tally.valid - imported : 0,
       rejected: tally.errorCount,
+      blank: Math.max(0, tally.lines - tally.valid - tally.errorCount),
+      alreadyExpired: status === 'imported' ? alreadyExpired : 0,
       errorCount: tally.errorCount,
       errors: tally.errors,
       createdAt,
       finishedAt: deps.clock.now(),
-    });
-    // Counted here, not stored (the uploads table has no column for them yet).
-    const extra = (status: Upload['status']) => ({
-      blank: Math.max(0, tally.lines - tally.valid - tally.errorCount),
-      alreadyExpired: status === 'imported' ? alreadyExpired : 0,
     });
 
     // Valid lines become COPY rows, a few MB at a time (bounded memory whatever the file).
@@ -176,7 +175,7 @@ export function uploadsService(deps: {
       );
     } catch (err) {
       if (err instanceof Rejected) {
-        const upload = { ...(await saveOutcome(record('rejected'), pool)), ...extra('rejected') };
+        const upload = await saveOutcome(record('rejected'), pool);
         throw new DomainError(
           'invalid',
           'upload_rejected',
@@ -188,16 +187,16 @@ export function uploadsService(deps: {
       if (err instanceof DomainError && (err.kind === 'too_large' || err.kind === 'malformed')) {
         // The request was refused (a file over the limit, a part after it): rejected. A body cut
         // short (the client dropped the connection, or sent half a body) is a failed transfer.
-        const upload = await saveOutcome(record(err.code === 'multipart_truncated' ? 'failed' : 'rejected'), pool);
+        const upload = await saveOutcome(record(err.code === 'multipart_truncated' ? (args.clientGone?.() ? 'cancelled' : 'failed') : 'rejected'), pool);
         throw new DomainError(err.kind, err.code, err.message, err.details, { ...err.extra, upload: uploadJsonFields(upload) });
       }
       // A dropped connection or any failure: the transaction rolled back; keep a trace of it.
-      await saveOutcome(record('failed'), pool).catch(() => {});
+      await saveOutcome(record(args.clientGone?.() ? 'cancelled' : 'failed'), pool).catch(() => {});
       throw err;
     }
     if (imported >= ANALYZE_AFTER) await repo.analyzeCodes(database.db);
     if (imported > 0) await deps.onImported?.(pool);
-    return { ...toUpload(record('imported'), pool), ...extra('imported') };
+    return toUpload(record('imported'), pool);
   }
 
   async function saveOutcome(r: repo.UploadRecord, pool: Pool): Promise<Upload> {
@@ -216,13 +215,19 @@ export function uploadsService(deps: {
     imported: r.imported,
     duplicates: r.duplicates,
     rejected: r.rejected,
+    blank: r.blank,
+    alreadyExpired: r.alreadyExpired,
     errors: r.errors,
     errorCount: r.errorCount,
     createdAt: r.createdAt,
     finishedAt: r.finishedAt,
   });
 
-  async function uploadFile(principal: Principal, poolId: string, input: { fileName: string | null; options: UploadOptions; file: Readable }): Promise<Upload> {
+  async function uploadFile(
+    principal: Principal,
+    poolId: string,
+    input: { fileName: string | null; options: UploadOptions; file: Readable; clientGone?: () => boolean },
+  ): Promise<Upload> {
     const pool = await uniquePool(principal, poolId);
     const { options } = input;
     if (options.expiration === 'fixed' && !options.expiresOn) {
@@ -239,6 +244,7 @@ export function uploadsService(deps: {
       options: { ...options },
       onInvalid: options.onInvalid,
       fixedExpiresAt,
+      clientGone: input.clientGone,
       rounds: () => (once ? null : ((once = true), parseUpload(input.file, { expiration: options.expiration, delimiter: options.delimiter, timeZone }))),
     });
   }
@@ -294,8 +300,8 @@ export function uploadJsonFields(u: Upload) {
     rejected: u.rejected,
     errors: u.errors,
     errorCount: u.errorCount,
-    ...(u.blank !== undefined && { blank: u.blank }),
-    ...(u.alreadyExpired !== undefined && { alreadyExpired: u.alreadyExpired }),
+    blank: u.blank,
+    alreadyExpired: u.alreadyExpired,
     createdAt: u.createdAt.toISOString(),
     finishedAt: u.finishedAt?.toISOString() ?? null,
   };

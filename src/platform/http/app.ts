@@ -130,7 +130,7 @@ export async function createHttpApp(options: HttpOptions): Promise<HttpApp> {
     return reply.status(503).send({ status: 'unavailable', ...errorBody('database_unavailable', 'The database is unavailable.') });
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-  app.get('/docs', { schema: { hide: true } }, async (_request, reply) =>
+  app.get('/docs', { config: { signInRedirect: true }, schema: { hide: true } }, async (_request, reply) =>
     reply.type('text/html; charset=utf-8').send(renderDocsPage(app.swagger() as Parameters<typeof renderDocsPage>[0])),
   );
   app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {

@@ -1,4 +1,4 @@
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '../errors.ts';
 
 /** Who is calling: resolved from the bearer token or from a console session cookie. */
@@ -29,6 +29,11 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Served without a token (health, the console's static files). */
     public?: boolean;
+    /**
+     * A page for people (the API docs): a browser without a session (it asks for HTML, not JSON)
+     * is sent to the console's sign-in, which comes back here; API clients still get the 401.
+     */
+    signInRedirect?: boolean;
   }
 }
 
@@ -63,8 +68,28 @@ export function originAllowed(request: FastifyRequest, allowedOrigins: readonly 
 
 /** Runs first on every request (before the body is read), so a missing token is always a 401. */
 export function authHook(authenticate: Authenticate, session?: SessionAuth) {
-  return async (request: FastifyRequest) => {
+  const check = identify(authenticate, session);
+  return async (request: FastifyRequest, reply: FastifyReply) => {
     if (request.routeOptions.config?.public) return;
+    try {
+      await check(request);
+    } catch (err) {
+      if (request.routeOptions.config?.signInRedirect && err instanceof DomainError && err.kind === 'unauthorized' && wantsPage(request)) {
+        return reply.redirect(`/?next=${encodeURIComponent(request.url)}`, 303);
+      }
+      throw err;
+    }
+  };
+}
+
+/** A browser navigating (Accept: text/html first), not an API client asking for JSON. */
+function wantsPage(request: FastifyRequest): boolean {
+  const accept = request.headers.accept ?? '';
+  return /text\/html/.test(accept) && !/application\/json/.test(accept);
+}
+
+function identify(authenticate: Authenticate, session?: SessionAuth) {
+  return async (request: FastifyRequest) => {
     const header = request.headers.authorization;
     const sessionId = !header && session ? readCookie(request.headers.cookie, session.cookieName) : undefined;
     if (session && sessionId) {

@@ -7,6 +7,9 @@ interface OpenApiDoc {
 const escape = (text: string) =>
   text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
 
+/** Escaped text with its `code spans` shown as code (OpenAPI texts are Markdown). */
+const prose = (text: string) => escape(text).replace(/`([^`]+)`/g, '<code>$1</code>');
+
 export function renderDocsPage(doc: OpenApiDoc): string {
   const rows: string[] = [];
   for (const [path, operations] of Object.entries(doc.paths ?? {})) {
@@ -15,7 +18,7 @@ export function renderDocsPage(doc: OpenApiDoc): string {
       const params = op.parameters?.length ? `<details><summary>parameters</summary><pre>${escape(JSON.stringify(op.parameters, null, 2))}</pre></details>` : '';
       rows.push(
         `<section><h3><code class="m">${method.toUpperCase()}</code> <code>${escape(path)}</code></h3>` +
-          `<p>${escape(op.summary ?? op.description ?? '')}</p>${params}${body}</section>`,
+          `<p>${prose(op.summary ?? op.description ?? '')}</p>${op.summary && op.description ? `<p class="d">${prose(op.description)}</p>` : ''}${params}${body}</section>`,
       );
     }
   }

@@ -1,69 +1,122 @@
-import { useState } from 'react';
-import { useQuery } from '@tanstack/react-query';
-import { api, type Pool } from '../api.ts';
+import { useEffect, useState } from 'react';
+import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import { api, type AssignmentFilter, type AssignmentStatus, type Pool } from '../api.ts';
 import { href } from '../router.ts';
-import { Empty, ErrorBanner, fmtDate, fmtDateTime } from '../ui.tsx';
+import { Badge, Empty, ErrorBanner, fmtDate, fmtDateTime } from '../ui.tsx';
 
 const PAGE = 50;
 const sourceLabel = { unique: 'unique code', static: 'static code', default: 'default code' } as const;
+const statusLabel: Record<AssignmentStatus, [string, 'ok' | 'info' | 'muted' | 'warn']> = {
+  assigned: ['assigned', 'info'],
+  redeemed: ['redeemed', 'ok'],
+  expired: ['expired', 'muted'],
+  released: ['given back', 'warn'],
+};
 
-/** Who got which code: the pool's assignments, oldest first, a page at a time, and the CSV of all of them. */
+/**
+ * Who got which code: the pool's assignments, oldest first, a page at a time, found by email or
+ * code and by status on the server (so a search covers the whole pool), and the CSV of the same.
+ */
 export function AssignmentsList({ pool }: { pool: Pool }) {
   // Cursors of the pages seen so far: the first page has none.
   const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
-  const [filter, setFilter] = useState('');
+  const [typed, setTyped] = useState('');
+  const [filter, setFilter] = useState<AssignmentFilter>({});
+  // The search runs once typing pauses; a new filter starts again from page 1.
+  useEffect(() => {
+    const q = typed.trim();
+    const timer = setTimeout(() => {
+      setFilter((f) => (f.q === (q || undefined) ? f : { ...f, q: q || undefined }));
+      setCursors([undefined]);
+    }, 250);
+    return () => clearTimeout(timer);
+  }, [typed]);
   const cursor = cursors[cursors.length - 1];
-  const page = useQuery({ queryKey: ['assignments', pool.id, cursor], queryFn: () => api.assignmentsPage(pool.id, cursor, PAGE) });
-  const needle = filter.trim().toLowerCase();
-  const rows = (page.data?.items ?? []).filter((a) => !needle || a.email.toLowerCase().includes(needle) || a.code.toLowerCase().includes(needle));
+  const page = useQuery({
+    queryKey: ['assignments', pool.id, filter, cursor],
+    queryFn: () => api.assignmentsPage(pool.id, cursor, PAGE, filter),
+    placeholderData: keepPreviousData,
+  });
+  const filtered = Boolean(filter.q || filter.status);
+  const rows = page.data?.items ?? [];
   return (
     <section aria-label="Assignments">
       <div className="page-head">
         <h2>Assignments</h2>
-        <a className="button" href={api.assignmentsExportUrl(pool.id)} download>
-          Export CSV
+        <a className="button" href={api.assignmentsExportUrl(pool.id, filter)} download>
+          {filtered ? 'Export these as CSV' : 'Export CSV'}
         </a>
       </div>
       <ErrorBanner error={page.error} />
-      {page.data?.items.length === 0 && cursors.length === 1 ? <Empty title="No codes assigned yet">Each contact who gets a code from this pool shows here.</Empty> : null}
-      {page.data?.items.length ? (
+      <div className="form inline filters">
+        <label>
+          Find{' '}
+          <input type="search" placeholder="email or code" value={typed} onChange={(e) => setTyped(e.target.value)} aria-label="Find by email or code" />
+        </label>
+        <label>
+          Status{' '}
+          <select
+            aria-label="Status"
+            value={filter.status ?? ''}
+            onChange={(e) => {
+              setFilter({ ...filter, status: (e.target.value || undefined) as AssignmentStatus | undefined });
+              setCursors([undefined]);
+            }}
+          >
+            <option value="">any</option>
+            {(Object.keys(statusLabel) as AssignmentStatus[]).map((s) => (
+              <option key={s} value={s}>
+                {statusLabel[s][0]}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
+      {page.data && rows.length === 0 && cursors.length === 1 ? (
+        filtered ? (
+          <Empty title="No assignment matches">Try another email or code, or another status.</Empty>
+        ) : (
+          <Empty title="No codes assigned yet">Each contact who gets a code from this pool shows here.</Empty>
+        )
+      ) : null}
+      {rows.length ? (
         <>
-          <label className="inline">
-            Find on this page{' '}
-            <input type="search" placeholder="email or code" value={filter} onChange={(e) => setFilter(e.target.value)} aria-label="Find on this page by email or code" />
-          </label>
-          <table className="table compact" aria-label="Assignments list">
-            <thead>
-              <tr>
-                <th scope="col">Assigned</th>
-                <th scope="col">Contact</th>
-                <th scope="col">Code</th>
-                <th scope="col">Kind</th>
-                <th scope="col">Expires</th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((a) => (
-                <tr key={a.id}>
-                  <td>{fmtDateTime(a.createdAt)}</td>
-                  <td>
-                    <a href={href('contacts', a.contactId)}>{a.email}</a>
-                  </td>
-                  <td>
-                    <code>{a.code}</code>
-                  </td>
-                  <td>{sourceLabel[a.source]}</td>
-                  <td>{a.expiresAt ? fmtDate(a.expiresAt) : 'never'}</td>
+          <div className="table-scroll">
+            <table className="table compact" aria-label="Assignments list">
+              <thead>
+                <tr>
+                  <th scope="col">Assigned</th>
+                  <th scope="col">Contact</th>
+                  <th scope="col">Code</th>
+                  <th scope="col">Kind</th>
+                  <th scope="col">Expires</th>
+                  <th scope="col">Status</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {rows.map((a) => (
+                  <tr key={a.id}>
+                    <td>{fmtDateTime(a.createdAt)}</td>
+                    <td>
+                      <a href={href('contacts', a.contactId)}>{a.email}</a>
+                    </td>
+                    <td>
+                      <code>{a.code}</code>
+                    </td>
+                    <td>{sourceLabel[a.source]}</td>
+                    <td>{a.expiresAt ? fmtDate(a.expiresAt) : 'never'}</td>
+                    <td>{a.status ? <Badge tone={statusLabel[a.status][1]}>{statusLabel[a.status][0]}</Badge> : null}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
           <div className="actions">
             <button type="button" disabled={cursors.length === 1} onClick={() => setCursors(cursors.slice(0, -1))}>
               Previous page
             </button>
             <span className="muted">Page {cursors.length}</span>
-            <button type="button" disabled={!page.data.nextCursor} onClick={() => page.data.nextCursor && setCursors([...cursors, page.data.nextCursor])}>
+            <button type="button" disabled={!page.data?.nextCursor} onClick={() => page.data?.nextCursor && setCursors([...cursors, page.data.nextCursor])}>
               Next page
             </button>
           </div>

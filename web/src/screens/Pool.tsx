@@ -1,4 +1,4 @@
-import { Fragment, useState } from 'react';
+import { Fragment, useEffect, useRef, useState } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, fieldErrors, type Merchant, type Pool } from '../api.ts';
 import { href } from '../router.ts';
@@ -10,10 +10,19 @@ import { StaticRowsEditor } from './StaticRows.tsx';
 import { DepletionChart } from './pool/Chart.tsx';
 import { RedemptionFigures } from './pool/Figures.tsx';
 import { AssignmentsList } from './Assignments.tsx';
+import { StaticSummary } from './pool/StaticSummary.tsx';
 
-export function PoolScreen({ poolId, merchants }: { poolId: string; merchants: Merchant[] }) {
+export function PoolScreen({ poolId, merchants, onMerchant }: { poolId: string; merchants: Merchant[]; onMerchant: (merchantId: string) => void }) {
   const pool = useQuery({ queryKey: ['pool', poolId], queryFn: () => api.pool(poolId) });
   const [uploading, setUploading] = useState(false);
+  const merchantId = pool.data?.merchantId;
+  const tell = useRef(onMerchant);
+  tell.current = onMerchant;
+  // The pool's merchant is the one the switcher shows (a link may open a pool of another merchant);
+  // told once per pool, so a choice in the switcher afterwards is not undone.
+  useEffect(() => {
+    if (merchantId) tell.current(merchantId);
+  }, [merchantId]);
   if (pool.isPending) return <Loading />;
   if (!pool.data) return <ErrorBanner error={pool.error} />;
   const p = pool.data;
@@ -33,7 +42,7 @@ export function PoolScreen({ poolId, merchants }: { poolId: string; merchants: M
           </button>
         ) : null}
       </div>
-      <Counts pool={p} />
+      {p.type === 'static' ? <StaticSummary pool={p} /> : <Counts pool={p} />}
       <RedemptionFigures pool={p} />
       <div className={p.type === 'static' ? 'columns stacked' : 'columns'}>
         <div>

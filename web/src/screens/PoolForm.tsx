@@ -74,6 +74,8 @@ export function PoolForm(props: { merchantId: string; pool?: Pool; onSaved: (poo
   const local = validatePool(draft);
   const server = fieldErrors(save.error);
   if (save.error instanceof ApiError && save.error.code === 'name_taken') server.name = save.error.message;
+  // The server's reason in full (the pool holds codes), beside the field it concerns.
+  if (save.error instanceof ApiError && save.error.code === 'pool_not_empty') server.type = save.error.message;
   const errorOf = (field: keyof Draft) => ((touched[field] || submitted) && local[field]) || server[field];
   const set = <K extends keyof Draft>(field: K, value: Draft[K]) => {
     setDraft((d) => ({ ...d, [field]: value }));

@@ -72,7 +72,7 @@ export function PoolsScreen({ merchant, merchantsLoading }: { merchant: Merchant
                 <td className="num">{fmtNumber(p.counts.expired)}</td>
                 <td className="num">{fmtNumber(p.counts.withinCutoff)}</td>
                 <td className="num">{p.threshold ?? '—'}</td>
-                <td>{fmtDate(p.runsOutAt)}</td>
+                <td>{p.type === 'static' ? '—' : fmtDate(p.runsOutAt)}</td>
                 <td className="row-actions">
                   <button type="button" className="small" aria-label={`Edit ${p.name}`} onClick={() => navigate('pools', p.id)}>
                     ✎ Edit

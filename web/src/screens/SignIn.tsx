@@ -13,7 +13,9 @@ export function SignIn({ onSignedIn, failed }: { onSignedIn: (s: Session) => voi
   return (
     <main className="signin">
       <h1>Couponflow</h1>
-      <p className="muted">Sign in with an API token. The first start of the server printed the admin token; `couponflow token create` makes more.</p>
+      <p className="muted">
+        Sign in with an API token. The first start of the server printed the admin token; <code>couponflow token create</code> makes more.
+      </p>
       <ErrorBanner error={failed} />
       <form
         onSubmit={async (e) => {
@@ -24,6 +26,9 @@ export function SignIn({ onSignedIn, failed }: { onSignedIn: (s: Session) => voi
             const session = await api.signIn(token.trim());
             setToken('');
             onSignedIn(session);
+            // Sent here from a page that needs a session (the API docs): back to it.
+            const next = new URLSearchParams(window.location.search).get('next');
+            if (next?.startsWith('/') && !next.startsWith('//')) window.location.assign(next);
           } catch (err) {
             setError(err instanceof ApiError && err.status === 401 ? 'This token is not valid.' : err instanceof Error ? err.message : String(err));
           } finally {

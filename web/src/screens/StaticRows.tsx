@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, ApiError, type Pool, type RowProblem, type StaticRow, type StaticRowInput } from '../api.ts';
-import { Empty, ErrorBanner } from '../ui.tsx';
+import { dayIn, Empty, ErrorBanner, localDates, useTimeZone } from '../ui.tsx';
 
 interface RowDraft {
   code: string;
@@ -13,14 +13,14 @@ interface RowDraft {
 }
 
 const blank = (): RowDraft => ({ code: '', mode: 'date', expiresOn: '', days: '', begin: '', end: '' });
-const day = (iso: string | null) => (iso ? iso.slice(0, 10) : '');
-const fromRow = (r: StaticRow): RowDraft => ({
+// Dates are days in the account's zone: the server reads a plain date back the same way.
+const fromRow = (zone: string) => (r: StaticRow): RowDraft => ({
   code: r.code,
   mode: r.daysAfterDistribution !== null ? 'days' : 'date',
-  expiresOn: day(r.expiresOn),
+  expiresOn: dayIn(r.expiresOn, zone),
   days: r.daysAfterDistribution !== null ? String(r.daysAfterDistribution) : '',
-  begin: day(r.beginDistribution),
-  end: day(r.endDistribution),
+  begin: dayIn(r.beginDistribution, zone),
+  end: dayIn(r.endDistribution, zone),
 });
 const toInput = (r: RowDraft): StaticRowInput => ({
   code: r.code,
@@ -40,9 +40,10 @@ export function StaticRowsEditor({ pool }: { pool: Pool }) {
   const [check, setCheck] = useState<{ errors: RowProblem[]; warnings: RowProblem[]; valid: boolean; saved?: boolean } | undefined>();
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
+  const zone = useTimeZone();
   useEffect(() => {
-    if (saved.data && rows === undefined) setRows(saved.data.rows.length ? saved.data.rows.map(fromRow) : [blank()]);
-  }, [saved.data, rows]);
+    if (saved.data && rows === undefined) setRows(saved.data.rows.length ? saved.data.rows.map(fromRow(zone)) : [blank()]);
+  }, [saved.data, rows, zone]);
   if (!rows) return <ErrorBanner error={saved.error} />;
 
   const update = (i: number, patch: Partial<RowDraft>) => {
@@ -61,7 +62,9 @@ export function StaticRowsEditor({ pool }: { pool: Pool }) {
       else {
         const answer = await api.saveStaticRows(pool.id, input);
         setCheck({ valid: true, errors: [], warnings: answer.warnings, saved: true });
+        // The counts and the live row change with the rows.
         queryClient.invalidateQueries({ queryKey: ['static', pool.id] });
+        queryClient.invalidateQueries({ queryKey: ['pool', pool.id] });
         queryClient.invalidateQueries({ queryKey: ['pools'] });
       }
     } catch (err) {
@@ -148,7 +151,7 @@ export function StaticRowsEditor({ pool }: { pool: Pool }) {
                   <ul aria-label={`Row ${i + 1} problems`}>
                     {list.map((p, k) => (
                       <li key={k} className={p.kind}>
-                        <strong>{p.kind === 'error' ? 'Error' : 'Warning'}</strong> ({p.field}): {p.message}
+                        <strong>{p.kind === 'error' ? 'Error' : 'Warning'}:</strong> {localDates(p.message)}
                       </li>
                     ))}
                   </ul>

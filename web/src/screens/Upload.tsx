@@ -1,6 +1,6 @@
 import { useRef, useState } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
-import { ApiError, fieldErrors, uploadCodes, type Pool, type Upload, type UploadOptions } from '../api.ts';
+import { api, ApiError, fieldErrors, uploadCodes, type Pool, type Upload, type UploadOptions } from '../api.ts';
 import { Dialog, ErrorBanner, Field, fmtNumber } from '../ui.tsx';
 
 /** The report of an upload (imported or rejected): counts, then the first line errors. */
@@ -52,7 +52,8 @@ export function UploadDialog({ pool, onClose }: { pool: Pool; onClose: () => voi
   const [progress, setProgress] = useState<number | undefined>();
   const [result, setResult] = useState<{ upload: Upload; rejected: boolean } | undefined>();
   const [error, setError] = useState<unknown>();
-  const [cancelled, setCancelled] = useState(false);
+  // After Cancel: 'pending' until the server has recorded how the upload ended.
+  const [cancelled, setCancelled] = useState<'pending' | 'cancelled' | false>(false);
   const abort = useRef<AbortController | undefined>(undefined);
   const busy = progress !== undefined && !result && !error;
   const errors = fieldErrors(error);
@@ -65,13 +66,20 @@ export function UploadDialog({ pool, onClose }: { pool: Pool; onClose: () => voi
     setCancelled(false);
     setProgress(0);
     abort.current = new AbortController();
+    const startedAt = Date.now();
     try {
       const upload = await uploadCodes(pool.id, file, options, setProgress, abort.current.signal);
       setResult({ upload, rejected: false });
     } catch (err) {
       if (err instanceof ApiError && err.code === 'cancelled') {
-        setCancelled(true);
+        setCancelled('pending');
         setProgress(undefined);
+        // Cancel came too late if the server had the whole file and committed it: say what happened.
+        const outcome = await recordedOutcome(pool.id, file.name, startedAt);
+        if (outcome?.status === 'imported') {
+          setCancelled(false);
+          setResult({ upload: outcome, rejected: false });
+        } else setCancelled('cancelled');
         return;
       }
       const rejectedUpload = err instanceof ApiError && err.code === 'upload_rejected' ? (err.body?.upload as Upload | undefined) : undefined;
@@ -150,7 +158,13 @@ export function UploadDialog({ pool, onClose }: { pool: Pool; onClose: () => voi
         {cancelled ? (
           <div className="report rejected" role="status" aria-label="Upload report">
             <p>
-              <strong>Cancelled.</strong> The upload was stopped; nothing was imported.
+              {cancelled === 'pending' ? (
+                'Cancelling…'
+              ) : (
+                <>
+                  <strong>Cancelled.</strong> The upload was stopped; nothing was imported. It shows as “cancelled” in the uploads list.
+                </>
+              )}
             </p>
           </div>
         ) : null}
@@ -172,6 +186,16 @@ export function UploadDialog({ pool, onClose }: { pool: Pool; onClose: () => voi
       </form>
     </Dialog>
   );
+}
+
+/** How the server recorded the upload of `fileName` started at `since` (it rolls back, then records), if it did within a few seconds. */
+async function recordedOutcome(poolId: string, fileName: string, since: number): Promise<Upload | undefined> {
+  for (let i = 0; i < 20; i++) {
+    const found = (await api.uploads(poolId).catch(() => [] as Upload[])).find((u) => u.fileName === fileName && Date.parse(u.createdAt) >= since - 5_000);
+    if (found) return found;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return undefined;
 }
 
 /** What a line of the file looks like with the chosen expiration option. */
