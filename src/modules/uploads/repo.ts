@@ -5,14 +5,14 @@ import type { LineError, Upload } from './model.ts';
 type Q = Kysely<DB>;
 
 /** The fast path: a chunk of rows straight into the pool (fails whole on a duplicate code). */
-export const COPY_INTO_CODES = 'copy codes (account_id, pool_key, code, expires_at) from stdin';
+export const COPY_INTO_CODES = 'copy codes (account_id, pool_key, code, expires_at, upload_key) from stdin';
 
 /** The slow path's table: same columns, no index, private to the session, gone at commit. */
 export async function createStagingTable(db: Q): Promise<void> {
-  await sql`create temp table upload_lines (account_id text, pool_key bigint, code text, expires_at timestamptz) on commit drop`.execute(db);
+  await sql`create temp table upload_lines (account_id text, pool_key bigint, code text, expires_at timestamptz, upload_key bigint) on commit drop`.execute(db);
 }
 
-export const COPY_INTO_STAGING = 'copy upload_lines (account_id, pool_key, code, expires_at) from stdin';
+export const COPY_INTO_STAGING = 'copy upload_lines (account_id, pool_key, code, expires_at, upload_key) from stdin';
 
 export const savepoint = (db: Q) => sql`savepoint upload_chunk`.execute(db);
 export const releaseSavepoint = (db: Q) => sql`release savepoint upload_chunk`.execute(db);
@@ -24,14 +24,15 @@ export const rollbackToSavepoint = (db: Q) => sql`rollback to savepoint upload_c
  * skipped by the (pool_key, code) key: ON CONFLICT DO NOTHING also sees rows this statement
  * inserted. Ids follow the staging table's scan order, which is file order (a fresh heap filled
  * by one COPY, private to this session), so "ties by upload order" holds without a sort.
+ * Each code carries its upload's key (staged with it), so `?uploadId=` finds it.
  * Returns how many codes were imported; the counters are updated here too.
  */
 /** Moves the staged codes into the pool: how many went in, and how many of those expire by `now`. */
 export async function moveStagedCodes(db: Q, p: { accountId: string; poolKey: number; now: Date }): Promise<{ imported: number; expired: number }> {
   const result = await sql<{ imported: number; expired: number }>`
     with inserted as (
-      insert into codes (account_id, pool_key, code, expires_at)
-      select account_id, pool_key, code, expires_at from upload_lines
+      insert into codes (account_id, pool_key, code, expires_at, upload_key)
+      select account_id, pool_key, code, expires_at, upload_key from upload_lines
       on conflict (pool_key, code) do nothing
       returning expires_at
     ), buckets as (
@@ -70,9 +71,19 @@ export async function analyzeCodes(db: Q): Promise<void> {
   await sql`analyze codes`.execute(db);
 }
 
+/**
+ * The key of an upload about to be written: drawn first (a sequence is not transactional, so a
+ * rolled-back upload burns its number, harmlessly) so that every copied code can carry it.
+ */
+export async function nextUploadKey(db: Q): Promise<number> {
+  const { rows } = await sql<{ key: string }>`select nextval(pg_get_serial_sequence('uploads', 'key'))::text as key`.execute(db);
+  return Number(rows[0]!.key);
+}
+
 export interface UploadRecord {
   accountId: string;
   id: string;
+  key: number;
   poolKey: number;
   source: 'file' | 'generate';
   fileName: string | null;
@@ -95,6 +106,7 @@ export async function insertUpload(db: Q, u: UploadRecord): Promise<void> {
     .values({
       account_id: u.accountId,
       id: u.id,
+      key: u.key,
       pool_key: u.poolKey,
       source: u.source,
       file_name: u.fileName,
