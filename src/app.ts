@@ -188,7 +188,7 @@ export type Services = ReturnType<typeof createServices>;
 export async function createApp(deps: AppDeps) {
   const metrics = createMetrics();
   const redeemed = metrics.counter('redemptions_total', 'Redemptions by source and result (recorded, repeated, or the reason)', ['source', 'result']);
-  const services = createServices(deps, { redemptions: (source, result) => redeemed.inc({ source, result }) });
+  const services = createServices(deps, { redemptions: (source, result, n = 1) => redeemed.inc({ source, result }, n) });
   const { accounts, pools, uploads, staticCodes, assignments, outbox, segmentation, contacts, messages, events } = services;
   // Generated and kept at first start when SECRET_KEY is unset (a database not answering yet: at first use).
   await services.secret.get().catch(() => undefined);

@@ -29,7 +29,7 @@ describeEachEngine('codes out: list and export with status', (ctx) => {
   const list = async (query: string) => {
     const res = await api.call('GET', `/v1/pools/${poolId}/codes${query}`);
     expect(res.statusCode, res.body).toBe(200);
-    return res.json() as { items: { code: string; status: string; email: string | null; redeemedAt: string | null; assignedAt: string | null }[]; nextCursor: string | null };
+    return res.json() as { items: { code: string; status: string; email: string | null; redeemedAt: string | null; assignedAt: string | null; uploadId: string | null }[]; nextCursor: string | null };
   };
 
   it('lists every code with its status, in code order', async () => {
