@@ -144,12 +144,14 @@ export function createServices(deps: AppDeps, counters: { redemptions?: Redempti
   // Rendering runs on worker threads (started on first use), shared by previews and the conductor.
   const renderPool = createRenderPool({ threads: config.RENDER_THREADS || defaultRenderThreads() });
   const messages = messagesService({ database: deps.database, clock: deps.clock, accounts, segmentation, contacts, renderPool });
-  // Events start and end conversation runs, in the transaction that records them.
+  const redemptions = redemptionsService({ database: deps.database, clock: deps.clock, accounts, ...(counters.redemptions ? { count: counters.redemptions } : {}) });
+  // Events start and end conversation runs, and record the redemptions their coupon codes name, in the transaction that records them.
   const events = eventsService({
     database: deps.database,
     clock: deps.clock,
     onEvent: (tx, event, merchantIds) => conductor.handleEvent(tx, { accountId: event.accountId, contactId: event.contactId, type: event.type }, merchantIds),
     onEvents: (tx, accountId, batch, merchantIds) => conductor.handleEvents(tx, accountId, batch, merchantIds),
+    onCoupons: (tx, accountId, merchantIds, batch) => redemptions.recordEvents(tx, accountId, merchantIds, batch),
   });
   const secret = installationSecret(deps.database, config.SECRET_KEY);
   const unsubscribe = unsubscribeService({
@@ -177,7 +179,6 @@ export function createServices(deps: AppDeps, counters: { redemptions?: Redempti
     outbox,
     couponCodeFields: (accountId) => conductor.couponCodeFields(accountId),
   });
-  const redemptions = redemptionsService({ database: deps.database, clock: deps.clock, accounts, ...(counters.redemptions ? { count: counters.redemptions } : {}) });
   const codes = codesService({ database: deps.database, clock: deps.clock, pools });
   return { redemptions, codes, accounts, pools, uploads, staticCodes, contacts, assignments, outbox, segmentation, messages, events, conductor, engine, suppressions, unsubscribe, secret, testSends, renderPool };
 }

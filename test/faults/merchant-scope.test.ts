@@ -127,6 +127,14 @@ const CASES: Record<string, Case> = {
     call: (r) => ({ method: 'POST', url: `/v1/merchants/${r.merchantId}/redemptions`, ...json({ code: r.contact.code, orderId: `order-${Math.random()}` }) }),
   },
   'GET /v1/merchants/:merchantId/redemptions': { kind: 'refused', status: 403, call: (r) => ({ method: 'GET', url: `/v1/merchants/${r.merchantId}/redemptions` }) },
+  'POST /v1/merchants/:merchantId/redemptions/import': {
+    kind: 'refused',
+    status: 403,
+    call: (r) => {
+      const body = multipart({ onInvalid: 'skip' }, { content: `code,orderId\n${r.contact.code},import-${Math.random()}\n`, name: 'orders.csv' });
+      return { method: 'POST', url: `/v1/merchants/${r.merchantId}/redemptions/import`, payload: body.payload, headers: body.headers };
+    },
+  },
   // A redemption of B's code (made by the unlimited token) is not found for A's token.
   'POST /v1/redemptions/:redemptionId/rollback': {
     kind: 'refused',

@@ -1,11 +1,14 @@
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../schema.ts';
+import type { EventRedemptions } from '../redemptions/model.ts';
 
 type Q = Kysely<DB>;
 
 export interface EventOutcome {
   enrolled: string[];
   exited: string[];
+  /** What the event's coupon codes did (only when it names some). */
+  redemptions?: EventRedemptions;
 }
 
 export interface EventRecord {

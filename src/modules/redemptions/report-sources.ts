@@ -12,7 +12,7 @@ import type { AppDatabase, DB } from '../../schema.ts';
 import { prefetched } from '../uploads/service.ts';
 import { MAX_REPORTED_ERRORS } from '../uploads/model.ts';
 import { parseRedemptionsCsv, type ImportedLine, type RedemptionLine } from './import-lines.ts';
-import { REASON_MESSAGES, type InvalidReason, type RedemptionSource } from './model.ts';
+import { namedCoupons, REASON_MESSAGES, type EventRedemptions, type InvalidReason, type RedemptionSource } from './model.ts';
 import {
   arrayLines,
   COPY_INTO_REPORTED_LINES,
@@ -156,7 +156,37 @@ export function reportSources(deps: { database: AppDatabase; clock: Clock; count
     return rows;
   }
 
-  return { importFile, recordNamed };
+  /**
+   * POST /v1/events (and /batch): the codes each event names, recorded in the events' transaction
+   * `tx` by ONE statement for the whole batch. Answers, per event, what was recorded and what was
+   * not and why (null: the event names no code). The account's pools, or a limited caller's merchants'.
+   */
+  async function recordEvents(
+    tx: Kysely<DB>,
+    accountId: string,
+    merchantIds: readonly string[] | null,
+    events: readonly { id: string; idempotencyKey: string | null; email: string; properties: Record<string, unknown>; occurredAt: Date }[],
+  ): Promise<(EventRedemptions | null)[]> {
+    const named = events.map((e) => namedCoupons(e.properties, e));
+    const lines: (Omit<ReportedLine, 'id'> & { event: number })[] = [];
+    named.forEach((n, event) => {
+      for (const code of n?.codes ?? []) {
+        const e = events[event]!;
+        lines.push({ event, line: lines.length + 1, code, orderId: n!.orderId, redeemedAt: e.occurredAt, amount: n!.amount, currency: n!.currency, email: e.email });
+      }
+    });
+    const rows = await recordNamed(tx, accountId, merchantIds, lines);
+    const answers = named.map((n): EventRedemptions | null => (n ? { recorded: [], notRecorded: [...n.invalid] } : null));
+    for (const row of rows) {
+      const answer = answers[lines[row.line - 1]!.event]!;
+      if (row.outcome === 'recorded') answer.recorded.push({ code: row.code, redemptionId: row.redemption_id!, poolId: row.pool_id! });
+      else if (row.outcome === 'duplicate') answer.notRecorded.push({ code: row.code, reason: 'already_recorded', redemptionId: row.redemption_id! });
+      else answer.notRecorded.push({ code: row.code, reason: row.outcome });
+    }
+    return answers;
+  }
+
+  return { importFile, recordNamed, recordEvents };
 }
 
 export type ReportSources = ReturnType<typeof reportSources>;

@@ -205,7 +205,7 @@ export function redemptionsService(deps: { database: AppDatabase; clock: Clock; 
     return reported.importFile(principal.accountId, merchantId, { ...input, timeZone });
   }
 
-  return { validate, redeem, record, rollback, list, importCsv, recordNamed: reported.recordNamed };
+  return { validate, redeem, record, rollback, list, importCsv, recordEvents: reported.recordEvents };
 }
 
 export type RedemptionsService = ReturnType<typeof redemptionsService>;
