@@ -142,17 +142,23 @@ export function recordReportedStatement(p: {
       on conflict do nothing
       returning id, merchant_id, code, order_id
     ),
+    known as (
+      select distinct line from candidates
+    ),
+    -- Joins, not correlated scans of the CTEs (those would be quadratic in the chunk's lines).
     outcomes as (
       select l.line, l.code, ch.pool_id, ch.kind, i.id as inserted_id,
              case when ch.line is not null and i.id is null then coalesce(
                (select r.id from redemptions r where r.account_id = ${p.accountId} and r.merchant_id = ch.merchant_id
                   and r.code = l.code and r.order_id = l.order_id and r.rolled_back_at is null limit 1),
-               (select i2.id from inserted i2 where i2.merchant_id = ch.merchant_id and i2.code = l.code and i2.order_id = l.order_id limit 1))
+               same.id)
              end as held_id,
-             exists (select from ranked r where r.line = l.line) as known
+             k.line is not null as known
       from lines l
       left join chosen ch on ch.line = l.line
       left join inserted i on i.id = l.id
+      left join inserted same on i.id is null and same.merchant_id = ch.merchant_id and same.code = l.code and same.order_id = l.order_id
+      left join known k on k.line = l.line
     ),
     classified as (
       select line, code, pool_id, kind,
