@@ -10,10 +10,12 @@ import { ContactsScreen, ContactScreen } from './screens/Contacts.tsx';
 import { AuthoringScreen, MessageEditor } from './screens/Authoring.tsx';
 import { ConductorScreen, ConversationEditor } from './screens/Conductor.tsx';
 import { OutboxScreen } from './screens/Outbox.tsx';
+import { RedemptionsScreen } from './screens/redemptions/Redemptions.tsx';
 import { Loading } from './ui.tsx';
 
 const SECTIONS = [
   { path: 'pools', label: 'Coupon Manager' },
+  { path: 'redemptions', label: 'Redemptions' },
   { path: 'segmentation', label: 'Segmentation' },
   { path: 'contacts', label: 'Contacts' },
   { path: 'messages', label: 'Authoring' },
@@ -103,6 +105,7 @@ function Shell({ accountName }: { accountName: string }) {
       <main>
         {section === 'pools' && !id ? <PoolsScreen merchant={merchant} merchantsLoading={merchants.isPending} /> : null}
         {section === 'pools' && id ? <PoolScreen poolId={id} merchants={merchants.data ?? []} /> : null}
+        {section === 'redemptions' ? <RedemptionsScreen merchant={merchant} /> : null}
         {section === 'segmentation' ? <SegmentationScreen /> : null}
         {section === 'contacts' && !id ? <ContactsScreen /> : null}
         {section === 'contacts' && id ? <ContactScreen contactId={id} /> : null}

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 
-export type CodeStatus = 'available' | 'assigned' | 'redeemed' | 'expired';
+export type { CodeStatus } from './model.ts';
+import type { CodeStatus } from './model.ts';
 
 export interface CodeRow {
   code: string;

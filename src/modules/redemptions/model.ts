@@ -129,3 +129,33 @@ export function namedCoupons(properties: Record<string, unknown>, event: { id: s
   const currency = typeof properties.currency === 'string' && /^[A-Za-z]{3}$/.test(properties.currency) ? properties.currency.toUpperCase() : null;
   return { codes, invalid, orderId, amount, currency };
 }
+
+/** A redemption as the API answers it (JSON; the console reads these names). */
+export interface RedemptionJson {
+  id: string;
+  code: string;
+  poolId: string;
+  merchantId: string;
+  kind: CodeKind;
+  contactId: string | null;
+  email: string | null;
+  orderId: string;
+  amount: string | null;
+  currency: string | null;
+  redeemedAt: string;
+  source: RedemptionSource;
+  rolledBackAt: string | null;
+}
+
+/** The answer to POST …/redemptions/import (and `import` on its 422 import_rejected). */
+export interface RedemptionImportReport {
+  status: 'imported' | 'rejected';
+  lines: number;
+  recorded: number;
+  duplicates: number;
+  rejected: number;
+  errors: { line: number; reason: string }[];
+  errorCount: number;
+}
+
+export const REDEMPTION_SOURCES: readonly RedemptionSource[] = ['api', 'file', 'event', 'shopify'];

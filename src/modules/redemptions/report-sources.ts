@@ -17,6 +17,7 @@ import {
   arrayLines,
   COPY_INTO_REPORTED_LINES,
   createReportedLines,
+  setImportWorkMem,
   recordReportedStatement,
   stagedLines,
   truncateReportedLines,
@@ -110,6 +111,8 @@ export function reportSources(deps: { database: AppDatabase; clock: Clock; count
       await database.session((session) =>
         session.db.transaction().execute(async (tx) => {
           await createReportedLines(tx);
+          // The chunk's sorts (by line for the choice, by code for the insert) stay in memory.
+          await setImportWorkMem(tx);
           for await (const chunk of prefetched(chunks(parseRedemptionsCsv(input.file, input.timeZone)))) {
             await session.copyFrom(COPY_INTO_REPORTED_LINES, [chunk]);
             const { rows } = await recordReportedStatement({ accountId, merchantIds: [merchantId], lines: stagedLines, source: 'file', now: deps.clock.now(), problemsOnly: true }).execute(tx);

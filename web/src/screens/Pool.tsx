@@ -9,6 +9,7 @@ import { UploadDialog, UploadReport } from './Upload.tsx';
 import { StaticRowsEditor } from './StaticRows.tsx';
 import { DepletionChart } from './Chart.tsx';
 import { AssignmentsList } from './Assignments.tsx';
+import { PoolCodes } from './pool/Codes.tsx';
 
 export function PoolScreen({ poolId, merchants }: { poolId: string; merchants: Merchant[] }) {
   const pool = useQuery({ queryKey: ['pool', poolId], queryFn: () => api.pool(poolId) });
@@ -55,6 +56,7 @@ export function PoolScreen({ poolId, merchants }: { poolId: string; merchants: M
         </div>
       </div>
       <AssignmentsList pool={p} />
+      {p.type === 'unique' ? <PoolCodes pool={p} /> : null}
       {uploading ? <UploadDialog pool={p} onClose={() => setUploading(false)} /> : null}
     </section>
   );
