@@ -35,10 +35,12 @@ export interface CodeFilter {
 export function codesPageStatement(p: { poolKey: number; accountId: string; now: Date; after?: string | undefined; limit: number; uploadKey?: number | undefined } & CodeFilter) {
   const live = sql`exists (select from redemptions r where r.code_id = c.id and r.rolled_back_at is null)`;
   const status = {
-    available: sql`c.assigned_at is null and c.expires_at >= ${p.now}`,
-    expired: sql`c.assigned_at is null and c.expires_at < ${p.now}`,
+    // As the status column below: a live redemption first (a report source may redeem a code
+    // that was never handed out), then assigned, then by the expiration.
+    available: sql`c.assigned_at is null and c.expires_at >= ${p.now} and not ${live}`,
+    expired: sql`c.assigned_at is null and c.expires_at < ${p.now} and not ${live}`,
     assigned: sql`c.assigned_at is not null and not ${live}`,
-    redeemed: sql`c.assigned_at is not null and ${live}`,
+    redeemed: live,
   };
   const byEmail = p.q?.includes('@');
   // The page is picked first (MATERIALIZED: an index range scan that stops at the limit), and only
