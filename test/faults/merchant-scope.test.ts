@@ -131,7 +131,8 @@ const CASES: Record<string, Case> = {
     kind: 'refused',
     status: 403,
     call: (r) => {
-      const body = multipart({ onInvalid: 'skip' }, { content: `code,orderId\n${r.contact.code},import-${Math.random()}\n`, name: 'orders.csv' });
+      // A code nobody holds (skip: 201 with the line reported): the checkout cases keep the contact's code unredeemed.
+      const body = multipart({ onInvalid: 'skip' }, { content: `code,orderId\nNOBODY-${r.merchantId.slice(-6)},import-${Math.random()}\n`, name: 'orders.csv' });
       return { method: 'POST', url: `/v1/merchants/${r.merchantId}/redemptions/import`, payload: body.payload, headers: body.headers };
     },
   },
