@@ -5,6 +5,7 @@ const benches: Record<string, () => Promise<unknown>> = {
   conductor: async () => (await import('./conductor.ts')).run(),
   contacts: async () => (await import('./contacts.ts')).run(),
   mail: async () => (await import('./mail.ts')).run(),
+  redeem: async () => (await import('./redeem.ts')).run(),
 };
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));

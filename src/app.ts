@@ -153,12 +153,14 @@ export function createServices(deps: AppDeps, counters: { redemptions?: Redempti
   // Rendering runs on worker threads (started on first use), shared by previews and the conductor.
   const renderPool = createRenderPool({ threads: config.RENDER_THREADS || defaultRenderThreads() });
   const messages = messagesService({ database: deps.database, clock: deps.clock, accounts, segmentation, contacts, renderPool });
-  // Events start and end conversation runs, in the transaction that records them.
+  const redemptions = redemptionsService({ database: deps.database, clock: deps.clock, accounts, ...(counters.redemptions ? { count: counters.redemptions } : {}) });
+  // Events start and end conversation runs, and record the redemptions their coupon codes name, in the transaction that records them.
   const events = eventsService({
     database: deps.database,
     clock: deps.clock,
     onEvent: (tx, event, merchantIds) => conductor.handleEvent(tx, { accountId: event.accountId, contactId: event.contactId, type: event.type }, merchantIds),
     onEvents: (tx, accountId, batch, merchantIds) => conductor.handleEvents(tx, accountId, batch, merchantIds),
+    onCoupons: (tx, accountId, merchantIds, batch) => redemptions.recordEvents(tx, accountId, merchantIds, batch),
   });
   const secret = installationSecret(deps.database, config.SECRET_KEY);
   const unsubscribe = unsubscribeService({
@@ -186,7 +188,6 @@ export function createServices(deps: AppDeps, counters: { redemptions?: Redempti
     outbox,
     couponCodeFields: (accountId) => conductor.couponCodeFields(accountId),
   });
-  const redemptions = redemptionsService({ database: deps.database, clock: deps.clock, accounts, ...(counters.redemptions ? { count: counters.redemptions } : {}) });
   const codes = codesService({ database: deps.database, clock: deps.clock, pools });
   return { redemptions, codes, reports, accounts, pools, uploads, staticCodes, contacts, assignments, outbox, segmentation, messages, events, conductor, engine, suppressions, unsubscribe, secret, testSends, renderPool };
 }
@@ -197,7 +198,7 @@ export type Services = ReturnType<typeof createServices>;
 export async function createApp(deps: AppDeps) {
   const metrics = createMetrics();
   const redeemed = metrics.counter('redemptions_total', 'Redemptions by source and result (recorded, repeated, or the reason)', ['source', 'result']);
-  const services = createServices(deps, { redemptions: (source, result) => redeemed.inc({ source, result }) });
+  const services = createServices(deps, { redemptions: (source, result, n = 1) => redeemed.inc({ source, result }, n) });
   const { accounts, pools, uploads, staticCodes, assignments, outbox, segmentation, contacts, messages, events } = services;
   // Generated and kept at first start when SECRET_KEY is unset (a database not answering yet: at first use).
   await services.secret.get().catch(() => undefined);

@@ -78,6 +78,8 @@ export interface DB {
     /** 'infinity' for a code that never expires. */
     expires_at: Date | string;
     assigned_at: Date | null;
+    /** uploads.key of the upload or generate that brought the code (null: before migration 0012). */
+    upload_key: number | null;
   };
   pool_code_counts: {
     account_id: string;
@@ -107,6 +109,7 @@ export interface DB {
   uploads: {
     account_id: string;
     id: string;
+    key: Generated<number>;
     pool_key: number;
     source: 'file' | 'generate';
     file_name: string | null;

@@ -12,6 +12,7 @@ import * as mail from './0010-mail.ts';
 import * as redemptions from './0011-redemptions.ts';
 import * as dailyHistory from './0012-pool-daily-history.ts';
 import * as uploadOutcomes from './0013-upload-outcomes.ts';
+import * as codeUploads from './0014-code-uploads.ts';
 
 /** Every migration, in order. Forward only: never edit one that has shipped; add the next. */
 export const migrations: Migration[] = [
@@ -28,4 +29,5 @@ export const migrations: Migration[] = [
   { version: 11, name: '0011-redemptions', up: redemptions.up },
   { version: 12, name: '0012-pool-daily-history', up: dailyHistory.up },
   { version: 13, name: '0013-upload-outcomes', up: uploadOutcomes.up },
+  { version: 14, name: '0014-code-uploads', up: codeUploads.up },
 ];

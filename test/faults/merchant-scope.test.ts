@@ -128,6 +128,15 @@ const CASES: Record<string, Case> = {
     call: (r) => ({ method: 'POST', url: `/v1/merchants/${r.merchantId}/redemptions`, ...json({ code: r.contact.code, orderId: `order-${Math.random()}` }) }),
   },
   'GET /v1/merchants/:merchantId/redemptions': { kind: 'refused', status: 403, call: (r) => ({ method: 'GET', url: `/v1/merchants/${r.merchantId}/redemptions` }) },
+  'POST /v1/merchants/:merchantId/redemptions/import': {
+    kind: 'refused',
+    status: 403,
+    call: (r) => {
+      // A code nobody holds (skip: 201 with the line reported): the checkout cases keep the contact's code unredeemed.
+      const body = multipart({ onInvalid: 'skip' }, { content: `code,orderId\nNOBODY-${r.merchantId.slice(-6)},import-${Math.random()}\n`, name: 'orders.csv' });
+      return { method: 'POST', url: `/v1/merchants/${r.merchantId}/redemptions/import`, payload: body.payload, headers: body.headers };
+    },
+  },
   // A redemption of B's code (made by the unlimited token) is not found for A's token.
   'POST /v1/redemptions/:redemptionId/rollback': {
     kind: 'refused',

@@ -13,10 +13,12 @@ import { ConversationEditor } from './screens/conductor/Editor.tsx';
 import { OutboxScreen } from './screens/Outbox.tsx';
 import { ContactImportScreen } from './screens/contacts/Import.tsx';
 import { SuppressionsScreen } from './screens/Suppressions.tsx';
+import { RedemptionsScreen } from './screens/redemptions/Redemptions.tsx';
 import { Loading, shortLabel } from './ui.tsx';
 
 const SECTIONS = [
   { path: 'pools', label: 'Coupon Manager' },
+  { path: 'redemptions', label: 'Redemptions' },
   { path: 'segmentation', label: 'Segmentation' },
   { path: 'contacts', label: 'Contacts' },
   { path: 'messages', label: 'Authoring' },
@@ -137,6 +139,7 @@ function Shell({ accountName }: { accountName: string }) {
       <main>
         {section === 'pools' && !id ? <PoolsScreen merchant={merchant} merchantsLoading={merchants.isPending} /> : null}
         {section === 'pools' && id ? <PoolScreen poolId={id} merchants={merchants.data ?? []} onMerchant={(m) => m !== merchant?.id && setMerchantId(m)} /> : null}
+        {section === 'redemptions' ? <RedemptionsScreen merchant={merchant} /> : null}
         {section === 'segmentation' ? <SegmentationScreen /> : null}
         {section === 'contacts' && !id ? <ContactsScreen /> : null}
         {section === 'contacts' && id === 'import' ? <ContactImportScreen /> : null}

@@ -1,19 +1,19 @@
-export { listCodes } from './codes.sql.ts';
+import type { Kysely } from 'kysely';
+import type { DB } from '../../schema.ts';
+import { codesPageStatement, type CodeRow } from './codes.sql.ts';
 
-export type CodeStatus = 'available' | 'assigned' | 'redeemed' | 'expired';
+type Q = Kysely<DB>;
+export type { CodeFilter, CodeRow, CodeStatus } from './codes.sql.ts';
 
-export interface CodeRow {
-  code: string;
-  status: CodeStatus;
-  expires_at: Date | null;
-  contact_id: string | null;
-  email: string | null;
-  assigned_at: Date | null;
-  redeemed_at: Date | null;
+/** A page of a pool's unique codes with their status, in code order (see codesPageStatement). */
+export async function listCodes(db: Q, p: Parameters<typeof codesPageStatement>[0]): Promise<CodeRow[]> {
+  return (await codesPageStatement(p).execute(db)).rows;
 }
 
-export interface CodeFilter {
-  status?: CodeStatus | undefined;
-  /** A code prefix, or (with an @) a contact's email. */
-  q?: string | undefined;
+/** The key of one of this pool's uploads, if `uploadId` is one. */
+export async function findUploadKey(db: Q, accountId: string, poolKey: number, uploadId: string): Promise<number | undefined> {
+  const row = await db.selectFrom('uploads').select('key').where('account_id', '=', accountId).where('pool_key', '=', poolKey).where('id', '=', uploadId).executeTakeFirst();
+  return row === undefined ? undefined : Number(row.key);
 }
+
+

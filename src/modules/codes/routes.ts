@@ -10,6 +10,7 @@ const poolParams = z.object({ poolId: z.string().max(100) });
 const filterQuery = z.object({
   status: z.enum(['available', 'assigned', 'redeemed', 'expired']).optional(),
   q: z.string().trim().min(1).max(320).optional().describe('a code prefix, or a contact email'),
+  uploadId: z.string().max(100).optional().describe('only the codes of this upload (or generate) of the pool'),
 });
 const codeOut = z.object({
   code: z.string(),
@@ -19,7 +20,7 @@ const codeOut = z.object({
   email: z.string().nullable(),
   assignedAt: z.string().nullable(),
   redeemedAt: z.string().nullable(),
-  uploadId: z.string().nullable().describe('not tracked per code yet: always null'),
+  uploadId: z.string().nullable().describe('the upload or generate that brought the code (null for codes older than that record)'),
 });
 const iso = (d: Date | null) => (d === null ? null : new Date(d).toISOString());
 const codeJson = (c: CodeRow): z.infer<typeof codeOut> => ({
@@ -30,7 +31,7 @@ const codeJson = (c: CodeRow): z.infer<typeof codeOut> => ({
   email: c.email,
   assignedAt: iso(c.assigned_at),
   redeemedAt: iso(c.redeemed_at),
-  uploadId: null,
+  uploadId: c.upload_id,
 });
 
 const COLUMNS = ['code', 'status', 'expiresAt', 'contactId', 'email', 'assignedAt', 'redeemedAt', 'uploadId'] as const;

@@ -1,4 +1,5 @@
 import type { Clock } from '../../platform/clock.ts';
+import { notFound } from '../../platform/errors.ts';
 import type { Principal } from '../../platform/http/auth.ts';
 import { decodeCursor, toPage, type Page, type PageQuery } from '../../platform/pagination.ts';
 import type { AppDatabase } from '../../schema.ts';
@@ -9,12 +10,27 @@ export type { CodeRow, CodeFilter, CodeStatus } from './repo.ts';
 
 const EXPORT_PAGE = 5000;
 
-/** Codes out of the product: a pool's unique codes listed and exported with their status. */
+/** The list's and the export's filters: status, search, and the upload the codes came with. */
+export type CodesQuery = repo.CodeFilter & { uploadId?: string | undefined };
+
+/** Codes out of the product (SPEC §3.1): a pool's unique codes listed and exported with their status. */
 export function codesService(deps: { database: AppDatabase; clock: Clock; pools: PoolsService }) {
   const { db } = deps.database;
 
-  async function listCodes(principal: Principal, poolId: string, filter: repo.CodeFilter, page: PageQuery): Promise<Page<repo.CodeRow>> {
+  /** The pool, and the filter with `uploadId` resolved to its key (another pool's upload: 404). */
+  async function scoped(principal: Principal, poolId: string, query: CodesQuery) {
     const pool = await deps.pools.getPoolFor(principal, poolId);
+    const { uploadId, ...filter } = query;
+    let uploadKey: number | undefined;
+    if (uploadId !== undefined) {
+      uploadKey = await repo.findUploadKey(db, pool.accountId, pool.key, uploadId);
+      if (uploadKey === undefined) throw notFound('upload');
+    }
+    return { pool, filter: { ...filter, uploadKey } };
+  }
+
+  async function listCodes(principal: Principal, poolId: string, query: CodesQuery, page: PageQuery): Promise<Page<repo.CodeRow>> {
+    const { pool, filter } = await scoped(principal, poolId, query);
     const rows = await repo.listCodes(db, {
       poolKey: pool.key,
       accountId: pool.accountId,
@@ -28,11 +44,11 @@ export function codesService(deps: { database: AppDatabase; clock: Clock; pools:
 
   /**
    * Every matching code, page after page (keyset on the code): the caller streams each page out
-   * before the next is read, so memory stays flat whatever the pool's size. The pool is checked
-   * before the first page (a missing pool is a clean 404 before any byte is sent).
+   * before the next is read, so memory stays flat whatever the pool's size. The pool (and the
+   * upload) are checked before the first page: a missing one is a clean 404 before any byte is sent.
    */
-  async function exportCodes(principal: Principal, poolId: string, filter: repo.CodeFilter): Promise<AsyncGenerator<repo.CodeRow[]>> {
-    const pool = await deps.pools.getPoolFor(principal, poolId);
+  async function exportCodes(principal: Principal, poolId: string, query: CodesQuery): Promise<AsyncGenerator<repo.CodeRow[]>> {
+    const { pool, filter } = await scoped(principal, poolId, query);
     const now = deps.clock.now();
     return (async function* () {
       for (let after: string | undefined; ; ) {

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../../schema.ts';
+import type { EventRedemptions } from '../redemptions/model.ts';
 
 type Q = Kysely<DB>;
 
@@ -8,6 +9,8 @@ export { insertEvent, insertEvents, saveOutcomes } from './events.sql.ts';
 export interface EventOutcome {
   enrolled: string[];
   exited: string[];
+  /** What the event's coupon codes did (only when it names some). */
+  redemptions?: EventRedemptions;
 }
 
 export interface EventRecord {

@@ -19,6 +19,16 @@ const eventBody = z.object({
   idempotencyKey: z.string().min(1).max(200).optional(),
 });
 
+const reasons = ['code_not_found', 'not_assigned', 'assigned_to_other', 'expired', 'already_redeemed', 'pool_inactive', 'ambiguous_code', 'invalid_code', 'already_recorded'] as const;
+const redemptionsOut = z
+  .object({
+    recorded: z.array(z.object({ code: z.string(), redemptionId: z.string(), poolId: z.string() })),
+    notRecorded: z.array(z.object({ code: z.string(), reason: z.enum(reasons), redemptionId: z.string().optional() })),
+  })
+  .optional()
+  .describe('Only when properties.couponCode or couponCodes name codes: the redemptions recorded (source event) and the codes not recorded, with why');
+const eventAnswer = z.object({ contactId: z.string(), enrolled: z.array(z.string()), exited: z.array(z.string()), duplicate: z.boolean(), redemptions: redemptionsOut });
+
 export function eventsRoutes(app: HttpApp, events: EventsService) {
   app.post(
     '/v1/events',
@@ -26,11 +36,10 @@ export function eventsRoutes(app: HttpApp, events: EventsService) {
       schema: {
         tags: ['events'],
         summary: 'Record an event for a contact (created if new); an idempotency key already seen does nothing',
-        description: 'Answers 202 with the conversations the contact entered and left (none until conversations exist).',
+        description:
+          'Answers 202 with the conversations the contact entered and left. properties.couponCode (a string) or couponCodes (an array) naming codes of the account record redemptions (source event, order properties.orderId, else the idempotency key, else the event), leniently like a redemptions file; the answer lists what was recorded and what was not and why.',
         body: eventBody,
-        response: {
-          202: z.object({ contactId: z.string(), enrolled: z.array(z.string()), exited: z.array(z.string()), duplicate: z.boolean() }),
-        },
+        response: { 202: eventAnswer },
       },
     },
     async (request, reply) => {
@@ -49,7 +58,7 @@ export function eventsRoutes(app: HttpApp, events: EventsService) {
         description: 'One transaction for the whole batch: either every event is recorded or none (a 4xx/5xx answer). Repeated idempotency keys, in the batch or seen before, do nothing and answer `duplicate: true`.',
         body: z.object({ events: z.array(eventBody).min(1).max(1000) }),
         response: {
-          202: z.object({ results: z.array(z.object({ contactId: z.string(), enrolled: z.array(z.string()), exited: z.array(z.string()), duplicate: z.boolean() })) }),
+          202: z.object({ results: z.array(eventAnswer) }),
         },
       },
     },

@@ -5,6 +5,7 @@ import { newId } from '../../platform/ids.ts';
 import type { AppDatabase, DB } from '../../schema.ts';
 import { ensureContact, ensureContacts } from '../contacts/repo.ts';
 import * as repo from './repo.ts';
+import type { EventRedemptions } from '../redemptions/model.ts';
 
 export type { EventOutcome, EventRecord } from './repo.ts';
 
@@ -30,12 +31,25 @@ export type OnEvent = (tx: Kysely<DB>, event: repo.EventRecord, merchantIds?: st
 /** The same for many events of one account, in order (the batch intake). */
 export type OnEvents = (tx: Kysely<DB>, accountId: string, events: repo.EventRecord[], merchantIds?: string[] | null) => Promise<repo.EventOutcome[]>;
 
+/**
+ * The redemptions an event's `properties.couponCode(s)` name, recorded in the transaction of the
+ * events (one call for a whole batch); null for an event that names no code.
+ */
+export type OnCoupons = (
+  tx: Kysely<DB>,
+  accountId: string,
+  merchantIds: readonly string[] | null,
+  events: { id: string; idempotencyKey: string | null; email: string; properties: Record<string, unknown>; occurredAt: Date }[],
+) => Promise<(EventRedemptions | null)[]>;
+
 const nothing: OnEvent = async () => ({ enrolled: [], exited: [] });
 
 class KeyTaken extends Error {}
 
+const withRedemptions = (outcome: repo.EventOutcome, redemptions: EventRedemptions | null): repo.EventOutcome => (redemptions ? { ...outcome, redemptions } : outcome);
+
 /** POST /v1/events: the contact found or created, the event recorded once per key, handed on. */
-export function eventsService(deps: { database: AppDatabase; clock: Clock; onEvent?: OnEvent; onEvents?: OnEvents }) {
+export function eventsService(deps: { database: AppDatabase; clock: Clock; onEvent?: OnEvent; onEvents?: OnEvents; onCoupons?: OnCoupons }) {
   const { db } = deps.database;
   const onEvent = deps.onEvent ?? nothing;
 
@@ -67,8 +81,9 @@ export function eventsService(deps: { database: AppDatabase; clock: Clock; onEve
         };
         // A racing request with the same key got there first: undo this one whole (the contact too).
         if (!(await repo.insertEvent(tx, event))) throw new KeyTaken();
-        const outcome = await onEvent(tx, event, principal.merchantIds); // a merchant-limited caller's events reach its conversations only
-        if (outcome.enrolled.length || outcome.exited.length) await repo.saveOutcome(tx, accountId, event.id, outcome);
+        const [redemptions] = deps.onCoupons ? await deps.onCoupons(tx, accountId, principal.merchantIds, [{ ...event, email: input.email }]) : [null];
+        const outcome = withRedemptions(await onEvent(tx, event, principal.merchantIds), redemptions ?? null); // a merchant-limited caller's events reach its conversations only
+        if (outcome.enrolled.length || outcome.exited.length || outcome.redemptions) await repo.saveOutcome(tx, accountId, event.id, outcome);
         return { contactId: contact.id, ...outcome, duplicate: false };
       });
     } catch (err) {
@@ -111,10 +126,15 @@ export function eventsService(deps: { database: AppDatabase; clock: Clock; onEve
       });
       const written = await repo.insertEvents(tx, fresh.map((f) => f.event));
       const kept = fresh.filter((f) => written.has(f.event.id));
-      const outcomes = deps.onEvents
+      // The coupon codes of the whole batch: one statement, before the engine sees the events.
+      const redemptions = deps.onCoupons
+        ? await deps.onCoupons(tx, accountId, principal.merchantIds, kept.map((f) => ({ ...f.event, email: inputs[f.index]!.email })))
+        : kept.map(() => null);
+      const engine = deps.onEvents
         ? await deps.onEvents(tx, accountId, kept.map((f) => f.event), principal.merchantIds)
         : await Promise.all(kept.map((f) => onEvent(tx, f.event, principal.merchantIds)));
-      await repo.saveOutcomes(tx, accountId, kept.flatMap((f, i) => (outcomes[i]!.enrolled.length || outcomes[i]!.exited.length ? [{ id: f.event.id, outcome: outcomes[i]! }] : [])));
+      const outcomes = engine.map((o, i) => withRedemptions(o, redemptions[i] ?? null));
+      await repo.saveOutcomes(tx, accountId, kept.flatMap((f, i) => (outcomes[i]!.enrolled.length || outcomes[i]!.exited.length || outcomes[i]!.redemptions ? [{ id: f.event.id, outcome: outcomes[i]! }] : [])));
       kept.forEach((f, i) => (answers[f.index] = { contactId: f.event.contactId, ...outcomes[i]!, duplicate: false }));
       // Keys another request recorded between our look-up and our insert.
       return fresh.filter((f) => !written.has(f.event.id)).map((f) => f.event.idempotencyKey!);

@@ -79,3 +79,83 @@ export const REASON_MESSAGES: Record<InvalidReason, string> = {
   pool_inactive: 'The pool of this code is not active.',
   ambiguous_code: 'Several pools of this merchant hold this code and none is assigned to this contact alone.',
 };
+
+/** What an event's coupon codes did (the answer to POST /v1/events lists both sides). */
+export interface EventRedemptions {
+  recorded: { code: string; redemptionId: string; poolId: string }[];
+  /** `already_recorded`: this order holds the code already (redemptionId names that redemption). */
+  notRecorded: { code: string; reason: InvalidReason | 'invalid_code' | 'already_recorded'; redemptionId?: string }[];
+}
+
+/** An event's coupon codes to record, read from its properties (pure). */
+export interface NamedCoupons {
+  codes: string[];
+  invalid: { code: string; reason: 'invalid_code' }[];
+  orderId: string;
+  amount: string | null;
+  currency: string | null;
+}
+
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f]/;
+const AMOUNT = /^\d{1,12}(\.\d{1,2})?$/;
+
+/**
+ * `properties.couponCode` (a string) and `properties.couponCodes` (an array) name codes; null when
+ * the event names none. The order is `properties.orderId` (a string or number), else the event's
+ * idempotency key, else the event itself: the same event retried never redeems twice. An amount
+ * (`amount` or `totalPrice`) and a `currency` are kept when well-formed, dropped otherwise.
+ */
+export function namedCoupons(properties: Record<string, unknown>, event: { id: string; idempotencyKey: string | null }): NamedCoupons | null {
+  const raw: unknown[] = [];
+  if ('couponCode' in properties) raw.push(properties.couponCode);
+  if ('couponCodes' in properties) raw.push(...(Array.isArray(properties.couponCodes) ? properties.couponCodes : [properties.couponCodes]));
+  if (raw.length === 0) return null;
+  const codes: string[] = [];
+  const invalid: NamedCoupons['invalid'] = [];
+  for (const value of raw) {
+    const code = typeof value === 'string' ? value.trim() : null;
+    if (code === null || code.length === 0 || code.length > 50 || CONTROL.test(code)) invalid.push({ code: String(typeof value === 'string' ? value : JSON.stringify(value)).slice(0, 60), reason: 'invalid_code' });
+    else if (!codes.includes(code)) codes.push(code);
+  }
+  const order = properties.orderId;
+  const orderId =
+    (typeof order === 'string' && order.trim() !== '' && order.length <= 200) || (typeof order === 'number' && Number.isFinite(order))
+      ? String(order).trim()
+      : `event:${event.idempotencyKey ?? event.id}`;
+  const money = properties.amount ?? properties.totalPrice;
+  const amountText = typeof money === 'number' && Number.isFinite(money) && money >= 0 ? money.toFixed(2) : typeof money === 'string' ? money.trim() : '';
+  const amount = AMOUNT.test(amountText) ? amountText : null;
+  const currency = typeof properties.currency === 'string' && /^[A-Za-z]{3}$/.test(properties.currency) ? properties.currency.toUpperCase() : null;
+  return { codes, invalid, orderId, amount, currency };
+}
+
+/** A redemption as the API answers it (JSON; the console reads these names). */
+export interface RedemptionJson {
+  id: string;
+  code: string;
+  poolId: string;
+  merchantId: string;
+  kind: CodeKind;
+  contactId: string | null;
+  email: string | null;
+  orderId: string;
+  amount: string | null;
+  currency: string | null;
+  redeemedAt: string;
+  source: RedemptionSource;
+  rolledBackAt: string | null;
+}
+
+/** The answer to POST …/redemptions/import (and `import` on its 422 import_rejected). */
+export interface RedemptionImportReport {
+  status: 'imported' | 'rejected';
+  lines: number;
+  recorded: number;
+  duplicates: number;
+  rejected: number;
+  errors: { line: number; reason: string }[];
+  errorCount: number;
+}
+
+export const REDEMPTION_SOURCES: readonly RedemptionSource[] = ['api', 'file', 'event', 'shopify'];

@@ -2,6 +2,8 @@ import { z } from 'zod';
 import type { HttpApp } from '../../platform/http/app.ts';
 import { principalOf } from '../../platform/http/auth.ts';
 import { pageQuery } from '../../platform/pagination.ts';
+import { multipartFile } from '../../platform/http/multipart.ts';
+import { invalid } from '../../platform/errors.ts';
 import type { Redemption } from './model.ts';
 import type { RedemptionsService } from './service.ts';
 
@@ -53,7 +55,46 @@ const validateOut = z.object({
   contactId: z.string().nullable(),
 });
 
+export const importOut = z.object({
+  status: z.enum(['imported', 'rejected']),
+  lines: z.number().describe('data lines read (not the header)'),
+  recorded: z.number(),
+  duplicates: z.number().describe('lines whose order already holds the code (in the file or before): skipped, not errors'),
+  rejected: z.number(),
+  errors: z.array(z.object({ line: z.number(), reason: z.string() })).describe('the first 100, by line'),
+  errorCount: z.number(),
+});
+
 export function redemptionsRoutes(app: HttpApp, redemptions: RedemptionsService) {
+  app.post(
+    '/v1/merchants/:merchantId/redemptions/import',
+    {
+      schema: {
+        tags: ['redemptions'],
+        summary: 'Import redemptions from a CSV (multipart: the field onInvalid, then file), header code,orderId[,redeemedAt,amount,currency,email]',
+        description:
+          'A report source (lenient): every known code of this merchant that no other order redeemed is recorded (source file), expired or not. A code several pools hold resolves to the one assigned to the line\'s email; otherwise the line is reported ambiguous_code. Lines whose order already holds the code are counted as duplicates. Streamed in one transaction; onInvalid: reject (default: one line that cannot be recorded and nothing is, 422 import_rejected with the report) or skip. A file over UPLOAD_LIMIT_BYTES is refused whole (413).',
+        consumes: ['multipart/form-data'],
+        params: merchantParams,
+        querystring: z.object({ onInvalid: z.string().optional() }),
+        response: { 201: importOut },
+      },
+    },
+    async (request, reply) => {
+      const { fields, file } = await multipartFile(request, { allowed: ['onInvalid'] });
+      const onInvalid = fields.onInvalid ?? 'reject';
+      if (onInvalid !== 'reject' && onInvalid !== 'skip') {
+        file.file.resume();
+        throw invalid('onInvalid: must be "reject" or "skip"', [{ field: 'onInvalid', message: 'must be "reject" or "skip"' }]);
+      }
+      try {
+        return reply.status(201).send(await redemptions.importCsv(principalOf(request), request.params.merchantId, { file: file.file, onInvalid }));
+      } finally {
+        file.file.resume(); // refused early (a header, the merchant): drain the rest so the answer goes out
+      }
+    },
+  );
+
   app.post(
     '/v1/merchants/:merchantId/codes/validate',
     {

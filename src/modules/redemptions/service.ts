@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { Kysely } from 'kysely';
 import type { Clock } from '../../platform/clock.ts';
 import { DomainError, forbidden, notFound } from '../../platform/errors.ts';
@@ -19,6 +20,7 @@ import {
 } from './model.ts';
 import { candidatesStatement, liveRedemptionsStatement, redeemStatement, type CandidateRow, type RedemptionRow } from './redemptions.sql.ts';
 import * as repo from './repo.ts';
+import { reportSources, type RedemptionCounter } from './report-sources.ts';
 
 export interface RedeemRequest {
   code: string;
@@ -41,8 +43,7 @@ export interface ValidateAnswer {
 
 export type RecordOutcome = { ok: true; redemption: Redemption; created: boolean } | { ok: false; reason: InvalidReason };
 
-/** Counts redemptions by source and result, for /metrics (optional). */
-export type RedemptionCounter = (source: RedemptionSource, result: string) => void;
+export type { RedemptionCounter } from './report-sources.ts';
 
 const toCandidate = (r: CandidateRow): Candidate => ({
   poolKey: Number(r.pool_key),
@@ -75,6 +76,7 @@ const normalizeAmount = (amount: number | string | undefined): string | null => 
 
 export function redemptionsService(deps: { database: AppDatabase; clock: Clock; accounts: AccountsService; count?: RedemptionCounter }) {
   const { db } = deps.database;
+  const reported = reportSources(deps);
 
   const scope = (principal: Principal, merchantId: string) => {
     // As every /v1/merchants/{id} route: another merchant of the account is forbidden (403).
@@ -196,7 +198,14 @@ export function redemptionsService(deps: { database: AppDatabase; clock: Clock; 
     return toPage(rows.map(toRedemption), page.limit, (r) => r.id);
   }
 
-  return { validate, redeem, record, rollback, list };
+  /** POST …/redemptions/import: a CSV of orders that used codes (lenient; see report-sources.ts). */
+  async function importCsv(principal: Principal, merchantId: string, input: { file: Readable; onInvalid: 'reject' | 'skip' }) {
+    await deps.accounts.getMerchant(principal, merchantId);
+    const { timeZone } = await deps.accounts.getAccount(principal.accountId);
+    return reported.importFile(principal.accountId, merchantId, { ...input, timeZone });
+  }
+
+  return { validate, redeem, record, rollback, list, importCsv, recordEvents: reported.recordEvents };
 }
 
 export type RedemptionsService = ReturnType<typeof redemptionsService>;

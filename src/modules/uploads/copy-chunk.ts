@@ -11,14 +11,16 @@ export class CopyChunk {
   constructor(
     private readonly prefix: string,
     capacity: number,
+    /** The row's last column (the upload's key) and its newline. */
+    private readonly suffix = '\n',
   ) {
     this.buffer = Buffer.allocUnsafe(capacity);
   }
 
   /** `prefix` is the pool's leading columns (account_id, pool_key), tab-terminated. */
-  static forPool(accountId: string, poolKey: number, capacity: number): () => CopyChunk {
+  static forPool(accountId: string, poolKey: number, capacity: number, uploadKey: number): () => CopyChunk {
     const prefix = `${accountId}\t${poolKey}\t`;
-    return () => new CopyChunk(prefix, capacity);
+    return () => new CopyChunk(prefix, capacity, `\t${uploadKey}\n`);
   }
 
   get size(): number {
@@ -53,7 +55,7 @@ export class CopyChunk {
     // Codes hold no control characters (so no tab or newline); only the backslash needs escaping.
     const escaped = code.includes('\\') ? code.replace(/\\/g, '\\\\') : code;
     const expiry = expiresAt ? this.iso(expiresAt) : 'infinity';
-    const row = `${this.prefix}${escaped}\t${expiry}\n`;
+    const row = `${this.prefix}${escaped}\t${expiry}${this.suffix}`;
     const need = Buffer.byteLength(row);
     if (this.used + need > this.buffer.length) {
       const grown = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.used + need));

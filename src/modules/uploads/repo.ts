@@ -15,11 +15,14 @@ export {
   truncateStaging,
   addToCounters,
   analyzeCodes,
+  nextUploadKey,
 } from './uploads.sql.ts';
+
 
 export interface UploadRecord {
   accountId: string;
   id: string;
+  key: number;
   poolKey: number;
   source: 'file' | 'generate';
   fileName: string | null;
@@ -44,6 +47,7 @@ export async function insertUpload(db: Q, u: UploadRecord): Promise<void> {
     .values({
       account_id: u.accountId,
       id: u.id,
+      key: u.key,
       pool_key: u.poolKey,
       source: u.source,
       file_name: u.fileName,

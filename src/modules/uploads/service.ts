@@ -92,6 +92,7 @@ export function uploadsService(deps: {
   }): Promise<Upload> {
     const { principal, pool } = args;
     const id = newId();
+    const key = await repo.nextUploadKey(database.db);
     const createdAt = deps.clock.now();
     const tally = new LineTally();
     let imported = 0;
@@ -99,6 +100,7 @@ export function uploadsService(deps: {
     const record = (status: Upload['status']): repo.UploadRecord => ({
       accountId: principal.accountId,
       id,
+      key,
       poolKey: pool.key,
       source: args.source,
       fileName: args.fileName,
@@ -118,7 +120,7 @@ export function uploadsService(deps: {
     });
 
     // Valid lines become COPY rows, a few MB at a time (bounded memory whatever the file).
-    const newChunk = CopyChunk.forPool(principal.accountId, pool.key, CHUNK_BYTES + 64 * 1024);
+    const newChunk = CopyChunk.forPool(principal.accountId, pool.key, CHUNK_BYTES + 64 * 1024, key);
     const chunksOf = async function* (batches: AsyncIterable<UploadLine[]>) {
       let chunk = newChunk();
       for await (const batch of batches) {

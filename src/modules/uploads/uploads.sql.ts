@@ -14,13 +14,13 @@ import { unnestRows } from '../../platform/db/bulk.ts';
 type Q = Kysely<DB>;
 
 /** The fast path: a chunk of rows straight into the pool (fails whole on a duplicate code). */
-export const COPY_INTO_CODES = 'copy codes (account_id, pool_key, code, expires_at) from stdin';
+export const COPY_INTO_CODES = 'copy codes (account_id, pool_key, code, expires_at, upload_key) from stdin';
 
-export const COPY_INTO_STAGING = 'copy upload_lines (account_id, pool_key, code, expires_at) from stdin';
+export const COPY_INTO_STAGING = 'copy upload_lines (account_id, pool_key, code, expires_at, upload_key) from stdin';
 
 /** The slow path's table: same columns, no index, private to the session, gone at commit. */
 export async function createStagingTable(db: Q): Promise<void> {
-  await sql`create temp table upload_lines (account_id text, pool_key bigint, code text, expires_at timestamptz) on commit drop`.execute(db);
+  await sql`create temp table upload_lines (account_id text, pool_key bigint, code text, expires_at timestamptz, upload_key bigint) on commit drop`.execute(db);
 }
 
 export const savepoint = (db: Q) => sql`savepoint upload_chunk`.execute(db);
@@ -41,8 +41,8 @@ export const rollbackToSavepoint = (db: Q) => sql`rollback to savepoint upload_c
 export async function moveStagedCodes(db: Q, p: { accountId: string; poolKey: number; now: Date }): Promise<{ imported: number; expired: number }> {
   const result = await sql<{ imported: number; expired: number }>`
     with inserted as (
-      insert into codes (account_id, pool_key, code, expires_at)
-      select account_id, pool_key, code, expires_at from upload_lines
+      insert into codes (account_id, pool_key, code, expires_at, upload_key)
+      select account_id, pool_key, code, expires_at, upload_key from upload_lines
       on conflict (pool_key, code) do nothing
       returning expires_at
     ), buckets as (
@@ -79,4 +79,14 @@ export async function addToCounters(db: Q, p: { accountId: string; poolKey: numb
 /** Fresh statistics after a large import keep the claim query on its index. */
 export async function analyzeCodes(db: Q): Promise<void> {
   await sql`analyze codes`.execute(db);
+}
+
+/**
+ * The key of an upload about to be written: drawn first (a sequence is not transactional, so a
+ * rolled-back upload burns its number, harmlessly) so that every copied code can carry it.
+ * Locks nothing.
+ */
+export async function nextUploadKey(db: Q): Promise<number> {
+  const { rows } = await sql<{ key: string }>`select nextval(pg_get_serial_sequence('uploads', 'key'))::text as key`.execute(db);
+  return Number(rows[0]!.key);
 }

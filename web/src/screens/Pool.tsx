@@ -11,6 +11,7 @@ import { DepletionChart } from './pool/Chart.tsx';
 import { RedemptionFigures } from './pool/Figures.tsx';
 import { AssignmentsList } from './Assignments.tsx';
 import { StaticSummary } from './pool/StaticSummary.tsx';
+import { PoolCodes } from './pool/Codes.tsx';
 
 export function PoolScreen({ poolId, merchants, onMerchant }: { poolId: string; merchants: Merchant[]; onMerchant: (merchantId: string) => void }) {
   const pool = useQuery({ queryKey: ['pool', poolId], queryFn: () => api.pool(poolId) });
@@ -66,6 +67,7 @@ export function PoolScreen({ poolId, merchants, onMerchant }: { poolId: string; 
         </div>
       </div>
       <AssignmentsList pool={p} />
+      {p.type === 'unique' ? <PoolCodes pool={p} /> : null}
       {uploading ? <UploadDialog pool={p} onClose={() => setUploading(false)} /> : null}
     </section>
   );

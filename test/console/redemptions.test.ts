@@ -1,0 +1,92 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFile } from 'node:fs/promises';
+import type { Page } from 'playwright-core';
+import { parse } from 'csv-parse/sync';
+import { buildConsole, launchBrowser, startServer, type ConsoleServer } from './browser.ts';
+import { multipart } from '../helpers/multipart.ts';
+
+describe('console: redemptions and the Codes section', () => {
+  let server: ConsoleServer;
+  let built: Awaited<ReturnType<typeof buildConsole>>;
+  let browser: Awaited<ReturnType<typeof launchBrowser>>;
+  let page: Page;
+  let auth: { authorization: string };
+  let poolId: string;
+
+  beforeAll(async () => {
+    built = await buildConsole();
+    server = await startServer(built.dir);
+    const tenant = await server.app.services.accounts.createAccountFromCli({ name: 'Redeem Co' });
+    auth = { authorization: `Bearer ${tenant.token}` };
+    const inject = (method: 'POST' | 'GET', url: string, payload?: object) => server.app.http.inject({ method, url, headers: auth, ...(payload ? { payload } : {}) });
+    const merchant = (await inject('POST', '/v1/merchants', { name: 'Shop', domain: 'shop.example.com' })).json();
+    poolId = (await inject('POST', `/v1/merchants/${merchant.id}/pools`, { name: 'Spring Pool', type: 'unique' })).json().id;
+    const body = multipart({ expiration: 'none' }, { content: 'SPRING-1\nSPRING-2\nSPRING-3\n' });
+    const up = await server.app.http.inject({ method: 'POST', url: `/v1/pools/${poolId}/uploads`, headers: { ...auth, ...body.headers }, payload: body.payload });
+    expect(up.statusCode, up.body).toBe(201);
+    expect((await inject('POST', `/v1/pools/${poolId}/generate`, { count: 2, length: 8, prefix: 'GEN' })).statusCode).toBe(201);
+    expect((await inject('POST', `/v1/pools/${poolId}/assignments`, { email: 'ann@example.com', idempotencyKey: 'k1' })).statusCode).toBe(201);
+    browser = await launchBrowser();
+    page = browser.context.pages()[0] ?? (await browser.context.newPage());
+    page.setDefaultTimeout(20_000);
+    await page.goto(`${server.url}/#/redemptions`);
+    await page.getByLabel('API token').fill(tenant.token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: /Redemptions/ }).waitFor();
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    await built?.remove();
+  });
+
+  it('imports a redemptions file, shows its report, lists the redemptions and rolls one back', { timeout: 120_000 }, async () => {
+    await page.getByRole('button', { name: 'Import redemptions' }).click();
+    const dialog = page.getByRole('dialog');
+    const csv = 'code,orderId,amount,currency,email\nSPRING-1,order-1,12.50,EUR,ann@example.com\nSPRING-2,order-2,,,\nNOPE,order-3,,,\n';
+    await dialog.getByLabel('CSV file').setInputFiles({ name: 'orders.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+    await dialog.getByLabel('Skip them, record the rest').check();
+    await dialog.getByRole('button', { name: 'Import' }).click();
+    const report = dialog.getByRole('status', { name: 'Import report' });
+    await expect.poll(() => report.textContent()).toContain('2 redemptions recorded');
+    expect(await report.textContent()).toContain('1 not recorded');
+    expect(await dialog.getByRole('table', { name: 'Line errors' }).textContent()).toContain('code_not_found');
+    await page.keyboard.press('Escape');
+
+    const table = page.getByRole('table', { name: 'Redemptions' });
+    await expect.poll(async () => (await table.textContent()) ?? '').toContain('order-2');
+    const row = table.getByRole('row').filter({ hasText: 'order-1' });
+    expect(await row.textContent()).toContain('12.50 EUR');
+    page.once('dialog', (d) => void d.accept());
+    await row.getByRole('button', { name: 'Roll back' }).click();
+    await expect.poll(async () => (await row.textContent()) ?? '').toContain('rolled back');
+  });
+
+  it('shows the codes on the pool page, filters them by upload, and exports them as CSV', { timeout: 120_000 }, async () => {
+    await page.goto(`${server.url}/#/pools/${poolId}`);
+    const codes = page.getByRole('table', { name: 'Pool codes' });
+    await expect.poll(async () => (await codes.textContent()) ?? '').toContain('SPRING-3');
+    expect(await codes.getByRole('row').filter({ hasText: 'SPRING-2' }).textContent()).toContain('redeemed');
+
+    const filters = page.getByRole('form', { name: 'Code filters' });
+    const upload = filters.getByLabel('Upload');
+    const generated = (await upload.locator('option').allTextContents()).find((t) => t.includes('generated'))!;
+    await upload.selectOption({ label: generated });
+    await filters.getByRole('button', { name: 'Show' }).click();
+    await expect.poll(async () => (await codes.textContent()) ?? '').not.toContain('SPRING');
+    expect(await codes.getByRole('row').count()).toBe(3); // the header and the two generated codes
+
+    const [download] = await Promise.all([page.waitForEvent('download'), filters.getByRole('link', { name: 'Export CSV' }).click()]);
+    const rows = parse(await readFile((await download.path())!, 'utf8'), { columns: true }) as Record<string, string>[];
+    expect(rows).toHaveLength(2);
+    expect(rows.every((r) => r.code!.startsWith('GEN') && r.status === 'available')).toBe(true);
+
+    await upload.selectOption({ label: 'All uploads' });
+    await filters.getByLabel('Status').selectOption('redeemed');
+    await filters.getByRole('button', { name: 'Show' }).click();
+    const [all] = await Promise.all([page.waitForEvent('download'), filters.getByRole('link', { name: 'Export CSV' }).click()]);
+    const redeemed = parse(await readFile((await all.path())!, 'utf8'), { columns: true }) as Record<string, string>[];
+    expect(redeemed.map((r) => r.code)).toEqual(['SPRING-2']); // SPRING-1's redemption was rolled back
+  });
+});

@@ -1,0 +1,111 @@
+import { useState } from 'react';
+import { useQuery } from '@tanstack/react-query';
+import { api, type Pool } from '../../api.ts';
+import { Badge, Empty, ErrorBanner, Field, fmtDate, fmtDateTime, Loading } from '../../ui.tsx';
+import { CODE_STATUSES, exportPath, type CodeStatus } from '../../../../src/modules/codes/model.ts';
+import { redemptionsApi, type CodesQuery } from '../redemptions/api.ts';
+
+const TONE: Record<CodeStatus, 'ok' | 'info' | 'muted' | 'warn'> = { available: 'ok', assigned: 'info', redeemed: 'muted', expired: 'warn' };
+
+/** The pool page's Codes tab: search, status and upload filters, pages, and the CSV export of what is shown. */
+export function PoolCodes({ pool }: { pool: Pool }) {
+  const [draft, setDraft] = useState<CodesQuery>({});
+  const [query, setQuery] = useState<CodesQuery>({});
+  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
+  const cursor = cursors[cursors.length - 1];
+  const uploads = useQuery({ queryKey: ['uploads', pool.id], queryFn: () => api.uploads(pool.id) });
+  const page = useQuery({ queryKey: ['codes', pool.id, query, cursor], queryFn: () => redemptionsApi.codes(pool.id, query, cursor) });
+  const set = (patch: CodesQuery) => setDraft((d) => ({ ...d, ...patch }));
+
+  return (
+    <section aria-label="Codes">
+      <h2>Codes</h2>
+      <form
+        className="form inline"
+        aria-label="Code filters"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setQuery(draft);
+          setCursors([undefined]);
+        }}
+      >
+        <Field label="Search" hint="A code's beginning, or a contact's email.">
+          {(id, d) => <input id={id} aria-describedby={d} value={draft.q ?? ''} onChange={(e) => set({ q: e.target.value.trim() || undefined })} />}
+        </Field>
+        <Field label="Status">
+          {(id) => (
+            <select id={id} value={draft.status ?? ''} onChange={(e) => set({ status: (e.target.value || undefined) as CodeStatus | undefined })}>
+              <option value="">Any</option>
+              {CODE_STATUSES.map((s) => (
+                <option key={s} value={s}>
+                  {s}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <Field label="Upload">
+          {(id) => (
+            <select id={id} value={draft.uploadId ?? ''} onChange={(e) => set({ uploadId: e.target.value || undefined })}>
+              <option value="">All uploads</option>
+              {uploads.data
+                ?.filter((u) => u.status === 'imported')
+                .map((u) => (
+                  <option key={u.id} value={u.id}>
+                    {fmtDateTime(u.createdAt)} — {u.source === 'file' ? (u.fileName ?? 'file') : 'generated'} ({u.imported})
+                  </option>
+                ))}
+            </select>
+          )}
+        </Field>
+        <div className="actions">
+          <button type="submit">Show</button>
+          <a className="button" href={exportPath(pool.id, query)} download>
+            Export CSV
+          </a>
+        </div>
+      </form>
+      <ErrorBanner error={page.error} />
+      {page.isPending ? <Loading /> : null}
+      {page.data?.items.length === 0 ? <Empty title="No codes match">Change the filters, or upload or generate codes.</Empty> : null}
+      {page.data?.items.length ? (
+        <table className="table compact" aria-label="Pool codes">
+          <thead>
+            <tr>
+              <th scope="col">Code</th>
+              <th scope="col">Status</th>
+              <th scope="col">Expires</th>
+              <th scope="col">Contact</th>
+              <th scope="col">Assigned</th>
+              <th scope="col">Redeemed</th>
+            </tr>
+          </thead>
+          <tbody>
+            {page.data.items.map((c) => (
+              <tr key={c.code}>
+                <td><code>{c.code}</code></td>
+                <td><Badge tone={TONE[c.status]}>{c.status}</Badge></td>
+                <td>{fmtDate(c.expiresAt)}</td>
+                <td>{c.email ?? '—'}</td>
+                <td>{fmtDateTime(c.assignedAt)}</td>
+                <td>{fmtDateTime(c.redeemedAt)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+      <div className="actions">
+        {cursors.length > 1 ? (
+          <button type="button" onClick={() => setCursors((c) => c.slice(0, -1))}>
+            Previous page
+          </button>
+        ) : null}
+        {page.data?.nextCursor ? (
+          <button type="button" onClick={() => setCursors((c) => [...c, page.data!.nextCursor!])}>
+            Next page
+          </button>
+        ) : null}
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,143 @@
+import { useState } from 'react';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import type { Merchant } from '../../api.ts';
+import { Badge, Empty, ErrorBanner, Field, fmtDateTime, Loading } from '../../ui.tsx';
+import { REDEMPTION_SOURCES } from '../../../../src/modules/redemptions/model.ts';
+import { redemptionsApi, type RedemptionFilters, type RedemptionJson } from './api.ts';
+import { ImportDialog } from './Import.tsx';
+
+/** A merchant's redemptions: filters, pages, rollback, and the import of a file of orders. */
+export function RedemptionsScreen({ merchant }: { merchant: Merchant | undefined }) {
+  const [filters, setFilters] = useState<RedemptionFilters>({});
+  const [draft, setDraft] = useState<RedemptionFilters>({});
+  // The cursors of the pages seen so far: back is the previous one, next the answer's.
+  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
+  const [importing, setImporting] = useState(false);
+  const cursor = cursors[cursors.length - 1];
+  const merchantId = merchant?.id ?? '';
+  const page = useQuery({
+    queryKey: ['redemptions', merchantId, filters, cursor],
+    queryFn: () => redemptionsApi.list(merchantId, filters, cursor),
+    enabled: merchantId !== '',
+  });
+  if (!merchant) return <Empty title="No merchant yet">Create a merchant first.</Empty>;
+  const set = (patch: RedemptionFilters) => setDraft((d) => ({ ...d, ...patch }));
+
+  return (
+    <section>
+      <div className="page-head">
+        <h1>Redemptions — {merchant.name}</h1>
+        <button type="button" className="primary" onClick={() => setImporting(true)}>
+          Import redemptions
+        </button>
+      </div>
+      <form
+        className="form inline"
+        aria-label="Filters"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setFilters(draft);
+          setCursors([undefined]);
+        }}
+      >
+        <Field label="Code">{(id) => <input id={id} value={draft.code ?? ''} onChange={(e) => set({ code: e.target.value || undefined })} />}</Field>
+        <Field label="Order">{(id) => <input id={id} value={draft.orderId ?? ''} onChange={(e) => set({ orderId: e.target.value || undefined })} />}</Field>
+        <Field label="Source">
+          {(id) => (
+            <select id={id} value={draft.source ?? ''} onChange={(e) => set({ source: (e.target.value || undefined) as RedemptionFilters['source'] })}>
+              <option value="">Any</option>
+              {REDEMPTION_SOURCES.map((s) => (
+                <option key={s} value={s}>
+                  {s}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <Field label="Status">
+          {(id) => (
+            <select id={id} value={draft.status ?? ''} onChange={(e) => set({ status: (e.target.value || undefined) as RedemptionFilters['status'] })}>
+              <option value="">Any</option>
+              <option value="live">Redeemed</option>
+              <option value="rolled_back">Rolled back</option>
+            </select>
+          )}
+        </Field>
+        <div className="actions">
+          <button type="submit">Filter</button>
+        </div>
+      </form>
+      <ErrorBanner error={page.error} />
+      {page.isPending && merchantId ? <Loading /> : null}
+      {page.data?.items.length === 0 ? <Empty title="No redemptions">Orders that used a code show here: by the checkout API, an import, events or Shopify.</Empty> : null}
+      {page.data?.items.length ? <RedemptionsTable items={page.data.items} merchantId={merchantId} /> : null}
+      <div className="actions">
+        {cursors.length > 1 ? (
+          <button type="button" onClick={() => setCursors((c) => c.slice(0, -1))}>
+            Previous page
+          </button>
+        ) : null}
+        {page.data?.nextCursor ? (
+          <button type="button" onClick={() => setCursors((c) => [...c, page.data!.nextCursor!])}>
+            Next page
+          </button>
+        ) : null}
+      </div>
+      {importing ? <ImportDialog merchantId={merchantId} onClose={() => setImporting(false)} /> : null}
+    </section>
+  );
+}
+
+function RedemptionsTable({ items, merchantId }: { items: RedemptionJson[]; merchantId: string }) {
+  const queryClient = useQueryClient();
+  const rollback = useMutation({
+    mutationFn: (id: string) => redemptionsApi.rollback(id),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: ['redemptions', merchantId] }),
+  });
+  return (
+    <>
+      <ErrorBanner error={rollback.error} />
+      <table className="table" aria-label="Redemptions">
+        <thead>
+          <tr>
+            <th scope="col">Redeemed</th>
+            <th scope="col">Code</th>
+            <th scope="col">Order</th>
+            <th scope="col">Contact</th>
+            <th scope="col" className="num">Amount</th>
+            <th scope="col">Source</th>
+            <th scope="col">Status</th>
+            <th scope="col"><span className="sr-only">Actions</span></th>
+          </tr>
+        </thead>
+        <tbody>
+          {items.map((r) => (
+            <tr key={r.id}>
+              <td>{fmtDateTime(r.redeemedAt)}</td>
+              <td><code>{r.code}</code></td>
+              <td>{r.orderId}</td>
+              <td>{r.email ?? '—'}</td>
+              <td className="num">{r.amount ? `${r.amount} ${r.currency ?? ''}` : '—'}</td>
+              <td>{r.source}</td>
+              <td>{r.rolledBackAt ? <Badge tone="muted">rolled back</Badge> : <Badge tone="ok">redeemed</Badge>}</td>
+              <td>
+                {r.rolledBackAt ? null : (
+                  <button
+                    type="button"
+                    className="small"
+                    disabled={rollback.isPending}
+                    onClick={() => {
+                      if (window.confirm(`Roll back the redemption of ${r.code} by order ${r.orderId}? It will count nowhere.`)) rollback.mutate(r.id);
+                    }}
+                  >
+                    Roll back
+                  </button>
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </>
+  );
+}

@@ -1,0 +1,66 @@
+/** The console's calls for redemptions and codes: the REST API, with the server's own shapes. */
+import { ApiError, request, type ApiErrorBody, type Page } from '../../api.ts';
+import type { RedemptionImportReport, RedemptionJson, RedemptionSource } from '../../../../src/modules/redemptions/model.ts';
+import type { CodeJson, CodesQuery } from '../../../../src/modules/codes/model.ts';
+
+export type { RedemptionImportReport, RedemptionJson, RedemptionSource, CodeJson, CodesQuery };
+
+export interface RedemptionFilters {
+  code?: string | undefined;
+  orderId?: string | undefined;
+  source?: RedemptionSource | undefined;
+  status?: 'live' | 'rolled_back' | undefined;
+}
+
+const query = (params: Record<string, string | number | undefined>) => {
+  const entries = Object.entries(params).filter(([, v]) => v !== undefined && v !== '') as [string, string][];
+  return entries.length ? `?${new URLSearchParams(entries.map(([k, v]) => [k, String(v)])).toString()}` : '';
+};
+const enc = encodeURIComponent;
+
+export const redemptionsApi = {
+  list: (merchantId: string, filters: RedemptionFilters, cursor?: string) =>
+    request<Page<RedemptionJson>>('GET', `/v1/merchants/${enc(merchantId)}/redemptions${query({ ...filters, limit: 50, cursor })}`),
+  rollback: (id: string) => request<RedemptionJson>('POST', `/v1/redemptions/${enc(id)}/rollback`, {}),
+  codes: (poolId: string, q: CodesQuery, cursor?: string) => request<Page<CodeJson>>('GET', `/v1/pools/${enc(poolId)}/codes${query({ ...q, limit: 50, cursor })}`),
+};
+
+/**
+ * POST …/redemptions/import with upload progress (XHR: fetch reports none). A rejected file
+ * resolves too: its report says `rejected` (the 422 carries it).
+ */
+export function importRedemptions(
+  merchantId: string,
+  file: File,
+  onInvalid: 'reject' | 'skip',
+  onProgress: (fraction: number) => void,
+  signal?: AbortSignal,
+): Promise<RedemptionImportReport> {
+  return new Promise((resolve, reject) => {
+    const form = new FormData();
+    form.append('onInvalid', onInvalid);
+    form.append('file', file, file.name);
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', `/v1/merchants/${enc(merchantId)}/redemptions/import`);
+    xhr.setRequestHeader('accept', 'application/json');
+    xhr.upload.onprogress = (e) => {
+      if (e.lengthComputable) onProgress(e.loaded / e.total);
+    };
+    xhr.onerror = () => reject(new ApiError(0, 'network_error', 'The file did not reach the server.', [], undefined));
+    xhr.onabort = () => reject(new ApiError(0, 'cancelled', 'Import cancelled: nothing was recorded.', [], undefined));
+    signal?.addEventListener('abort', () => xhr.abort(), { once: true });
+    xhr.onload = () => {
+      let body: unknown;
+      try {
+        body = JSON.parse(xhr.responseText);
+      } catch {
+        body = undefined;
+      }
+      if (xhr.status === 201) return resolve(body as RedemptionImportReport);
+      const err = body as (ApiErrorBody & { import?: RedemptionImportReport }) | undefined;
+      if (xhr.status === 422 && err?.error?.code === 'import_rejected' && err.import) return resolve(err.import);
+      reject(new ApiError(xhr.status, err?.error?.code ?? `http_${xhr.status}`, err?.error?.message ?? `import failed (${xhr.status})`, err?.error?.details ?? [], err));
+    };
+    xhr.send(form);
+  });
+}
