@@ -13,6 +13,8 @@ export interface PoolSettings {
   notificationEmails: string[];
   /** A code a permanently refused mail carried (and no other mail showed) goes back to the pool. */
   releaseUndelivered: boolean;
+  /** Unique pools: a `coupon_expiring` event this many days before an assigned, unredeemed code expires (null: none). */
+  expiryReminderDays: number | null;
 }
 
 /** Every count is of codes; `total = assigned + available + withinCutoff + expired`. */

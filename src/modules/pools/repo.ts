@@ -19,6 +19,7 @@ const toPool = (row: PoolRow): Pool => ({
   threshold: row.threshold,
   notificationEmails: row.notification_emails,
   releaseUndelivered: row.release_undelivered,
+  expiryReminderDays: row.expiry_reminder_days,
   createdAt: row.created_at,
   updatedAt: row.updated_at,
 });
@@ -33,6 +34,7 @@ const settingsColumns = (s: Partial<PoolSettings>) => ({
   ...(s.threshold !== undefined && { threshold: s.threshold }),
   ...(s.notificationEmails !== undefined && { notification_emails: s.notificationEmails }),
   ...(s.releaseUndelivered !== undefined && { release_undelivered: s.releaseUndelivered }),
+  ...(s.expiryReminderDays !== undefined && { expiry_reminder_days: s.expiryReminderDays }),
 });
 
 export async function insertPool(db: Q, pool: { accountId: string; id: string; merchantId: string } & PoolSettings): Promise<Pool> {
@@ -51,6 +53,7 @@ export async function insertPool(db: Q, pool: { accountId: string; id: string; m
       threshold: pool.threshold,
       notification_emails: pool.notificationEmails,
       release_undelivered: pool.releaseUndelivered,
+      expiry_reminder_days: pool.expiryReminderDays,
     })
     .returningAll()
     .executeTakeFirstOrThrow();

@@ -21,6 +21,7 @@ export const poolSettingsBody = z.object({
     .optional()
     .describe('comma- or semicolon-delimited addresses, or a list'),
   releaseUndelivered: z.boolean().optional().describe('a code a permanently refused mail carried goes back to the pool (default true)'),
+  expiryReminderDays: z.number().int().min(1).max(3650).nullable().optional().describe('a coupon_expiring event this many days before an assigned, unredeemed unique code expires'),
 });
 
 const countsOut = z.object({
@@ -44,6 +45,7 @@ export const poolOut = z.object({
   threshold: z.number().nullable(),
   notificationEmails: z.array(z.string()),
   releaseUndelivered: z.boolean(),
+  expiryReminderDays: z.number().nullable(),
   counts: countsOut,
   runsOutAt: z.string().nullable(),
   createdAt: z.string(),
@@ -62,6 +64,7 @@ export const poolJson = (p: PoolWithCounts): z.infer<typeof poolOut> => ({
   threshold: p.threshold,
   notificationEmails: p.notificationEmails,
   releaseUndelivered: p.releaseUndelivered,
+  expiryReminderDays: p.expiryReminderDays,
   counts: p.counts,
   runsOutAt: p.runsOutAt?.toISOString() ?? null,
   createdAt: p.createdAt.toISOString(),

@@ -31,6 +31,17 @@ export async function markRolledBack(db: Q, accountId: string, id: string, now: 
   await sql`update redemptions set rolled_back_at = ${now} where account_id = ${accountId} and id = ${id} and rolled_back_at is null`.execute(db);
 }
 
+/** Every live redemption of one order rolled back at once (a cancelled order); answers them. */
+export async function rollBackOrder(db: Q, accountId: string, merchantId: string, orderId: string, now: Date): Promise<RedemptionWithPool[]> {
+  const { rows } = await sql<RedemptionWithPool>`
+    update redemptions r set rolled_back_at = ${now}
+    from pools p
+    where r.account_id = ${accountId} and r.merchant_id = ${merchantId} and r.order_id = ${orderId} and r.rolled_back_at is null
+      and p.key = r.pool_key
+    returning r.*, p.id as pool_id`.execute(db);
+  return rows;
+}
+
 export async function listRedemptions(
   db: Q,
   accountId: string,
