@@ -1,7 +1,8 @@
 import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
-import { guardedLookup } from './ssrf.ts';
+import { isIP } from 'node:net';
+import { guardedLookup, isRefusedLiteral } from './ssrf.ts';
 
 /** `Couponflow-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "t.body">` (the receiver recomputes it). */
 export function signature(secret: string, unixSeconds: number, body: string): string {
@@ -33,6 +34,9 @@ export function postJson(url: string, body: string, headers: Record<string, stri
     }
     const client = target.protocol === 'https:' ? https : target.protocol === 'http:' ? http : undefined;
     if (!client) return resolve(done(null, 'only http and https URLs are delivered to'));
+    // An IP literal never goes through `lookup`: checked here.
+    const literal = target.hostname.replace(/^\[|\]$/g, '');
+    if (isIP(literal) && isRefusedLiteral(literal, options.allowPrivate)) return resolve(done(null, `${literal} is a loopback, link-local or private address (set WEBHOOKS_ALLOW_PRIVATE=true to allow)`));
     const request = client.request(
       target,
       {

@@ -9,6 +9,8 @@ export class RefusedTarget extends Error {
   }
 }
 
+export const isRefusedLiteral = (ip: string, allowPrivate: boolean) => !allowPrivate && isPrivateAddress(ip);
+
 /** Every address `host` resolves to (an IP literal: itself). */
 export async function resolveAll(host: string): Promise<string[]> {
   const bare = host.replace(/^\[|\]$/g, '');
