@@ -5,6 +5,7 @@ const benches: Record<string, () => Promise<unknown>> = {
   conductor: async () => (await import('./conductor.ts')).run(),
   contacts: async () => (await import('./contacts.ts')).run(),
   mail: async () => (await import('./mail.ts')).run(),
+  shopify: async () => (await import('./shopify.ts')).run(),
 };
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));

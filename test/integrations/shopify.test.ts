@@ -91,7 +91,7 @@ describeEachEngine('Shopify orders webhook', (ctx) => {
     const before = await counts();
     const body = orderBody({ id: 1001, email, codes: [{ code, amount: '10.00' }] });
     const flipped = Buffer.from(body);
-    flipped[flipped.length - 5] ^= 0x01;
+    flipped[flipped.length - 5] = flipped[flipped.length - 5]! ^ 0x01;
     const bad = await deliver(flipped, { 'x-shopify-hmac-sha256': sign(body), 'x-shopify-topic': 'orders/create', 'x-shopify-webhook-id': 'wh-flip' });
     expect(bad.statusCode).toBe(401);
     expect(bad.json().error.code).toBe('invalid_signature');
