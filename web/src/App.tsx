@@ -10,6 +10,7 @@ import { ContactsScreen, ContactScreen } from './screens/Contacts.tsx';
 import { AuthoringScreen, MessageEditor } from './screens/Authoring.tsx';
 import { ConductorScreen, ConversationEditor } from './screens/Conductor.tsx';
 import { OutboxScreen } from './screens/Outbox.tsx';
+import { IntegrationsScreen } from './screens/integrations/Integrations.tsx';
 import { Loading } from './ui.tsx';
 
 const SECTIONS = [
@@ -19,6 +20,7 @@ const SECTIONS = [
   { path: 'messages', label: 'Authoring' },
   { path: 'conversations', label: 'Conductor' },
   { path: 'outbox', label: 'Outbox' },
+  { path: 'integrations', label: 'Integrations' },
 ];
 
 /** Drops every cached answer but the session's (whose observer must stay attached). */
@@ -111,6 +113,7 @@ function Shell({ accountName }: { accountName: string }) {
         {section === 'conversations' && !id ? <ConductorScreen /> : null}
         {section === 'conversations' && id ? <ConversationEditor conversationId={id === 'new' ? undefined : id} merchants={merchants.data ?? []} /> : null}
         {section === 'outbox' ? <OutboxScreen mailId={id} /> : null}
+        {section === 'integrations' ? <IntegrationsScreen merchant={merchant} /> : null}
         {!SECTIONS.some((s) => s.path === section) ? <p>Nothing here. Pick a section above.</p> : null}
       </main>
     </div>
