@@ -270,6 +270,8 @@ export interface ConversationInput {
   trigger: { event: string };
   exitEvents: string[];
   reentry: 'never' | 'afterCompletion';
+  /** The run ends (reason `redeemed`) once a code it was handed is redeemed. */
+  exitOnRedemption?: boolean;
   steps: Step[];
 }
 export interface StepCounts {

@@ -120,6 +120,7 @@ const toInput = (c: Conversation | ConversationInput): ConversationInput => ({
   trigger: { event: c.trigger.event },
   exitEvents: [...c.exitEvents],
   reentry: c.reentry,
+  exitOnRedemption: c.exitOnRedemption ?? false,
   steps: c.steps.map((s) => structuredClone(s)),
 });
 
@@ -292,6 +293,9 @@ function Editor({ conversation, merchants }: { conversation: Conversation | unde
                   </select>
                 )}
               </Field>
+              <label className="check">
+                <input type="checkbox" checked={draft.exitOnRedemption ?? false} onChange={(e) => change({ ...draft, exitOnRedemption: e.target.checked })} /> End a run when its code is redeemed
+              </label>
             </div>
           </div>
           <h2>Steps</h2>
