@@ -89,6 +89,8 @@ export async function integrationsRoutes(app: HttpApp, integrations: Integration
           topic: header(request, 'x-shopify-topic'),
           webhookId: header(request, 'x-shopify-webhook-id'),
         });
+        // Ignored topics and malformed orders are logged (they are also recorded as deliveries).
+        if (answer.result === 'ignored' || answer.result === 'failed') request.log.info({ merchantId: request.params.merchantId, topic: header(request, 'x-shopify-topic'), result: answer.result, detail: answer.detail }, 'shopify webhook not processed');
         if (answer.status === 422) return reply.status(422).send(errorBody('invalid_order', `The body is not a Shopify order: ${String(answer.detail.error)}`, [answer.detail]));
         return reply.status(200).send({ result: answer.result, ...answer.detail });
       },
