@@ -6,6 +6,7 @@ const benches: Record<string, () => Promise<unknown>> = {
   contacts: async () => (await import('./contacts.ts')).run(),
   mail: async () => (await import('./mail.ts')).run(),
   redeem: async () => (await import('./redeem.ts')).run(),
+  shopify: async () => (await import('./shopify.ts')).run(),
 };
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));

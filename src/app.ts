@@ -47,6 +47,11 @@ import { codesService } from './modules/codes/service.ts';
 import { codesRoutes } from './modules/codes/routes.ts';
 import { reportsService } from './modules/reports/service.ts';
 import { reportsRoutes } from './modules/reports/routes.ts';
+import { webhooksService } from './modules/webhooks/service.ts';
+import { webhooksRoutes } from './modules/webhooks/routes.ts';
+import { integrationsService } from './modules/integrations/service.ts';
+import { integrationsRoutes } from './modules/integrations/routes.ts';
+import { remindersService } from './modules/reminders/service.ts';
 
 type MailSettings =
   | 'SMTP_URL'
@@ -62,10 +67,11 @@ type MailSettings =
   | 'DKIM_SELECTOR'
   | 'DKIM_PRIVATE_KEY';
 type EngineSettings = 'CONDUCTOR_MAX_ATTEMPTS' | 'CONDUCTOR_RETRY_SECONDS';
+type WebhookSettings = 'WEBHOOKS_ALLOW_PRIVATE' | 'WEBHOOK_MAX_ATTEMPTS' | 'WEBHOOK_RETRY_SECONDS';
 
 export interface AppDeps {
   config: Pick<Config, 'LOG_LEVEL' | 'BODY_LIMIT_BYTES' | 'UPLOAD_LIMIT_BYTES' | 'DEFAULT_TIME_ZONE'> &
-    Partial<Pick<Config, MailSettings | EngineSettings | 'RENDER_THREADS' | 'TRUST_PROXY' | 'SIGN_IN_MAX_FAILURES'>>;
+    Partial<Pick<Config, MailSettings | EngineSettings | WebhookSettings | 'RENDER_THREADS' | 'TRUST_PROXY' | 'SIGN_IN_MAX_FAILURES'>>;
   database: AppDatabase;
   clock: Clock;
   /** Where mail goes; by default from SMTP_URL (unset: kept in the outbox). */
@@ -96,6 +102,22 @@ export function createServices(deps: AppDeps, counters: { redemptions?: Redempti
     scopeOf: (principal) => conductor.scopeOf(principal),
   });
   const { config } = deps;
+  const secret = installationSecret(deps.database, config.SECRET_KEY);
+  // Outgoing webhooks: events are queued in the transaction of their cause (webhooks.sql.ts).
+  const webhooks = webhooksService({
+    database: deps.database,
+    clock: deps.clock,
+    secret,
+    policy: {
+      maxAttempts: config.WEBHOOK_MAX_ATTEMPTS ?? 8,
+      baseDelayMs: (config.WEBHOOK_RETRY_SECONDS ?? 30) * 1000,
+      maxDelayMs: 3_600_000,
+      batchSize: 100,
+      leaseMs: 60_000,
+      timeoutMs: 10_000,
+      allowPrivate: config.WEBHOOKS_ALLOW_PRIVATE ?? false,
+    },
+  });
   const suppressions = suppressionsService({ database: deps.database, clock: deps.clock });
   const outbox = outboxService({
     database: deps.database,
@@ -148,12 +170,41 @@ export function createServices(deps: AppDeps, counters: { redemptions?: Redempti
           ...mail,
         })),
       );
+      const pool = { poolId: notice.pool.id, merchantId: notice.pool.merchantId, name: notice.pool.name, available: notice.available, threshold: notice.pool.threshold };
+      await webhooks.enqueue(tx, notice.accountId, [
+        { type: notice.kind === 'exhausted' ? 'pool.exhausted' : 'pool.low', data: { ...pool, runsOutAt: notice.runsOutAt?.toISOString() ?? null } },
+      ]);
     },
+    // code.assigned: one insert per batch, and only rows for webhooks that subscribe.
+    onAssigned: (tx, pool, made) =>
+      webhooks.enqueue(
+        tx,
+        pool.accountId,
+        made.map((a) => ({
+          type: 'code.assigned' as const,
+          data: { assignmentId: a.id, poolId: pool.id, merchantId: pool.merchantId, code: a.code, source: a.source, contactId: a.contactId, expiresAt: a.expiresAt?.toISOString() ?? null },
+        })),
+      ).then(() => undefined),
   });
   // Rendering runs on worker threads (started on first use), shared by previews and the conductor.
   const renderPool = createRenderPool({ threads: config.RENDER_THREADS || defaultRenderThreads() });
   const messages = messagesService({ database: deps.database, clock: deps.clock, accounts, segmentation, contacts, renderPool });
-  const redemptions = redemptionsService({ database: deps.database, clock: deps.clock, accounts, ...(counters.redemptions ? { count: counters.redemptions } : {}) });
+  const redemptions = redemptionsService({
+    database: deps.database,
+    clock: deps.clock,
+    accounts,
+    ...(counters.redemptions ? { count: counters.redemptions } : {}),
+    // In the redemption's transaction: runs handed this code end (exitOnRedemption), code.redeemed is queued.
+    onRedeemed: async (tx, accountId, { redemption: r, poolKey, codeId }) => {
+      await conductor.exitOnRedemption(tx, { accountId, poolKey, codeId, code: r.code, contactId: r.contactId });
+      await webhooks.enqueue(tx, accountId, [
+        {
+          type: 'code.redeemed',
+          data: { redemptionId: r.id, poolId: r.poolId, merchantId: r.merchantId, code: r.code, orderId: r.orderId, contactId: r.contactId, amount: r.amount, currency: r.currency, source: r.source, redeemedAt: r.redeemedAt.toISOString() },
+        },
+      ]);
+    },
+  });
   // Events start and end conversation runs, and record the redemptions their coupon codes name, in the transaction that records them.
   const events = eventsService({
     database: deps.database,
@@ -162,7 +213,6 @@ export function createServices(deps: AppDeps, counters: { redemptions?: Redempti
     onEvents: (tx, accountId, batch, merchantIds) => conductor.handleEvents(tx, accountId, batch, merchantIds),
     onCoupons: (tx, accountId, merchantIds, batch) => redemptions.recordEvents(tx, accountId, merchantIds, batch),
   });
-  const secret = installationSecret(deps.database, config.SECRET_KEY);
   const unsubscribe = unsubscribeService({
     database: deps.database,
     clock: deps.clock,
@@ -170,6 +220,7 @@ export function createServices(deps: AppDeps, counters: { redemptions?: Redempti
     baseUrl: config.PUBLIC_URL ?? 'http://localhost:8080',
     accounts,
     suppressions,
+    onUnsubscribed: (tx, accountId, contact) => webhooks.enqueue(tx, accountId, [{ type: 'contact.unsubscribed', data: { contactId: contact.id, email: contact.email } }]).then(() => undefined),
   });
   const engine = conductorEngine({
     database: deps.database,
@@ -188,8 +239,10 @@ export function createServices(deps: AppDeps, counters: { redemptions?: Redempti
     outbox,
     couponCodeFields: (accountId) => conductor.couponCodeFields(accountId),
   });
+  const integrations = integrationsService({ database: deps.database, clock: deps.clock, secret, accounts, redemptions, events });
+  const reminders = remindersService({ database: deps.database, clock: deps.clock, events });
   const codes = codesService({ database: deps.database, clock: deps.clock, pools });
-  return { redemptions, codes, reports, accounts, pools, uploads, staticCodes, contacts, assignments, outbox, segmentation, messages, events, conductor, engine, suppressions, unsubscribe, secret, testSends, renderPool };
+  return { webhooks, integrations, reminders, redemptions, codes, reports, accounts, pools, uploads, staticCodes, contacts, assignments, outbox, segmentation, messages, events, conductor, engine, suppressions, unsubscribe, secret, testSends, renderPool };
 }
 
 export type Services = ReturnType<typeof createServices>;
@@ -239,6 +292,8 @@ export async function createApp(deps: AppDeps) {
   redemptionsRoutes(http, services.redemptions);
   codesRoutes(http, services.codes);
   reportsRoutes(http, services.reports);
+  webhooksRoutes(http, services.webhooks);
+  await integrationsRoutes(http, services.integrations, { publicUrl: deps.config.PUBLIC_URL, bodyLimit: deps.config.BODY_LIMIT_BYTES });
   sessionRoutes(http, { accounts, sessions, allowedOrigins });
   consoleRoutes(http, { dir: deps.consoleDir });
   http.addHook('onClose', () => services.renderPool.close());

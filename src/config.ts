@@ -53,6 +53,13 @@ const configSchema = z.object({
   CONDUCTOR_RETRY_SECONDS: intFromEnv(60),
   /** Worker threads rendering messages; 0: one per core but one, at least two. */
   RENDER_THREADS: z.coerce.number().int().min(0).max(256).default(0),
+  // Outgoing webhooks: delivery to loopback/link-local/private addresses is refused unless true (SSRF).
+  WEBHOOKS_ALLOW_PRIVATE: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(8),
+  WEBHOOK_RETRY_SECONDS: intFromEnv(30),
+  WEBHOOK_SEND_INTERVAL_SECONDS: intFromEnv(2),
+  /** Expiry reminders (coupon_expiring events): how often the job looks for codes about to expire. */
+  REMINDER_INTERVAL_SECONDS: intFromEnv(300),
   COUPONFLOW_URL: z.string().url().optional(),
   COUPONFLOW_TOKEN: z.string().optional(),
 });

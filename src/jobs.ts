@@ -6,6 +6,10 @@ export interface JobsConfig {
   mailSendIntervalMs: number;
   conductorPollIntervalMs: number;
   conductorBatchSize: number;
+  /** Outgoing webhooks: deliver what is due (0: never, in this process). */
+  webhookSendIntervalMs?: number;
+  /** Expiry reminders: record coupon_expiring events that are due. */
+  reminderIntervalMs?: number;
 }
 
 export interface JobLog {
@@ -76,6 +80,10 @@ export function startBackgroundJobs(services: Services, config: JobsConfig, log:
   every(config.conductorPollIntervalMs, 'conductor', () => services.engine.runDue(config.conductorBatchSize));
   // With SMTP, deliver what is due (new mail, and retries whose backoff has passed).
   if (services.outbox.transportKind === 'smtp') every(config.mailSendIntervalMs, 'mail sender', () => services.outbox.deliverDue());
+  // Outgoing webhooks: due events, a POST per webhook batch (claims skip other processes' rows).
+  every(config.webhookSendIntervalMs ?? 0, 'webhook sender', () => services.webhooks.deliverDue());
+  // Codes about to expire unredeemed: one coupon_expiring event per assignment, once across processes.
+  every(config.reminderIntervalMs ?? 0, 'expiry reminders', () => services.reminders.runDue());
   return async () => {
     for (const stop of stops) stop();
     await Promise.all(running);

@@ -38,6 +38,8 @@ const jobsConfig = (config: Config) => ({
   mailSendIntervalMs: config.MAIL_SEND_INTERVAL_SECONDS * 1000,
   conductorPollIntervalMs: config.CONDUCTOR_POLL_INTERVAL_MS,
   conductorBatchSize: config.CONDUCTOR_BATCH_SIZE,
+  webhookSendIntervalMs: config.WEBHOOK_SEND_INTERVAL_SECONDS * 1000,
+  reminderIntervalMs: config.REMINDER_INTERVAL_SECONDS * 1000,
 });
 
 /** Stops on SIGTERM/SIGINT: no new work, in-flight work finished, then the database closed. */

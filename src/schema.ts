@@ -43,6 +43,8 @@ export interface DB {
     /** A code a permanently refused mail carried goes back to the pool (migration 0010). */
     release_undelivered: Generated<boolean>;
     exhausted_armed: Generated<boolean>;
+    /** `coupon_expiring` this many days before an assigned unique code expires (migration 0015). */
+    expiry_reminder_days: Generated<number | null>;
     created_at: Generated<Date>;
     updated_at: Generated<Date>;
   };
@@ -78,7 +80,7 @@ export interface DB {
     /** 'infinity' for a code that never expires. */
     expires_at: Date | string;
     assigned_at: Date | null;
-    /** uploads.key of the upload or generate that brought the code (null: before migration 0012). */
+    /** uploads.key of the upload or generate that brought the code (null: before migration 0014). */
     upload_key: number | null;
   };
   pool_code_counts: {
@@ -120,7 +122,7 @@ export interface DB {
     imported: number;
     duplicates: number;
     rejected: number;
-    /** Migration 0012. */
+    /** Migration 0013. */
     blank: Generated<number>;
     already_expired: Generated<number>;
     error_count: number;
@@ -270,7 +272,7 @@ export interface DB {
     created_at: Date;
     rolled_back_at: Date | null;
   };
-  // the pools' daily history (migration 0012, 0015 on main): see modules/reports/reports.sql.ts
+  // the pools' daily history (migration 0012): see modules/reports/reports.sql.ts
   pool_daily_history: {
     account_id: string;
     pool_key: number;
@@ -280,6 +282,63 @@ export interface DB {
     redeemed: number;
     available: number;
     recorded_at: Date;
+  };
+  // integrations (migration 0015): see modules/integrations and modules/webhooks
+  expiry_reminders: {
+    account_id: string;
+    assignment_id: string;
+    created_at: Date;
+  };
+  shopify_integrations: {
+    account_id: string;
+    merchant_id: string;
+    secret_sealed: string;
+    created_at: Date;
+    updated_at: Date;
+  };
+  shopify_deliveries: {
+    account_id: string;
+    merchant_id: string;
+    id: string;
+    webhook_id: string;
+    topic: string;
+    result: 'processed' | 'duplicate' | 'ignored' | 'failed';
+    order_id: string | null;
+    detail: unknown;
+    received_at: Date;
+  };
+  webhooks: {
+    account_id: string;
+    id: string;
+    url: string;
+    events: string[];
+    secret_sealed: string;
+    created_at: Date;
+  };
+  webhook_queue: {
+    account_id: string;
+    webhook_id: string;
+    event_id: string;
+    type: string;
+    payload: unknown;
+    created_at: Date;
+    status: Generated<'queued' | 'delivered' | 'failed'>;
+    attempts: Generated<number>;
+    next_attempt_at: Date | null;
+    lease_token: string | null;
+    last_error: string | null;
+    delivered_at: Date | null;
+  };
+  webhook_attempts: {
+    account_id: string;
+    webhook_id: string;
+    id: string;
+    at: Date;
+    status_code: number | null;
+    latency_ms: number;
+    event_ids: string[];
+    outcome: 'delivered' | 'retrying' | 'failed';
+    error: string | null;
   };
   messages: {
     account_id: string;

@@ -13,6 +13,7 @@ import * as redemptions from './0011-redemptions.ts';
 import * as dailyHistory from './0012-pool-daily-history.ts';
 import * as uploadOutcomes from './0013-upload-outcomes.ts';
 import * as codeUploads from './0014-code-uploads.ts';
+import * as integrations from './0015-integrations.ts';
 
 /** Every migration, in order. Forward only: never edit one that has shipped; add the next. */
 export const migrations: Migration[] = [
@@ -30,4 +31,5 @@ export const migrations: Migration[] = [
   { version: 12, name: '0012-pool-daily-history', up: dailyHistory.up },
   { version: 13, name: '0013-upload-outcomes', up: uploadOutcomes.up },
   { version: 14, name: '0014-code-uploads', up: codeUploads.up },
+  { version: 15, name: '0015-integrations', up: integrations.up },
 ];

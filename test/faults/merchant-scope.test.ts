@@ -316,6 +316,18 @@ const CASES: Record<string, Case> = {
   'POST /v1/accounts': { kind: 'not-for-limited', call: () => ({ method: 'POST', url: '/v1/accounts', ...json({ name: 'Rival' }) }) },
   'POST /v1/merchants': { kind: 'not-for-limited', call: () => ({ method: 'POST', url: '/v1/merchants', ...json({ name: 'Sneaky', domain: 'sneaky.example.com' }) }) },
   'GET /metrics': { kind: 'not-for-limited', call: () => ({ method: 'GET', url: '/metrics' }) },
+  // Webhooks receive every merchant's events (issue 14).
+  'GET /v1/webhooks': { kind: 'not-for-limited', call: () => ({ method: 'GET', url: '/v1/webhooks' }) },
+  'POST /v1/webhooks': { kind: 'not-for-limited', call: () => ({ method: 'POST', url: '/v1/webhooks', ...json({ url: 'https://hooks.example.com/in', events: ['code.assigned'] }) }) },
+  'DELETE /v1/webhooks/:webhookId': { kind: 'not-for-limited', call: () => ({ method: 'DELETE', url: '/v1/webhooks/01900000-0000-7000-8000-000000000000' }) },
+  'GET /v1/webhooks/:webhookId/deliveries': { kind: 'not-for-limited', call: () => ({ method: 'GET', url: '/v1/webhooks/01900000-0000-7000-8000-000000000000/deliveries' }) },
+  // The merchant's Shopify connection: another merchant is forbidden, like every /v1/merchants/{id} route.
+  'PUT /v1/merchants/:merchantId/integrations/shopify': {
+    kind: 'refused',
+    status: 403,
+    call: (r) => ({ method: 'PUT', url: `/v1/merchants/${r.merchantId}/integrations/shopify`, ...json({ webhookSecret: 'shpss_scope_test_secret' }) }),
+  },
+  'GET /v1/merchants/:merchantId/integrations/shopify': { kind: 'refused', status: 403, call: (r) => ({ method: 'GET', url: `/v1/merchants/${r.merchantId}/integrations/shopify` }) },
 };
 
 describeEachEngine('merchant scope', (ctx) => {

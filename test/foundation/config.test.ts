@@ -82,6 +82,11 @@ describe('configuration', () => {
       CONDUCTOR_MAX_ATTEMPTS: 5,
       CONDUCTOR_RETRY_SECONDS: 60,
       RENDER_THREADS: 0,
+      WEBHOOKS_ALLOW_PRIVATE: false,
+      WEBHOOK_MAX_ATTEMPTS: 8,
+      WEBHOOK_RETRY_SECONDS: 30,
+      WEBHOOK_SEND_INTERVAL_SECONDS: 2,
+      REMINDER_INTERVAL_SECONDS: 300,
     } satisfies Partial<Config>);
   });
 
@@ -95,8 +100,10 @@ describe('configuration', () => {
       DATABASE_SCHEMA: 'tenant_1',
       SERVE_WORKERS: 'false',
       DEFAULT_TIME_ZONE: 'Europe/Paris',
+      WEBHOOKS_ALLOW_PRIVATE: 'true',
     });
     expect(config).toMatchObject({
+      WEBHOOKS_ALLOW_PRIVATE: true,
       PORT: 0,
       DATABASE_URL: 'postgres://u:p@db.example.com:5432/couponflow',
       DATABASE_SCHEMA: 'tenant_1',

@@ -13,6 +13,8 @@ const PUBLIC_ROUTES = [
   'POST /v1/session', // console sign-in: the caller has no session yet, the token comes in the body
   'GET /u/:token', // unsubscribe page: the signed link is the proof (test/mail/unsubscribe.test.ts)
   'POST /u/:token', // one-click unsubscribe (RFC 8058), same proof
+  // Shopify's orders webhook: the HMAC over the raw body with the merchant's secret is the proof (test/integrations/shopify.test.ts)
+  'POST /v1/merchants/:merchantId/integrations/shopify/webhooks',
 ];
 /** The public routes that answer 200 to anyone, as they are. */
 const PUBLIC_PAGES = ['GET /', 'GET /health'];

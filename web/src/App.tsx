@@ -14,6 +14,7 @@ import { OutboxScreen } from './screens/Outbox.tsx';
 import { ContactImportScreen } from './screens/contacts/Import.tsx';
 import { SuppressionsScreen } from './screens/Suppressions.tsx';
 import { RedemptionsScreen } from './screens/redemptions/Redemptions.tsx';
+import { IntegrationsScreen } from './screens/integrations/Integrations.tsx';
 import { Loading, shortLabel } from './ui.tsx';
 
 const SECTIONS = [
@@ -24,6 +25,7 @@ const SECTIONS = [
   { path: 'messages', label: 'Authoring' },
   { path: 'conversations', label: 'Conductor' },
   { path: 'outbox', label: 'Outbox' },
+  { path: 'integrations', label: 'Integrations' },
 ];
 /** Screens reached from a section's page (the header stays one line at 1280 px). */
 const MORE = ['suppressions'];
@@ -150,6 +152,7 @@ function Shell({ accountName }: { accountName: string }) {
         {section === 'conversations' && !id ? <ConductorScreen /> : null}
         {section === 'conversations' && id ? <ConversationEditor conversationId={id === 'new' ? undefined : id} merchants={merchants.data ?? []} /> : null}
         {section === 'outbox' ? <OutboxScreen mailId={id} /> : null}
+        {section === 'integrations' ? <IntegrationsScreen merchant={merchant} /> : null}
         {!SECTIONS.some((s) => s.path === section) && !MORE.includes(section) ? <p>Nothing here. Pick a section above.</p> : null}
       </main>
     </div>

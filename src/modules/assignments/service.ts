@@ -42,6 +42,8 @@ export function assignmentsService(deps: {
   pools: PoolsService;
   contacts: ContactsService;
   notify: Notify;
+  /** New assignments, within the transaction that made them, all of one round at once (code.assigned webhooks). */
+  onAssigned?: (tx: Kysely<DB>, pool: Pool, assignments: Assignment[]) => Promise<void>;
 }) {
   const { db } = deps.database;
 
@@ -95,6 +97,10 @@ export function assignmentsService(deps: {
       if (!progressed) break;
     }
     for (const r of todo) outcomes.set(r.idempotencyKey, { ok: false, reason: pool.active ? 'pool_exhausted' : 'pool_inactive' });
+    if (deps.onAssigned) {
+      const created = [...outcomes.values()].flatMap((o) => (o.ok && o.created ? [o.assignment] : []));
+      if (created.length > 0) await deps.onAssigned(tx, pool, created);
+    }
     return outcomes;
   }
 
@@ -104,7 +110,8 @@ export function assignmentsService(deps: {
    * request needs no transaction: it is one statement.
    */
   async function assignMany(pool: Pool, requests: AssignRequest[]): Promise<AssignOutcome[]> {
-    const lone = new Set(requests.map((r) => r.idempotencyKey)).size === 1;
+    // With onAssigned (webhooks), a lone request too needs a transaction for its event.
+    const lone = new Set(requests.map((r) => r.idempotencyKey)).size === 1 && !deps.onAssigned;
     for (let attempt = 0; ; attempt++) {
       try {
         const outcomes = lone ? await assignWithin(db, pool, requests) : await db.transaction().execute((tx) => assignWithin(tx, pool, requests));
@@ -154,7 +161,6 @@ export function assignmentsService(deps: {
       for (const kind of due.rearm) await rearm(tx, pool.key, kind === 'threshold' ? 'threshold_armed' : 'exhausted_armed');
       for (const kind of due.fire) {
         if (!(await disarm(tx, pool.key, kind === 'threshold' ? 'threshold_armed' : 'exhausted_armed'))) continue;
-        if (pool.notificationEmails.length === 0) continue;
         const merchant = await tx.selectFrom('merchants').select('name').where('account_id', '=', pool.accountId).where('id', '=', pool.merchantId).executeTakeFirst();
         await deps.notify(tx, {
           kind,

@@ -68,6 +68,8 @@ export const conversationInput = z.object({
   trigger: z.object({ event: eventType }),
   exitEvents: z.array(eventType).max(20).default([]),
   reentry: z.enum(['never', 'afterCompletion']).default('never'),
+  /** A run ends (reason `redeemed`) as soon as a code it was handed is redeemed (SPEC §3.1). */
+  exitOnRedemption: z.boolean().default(false),
   steps: z.array(stepInput).max(MAX_STEPS).default([]),
 });
 export type ConversationInput = z.infer<typeof conversationInput>;
@@ -85,6 +87,8 @@ export interface ConversationDocument {
   trigger: { event: string };
   exitEvents: string[];
   reentry: 'never' | 'afterCompletion';
+  /** Absent in documents stored before issue 14: false. */
+  exitOnRedemption?: boolean;
   steps: Step[];
 }
 
@@ -104,7 +108,7 @@ export function applyEdit(previous: ConversationDocument | undefined, input: Con
     const committed = old?.type === 'message' && old.messageId === s.messageId ? old.committed : undefined;
     return { id: stepId, name: s.name, type: 'message', messageId: s.messageId, ...(committed ? { committed } : {}) };
   });
-  return { name: input.name, trigger: input.trigger, exitEvents: [...new Set(input.exitEvents)], reentry: input.reentry, steps };
+  return { name: input.name, trigger: input.trigger, exitEvents: [...new Set(input.exitEvents)], reentry: input.reentry, exitOnRedemption: input.exitOnRedemption, steps };
 }
 
 export const durationMs = (iso: string): number => Duration.fromISO(iso).as('milliseconds');
@@ -337,6 +341,7 @@ export const conversationOut = z.object({
   trigger: z.object({ event: z.string() }),
   exitEvents: z.array(z.string()),
   reentry: z.enum(['never', 'afterCompletion']),
+  exitOnRedemption: z.boolean(),
   steps: z.array(stepOut),
   stepCounts: z.record(z.string(), stepCounts),
   createdAt: z.string(),

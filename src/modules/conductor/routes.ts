@@ -17,6 +17,7 @@ const conversationJson = (c: Conversation): z.infer<typeof conversationOut> => (
   trigger: c.draft.trigger,
   exitEvents: c.draft.exitEvents,
   reentry: c.draft.reentry,
+  exitOnRedemption: c.draft.exitOnRedemption ?? false,
   steps: c.draft.steps.map(stepJson),
   stepCounts: c.stepCounts,
   createdAt: c.createdAt.toISOString(),

@@ -14,6 +14,7 @@ import { partsOf } from './engine.ts';
 import { couponActions, fieldsRead, merchantScope, merchantsOfStep, withinMerchants, type MerchantScope } from './references.ts';
 import { applyEdit, checkForPublish, dueAt, type StepCounts, type CommittedMessage, type ConversationDocument, type ConversationInput, type PublishCatalog, type PublishIssue } from './model.ts';
 import * as repo from './repo.ts';
+import { exitRedeemedRunsStatement, type RedeemedCode } from './conductor.sql.ts';
 
 export type { StepCounts };
 
@@ -394,7 +395,11 @@ export function conductorService(deps: { database: AppDatabase; clock: Clock; st
     return new Set(docs.flatMap((d) => couponActions(d.draft).map((a) => a.saveCodeTo)));
   }
 
+  /** A code was redeemed (in `tx`, the redemption's transaction): the runs it was handed to end, if their version says so. */
+  const exitOnRedemption = async (tx: Kysely<DB>, code: Omit<RedeemedCode, 'now'>) => (await exitRedeemedRunsStatement({ ...code, now: deps.clock.now() }).execute(tx)).rows;
+
   return {
+    exitOnRedemption,
     couponCodeFields,
     createConversation,
     updateConversation,

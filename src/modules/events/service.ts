@@ -153,7 +153,39 @@ export function eventsService(deps: { database: AppDatabase; clock: Clock; onEve
     });
   }
 
-  return { recordEvent, recordEvents };
+  /**
+   * Events the system itself records (Shopify's order_placed, coupon_expiring), inside the caller's
+   * transaction `tx`: the contact found or created by email (or given by id), the event written
+   * unless its idempotency key is taken (then nothing), and handed to the conductor there. Answers
+   * the ids of the events written.
+   */
+  async function recordWithin(
+    tx: Kysely<DB>,
+    accountId: string,
+    inputs: (Omit<EventInput, 'email'> & ({ email: string } | { contactId: string }))[],
+  ): Promise<string[]> {
+    if (inputs.length === 0) return [];
+    const now = deps.clock.now();
+    const byEmail = inputs.flatMap((e) => ('email' in e ? [{ id: newId(), email: e.email }] : []));
+    const contactIds = byEmail.length ? await ensureContacts(tx, accountId, byEmail) : new Map<string, string>();
+    const events: repo.EventRecord[] = inputs.map((e) => ({
+      accountId,
+      id: newId(),
+      contactId: 'contactId' in e ? e.contactId : contactIds.get(e.email.toLowerCase())!,
+      type: e.type,
+      properties: e.properties ?? {},
+      occurredAt: e.occurredAt ?? now,
+      idempotencyKey: e.idempotencyKey ?? null,
+      createdAt: now,
+    }));
+    const written = await repo.insertEvents(tx, events);
+    const kept = events.filter((e) => written.has(e.id));
+    const outcomes = deps.onEvents ? await deps.onEvents(tx, accountId, kept, null) : await Promise.all(kept.map((e) => onEvent(tx, e, null)));
+    await repo.saveOutcomes(tx, accountId, kept.flatMap((e, i) => (outcomes[i]!.enrolled.length || outcomes[i]!.exited.length ? [{ id: e.id, outcome: outcomes[i]! }] : [])));
+    return kept.map((e) => e.id);
+  }
+
+  return { recordEvent, recordEvents, recordWithin };
 }
 
 export type EventsService = ReturnType<typeof eventsService>;

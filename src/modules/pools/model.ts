@@ -14,6 +14,8 @@ export interface PoolSettings {
   notificationEmails: string[];
   /** A code a permanently refused mail carried (and no other mail showed) goes back to the pool. */
   releaseUndelivered: boolean;
+  /** Unique pools: a `coupon_expiring` event this many days before an assigned, unredeemed code expires (null: none). */
+  expiryReminderDays: number | null;
 }
 
 /** Every count is of codes; `total = assigned + available + withinCutoff + expired`. */
@@ -124,6 +126,7 @@ export const poolOut = z.object({
   threshold: z.number().nullable(),
   notificationEmails: z.array(z.string()),
   releaseUndelivered: z.boolean(),
+  expiryReminderDays: z.number().nullable(),
   counts: countsOut,
   runsOutAt: z.string().nullable(),
   createdAt: z.string(),
@@ -149,6 +152,7 @@ export const poolSettingsBody = z.object({
     .optional()
     .describe('comma- or semicolon-delimited addresses, or a list'),
   releaseUndelivered: z.boolean().optional().describe('a code a permanently refused mail carried goes back to the pool (default true)'),
+  expiryReminderDays: z.number().int().min(1).max(3650).nullable().optional().describe('a coupon_expiring event this many days before an assigned, unredeemed unique code expires'),
 });
 
 // Static rows (static-routes.ts)

@@ -21,6 +21,7 @@ const toPool = (row: PoolRow): Pool => ({
   threshold: row.threshold,
   notificationEmails: row.notification_emails,
   releaseUndelivered: row.release_undelivered,
+  expiryReminderDays: row.expiry_reminder_days,
   createdAt: row.created_at,
   updatedAt: row.updated_at,
 });
@@ -35,6 +36,7 @@ const settingsColumns = (s: Partial<PoolSettings>) => ({
   ...(s.threshold !== undefined && { threshold: s.threshold }),
   ...(s.notificationEmails !== undefined && { notification_emails: s.notificationEmails }),
   ...(s.releaseUndelivered !== undefined && { release_undelivered: s.releaseUndelivered }),
+  ...(s.expiryReminderDays !== undefined && { expiry_reminder_days: s.expiryReminderDays }),
 });
 
 export async function insertPool(db: Q, pool: { accountId: string; id: string; merchantId: string; now: Date } & PoolSettings): Promise<Pool> {
@@ -56,6 +58,7 @@ export async function insertPool(db: Q, pool: { accountId: string; id: string; m
       // The clock's time, not the database's: the daily history starts at the pool's first day.
       created_at: pool.now,
       updated_at: pool.now,
+      expiry_reminder_days: pool.expiryReminderDays,
     })
     .returningAll()
     .executeTakeFirstOrThrow();

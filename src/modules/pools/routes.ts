@@ -17,6 +17,7 @@ export const poolJson = (p: PoolWithCounts): z.infer<typeof poolOut> => ({
   threshold: p.threshold,
   notificationEmails: p.notificationEmails,
   releaseUndelivered: p.releaseUndelivered,
+  expiryReminderDays: p.expiryReminderDays,
   counts: p.counts,
   runsOutAt: p.runsOutAt?.toISOString() ?? null,
   createdAt: p.createdAt.toISOString(),

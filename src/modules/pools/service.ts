@@ -31,6 +31,7 @@ export interface PoolInput {
   threshold?: number | null | undefined;
   notificationEmails?: string | string[] | undefined;
   releaseUndelivered?: boolean | undefined;
+  expiryReminderDays?: number | null | undefined;
 }
 
 export function poolsService(deps: { database: AppDatabase; clock: Clock; accounts: AccountsService }) {
@@ -97,6 +98,7 @@ export function poolsService(deps: { database: AppDatabase; clock: Clock; accoun
       threshold: settings.threshold ?? null,
       notificationEmails: settings.notificationEmails ?? [],
       releaseUndelivered: settings.releaseUndelivered ?? true,
+      expiryReminderDays: settings.expiryReminderDays ?? null,
     };
     rejectIf([...problems, ...checkPoolSettings(full)]);
     try {

@@ -350,3 +350,20 @@ export function recordReportedStatement(p: {
            (select count(*) from classified where outcome = 'recorded')::int, (select count(*) from classified where outcome = 'duplicate')::int` : sql``}
     order by line nulls last`;
 }
+
+/** A redemption with its pool's id, as the list and the rollbacks answer it. */
+export type RedemptionWithPool = RedemptionRow & { pool_id: string };
+
+/**
+ * Every live redemption of one order rolled back at once (a cancelled order); answers them.
+ * Locks those redemption rows. Idempotent: a repeat finds none live (`rolled_back_at is null`).
+ */
+export async function rollBackOrder(db: Kysely<DB>, accountId: string, merchantId: string, orderId: string, now: Date): Promise<RedemptionWithPool[]> {
+  const { rows } = await sql<RedemptionWithPool>`
+    update redemptions r set rolled_back_at = ${now}
+    from pools p
+    where r.account_id = ${accountId} and r.merchant_id = ${merchantId} and r.order_id = ${orderId} and r.rolled_back_at is null
+      and p.key = r.pool_key
+    returning r.*, p.id as pool_id`.execute(db);
+  return rows;
+}

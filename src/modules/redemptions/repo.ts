@@ -3,8 +3,11 @@ import type { DB } from '../../schema.ts';
 import type { RedemptionSource } from './model.ts';
 import type { RedemptionRow } from './redemptions.sql.ts';
 
+export { rollBackOrder } from './redemptions.sql.ts';
+
 type Q = Kysely<DB>;
-export type RedemptionWithPool = RedemptionRow & { pool_id: string };
+export type { RedemptionWithPool } from './redemptions.sql.ts';
+type RedemptionWithPool = RedemptionRow & { pool_id: string };
 
 export interface RedemptionFilters {
   poolId?: string | undefined;
@@ -30,6 +33,7 @@ export async function findRedemption(db: Q, accountId: string, id: string): Prom
 export async function markRolledBack(db: Q, accountId: string, id: string, now: Date): Promise<void> {
   await db.updateTable('redemptions').set({ rolled_back_at: now }).where('account_id', '=', accountId).where('id', '=', id).where('rolled_back_at', 'is', null).execute();
 }
+
 
 export async function listRedemptions(
   db: Q,

@@ -74,7 +74,10 @@ export const toRedemption = (r: RedemptionRow & { pool_id: string }): Redemption
 
 const normalizeAmount = (amount: number | string | undefined): string | null => (amount === undefined ? null : Number(amount).toFixed(2));
 
-export function redemptionsService(deps: { database: AppDatabase; clock: Clock; accounts: AccountsService; count?: RedemptionCounter }) {
+/** What else a new redemption causes, in its transaction: runs that end (exitOnRedemption), code.redeemed webhooks. */
+export type OnRedeemed = (tx: Kysely<DB>, accountId: string, redeemed: { redemption: Redemption; poolKey: number; codeId: number | null }) => Promise<void>;
+
+export function redemptionsService(deps: { database: AppDatabase; clock: Clock; accounts: AccountsService; count?: RedemptionCounter; onRedeemed?: OnRedeemed }) {
   const { db } = deps.database;
   const reported = reportSources(deps);
 
@@ -161,7 +164,11 @@ export function redemptionsService(deps: { database: AppDatabase; clock: Clock; 
         now,
         strict: strict ? { assignee: email !== null ? found.contactId : null } : null,
       }).execute(q);
-      if (rows[0]) return { ok: true, redemption: withPool(rows[0], chosen.poolId), created: true };
+      if (rows[0]) {
+        const redemption = withPool(rows[0], chosen.poolId);
+        await deps.onRedeemed?.(q, accountId, { redemption, poolKey: chosen.poolKey, codeId: chosen.codeId });
+        return { ok: true, redemption, created: true };
+      }
       const live = await liveRedemptionsStatement({ accountId, merchantId, code: input.code, codeId: chosen.codeId, orderId: input.orderId }).execute(q);
       const mine = live.rows.find((r) => r.order_id === input.orderId && r.code === input.code && r.merchant_id === merchantId);
       if (mine) return { ok: true, redemption: withPool(mine, chosen.poolId), created: false };
@@ -173,7 +180,11 @@ export function redemptionsService(deps: { database: AppDatabase; clock: Clock; 
   /** The checkout redemption (strict): 201 new, 200 the first answer again, 409/404 with the reason. */
   async function redeem(principal: Principal, merchantId: string, input: RedeemRequest) {
     scope(principal, merchantId);
-    const outcome = await record(db, principal.accountId, merchantId, input, 'api', true);
+    // One transaction with what the redemption causes (runs ending, webhook events); without
+    // those, the redeem statement alone is atomic.
+    const outcome = deps.onRedeemed
+      ? await db.transaction().execute((tx) => record(tx, principal.accountId, merchantId, input, 'api', true))
+      : await record(db, principal.accountId, merchantId, input, 'api', true);
     deps.count?.('api', outcome.ok ? (outcome.created ? 'recorded' : 'repeated') : outcome.reason);
     if (!outcome.ok) {
       const kind = outcome.reason === 'code_not_found' ? 'not_found' : 'conflict';
@@ -192,6 +203,13 @@ export function redemptionsService(deps: { database: AppDatabase; clock: Clock; 
     return (await findRedemption(db, principal.accountId, id))!;
   }
 
+  /** An order cancelled (Shopify orders/cancelled): every live redemption of it rolled back, within `tx`. */
+  async function rollbackOrderWithin(tx: Kysely<DB>, accountId: string, merchantId: string, orderId: string): Promise<Redemption[]> {
+    const rows = await repo.rollBackOrder(tx, accountId, merchantId, orderId, deps.clock.now());
+    for (const r of rows) deps.count?.(r.source, 'rolled_back');
+    return rows.map(toRedemption);
+  }
+
   async function list(principal: Principal, merchantId: string, filters: repo.RedemptionFilters, page: PageQuery): Promise<Page<Redemption>> {
     await deps.accounts.getMerchant(principal, merchantId);
     const rows = await repo.listRedemptions(db, principal.accountId, merchantId, filters, { after: decodeCursor(page.cursor), limit: page.limit + 1 });
@@ -205,7 +223,7 @@ export function redemptionsService(deps: { database: AppDatabase; clock: Clock; 
     return reported.importFile(principal.accountId, merchantId, { ...input, timeZone });
   }
 
-  return { validate, redeem, record, rollback, list, importCsv, recordEvents: reported.recordEvents };
+  return { validate, redeem, record, rollback, rollbackOrderWithin, list, importCsv, recordEvents: reported.recordEvents };
 }
 
 export type RedemptionsService = ReturnType<typeof redemptionsService>;

@@ -19,6 +19,8 @@ export function unsubscribeService(deps: {
   baseUrl: string;
   accounts: AccountsService;
   suppressions: SuppressionsService;
+  /** The contact went from subscribed to unsubscribed, in that transaction (contact.unsubscribed webhooks). */
+  onUnsubscribed?: (tx: Kysely<DB>, accountId: string, contact: { id: string; email: string }) => Promise<void>;
 }) {
   const { db } = deps.database;
 
@@ -52,7 +54,7 @@ export function unsubscribeService(deps: {
     const r = await resolve(token);
     const now = deps.clock.now();
     const endedRuns = await db.transaction().execute(async (tx) => {
-      await repo.setUnsubscribed(tx, r.accountId, r.contact.id, now);
+      if (await repo.setUnsubscribed(tx, r.accountId, r.contact.id, now)) await deps.onUnsubscribed?.(tx, r.accountId, { id: r.contact.id, email: r.contact.email });
       await deps.suppressions.suppressWithin(tx, r.accountId, r.contact.email, 'unsubscribed');
       return repo.endRuns(tx, r.accountId, r.contact.id, 'unsubscribed', now);
     });

@@ -18,6 +18,7 @@ const toDraft = (c: ConversationJson): Draft => ({
   trigger: { event: c.trigger.event },
   exitEvents: [...c.exitEvents],
   reentry: c.reentry,
+  exitOnRedemption: c.exitOnRedemption ?? false,
   steps: c.steps.map((s: StepJson): DraftStep => structuredClone(s)),
 });
 
@@ -55,7 +56,7 @@ export function ConversationEditor({ conversationId, merchants }: { conversation
 function Editor({ conversation, merchants }: { conversation: ConversationJson | undefined; merchants: Merchant[] }) {
   const queryClient = useQueryClient();
   const [draft, setDraft] = useState<Draft>(() =>
-    conversation ? toDraft(conversation) : { name: '', trigger: { event: 'cart_abandoned' }, exitEvents: ['order_placed'], reentry: 'afterCompletion', steps: [] },
+    conversation ? toDraft(conversation) : { name: '', trigger: { event: 'cart_abandoned' }, exitEvents: ['order_placed'], reentry: 'afterCompletion', exitOnRedemption: false, steps: [] },
   );
   const [dirty, setDirty] = useState(!conversation);
   const [attempt, setAttempt] = useState<Attempt | undefined>();

@@ -30,6 +30,9 @@ export function SettingsPanel({ draft, onChange: change }: { draft: Draft; onCha
             </select>
           )}
         </Field>
+        <label className="check">
+          <input type="checkbox" checked={draft.exitOnRedemption ?? false} onChange={(e) => change({ ...draft, exitOnRedemption: e.target.checked })} /> End a run when its code is redeemed
+        </label>
       </div>
     </div>
   );
