@@ -45,6 +45,11 @@ import { redemptionsService, type RedemptionCounter } from './modules/redemption
 import { redemptionsRoutes } from './modules/redemptions/routes.ts';
 import { codesService } from './modules/codes/service.ts';
 import { codesRoutes } from './modules/codes/routes.ts';
+import { authHook } from './modules/accounts/auth-hook.ts';
+import { auditService } from './modules/audit/service.ts';
+import { auditHook, auditRoutes } from './modules/audit/routes.ts';
+import { usersService } from './modules/users/service.ts';
+import { usersRoutes } from './modules/users/routes.ts';
 
 type MailSettings =
   | 'SMTP_URL'
@@ -63,7 +68,7 @@ type EngineSettings = 'CONDUCTOR_MAX_ATTEMPTS' | 'CONDUCTOR_RETRY_SECONDS';
 
 export interface AppDeps {
   config: Pick<Config, 'LOG_LEVEL' | 'BODY_LIMIT_BYTES' | 'UPLOAD_LIMIT_BYTES' | 'DEFAULT_TIME_ZONE'> &
-    Partial<Pick<Config, MailSettings | EngineSettings | 'RENDER_THREADS' | 'TRUST_PROXY' | 'SIGN_IN_MAX_FAILURES'>>;
+    Partial<Pick<Config, MailSettings | EngineSettings | 'RENDER_THREADS' | 'TRUST_PROXY' | 'SIGN_IN_MAX_FAILURES' | 'AUDIT_RETENTION_DAYS'>>;
   database: AppDatabase;
   clock: Clock;
   /** Where mail goes; by default from SMTP_URL (unset: kept in the outbox). */
@@ -74,7 +79,9 @@ export interface AppDeps {
 
 /** The composition root: every service, built from its dependencies (no HTTP). */
 export function createServices(deps: AppDeps, counters: { redemptions?: RedemptionCounter } = {}) {
-  const accounts = accountsService(deps.database);
+  const accounts = accountsService(deps.database, deps.clock);
+  const audit = auditService({ database: deps.database, clock: deps.clock, retentionDays: deps.config.AUDIT_RETENTION_DAYS });
+  const sessions = sessionsService({ database: deps.database, clock: deps.clock, accounts, maxFailures: deps.config.SIGN_IN_MAX_FAILURES });
   const pools = poolsService({ database: deps.database, clock: deps.clock, accounts });
   const uploads = uploadsService({
     database: deps.database,
@@ -179,7 +186,16 @@ export function createServices(deps: AppDeps, counters: { redemptions?: Redempti
   });
   const redemptions = redemptionsService({ database: deps.database, clock: deps.clock, accounts, ...(counters.redemptions ? { count: counters.redemptions } : {}) });
   const codes = codesService({ database: deps.database, clock: deps.clock, pools });
-  return { redemptions, codes, accounts, pools, uploads, staticCodes, contacts, assignments, outbox, segmentation, messages, events, conductor, engine, suppressions, unsubscribe, secret, testSends, renderPool };
+  const users = usersService({
+    database: deps.database,
+    clock: deps.clock,
+    accounts,
+    sessions,
+    enqueueMail: (tx, mails) => outbox.enqueue(tx, mails),
+    from: notificationsFrom,
+    baseUrl: config.PUBLIC_URL ?? 'http://localhost:8080',
+  });
+  return { audit, sessions, users, redemptions, codes, accounts, pools, uploads, staticCodes, contacts, assignments, outbox, segmentation, messages, events, conductor, engine, suppressions, unsubscribe, secret, testSends, renderPool };
 }
 
 export type Services = ReturnType<typeof createServices>;
@@ -193,15 +209,15 @@ export async function createApp(deps: AppDeps) {
   // Generated and kept at first start when SECRET_KEY is unset (a database not answering yet: at first use).
   await services.secret.get().catch(() => undefined);
   // Console sign-in: the Origin of a signed-in change must be this server or PUBLIC_URL.
-  const sessions = sessionsService({ database: deps.database, clock: deps.clock, accounts, maxFailures: deps.config.SIGN_IN_MAX_FAILURES });
+  const { sessions } = services;
   const allowedOrigins = deps.config.PUBLIC_URL ? [new URL(deps.config.PUBLIC_URL).origin] : [];
   const http: HttpApp = await createHttpApp({
     logLevel: deps.config.LOG_LEVEL,
     bodyLimit: deps.config.BODY_LIMIT_BYTES,
     uploadLimit: deps.config.UPLOAD_LIMIT_BYTES,
     trustProxy: deps.config.TRUST_PROXY ?? false,
-    authenticate: accounts.authenticate,
-    session: { cookieName: SESSION_COOKIE, resolve: sessions.resolve, allowedOrigins },
+    authHook: authHook(accounts.authenticate, { cookieName: SESSION_COOKIE, resolve: sessions.resolve, allowedOrigins }),
+    metricsAllowed: (request) => request.principal?.installationAdmin === true,
     metrics,
     health: async () => {
       try {
@@ -212,6 +228,8 @@ export async function createApp(deps: AppDeps) {
       }
     },
   });
+  // Before the routes: every state-changing call carries its audit entry (modules/audit).
+  auditHook(http, services.audit);
   accountsRoutes(http, accounts);
   poolsRoutes(http, pools);
   uploadsRoutes(http, uploads);
@@ -228,7 +246,9 @@ export async function createApp(deps: AppDeps) {
   await unsubscribeRoutes(http, services.unsubscribe);
   redemptionsRoutes(http, services.redemptions);
   codesRoutes(http, services.codes);
-  sessionRoutes(http, { accounts, sessions, allowedOrigins });
+  usersRoutes(http, services.users);
+  auditRoutes(http, services.audit);
+  sessionRoutes(http, { accounts, sessions, allowedOrigins, passwordSignIn: services.users.signIn });
   consoleRoutes(http, { dir: deps.consoleDir });
   http.addHook('onClose', () => services.renderPool.close());
   await http.ready();

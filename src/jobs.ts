@@ -6,6 +6,8 @@ export interface JobsConfig {
   mailSendIntervalMs: number;
   conductorPollIntervalMs: number;
   conductorBatchSize: number;
+  /** Audit retention (AUDIT_RETENTION_DAYS): how often old entries are pruned; 0 or omitted: never. */
+  auditPruneIntervalMs?: number;
 }
 
 export interface JobLog {
@@ -72,6 +74,8 @@ export function startBackgroundJobs(services: Services, config: JobsConfig, log:
   every(config.poolCheckIntervalMs, 'pool check', () => services.assignments.checkAllPools());
   // Conversation runs that are due, batch after batch until none is left.
   every(config.conductorPollIntervalMs, 'conductor', () => services.engine.runDue(config.conductorBatchSize));
+  // Audit entries older than AUDIT_RETENTION_DAYS go (in batches; any process may do it).
+  every(config.auditPruneIntervalMs ?? 0, 'audit retention', () => services.audit.prune());
   // With SMTP, deliver what is due (new mail, and retries whose backoff has passed).
   if (services.outbox.transportKind === 'smtp') every(config.mailSendIntervalMs, 'mail sender', () => services.outbox.deliverDue());
   return async () => {

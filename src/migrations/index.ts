@@ -10,6 +10,7 @@ import * as lean from './0008-lean-hot-tables.ts';
 import * as engineJobs from './0009-engine-jobs.ts';
 import * as mail from './0010-mail.ts';
 import * as redemptions from './0011-redemptions.ts';
+import * as team from './0012-team.ts';
 
 /** Every migration, in order. Forward only: never edit one that has shipped; add the next. */
 export const migrations: Migration[] = [
@@ -24,4 +25,5 @@ export const migrations: Migration[] = [
   { version: 9, name: '0009-engine-jobs', up: engineJobs.up },
   { version: 10, name: '0010-mail', up: mail.up },
   { version: 11, name: '0011-redemptions', up: redemptions.up },
+  { version: 12, name: '0012-team', up: team.up },
 ];

@@ -144,7 +144,7 @@ const CASES: Record<string, Case> = {
     },
   },
   // A limited token mints tokens only within its own merchants.
-  'POST /v1/tokens': { kind: 'refused', status: 403, call: (r) => ({ method: 'POST', url: '/v1/tokens', ...json({ name: 'minted', merchantIds: [r.merchantId] }) }) },
+  'POST /v1/tokens': { kind: 'refused', status: 403, call: (r) => ({ method: 'POST', url: '/v1/tokens', ...json({ name: 'minted', role: 'owner', merchantIds: [r.merchantId] }) }) },
   'GET /v1/pools/:poolId/assignments/export': { kind: 'refused', status: 404, call: (r) => ({ method: 'GET', url: `/v1/pools/${r.poolId}/assignments/export` }) },
   'GET /v1/outbox/:mailId': { kind: 'refused', status: 404, call: (r) => ({ method: 'GET', url: `/v1/outbox/${r.mailId}` }) },
   // Conversations belong to the account; one that uses another merchant's pool is forbidden (403).

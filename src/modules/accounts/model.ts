@@ -1,4 +1,5 @@
-import type { Principal } from '../../platform/http/auth.ts';
+import type { Principal } from './principal.ts';
+import type { Role } from './permissions.ts';
 
 export interface Account {
   id: string;
@@ -17,6 +18,8 @@ export interface Merchant {
 export interface Token {
   id: string;
   accountId: string;
+  name: string;
+  role: Role;
   merchantIds: string[] | null;
   installationAdmin: boolean;
 }
@@ -28,6 +31,9 @@ export const canUseMerchant = (principal: Principal, merchantId: string): boolea
 export const principalOfToken = (token: Token): Principal => ({
   accountId: token.accountId,
   tokenId: token.id,
+  userId: null,
   merchantIds: token.merchantIds,
   installationAdmin: token.installationAdmin,
+  role: token.role,
+  actor: { type: 'token', id: token.id, name: token.name },
 });

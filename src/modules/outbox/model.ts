@@ -1,7 +1,8 @@
 /** Outbox rules: pure. */
 
 /** `message`: marketing mail (unsubscribe link, suppression); `test`: a test send of a message. */
-export type MailKind = 'message' | 'notification' | 'test';
+/** `access`: invitations and password resets (their links sign in): shown to owners only. */
+export type MailKind = 'message' | 'notification' | 'test' | 'access';
 export type MailStatus = 'queued' | 'sent' | 'failed';
 
 /** A mail to write into the outbox (inside the transaction of the change that calls for it). */

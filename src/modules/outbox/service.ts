@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Clock } from '../../platform/clock.ts';
 import { notFound } from '../../platform/errors.ts';
 import { retryOnConnectionLoss } from '../../platform/db/errors.ts';
-import type { Principal } from '../../platform/http/auth.ts';
+import type { Principal } from '../accounts/principal.ts';
 import { newId } from '../../platform/ids.ts';
 import type { MailTransport } from '../../platform/mail/transport.ts';
 import { decodeCursor, toPage, type Page, type PageQuery } from '../../platform/pagination.ts';
@@ -130,6 +130,7 @@ export function outboxService(deps: {
     ...q,
     accountId: principal.accountId,
     merchantIds: principal.merchantIds,
+    accessMail: principal.role === 'owner' && principal.merchantIds === null,
     conversationIds: principal.merchantIds === null ? undefined : await deps.visibleConversations?.(principal),
   });
 
