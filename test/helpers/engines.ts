@@ -96,7 +96,7 @@ export function describeEachEngine(name: string, suite: (ctx: EngineContext) => 
       const ctx = {} as EngineContext;
       beforeAll(async () => {
         Object.assign(ctx, options.migrated === false ? await openTestDatabase(engine) : await openMigratedDatabase(engine));
-      }, 60_000);
+      }, 120_000); // PGlite takes 40-60 s to start on a loaded 2-core machine
       afterAll(async () => {
         await ctx.close?.();
       });

@@ -11,25 +11,39 @@ import { AuthoringScreen, MessageEditor } from './screens/Authoring.tsx';
 import { ConductorScreen, ConversationEditor } from './screens/Conductor.tsx';
 import { OutboxScreen } from './screens/Outbox.tsx';
 import { Loading } from './ui.tsx';
+import { SetPasswordScreen } from './screens/team/SetPassword.tsx';
+import { UsersScreen } from './screens/team/Users.tsx';
+import { TokensScreen } from './screens/team/Tokens.tsx';
+import { AuditScreen } from './screens/team/Audit.tsx';
+import { roleCan, type Permission, type Role } from '../../src/modules/accounts/permissions.ts';
 
-const SECTIONS = [
+/** Sections, each shown to the roles that may read it (the server's permission table decides). */
+const SECTIONS: { path: string; label: string; needs?: Permission }[] = [
   { path: 'pools', label: 'Coupon Manager' },
   { path: 'segmentation', label: 'Segmentation' },
   { path: 'contacts', label: 'Contacts' },
   { path: 'messages', label: 'Authoring' },
   { path: 'conversations', label: 'Conductor' },
   { path: 'outbox', label: 'Outbox' },
+  { path: 'users', label: 'Users', needs: 'users:read' },
+  { path: 'tokens', label: 'Tokens', needs: 'tokens:read' },
+  { path: 'audit', label: 'Audit', needs: 'audit:read' },
 ];
+
+const sections = (role: Role) => SECTIONS.filter((s) => !s.needs || roleCan(role, s.needs));
 
 /** Drops every cached answer but the session's (whose observer must stay attached). */
 const forgetData = (queryClient: QueryClient) => queryClient.removeQueries({ predicate: (q) => q.queryKey[0] !== 'session' });
 
 export function App() {
   const queryClient = useQueryClient();
+  const route = useRoute();
   const session = useQuery({ queryKey: ['session'], queryFn: api.session, retry: false, staleTime: Infinity });
   useEffect(() => {
     setUnauthorizedHandler(() => queryClient.setQueryData(['session'], null));
   }, [queryClient]);
+  // The one-time link's page needs no session.
+  if (route[0] === 'set-password' && route[1]) return <SetPasswordScreen token={route[1]} />;
 
   if (session.isPending) return <Loading />;
   const signedOut = session.data === null || (session.error instanceof ApiError && session.error.status === 401);
@@ -44,10 +58,10 @@ export function App() {
       />
     );
   }
-  return <Shell accountName={session.data.accountName} />;
+  return <Shell accountName={session.data.accountName} who={session.data.actor.name} role={session.data.role} />;
 }
 
-function Shell({ accountName }: { accountName: string }) {
+function Shell({ accountName, who, role }: { accountName: string; who: string; role: Role }) {
   const queryClient = useQueryClient();
   const route = useRoute();
   const merchants = useQuery({ queryKey: ['merchants'], queryFn: api.merchants });
@@ -70,7 +84,7 @@ function Shell({ accountName }: { accountName: string }) {
           Couponflow
         </a>
         <nav aria-label="Sections">
-          {SECTIONS.map((s) => (
+          {sections(role).map((s) => (
             <a key={s.path} href={href(s.path)} aria-current={section === s.path ? 'page' : undefined}>
               {s.label}
             </a>
@@ -92,8 +106,8 @@ function Shell({ accountName }: { accountName: string }) {
               ))}
             </select>
           </label>
-          <span className="muted account" title="Signed-in account">
-            {accountName}
+          <span className="muted account" title={`Signed in as ${who} (${role})`}>
+            {accountName} · {who}
           </span>
           <button type="button" className="ghost" onClick={() => signOut.mutate()}>
             Sign out
@@ -111,7 +125,10 @@ function Shell({ accountName }: { accountName: string }) {
         {section === 'conversations' && !id ? <ConductorScreen /> : null}
         {section === 'conversations' && id ? <ConversationEditor conversationId={id === 'new' ? undefined : id} merchants={merchants.data ?? []} /> : null}
         {section === 'outbox' ? <OutboxScreen mailId={id} /> : null}
-        {!SECTIONS.some((s) => s.path === section) ? <p>Nothing here. Pick a section above.</p> : null}
+        {section === 'users' ? <UsersScreen merchants={merchants.data ?? []} /> : null}
+        {section === 'tokens' ? <TokensScreen /> : null}
+        {section === 'audit' ? <AuditScreen /> : null}
+        {!sections(role).some((s) => s.path === section) ? <p>Nothing here. Pick a section above.</p> : null}
       </main>
     </div>
   );

@@ -84,6 +84,8 @@ export interface Session {
   merchantIds: string[] | null;
   installationAdmin: boolean;
   via: 'session' | 'token';
+  role: import('../../src/modules/accounts/permissions.ts').Role;
+  actor: { type: 'token' | 'user'; id: string; name: string };
 }
 export interface Merchant {
   id: string;

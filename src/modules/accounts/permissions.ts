@@ -69,7 +69,9 @@ export const ROLE_PERMISSIONS: Record<Role, ReadonlySet<Permission>> = {
   ] as Permission[]),
   // Read only, no exports of personal data; the audit log is for owners and admins.
   analyst: new Set(
-    PERMISSIONS.filter((p) => p.endsWith(':read') && !['users:read', 'tokens:read', 'audit:read', 'webhooks:read'].includes(p)),
+    PERMISSIONS.filter(
+      (p) => p.endsWith(':read') && !PERSONAL_EXPORTS.includes(p) && !['users:read', 'tokens:read', 'audit:read', 'webhooks:read'].includes(p),
+    ),
   ),
 };
 

@@ -1,4 +1,5 @@
 import type { Clock } from '../../platform/clock.ts';
+import { forbidden } from '../../platform/errors.ts';
 import { currentUnitOfWork, type UnitOfWork } from '../../platform/db/unit-of-work.ts';
 import { v7 as uuidv7 } from 'uuid';
 import { decodeCursor, toPage } from '../../platform/pagination.ts';
@@ -102,6 +103,8 @@ export function auditService(deps: { database: AppDatabase; clock: Clock; retent
   const record = (facts: CallFacts) => new AuditRecord(deps.database, deps.clock, facts);
 
   async function list(principal: Principal, query: AuditQuery) {
+    // Entries name resources of every merchant: for callers that see them all.
+    if (principal.merchantIds !== null) throw forbidden('A caller limited to some merchants cannot read the audit log.');
     const { cursor, limit, ...filter } = query;
     const rows = await repo.listEntries(db, principal.accountId, filter, { after: decodeCursor(cursor), limit: limit + 1 });
     return toPage(rows.map(toEntry), limit, (e) => e.id);

@@ -125,13 +125,19 @@ export function usersService(deps: UsersDeps) {
     return { url: passwordLinkUrl(baseUrl, token) };
   }
 
+  const unlimitedOnly = (principal: Principal, what: string) => {
+    if (principal.merchantIds !== null) throw forbidden(`A caller limited to some merchants cannot ${what}.`);
+  };
+
   async function list(principal: Principal, page: PageQuery) {
+    unlimitedOnly(principal, 'list users');
     const rows = await repo.listUsers(db, principal.accountId, { after: decodeCursor(page.cursor), limit: page.limit + 1 });
     return toPage(rows.map(toView), page.limit, (u) => u.id);
   }
 
   /** PATCH /v1/users/{id}: role and merchants; the user's sessions act with them from the next request. */
   async function update(principal: Principal, id: string, change: { role?: Role | undefined; merchantIds?: string[] | null | undefined }) {
+    unlimitedOnly(principal, 'change users');
     const merchantIds = change.merchantIds === undefined ? undefined : await checkMerchants(principal, change.merchantIds);
     const parts = [change.role && `role ${change.role}`, merchantIds !== undefined && (merchantIds ? `limited to ${merchantIds.length} merchant(s)` : 'every merchant')];
     noteAudit({ summary: `user.update: ${parts.filter(Boolean).join(', ')}` });
@@ -142,6 +148,7 @@ export function usersService(deps: UsersDeps) {
 
   /** DELETE /v1/users/{id}: their sessions end at once (cascade); their audit entries stay. */
   async function remove(principal: Principal, id: string): Promise<void> {
+    unlimitedOnly(principal, 'remove users');
     if (principal.userId === id) throw new DomainError('conflict', 'cannot_remove_self', 'You cannot remove yourself; ask another owner.');
     if (!(await repo.deleteUser(db, principal.accountId, id))) throw notFound('user');
   }
