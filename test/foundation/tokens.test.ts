@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachEngine } from '../helpers/engines.ts';
 import { newTenant, testApp, type TestTenant } from '../helpers/app.ts';
+import { vi } from 'vitest';
 
 /** GET/POST /v1/tokens, DELETE /v1/tokens/{id} (SPEC §7, §7.2: tokens carry a role). */
 describeEachEngine('API tokens', (ctx) => {
@@ -45,6 +46,45 @@ describeEachEngine('API tokens', (ctx) => {
     const other = await newTenant(app);
     expect((await call('GET', '/v1/tokens', other.token)).json().items.map((x: { id: string }) => x.id)).not.toContain(limited.id);
     expect((await call('DELETE', `/v1/tokens/${limited.id}`, other.token)).statusCode).toBe(404);
+  });
+
+  it('writes lastUsedAt at most once a minute per token', async () => {
+    const created = (await call('POST', '/v1/tokens', t.token, { name: 'used', role: 'analyst' })).json();
+    const lastUsed = async () =>
+      (await call('GET', '/v1/tokens?limit=500', t.token)).json().items.find((x: { id: string }) => x.id === created.id).lastUsedAt as string | null;
+    expect(await lastUsed()).toBeNull();
+    const first = app.clock.now().toISOString();
+    await call('GET', '/v1/merchants', created.token);
+    await vi.waitFor(async () => expect(await lastUsed()).toBe(first));
+    app.clock.advance(30_000);
+    await call('GET', '/v1/merchants', created.token);
+    app.clock.advance(29_000);
+    await call('GET', '/v1/merchants', created.token);
+    // The write is not awaited: give a (wrong) write time to land before reading.
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await lastUsed()).toBe(first);
+    app.clock.advance(2_000);
+    const later = app.clock.now().toISOString();
+    await call('GET', '/v1/merchants', created.token);
+    await vi.waitFor(async () => expect(await lastUsed()).toBe(later));
+  });
+
+  it('a token revoked by another process stops working there within the 5 s cache', async () => {
+    const other = await testApp(ctx.database);
+    try {
+      other.clock.set(app.clock.now());
+      const created = (await call('POST', '/v1/tokens', t.token, { name: 'short-lived', role: 'marketer' })).json();
+      const elsewhere = () => other.http.inject({ method: 'GET', url: '/v1/merchants', headers: { authorization: `Bearer ${created.token}` } });
+      expect((await elsewhere()).statusCode).toBe(200); // now cached by the other process
+      expect((await call('DELETE', `/v1/tokens/${created.id}`, t.token)).statusCode).toBe(204);
+      expect((await call('GET', '/v1/merchants', created.token)).statusCode).toBe(401); // at once where it was revoked
+      other.clock.advance(4_000);
+      expect((await elsewhere()).statusCode).toBe(200); // the documented window
+      other.clock.advance(1_001);
+      expect((await elsewhere()).statusCode).toBe(401);
+    } finally {
+      await other.http.close();
+    }
   });
 
   it('refuses bad input with the error format', async () => {

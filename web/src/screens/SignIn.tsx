@@ -45,7 +45,6 @@ export function SignIn({ onSignedIn, failed }: { onSignedIn: (s: Session) => voi
       <ErrorBanner error={failed} />
       {mode === 'password' ? (
         <form
-          aria-label="Sign in with email and password"
           onSubmit={(e) => {
             e.preventDefault();
             void run(async () => {
@@ -78,7 +77,6 @@ export function SignIn({ onSignedIn, failed }: { onSignedIn: (s: Session) => voi
       ) : null}
       {mode === 'forgot' ? (
         <form
-          aria-label="Reset your password"
           onSubmit={(e) => {
             e.preventDefault();
             void run(async () => {
@@ -104,7 +102,6 @@ export function SignIn({ onSignedIn, failed }: { onSignedIn: (s: Session) => voi
       ) : null}
       {mode === 'token' ? (
         <form
-          aria-label="Sign in with an API token"
           onSubmit={(e) => {
             e.preventDefault();
             void run(async () => {
