@@ -17,6 +17,7 @@ import { assignmentsService } from '../src/modules/assignments/service.ts';
 import { claimStatement } from '../src/modules/assignments/assignments.sql.ts';
 import { ApiClient } from '../src/cli/api-client.ts';
 import { startServer } from './server.ts';
+import { ownerPrincipal } from '../src/modules/accounts/principal.ts';
 
 const PG_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const CODES = Number(process.env.BENCH_ASSIGN_CODES ?? 100_000);
@@ -26,7 +27,7 @@ const HTTP_SECONDS = Number(process.env.BENCH_HTTP_SECONDS ?? 10);
 const HTTP_CODES = 500_000;
 
 const rate = (n: number, ms: number) => Math.round(n / (ms / 1000));
-const principalOf = (accountId: string) => ({ accountId, tokenId: 'bench', merchantIds: null, installationAdmin: false });
+const principalOf = (accountId: string) => ownerPrincipal(accountId, 'bench');
 
 /** Fills a pool with `codes` codes straight through SQL (the upload path has its own benchmark). */
 async function fillPool(db: Database<DB>['db'], poolKey: number, accountId: string, codes: number, tag: string) {

@@ -18,6 +18,7 @@ import type { DB } from '../src/schema.ts';
 import { newId } from '../src/platform/ids.ts';
 import { candidatesStatement, redeemStatement } from '../src/modules/redemptions/redemptions.sql.ts';
 import { createInterface } from 'node:readline';
+import { ownerPrincipal } from '../src/modules/accounts/principal.ts';
 
 const env = process.env;
 const schema = env.DATABASE_SCHEMA ?? 'public';
@@ -27,7 +28,7 @@ const database = env.DATABASE_URL
 await migrate(database.db as never, migrations, schema);
 const app = await createApp({ config: { LOG_LEVEL: 'warn', DEFAULT_TIME_ZONE: 'UTC', BODY_LIMIT_BYTES: 1024 * 1024, UPLOAD_LIMIT_BYTES: 1024 * 1024 * 1024 }, database, clock: systemClock });
 const { account, token } = await app.services.accounts.createAccountFromCli({ name: 'bench' });
-const principal = { accountId: account.id, tokenId: 'bench', merchantIds: null, installationAdmin: false };
+const principal = ownerPrincipal(account.id, 'bench');
 const merchant = await app.services.accounts.createMerchant(principal, { name: 'bench', domain: 'bench.example.com' });
 const db = database.db;
 

@@ -52,6 +52,11 @@ import { webhooksRoutes } from './modules/webhooks/routes.ts';
 import { integrationsService } from './modules/integrations/service.ts';
 import { integrationsRoutes } from './modules/integrations/routes.ts';
 import { remindersService } from './modules/reminders/service.ts';
+import { authHook } from './modules/accounts/auth-hook.ts';
+import { auditService } from './modules/audit/service.ts';
+import { auditHook, auditRoutes } from './modules/audit/routes.ts';
+import { usersService } from './modules/users/service.ts';
+import { usersRoutes } from './modules/users/routes.ts';
 
 type MailSettings =
   | 'SMTP_URL'
@@ -71,7 +76,7 @@ type WebhookSettings = 'WEBHOOKS_ALLOW_PRIVATE' | 'WEBHOOK_MAX_ATTEMPTS' | 'WEBH
 
 export interface AppDeps {
   config: Pick<Config, 'LOG_LEVEL' | 'BODY_LIMIT_BYTES' | 'UPLOAD_LIMIT_BYTES' | 'DEFAULT_TIME_ZONE'> &
-    Partial<Pick<Config, MailSettings | EngineSettings | WebhookSettings | 'RENDER_THREADS' | 'TRUST_PROXY' | 'SIGN_IN_MAX_FAILURES'>>;
+    Partial<Pick<Config, MailSettings | EngineSettings | WebhookSettings | 'RENDER_THREADS' | 'TRUST_PROXY' | 'SIGN_IN_MAX_FAILURES' | 'AUDIT_RETENTION_DAYS'>>;
   database: AppDatabase;
   clock: Clock;
   /** Where mail goes; by default from SMTP_URL (unset: kept in the outbox). */
@@ -82,7 +87,9 @@ export interface AppDeps {
 
 /** The composition root: every service, built from its dependencies (no HTTP). */
 export function createServices(deps: AppDeps, counters: { redemptions?: RedemptionCounter } = {}) {
-  const accounts = accountsService(deps.database);
+  const accounts = accountsService(deps.database, deps.clock);
+  const audit = auditService({ database: deps.database, clock: deps.clock, retentionDays: deps.config.AUDIT_RETENTION_DAYS });
+  const sessions = sessionsService({ database: deps.database, clock: deps.clock, accounts, maxFailures: deps.config.SIGN_IN_MAX_FAILURES });
   const pools = poolsService({ database: deps.database, clock: deps.clock, accounts });
   const uploads = uploadsService({
     database: deps.database,
@@ -242,7 +249,16 @@ export function createServices(deps: AppDeps, counters: { redemptions?: Redempti
   const integrations = integrationsService({ database: deps.database, clock: deps.clock, secret, accounts, redemptions, events });
   const reminders = remindersService({ database: deps.database, clock: deps.clock, events });
   const codes = codesService({ database: deps.database, clock: deps.clock, pools });
-  return { webhooks, integrations, reminders, redemptions, codes, reports, accounts, pools, uploads, staticCodes, contacts, assignments, outbox, segmentation, messages, events, conductor, engine, suppressions, unsubscribe, secret, testSends, renderPool };
+  const users = usersService({
+    database: deps.database,
+    clock: deps.clock,
+    accounts,
+    sessions,
+    enqueueMail: (tx, mails) => outbox.enqueue(tx, mails),
+    from: notificationsFrom,
+    baseUrl: config.PUBLIC_URL ?? 'http://localhost:8080',
+  });
+  return { audit, sessions, users, webhooks, integrations, reminders, redemptions, codes, reports, accounts, pools, uploads, staticCodes, contacts, assignments, outbox, segmentation, messages, events, conductor, engine, suppressions, unsubscribe, secret, testSends, renderPool };
 }
 
 export type Services = ReturnType<typeof createServices>;
@@ -256,15 +272,15 @@ export async function createApp(deps: AppDeps) {
   // Generated and kept at first start when SECRET_KEY is unset (a database not answering yet: at first use).
   await services.secret.get().catch(() => undefined);
   // Console sign-in: the Origin of a signed-in change must be this server or PUBLIC_URL.
-  const sessions = sessionsService({ database: deps.database, clock: deps.clock, accounts, maxFailures: deps.config.SIGN_IN_MAX_FAILURES });
+  const { sessions } = services;
   const allowedOrigins = deps.config.PUBLIC_URL ? [new URL(deps.config.PUBLIC_URL).origin] : [];
   const http: HttpApp = await createHttpApp({
     logLevel: deps.config.LOG_LEVEL,
     bodyLimit: deps.config.BODY_LIMIT_BYTES,
     uploadLimit: deps.config.UPLOAD_LIMIT_BYTES,
     trustProxy: deps.config.TRUST_PROXY ?? false,
-    authenticate: accounts.authenticate,
-    session: { cookieName: SESSION_COOKIE, resolve: sessions.resolve, allowedOrigins },
+    authHook: authHook(accounts.authenticate, { cookieName: SESSION_COOKIE, resolve: sessions.resolve, allowedOrigins }),
+    metricsAllowed: (request) => request.principal?.installationAdmin === true,
     metrics,
     health: async () => {
       try {
@@ -275,6 +291,8 @@ export async function createApp(deps: AppDeps) {
       }
     },
   });
+  // Before the routes: every state-changing call carries its audit entry (modules/audit).
+  auditHook(http, services.audit);
   accountsRoutes(http, accounts);
   poolsRoutes(http, pools);
   uploadsRoutes(http, uploads);
@@ -294,7 +312,9 @@ export async function createApp(deps: AppDeps) {
   reportsRoutes(http, services.reports);
   webhooksRoutes(http, services.webhooks);
   await integrationsRoutes(http, services.integrations, { publicUrl: deps.config.PUBLIC_URL, bodyLimit: deps.config.BODY_LIMIT_BYTES });
-  sessionRoutes(http, { accounts, sessions, allowedOrigins });
+  usersRoutes(http, services.users);
+  auditRoutes(http, services.audit);
+  sessionRoutes(http, { accounts, sessions, allowedOrigins, passwordSignIn: services.users.signIn });
   consoleRoutes(http, { dir: deps.consoleDir });
   http.addHook('onClose', () => services.renderPool.close());
   await http.ready();

@@ -26,6 +26,10 @@ const configSchema = z.object({
   UPLOAD_LIMIT_BYTES: intFromEnv(2 * 1024 * 1024 * 1024),
   TRUST_PROXY: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   SIGN_IN_MAX_FAILURES: z.coerce.number().int().min(1).default(10),
+  // Audit entries older than this are pruned by the periodic job.
+  AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(365),
+  // The owner user created at first start (a one-time link to set their password is printed).
+  OWNER_EMAIL: z.email().default('owner@localhost'),
   COUPONFLOW_BOOTSTRAP_TOKEN: z.string().min(20).optional(),
   DEFAULT_TIME_ZONE: z
     .string()

@@ -10,6 +10,8 @@ export interface JobsConfig {
   webhookSendIntervalMs?: number;
   /** Expiry reminders: record coupon_expiring events that are due. */
   reminderIntervalMs?: number;
+  /** Audit retention (AUDIT_RETENTION_DAYS): how often old entries are pruned; 0 or omitted: never. */
+  auditPruneIntervalMs?: number;
 }
 
 export interface JobLog {
@@ -78,6 +80,8 @@ export function startBackgroundJobs(services: Services, config: JobsConfig, log:
   every(config.poolCheckIntervalMs, 'daily history', () => services.reports.recordDailyHistory());
   // Conversation runs that are due, batch after batch until none is left.
   every(config.conductorPollIntervalMs, 'conductor', () => services.engine.runDue(config.conductorBatchSize));
+  // Audit entries older than AUDIT_RETENTION_DAYS go (in batches; any process may do it).
+  every(config.auditPruneIntervalMs ?? 0, 'audit retention', () => services.audit.prune());
   // With SMTP, deliver what is due (new mail, and retries whose backoff has passed).
   if (services.outbox.transportKind === 'smtp') every(config.mailSendIntervalMs, 'mail sender', () => services.outbox.deliverDue());
   // Outgoing webhooks: due events, a POST per webhook batch (claims skip other processes' rows).

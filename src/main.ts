@@ -9,6 +9,9 @@ import type { AppDatabase } from './schema.ts';
 import { poolsCommands } from './cli/pools.ts';
 import { contactsCommands } from './cli/contacts.ts';
 import { ApiClient, CliError } from './cli/api-client.ts';
+import { usersCommands } from './cli/users.ts';
+import { ROLES, type Role } from './modules/accounts/permissions.ts';
+import type { Config } from './config.ts';
 
 const program = new Command('couponflow').description('Coupon pools, distribution and conversations').showHelpAfterError();
 
@@ -17,7 +20,7 @@ const program = new Command('couponflow').description('Coupon pools, distributio
  * data dir, `viaApi` does the same through the server's API when COUPONFLOW_TOKEN is set;
  * without it, the refusal says how.
  */
-async function withDatabase<T>(fn: (database: AppDatabase) => Promise<T>, viaApi?: (api: ApiClient) => Promise<T>): Promise<T> {
+async function withDatabase<T>(fn: (database: AppDatabase, config: Config) => Promise<T>, viaApi?: (api: ApiClient) => Promise<T>): Promise<T> {
   const config = loadConfig();
   let database: AppDatabase;
   try {
@@ -31,7 +34,7 @@ async function withDatabase<T>(fn: (database: AppDatabase) => Promise<T>, viaApi
   }
   try {
     await migrateDatabase(database, config);
-    return await fn(database);
+    return await fn(database, config);
   } finally {
     await database.close();
   }
@@ -94,15 +97,20 @@ token
   .option('--account <id>', 'account id (needed on the database; through the API, the account of COUPONFLOW_TOKEN)')
   .option('--merchant <id...>', 'limit the token to these merchants')
   .option('--name <name>', 'a label for the token', 'cli')
+  .option('--role <role>', `one of ${ROLES.join(', ')}`, 'owner')
   .option('--installation-admin', 'the token may create accounts and read /metrics (to recover a lost admin token)')
-  .action((options: { account?: string; merchant?: string[]; name: string; installationAdmin?: boolean }) => {
+  .action((options: { account?: string; merchant?: string[]; name: string; role: string; installationAdmin?: boolean }) => {
     if (options.installationAdmin && options.merchant) throw new CliError('an installation admin token cannot be limited to merchants');
+    if (!(ROLES as readonly string[]).includes(options.role)) throw new CliError(`--role must be one of ${ROLES.join(', ')}`);
+    if (options.installationAdmin && options.role !== 'owner') throw new CliError('an installation admin token is an owner');
+    const role = options.role as Role;
     return withDatabase(async (database) => {
       if (!options.account) throw new CliError('--account <id> is required when the CLI opens the database itself');
       const created = await accountsService(database).createToken({
         accountId: options.account,
         merchantIds: options.merchant,
         name: options.name,
+        role,
         installationAdmin: options.installationAdmin,
       });
       console.log(`created a token for account ${options.account}${options.merchant ? ` limited to ${options.merchant.join(', ')}` : ''}:`);
@@ -111,6 +119,7 @@ token
       if (options.installationAdmin) throw new CliError('--installation-admin needs the database: stop the server first (the API never hands out that right)');
       const created = await api.request<{ id: string; token: string }>('POST', '/v1/tokens', {
         name: options.name,
+        role,
         ...(options.merchant && { merchantIds: options.merchant }),
       });
       console.log(`created token ${created.id} through ${api.baseUrl}${options.merchant ? ` limited to ${options.merchant.join(', ')}` : ''}:`);
@@ -120,6 +129,7 @@ token
 
 poolsCommands(program);
 contactsCommands(program);
+usersCommands(program, withDatabase);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof SchemaTooNewError) {

@@ -40,6 +40,7 @@ const jobsConfig = (config: Config) => ({
   conductorBatchSize: config.CONDUCTOR_BATCH_SIZE,
   webhookSendIntervalMs: config.WEBHOOK_SEND_INTERVAL_SECONDS * 1000,
   reminderIntervalMs: config.REMINDER_INTERVAL_SECONDS * 1000,
+  auditPruneIntervalMs: 3_600_000,
 });
 
 /** Stops on SIGTERM/SIGINT: no new work, in-flight work finished, then the database closed. */
@@ -102,6 +103,17 @@ export async function serve(config: Config): Promise<void> {
       `  curl -H "Authorization: Bearer ${shown}" ${url}/v1/merchants`,
       `  ${shown}`,
     );
+    // The owner's console sign-in: a one-time link (7 days) to set the password of OWNER_EMAIL.
+    const owner = await app.services.users.bootstrapOwner(boot.account.id, config.OWNER_EMAIL, url).catch((err: Error) => {
+      app.http.log.error({ err }, 'creating the owner user failed');
+      return undefined;
+    });
+    if (owner && 'url' in owner) {
+      lines.push(
+        `The owner user ${config.OWNER_EMAIL} (OWNER_EMAIL) signs in with email and password; set the password once through this link (valid 7 days):`,
+        `  ${owner.url}`,
+      );
+    }
   } else {
     lines.push(
       `Sign in with the admin token printed at first start. Lost it? Stop the server and run`,

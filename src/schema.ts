@@ -25,6 +25,41 @@ export interface DB {
     installation_admin: Generated<boolean>;
     created_at: Generated<Date>;
     last_used_at: Date | null;
+    /** Migration 0012 (team access). */
+    role: Generated<'owner' | 'admin' | 'marketer' | 'analyst'>;
+  };
+  // team access (migration 0012)
+  users: {
+    id: string;
+    account_id: string;
+    email: string;
+    role: 'owner' | 'admin' | 'marketer' | 'analyst';
+    merchant_ids: string[] | null;
+    password_hash: string | null;
+    status: Generated<'invited' | 'active'>;
+    created_at: Generated<Date>;
+    updated_at: Generated<Date>;
+  };
+  user_links: {
+    token_hash: string;
+    user_id: string;
+    purpose: 'invite' | 'reset';
+    created_at: Generated<Date>;
+    expires_at: Date;
+    used_at: Date | null;
+  };
+  audit_log: {
+    account_id: string;
+    id: string;
+    at: Date;
+    actor_type: string;
+    actor_id: string;
+    actor_name: string;
+    action: string;
+    route: string;
+    resource_type: string;
+    resource_id: string | null;
+    summary: string;
   };
   pools: {
     account_id: string;
@@ -134,7 +169,7 @@ export interface DB {
     account_id: string;
     id: string;
     merchant_id: string | null;
-    kind: 'message' | 'notification' | 'test';
+    kind: 'message' | 'notification' | 'test' | 'access';
     to_email: string;
     from_name: string;
     from_email: string;
@@ -173,7 +208,8 @@ export interface DB {
   console_sessions: {
     id_hash: string;
     account_id: string;
-    token_id: string;
+    token_id: string | null;
+    user_id: Generated<string | null>;
     created_at: Date;
     expires_at: Date;
   };

@@ -14,6 +14,7 @@ import * as dailyHistory from './0012-pool-daily-history.ts';
 import * as uploadOutcomes from './0013-upload-outcomes.ts';
 import * as codeUploads from './0014-code-uploads.ts';
 import * as integrations from './0015-integrations.ts';
+import * as team from './0016-team.ts';
 
 /** Every migration, in order. Forward only: never edit one that has shipped; add the next. */
 export const migrations: Migration[] = [
@@ -32,4 +33,5 @@ export const migrations: Migration[] = [
   { version: 13, name: '0013-upload-outcomes', up: uploadOutcomes.up },
   { version: 14, name: '0014-code-uploads', up: codeUploads.up },
   { version: 15, name: '0015-integrations', up: integrations.up },
+  { version: 16, name: '0016-team', up: team.up },
 ];

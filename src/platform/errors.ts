@@ -10,6 +10,7 @@ export type ErrorKind =
   | 'conflict'
   | 'too_large'
   | 'invalid'
+  | 'too_many'
   | 'unavailable';
 
 export class DomainError extends Error {

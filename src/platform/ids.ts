@@ -1,8 +1,17 @@
 import { v7 as uuidv7 } from 'uuid';
 import { createHash, randomBytes } from 'node:crypto';
+import { currentUnitOfWork } from './db/unit-of-work.ts';
 
-/** Ids are UUIDv7 strings: unique, and in creation order, which keyset pagination relies on. */
-export const newId = (): string => uuidv7();
+/**
+ * Ids are UUIDv7 strings: unique, and in creation order, which keyset pagination relies on. The
+ * unit of work of a call (the audit record) hears of each: the first one a create mints is the id
+ * of what it created.
+ */
+export const newId = (): string => {
+  const id = uuidv7();
+  currentUnitOfWork()?.minted?.(id);
+  return id;
+};
 
 /** An API token: 256 random bits, shown once, stored only as its SHA-256. */
 export const newToken = (): string => `cf_${randomBytes(32).toString('base64url')}`;

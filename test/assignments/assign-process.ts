@@ -10,6 +10,7 @@ import { accountsService } from '../../src/modules/accounts/service.ts';
 import { poolsService } from '../../src/modules/pools/service.ts';
 import { contactsService } from '../../src/modules/contacts/service.ts';
 import { assignmentsService } from '../../src/modules/assignments/service.ts';
+import { ownerPrincipal } from '../../src/modules/accounts/principal.ts';
 
 const env = process.env;
 const database = await openDatabase<DB>({ databaseUrl: env.DATABASE_URL, dataDir: '', schema: env.DATABASE_SCHEMA!, poolSize: 4 });
@@ -17,7 +18,7 @@ const accounts = accountsService(database);
 const pools = poolsService({ database, clock: systemClock, accounts });
 const contacts = contactsService({ database });
 const assignments = assignmentsService({ database, clock: systemClock, accounts, pools, contacts, notify: async () => {} });
-const principal = { accountId: env.ACCOUNT_ID!, tokenId: 'test', merchantIds: null, installationAdmin: false };
+const principal = ownerPrincipal(env.ACCOUNT_ID!, 'test');
 const count = Number(env.COUNT);
 const prefix = env.PREFIX!;
 const outcomes: { code: string | null; source: string | null; failure?: string }[] = [];

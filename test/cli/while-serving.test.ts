@@ -44,4 +44,33 @@ describe('CLI while serve runs on PGlite', () => {
     const tokens = (await fetch(`${server.url}/v1/tokens`, { headers: { authorization: `Bearer ${admin}` } }).then((r) => r.json())) as { items: { name: string }[] };
     expect(tokens.items.map((t: { name: string }) => t.name)).toContain('ci');
   }, 180_000);
+
+  it('`users invite` and `users list` work through the API', async () => {
+    const env = { DATA_DIR: dataDir, COUPONFLOW_URL: server.url, COUPONFLOW_TOKEN: admin };
+    const invited = await runCli(['users', 'invite', '--email', 'cli.person@example.com', '--role', 'analyst'], env);
+    expect(invited.code, invited.stderr).toBe(0);
+    const userId = lastLine(invited.stdout);
+    const listed = await runCli(['users', 'list'], env);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toContain(userId);
+    expect(listed.stdout).toMatch(/cli\.person@example\.com\s+analyst\s+all\s+invited/);
+    const bad = await runCli(['users', 'invite', '--email', 'x@example.com', '--role', 'root'], env);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/^couponflow: --role must be one of owner, admin, marketer, analyst/);
+  }, 180_000);
+
+  it('the first start printed a one-time link that sets the owner\'s password, who then signs in', async () => {
+    const { stdout } = server.output();
+    const link = /^\s+(http:\/\/\S+#\/set-password\/(\S+))$/m.exec(stdout);
+    expect(link, stdout).not.toBeNull();
+    expect(stdout).toContain('owner@localhost (OWNER_EMAIL)');
+    const post = (path: string, body: object) =>
+      fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const token = decodeURIComponent(link![2]!);
+    expect((await post('/v1/password-links/use', { token, password: 'the owner chose this' })).status).toBe(204);
+    const signIn = await post('/v1/session', { email: 'owner@localhost', password: 'the owner chose this' });
+    expect(signIn.status).toBe(201);
+    expect(((await signIn.json()) as { role: string }).role).toBe('owner');
+    expect((await post('/v1/password-links/use', { token, password: 'a second try at it' })).status).toBe(404);
+  }, 120_000);
 });

@@ -31,6 +31,7 @@ describe('console: who got which code, on the pool page', () => {
     page = browser.context.pages()[0] ?? (await browser.context.newPage());
     page.setDefaultTimeout(15_000);
     await page.goto(`${server.url}/#/pools/${poolId}`);
+    await page.getByRole('button', { name: 'Use an API token instead' }).click();
     await page.getByLabel('API token').fill(tenant.token);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: /Gifts/ }).waitFor();

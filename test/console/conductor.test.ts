@@ -18,6 +18,7 @@ describe('console: the conversation editor speaks the marketer\'s words', () => 
     page = browser.context.pages()[0] ?? (await browser.context.newPage());
     page.setDefaultTimeout(15_000);
     await page.goto(`${server.url}/#/conversations/new`);
+    await page.getByRole('button', { name: 'Use an API token instead' }).click();
     await page.getByLabel('API token').fill(tenant.token);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByLabel('Conversation name').waitFor();

@@ -27,6 +27,7 @@ describe('console: usable down to 768 px wide', () => {
     page.setDefaultTimeout(15_000);
     await page.setViewportSize({ width: 768, height: 900 });
     await page.goto(server.url);
+    await page.getByRole('button', { name: 'Use an API token instead' }).click();
     await page.getByLabel('API token').fill(tenant.token);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Coupon Manager' }).waitFor();
@@ -73,6 +74,7 @@ describe('console: static rows at desktop widths', () => {
     page = browser.context.pages()[0] ?? (await browser.context.newPage());
     page.setDefaultTimeout(15_000);
     await page.goto(`${server.url}/#/pools/${poolId}`);
+    await page.getByRole('button', { name: 'Use an API token instead' }).click();
     await page.getByLabel('API token').fill(tenant.token);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: /Shared code/ }).waitFor();

@@ -71,6 +71,7 @@ describe('console: the upload dialog', () => {
     page = browser.context.pages()[0] ?? (await browser.context.newPage());
     page.setDefaultTimeout(15_000);
     await page.goto(`${proxy.url}/#/pools/${poolId}`);
+    await page.getByRole('button', { name: 'Use an API token instead' }).click();
     await page.getByLabel('API token').fill(tenant.token);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: /Big Pool/ }).waitFor();

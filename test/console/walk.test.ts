@@ -72,6 +72,7 @@ describe('console: the article, walked in a browser', () => {
 
   it('signs in with a token exchanged for an HttpOnly cookie; the token is kept nowhere in the browser', async () => {
     await page.goto(server.url);
+    await page.getByRole('button', { name: 'Use an API token instead' }).click();
     await page.getByLabel('API token').fill('cf_not-a-valid-token');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await expect.poll(() => page.getByRole('alert').textContent()).toContain('This token is not valid.');

@@ -154,7 +154,13 @@ const CASES: Record<string, Case> = {
     },
   },
   // A limited token mints tokens only within its own merchants.
-  'POST /v1/tokens': { kind: 'refused', status: 403, call: (r) => ({ method: 'POST', url: '/v1/tokens', ...json({ name: 'minted', merchantIds: [r.merchantId] }) }) },
+  // Likewise users: invited only within the inviter's merchants.
+  'POST /v1/users': {
+    kind: 'refused',
+    status: 403,
+    call: (r) => ({ method: 'POST', url: '/v1/users', ...json({ email: `u${Math.random().toString(36).slice(2, 10)}@example.com`, role: 'marketer', merchantIds: [r.merchantId] }) }),
+  },
+  'POST /v1/tokens': { kind: 'refused', status: 403, call: (r) => ({ method: 'POST', url: '/v1/tokens', ...json({ name: 'minted', role: 'owner', merchantIds: [r.merchantId] }) }) },
   'GET /v1/pools/:poolId/assignments/export': { kind: 'refused', status: 404, call: (r) => ({ method: 'GET', url: `/v1/pools/${r.poolId}/assignments/export` }) },
   'GET /v1/outbox/:mailId': { kind: 'refused', status: 404, call: (r) => ({ method: 'GET', url: `/v1/outbox/${r.mailId}` }) },
   // Conversations belong to the account; one that uses another merchant's pool is forbidden (403).
@@ -312,6 +318,10 @@ const CASES: Record<string, Case> = {
   },
   // Only tokens that see every merchant.
   'GET /v1/tokens': { kind: 'not-for-limited', call: () => ({ method: 'GET', url: '/v1/tokens' }) },
+  'GET /v1/users': { kind: 'not-for-limited', call: () => ({ method: 'GET', url: '/v1/users' }) },
+  'PATCH /v1/users/:userId': { kind: 'not-for-limited', call: () => ({ method: 'PATCH', url: '/v1/users/01900000-0000-7000-8000-000000000000', ...json({ role: 'analyst' }) }) },
+  'DELETE /v1/users/:userId': { kind: 'not-for-limited', call: () => ({ method: 'DELETE', url: '/v1/users/01900000-0000-7000-8000-000000000000' }) },
+  'GET /v1/audit': { kind: 'not-for-limited', call: () => ({ method: 'GET', url: '/v1/audit' }) },
   'DELETE /v1/tokens/:tokenId': { kind: 'not-for-limited', call: () => ({ method: 'DELETE', url: '/v1/tokens/01900000-0000-7000-8000-000000000000' }) },
   'POST /v1/accounts': { kind: 'not-for-limited', call: () => ({ method: 'POST', url: '/v1/accounts', ...json({ name: 'Rival' }) }) },
   'POST /v1/merchants': { kind: 'not-for-limited', call: () => ({ method: 'POST', url: '/v1/merchants', ...json({ name: 'Sneaky', domain: 'sneaky.example.com' }) }) },

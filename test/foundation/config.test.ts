@@ -65,6 +65,8 @@ describe('configuration', () => {
       UPLOAD_LIMIT_BYTES: 2 * 1024 * 1024 * 1024,
       TRUST_PROXY: false,
       SIGN_IN_MAX_FAILURES: 10,
+      AUDIT_RETENTION_DAYS: 365,
+      OWNER_EMAIL: 'owner@localhost',
       DEFAULT_TIME_ZONE: 'UTC',
       VACUUM_INTERVAL_SECONDS: 3600,
       POOL_CHECK_INTERVAL_SECONDS: 300,

@@ -10,7 +10,10 @@ const PUBLIC_ROUTES = [
   'GET /', // the console's page: no data in it
   'GET /assets/*', // the console's compiled scripts and styles
   'GET /health',
-  'POST /v1/session', // console sign-in: the caller has no session yet, the token comes in the body
+  'POST /v1/session', // console sign-in: the caller has no session yet, the token (or email and password) comes in the body
+  'POST /v1/password-links/inspect', // the set-password page: the one-time link is the proof (test/users/users.test.ts)
+  'POST /v1/password-links/use', // setting the password through that link, same proof
+  'POST /v1/password-resets', // asking for a reset link by mail: answers the same for any address
   'GET /u/:token', // unsubscribe page: the signed link is the proof (test/mail/unsubscribe.test.ts)
   'POST /u/:token', // one-click unsubscribe (RFC 8058), same proof
   // Shopify's orders webhook: the HMAC over the raw body with the merchant's secret is the proof (test/integrations/shopify.test.ts)

@@ -9,6 +9,7 @@ import { openDatabase } from '../../src/platform/db/database.ts';
 import { systemClock } from '../../src/platform/clock.ts';
 import type { DB } from '../../src/schema.ts';
 import { createServices } from '../../src/app.ts';
+import { ownerPrincipal } from '../../src/modules/accounts/principal.ts';
 
 const env = process.env;
 const database = await openDatabase<DB>({ databaseUrl: env.DATABASE_URL, dataDir: '', schema: env.DATABASE_SCHEMA!, poolSize: Number(env.LOOPS) });
@@ -17,7 +18,7 @@ const services = createServices({
   database,
   clock: systemClock,
 });
-const pool = await services.pools.getPoolFor({ accountId: env.ACCOUNT_ID!, tokenId: 'test', merchantIds: null, installationAdmin: false }, env.POOL_ID!);
+const pool = await services.pools.getPoolFor(ownerPrincipal(env.ACCOUNT_ID!, 'test'), env.POOL_ID!);
 const stall = Number(env.STALL_MS);
 const stalls = setInterval(() => {
   const until = Date.now() + stall;

@@ -4,6 +4,7 @@ import { sql } from 'kysely';
 import { describePostgres } from '../helpers/engines.ts';
 import { newTenant, testApp, type TestTenant } from '../helpers/app.ts';
 import { redemptionApi } from './setup.ts';
+import { ownerPrincipal } from '../../src/modules/accounts/principal.ts';
 
 type Result = { won: string[]; failures: Record<string, number> };
 
@@ -38,7 +39,7 @@ describePostgres('redemption under concurrency', (ctx) => {
     const poolId = await api.pool({ type: 'unique' });
     const codes = Array.from({ length: 1000 }, (_, i) => `RACE-${i}`);
     await api.upload(poolId, codes);
-    const pool = await app.services.pools.getPoolFor({ accountId: t.accountId, tokenId: 't', merchantIds: null, installationAdmin: false }, poolId);
+    const pool = await app.services.pools.getPoolFor(ownerPrincipal(t.accountId, 't'), poolId);
     const requests = [];
     for (let i = 0; i < codes.length; i++) {
       const contact = await app.services.contacts.resolveContact(t.accountId, { email: `race-${i}@example.com` });

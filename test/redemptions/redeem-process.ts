@@ -8,11 +8,12 @@ import { systemClock } from '../../src/platform/clock.ts';
 import type { DB } from '../../src/schema.ts';
 import { accountsService } from '../../src/modules/accounts/service.ts';
 import { redemptionsService } from '../../src/modules/redemptions/service.ts';
+import { ownerPrincipal } from '../../src/modules/accounts/principal.ts';
 
 const env = process.env;
 const database = await openDatabase<DB>({ databaseUrl: env.DATABASE_URL, dataDir: '', schema: env.DATABASE_SCHEMA!, poolSize: 4 });
 const redemptions = redemptionsService({ database, clock: systemClock, accounts: accountsService(database) });
-const principal = { accountId: env.ACCOUNT_ID!, tokenId: 'test', merchantIds: null, installationAdmin: false };
+const principal = ownerPrincipal(env.ACCOUNT_ID!, 'test');
 const codes = env.CODES!.split(',');
 // Each process walks the codes from another starting point, so that races happen all along.
 const start = Number(env.START ?? 0);

@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import { describeEachEngine } from '../helpers/engines.ts';
 import { newTenant, testApp, type TestTenant } from '../helpers/app.ts';
 import { eventsService } from '../../src/modules/events/service.ts';
+import { ownerPrincipal } from '../../src/modules/accounts/principal.ts';
 
 describeEachEngine('events', (ctx) => {
   let app: Awaited<ReturnType<typeof testApp>>;
@@ -44,7 +45,7 @@ describeEachEngine('events', (ctx) => {
     // Concurrent repeats: one event.
     const answers = await Promise.all(Array.from({ length: 5 }, () => send({ type: 'x', email: 'hal@example.com', idempotencyKey: 'k-race' })));
     expect(new Set(answers.map((a) => a.json().contactId)).size).toBe(1);
-    expect(await app.services.events.recordEvent({ accountId: t.accountId, tokenId: 't', merchantIds: null, installationAdmin: false }, { type: 'x', email: 'hal@example.com', idempotencyKey: 'k-race' })).toMatchObject({ duplicate: true });
+    expect(await app.services.events.recordEvent(ownerPrincipal(t.accountId, 't'), { type: 'x', email: 'hal@example.com', idempotencyKey: 'k-race' })).toMatchObject({ duplicate: true });
     const n = await sql<{ n: number }>`select count(*)::int as n from events where account_id = ${t.accountId} and idempotency_key = 'k-race'`.execute(ctx.database.db);
     expect(n.rows[0]!.n).toBe(1);
   });
@@ -68,7 +69,7 @@ describeEachEngine('events', (ctx) => {
         return { enrolled: ['conv-1'], exited: [] };
       },
     });
-    const principal = { accountId: t.accountId, tokenId: 't', merchantIds: null, installationAdmin: false };
+    const principal = ownerPrincipal(t.accountId, 't');
     const first = await events.recordEvent(principal, { type: 'signup', email: 'joe@example.com', idempotencyKey: 'hook-1' });
     expect(first).toMatchObject({ enrolled: ['conv-1'], exited: [], duplicate: false });
     expect(await events.recordEvent(principal, { type: 'signup', email: 'joe@example.com', idempotencyKey: 'hook-1' })).toEqual({ ...first, duplicate: true });

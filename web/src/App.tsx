@@ -16,8 +16,14 @@ import { SuppressionsScreen } from './screens/Suppressions.tsx';
 import { RedemptionsScreen } from './screens/redemptions/Redemptions.tsx';
 import { IntegrationsScreen } from './screens/integrations/Integrations.tsx';
 import { Loading, shortLabel } from './ui.tsx';
+import { SetPasswordScreen } from './screens/team/SetPassword.tsx';
+import { UsersScreen } from './screens/team/Users.tsx';
+import { TokensScreen } from './screens/team/Tokens.tsx';
+import { AuditScreen } from './screens/team/Audit.tsx';
+import { roleCan, type Permission, type Role } from '../../src/modules/accounts/permissions.ts';
 
-const SECTIONS = [
+/** Sections, each shown to the roles that may read it (the server's permission table decides). */
+const SECTIONS: { path: string; label: string; needs?: Permission }[] = [
   { path: 'pools', label: 'Coupon Manager' },
   { path: 'redemptions', label: 'Redemptions' },
   { path: 'segmentation', label: 'Segmentation' },
@@ -25,9 +31,18 @@ const SECTIONS = [
   { path: 'messages', label: 'Authoring' },
   { path: 'conversations', label: 'Conductor' },
   { path: 'outbox', label: 'Outbox' },
-  { path: 'integrations', label: 'Integrations' },
 ];
-/** Screens reached from a section's page (the header stays one line at 1280 px). */
+/**
+ * The account's settings, on a second, smaller row under the header (the header stays one line
+ * at 1280 px), each shown to the roles that may read it.
+ */
+const ADMIN_SECTIONS: { path: string; label: string; needs?: Permission }[] = [
+  { path: 'integrations', label: 'Integrations' },
+  { path: 'users', label: 'Users', needs: 'users:read' },
+  { path: 'tokens', label: 'Tokens', needs: 'tokens:read' },
+  { path: 'audit', label: 'Audit', needs: 'audit:read' },
+];
+/** Screens reached from a section's page. */
 const MORE = ['suppressions'];
 
 const MERCHANT_KEY = 'couponflow.merchant';
@@ -46,15 +61,21 @@ function remember(id: string) {
   }
 }
 
+const sections = (role: Role) => SECTIONS.filter((s) => !s.needs || roleCan(role, s.needs));
+const adminSections = (role: Role) => ADMIN_SECTIONS.filter((s) => !s.needs || roleCan(role, s.needs));
+
 /** Drops every cached answer but the session's (whose observer must stay attached). */
 const forgetData = (queryClient: QueryClient) => queryClient.removeQueries({ predicate: (q) => q.queryKey[0] !== 'session' });
 
 export function App() {
   const queryClient = useQueryClient();
+  const route = useRoute();
   const session = useQuery({ queryKey: ['session'], queryFn: api.session, retry: false, staleTime: Infinity });
   useEffect(() => {
     setUnauthorizedHandler(() => queryClient.setQueryData(['session'], null));
   }, [queryClient]);
+  // The one-time link's page needs no session.
+  if (route[0] === 'set-password' && route[1]) return <SetPasswordScreen token={route[1]} />;
 
   if (session.isPending) return <Loading />;
   const signedOut = session.data === null || (session.error instanceof ApiError && session.error.status === 401);
@@ -69,10 +90,10 @@ export function App() {
       />
     );
   }
-  return <Shell accountName={session.data.accountName} />;
+  return <Shell accountName={session.data.accountName} who={session.data.actor.name} role={session.data.role} />;
 }
 
-function Shell({ accountName }: { accountName: string }) {
+function Shell({ accountName, who, role }: { accountName: string; who: string; role: Role }) {
   const queryClient = useQueryClient();
   const route = useRoute();
   const merchants = useQuery({ queryKey: ['merchants'], queryFn: api.merchants });
@@ -100,7 +121,7 @@ function Shell({ accountName }: { accountName: string }) {
           Couponflow
         </a>
         <nav aria-label="Sections">
-          {SECTIONS.map((s) => (
+          {sections(role).map((s) => (
             <a key={s.path} href={href(s.path)} aria-current={section === s.path ? 'page' : undefined}>
               {s.label}
             </a>
@@ -130,14 +151,21 @@ function Shell({ accountName }: { accountName: string }) {
           <a href="/docs" target="_blank" rel="noopener" title="The REST API reference (opens in a new tab)">
             API docs
           </a>
-          <span className="muted account" title="Signed-in account">
-            {accountName}
+          <span className="muted account" title={`Signed in as ${who} (${role})`}>
+            {accountName} · {who}
           </span>
           <button type="button" className="ghost" onClick={() => signOut.mutate()}>
             Sign out
           </button>
         </div>
       </header>
+      <nav className="subnav" aria-label="Settings">
+        {adminSections(role).map((s) => (
+          <a key={s.path} href={href(s.path)} aria-current={section === s.path ? 'page' : undefined}>
+            {s.label}
+          </a>
+        ))}
+      </nav>
       <main>
         {section === 'pools' && !id ? <PoolsScreen merchant={merchant} merchantsLoading={merchants.isPending} /> : null}
         {section === 'pools' && id ? <PoolScreen poolId={id} merchants={merchants.data ?? []} onMerchant={(m) => m !== merchant?.id && setMerchantId(m)} /> : null}
@@ -153,7 +181,10 @@ function Shell({ accountName }: { accountName: string }) {
         {section === 'conversations' && id ? <ConversationEditor conversationId={id === 'new' ? undefined : id} merchants={merchants.data ?? []} /> : null}
         {section === 'outbox' ? <OutboxScreen mailId={id} /> : null}
         {section === 'integrations' ? <IntegrationsScreen merchant={merchant} /> : null}
-        {!SECTIONS.some((s) => s.path === section) && !MORE.includes(section) ? <p>Nothing here. Pick a section above.</p> : null}
+        {section === 'users' ? <UsersScreen merchants={merchants.data ?? []} /> : null}
+        {section === 'tokens' ? <TokensScreen /> : null}
+        {section === 'audit' ? <AuditScreen /> : null}
+        {![...sections(role), ...adminSections(role)].some((s) => s.path === section) && !MORE.includes(section) ? <p>Nothing here. Pick a section above.</p> : null}
       </main>
     </div>
   );

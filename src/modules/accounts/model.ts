@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ROLES, type Role } from './permissions.ts';
 
 export interface Account {
   id: string;
@@ -17,27 +18,45 @@ export interface Merchant {
 export interface Token {
   id: string;
   accountId: string;
+  name: string;
+  role: Role;
   merchantIds: string[] | null;
   installationAdmin: boolean;
 }
 
 /** May this caller act on this merchant of its own account? */
-export const canUseMerchant = (principal: Pick<TokenPrincipal, 'merchantIds'>, merchantId: string): boolean =>
+export const canUseMerchant = (principal: Pick<Principal, 'merchantIds'>, merchantId: string): boolean =>
   principal.merchantIds === null || principal.merchantIds.includes(merchantId);
 
-/** The caller a token makes (platform/http/auth.ts's Principal, by shape: this file stays free of HTTP). */
-export interface TokenPrincipal {
-  accountId: string;
-  tokenId: string;
-  merchantIds: string[] | null;
-  installationAdmin: boolean;
+/** Who acts: an API token or a console user. Named in the audit log (id and name, never a secret). */
+export interface Actor {
+  type: 'token' | 'user';
+  id: string;
+  name: string;
 }
 
-export const principalOfToken = (token: Token): TokenPrincipal => ({
+/** Who is calling: resolved from the bearer token or from a console session cookie (principal.ts). */
+export interface Principal {
+  accountId: string;
+  /** The token acting, or null for a signed-in user. */
+  tokenId: string | null;
+  /** The user acting (console sign-in with email and password), or null for a token. */
+  userId: string | null;
+  /** null: every merchant of the account. */
+  merchantIds: string[] | null;
+  installationAdmin: boolean;
+  role: Role;
+  actor: Actor;
+}
+
+export const principalOfToken = (token: Token): Principal => ({
   accountId: token.accountId,
   tokenId: token.id,
+  userId: null,
   merchantIds: token.merchantIds,
   installationAdmin: token.installationAdmin,
+  role: token.role,
+  actor: { type: 'token', id: token.id, name: token.name },
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -53,6 +72,8 @@ export const sessionOut = z.object({
   merchantIds: z.array(z.string()).nullable(),
   installationAdmin: z.boolean(),
   via: z.enum(['session', 'token']),
+  role: z.enum(ROLES),
+  actor: z.object({ type: z.enum(['token', 'user']), id: z.string(), name: z.string() }),
 });
 export type MerchantJson = z.infer<typeof merchantOut>;
 export type SessionJson = z.infer<typeof sessionOut>;

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../../schema.ts';
 import type { Account, Merchant, Token } from './model.ts';
+import type { Role } from './permissions.ts';
 
 type Q = Kysely<DB>;
 
@@ -20,7 +21,7 @@ export async function findAccount(db: Q, id: string): Promise<Account | undefine
 
 export async function insertToken(
   db: Q,
-  token: { id: string; accountId: string; hash: string; name: string; merchantIds: string[] | null; installationAdmin: boolean },
+  token: { id: string; accountId: string; hash: string; name: string; merchantIds: string[] | null; installationAdmin: boolean; role?: Role },
 ) {
   await db
     .insertInto('tokens')
@@ -31,17 +32,28 @@ export async function insertToken(
       name: token.name,
       merchant_ids: token.merchantIds,
       installation_admin: token.installationAdmin,
+      role: token.role ?? 'owner',
     })
+    .execute();
+}
+
+/** lastUsedAt: written at most once a minute per token, whichever process sees it used. */
+export async function touchToken(db: Q, id: string, now: Date): Promise<void> {
+  await db
+    .updateTable('tokens')
+    .set({ last_used_at: now })
+    .where('id', '=', id)
+    .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', new Date(now.getTime() - 60_000))]))
     .execute();
 }
 
 export async function findTokenByHash(db: Q, hash: string): Promise<Token | undefined> {
   const row = await db
     .selectFrom('tokens')
-    .select(['id', 'account_id', 'merchant_ids', 'installation_admin'])
+    .select(['id', 'account_id', 'name', 'role', 'merchant_ids', 'installation_admin'])
     .where('token_hash', '=', hash)
     .executeTakeFirst();
-  return row && { id: row.id, accountId: row.account_id, merchantIds: row.merchant_ids, installationAdmin: row.installation_admin };
+  return row && { id: row.id, accountId: row.account_id, name: row.name, role: row.role, merchantIds: row.merchant_ids, installationAdmin: row.installation_admin };
 }
 
 const toMerchant = (row: { id: string; name: string; domain: string; created_at: Date }): Merchant => ({
@@ -89,6 +101,7 @@ export async function listMerchants(
 export interface TokenRow {
   id: string;
   name: string;
+  role: Role;
   merchantIds: string[] | null;
   installationAdmin: boolean;
   createdAt: Date;
@@ -98,7 +111,7 @@ export interface TokenRow {
 export async function listTokens(db: Q, accountId: string, page: { after?: string | undefined; limit: number }): Promise<TokenRow[]> {
   let query = db
     .selectFrom('tokens')
-    .select(['id', 'name', 'merchant_ids', 'installation_admin', 'created_at', 'last_used_at'])
+    .select(['id', 'name', 'role', 'merchant_ids', 'installation_admin', 'created_at', 'last_used_at'])
     .where('account_id', '=', accountId)
     .orderBy('id')
     .limit(page.limit);
@@ -106,6 +119,7 @@ export async function listTokens(db: Q, accountId: string, page: { after?: strin
   return (await query.execute()).map((row) => ({
     id: row.id,
     name: row.name,
+    role: row.role,
     merchantIds: row.merchant_ids,
     installationAdmin: row.installation_admin,
     createdAt: row.created_at,

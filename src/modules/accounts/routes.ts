@@ -1,10 +1,12 @@
 import { z } from 'zod';
 import { IANAZone } from 'luxon';
 import type { HttpApp } from '../../platform/http/app.ts';
-import { principalOf } from '../../platform/http/auth.ts';
+import { principalOf } from './principal.ts';
 import { pageQuery } from '../../platform/pagination.ts';
 import type { AccountsService } from './service.ts';
 import { merchantOut } from './model.ts';
+import { ROLES } from './permissions.ts';
+import { noteAudit } from '../audit/service.ts';
 
 const merchantJson = (m: { id: string; name: string; domain: string; createdAt: Date }) => ({ ...m, createdAt: m.createdAt.toISOString() });
 
@@ -80,6 +82,7 @@ export function accountsRoutes(app: HttpApp, accounts: AccountsService) {
   const tokenOut = z.object({
     id: z.string(),
     name: z.string(),
+    role: z.enum(ROLES),
     merchantIds: z.array(z.string()).nullable(),
     installationAdmin: z.boolean(),
     createdAt: z.string(),
@@ -110,12 +113,19 @@ export function accountsRoutes(app: HttpApp, accounts: AccountsService) {
     {
       schema: {
         tags: ['tokens'],
-        summary: 'Create an API token; answers it once (roles come later: `role` is not accepted yet)',
-        body: z.object({ name: z.string().trim().min(1).max(100), merchantIds: z.array(z.string().max(100)).max(500).optional() }).strict(),
-        response: { 201: z.object({ id: z.string(), name: z.string(), merchantIds: z.array(z.string()).nullable(), token: z.string() }) },
+        summary: 'Create an API token with a role (owner, admin, marketer, analyst); answers its secret once',
+        body: z
+          .object({ name: z.string().trim().min(1).max(100), role: z.enum(ROLES), merchantIds: z.array(z.string().max(100)).max(500).optional() })
+          .strict(),
+        response: { 201: z.object({ id: z.string(), name: z.string(), role: z.enum(ROLES), merchantIds: z.array(z.string()).nullable(), token: z.string() }) },
       },
     },
-    async (request, reply) => reply.status(201).send(await accounts.createApiToken(principalOf(request), request.body)),
+    async (request, reply) => {
+      const { role, merchantIds } = request.body;
+      // Before the change: the entry is written in its transaction (the id is the one it mints).
+      noteAudit({ summary: `token.create: role ${role}${merchantIds?.length ? `, limited to ${merchantIds.length} merchant(s)` : ''}` });
+      return reply.status(201).send(await accounts.createApiToken(principalOf(request), request.body));
+    },
   );
 
   app.delete(

@@ -1,6 +1,9 @@
 import { lockBootstrap } from './accounts.sql.ts';
 import { DomainError, forbidden, notFound } from '../../platform/errors.ts';
-import type { Principal } from '../../platform/http/auth.ts';
+import type { Principal } from './principal.ts';
+import type { Role } from './permissions.ts';
+import { systemClock, type Clock } from '../../platform/clock.ts';
+import { outsideUnitOfWork } from '../../platform/db/unit-of-work.ts';
 import { hashToken, newId, newToken } from '../../platform/ids.ts';
 import { decodeCursor, toPage, type Page, type PageQuery } from '../../platform/pagination.ts';
 import type { AppDatabase } from '../../schema.ts';
@@ -22,31 +25,54 @@ export interface ProvisionedAccount {
 export const AUTH_CACHE_MS = 5_000;
 const AUTH_CACHE_ENTRIES = 10_000;
 
-export function accountsService(database: AppDatabase) {
+/** lastUsedAt is written at most this often per token. */
+export const LAST_USED_EVERY_MS = 60_000;
+
+export function accountsService(database: AppDatabase, clock: Clock = systemClock) {
   const { db } = database;
 
   /**
    * Valid tokens, by hash, for AUTH_CACHE_MS: the token lookup was one database round trip on every
    * request. The trade-off: a token removed from the database (by another process, or by hand) is
-   * still honoured for up to that long by a process that saw it recently. Unknown tokens are never
-   * cached (a new token works at once). Bounded: cleared whole when full.
+   * still honoured for up to that long by a process that saw it recently (the process that revokes
+   * it forgets it at once). Unknown tokens are never cached (a new token works at once). Bounded:
+   * cleared whole when full.
    */
   const authCache = new Map<string, { principal: Principal; until: number }>();
+  /** When this process last wrote each token's lastUsedAt. */
+  const touched = new Map<string, number>();
 
   async function authenticate(token: string): Promise<Principal | undefined> {
     const hash = hashToken(token);
-    const now = Date.now();
+    const now = clock.now().getTime();
     const hit = authCache.get(hash);
-    if (hit && hit.until > now) return hit.principal;
-    const found = await repo.findTokenByHash(db, hash);
-    const principal = found && principalOfToken(found);
-    if (principal) {
-      if (authCache.size >= AUTH_CACHE_ENTRIES) authCache.clear();
-      authCache.set(hash, { principal, until: now + AUTH_CACHE_MS });
-    } else {
-      authCache.delete(hash);
+    let principal: Principal | undefined;
+    if (hit && hit.until > now) principal = hit.principal;
+    else {
+      const found = await repo.findTokenByHash(db, hash);
+      principal = found && principalOfToken(found);
+      if (principal) {
+        if (authCache.size >= AUTH_CACHE_ENTRIES) authCache.clear();
+        authCache.set(hash, { principal, until: now + AUTH_CACHE_MS });
+      } else {
+        authCache.delete(hash);
+      }
     }
+    if (principal?.tokenId) touch(principal.tokenId, now);
     return principal;
+  }
+
+  /**
+   * lastUsedAt, at most once a minute per token: this process skips the write within the minute,
+   * and the statement itself skips it when another process wrote it within the minute. Not
+   * awaited, and outside the call's unit of work (never in its audit entry's transaction).
+   */
+  function touch(tokenId: string, now: number) {
+    const last = touched.get(tokenId);
+    if (last !== undefined && now - last < LAST_USED_EVERY_MS) return;
+    if (touched.size >= AUTH_CACHE_ENTRIES) touched.clear();
+    touched.set(tokenId, now);
+    void outsideUnitOfWork(() => repo.touchToken(db, tokenId, new Date(now))).catch(() => touched.delete(tokenId));
   }
 
   async function provision(input: NewAccount & { installationAdmin: boolean; token?: string | undefined }): Promise<ProvisionedAccount> {
@@ -84,6 +110,7 @@ export function accountsService(database: AppDatabase) {
     merchantIds?: string[] | undefined;
     name?: string | undefined;
     installationAdmin?: boolean | undefined;
+    role?: Role | undefined;
   }): Promise<string> {
     return (await insertTokenFor(input)).token;
   }
@@ -93,6 +120,7 @@ export function accountsService(database: AppDatabase) {
     merchantIds?: string[] | undefined;
     name?: string | undefined;
     installationAdmin?: boolean | undefined;
+    role?: Role | undefined;
   }): Promise<{ id: string; token: string }> {
     const account = await repo.findAccount(db, input.accountId);
     if (!account) throw notFound(`account ${input.accountId}`);
@@ -108,6 +136,7 @@ export function accountsService(database: AppDatabase) {
       name: input.name ?? 'cli',
       merchantIds: input.merchantIds?.length ? input.merchantIds : null,
       installationAdmin: input.installationAdmin === true && !input.merchantIds?.length,
+      role: input.role ?? 'owner',
     });
     return { id, token };
   }
@@ -115,16 +144,17 @@ export function accountsService(database: AppDatabase) {
   /**
    * POST /v1/tokens. A token limited to some merchants can only mint tokens limited to some of
    * those; the installation admin right is never handed out through the API (the CLI recovers it).
-   * Roles are not stored yet.
+   * Only owners reach this (tokens:write, permissions.ts), so any role may be given.
    */
-  async function createApiToken(principal: Principal, input: { name: string; merchantIds?: string[] | undefined }) {
+  async function createApiToken(principal: Principal, input: { name: string; role?: Role | undefined; merchantIds?: string[] | undefined }) {
     const merchantIds = input.merchantIds?.length ? [...new Set(input.merchantIds)] : undefined;
     if (principal.merchantIds !== null) {
       if (!merchantIds) throw forbidden('A token limited to some merchants can only create tokens limited to some of them.');
       for (const m of merchantIds) if (!canUseMerchant(principal, m)) throw forbidden('This token is limited to other merchants.');
     }
-    const created = await insertTokenFor({ accountId: principal.accountId, merchantIds, name: input.name });
-    return { id: created.id, name: input.name, merchantIds: merchantIds ?? null, token: created.token };
+    const role = input.role ?? 'owner';
+    const created = await insertTokenFor({ accountId: principal.accountId, merchantIds, name: input.name, role });
+    return { id: created.id, name: input.name, role, merchantIds: merchantIds ?? null, token: created.token };
   }
 
   async function listTokens(principal: Principal, page: PageQuery) {

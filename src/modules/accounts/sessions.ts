@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Clock } from '../../platform/clock.ts';
-import type { Principal } from '../../platform/http/auth.ts';
+import type { Principal } from './principal.ts';
 import { hashToken } from '../../platform/ids.ts';
 import type { AppDatabase, DB } from '../../schema.ts';
 import { principalOfToken } from './model.ts';
@@ -19,22 +19,74 @@ export interface NewSession {
 
 type Q = Kysely<DB>;
 
-async function insertSession(db: Q, row: { idHash: string; accountId: string; tokenId: string; createdAt: Date; expiresAt: Date }) {
+async function insertSession(
+  db: Q,
+  row: { idHash: string; accountId: string; tokenId: string | null; userId: string | null; createdAt: Date; expiresAt: Date },
+) {
   await db
     .insertInto('console_sessions')
-    .values({ id_hash: row.idHash, account_id: row.accountId, token_id: row.tokenId, created_at: row.createdAt, expires_at: row.expiresAt })
+    .values({
+      id_hash: row.idHash,
+      account_id: row.accountId,
+      token_id: row.tokenId,
+      user_id: row.userId,
+      created_at: row.createdAt,
+      expires_at: row.expiresAt,
+    })
     .execute();
 }
 
-/** The session's token, read afresh: a token limited or removed since sign-in limits the session too. */
+/**
+ * The session's token or user, read afresh at every request: a token or user limited, given
+ * another role or removed since sign-in changes or ends the session at once (removal cascades).
+ */
 async function findLiveSession(db: Q, idHash: string, now: Date) {
   return db
     .selectFrom('console_sessions as s')
-    .innerJoin('tokens as t', 't.id', 's.token_id')
-    .select(['t.id', 't.account_id', 't.merchant_ids', 't.installation_admin', 's.expires_at'])
+    .leftJoin('tokens as t', 't.id', 's.token_id')
+    .leftJoin('users as u', 'u.id', 's.user_id')
+    .select([
+      's.account_id',
+      't.id as token_id',
+      't.name as token_name',
+      't.role as token_role',
+      't.merchant_ids as token_merchant_ids',
+      't.installation_admin',
+      'u.id as user_id',
+      'u.email as user_email',
+      'u.role as user_role',
+      'u.merchant_ids as user_merchant_ids',
+    ])
     .where('s.id_hash', '=', idHash)
     .where('s.expires_at', '>', now)
     .executeTakeFirst();
+}
+
+type SessionRow = NonNullable<Awaited<ReturnType<typeof findLiveSession>>>;
+
+function principalOfSession(row: SessionRow): Principal | undefined {
+  if (row.token_id && row.token_role && row.token_name !== null) {
+    return principalOfToken({
+      id: row.token_id,
+      accountId: row.account_id,
+      name: row.token_name,
+      role: row.token_role,
+      merchantIds: row.token_merchant_ids,
+      installationAdmin: row.installation_admin === true,
+    });
+  }
+  if (row.user_id && row.user_role && row.user_email) {
+    return {
+      accountId: row.account_id,
+      tokenId: null,
+      userId: row.user_id,
+      merchantIds: row.user_merchant_ids,
+      installationAdmin: false,
+      role: row.user_role,
+      actor: { type: 'user', id: row.user_id, name: row.user_email },
+    };
+  }
+  return undefined;
 }
 
 /** Sign-in by token: failed tries per client before it is refused (429), and the window. */
@@ -102,30 +154,39 @@ export function sessionsService(deps: { database: AppDatabase; clock: Clock; acc
   async function signIn(token: string): Promise<NewSession | undefined> {
     const principal = await deps.accounts.authenticate(token);
     if (!principal) return undefined;
+    return start(principal);
+  }
+
+  /** A session for a caller already proven (a token, or a user's password: users/service.ts). */
+  async function start(principal: Principal): Promise<NewSession> {
     const now = deps.clock.now();
     const id = randomBytes(32).toString('base64url');
     const expiresAt = new Date(now.getTime() + SESSION_TTL_MS);
     await db.transaction().execute(async (tx) => {
       // Housekeeping: this account's expired sessions go when a new one starts.
       await tx.deleteFrom('console_sessions').where('account_id', '=', principal.accountId).where('expires_at', '<=', now).execute();
-      await insertSession(tx, { idHash: hashToken(id), accountId: principal.accountId, tokenId: principal.tokenId, createdAt: now, expiresAt });
+      await insertSession(tx, {
+        idHash: hashToken(id),
+        accountId: principal.accountId,
+        tokenId: principal.userId ? null : principal.tokenId,
+        userId: principal.userId,
+        createdAt: now,
+        expiresAt,
+      });
     });
     return { id, principal, expiresAt };
   }
 
   async function resolve(sessionId: string): Promise<Principal | undefined> {
     const row = await findLiveSession(db, hashToken(sessionId), deps.clock.now());
-    return (
-      row &&
-      principalOfToken({ id: row.id, accountId: row.account_id, merchantIds: row.merchant_ids, installationAdmin: row.installation_admin })
-    );
+    return row && principalOfSession(row);
   }
 
   async function signOut(sessionId: string): Promise<void> {
     await db.deleteFrom('console_sessions').where('id_hash', '=', hashToken(sessionId)).execute();
   }
 
-  return { signIn, resolve, signOut, signInLimiter };
+  return { signIn, start, resolve, signOut, signInLimiter };
 }
 
 export type SessionsService = ReturnType<typeof sessionsService>;

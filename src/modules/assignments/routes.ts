@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { Readable } from 'node:stream';
 import type { HttpApp } from '../../platform/http/app.ts';
-import { principalOf } from '../../platform/http/auth.ts';
+import { principalOf } from '../accounts/principal.ts';
 import { pageQuery } from '../../platform/pagination.ts';
 import { csvExport } from '../../platform/csv.ts';
 import { emailField } from '../../platform/email.ts';

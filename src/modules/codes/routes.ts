@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { Readable } from 'node:stream';
 import { csvExport } from '../../platform/csv.ts';
 import type { HttpApp } from '../../platform/http/app.ts';
-import { principalOf } from '../../platform/http/auth.ts';
+import { principalOf } from '../accounts/principal.ts';
 import { pageQuery } from '../../platform/pagination.ts';
 import type { CodeRow, CodesService } from './service.ts';
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { HttpApp } from '../../platform/http/app.ts';
-import { principalOf } from '../../platform/http/auth.ts';
+import { principalOf } from '../accounts/principal.ts';
 import { pageQuery } from '../../platform/pagination.ts';
 import { conversationInput, conversationOut, enrollmentOut, publishIssue, stepJson } from './model.ts';
 import { enrollmentView, type Conversation, type ConductorService } from './service.ts';

@@ -1,6 +1,6 @@
 import type { Clock } from '../../platform/clock.ts';
 import { DomainError, forbidden, notFound } from '../../platform/errors.ts';
-import type { Principal } from '../../platform/http/auth.ts';
+import type { Principal } from '../accounts/principal.ts';
 import type { AppDatabase } from '../../schema.ts';
 import { enrollmentView, type ConductorService } from './service.ts';
 import * as repo from './repo.ts';

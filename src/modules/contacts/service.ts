@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { DomainError, forbidden, invalid, notFound } from '../../platform/errors.ts';
-import type { Principal } from '../../platform/http/auth.ts';
+import type { Principal } from '../accounts/principal.ts';
 import { isUniqueViolation } from '../../platform/db/errors.ts';
 import { newId, newIds } from '../../platform/ids.ts';
 import { decodeCursor, toPage, type Page, type PageQuery } from '../../platform/pagination.ts';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { HttpApp } from '../../platform/http/app.ts';
-import { principalOf } from '../../platform/http/auth.ts';
+import { principalOf } from '../accounts/principal.ts';
 import type { EventsService } from './service.ts';
 import { emailField } from '../../platform/email.ts';
 import { DATE_RANGE, inDateRange } from '../uploads/lines.ts';

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../../platform/clock.ts';
-import type { Principal } from '../../platform/http/auth.ts';
+import type { Principal } from '../accounts/principal.ts';
 import { newId } from '../../platform/ids.ts';
 import type { AppDatabase, DB } from '../../schema.ts';
 import { ensureContact, ensureContacts } from '../contacts/repo.ts';

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { HttpApp } from '../../platform/http/app.ts';
-import { principalOf } from '../../platform/http/auth.ts';
+import { principalOf } from '../accounts/principal.ts';
 import { errorBody } from '../../platform/http/errors.ts';
 import { shopifySettingsInput } from './model.ts';
 import type { IntegrationsService } from './service.ts';

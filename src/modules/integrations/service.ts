@@ -2,7 +2,7 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Clock } from '../../platform/clock.ts';
 import { DomainError } from '../../platform/errors.ts';
-import type { Principal } from '../../platform/http/auth.ts';
+import type { Principal } from '../accounts/principal.ts';
 import { parseJsonBody } from '../../platform/http/input.ts';
 import { newId } from '../../platform/ids.ts';
 import type { InstallationSecret } from '../../platform/secret.ts';

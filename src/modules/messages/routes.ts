@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { emailField } from '../../platform/email.ts';
 import type { HttpApp } from '../../platform/http/app.ts';
-import { principalOf } from '../../platform/http/auth.ts';
+import { principalOf } from '../accounts/principal.ts';
 import { pageQuery } from '../../platform/pagination.ts';
 import { MAX_SOURCE_CHARS } from './liquid.ts';
 import type { MessagesService } from './service.ts';

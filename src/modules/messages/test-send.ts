@@ -7,7 +7,7 @@
  */
 import type { Clock } from '../../platform/clock.ts';
 import { DomainError } from '../../platform/errors.ts';
-import type { Principal } from '../../platform/http/auth.ts';
+import type { Principal } from '../accounts/principal.ts';
 import type { AppDatabase } from '../../schema.ts';
 import type { ContactsService } from '../contacts/service.ts';
 import type { OutboxService } from '../outbox/service.ts';

@@ -2,7 +2,8 @@
 import { z } from 'zod';
 
 /** `message`: marketing mail (unsubscribe link, suppression); `test`: a test send of a message. */
-export type MailKind = 'message' | 'notification' | 'test';
+/** `access`: invitations and password resets (their links sign in): shown to owners only. */
+export type MailKind = 'message' | 'notification' | 'test' | 'access';
 export type MailStatus = 'queued' | 'sent' | 'failed';
 
 /**
@@ -61,7 +62,7 @@ export function afterFailure(attempts: number, policy: RetryPolicy, now: Date): 
 
 export const mailOut = z.object({
   id: z.string(),
-  kind: z.enum(['message', 'notification', 'test']),
+  kind: z.enum(['message', 'notification', 'test', 'access']),
   merchantId: z.string().nullable(),
   to: z.string(),
   from: z.object({ name: z.string(), email: z.string() }),

@@ -21,10 +21,13 @@ export interface MailFilter {
   to?: string | undefined;
   kind?: Mail['kind'] | undefined;
   status?: Mail['status'] | undefined;
+  /** Show mail of kind `access` (one-time sign-in links): for unlimited owners only. */
+  accessMail?: boolean | undefined;
 }
 
 function filtered(db: Q, f: MailFilter) {
   let q = db.selectFrom('outbox').selectAll().where('account_id', '=', f.accountId);
+  if (!f.accessMail) q = q.where('kind', '!=', 'access');
   if (f.merchantIds) {
     const merchants = f.merchantIds.length ? f.merchantIds : [''];
     const conversations = f.conversationIds ?? [];

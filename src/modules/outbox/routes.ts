@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { HttpApp } from '../../platform/http/app.ts';
-import { principalOf } from '../../platform/http/auth.ts';
+import { principalOf } from '../accounts/principal.ts';
 import { pageQuery } from '../../platform/pagination.ts';
 import type { OutboxService } from './service.ts';
 import { mailOut, type Mail } from './model.ts';
@@ -39,7 +39,7 @@ export function outboxRoutes(app: HttpApp, outbox: OutboxService) {
           'With the default `outbox` transport every mail is kept here with status `sent` (nothing leaves the server). With SMTP (`SMTP_URL`) mail is `queued` until delivered (`sent`) or until its last attempt failed (`failed`).',
         querystring: pageQuery.extend({
           to: z.string().max(320).optional(),
-          kind: z.enum(['message', 'notification', 'test']).optional(),
+          kind: z.enum(['message', 'notification', 'test', 'access']).optional(),
           status: z.enum(['queued', 'sent', 'failed']).optional(),
         }),
         response: { 200: z.object({ items: z.array(mailOut), nextCursor: z.string().nullable() }) },

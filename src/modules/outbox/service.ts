@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Clock } from '../../platform/clock.ts';
 import { notFound } from '../../platform/errors.ts';
 import { retryOnConnectionLoss } from '../../platform/db/errors.ts';
-import type { Principal } from '../../platform/http/auth.ts';
+import type { Principal } from '../accounts/principal.ts';
 import { newId } from '../../platform/ids.ts';
 import type { MailTransport } from '../../platform/mail/transport.ts';
 import { decodeCursor, toPage, type Page, type PageQuery } from '../../platform/pagination.ts';
@@ -188,12 +188,13 @@ export function outboxService(deps: {
 
   /**
    * A merchant-limited caller sees its merchants' notices, the mail of conversations it may see and
-   * the test sends of messages that are its own.
+   * the test sends of messages that are its own; access mail (invitations, resets) only an
+   * unlimited owner sees.
    */
   const filterFor = async (principal: Principal, q: Omit<repo.MailFilter, 'accountId' | 'merchantIds'> = {}): Promise<repo.MailFilter> => {
     const limited = principal.merchantIds !== null;
     const [conversationIds, testMessageIds] = limited ? await Promise.all([deps.visibleConversations?.(principal), deps.visibleTestMessages?.(principal)]) : [undefined, undefined];
-    return { ...q, accountId: principal.accountId, merchantIds: principal.merchantIds, conversationIds, testMessageIds };
+    return { ...q, accountId: principal.accountId, merchantIds: principal.merchantIds, accessMail: principal.role === 'owner' && !limited, conversationIds, testMessageIds };
   };
 
   async function listMails(principal: Principal, query: PageQuery & { to?: string | undefined; kind?: Mail['kind'] | undefined; status?: Mail['status'] | undefined }): Promise<Page<Mail>> {

@@ -1,6 +1,6 @@
 import { DomainError, invalid, notFound } from '../../platform/errors.ts';
 import type { Clock } from '../../platform/clock.ts';
-import type { Principal } from '../../platform/http/auth.ts';
+import type { Principal } from '../accounts/principal.ts';
 import { newId } from '../../platform/ids.ts';
 import { decodeCursor, toPage, type Page, type PageQuery } from '../../platform/pagination.ts';
 import { isUniqueViolation } from '../../platform/db/errors.ts';

@@ -1,5 +1,5 @@
 import { DomainError } from '../../platform/errors.ts';
-import type { Principal } from '../../platform/http/auth.ts';
+import type { Principal } from '../accounts/principal.ts';
 import type { AppDatabase } from '../../schema.ts';
 import type { AccountsService } from '../accounts/service.ts';
 import type { PoolsService } from './service.ts';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { HttpApp } from '../../platform/http/app.ts';
-import { principalOf } from '../../platform/http/auth.ts';
+import { principalOf } from '../accounts/principal.ts';
 import type { StaticRow } from './static-rows.ts';
 import type { StaticCodesService } from './static-codes.ts';
 import { problem, rowIn, rowOut } from './model.ts';

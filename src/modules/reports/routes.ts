@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { HttpApp } from '../../platform/http/app.ts';
-import { principalOf } from '../../platform/http/auth.ts';
+import { principalOf } from '../accounts/principal.ts';
 import type { ReportsService } from './service.ts';
 
 const revenueOut = z.object({ currency: z.string(), amount: z.string().describe('an exact decimal, e.g. "1234.50"') });

@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
 import type { Clock } from '../../platform/clock.ts';
-import type { Principal } from '../../platform/http/auth.ts';
+import type { Principal } from '../accounts/principal.ts';
 import type { AppDatabase } from '../../schema.ts';
 import type { AccountsService } from '../accounts/service.ts';
 import type { PoolsService } from '../pools/service.ts';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { HttpApp } from '../../platform/http/app.ts';
-import { principalOf } from '../../platform/http/auth.ts';
+import { principalOf } from '../accounts/principal.ts';
 import { pageQuery } from '../../platform/pagination.ts';
 import type { SegmentationService } from './service.ts';
 import { fieldOut, fieldType, groupOut, type Field, type FieldGroup } from './model.ts';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DomainError } from '../../platform/errors.ts';
 import type { HttpApp } from '../../platform/http/app.ts';
-import { principalOf } from '../../platform/http/auth.ts';
+import { principalOf } from '../accounts/principal.ts';
 import { multipartFile } from '../../platform/http/multipart.ts';
 import { pageQuery } from '../../platform/pagination.ts';
 import { MAX_EMAIL_LENGTH } from '../contacts/model.ts';

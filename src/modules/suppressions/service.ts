@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../../platform/clock.ts';
 import { DomainError, invalid, notFound } from '../../platform/errors.ts';
-import type { Principal } from '../../platform/http/auth.ts';
+import type { Principal } from '../accounts/principal.ts';
 import { decodeCursor, toPage, type Page, type PageQuery } from '../../platform/pagination.ts';
 import type { AppDatabase, DB } from '../../schema.ts';
 import { emailProblem } from '../contacts/model.ts';

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { DomainError, invalid } from '../../platform/errors.ts';
 import type { Clock } from '../../platform/clock.ts';
-import type { Principal } from '../../platform/http/auth.ts';
+import type { Principal } from '../accounts/principal.ts';
 import { newId } from '../../platform/ids.ts';
 import type { AppDatabase } from '../../schema.ts';
 import type { AccountsService } from '../accounts/service.ts';

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import type { HttpApp } from '../../platform/http/app.ts';
-import { principalOf } from '../../platform/http/auth.ts';
+import { principalOf } from '../accounts/principal.ts';
 import { forbidden } from '../../platform/errors.ts';
 import { pageQuery } from '../../platform/pagination.ts';
-import type { Principal } from '../../platform/http/auth.ts';
+import type { Principal } from '../accounts/principal.ts';
 import { WEBHOOK_EVENTS, webhookInput, type Webhook } from './model.ts';
 import type { WebhooksService } from './service.ts';
 

@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ConnectionDriver, connectionDialect, type RawConnection } from './driver.ts';
 import { Mutex } from './mutex.ts';
+import { withUnitsOfWork } from './unit-of-work.ts';
 import { lockDataDir } from './datadir-lock.ts';
 import { SQLSTATE } from './sqlstate.ts';
 
@@ -73,7 +74,7 @@ async function openPostgres<S>(url: string, schema: string, max: number): Promis
       if (err.code !== SQLSTATE.uniqueViolation && err.code !== SQLSTATE.duplicateSchema) throw err; // created by a racing process
     });
   }
-  const db = new Kysely<S>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<S>({ dialect: withUnitsOfWork(new PostgresDialect({ pool })) });
   return {
     engine: 'postgres',
     db,
@@ -86,7 +87,7 @@ async function openPostgres<S>(url: string, schema: string, max: number): Promis
         },
       };
       const sessionDb = new Kysely<S>({
-        dialect: connectionDialect(new ConnectionDriver(async () => ({ connection: raw, release: () => {} }))),
+        dialect: withUnitsOfWork(connectionDialect(new ConnectionDriver(async () => ({ connection: raw, release: () => {} })))),
       });
       let broken = false;
       try {
@@ -144,8 +145,8 @@ async function openPglite<S>(dataDir: string, schema: string): Promise<Database<
     await unlock();
   };
   const db = new Kysely<S>({
-    dialect: connectionDialect(
-      new ConnectionDriver(async () => ({ connection: raw, release: await mutex.lock() }), close),
+    dialect: withUnitsOfWork(
+      connectionDialect(new ConnectionDriver(async () => ({ connection: raw, release: await mutex.lock() }), close)),
     ),
   });
   return {
@@ -155,7 +156,7 @@ async function openPglite<S>(dataDir: string, schema: string): Promise<Database<
       mutex.run(() =>
         fn({
           db: new Kysely<S>({
-            dialect: connectionDialect(new ConnectionDriver(async () => ({ connection: raw, release: () => {} }))),
+            dialect: withUnitsOfWork(connectionDialect(new ConnectionDriver(async () => ({ connection: raw, release: () => {} })))),
           }),
           async copyFrom(copySql, chunks) {
             // PGlite copies only from a '/dev/blob' it reads whole: feed it a few MB at a time.

@@ -8,7 +8,8 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
-import { authHook, type Authenticate, type SessionAuth } from './auth.ts';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import './auth.ts';
 import { errorBody, handleError } from './errors.ts';
 import { renderDocsPage } from './docs-page.ts';
 import { forbidden } from '../errors.ts';
@@ -37,9 +38,10 @@ export interface HttpOptions {
   bodyLimit: number;
   /** Largest uploaded file, in bytes. */
   uploadLimit: number;
-  authenticate: Authenticate;
-  /** Console sign-in by cookie, beside bearer tokens (omitted: tokens only). */
-  session?: SessionAuth;
+  /** Runs first on every request: identifies the caller and checks its permission (modules/accounts/auth-hook.ts). */
+  authHook: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+  /** May this caller read /metrics (installation-wide figures)? */
+  metricsAllowed: (request: FastifyRequest) => boolean;
   metrics: Metrics;
   health: () => Promise<{ ok: boolean; detail?: string }>;
   /** Behind a reverse proxy: honour X-Forwarded-For / -Proto (client address, https). */
@@ -91,7 +93,7 @@ export async function createHttpApp(options: HttpOptions): Promise<HttpApp> {
   app.setNotFoundHandler((request, reply) =>
     reply.status(404).send(errorBody('not_found', `No route ${request.method} ${request.url.split('?')[0]}`)),
   );
-  app.addHook('onRequest', authHook(options.authenticate, options.session));
+  app.addHook('onRequest', options.authHook);
   // Params and query strings: the same characters refused as in JSON bodies (400, not a 500 from SQL).
   app.addHook('preValidation', async (request) => {
     checkRequestStrings(request.params, 'params');
@@ -135,7 +137,7 @@ export async function createHttpApp(options: HttpOptions): Promise<HttpApp> {
   );
   app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
     // Installation-wide figures: for the installation admin only.
-    if (!request.principal?.installationAdmin) throw forbidden('Metrics need the installation admin token.');
+    if (!options.metricsAllowed(request)) throw forbidden('Metrics need the installation admin token.');
     return reply.type(options.metrics.registry.contentType).send(await options.metrics.registry.metrics());
   });
   return app;

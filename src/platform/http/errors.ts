@@ -13,6 +13,7 @@ const statusOf: Record<ErrorKind, number> = {
   conflict: 409,
   too_large: 413,
   invalid: 422,
+  too_many: 429,
   unavailable: 503,
 };
 
@@ -27,6 +28,8 @@ export const errorBody = (code: string, message: string, details: unknown[] = []
 
 export function handleError(err: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) {
   if (err instanceof DomainError) {
+    const wait = (err.details[0] as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
+    if (err.kind === 'too_many' && typeof wait === 'number') reply.header('retry-after', String(wait));
     return reply.status(statusOf[err.kind]).send({ ...errorBody(err.code, err.message, err.details), ...err.extra });
   }
   if (hasZodFastifySchemaValidationErrors(err)) {
