@@ -14,11 +14,11 @@ import type { PoolJson as Pool, PoolSettingsInput as PoolSettings, RowProblemJso
 import type { FieldGroupJson as FieldGroup, FieldJson as Field, FieldType } from '../../src/modules/segmentation/model.ts';
 import type { UploadJson as Upload, UploadOptionsInput } from '../../src/modules/uploads/model.ts';
 
-export type { Assignment, Contact, ContactWithRuns, Field, FieldGroup, FieldType, Mail, Merchant, Message, Pool, PoolSettings, Rendered, RowProblem, Session, StaticRow, StaticRowInput, Upload };
+export type { ListedAssignment, Contact, ContactWithRuns, Field, FieldGroup, FieldType, Mail, Merchant, Message, Pool, PoolSettings, Rendered, RowProblem, Session, StaticRow, StaticRowInput, Upload };
 export type { PoolType } from '../../src/modules/pools/model.ts';
 export type { AssignmentStatus };
 /** An assignment; in the pool's list (GET …/assignments) also where it stands now. */
-type Assignment = AssignmentJson & { status?: AssignmentStatus };
+type ListedAssignment = AssignmentJson & { status?: AssignmentStatus };
 /** The pool's assignment list's filters (query parameters q and status). */
 export interface AssignmentFilter {
   q?: string;
@@ -179,9 +179,9 @@ export const api = {
   saveStaticRows: (poolId: string, rows: StaticRowInput[]) => put<{ rows: StaticRow[]; warnings: RowProblem[] }>(`/v1/pools/${enc(poolId)}/static-codes`, { rows }),
   validateStaticRows: (poolId: string, rows: StaticRowInput[]) =>
     post<{ valid: boolean; errors: RowProblem[]; warnings: RowProblem[] }>(`/v1/pools/${enc(poolId)}/static-codes/validate`, { rows }),
-  assignments: (poolId: string, max = 10_000) => all<Assignment>(`/v1/pools/${enc(poolId)}/assignments`, max),
+  assignments: (poolId: string, max = 10_000) => all<ListedAssignment>(`/v1/pools/${enc(poolId)}/assignments`, max),
   assignmentsPage: (poolId: string, cursor: string | undefined, limit = 50, filter: AssignmentFilter = {}) =>
-    get<{ items: Assignment[]; nextCursor: string | null }>(`/v1/pools/${enc(poolId)}/assignments?${filterQuery({ limit: String(limit), cursor, ...filter })}`),
+    get<{ items: ListedAssignment[]; nextCursor: string | null }>(`/v1/pools/${enc(poolId)}/assignments?${filterQuery({ limit: String(limit), cursor, ...filter })}`),
   assignmentsExportUrl: (poolId: string, filter: AssignmentFilter = {}) => `/v1/pools/${enc(poolId)}/assignments/export${filterQuery({ ...filter }) ? `?${filterQuery({ ...filter })}` : ''}`,
 
   fieldGroups: () => all<FieldGroup>('/v1/field-groups'),

@@ -133,6 +133,16 @@ export const ROUTE_RULES: Record<string, RouteRule> = {
   'POST /v1/merchants/:merchantId/redemptions': change('redemptions:write', 'redemption.create', 'merchantId'),
   'GET /v1/merchants/:merchantId/redemptions': read('redemptions:read'),
   'POST /v1/redemptions/:redemptionId/rollback': change('redemptions:write', 'redemption.rollback'),
+  'POST /v1/merchants/:merchantId/redemptions/import': change('redemptions:write', 'redemption.import', 'merchantId'),
+  'GET /v1/pools/:poolId/report': read('pools:read'),
+
+  'GET /v1/webhooks': read('webhooks:read'),
+  'POST /v1/webhooks': change('webhooks:write', 'webhook.create', 'new'),
+  'DELETE /v1/webhooks/:webhookId': change('webhooks:write', 'webhook.delete'),
+  'GET /v1/webhooks/:webhookId/deliveries': read('webhooks:read'),
+  // The Shopify secret is an integration's credential: managed with the webhooks.
+  'GET /v1/merchants/:merchantId/integrations/shopify': read('webhooks:read'),
+  'PUT /v1/merchants/:merchantId/integrations/shopify': change('webhooks:write', 'integration.shopify', 'merchantId'),
 
   'GET /v1/field-groups': read('fields:read'),
   'POST /v1/field-groups': change('fields:write', 'field_group.create', 'new'),

@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { DB } from '../../schema.ts';
 import type { Role } from '../accounts/permissions.ts';
 
@@ -20,7 +20,7 @@ export const findUser = (db: Q, accountId: string, id: string) =>
 
 /** Addresses are unique in the installation, whatever their case (users_email_key). */
 export const findUserByEmail = (db: Q, email: string) =>
-  db.selectFrom('users').select(columns).where(sql`lower(email)`, '=', email.toLowerCase()).executeTakeFirst();
+  db.selectFrom('users').select(columns).where((eb) => eb.fn('lower', ['email']), '=', email.toLowerCase()).executeTakeFirst();
 
 export const findUserById = (db: Q, id: string) => db.selectFrom('users').select(columns).where('id', '=', id).executeTakeFirst();
 

@@ -7,23 +7,14 @@ import { ApiError, request, type ApiErrorBody, type Mail, type Page } from '../.
 
 const enc = encodeURIComponent;
 
-export type SuppressionReason = 'unsubscribed' | 'bounced' | 'complained' | 'manual';
-export interface Suppression {
-  email: string;
-  reason: SuppressionReason;
-  detail: string | null;
-  createdAt: string;
-}
-export type CodeStatus = 'available' | 'assigned' | 'redeemed' | 'expired';
-export interface PoolCode {
-  code: string;
-  status: CodeStatus;
-  expiresAt: string | null;
-  contactId: string | null;
-  email: string | null;
-  assignedAt: string | null;
-  redeemedAt: string | null;
-}
+import type { SuppressionReason, Suppression as StoredSuppression } from '../../../../src/modules/suppressions/model.ts';
+import type { CodeJson } from '../../../../src/modules/codes/model.ts';
+
+export type { SuppressionReason };
+export type { CodeStatus } from '../../../../src/modules/codes/model.ts';
+/** A suppression as the API answers it (its date as an ISO string). */
+export type SuppressionEntry = Omit<StoredSuppression, 'createdAt'> & { createdAt: string };
+export type PoolCode = CodeJson;
 export interface ContactImportReport {
   status: 'imported' | 'rejected';
   lines: number;
@@ -46,8 +37,8 @@ export interface MailDetail extends Omit<Mail, 'kind'> {
 
 export const suppressionsApi = {
   list: (search?: string, cursor?: string) =>
-    request<Page<Suppression>>('GET', `/v1/suppressions?limit=50${search ? `&search=${enc(search)}` : ''}${cursor ? `&cursor=${enc(cursor)}` : ''}`),
-  add: (email: string, reason: SuppressionReason = 'manual') => request<Suppression>('POST', '/v1/suppressions', { email, reason }),
+    request<Page<SuppressionEntry>>('GET', `/v1/suppressions?limit=50${search ? `&search=${enc(search)}` : ''}${cursor ? `&cursor=${enc(cursor)}` : ''}`),
+  add: (email: string, reason: SuppressionReason = 'manual') => request<SuppressionEntry>('POST', '/v1/suppressions', { email, reason }),
   remove: (email: string) => request<void>('DELETE', `/v1/suppressions/${enc(email)}`),
   /** The suppression of exactly this address, if any. */
   of: async (email: string) => (await suppressionsApi.list(email)).items.find((s) => s.email.toLowerCase() === email.toLowerCase()) ?? null,
