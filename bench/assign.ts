@@ -32,9 +32,13 @@ const principalOf = (accountId: string) => ownerPrincipal(accountId, 'bench');
 /** Fills a pool with `codes` codes straight through SQL (the upload path has its own benchmark). */
 async function fillPool(db: Database<DB>['db'], poolKey: number, accountId: string, codes: number, tag: string) {
   await sql`insert into codes (account_id, pool_key, code, expires_at)
-    select ${accountId}, ${poolKey}, ${tag} || g, timestamptz '2030-01-01' + (g % 60) * interval '1 day' from generate_series(1, ${codes}) g`.execute(db);
+    select ${accountId}, ${poolKey}, ${tag} || g, timestamptz '2030-01-01' + (g % 60) * interval '1 day' from generate_series(1, ${codes}) g`.execute(
+    db,
+  );
   await sql`insert into pool_code_counts (account_id, pool_key, expires_at, slot, codes, unassigned)
-    select ${accountId}, ${poolKey}, expires_at, 0, count(*), count(*) from codes where pool_key = ${poolKey} group by expires_at`.execute(db);
+    select ${accountId}, ${poolKey}, expires_at, 0, count(*), count(*) from codes where pool_key = ${poolKey} group by expires_at`.execute(
+    db,
+  );
   await sql`analyze codes`.execute(db);
 }
 
@@ -60,11 +64,16 @@ async function batchRun(database: Database<DB>, schema: string) {
   const pool = await s.pools.createPool(s.principal, s.merchant.id, { name: 'batch', type: 'unique' });
   await fillPool(database.db, pool.key, s.principal.accountId, CODES, 'B');
   // Contacts exist beforehand: the conversation engine assigns to known contacts.
-  await sql`insert into contacts (account_id, id, email) select ${s.principal.accountId}, 'c' || g, 'c' || g || '@example.com' from generate_series(1, ${CODES}) g`.execute(database.db);
+  await sql`insert into contacts (account_id, id, email) select ${s.principal.accountId}, 'c' || g, 'c' || g || '@example.com' from generate_series(1, ${CODES}) g`.execute(
+    database.db,
+  );
   const latencies: number[] = [];
   const t0 = performance.now();
   for (let i = 0; i < CODES; i += BATCH) {
-    const requests = Array.from({ length: Math.min(BATCH, CODES - i) }, (_, j) => ({ contactId: `c${i + j + 1}`, idempotencyKey: `k${i + j + 1}` }));
+    const requests = Array.from({ length: Math.min(BATCH, CODES - i) }, (_, j) => ({
+      contactId: `c${i + j + 1}`,
+      idempotencyKey: `k${i + j + 1}`,
+    }));
     const t = performance.now();
     const out = await s.assignments.assignMany(pool, requests);
     latencies.push(performance.now() - t);
@@ -80,7 +89,9 @@ async function batchRun(database: Database<DB>, schema: string) {
   while (claimed < CODES) {
     const now = new Date();
     const t = performance.now();
-    const r = await database.db.transaction().execute((tx) => claimStatement({ poolKey: base.key, eligibleFrom: now, count: Math.min(BATCH, CODES - claimed), now }).execute(tx));
+    const r = await database.db
+      .transaction()
+      .execute((tx) => claimStatement({ poolKey: base.key, eligibleFrom: now, count: Math.min(BATCH, CODES - claimed), now }).execute(tx));
     baseLatencies.push(performance.now() - t);
     if (r.rows.length === 0) throw new Error('baseline claim fell short');
     claimed += r.rows.length;
@@ -112,7 +123,10 @@ async function httpRun(env: Record<string, string>) {
   try {
     const api = new ApiClient(server.url, server.token);
     const merchants = await api.request<{ items: { id: string }[] }>('GET', '/v1/merchants');
-    const pool = await api.request<{ id: string }>('POST', `/v1/merchants/${merchants.items[0]!.id}/pools`, { name: `http-${randomBytes(3).toString('hex')}`, type: 'unique' });
+    const pool = await api.request<{ id: string }>('POST', `/v1/merchants/${merchants.items[0]!.id}/pools`, {
+      name: `http-${randomBytes(3).toString('hex')}`,
+      type: 'unique',
+    });
     const generated = await api.request<{ imported: number }>('POST', `/v1/pools/${pool.id}/generate`, { count: HTTP_CODES, length: 10 });
     if (generated.imported !== HTTP_CODES) throw new Error('could not fill the pool');
     let seq = 0;
@@ -183,26 +197,42 @@ export async function run() {
   const pgBatch = await batchRun(pgDb, schema);
   await pgDb.close();
   await dropSchema(schema);
-  console.log(`PostgreSQL  assignMany, ${CODES.toLocaleString()} codes in batches of ${BATCH}: ${fmt(pgBatch.run)} per batch (goal >= 50,000/s)`);
-  console.log(`PostgreSQL  bare claim of ${BATCH} in a loop: ${fmt(pgBatch.base)}; ratio ${(pgBatch.run.perSec / pgBatch.base.perSec).toFixed(2)} (goal >= 0.7)`);
+  console.log(
+    `PostgreSQL  assignMany, ${CODES.toLocaleString()} codes in batches of ${BATCH}: ${fmt(pgBatch.run)} per batch (goal >= 50,000/s)`,
+  );
+  console.log(
+    `PostgreSQL  bare claim of ${BATCH} in a loop: ${fmt(pgBatch.base)}; ratio ${(pgBatch.run.perSec / pgBatch.base.perSec).toFixed(2)} (goal >= 0.7)`,
+  );
 
   const liteDb = await openDatabase<DB>({ dataDir: 'memory://', schema: 'public' });
   const liteBatch = await batchRun(liteDb, 'public');
   await liteDb.close();
-  console.log(`PGlite      assignMany, ${CODES.toLocaleString()} codes in batches of ${BATCH}: ${fmt(liteBatch.run)} per batch (goal >= 30,000/s)`);
-  console.log(`PGlite      bare claim of ${BATCH} in a loop: ${fmt(liteBatch.base)}; ratio ${(liteBatch.run.perSec / liteBatch.base.perSec).toFixed(2)} (goal >= 0.7)`);
+  console.log(
+    `PGlite      assignMany, ${CODES.toLocaleString()} codes in batches of ${BATCH}: ${fmt(liteBatch.run)} per batch (goal >= 30,000/s)`,
+  );
+  console.log(
+    `PGlite      bare claim of ${BATCH} in a loop: ${fmt(liteBatch.base)}; ratio ${(liteBatch.run.perSec / liteBatch.base.perSec).toFixed(2)} (goal >= 0.7)`,
+  );
 
   const httpSchema = `bench_${randomBytes(4).toString('hex')}`;
   const http = await httpRun({ DATABASE_URL: PG_URL, DATABASE_SCHEMA: httpSchema, DATABASE_POOL_SIZE: '32' });
   await dropSchema(httpSchema);
   const bare = await bareSingleClaims(HTTP_SECONDS, 'postgres');
-  console.log(`PostgreSQL  HTTP single assignments, 32 clients: ${http.perSec.toLocaleString()}/s, p50 ${http.p50} ms, p99 ${http.p99} ms (goals >= 2,000/s, p99 <= 25 ms)`);
-  console.log(`PostgreSQL  bare one-row claim, 32 connections: ${fmt(bare)}; ratio ${(http.perSec / bare.perSec).toFixed(2)} (goal >= 0.7)`);
+  console.log(
+    `PostgreSQL  HTTP single assignments, 32 clients: ${http.perSec.toLocaleString()}/s, p50 ${http.p50} ms, p99 ${http.p99} ms (goals >= 2,000/s, p99 <= 25 ms)`,
+  );
+  console.log(
+    `PostgreSQL  bare one-row claim, 32 connections: ${fmt(bare)}; ratio ${(http.perSec / bare.perSec).toFixed(2)} (goal >= 0.7)`,
+  );
 
   const dataDir = join(tmpdir(), `couponflow-bench-${randomBytes(4).toString('hex')}`);
   const liteHttp = await httpRun({ DATA_DIR: dataDir });
   rmSync(dataDir, { recursive: true, force: true });
   const liteBare = await bareSingleClaims(HTTP_SECONDS, 'pglite');
-  console.log(`PGlite      HTTP single assignments, 32 clients: ${liteHttp.perSec.toLocaleString()}/s, p50 ${liteHttp.p50} ms, p99 ${liteHttp.p99} ms`);
-  console.log(`PGlite      bare one-row claim, 32 concurrent loops: ${fmt(liteBare)}; ratio ${(liteHttp.perSec / liteBare.perSec).toFixed(2)} (goal >= 0.7)`);
+  console.log(
+    `PGlite      HTTP single assignments, 32 clients: ${liteHttp.perSec.toLocaleString()}/s, p50 ${liteHttp.p50} ms, p99 ${liteHttp.p99} ms`,
+  );
+  console.log(
+    `PGlite      bare one-row claim, 32 concurrent loops: ${fmt(liteBare)}; ratio ${(liteHttp.perSec / liteBare.perSec).toFixed(2)} (goal >= 0.7)`,
+  );
 }

@@ -23,7 +23,10 @@ const engineEnv = { CONDUCTOR_POLL_INTERVAL_MS: '20', CONDUCTOR_BATCH_SIZE: '100
 const rate = (n: number, ms: number) => Math.round(n / (ms / 1000));
 
 function startWorker(env: Record<string, string>): { child: ChildProcess; stop(): Promise<void> } {
-  const child = spawn(process.execPath, ['dist/main.js', 'worker'], { env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, ['dist/main.js', 'worker'], {
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   return {
     child,
     stop: () =>
@@ -39,7 +42,10 @@ function startWorker(env: Record<string, string>): { child: ChildProcess; stop()
 async function prepare(api: ApiClient, dir: string) {
   const merchants = await api.request<{ items: { id: string }[] }>('GET', '/v1/merchants');
   const merchantId = merchants.items[0]!.id;
-  const pool = await api.request<{ id: string }>('POST', `/v1/merchants/${merchantId}/pools`, { name: `bench-${randomBytes(4).toString('hex')}`, type: 'unique' });
+  const pool = await api.request<{ id: string }>('POST', `/v1/merchants/${merchantId}/pools`, {
+    name: `bench-${randomBytes(4).toString('hex')}`,
+    type: 'unique',
+  });
   const file = join(dir, 'codes.txt');
   const codes: string[] = [];
   for (let i = 0; i < CONTACTS + 1000; i++) codes.push(`B${randomBytes(6).toString('hex').toUpperCase()}${i},2027-0${1 + (i % 9)}-15`);
@@ -47,8 +53,14 @@ async function prepare(api: ApiClient, dir: string) {
   const upload = await api.uploadFile<{ imported: number }>(`/v1/pools/${pool.id}/uploads`, { expiration: 'file', delimiter: ',' }, file);
   if (upload.status !== 201) throw new Error(`upload failed: ${JSON.stringify(upload.body)}`);
   const group = await api.request<{ id: string; name: string }>('POST', '/v1/field-groups', { name: 'ShopperInfo' });
-  const code = await api.request<{ id: string; snippet: string }>('POST', `/v1/field-groups/${group.id}/fields`, { name: 'SCA10Off', type: 'text' });
-  const exp = await api.request<{ id: string; snippet: string }>('POST', `/v1/field-groups/${group.id}/fields`, { name: 'SCA10Off Expiration', type: 'date' });
+  const code = await api.request<{ id: string; snippet: string }>('POST', `/v1/field-groups/${group.id}/fields`, {
+    name: 'SCA10Off',
+    type: 'text',
+  });
+  const exp = await api.request<{ id: string; snippet: string }>('POST', `/v1/field-groups/${group.id}/fields`, {
+    name: 'SCA10Off Expiration',
+    type: 'date',
+  });
   const message = await api.request<{ id: string }>('POST', '/v1/messages', {
     name: 'Your 10% off',
     fromName: 'Shop',
@@ -61,7 +73,18 @@ async function prepare(api: ApiClient, dir: string) {
     name: 'Cart abandonment 10%',
     trigger: { event: 'cart_abandoned' },
     steps: [
-      { type: 'action', name: 'Assign Coupon Code 10%', action: { type: 'assignCoupon', merchantId, poolId: pool.id, saveCodeTo: code.id, saveExpirationTo: exp.id, whenNoCode: 'continue' } },
+      {
+        type: 'action',
+        name: 'Assign Coupon Code 10%',
+        action: {
+          type: 'assignCoupon',
+          merchantId,
+          poolId: pool.id,
+          saveCodeTo: code.id,
+          saveExpirationTo: exp.id,
+          whenNoCode: 'continue',
+        },
+      },
       { type: 'message', name: 'Your 10% off', messageId: message.id },
     ],
   });
@@ -80,14 +103,20 @@ async function drive(api: ApiClient, run: string, target: { conversationId: stri
       const start = next;
       next += BATCH;
       if (start >= CONTACTS) return;
-      const events = Array.from({ length: Math.min(BATCH, CONTACTS - start) }, (_, i) => ({ type: 'cart_abandoned', email: `c${start + i}-${run}@example.com` }));
+      const events = Array.from({ length: Math.min(BATCH, CONTACTS - start) }, (_, i) => ({
+        type: 'cart_abandoned',
+        email: `c${start + i}-${run}@example.com`,
+      }));
       await api.request('POST', '/v1/events/batch', { events });
     }
   };
   await Promise.all(Array.from({ length: CONCURRENT_BATCHES }, sender));
   const intakeMs = performance.now() - t0;
   for (;;) {
-    const conv = await api.request<{ stepCounts: Record<string, { messagesSent: number }> }>('GET', `/v1/conversations/${target.conversationId}`);
+    const conv = await api.request<{ stepCounts: Record<string, { messagesSent: number }> }>(
+      'GET',
+      `/v1/conversations/${target.conversationId}`,
+    );
     const sent = conv.stepCounts[target.messageStep]?.messagesSent ?? 0;
     if (sent >= CONTACTS) break;
     await new Promise((r) => setTimeout(r, 200));
@@ -117,7 +146,9 @@ async function scenario(label: string, serverEnv: Record<string, string>, worker
 }
 
 export async function run() {
-  console.log(`${CONTACTS.toLocaleString('en-US')} contacts; conversation: assign a code (saved with its expiration date), then the message showing it`);
+  console.log(
+    `${CONTACTS.toLocaleString('en-US')} contacts; conversation: assign a code (saved with its expiration date), then the message showing it`,
+  );
   const schema = () => `bench_conductor_${randomBytes(4).toString('hex')}`;
   const pg = (s: string) => ({ DATABASE_URL: PG_URL, DATABASE_SCHEMA: s, ...engineEnv });
   const s1 = schema();

@@ -67,7 +67,10 @@ async function baselinePostgres(schema: string, lines: number) {
       insert into accounts (id, name) values ('${BASELINE_ACCOUNT}', 'baseline')`);
     const t0 = performance.now();
     await client.query('begin');
-    await pipeline(createReadStream(rows, { highWaterMark: 1 << 20 }), client.query(copyFrom('copy contacts_baseline (account_id, id, email, status, fields) from stdin')));
+    await pipeline(
+      createReadStream(rows, { highWaterMark: 1 << 20 }),
+      client.query(copyFrom('copy contacts_baseline (account_id, id, email, status, fields) from stdin')),
+    );
     await client.query('commit');
     const ms = performance.now() - t0;
     return { perSec: rate(lines, ms), seconds: ms / 1000 };
@@ -86,7 +89,8 @@ async function importThroughApi(env: Record<string, string>, file: string, lines
     const t0 = performance.now();
     const res = await api.uploadFile<{ created: number; status: string }>('/v1/contacts/import', { onInvalid: 'reject' }, file);
     const ms = performance.now() - t0;
-    if (res.status !== 201 || res.body.created !== lines) throw new Error(`import failed: ${res.status} ${JSON.stringify(res.body).slice(0, 500)}`);
+    if (res.status !== 201 || res.body.created !== lines)
+      throw new Error(`import failed: ${res.status} ${JSON.stringify(res.body).slice(0, 500)}`);
     return { perSec: rate(lines, ms), seconds: ms / 1000, peakRssMb: server.peakRssMb() };
   } finally {
     await server.stop();
@@ -117,7 +121,12 @@ function renderMany(count: number) {
     id: `c${i}`,
     email: `shopper${i}@example.com`,
     status: 'subscribed' as const,
-    fields: { f1: `CODE${i}`, f2: i % 2 ? `2027-${String(1 + (i % 12)).padStart(2, '0')}-28` : '2027-03-01T04:59:59.999Z', f3: i % 1000, f4: i % 3 === 0 },
+    fields: {
+      f1: `CODE${i}`,
+      f2: i % 2 ? `2027-${String(1 + (i % 12)).padStart(2, '0')}-28` : '2027-03-01T04:59:59.999Z',
+      f3: i % 1000,
+      f4: i % 3 === 0,
+    },
   }));
   let bytes = 0;
   for (const c of contacts.slice(0, 1000)) bytes += render(c).html.length; // warm up
@@ -137,14 +146,20 @@ export async function run() {
   const pgRun = await importThroughApi({ DATABASE_URL: PG_URL, DATABASE_SCHEMA: schema }, file, CONTACTS);
   const pgBase = await baselinePostgres(schema, CONTACTS);
   await dropSchema(schema);
-  console.log(`PostgreSQL  import via HTTP: ${pgRun.perSec.toLocaleString()} contacts/s (${pgRun.seconds.toFixed(1)} s), server peak RSS ${pgRun.peakRssMb} MB (goal >= 50,000 contacts/s)`);
-  console.log(`PostgreSQL  baseline COPY of the same rows into a copy of contacts (same indexes and foreign key): ${pgBase.perSec.toLocaleString()} contacts/s (${pgBase.seconds.toFixed(1)} s); the import takes ${(pgRun.seconds / pgBase.seconds).toFixed(2)}x its time`);
+  console.log(
+    `PostgreSQL  import via HTTP: ${pgRun.perSec.toLocaleString()} contacts/s (${pgRun.seconds.toFixed(1)} s), server peak RSS ${pgRun.peakRssMb} MB (goal >= 50,000 contacts/s)`,
+  );
+  console.log(
+    `PostgreSQL  baseline COPY of the same rows into a copy of contacts (same indexes and foreign key): ${pgBase.perSec.toLocaleString()} contacts/s (${pgBase.seconds.toFixed(1)} s); the import takes ${(pgRun.seconds / pgBase.seconds).toFixed(2)}x its time`,
+  );
 
   if (PGLITE) {
     const dataDir = join(dir, `pglite-${randomBytes(4).toString('hex')}`);
     try {
       const liteRun = await importThroughApi({ DATA_DIR: dataDir }, file, CONTACTS);
-      console.log(`PGlite      import via HTTP: ${liteRun.perSec.toLocaleString()} contacts/s (${liteRun.seconds.toFixed(1)} s), server peak RSS ${liteRun.peakRssMb} MB`);
+      console.log(
+        `PGlite      import via HTTP: ${liteRun.perSec.toLocaleString()} contacts/s (${liteRun.seconds.toFixed(1)} s), server peak RSS ${liteRun.peakRssMb} MB`,
+      );
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }

@@ -57,14 +57,24 @@ const mailFor = (accountId: string, i: number): NewMail => ({
 });
 
 async function baseline(url: string, mails: NewMail[]): Promise<number> {
-  const transporter = nodemailer.createTransport({ url, pool: true, maxConnections: POOL, maxMessages: Infinity } as Parameters<typeof nodemailer.createTransport>[0]);
+  const transporter = nodemailer.createTransport({ url, pool: true, maxConnections: POOL, maxMessages: Infinity } as Parameters<
+    typeof nodemailer.createTransport
+  >[0]);
   const started = performance.now();
   let next = 0;
   await Promise.all(
     Array.from({ length: POOL }, async () => {
       while (next < mails.length) {
         const m = mails[next++]!;
-        await transporter.sendMail({ messageId: `<b${next}@bench>`, from: { name: m.from.name, address: m.from.email }, to: m.to, subject: m.subject, html: m.html, text: m.text ?? undefined, headers: m.headers ?? {} });
+        await transporter.sendMail({
+          messageId: `<b${next}@bench>`,
+          from: { name: m.from.name, address: m.from.email },
+          to: m.to,
+          subject: m.subject,
+          html: m.html,
+          text: m.text ?? undefined,
+          headers: m.headers ?? {},
+        });
       }
     }),
   );
@@ -84,10 +94,19 @@ export async function run() {
 
     const baseMs = await baseline(smtp.url, mails);
     const baseRate = MAILS / (baseMs / 1000);
-    console.log(`baseline: nodemailer straight, pool ${POOL}: ${MAILS} mails in ${Math.round(baseMs)} ms = ${Math.round(baseRate)} mails/s`);
+    console.log(
+      `baseline: nodemailer straight, pool ${POOL}: ${MAILS} mails in ${Math.round(baseMs)} ms = ${Math.round(baseRate)} mails/s`,
+    );
 
     const transport = smtpTransport(smtp.url, { pool: POOL });
-    const outbox = outboxService({ database, clock: systemClock, transport, retry: { maxAttempts: 6, baseDelayMs: 60_000, maxDelayMs: 3_600_000 }, messageIdDomain: 'bench.example.com', concurrency: POOL });
+    const outbox = outboxService({
+      database,
+      clock: systemClock,
+      transport,
+      retry: { maxAttempts: 6, baseDelayMs: 60_000, maxDelayMs: 3_600_000 },
+      messageIdDomain: 'bench.example.com',
+      concurrency: POOL,
+    });
     await database.db.transaction().execute((tx) => outbox.enqueue(tx, mails));
     const before = smtp.received();
     const started = performance.now();
@@ -95,8 +114,12 @@ export async function run() {
     const ms = performance.now() - started;
     outbox.close();
     const rate = MAILS / (ms / 1000);
-    console.log(`outbox → SMTP, pool ${POOL}, claims of ${BATCH}: ${report.sent} sent (${smtp.received() - before} received) in ${Math.round(ms)} ms = ${Math.round(rate)} mails/s`);
-    console.log(`ratio to baseline: ${(rate / baseRate).toFixed(2)} (goal ≥ 0.7); goal ≥ 2,000 mails/s: ${rate >= 2000 ? 'met' : 'not met'}`);
+    console.log(
+      `outbox → SMTP, pool ${POOL}, claims of ${BATCH}: ${report.sent} sent (${smtp.received() - before} received) in ${Math.round(ms)} ms = ${Math.round(rate)} mails/s`,
+    );
+    console.log(
+      `ratio to baseline: ${(rate / baseRate).toFixed(2)} (goal ≥ 0.7); goal ≥ 2,000 mails/s: ${rate >= 2000 ? 'met' : 'not met'}`,
+    );
     if (report.sent !== MAILS) throw new Error(`expected ${MAILS} sent, got ${report.sent}`);
   } finally {
     await database.close();

@@ -26,7 +26,11 @@ const database = env.DATABASE_URL
   ? await openDatabase<DB>({ databaseUrl: env.DATABASE_URL, dataDir: '', schema, poolSize: 32 })
   : await openDatabase<DB>({ dataDir: 'memory://', schema });
 await migrate(database.db as never, migrations, schema);
-const app = await createApp({ config: { LOG_LEVEL: 'warn', DEFAULT_TIME_ZONE: 'UTC', BODY_LIMIT_BYTES: 1024 * 1024, UPLOAD_LIMIT_BYTES: 1024 * 1024 * 1024 }, database, clock: systemClock });
+const app = await createApp({
+  config: { LOG_LEVEL: 'warn', DEFAULT_TIME_ZONE: 'UTC', BODY_LIMIT_BYTES: 1024 * 1024, UPLOAD_LIMIT_BYTES: 1024 * 1024 * 1024 },
+  database,
+  clock: systemClock,
+});
 const { account, token } = await app.services.accounts.createAccountFromCli({ name: 'bench' });
 const principal = ownerPrincipal(account.id, 'bench');
 const merchant = await app.services.accounts.createMerchant(principal, { name: 'bench', domain: 'bench.example.com' });
@@ -57,8 +61,18 @@ await sql`analyze`.execute(db);
 await app.http.listen({ host: '127.0.0.1', port: 0 });
 const address = app.http.server.address();
 const port = typeof address === 'object' && address ? address.port : 0;
-console.log(JSON.stringify({ url: `http://127.0.0.1:${port}`, token, accountId: account.id, merchantId: merchant.id, httpPool: http.key, basePool: base.key }));
-const baseCodes = (await sql<{ id: number; code: string }>`select id, code from codes where pool_key = ${base.key} order by id`.execute(db)).rows;
+console.log(
+  JSON.stringify({
+    url: `http://127.0.0.1:${port}`,
+    token,
+    accountId: account.id,
+    merchantId: merchant.id,
+    httpPool: http.key,
+    basePool: base.key,
+  }),
+);
+const baseCodes = (await sql<{ id: number; code: string }>`select id, code from codes where pool_key = ${base.key} order by id`.execute(db))
+  .rows;
 let next = 0;
 async function baseline(kind: string, seconds: number) {
   const latencies: number[] = [];
@@ -71,11 +85,29 @@ async function baseline(kind: string, seconds: number) {
         const t = performance.now();
         if (kind === 'redeem') {
           const now = new Date();
-          const r = await redeemStatement({ accountId: account.id, id: newId(), merchantId: merchant.id, poolKey: base.key, code: c.code, codeId: Number(c.id), kind: 'unique', contactId: null, email: null,
-            orderId: `base-${c.code}`, amount: null, currency: null, source: 'api', redeemedAt: now, now, strict: { assignee: null } }).execute(db);
+          const r = await redeemStatement({
+            accountId: account.id,
+            id: newId(),
+            merchantId: merchant.id,
+            poolKey: base.key,
+            code: c.code,
+            codeId: Number(c.id),
+            kind: 'unique',
+            contactId: null,
+            email: null,
+            orderId: `base-${c.code}`,
+            amount: null,
+            currency: null,
+            source: 'api',
+            redeemedAt: now,
+            now,
+            strict: { assignee: null },
+          }).execute(db);
           if (r.rows.length !== 1) throw new Error('baseline redemption recorded nothing');
         } else {
-          await candidatesStatement({ accountId: account.id, merchantId: merchant.id, code: c.code, email: null, orderId: null }).execute(db);
+          await candidatesStatement({ accountId: account.id, merchantId: merchant.id, code: c.code, email: null, orderId: null }).execute(
+            db,
+          );
         }
         latencies.push(performance.now() - t);
       }
@@ -93,4 +125,11 @@ createInterface({ input: process.stdin }).on('line', (line) => {
     process.exit(1);
   });
 });
-process.on('SIGTERM', () => void app.http.close().then(() => database.close()).then(() => process.exit(0)));
+process.on(
+  'SIGTERM',
+  () =>
+    void app.http
+      .close()
+      .then(() => database.close())
+      .then(() => process.exit(0)),
+);

@@ -25,7 +25,10 @@ interface Started {
 }
 
 async function start(env: Record<string, string>): Promise<Started> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/redeem-server.ts'], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/redeem-server.ts'], {
+    env: { ...process.env, ...env },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
   const line = async () => {
     const next = await lines.next();
@@ -60,7 +63,12 @@ async function http(s: Started, path: string, body: (n: number) => object): Prom
     headers: { authorization: `Bearer ${s.token}`, 'content-type': 'application/json' },
     requests: [{ setupRequest: (req) => ({ ...req, body: JSON.stringify(body(seq++)) }) }],
   });
-  return { perSec: Math.round(result['2xx'] / SECONDS), p50: result.latency.p50, p99: result.latency.p99, failed: result.non2xx + result.errors };
+  return {
+    perSec: Math.round(result['2xx'] / SECONDS),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    failed: result.non2xx + result.errors,
+  };
 }
 
 const fmt = (f: Figures) => `${f.perSec.toLocaleString('en-US')}/s, p50 ${f.p50.toFixed(1)} ms, p99 ${f.p99.toFixed(1)} ms`;
@@ -70,7 +78,9 @@ async function redeemRun(label: string, s: Started, goals: string) {
   const run = await http(s, `/v1/merchants/${s.merchantId}/redemptions`, (n) => ({ code: `R${(n % CODES) + 1}`, orderId: `order-${n}` }));
   const base = await baseline(s, 'redeem');
   console.log(`${label} HTTP redemptions, 32 clients: ${fmt(run)}${failures(run)}${goals}`);
-  console.log(`${label} bare redeem statement, 32 loops: ${fmt(base)}; ratio ${(run.perSec / base.perSec).toFixed(2)}${label.startsWith('PostgreSQL') ? ' (goal >= 0.6)' : ''}`);
+  console.log(
+    `${label} bare redeem statement, 32 loops: ${fmt(base)}; ratio ${(run.perSec / base.perSec).toFixed(2)}${label.startsWith('PostgreSQL') ? ' (goal >= 0.6)' : ''}`,
+  );
 }
 
 async function dropSchema(schema: string) {
@@ -93,10 +103,15 @@ async function importRun(s: Started) {
   form.append('onInvalid', 'reject');
   form.append('file', new Blob([file]), 'orders.csv');
   const t0 = performance.now();
-  const res = await fetch(`${s.url}/v1/merchants/${s.merchantId}/redemptions/import`, { method: 'POST', headers: { authorization: `Bearer ${s.token}` }, body: form });
+  const res = await fetch(`${s.url}/v1/merchants/${s.merchantId}/redemptions/import`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${s.token}` },
+    body: form,
+  });
   const ms = performance.now() - t0;
   const report = (await res.json()) as { recorded?: number };
-  if (res.status !== 201 || report.recorded !== IMPORT_LINES) throw new Error(`import failed: ${res.status} ${JSON.stringify(report).slice(0, 300)}`);
+  if (res.status !== 201 || report.recorded !== IMPORT_LINES)
+    throw new Error(`import failed: ${res.status} ${JSON.stringify(report).slice(0, 300)}`);
   console.log(
     `PostgreSQL  import of ${IMPORT_LINES.toLocaleString('en-US')} redemptions (CSV over HTTP, ${(file.length / 1024 / 1024).toFixed(0)} MB): ${(ms / 1000).toFixed(1)} s, ${Math.round(IMPORT_LINES / (ms / 1000)).toLocaleString('en-US')} lines/s (goal >= 100,000/s)`,
   );

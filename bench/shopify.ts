@@ -17,9 +17,11 @@ const SECRET = 'shpss_bench_0123456789abcdef0123456789';
 async function inFlight(n: number, concurrency: number, one: (i: number) => Promise<void>): Promise<number> {
   let next = 0;
   const started = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < n) await one(next++);
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < n) await one(next++);
+    }),
+  );
   return performance.now() - started;
 }
 
@@ -41,10 +43,18 @@ export async function run(): Promise<void> {
     await admin.query(`set search_path to ${schema}`);
     const { rows } = await admin.query<{ key: string; account_id: string }>('select key, account_id from pools where id = $1', [pool.id]);
     const { key, account_id: accountId } = rows[0]!;
-    await admin.query(`insert into codes (account_id, pool_key, code, expires_at) select $1, $2, 'SHOP' || g, 'infinity' from generate_series(1, $3::int) g`, [accountId, key, ORDERS]);
-    await admin.query(`insert into pool_code_counts (account_id, pool_key, expires_at, slot, codes, unassigned) values ($1, $2, 'infinity', 0, $3, $3)`, [accountId, key, ORDERS]);
+    await admin.query(
+      `insert into codes (account_id, pool_key, code, expires_at) select $1, $2, 'SHOP' || g, 'infinity' from generate_series(1, $3::int) g`,
+      [accountId, key, ORDERS],
+    );
+    await admin.query(
+      `insert into pool_code_counts (account_id, pool_key, expires_at, slot, codes, unassigned) values ($1, $2, 'infinity', 0, $3, $3)`,
+      [accountId, key, ORDERS],
+    );
     await admin.query('analyze codes');
-    const { webhookUrl } = (await call('PUT', `/v1/merchants/${merchantId}/integrations/shopify`, { webhookSecret: SECRET })) as { webhookUrl: string };
+    const { webhookUrl } = (await call('PUT', `/v1/merchants/${merchantId}/integrations/shopify`, { webhookSecret: SECRET })) as {
+      webhookUrl: string;
+    };
     const hook = new URL(webhookUrl).pathname;
 
     const bodies = Array.from({ length: ORDERS }, (_, i) =>
@@ -63,7 +73,12 @@ export async function run(): Promise<void> {
     const shopifyMs = await inFlight(ORDERS, CONCURRENCY, async (i) => {
       const res = await fetch(`${server.url}${hook}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-shopify-topic': 'orders/create', 'x-shopify-hmac-sha256': signatures[i]!, 'x-shopify-webhook-id': `bench-${i}` },
+        headers: {
+          'content-type': 'application/json',
+          'x-shopify-topic': 'orders/create',
+          'x-shopify-hmac-sha256': signatures[i]!,
+          'x-shopify-webhook-id': `bench-${i}`,
+        },
         body: bodies[i]!,
       });
       await res.arrayBuffer();
@@ -75,7 +90,11 @@ export async function run(): Promise<void> {
       const res = await fetch(`${server.url}/v1/events`, {
         method: 'POST',
         headers,
-        body: JSON.stringify({ type: 'order_placed', email: `baseline${i}@example.com`, properties: { orderId: String(9_000_000 + i), totalPrice: '90.00', currency: 'EUR', couponCodes: [] } }),
+        body: JSON.stringify({
+          type: 'order_placed',
+          email: `baseline${i}@example.com`,
+          properties: { orderId: String(9_000_000 + i), totalPrice: '90.00', currency: 'EUR', couponCodes: [] },
+        }),
       });
       await res.arrayBuffer();
       if (res.status !== 202) failures++;
@@ -83,8 +102,12 @@ export async function run(): Promise<void> {
     const perSecond = (ms: number) => Math.round(ORDERS / (ms / 1000));
     const shopify = perSecond(shopifyMs);
     const baseline = perSecond(baselineMs);
-    console.log(`shopify intake (PostgreSQL, ${CONCURRENCY} in flight): ${ORDERS} signed orders/create in ${(shopifyMs / 1000).toFixed(2)} s = ${shopify} orders/s; ${recorded} redemptions recorded; goal ≥ 1000 orders/s: ${shopify >= 1000 ? 'met' : 'NOT met'}`);
-    console.log(`baseline POST /v1/events (order_placed, ${CONCURRENCY} in flight, same server): ${baseline} events/s; ratio ${(shopify / baseline).toFixed(2)}`);
+    console.log(
+      `shopify intake (PostgreSQL, ${CONCURRENCY} in flight): ${ORDERS} signed orders/create in ${(shopifyMs / 1000).toFixed(2)} s = ${shopify} orders/s; ${recorded} redemptions recorded; goal ≥ 1000 orders/s: ${shopify >= 1000 ? 'met' : 'NOT met'}`,
+    );
+    console.log(
+      `baseline POST /v1/events (order_placed, ${CONCURRENCY} in flight, same server): ${baseline} events/s; ratio ${(shopify / baseline).toFixed(2)}`,
+    );
     if (failures) console.log(`failed requests: ${failures}`);
   } finally {
     await server.stop();

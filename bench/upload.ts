@@ -53,9 +53,14 @@ async function uploadThroughApi(env: Record<string, string>, file: string, lines
       type: 'unique',
     });
     const t0 = performance.now();
-    const res = await api.uploadFile<{ imported: number; status: string }>(`/v1/pools/${pool.id}/uploads`, { expiration: 'file', delimiter: ',' }, file);
+    const res = await api.uploadFile<{ imported: number; status: string }>(
+      `/v1/pools/${pool.id}/uploads`,
+      { expiration: 'file', delimiter: ',' },
+      file,
+    );
     const ms = performance.now() - t0;
-    if (res.status !== 201 || res.body.imported !== lines) throw new Error(`upload failed: ${res.status} ${JSON.stringify(res.body).slice(0, 500)}`);
+    if (res.status !== 201 || res.body.imported !== lines)
+      throw new Error(`upload failed: ${res.status} ${JSON.stringify(res.body).slice(0, 500)}`);
     return { codesPerSec: rate(lines, ms), seconds: ms / 1000, peakRssMb: server.peakRssMb() };
   } finally {
     await server.stop();
@@ -86,7 +91,11 @@ async function baselinePostgres(file: string, lines: number) {
     await client.query(`alter table bench_baseline alter column pool_key set default 1`);
     const t0 = performance.now();
     await client.query('begin');
-    await pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), toCopyRows(), client.query(copyFrom('copy bench_baseline (code, expires_at) from stdin')));
+    await pipeline(
+      createReadStream(file, { highWaterMark: 1 << 20 }),
+      toCopyRows(),
+      client.query(copyFrom('copy bench_baseline (code, expires_at) from stdin')),
+    );
     await client.query('commit');
     const ms = performance.now() - t0;
     return { codesPerSec: rate(lines, ms), seconds: ms / 1000 };
@@ -120,22 +129,32 @@ export async function run() {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `vendor-codes-${LINES}.txt`);
   await writeCodesFile(file, LINES);
-  console.log(`file: ${LINES.toLocaleString()} lines: random 12-character codes, dates in 10 blocks (${Math.round(statSync(file).size / 1e6)} MB)`);
+  console.log(
+    `file: ${LINES.toLocaleString()} lines: random 12-character codes, dates in 10 blocks (${Math.round(statSync(file).size / 1e6)} MB)`,
+  );
 
   const schema = `bench_${randomBytes(4).toString('hex')}`;
   const pgRun = await uploadThroughApi({ DATABASE_URL: PG_URL, DATABASE_SCHEMA: schema }, file, LINES);
   const pgBase = await baselinePostgres(file, LINES);
   await dropSchema(schema);
-  console.log(`PostgreSQL  upload via HTTP: ${pgRun.codesPerSec.toLocaleString()} codes/s (${pgRun.seconds.toFixed(1)} s), server peak RSS ${pgRun.peakRssMb} MB`);
+  console.log(
+    `PostgreSQL  upload via HTTP: ${pgRun.codesPerSec.toLocaleString()} codes/s (${pgRun.seconds.toFixed(1)} s), server peak RSS ${pgRun.peakRssMb} MB`,
+  );
   console.log(`PostgreSQL  baseline COPY:   ${pgBase.codesPerSec.toLocaleString()} codes/s (${pgBase.seconds.toFixed(1)} s)`);
-  console.log(`PostgreSQL  upload takes ${(pgRun.seconds / pgBase.seconds).toFixed(2)}x the baseline's time (goal <= 1.5x; >= 200,000 codes/s)`);
+  console.log(
+    `PostgreSQL  upload takes ${(pgRun.seconds / pgBase.seconds).toFixed(2)}x the baseline's time (goal <= 1.5x; >= 200,000 codes/s)`,
+  );
 
   const dataDir = join(dir, `pglite-${randomBytes(4).toString('hex')}`);
   const liteRun = await uploadThroughApi({ DATA_DIR: dataDir }, file, LINES);
   rmSync(dataDir, { recursive: true, force: true });
   const liteBase = await baselinePglite(file, LINES);
-  console.log(`PGlite      upload via HTTP: ${liteRun.codesPerSec.toLocaleString()} codes/s (${liteRun.seconds.toFixed(1)} s), server peak RSS ${liteRun.peakRssMb} MB (goal >= 100,000 codes/s)`);
-  console.log(`PGlite      baseline COPY:   ${liteBase.codesPerSec.toLocaleString()} codes/s (${liteBase.seconds.toFixed(1)} s); ratio ${(liteRun.seconds / liteBase.seconds).toFixed(2)}x`);
+  console.log(
+    `PGlite      upload via HTTP: ${liteRun.codesPerSec.toLocaleString()} codes/s (${liteRun.seconds.toFixed(1)} s), server peak RSS ${liteRun.peakRssMb} MB (goal >= 100,000 codes/s)`,
+  );
+  console.log(
+    `PGlite      baseline COPY:   ${liteBase.codesPerSec.toLocaleString()} codes/s (${liteBase.seconds.toFixed(1)} s); ratio ${(liteRun.seconds / liteBase.seconds).toFixed(2)}x`,
+  );
 
   if (BIG_LINES > 0) {
     const big = join(dir, `vendor-codes-${BIG_LINES}.txt`);
@@ -143,7 +162,9 @@ export async function run() {
     const bigSchema = `bench_${randomBytes(4).toString('hex')}`;
     const bigRun = await uploadThroughApi({ DATABASE_URL: PG_URL, DATABASE_SCHEMA: bigSchema }, big, BIG_LINES);
     await dropSchema(bigSchema);
-    console.log(`PostgreSQL  ${BIG_LINES.toLocaleString()} lines: ${bigRun.codesPerSec.toLocaleString()} codes/s, server peak RSS ${bigRun.peakRssMb} MB (goal < 300 MB)`);
+    console.log(
+      `PostgreSQL  ${BIG_LINES.toLocaleString()} lines: ${bigRun.codesPerSec.toLocaleString()} codes/s, server peak RSS ${bigRun.peakRssMb} MB (goal < 300 MB)`,
+    );
   }
 }
 

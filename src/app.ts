@@ -76,7 +76,12 @@ type WebhookSettings = 'WEBHOOKS_ALLOW_PRIVATE' | 'WEBHOOK_MAX_ATTEMPTS' | 'WEBH
 
 export interface AppDeps {
   config: Pick<Config, 'LOG_LEVEL' | 'BODY_LIMIT_BYTES' | 'UPLOAD_LIMIT_BYTES' | 'DEFAULT_TIME_ZONE'> &
-    Partial<Pick<Config, MailSettings | EngineSettings | WebhookSettings | 'RENDER_THREADS' | 'TRUST_PROXY' | 'SIGN_IN_MAX_FAILURES' | 'AUDIT_RETENTION_DAYS'>>;
+    Partial<
+      Pick<
+        Config,
+        MailSettings | EngineSettings | WebhookSettings | 'RENDER_THREADS' | 'TRUST_PROXY' | 'SIGN_IN_MAX_FAILURES' | 'AUDIT_RETENTION_DAYS'
+      >
+    >;
   database: AppDatabase;
   clock: Clock;
   /** Where mail goes; by default from SMTP_URL (unset: kept in the outbox). */
@@ -177,21 +182,40 @@ export function createServices(deps: AppDeps, counters: { redemptions?: Redempti
           ...mail,
         })),
       );
-      const pool = { poolId: notice.pool.id, merchantId: notice.pool.merchantId, name: notice.pool.name, available: notice.available, threshold: notice.pool.threshold };
+      const pool = {
+        poolId: notice.pool.id,
+        merchantId: notice.pool.merchantId,
+        name: notice.pool.name,
+        available: notice.available,
+        threshold: notice.pool.threshold,
+      };
       await webhooks.enqueue(tx, notice.accountId, [
-        { type: notice.kind === 'exhausted' ? 'pool.exhausted' : 'pool.low', data: { ...pool, runsOutAt: notice.runsOutAt?.toISOString() ?? null } },
+        {
+          type: notice.kind === 'exhausted' ? 'pool.exhausted' : 'pool.low',
+          data: { ...pool, runsOutAt: notice.runsOutAt?.toISOString() ?? null },
+        },
       ]);
     },
     // code.assigned: one insert per batch, and only rows for webhooks that subscribe.
     onAssigned: (tx, pool, made) =>
-      webhooks.enqueue(
-        tx,
-        pool.accountId,
-        made.map((a) => ({
-          type: 'code.assigned' as const,
-          data: { assignmentId: a.id, poolId: pool.id, merchantId: pool.merchantId, code: a.code, source: a.source, contactId: a.contactId, expiresAt: a.expiresAt?.toISOString() ?? null },
-        })),
-      ).then(() => undefined),
+      webhooks
+        .enqueue(
+          tx,
+          pool.accountId,
+          made.map((a) => ({
+            type: 'code.assigned' as const,
+            data: {
+              assignmentId: a.id,
+              poolId: pool.id,
+              merchantId: pool.merchantId,
+              code: a.code,
+              source: a.source,
+              contactId: a.contactId,
+              expiresAt: a.expiresAt?.toISOString() ?? null,
+            },
+          })),
+        )
+        .then(() => undefined),
   });
   // Rendering runs on worker threads (started on first use), shared by previews and the conductor.
   const renderPool = createRenderPool({ threads: config.RENDER_THREADS || defaultRenderThreads() });
@@ -207,7 +231,18 @@ export function createServices(deps: AppDeps, counters: { redemptions?: Redempti
       await webhooks.enqueue(tx, accountId, [
         {
           type: 'code.redeemed',
-          data: { redemptionId: r.id, poolId: r.poolId, merchantId: r.merchantId, code: r.code, orderId: r.orderId, contactId: r.contactId, amount: r.amount, currency: r.currency, source: r.source, redeemedAt: r.redeemedAt.toISOString() },
+          data: {
+            redemptionId: r.id,
+            poolId: r.poolId,
+            merchantId: r.merchantId,
+            code: r.code,
+            orderId: r.orderId,
+            contactId: r.contactId,
+            amount: r.amount,
+            currency: r.currency,
+            source: r.source,
+            redeemedAt: r.redeemedAt.toISOString(),
+          },
         },
       ]);
     },
@@ -216,7 +251,8 @@ export function createServices(deps: AppDeps, counters: { redemptions?: Redempti
   const events = eventsService({
     database: deps.database,
     clock: deps.clock,
-    onEvent: (tx, event, merchantIds) => conductor.handleEvent(tx, { accountId: event.accountId, contactId: event.contactId, type: event.type }, merchantIds),
+    onEvent: (tx, event, merchantIds) =>
+      conductor.handleEvent(tx, { accountId: event.accountId, contactId: event.contactId, type: event.type }, merchantIds),
     onEvents: (tx, accountId, batch, merchantIds) => conductor.handleEvents(tx, accountId, batch, merchantIds),
     onCoupons: (tx, accountId, merchantIds, batch) => redemptions.recordEvents(tx, accountId, merchantIds, batch),
   });
@@ -227,7 +263,10 @@ export function createServices(deps: AppDeps, counters: { redemptions?: Redempti
     baseUrl: config.PUBLIC_URL ?? 'http://localhost:8080',
     accounts,
     suppressions,
-    onUnsubscribed: (tx, accountId, contact) => webhooks.enqueue(tx, accountId, [{ type: 'contact.unsubscribed', data: { contactId: contact.id, email: contact.email } }]).then(() => undefined),
+    onUnsubscribed: (tx, accountId, contact) =>
+      webhooks
+        .enqueue(tx, accountId, [{ type: 'contact.unsubscribed', data: { contactId: contact.id, email: contact.email } }])
+        .then(() => undefined),
   });
   const engine = conductorEngine({
     database: deps.database,
@@ -235,7 +274,11 @@ export function createServices(deps: AppDeps, counters: { redemptions?: Redempti
     assignments,
     outbox,
     renderPool,
-    retry: { maxAttempts: config.CONDUCTOR_MAX_ATTEMPTS ?? 5, baseDelayMs: (config.CONDUCTOR_RETRY_SECONDS ?? 60) * 1000, maxDelayMs: 3_600_000 },
+    retry: {
+      maxAttempts: config.CONDUCTOR_MAX_ATTEMPTS ?? 5,
+      baseDelayMs: (config.CONDUCTOR_RETRY_SECONDS ?? 60) * 1000,
+      maxDelayMs: 3_600_000,
+    },
     marketing: { suppressedAmong: suppressions.suppressedAmong, linkMaker: unsubscribe.linkMaker },
   });
   const testSends = testSendService({
@@ -258,7 +301,34 @@ export function createServices(deps: AppDeps, counters: { redemptions?: Redempti
     from: notificationsFrom,
     baseUrl: config.PUBLIC_URL ?? 'http://localhost:8080',
   });
-  return { audit, sessions, users, webhooks, integrations, reminders, redemptions, codes, reports, accounts, pools, uploads, staticCodes, contacts, assignments, outbox, segmentation, messages, events, conductor, engine, suppressions, unsubscribe, secret, testSends, renderPool };
+  return {
+    audit,
+    sessions,
+    users,
+    webhooks,
+    integrations,
+    reminders,
+    redemptions,
+    codes,
+    reports,
+    accounts,
+    pools,
+    uploads,
+    staticCodes,
+    contacts,
+    assignments,
+    outbox,
+    segmentation,
+    messages,
+    events,
+    conductor,
+    engine,
+    suppressions,
+    unsubscribe,
+    secret,
+    testSends,
+    renderPool,
+  };
 }
 
 export type Services = ReturnType<typeof createServices>;
@@ -266,7 +336,10 @@ export type Services = ReturnType<typeof createServices>;
 /** The HTTP app over the services: routes mounted, ready to listen or be injected into. */
 export async function createApp(deps: AppDeps) {
   const metrics = createMetrics();
-  const redeemed = metrics.counter('redemptions_total', 'Redemptions by source and result (recorded, repeated, or the reason)', ['source', 'result']);
+  const redeemed = metrics.counter('redemptions_total', 'Redemptions by source and result (recorded, repeated, or the reason)', [
+    'source',
+    'result',
+  ]);
   const services = createServices(deps, { redemptions: (source, result, n = 1) => redeemed.inc({ source, result }, n) });
   const { accounts, pools, uploads, staticCodes, assignments, outbox, segmentation, contacts, messages, events } = services;
   // Generated and kept at first start when SECRET_KEY is unset (a database not answering yet: at first use).

@@ -5,8 +5,7 @@ import { IANAZone } from 'luxon';
  * Every setting comes from the environment (12-factor). Each one is documented in README.md's
  * configuration table; keep the two in step.
  */
-const intFromEnv = (fallback: number) =>
-  z.coerce.number().int().nonnegative().default(fallback);
+const intFromEnv = (fallback: number) => z.coerce.number().int().nonnegative().default(fallback);
 
 const configSchema = z.object({
   DATABASE_URL: z.string().url().optional(),
@@ -24,7 +23,10 @@ const configSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BODY_LIMIT_BYTES: intFromEnv(1024 * 1024),
   UPLOAD_LIMIT_BYTES: intFromEnv(2 * 1024 * 1024 * 1024),
-  TRUST_PROXY: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  TRUST_PROXY: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
   SIGN_IN_MAX_FAILURES: z.coerce.number().int().min(1).default(10),
   // Audit entries older than this are pruned by the periodic job.
   AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(365),
@@ -37,7 +39,10 @@ const configSchema = z.object({
     .default('UTC'),
   VACUUM_INTERVAL_SECONDS: intFromEnv(3600),
   POOL_CHECK_INTERVAL_SECONDS: intFromEnv(300),
-  SERVE_WORKERS: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+  SERVE_WORKERS: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true'),
   SHUTDOWN_TIMEOUT_SECONDS: intFromEnv(30),
   SMTP_URL: z.string().url().optional(),
   MAIL_FROM_EMAIL: z.email().default('couponflow@localhost'),
@@ -58,7 +63,10 @@ const configSchema = z.object({
   /** Worker threads rendering messages; 0: one per core but one, at least two. */
   RENDER_THREADS: z.coerce.number().int().min(0).max(256).default(0),
   // Outgoing webhooks: delivery to loopback/link-local/private addresses is refused unless true (SSRF).
-  WEBHOOKS_ALLOW_PRIVATE: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  WEBHOOKS_ALLOW_PRIVATE: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
   WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(8),
   WEBHOOK_RETRY_SECONDS: intFromEnv(30),
   WEBHOOK_SEND_INTERVAL_SECONDS: intFromEnv(2),
@@ -81,6 +89,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const dkim = [parsed.data.DKIM_DOMAIN, parsed.data.DKIM_SELECTOR, parsed.data.DKIM_PRIVATE_KEY].filter(Boolean).length;
-  if (dkim !== 0 && dkim !== 3) throw new ConfigError('Invalid configuration:\n  DKIM_DOMAIN, DKIM_SELECTOR and DKIM_PRIVATE_KEY: set all three or none');
+  if (dkim !== 0 && dkim !== 3)
+    throw new ConfigError('Invalid configuration:\n  DKIM_DOMAIN, DKIM_SELECTOR and DKIM_PRIVATE_KEY: set all three or none');
   return parsed.data;
 }

@@ -58,7 +58,8 @@ export function startBackgroundJobs(services: Services, config: JobsConfig, log:
             losses++;
             const delay = backoffDelay(losses, Math.max(ms, 250), MAX_BACKOFF_MS);
             // One line when it starts, then one now and then: an outage must not flood the log.
-            if (losses === 1 || losses % 20 === 0) log.warn?.({ job: name, tries: losses, reason: (err as Error).message }, `${name}: database unavailable, retrying`);
+            if (losses === 1 || losses % 20 === 0)
+              log.warn?.({ job: name, tries: losses, reason: (err as Error).message }, `${name}: database unavailable, retrying`);
             return delay;
           },
         )

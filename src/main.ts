@@ -20,7 +20,10 @@ const program = new Command('couponflow').description('Coupon pools, distributio
  * data dir, `viaApi` does the same through the server's API when COUPONFLOW_TOKEN is set;
  * without it, the refusal says how.
  */
-async function withDatabase<T>(fn: (database: AppDatabase, config: Config) => Promise<T>, viaApi?: (api: ApiClient) => Promise<T>): Promise<T> {
+async function withDatabase<T>(
+  fn: (database: AppDatabase, config: Config) => Promise<T>,
+  viaApi?: (api: ApiClient) => Promise<T>,
+): Promise<T> {
   const config = loadConfig();
   let database: AppDatabase;
   try {
@@ -28,7 +31,9 @@ async function withDatabase<T>(fn: (database: AppDatabase, config: Config) => Pr
   } catch (err) {
     if (!(err instanceof DataDirInUseError) || !viaApi) throw err;
     if (!process.env.COUPONFLOW_TOKEN) {
-      throw new CliError(`${err.message.split('. ')[0]}. Set COUPONFLOW_TOKEN (and COUPONFLOW_URL) and run this again: it will go through that server's API.`);
+      throw new CliError(
+        `${err.message.split('. ')[0]}. Set COUPONFLOW_TOKEN (and COUPONFLOW_URL) and run this again: it will go through that server's API.`,
+      );
     }
     return viaApi(ApiClient.fromEnv());
   }
@@ -61,7 +66,9 @@ program
     } catch (err) {
       if (!(err instanceof DataDirInUseError)) throw err;
       // PGlite has one owner: the running server, which migrated the database when it started.
-      console.log(`${err.message.split('. ')[0]}. That server applied its migrations when it started; restart it to apply newer ones (serve migrates at start).`);
+      console.log(
+        `${err.message.split('. ')[0]}. That server applied its migrations when it started; restart it to apply newer ones (serve migrates at start).`,
+      );
       return;
     }
     try {
@@ -79,15 +86,21 @@ accounts
   .requiredOption('--name <name>', 'account name')
   .option('--time-zone <zone>', 'IANA time zone for plain dates', 'UTC')
   .action((options: { name: string; timeZone: string }) =>
-    withDatabase(async (database) => {
-      const { account, token } = await accountsService(database).createAccountFromCli({ name: options.name, timeZone: options.timeZone });
-      console.log(`created account ${account.name} (${account.id}); its admin token:`);
-      console.log(token);
-    }, async (api) => {
-      const created = await api.request<{ id: string; name: string; token: string }>('POST', '/v1/accounts', { name: options.name, timeZone: options.timeZone });
-      console.log(`created account ${created.name} (${created.id}) through ${api.baseUrl}; its admin token:`);
-      console.log(created.token);
-    }),
+    withDatabase(
+      async (database) => {
+        const { account, token } = await accountsService(database).createAccountFromCli({ name: options.name, timeZone: options.timeZone });
+        console.log(`created account ${account.name} (${account.id}); its admin token:`);
+        console.log(token);
+      },
+      async (api) => {
+        const created = await api.request<{ id: string; name: string; token: string }>('POST', '/v1/accounts', {
+          name: options.name,
+          timeZone: options.timeZone,
+        });
+        console.log(`created account ${created.name} (${created.id}) through ${api.baseUrl}; its admin token:`);
+        console.log(created.token);
+      },
+    ),
   );
 
 const token = program.command('token').description('manage API tokens');
@@ -104,27 +117,35 @@ token
     if (!(ROLES as readonly string[]).includes(options.role)) throw new CliError(`--role must be one of ${ROLES.join(', ')}`);
     if (options.installationAdmin && options.role !== 'owner') throw new CliError('an installation admin token is an owner');
     const role = options.role as Role;
-    return withDatabase(async (database) => {
-      if (!options.account) throw new CliError('--account <id> is required when the CLI opens the database itself');
-      const created = await accountsService(database).createToken({
-        accountId: options.account,
-        merchantIds: options.merchant,
-        name: options.name,
-        role,
-        installationAdmin: options.installationAdmin,
-      });
-      console.log(`created a token for account ${options.account}${options.merchant ? ` limited to ${options.merchant.join(', ')}` : ''}:`);
-      console.log(created);
-    }, async (api) => {
-      if (options.installationAdmin) throw new CliError('--installation-admin needs the database: stop the server first (the API never hands out that right)');
-      const created = await api.request<{ id: string; token: string }>('POST', '/v1/tokens', {
-        name: options.name,
-        role,
-        ...(options.merchant && { merchantIds: options.merchant }),
-      });
-      console.log(`created token ${created.id} through ${api.baseUrl}${options.merchant ? ` limited to ${options.merchant.join(', ')}` : ''}:`);
-      console.log(created.token);
-    });
+    return withDatabase(
+      async (database) => {
+        if (!options.account) throw new CliError('--account <id> is required when the CLI opens the database itself');
+        const created = await accountsService(database).createToken({
+          accountId: options.account,
+          merchantIds: options.merchant,
+          name: options.name,
+          role,
+          installationAdmin: options.installationAdmin,
+        });
+        console.log(
+          `created a token for account ${options.account}${options.merchant ? ` limited to ${options.merchant.join(', ')}` : ''}:`,
+        );
+        console.log(created);
+      },
+      async (api) => {
+        if (options.installationAdmin)
+          throw new CliError('--installation-admin needs the database: stop the server first (the API never hands out that right)');
+        const created = await api.request<{ id: string; token: string }>('POST', '/v1/tokens', {
+          name: options.name,
+          role,
+          ...(options.merchant && { merchantIds: options.merchant }),
+        });
+        console.log(
+          `created token ${created.id} through ${api.baseUrl}${options.merchant ? ` limited to ${options.merchant.join(', ')}` : ''}:`,
+        );
+        console.log(created.token);
+      },
+    );
   });
 
 poolsCommands(program);

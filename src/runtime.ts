@@ -80,9 +80,7 @@ export async function serve(config: Config): Promise<void> {
     database.engine === 'pglite'
       ? scheduleVacuum(database.db as never, config.VACUUM_INTERVAL_SECONDS * 1000, (err) => app.http.log.error({ err }, 'vacuum failed'))
       : () => {};
-  const stopJobs = config.SERVE_WORKERS
-    ? startBackgroundJobs(app.services, jobsConfig(config), app.http.log)
-    : async () => {};
+  const stopJobs = config.SERVE_WORKERS ? startBackgroundJobs(app.services, jobsConfig(config), app.http.log) : async () => {};
   onShutdown(async () => {
     stopVacuum();
     await app.http.close();

@@ -19,7 +19,12 @@ function newestSource(dir) {
 }
 
 // The console imports the server's contract (src/modules/*/model.ts and what they import): a change there rebuilds it too.
-const sourcesTime = Math.max(newestSource(join(root, 'src')), newestSource(join(root, '..', 'src', 'modules')), statSync(join(root, 'index.html')).mtimeMs, statSync(join(root, 'vite.config.ts')).mtimeMs);
+const sourcesTime = Math.max(
+  newestSource(join(root, 'src')),
+  newestSource(join(root, '..', 'src', 'modules')),
+  statSync(join(root, 'index.html')).mtimeMs,
+  statSync(join(root, 'vite.config.ts')).mtimeMs,
+);
 if (process.argv.includes('--if-stale') && existsSync(built) && statSync(built).mtimeMs >= sourcesTime) {
   console.log('console: web/dist is up to date');
 } else {

@@ -66,7 +66,8 @@ export class ApiClient {
     const text = await res.text();
     const parsed = parseJson(text);
     if (!res.ok) throw apiFailure(res.status, parsed as ErrorBody | undefined, text);
-    if (parsed === undefined) throw new CliError(`the server at ${this.baseUrl} did not answer JSON (${res.status}): is COUPONFLOW_URL a Couponflow server?`);
+    if (parsed === undefined)
+      throw new CliError(`the server at ${this.baseUrl} did not answer JSON (${res.status}): is COUPONFLOW_URL a Couponflow server?`);
     return parsed as T;
   }
 
@@ -74,7 +75,12 @@ export class ApiClient {
    * Streams a file as multipart/form-data (option fields first), reporting bytes sent. Answers the
    * body for 2xx and for refusals that carry a report (the caller prints it); throws otherwise.
    */
-  async uploadFile<T>(path: string, fields: Record<string, string>, filePath: string, onProgress?: (sent: number, total: number) => void): Promise<{ status: number; body: T }> {
+  async uploadFile<T>(
+    path: string,
+    fields: Record<string, string>,
+    filePath: string,
+    onProgress?: (sent: number, total: number) => void,
+  ): Promise<{ status: number; body: T }> {
     let total: number;
     try {
       const stat = statSync(filePath);
@@ -82,7 +88,9 @@ export class ApiClient {
       total = stat.size;
     } catch (err) {
       if (err instanceof CliError) throw err;
-      throw new CliError(`cannot read ${filePath}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+      throw new CliError(
+        `cannot read ${filePath}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
+      );
     }
     const boundary = `----couponflow${randomBytes(8).toString('hex')}`;
     const head = Object.entries(fields)

@@ -24,21 +24,22 @@ export function contactsCommands(program: Command) {
     .action(async (file: string, options: { onInvalid: string }) => {
       const api = ApiClient.fromEnv();
       const progress = fileProgress('importing');
-      const res = await api.uploadFile<ImportJson & { error?: { code: string; message: string; details?: { line: number; message?: string }[] }; import?: ImportJson }>(
-        '/v1/contacts/import',
-        { onInvalid: options.onInvalid },
-        file,
-        progress.onProgress,
-      );
+      const res = await api.uploadFile<
+        ImportJson & { error?: { code: string; message: string; details?: { line: number; message?: string }[] }; import?: ImportJson }
+      >('/v1/contacts/import', { onInvalid: options.onInvalid }, file, progress.onProgress);
       progress.stop();
       const report = res.body.import ?? (res.status < 300 ? res.body : undefined);
       if (report) {
-        console.log(`${report.status}: ${report.lines} lines read, ${report.imported} imported (${report.created} created, ${report.updated} updated), ${report.rejected} invalid`);
+        console.log(
+          `${report.status}: ${report.lines} lines read, ${report.imported} imported (${report.created} created, ${report.updated} updated), ${report.rejected} invalid`,
+        );
         printLineErrors(report);
       }
       if (res.status >= 300) {
-        for (const d of (report ? [] : res.body.error?.details ?? []).slice(0, 20)) if (d.message) console.error(`  ${d.message}`);
-        throw new CliError(`${res.body.error?.message ?? 'import failed'} (${res.status}${res.body.error?.code ? ` ${res.body.error.code}` : ''})`);
+        for (const d of (report ? [] : (res.body.error?.details ?? [])).slice(0, 20)) if (d.message) console.error(`  ${d.message}`);
+        throw new CliError(
+          `${res.body.error?.message ?? 'import failed'} (${res.status}${res.body.error?.code ? ` ${res.body.error.code}` : ''})`,
+        );
       }
     });
 }

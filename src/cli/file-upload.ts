@@ -3,7 +3,10 @@ import cliProgress from 'cli-progress';
 /** A progress bar in MB on an interactive terminal (stderr), nothing otherwise. */
 export function fileProgress(verb: string) {
   const bar = process.stderr.isTTY
-    ? new cliProgress.SingleBar({ format: `${verb} [{bar}] {percentage}% | {value}/{total} MB`, stream: process.stderr }, cliProgress.Presets.shades_classic)
+    ? new cliProgress.SingleBar(
+        { format: `${verb} [{bar}] {percentage}% | {value}/{total} MB`, stream: process.stderr },
+        cliProgress.Presets.shades_classic,
+      )
     : undefined;
   const mb = (n: number) => Math.round(n / 1e5) / 10;
   let started = false;

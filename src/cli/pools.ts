@@ -43,7 +43,10 @@ export function poolsCommands(program: Command) {
         let cursor: string | null = null;
         do {
           const query: string = `limit=500${cursor ? `&cursor=${cursor}` : ''}`;
-          const page: { items: PoolJson[]; nextCursor: string | null } = await api.request('GET', `/v1/merchants/${merchant.id}/pools?${query}`);
+          const page: { items: PoolJson[]; nextCursor: string | null } = await api.request(
+            'GET',
+            `/v1/merchants/${merchant.id}/pools?${query}`,
+          );
           for (const p of page.items) {
             rows.push({
               merchant: merchant.name,
@@ -75,26 +78,35 @@ export function poolsCommands(program: Command) {
     .option('--delimiter <d>', 'with --expiration file: , ; tab |', ',')
     .option('--expires-on <date>', 'with --expiration fixed: the date every code expires')
     .option('--on-invalid <mode>', 'reject (the whole file) | skip (the invalid lines)', 'reject')
-    .action(async (file: string, options: { pool: string; expiration: string; delimiter: string; expiresOn?: string; onInvalid: string }) => {
-      const api = ApiClient.fromEnv();
-      const fields: Record<string, string> = { expiration: options.expiration, delimiter: options.delimiter, onInvalid: options.onInvalid };
-      if (options.expiresOn) fields.expiresOn = options.expiresOn;
-      const progress = fileProgress('uploading');
-      const res = await api.uploadFile<UploadJson & { error?: { code: string; message: string }; upload?: UploadJson }>(
-        `/v1/pools/${options.pool}/uploads`,
-        fields,
-        file,
-        progress.onProgress,
-      );
-      progress.stop();
-      const report = res.body.upload ?? (res.status < 300 ? res.body : undefined);
-      if (report) {
-        console.log(
-          `${report.status}: ${report.lines} lines read, ${report.imported} imported, ${report.duplicates} duplicates, ${report.rejected} invalid${report.blank ? `, ${report.blank} blank` : ''}`,
+    .action(
+      async (file: string, options: { pool: string; expiration: string; delimiter: string; expiresOn?: string; onInvalid: string }) => {
+        const api = ApiClient.fromEnv();
+        const fields: Record<string, string> = {
+          expiration: options.expiration,
+          delimiter: options.delimiter,
+          onInvalid: options.onInvalid,
+        };
+        if (options.expiresOn) fields.expiresOn = options.expiresOn;
+        const progress = fileProgress('uploading');
+        const res = await api.uploadFile<UploadJson & { error?: { code: string; message: string }; upload?: UploadJson }>(
+          `/v1/pools/${options.pool}/uploads`,
+          fields,
+          file,
+          progress.onProgress,
         );
-        if (report.alreadyExpired) console.log(`  imported, but already expired: ${report.alreadyExpired}`);
-        printLineErrors(report);
-      }
-      if (res.status >= 300) throw new CliError(`${res.body.error?.message ?? 'upload failed'} (${res.status}${res.body.error?.code ? ` ${res.body.error.code}` : ''})`);
-    });
+        progress.stop();
+        const report = res.body.upload ?? (res.status < 300 ? res.body : undefined);
+        if (report) {
+          console.log(
+            `${report.status}: ${report.lines} lines read, ${report.imported} imported, ${report.duplicates} duplicates, ${report.rejected} invalid${report.blank ? `, ${report.blank} blank` : ''}`,
+          );
+          if (report.alreadyExpired) console.log(`  imported, but already expired: ${report.alreadyExpired}`);
+          printLineErrors(report);
+        }
+        if (res.status >= 300)
+          throw new CliError(
+            `${res.body.error?.message ?? 'upload failed'} (${res.status}${res.body.error?.code ? ` ${res.body.error.code}` : ''})`,
+          );
+      },
+    );
 }

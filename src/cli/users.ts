@@ -30,7 +30,15 @@ const needAccount = (account: string | undefined) => {
 const printUsers = (items: UserView[]) =>
   console.log(
     items.length
-      ? formatTable(items.map((u) => ({ id: u.id, email: u.email, role: u.role, merchants: u.merchantIds ? u.merchantIds.join(',') : 'all', status: u.status })))
+      ? formatTable(
+          items.map((u) => ({
+            id: u.id,
+            email: u.email,
+            role: u.role,
+            merchants: u.merchantIds ? u.merchantIds.join(',') : 'all',
+            status: u.status,
+          })),
+        )
       : 'no users',
   );
 
@@ -54,7 +62,9 @@ export function usersCommands(program: Command, withDatabase: WithDatabase) {
       };
       return withDatabase(
         (database, config) =>
-          withUsers(database, config, async (services) => done(await services.users.invite(ownerPrincipal(needAccount(options.account), 'cli'), body), '')),
+          withUsers(database, config, async (services) =>
+            done(await services.users.invite(ownerPrincipal(needAccount(options.account), 'cli'), body), ''),
+          ),
         async (api) => done(await api.request<UserView>('POST', '/v1/users', body), ` through ${api.baseUrl}`),
       );
     });

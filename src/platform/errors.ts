@@ -3,15 +3,7 @@
  * `code` is the stable snake_case name clients match on.
  */
 export type ErrorKind =
-  | 'malformed'
-  | 'unauthorized'
-  | 'forbidden'
-  | 'not_found'
-  | 'conflict'
-  | 'too_large'
-  | 'invalid'
-  | 'too_many'
-  | 'unavailable';
+  'malformed' | 'unauthorized' | 'forbidden' | 'not_found' | 'conflict' | 'too_large' | 'invalid' | 'too_many' | 'unavailable';
 
 export class DomainError extends Error {
   constructor(
@@ -29,5 +21,4 @@ export class DomainError extends Error {
 
 export const notFound = (what: string) => new DomainError('not_found', 'not_found', `${what} not found`);
 export const forbidden = (message: string) => new DomainError('forbidden', 'forbidden', message);
-export const invalid = (message: string, details: unknown[] = []) =>
-  new DomainError('invalid', 'validation_failed', message, details);
+export const invalid = (message: string, details: unknown[] = []) => new DomainError('invalid', 'validation_failed', message, details);

@@ -36,7 +36,8 @@ export function newIds(count: number, now = Date.now()): string[] {
   for (let i = 0; i < count; i++) {
     const seq = (start + i).toString(16).padStart(8, '0');
     const r = i * 5;
-    ids[i] = `${head}${seq.slice(0, 3)}-8${seq.slice(3, 6)}-${seq.slice(6, 8)}${HEX[random[r]!]}${HEX[random[r + 1]!]}${HEX[random[r + 2]!]}${HEX[random[r + 3]!]}${HEX[random[r + 4]!]}`;
+    ids[i] =
+      `${head}${seq.slice(0, 3)}-8${seq.slice(3, 6)}-${seq.slice(6, 8)}${HEX[random[r]!]}${HEX[random[r + 1]!]}${HEX[random[r + 2]!]}${HEX[random[r + 3]!]}${HEX[random[r + 4]!]}`;
   }
   return ids;
 }

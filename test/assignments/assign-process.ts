@@ -34,7 +34,8 @@ async function single(i: number, key: string) {
 
 if (env.MODE === 'single') {
   // Four at a time per process: more connections than processes contend for the same rows.
-  for (let i = 0; i < count; i += 4) await Promise.all([0, 1, 2, 3].filter((j) => i + j < count).map((j) => single(i + j, `${prefix}-${i + j}`)));
+  for (let i = 0; i < count; i += 4)
+    await Promise.all([0, 1, 2, 3].filter((j) => i + j < count).map((j) => single(i + j, `${prefix}-${i + j}`)));
 } else if (env.MODE === 'samekey') {
   await Promise.all(Array.from({ length: count }, () => single(0, 'the-same-key')));
 } else {

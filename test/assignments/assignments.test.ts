@@ -25,7 +25,12 @@ describeEachEngine('assignments', (ctx) => {
   };
   const upload = async (poolId: string, fields: Record<string, string>, content: string) => {
     const body = multipart(fields, { content });
-    const res = await app.http.inject({ method: 'POST', url: `/v1/pools/${poolId}/uploads`, headers: { ...t.auth, ...body.headers }, payload: body.payload });
+    const res = await app.http.inject({
+      method: 'POST',
+      url: `/v1/pools/${poolId}/uploads`,
+      headers: { ...t.auth, ...body.headers },
+      payload: body.payload,
+    });
     expect(res.statusCode, res.body).toBe(201);
   };
   const assign = (poolId: string, email: string, idempotencyKey = `${email}-${Math.random()}`) =>
@@ -36,7 +41,11 @@ describeEachEngine('assignments', (ctx) => {
     app.clock.set('2026-03-01T12:00:00Z');
     const pool = await newPool({ expirationCutoffDays: 7 });
     await upload(pool.id, { expiration: 'none' }, 'NEVER1\n');
-    await upload(pool.id, { expiration: 'file' }, 'LATE,2026-09-01\nSOON-B,2026-04-01\nSOON-A,2026-04-01\nCUTOFF,2026-03-05\nGONE,2026-02-01\n');
+    await upload(
+      pool.id,
+      { expiration: 'file' },
+      'LATE,2026-09-01\nSOON-B,2026-04-01\nSOON-A,2026-04-01\nCUTOFF,2026-03-05\nGONE,2026-02-01\n',
+    );
     const got: string[] = [];
     for (let i = 0; i < 4; i++) got.push((await assign(pool.id, `c${i}@example.com`)).json().code);
     expect(got).toEqual(['SOON-B', 'SOON-A', 'LATE', 'NEVER1']);
@@ -62,7 +71,11 @@ describeEachEngine('assignments', (ctx) => {
     const pool = await newPool({ defaultCode: 'SORRY5', defaultCodeExpiresAt: '2026-12-31' });
     await upload(pool.id, {}, 'ONLY1\n');
     expect((await assign(pool.id, 'a@example.com')).json()).toMatchObject({ code: 'ONLY1', source: 'unique', expiresAt: null });
-    expect((await assign(pool.id, 'b@example.com')).json()).toMatchObject({ code: 'SORRY5', source: 'default', expiresAt: '2026-12-31T23:59:59.999Z' });
+    expect((await assign(pool.id, 'b@example.com')).json()).toMatchObject({
+      code: 'SORRY5',
+      source: 'default',
+      expiresAt: '2026-12-31T23:59:59.999Z',
+    });
     await app.http.inject({ method: 'PATCH', url: `/v1/pools/${pool.id}`, headers: t.auth, payload: { active: false } });
     const inactive = await assign(pool.id, 'c@example.com');
     expect(inactive.statusCode).toBe(409);
@@ -84,11 +97,19 @@ describeEachEngine('assignments', (ctx) => {
     });
     expect(saved.statusCode, saved.body).toBe(200);
     app.clock.set('2026-06-10T08:00:00Z');
-    expect((await assign(pool.id, 's1@example.com')).json()).toMatchObject({ code: 'JUNE10', source: 'static', expiresAt: '2026-07-15T23:59:59.999Z' });
+    expect((await assign(pool.id, 's1@example.com')).json()).toMatchObject({
+      code: 'JUNE10',
+      source: 'static',
+      expiresAt: '2026-07-15T23:59:59.999Z',
+    });
     app.clock.set('2026-07-10T08:00:00Z');
     expect((await assign(pool.id, 's2@example.com')).json()).toMatchObject({ code: 'GAP5', source: 'default' });
     app.clock.set('2026-08-02T08:00:00Z');
-    expect((await assign(pool.id, 's3@example.com')).json()).toMatchObject({ code: 'AUG15', source: 'static', expiresAt: '2026-08-16T08:00:00.000Z' });
+    expect((await assign(pool.id, 's3@example.com')).json()).toMatchObject({
+      code: 'AUG15',
+      source: 'static',
+      expiresAt: '2026-08-16T08:00:00.000Z',
+    });
     app.clock.set('2026-03-01T12:00:00Z');
   });
 
@@ -98,7 +119,11 @@ describeEachEngine('assignments', (ctx) => {
     for (const who of ['x@example.com', 'y@example.com', 'z@example.com']) await assign(pool.id, who);
     const page1 = await app.http.inject({ method: 'GET', url: `/v1/pools/${pool.id}/assignments?limit=2`, headers: t.auth });
     expect(page1.json().items.map((a: { email: string }) => a.email)).toEqual(['x@example.com', 'y@example.com']);
-    const page2 = await app.http.inject({ method: 'GET', url: `/v1/pools/${pool.id}/assignments?limit=2&cursor=${page1.json().nextCursor}`, headers: t.auth });
+    const page2 = await app.http.inject({
+      method: 'GET',
+      url: `/v1/pools/${pool.id}/assignments?limit=2&cursor=${page1.json().nextCursor}`,
+      headers: t.auth,
+    });
     expect(page2.json()).toMatchObject({ items: [{ email: 'z@example.com', code: 'L3', source: 'unique' }], nextCursor: null });
     const csv = await app.http.inject({ method: 'GET', url: `/v1/pools/${pool.id}/assignments/export`, headers: t.auth });
     expect(csv.headers['content-type']).toContain('text/csv');
@@ -111,8 +136,14 @@ describeEachEngine('assignments', (ctx) => {
     app.clock.set('2026-03-01T12:00:00Z');
     const pool = await newPool();
     await upload(pool.id, { expiration: 'file' }, 'FIND-A,2026-03-10\nFIND-B,2026-12-31\nFIND-C,2026-12-31\nOTHER-D,2026-12-31\n');
-    for (const who of ['ann@example.com', 'Bob@Example.com', 'bea@example.com', 'carl@example.org']) expect((await assign(pool.id, who)).statusCode).toBe(201);
-    const redeem = await app.http.inject({ method: 'POST', url: `/v1/merchants/${t.merchantId}/redemptions`, headers: t.auth, payload: { code: 'FIND-C', orderId: 'o-1' } });
+    for (const who of ['ann@example.com', 'Bob@Example.com', 'bea@example.com', 'carl@example.org'])
+      expect((await assign(pool.id, who)).statusCode).toBe(201);
+    const redeem = await app.http.inject({
+      method: 'POST',
+      url: `/v1/merchants/${t.merchantId}/redemptions`,
+      headers: t.auth,
+      payload: { code: 'FIND-C', orderId: 'o-1' },
+    });
     expect(redeem.statusCode, redeem.body).toBe(201);
     app.clock.set('2026-03-20T12:00:00Z'); // FIND-A (ann) has expired since
     const list = async (query: string) => {
@@ -120,7 +151,12 @@ describeEachEngine('assignments', (ctx) => {
       expect(res.statusCode, res.body).toBe(200);
       return res.json() as { items: { code: string; email: string; status: string }[]; nextCursor: string | null };
     };
-    expect((await list('')).items.map((a) => `${a.code}:${a.status}`)).toEqual(['FIND-A:expired', 'FIND-B:assigned', 'FIND-C:redeemed', 'OTHER-D:assigned']);
+    expect((await list('')).items.map((a) => `${a.code}:${a.status}`)).toEqual([
+      'FIND-A:expired',
+      'FIND-B:assigned',
+      'FIND-C:redeemed',
+      'OTHER-D:assigned',
+    ]);
     expect((await list('q=find-')).items.map((a) => a.code)).toEqual(['FIND-A', 'FIND-B', 'FIND-C']);
     expect((await list('q=b')).items.map((a) => a.email)).toEqual(['Bob@Example.com', 'bea@example.com']);
     expect((await list('q=BOB%40example.com')).items.map((a) => a.code)).toEqual(['FIND-B']);
@@ -156,9 +192,19 @@ describeEachEngine('assignments', (ctx) => {
   it("refuses another account's pool (404) and validates the body (422)", async () => {
     const pool = await newPool();
     const other = await newTenant(app);
-    const res = await app.http.inject({ method: 'POST', url: `/v1/pools/${pool.id}/assignments`, headers: other.auth, payload: { email: 'o@example.com', idempotencyKey: 'k' } });
+    const res = await app.http.inject({
+      method: 'POST',
+      url: `/v1/pools/${pool.id}/assignments`,
+      headers: other.auth,
+      payload: { email: 'o@example.com', idempotencyKey: 'k' },
+    });
     expect(res.statusCode).toBe(404);
-    const bad = await app.http.inject({ method: 'POST', url: `/v1/pools/${pool.id}/assignments`, headers: t.auth, payload: { idempotencyKey: 'k' } });
+    const bad = await app.http.inject({
+      method: 'POST',
+      url: `/v1/pools/${pool.id}/assignments`,
+      headers: t.auth,
+      payload: { idempotencyKey: 'k' },
+    });
     expect(bad.statusCode).toBe(422);
   });
 });

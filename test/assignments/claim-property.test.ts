@@ -31,7 +31,9 @@ describe('the claim statement, property-based (PGlite)', () => {
     const db = t.database.db;
     const id = `prop-pool-${++pools}`;
     const r = await sql<{ key: number }>`
-      insert into pools (account_id, id, merchant_id, name, type) values (${account}, ${id}, 'prop-m', ${id}, 'unique') returning key`.execute(db);
+      insert into pools (account_id, id, merchant_id, name, type) values (${account}, ${id}, 'prop-m', ${id}, 'unique') returning key`.execute(
+      db,
+    );
     const key = Number(r.rows[0]!.key);
     await sql`insert into codes (account_id, pool_key, code, expires_at)
       select ${account}, ${key}, 'C' || g,
@@ -60,8 +62,21 @@ describe('the claim statement, property-based (PGlite)', () => {
           });
           const answers = await Promise.all(
             round.map((c) => {
-              const requests = Array.from({ length: c.count }, () => ({ contactId: `ct${++request}`, idempotencyKey: `k${request}`, id: `a${request}` }));
-              const stmt = assignStatement({ accountId: account, poolKey, requests, claim: true, fallback: undefined, eligibleFrom: now, now, slot: c.slot });
+              const requests = Array.from({ length: c.count }, () => ({
+                contactId: `ct${++request}`,
+                idempotencyKey: `k${request}`,
+                id: `a${request}`,
+              }));
+              const stmt = assignStatement({
+                accountId: account,
+                poolKey,
+                requests,
+                claim: true,
+                fallback: undefined,
+                eligibleFrom: now,
+                now,
+                slot: c.slot,
+              });
               return db
                 .transaction()
                 .execute(async (tx) => {
@@ -81,7 +96,17 @@ describe('the claim statement, property-based (PGlite)', () => {
             const expiries = rows.map((r) => (r.expires_at === null ? Infinity : new Date(r.expires_at).getTime()));
             expect(expiries).toEqual([...expiries].sort((a, b) => a - b));
           });
-          const check = await sql<{ codes: number; unassigned: number; assigned_codes: number; assignments: number; distinct_codes: number; counted_codes: number; counted_unassigned: number; daily: number; orphans: number }>`
+          const check = await sql<{
+            codes: number;
+            unassigned: number;
+            assigned_codes: number;
+            assignments: number;
+            distinct_codes: number;
+            counted_codes: number;
+            counted_unassigned: number;
+            daily: number;
+            orphans: number;
+          }>`
             select
               (select count(*) from codes where pool_key = ${poolKey})::int as codes,
               (select count(*) from codes where pool_key = ${poolKey} and assigned_at is null)::int as unassigned,

@@ -41,8 +41,16 @@ describePostgres('assignment under concurrency', (ctx) => {
       payload: { name: `race-${Math.random().toString(36).slice(2)}`, type: 'unique', ...settings },
     });
     const pool = res.json();
-    const body = multipart({ expiration: 'file' }, { content: Array.from({ length: codes }, (_, i) => `R${i},2027-0${1 + (i % 9)}-15`).join('\n') });
-    const up = await app.http.inject({ method: 'POST', url: `/v1/pools/${pool.id}/uploads`, headers: { ...t.auth, ...body.headers }, payload: body.payload });
+    const body = multipart(
+      { expiration: 'file' },
+      { content: Array.from({ length: codes }, (_, i) => `R${i},2027-0${1 + (i % 9)}-15`).join('\n') },
+    );
+    const up = await app.http.inject({
+      method: 'POST',
+      url: `/v1/pools/${pool.id}/uploads`,
+      headers: { ...t.auth, ...body.headers },
+      payload: body.payload,
+    });
     expect(up.json().imported).toBe(codes);
     return pool.id as string;
   };

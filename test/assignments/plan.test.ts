@@ -30,12 +30,18 @@ describeEachEngine('the claim query plan', (ctx) => {
     await sql`insert into merchants (account_id, id, name, domain) values ('plan-acct', 'plan-m', 'm', 'm.example.com')`.execute(db);
     const keys: number[] = [];
     for (const id of ['plan-a', 'plan-b']) {
-      const r = await sql<{ key: number }>`insert into pools (account_id, id, merchant_id, name, type) values ('plan-acct', ${id}, 'plan-m', ${id}, 'unique') returning key`.execute(db);
+      const r = await sql<{
+        key: number;
+      }>`insert into pools (account_id, id, merchant_id, name, type) values ('plan-acct', ${id}, 'plan-m', ${id}, 'unique') returning key`.execute(
+        db,
+      );
       keys.push(Number(r.rows[0]!.key));
     }
     await sql`analyze codes`.execute(db); // statistics of an empty table
     await sql`insert into codes (account_id, pool_key, code, expires_at)
-      select 'plan-acct', ${keys[0]}, 'A' || g, timestamptz '2027-01-01' + (g % 90) * interval '1 day' from generate_series(1, 60000) g`.execute(db);
+      select 'plan-acct', ${keys[0]}, 'A' || g, timestamptz '2027-01-01' + (g % 90) * interval '1 day' from generate_series(1, 60000) g`.execute(
+      db,
+    );
     await sql`insert into codes (account_id, pool_key, code, expires_at)
       select 'plan-acct', ${keys[1]}, 'B' || g, 'infinity' from generate_series(1, 2000) g`.execute(db);
     expect(await planOf(keys[1]!)).toContain('codes_claim_idx'); // stale

@@ -19,18 +19,24 @@ describeEachEngine('audit log', (ctx) => {
   const as = (headers: Record<string, string>) => (method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE', url: string, payload?: object) =>
     app.http.inject({ method, url, headers, ...(payload && { payload }) });
   const owner = () => as(t.auth);
-  const entries = async (query = '') => (await owner()('GET', `/v1/audit${query}`)).json().items as {
-    id: string;
-    actor: { type: string; id: string; name: string };
-    action: string;
-    route: string;
-    resource: { type: string; id: string | null };
-    summary: string;
-    at: string;
-  }[];
+  const entries = async (query = '') =>
+    (await owner()('GET', `/v1/audit${query}`)).json().items as {
+      id: string;
+      actor: { type: string; id: string; name: string };
+      action: string;
+      route: string;
+      resource: { type: string; id: string | null };
+      summary: string;
+      at: string;
+    }[];
 
   it('records a sample of changes with actor, action, resource and a summary without secrets or personal data', async () => {
-    const pool = await owner()('POST', `/v1/merchants/${t.merchantId}/pools`, { name: 'Spring', type: 'unique', threshold: 10, notificationEmails: 'ops@example.com' });
+    const pool = await owner()('POST', `/v1/merchants/${t.merchantId}/pools`, {
+      name: 'Spring',
+      type: 'unique',
+      threshold: 10,
+      notificationEmails: 'ops@example.com',
+    });
     expect(pool.statusCode, pool.body).toBe(201);
     const poolId = pool.json().id;
     expect((await owner()('PATCH', `/v1/pools/${poolId}`, { name: 'Spring 10%', threshold: 5 })).statusCode).toBe(200);
@@ -46,10 +52,17 @@ describeEachEngine('audit log', (ctx) => {
     const log = await entries();
     const find = (action: string) => log.find((e) => e.action === action);
     const tokenActor = { type: 'token', name: 'admin' };
-    expect(find('pool.create')).toMatchObject({ actor: tokenActor, resource: { type: 'pool', id: poolId }, route: 'POST /v1/merchants/:merchantId/pools' });
+    expect(find('pool.create')).toMatchObject({
+      actor: tokenActor,
+      resource: { type: 'pool', id: poolId },
+      route: 'POST /v1/merchants/:merchantId/pools',
+    });
     expect(find('pool.create')!.summary).toBe('pool.create: name, notificationEmails, threshold, type');
     expect(find('pool.update')).toMatchObject({ resource: { type: 'pool', id: poolId }, summary: 'pool.update: name, threshold' });
-    expect(find('token.create')).toMatchObject({ resource: { type: 'token', id: token.json().id }, summary: 'token.create: role marketer' });
+    expect(find('token.create')).toMatchObject({
+      resource: { type: 'token', id: token.json().id },
+      summary: 'token.create: role marketer',
+    });
     expect(find('user.invite')).toMatchObject({ resource: { type: 'user', id: invited.json().id }, summary: 'user.invite: role analyst' });
     expect(find('suppression.create')).toMatchObject({ resource: { type: 'suppression', id: null } });
     expect(find('suppression.delete')).toMatchObject({ resource: { type: 'suppression', id: null } });
@@ -69,7 +82,11 @@ describeEachEngine('audit log', (ctx) => {
     expect((await owner()('DELETE', `/v1/users/${marketer.id}`)).statusCode).toBe(204);
     const mine = await entries(`?actorType=user&actorId=${marketer.id}`);
     expect(mine).toHaveLength(1);
-    expect(mine[0]).toMatchObject({ action: 'field_group.create', actor: { type: 'user', id: marketer.id, name: marketer.email }, resource: { id: group.json().id } });
+    expect(mine[0]).toMatchObject({
+      action: 'field_group.create',
+      actor: { type: 'user', id: marketer.id, name: marketer.email },
+      resource: { id: group.json().id },
+    });
     expect((await entries(`?resourceType=field_group&resourceId=${group.json().id}`)).map((e) => e.id)).toEqual([mine[0]!.id]);
     expect((await entries('?action=user.remove'))[0]).toMatchObject({ resource: { type: 'user', id: marketer.id } });
     expect(await entries(`?since=${encodeURIComponent(new Date(app.clock.now().getTime() + 1000).toISOString())}`)).toEqual([]);
@@ -89,9 +106,15 @@ describeEachEngine('audit log', (ctx) => {
     expect(after[0]).toMatchObject({ action: 'user.invite', summary: 'user.invite: role analyst' });
   });
 
-  it('writes the entry inside the change\'s transaction: a rollback takes it along, a commit keeps both', async () => {
+  it("writes the entry inside the change's transaction: a rollback takes it along, a commit keeps both", async () => {
     const record = (name: string) =>
-      app.services.audit.record({ principal: ownerPrincipal(t.accountId, 'unit'), route: 'TEST', action: `merchant.${name}`, resourceId: 'new', summary: name });
+      app.services.audit.record({
+        principal: ownerPrincipal(t.accountId, 'unit'),
+        route: 'TEST',
+        action: `merchant.${name}`,
+        resourceId: 'new',
+        summary: name,
+      });
     const insertMerchant = (tx: typeof ctx.database.db, name: string) =>
       tx.insertInto('merchants').values({ account_id: t.accountId, id: newId(), name, domain: 'x.example.com' }).execute();
     await expect(
@@ -107,7 +130,12 @@ describeEachEngine('audit log', (ctx) => {
     expect(kept.isCommitted).toBe(true);
     // An autocommit write gets a transaction of its own, with its entry.
     await runAsUnitOfWork(record('single'), () => insertMerchant(ctx.database.db, 'Single'));
-    const rows = await ctx.database.db.selectFrom('audit_log').select(['action', 'summary']).where('route', '=', 'TEST').orderBy('id').execute();
+    const rows = await ctx.database.db
+      .selectFrom('audit_log')
+      .select(['action', 'summary'])
+      .where('route', '=', 'TEST')
+      .orderBy('id')
+      .execute();
     expect(rows.map((r) => r.action)).toEqual(['merchant.kept', 'merchant.single']);
     const merchants = await ctx.database.db.selectFrom('merchants').select('name').where('account_id', '=', t.accountId).execute();
     expect(merchants.map((m) => m.name)).not.toContain('Rolled back');
@@ -115,14 +143,22 @@ describeEachEngine('audit log', (ctx) => {
     const twice = record('twice');
     await runAsUnitOfWork(twice, () => ctx.database.db.transaction().execute((tx) => insertMerchant(tx, 'First')));
     twice.released();
-    await expect(runAsUnitOfWork(twice, () => ctx.database.db.transaction().execute((tx) => insertMerchant(tx, 'Second')))).rejects.toThrow();
-    const names = (await ctx.database.db.selectFrom('merchants').select('name').where('account_id', '=', t.accountId).execute()).map((m) => m.name);
+    await expect(
+      runAsUnitOfWork(twice, () => ctx.database.db.transaction().execute((tx) => insertMerchant(tx, 'Second'))),
+    ).rejects.toThrow();
+    const names = (await ctx.database.db.selectFrom('merchants').select('name').where('account_id', '=', t.accountId).execute()).map(
+      (m) => m.name,
+    );
     expect(names).toContain('First');
     expect(names).not.toContain('Second');
   });
 
   it('is readable by owners and admins only; entries older than AUDIT_RETENTION_DAYS are pruned by the job', async () => {
-    for (const [role, status] of [['admin', 200], ['marketer', 403], ['analyst', 403]] as const) {
+    for (const [role, status] of [
+      ['admin', 200],
+      ['marketer', 403],
+      ['analyst', 403],
+    ] as const) {
       const token = await app.services.accounts.createToken({ accountId: t.accountId, role });
       const res = await as({ authorization: `Bearer ${token}` })('GET', '/v1/audit');
       expect(res.statusCode, role).toBe(status);

@@ -63,7 +63,12 @@ describePostgres('CLI expected failures', (ctx) => {
   }, 180_000);
 
   it('`pools list` prints a plain table with a header and no (index) column; uploads say "invalid"', async () => {
-    const pool = await app.http.inject({ method: 'POST', url: `/v1/merchants/${t.merchantId}/pools`, headers: t.auth, payload: { name: 'Welcome 10%', type: 'unique' } });
+    const pool = await app.http.inject({
+      method: 'POST',
+      url: `/v1/merchants/${t.merchantId}/pools`,
+      headers: t.auth,
+      payload: { name: 'Welcome 10%', type: 'unique' },
+    });
     expect(pool.statusCode, pool.body).toBe(201);
     const env = { COUPONFLOW_URL: url, COUPONFLOW_TOKEN: t.token };
     const file = join(dir, 'mixed.txt');

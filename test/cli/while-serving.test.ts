@@ -41,7 +41,9 @@ describe('CLI while serve runs on PGlite', () => {
     expect(account.code, account.stderr).toBe(0);
     expect(account.stdout).toMatch(/created account Second Co \(/);
     expect(lastLine(account.stdout)).toMatch(TOKEN_PATTERN);
-    const tokens = (await fetch(`${server.url}/v1/tokens`, { headers: { authorization: `Bearer ${admin}` } }).then((r) => r.json())) as { items: { name: string }[] };
+    const tokens = (await fetch(`${server.url}/v1/tokens`, { headers: { authorization: `Bearer ${admin}` } }).then((r) => r.json())) as {
+      items: { name: string }[];
+    };
     expect(tokens.items.map((t: { name: string }) => t.name)).toContain('ci');
   }, 180_000);
 
@@ -59,7 +61,7 @@ describe('CLI while serve runs on PGlite', () => {
     expect(bad.stderr).toMatch(/^couponflow: --role must be one of owner, admin, marketer, analyst/);
   }, 180_000);
 
-  it('the first start printed a one-time link that sets the owner\'s password, who then signs in', async () => {
+  it("the first start printed a one-time link that sets the owner's password, who then signs in", async () => {
     const { stdout } = server.output();
     const link = /^\s+(http:\/\/\S+#\/set-password\/(\S+))$/m.exec(stdout);
     expect(link, stdout).not.toBeNull();

@@ -36,7 +36,10 @@ describeEachEngine('conductor: what the console shows', (ctx) => {
     const { group, code } = await a.couponFields();
     const bare = await a.message(`<p>Your code: ${code.snippet}</p>`);
     const guarded = await a.message(`<p>Your code: {{ ${group.name}.SCA10Off | default: "WELCOME" }}</p>`);
-    const steps = (messageId: string, whenNoCode: string, poolId = pool.id) => [assign(poolId, code.id, { whenNoCode }), { type: 'message', name: 'Mail', messageId }];
+    const steps = (messageId: string, whenNoCode: string, poolId = pool.id) => [
+      assign(poolId, code.id, { whenNoCode }),
+      { type: 'message', name: 'Mail', messageId },
+    ];
 
     const risky = await commit(a.conversation({ trigger: { event: 'empty_code' }, steps: steps(bare.id, 'continue') }));
     const result = await check(risky.id);
@@ -65,9 +68,21 @@ describeEachEngine('conductor: what the console shows', (ctx) => {
     app.clock.set('2026-03-01T12:00:00Z');
     const message = await a.message('<p>Hello</p>', 'Welcome');
     const conv = await commit(
-      a.conversation({ trigger: { event: 'waits' }, steps: [{ type: 'delay', name: 'Wait a day', duration: 'P1D' }, { type: 'message', name: 'Mail', messageId: message.id }] }),
+      a.conversation({
+        trigger: { event: 'waits' },
+        steps: [
+          { type: 'delay', name: 'Wait a day', duration: 'P1D' },
+          { type: 'message', name: 'Mail', messageId: message.id },
+        ],
+      }),
     );
-    expect(conv.steps[1]!.committed).toMatchObject({ messageId: message.id, subject: 'Welcome', html: '<p>Hello</p>', text: null, fromEmail: 'shop@example.com' });
+    expect(conv.steps[1]!.committed).toMatchObject({
+      messageId: message.id,
+      subject: 'Welcome',
+      html: '<p>Hello</p>',
+      text: null,
+      fromEmail: 'shop@example.com',
+    });
     await a.publish(conv.id);
     for (const email of ['w1@example.com', 'w2@example.com', 'w3@example.com']) await a.event('waits', email);
     await app.services.engine.runDue();

@@ -23,8 +23,13 @@ describeEachEngine('conductor failures', (ctx) => {
   /** Every run of the conversation, page after page. */
   const allRuns = async (conversationId: string) => {
     const items = [];
-    for (let cursor = ''; ; ) {
-      const page = await a.call('GET', `/v1/conversations/${conversationId}/enrollments?limit=200${cursor ? `&cursor=${cursor}` : ''}`, undefined, 200);
+    for (let cursor = ''; ;) {
+      const page = await a.call(
+        'GET',
+        `/v1/conversations/${conversationId}/enrollments?limit=200${cursor ? `&cursor=${cursor}` : ''}`,
+        undefined,
+        200,
+      );
       items.push(...page.items);
       if (!page.nextCursor) return items;
       cursor = page.nextCursor;
@@ -35,7 +40,9 @@ describeEachEngine('conductor failures', (ctx) => {
   it('one run whose step always throws among 500: the 500 complete, the bad one is parked failed with its error, then resumed', async () => {
     app.clock.set('2026-03-01T12:00:00Z');
     const pool = await a.pool();
-    await a.upload(pool.id, Array.from({ length: 510 }, (_, i) => `P${String(i).padStart(5, '0')}`).join('\n') + '\n', { expiration: 'none' });
+    await a.upload(pool.id, Array.from({ length: 510 }, (_, i) => `P${String(i).padStart(5, '0')}`).join('\n') + '\n', {
+      expiration: 'none',
+    });
     const { group, code } = await a.couponFields();
     const nick = await a.call('POST', `/v1/field-groups/${group.id}/fields`, { name: 'Nick', type: 'text' }, 201);
     // A real failure, not a mock: `split: ""` cuts by UTF-16 unit, so a nick starting with an emoji
@@ -45,7 +52,11 @@ describeEachEngine('conductor failures', (ctx) => {
     const conv = await a.conversation({
       trigger: { event: 'poison_test' },
       steps: [
-        { type: 'action', name: 'Assign', action: { type: 'assignCoupon', merchantId: t.merchantId, poolId: pool.id, saveCodeTo: code.id, whenNoCode: 'continue' } },
+        {
+          type: 'action',
+          name: 'Assign',
+          action: { type: 'assignCoupon', merchantId: t.merchantId, poolId: pool.id, saveCodeTo: code.id, whenNoCode: 'continue' },
+        },
         { type: 'message', name: 'Mail', messageId: message.id },
       ],
     });
@@ -66,7 +77,8 @@ describeEachEngine('conductor failures', (ctx) => {
     const first = await app.services.engine.runDue(1000);
     expect(first).toMatchObject({ runs: 501, failed: 1 });
     const runs = await allRuns(conv.id);
-    const find = (list: { id: string; status: string; lastError: string | null }[], status: string) => list.filter((r) => r.status === status);
+    const find = (list: { id: string; status: string; lastError: string | null }[], status: string) =>
+      list.filter((r) => r.status === status);
     expect(find(runs, 'completed')).toHaveLength(500);
     const poisoned = find(runs, 'active')[0]!;
     expect(poisoned).toMatchObject({ attempts: 1, stepIndex: 0, steps: [], nextDueAt: '2026-03-01T12:01:00.000Z' });
@@ -109,13 +121,21 @@ describeEachEngine('conductor failures', (ctx) => {
     expect(mail!.html).toContain('Hi B, your code: P');
 
     // Only a failed run can be resumed; another conversation's or an unknown run is not found.
-    const again = await app.http.inject({ method: 'POST', url: `/v1/conversations/${conv.id}/enrollments/${poisoned.id}/resume`, headers: t.auth });
+    const again = await app.http.inject({
+      method: 'POST',
+      url: `/v1/conversations/${conv.id}/enrollments/${poisoned.id}/resume`,
+      headers: t.auth,
+    });
     expect(again.statusCode).toBe(409);
     expect(again.json().error.code).toBe('invalid_state');
     const unknown = await app.http.inject({ method: 'POST', url: `/v1/conversations/${conv.id}/enrollments/nope/resume`, headers: t.auth });
     expect(unknown.statusCode).toBe(404);
     const other = await newTenant(app);
-    const foreign = await app.http.inject({ method: 'POST', url: `/v1/conversations/${conv.id}/enrollments/${poisoned.id}/resume`, headers: other.auth });
+    const foreign = await app.http.inject({
+      method: 'POST',
+      url: `/v1/conversations/${conv.id}/enrollments/${poisoned.id}/resume`,
+      headers: other.auth,
+    });
     expect(foreign.statusCode).toBe(404);
   }, 120_000);
 
@@ -134,7 +154,9 @@ describeEachEngine('conductor failures', (ctx) => {
     const statuses = async () => (await a.enrollments(conv.id)).map((r: { status: string }) => r.status);
     expect(await statuses()).toEqual(['held', 'held', 'held']);
     // The claim's partial index only holds active runs: held ones are not in it.
-    const index = await sql<{ indexdef: string }>`select indexdef from pg_indexes where indexname = 'enrollments_due_idx' and schemaname = current_schema()`.execute(ctx.database.db);
+    const index = await sql<{
+      indexdef: string;
+    }>`select indexdef from pg_indexes where indexname = 'enrollments_due_idx' and schemaname = current_schema()`.execute(ctx.database.db);
     expect(index.rows[0]!.indexdef).toMatch(/WHERE \(status = 'active'::text\)/);
     expect(await count(sql`select count(*) as n from enrollments where conversation_id = ${conv.id} and status = 'active'`)).toBe(0);
     app.clock.advance(2 * 3600_000);

@@ -17,7 +17,15 @@ describeEachEngine('conductor rules', (ctx) => {
   const assignStep = (poolId: string, codeId: string, expId: string | null, extra: object = {}) => ({
     type: 'action',
     name: 'Assign Coupon Code 10%',
-    action: { type: 'assignCoupon', merchantId: t.merchantId, poolId, saveCodeTo: codeId, saveExpirationTo: expId, whenNoCode: 'exit', ...extra },
+    action: {
+      type: 'assignCoupon',
+      merchantId: t.merchantId,
+      poolId,
+      saveCodeTo: codeId,
+      saveExpirationTo: expId,
+      whenNoCode: 'exit',
+      ...extra,
+    },
   });
   const publishRefusal = async (conversationId: string) => {
     const res = await app.http.inject({ method: 'POST', url: `/v1/conversations/${conversationId}/publish`, headers: t.auth });
@@ -33,17 +41,16 @@ describeEachEngine('conductor rules', (ctx) => {
     const message = await a.message(`code ${code.snippet} until ${expiration.snippet}`);
     const conv = await a.conversation({
       trigger: { event: 'signup' },
-      steps: [
-        { type: 'message', name: 'Too early', messageId: message.id },
-        assignStep(pool.id, code.id, expiration.id),
-      ],
+      steps: [{ type: 'message', name: 'Too early', messageId: message.id }, assignStep(pool.id, code.id, expiration.id)],
     });
     let details = await publishRefusal(conv.id);
-    expect(details).toEqual([{ stepId: conv.steps[0].id, field: 'messageId', message: 'the message is not committed to this step: commit it first' }]);
+    expect(details).toEqual([
+      { stepId: conv.steps[0].id, field: 'messageId', message: 'the message is not committed to this step: commit it first' },
+    ]);
     await a.commit(conv);
     details = await publishRefusal(conv.id);
     expect(details.map((d) => d.message)).toEqual([
-      expect.stringContaining('uses the coupon field') ,
+      expect.stringContaining('uses the coupon field'),
       expect.stringContaining('uses the coupon field'),
     ]);
     expect(details[0]!.message).toContain('no earlier "assign coupon" step fills it');
@@ -72,12 +79,18 @@ describeEachEngine('conductor rules', (ctx) => {
     const message = await a.message(`code ${code.snippet}`);
     const conv = await a.conversation({
       trigger: { event: 'signup' },
-      steps: [assignStep(pool.id, code.id, null), { type: 'delay', name: 'Wait', duration: 'P1D' }, { type: 'message', name: 'Mail', messageId: message.id }],
+      steps: [
+        assignStep(pool.id, code.id, null),
+        { type: 'delay', name: 'Wait', duration: 'P1D' },
+        { type: 'message', name: 'Mail', messageId: message.id },
+      ],
     });
     await a.commit(conv);
     const published = await a.publish(conv.id);
     expect(published.version).toBe(1);
-    expect(published.warnings).toEqual([{ stepId: conv.steps[2].id, field: 'message', message: expect.stringContaining('right before this message') }]);
+    expect(published.warnings).toEqual([
+      { stepId: conv.steps[2].id, field: 'message', message: expect.stringContaining('right before this message') },
+    ]);
   });
 
   it('exit events end runs; re-entry follows the rule; a paused conversation enrolls nobody and its runs hold', async () => {
@@ -153,12 +166,23 @@ describeEachEngine('conductor rules', (ctx) => {
   it('runs in progress finish on the version they started; a new commit is needed for message edits', async () => {
     app.clock.set('2026-03-01T12:00:00Z');
     const message = await a.message('<p>first</p>', 'Version one');
-    const conv = await a.conversation({ trigger: { event: 'welcome' }, steps: [{ type: 'delay', name: 'Wait', duration: 'PT1H' }, { type: 'message', name: 'Mail', messageId: message.id }] });
+    const conv = await a.conversation({
+      trigger: { event: 'welcome' },
+      steps: [
+        { type: 'delay', name: 'Wait', duration: 'PT1H' },
+        { type: 'message', name: 'Mail', messageId: message.id },
+      ],
+    });
     await a.commit(conv);
     await a.publish(conv.id);
     await a.event('welcome', 'v1@example.com');
     // Edit the message: without a new commit, the conversation still sends the committed copy.
-    await a.call('PUT', `/v1/messages/${message.id}`, { name: message.name, fromName: 'Shop', fromEmail: 'shop@example.com', subject: 'Version two', html: '<p>second</p>', text: null }, 200);
+    await a.call(
+      'PUT',
+      `/v1/messages/${message.id}`,
+      { name: message.name, fromName: 'Shop', fromEmail: 'shop@example.com', subject: 'Version two', html: '<p>second</p>', text: null },
+      200,
+    );
     await a.publish(conv.id);
     await a.event('welcome', 'v2a@example.com');
     await a.commit(conv);
@@ -174,7 +198,11 @@ describeEachEngine('conductor rules', (ctx) => {
   });
 
   it('an event with a key already seen does nothing', async () => {
-    const conv = await a.conversation({ trigger: { event: 'keyed' }, reentry: 'afterCompletion', steps: [{ type: 'delay', name: 'Wait', duration: 'PT0S' }] });
+    const conv = await a.conversation({
+      trigger: { event: 'keyed' },
+      reentry: 'afterCompletion',
+      steps: [{ type: 'delay', name: 'Wait', duration: 'PT0S' }],
+    });
     await a.publish(conv.id);
     const first = await a.event('keyed', 'k@example.com', { idempotencyKey: 'evt-1' });
     expect(first.enrolled).toEqual([conv.id]);
@@ -186,7 +214,12 @@ describeEachEngine('conductor rules', (ctx) => {
 
   it('a batch of events answers each as single events would, in order, keys and all', async () => {
     app.clock.set('2026-03-01T12:00:00Z');
-    const conv = await a.conversation({ trigger: { event: 'b_start' }, exitEvents: ['b_stop'], reentry: 'afterCompletion', steps: [{ type: 'delay', name: 'Wait', duration: 'P1D' }] });
+    const conv = await a.conversation({
+      trigger: { event: 'b_start' },
+      exitEvents: ['b_stop'],
+      reentry: 'afterCompletion',
+      steps: [{ type: 'delay', name: 'Wait', duration: 'P1D' }],
+    });
     await a.publish(conv.id);
     await a.event('b_start', 'seen@example.com', { idempotencyKey: 'batch-seen' });
     const res = await a.call(
@@ -216,7 +249,12 @@ describeEachEngine('conductor rules', (ctx) => {
     expect(new Set(results.slice(0, 5).map((r) => r.contactId)).size).toBe(1);
     const runs = await a.enrollments(conv.id);
     expect(runs.map((r: { status: string }) => r.status).sort()).toEqual(['active', 'active', 'exited']);
-    const bad = await app.http.inject({ method: 'POST', url: '/v1/events/batch', headers: t.auth, payload: { events: [{ type: 'b_start', email: 'not-an-email' }] } });
+    const bad = await app.http.inject({
+      method: 'POST',
+      url: '/v1/events/batch',
+      headers: t.auth,
+      payload: { events: [{ type: 'b_start', email: 'not-an-email' }] },
+    });
     expect(bad.statusCode).toBe(422);
   });
 });

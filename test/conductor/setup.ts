@@ -21,7 +21,12 @@ export function api(app: App, t: TestTenant) {
     },
     async upload(poolId: string, content: string, fields: Record<string, string> = { expiration: 'file' }) {
       const body = multipart(fields, { content });
-      const res = await app.http.inject({ method: 'POST', url: `/v1/pools/${poolId}/uploads`, headers: { ...t.auth, ...body.headers }, payload: body.payload });
+      const res = await app.http.inject({
+        method: 'POST',
+        url: `/v1/pools/${poolId}/uploads`,
+        headers: { ...t.auth, ...body.headers },
+        payload: body.payload,
+      });
       expect(res.statusCode, res.body).toBe(201);
       return res.json();
     },
@@ -33,7 +38,12 @@ export function api(app: App, t: TestTenant) {
       return { group, code, expiration };
     },
     async message(html: string, subject = 'Your 10% off') {
-      return call('POST', '/v1/messages', { name: unique('message'), fromName: 'Shop', fromEmail: 'shop@example.com', subject, html, text: null }, 201);
+      return call(
+        'POST',
+        '/v1/messages',
+        { name: unique('message'), fromName: 'Shop', fromEmail: 'shop@example.com', subject, html, text: null },
+        201,
+      );
     },
     async conversation(body: object) {
       return call('POST', '/v1/conversations', { name: unique('conversation'), ...body }, 201);

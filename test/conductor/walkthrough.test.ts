@@ -32,7 +32,14 @@ describeEachEngine('conductor walkthrough', (ctx) => {
         {
           type: 'action',
           name: 'Assign Coupon Code 10%',
-          action: { type: 'assignCoupon', merchantId: t.merchantId, poolId: pool.id, saveCodeTo: code.id, saveExpirationTo: expiration.id, whenNoCode: 'exit' },
+          action: {
+            type: 'assignCoupon',
+            merchantId: t.merchantId,
+            poolId: pool.id,
+            saveCodeTo: code.id,
+            saveExpirationTo: expiration.id,
+            whenNoCode: 'exit',
+          },
         },
         { type: 'message', name: 'Your 10% off', messageId: message.id },
       ],

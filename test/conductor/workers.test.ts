@@ -35,7 +35,11 @@ describePostgres('conductor workers', (ctx) => {
     const conv = await a.conversation({
       trigger: { event: 'never_sent' },
       steps: [
-        { type: 'action', name: 'Assign Coupon Code 10%', action: { type: 'assignCoupon', merchantId: t.merchantId, poolId: pool.id, saveCodeTo: code.id, whenNoCode: 'continue' } },
+        {
+          type: 'action',
+          name: 'Assign Coupon Code 10%',
+          action: { type: 'assignCoupon', merchantId: t.merchantId, poolId: pool.id, saveCodeTo: code.id, whenNoCode: 'continue' },
+        },
         { type: 'message', name: 'Mail', messageId: message.id },
       ],
     });
@@ -45,7 +49,9 @@ describePostgres('conductor workers', (ctx) => {
     // Seeding in SQL: the events endpoint is tested elsewhere; here the engine is under test.
     await sql`
       insert into contacts (account_id, id, email)
-      select ${t.accountId}, ${tag} || '-c' || i, 'w' || i || '-' || ${tag} || '@example.com' from generate_series(1, ${runs}) i`.execute(ctx.database.db);
+      select ${t.accountId}, ${tag} || '-c' || i, 'w' || i || '-' || ${tag} || '@example.com' from generate_series(1, ${runs}) i`.execute(
+      ctx.database.db,
+    );
     await sql`
       insert into enrollments (account_id, id, conversation_id, version, contact_id, status, step_index, next_due_at, created_at, updated_at)
       select ${t.accountId}, ${tag} || '-e' || lpad(i::text, 7, '0'), ${conv.id}, 1, ${tag} || '-c' || i, 'active', 0, now() - interval '1 minute', now(), now()
@@ -54,7 +60,15 @@ describePostgres('conductor workers', (ctx) => {
   }
 
   const completed = async (conversationId: string) =>
-    Number((await sql<{ n: string }>`select count(*) as n from enrollments where conversation_id = ${conversationId} and status = 'completed'`.execute(ctx.database.db)).rows[0]!.n);
+    Number(
+      (
+        await sql<{
+          n: string;
+        }>`select count(*) as n from enrollments where conversation_id = ${conversationId} and status = 'completed'`.execute(
+          ctx.database.db,
+        )
+      ).rows[0]!.n,
+    );
 
   async function waitForAll(conversationId: string, runs: number, timeoutMs: number) {
     const deadline = Date.now() + timeoutMs;
@@ -73,12 +87,16 @@ describePostgres('conductor workers', (ctx) => {
     const poolKey = (await db.selectFrom('pools').select('key').where('id', '=', s.pool.id).executeTakeFirstOrThrow()).key;
     expect(await one(sql`select count(*) as n from assignments where pool_key = ${poolKey}`)).toBe(s.runs);
     expect(await one(sql`select count(distinct contact_id) as n from assignments where pool_key = ${poolKey}`)).toBe(s.runs);
-    expect(await one(sql`select count(distinct code) as n from assignments where pool_key = ${poolKey} and source = 'unique'`)).toBe(s.runs);
+    expect(await one(sql`select count(distinct code) as n from assignments where pool_key = ${poolKey} and source = 'unique'`)).toBe(
+      s.runs,
+    );
     expect(await one(sql`select count(*) as n from codes where pool_key = ${poolKey} and assigned_at is not null`)).toBe(s.runs);
     const tag = s.conv.id.slice(-8);
     const mails = sql`select count(*) as n from outbox where kind = 'message' and to_email like ${`%-${tag}@example.com`}`;
     expect(await one(mails)).toBe(s.runs);
-    expect(await one(sql`select count(distinct to_email) as n from outbox where kind = 'message' and to_email like ${`%-${tag}@example.com`}`)).toBe(s.runs);
+    expect(
+      await one(sql`select count(distinct to_email) as n from outbox where kind = 'message' and to_email like ${`%-${tag}@example.com`}`),
+    ).toBe(s.runs);
     // Every mail shows the code its contact was given.
     expect(
       await one(sql`
@@ -93,7 +111,13 @@ describePostgres('conductor workers', (ctx) => {
   }
 
   const worker = (env: Record<string, string> = {}) => {
-    const child = spawnCli(['worker'], { ...ctx.env, CONDUCTOR_POLL_INTERVAL_MS: '50', POOL_CHECK_INTERVAL_SECONDS: '0', LOG_LEVEL: 'warn', ...env });
+    const child = spawnCli(['worker'], {
+      ...ctx.env,
+      CONDUCTOR_POLL_INTERVAL_MS: '50',
+      POOL_CHECK_INTERVAL_SECONDS: '0',
+      LOG_LEVEL: 'warn',
+      ...env,
+    });
     children.push(child);
     return child;
   };
@@ -125,7 +149,9 @@ describePostgres('conductor workers', (ctx) => {
     try {
       const deadline = Date.now() + 60_000;
       for (;;) {
-        const r = await admin.query(`select 1 from pg_stat_activity where application_name = $1 and backend_xid is not null`, [applicationName]);
+        const r = await admin.query(`select 1 from pg_stat_activity where application_name = $1 and backend_xid is not null`, [
+          applicationName,
+        ]);
         if (r.rowCount) break;
         if (Date.now() > deadline) throw new Error('the worker never started its batch');
         await new Promise((resolve) => setTimeout(resolve, 20));

@@ -17,14 +17,42 @@ describe('console: who got which code, on the pool page', () => {
     server = await startServer(built.dir);
     const tenant = await server.app.services.accounts.createAccountFromCli({ name: 'Assign Co' });
     auth = { authorization: `Bearer ${tenant.token}` };
-    const merchant = (await server.app.http.inject({ method: 'POST', url: '/v1/merchants', headers: auth, payload: { name: 'Shop', domain: 'shop.example.com' } })).json();
+    const merchant = (
+      await server.app.http.inject({
+        method: 'POST',
+        url: '/v1/merchants',
+        headers: auth,
+        payload: { name: 'Shop', domain: 'shop.example.com' },
+      })
+    ).json();
     merchantId = merchant.id;
-    poolId = (await server.app.http.inject({ method: 'POST', url: `/v1/merchants/${merchant.id}/pools`, headers: auth, payload: { name: 'Gifts', type: 'unique' } })).json().id;
+    poolId = (
+      await server.app.http.inject({
+        method: 'POST',
+        url: `/v1/merchants/${merchant.id}/pools`,
+        headers: auth,
+        payload: { name: 'Gifts', type: 'unique' },
+      })
+    ).json().id;
     const codes = Array.from({ length: 60 }, (_, i) => `GIFT-${String(i + 1).padStart(3, '0')}`).join('\n');
     const body = multipart({}, { content: `${codes}\n` });
-    expect((await server.app.http.inject({ method: 'POST', url: `/v1/pools/${poolId}/uploads`, headers: { ...auth, ...body.headers }, payload: body.payload })).statusCode).toBe(201);
+    expect(
+      (
+        await server.app.http.inject({
+          method: 'POST',
+          url: `/v1/pools/${poolId}/uploads`,
+          headers: { ...auth, ...body.headers },
+          payload: body.payload,
+        })
+      ).statusCode,
+    ).toBe(201);
     for (let i = 1; i <= 55; i++) {
-      const res = await server.app.http.inject({ method: 'POST', url: `/v1/pools/${poolId}/assignments`, headers: auth, payload: { email: `shopper${i}@example.com`, idempotencyKey: `k${i}` } });
+      const res = await server.app.http.inject({
+        method: 'POST',
+        url: `/v1/pools/${poolId}/assignments`,
+        headers: auth,
+        payload: { email: `shopper${i}@example.com`, idempotencyKey: `k${i}` },
+      });
       expect(res.statusCode, res.body).toBe(201);
     }
     browser = await launchBrowser();
@@ -67,8 +95,15 @@ describe('console: who got which code, on the pool page', () => {
     await expect.poll(() => table.locator('tbody tr').count()).toBe(50);
 
     // Status: shopper2's code was redeemed.
-    const redeemed = (await server.app.http.inject({ method: 'GET', url: `/v1/pools/${poolId}/assignments?q=shopper2%40`, headers: auth })).json().items[0];
-    const redeem = await server.app.http.inject({ method: 'POST', url: `/v1/merchants/${merchantId}/redemptions`, headers: auth, payload: { code: redeemed.code, orderId: 'order-1' } });
+    const redeemed = (
+      await server.app.http.inject({ method: 'GET', url: `/v1/pools/${poolId}/assignments?q=shopper2%40`, headers: auth })
+    ).json().items[0];
+    const redeem = await server.app.http.inject({
+      method: 'POST',
+      url: `/v1/merchants/${merchantId}/redemptions`,
+      headers: auth,
+      payload: { code: redeemed.code, orderId: 'order-1' },
+    });
     expect(redeem.statusCode, redeem.body).toBe(201);
     await page.getByLabel('Status').selectOption('redeemed');
     await expect.poll(() => table.locator('tbody tr').count()).toBe(1);

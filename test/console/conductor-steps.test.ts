@@ -20,7 +20,12 @@ describe('console: problems and facts on the steps of a conversation', () => {
     server = await startServer(built.dir);
     const tenant = await server.app.services.accounts.createAccountFromCli({ name: 'Steps Co' });
     call = async (method, url, payload) => {
-      const res = await server.app.http.inject({ method, url, headers: { authorization: `Bearer ${tenant.token}` }, ...(payload ? { payload } : {}) });
+      const res = await server.app.http.inject({
+        method,
+        url,
+        headers: { authorization: `Bearer ${tenant.token}` },
+        ...(payload ? { payload } : {}),
+      });
       expect(res.statusCode, `${method} ${url}: ${res.body}`).toBeLessThan(300);
       return res.json();
     };
@@ -28,7 +33,14 @@ describe('console: problems and facts on the steps of a conversation', () => {
     const pool = await call('POST', `/v1/merchants/${merchant.id}/pools`, { name: 'SCA10Off', type: 'unique' });
     const group = await call('POST', '/v1/field-groups', { name: 'ShopperInfo' });
     const code = await call('POST', `/v1/field-groups/${group.id}/fields`, { name: 'SCA10Off', type: 'text' });
-    const message = await call('POST', '/v1/messages', { name: 'Your 10% off', fromName: 'Shop', fromEmail: 'shop@example.com', subject: 'Your 10% off', html: `<p>Your code: ${code.snippet}</p>`, text: null });
+    const message = await call('POST', '/v1/messages', {
+      name: 'Your 10% off',
+      fromName: 'Shop',
+      fromEmail: 'shop@example.com',
+      subject: 'Your 10% off',
+      html: `<p>Your code: ${code.snippet}</p>`,
+      text: null,
+    });
     ids = { merchantId: merchant.id, poolId: pool.id, groupName: group.name, codeFieldId: code.id, messageId: message.id };
 
     browser = await launchBrowser();
@@ -74,7 +86,9 @@ describe('console: problems and facts on the steps of a conversation', () => {
     expect(await problems(1).count()).toBe(0);
     expect(await problems(2).textContent()).toContain('not committed');
     await step(2).getByRole('button', { name: 'Commit message' }).click();
-    await step(2).getByText(/^Committed /).waitFor();
+    await step(2)
+      .getByText(/^Committed /)
+      .waitFor();
     await page.getByText('No errors left: the conversation can be published.').waitFor();
     expect(await problems(2).count()).toBe(0);
     expect(await page.locator('.step.has-error').count()).toBe(0);
@@ -82,7 +96,9 @@ describe('console: problems and facts on the steps of a conversation', () => {
     // "Continue with an empty code": the message shows the code without a fallback, a warning on the message step (the server's words).
     await page.getByLabel('Step 1 when no code is left').selectOption('continue');
     const warning = `Warning (Message): the coupon field ShopperInfo.SCA10Off may be empty: "Update Segment Field with Coupon Code" continues when no code is left; add a fallback ({{ ShopperInfo.SCA10Off | default: "…" }}) or end the run when no code is left`;
-    await problems(2).getByText(/may be empty/).waitFor();
+    await problems(2)
+      .getByText(/may be empty/)
+      .waitFor();
     expect(await problems(2).textContent()).toBe(warning);
     await page.getByRole('button', { name: 'Publish' }).click();
     await page.getByText('Published: version 1 is live.').waitFor();
@@ -98,7 +114,14 @@ describe('console: problems and facts on the steps of a conversation', () => {
 
   it('shows "changed since commit" when the message was edited after the commit, and re-commits in one click', async () => {
     const conversationId = /#\/conversations\/([^/]+)$/.exec(page.url())![1]!;
-    await call('PUT', `/v1/messages/${ids.messageId}`, { name: 'Your 10% off', fromName: 'Shop', fromEmail: 'shop@example.com', subject: 'Your 10% off, today only', html: '<p>Your code: {{ ShopperInfo.SCA10Off | default: "WELCOME" }}</p>', text: null });
+    await call('PUT', `/v1/messages/${ids.messageId}`, {
+      name: 'Your 10% off',
+      fromName: 'Shop',
+      fromEmail: 'shop@example.com',
+      subject: 'Your 10% off, today only',
+      html: '<p>Your code: {{ ShopperInfo.SCA10Off | default: "WELCOME" }}</p>',
+      text: null,
+    });
     // Opened afresh (the edit was made elsewhere: through the API).
     await page.goto(`${server.url}/#/conversations`);
     await page.reload();
@@ -113,11 +136,21 @@ describe('console: problems and facts on the steps of a conversation', () => {
     await step(2).getByRole('button', { name: 'Commit message', exact: true }).waitFor();
     expect(await badge.count()).toBe(0);
     const after = (await call('GET', `/v1/conversations/${conversationId}`)).steps[1].committed;
-    expect(after).toMatchObject({ subject: 'Your 10% off, today only', html: '<p>Your code: {{ ShopperInfo.SCA10Off | default: "WELCOME" }}</p>' });
+    expect(after).toMatchObject({
+      subject: 'Your 10% off, today only',
+      html: '<p>Your code: {{ ShopperInfo.SCA10Off | default: "WELCOME" }}</p>',
+    });
   });
 
   it('counts the runs waiting in a delay on that step', async () => {
-    const hello = await call('POST', '/v1/messages', { name: 'Hello', fromName: 'Shop', fromEmail: 'shop@example.com', subject: 'Hello', html: '<p>Hello {{ contact.email }}</p>', text: null });
+    const hello = await call('POST', '/v1/messages', {
+      name: 'Hello',
+      fromName: 'Shop',
+      fromEmail: 'shop@example.com',
+      subject: 'Hello',
+      html: '<p>Hello {{ contact.email }}</p>',
+      text: null,
+    });
     const conv = await call('POST', '/v1/conversations', {
       name: 'Welcome series',
       trigger: { event: 'signed_up' },

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { buildConsole, launchBrowser, startServer, type ConsoleServer } from './browser.ts';
 
-describe('console: the conversation editor speaks the marketer\'s words', () => {
+describe("console: the conversation editor speaks the marketer's words", () => {
   let server: ConsoleServer;
   let built: Awaited<ReturnType<typeof buildConsole>>;
   let browser: Awaited<ReturnType<typeof launchBrowser>>;
@@ -13,7 +13,12 @@ describe('console: the conversation editor speaks the marketer\'s words', () => 
     server = await startServer(built.dir);
     const tenant = await server.app.services.accounts.createAccountFromCli({ name: 'Conductor Co' });
     const auth = { authorization: `Bearer ${tenant.token}` };
-    await server.app.http.inject({ method: 'POST', url: '/v1/merchants', headers: auth, payload: { name: 'Shop', domain: 'shop.example.com' } });
+    await server.app.http.inject({
+      method: 'POST',
+      url: '/v1/merchants',
+      headers: auth,
+      payload: { name: 'Shop', domain: 'shop.example.com' },
+    });
     browser = await launchBrowser();
     page = browser.context.pages()[0] ?? (await browser.context.newPage());
     page.setDefaultTimeout(15_000);
@@ -45,7 +50,10 @@ describe('console: the conversation editor speaks the marketer\'s words', () => 
     expect(await page.getByRole('alert').count()).toBe(0);
 
     // Fixed (the empty message step removed): the marks go, and the draft saves.
-    await page.getByRole('listitem', { name: /^Step 2:/ }).getByRole('button', { name: /Remove/ }).click();
+    await page
+      .getByRole('listitem', { name: /^Step 2:/ })
+      .getByRole('button', { name: /Remove/ })
+      .click();
     expect(await problems.count()).toBe(0);
     await page.getByRole('button', { name: 'Save draft' }).click();
     await page.getByRole('button', { name: 'Draft saved' }).waitFor();

@@ -25,7 +25,12 @@ describe('console: contact page, imports, outbox, suppressions, test sends', () 
   let code: string;
 
   const call = async (method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, payload?: unknown, status?: number) => {
-    const res = await server.app.http.inject({ method, url, headers: auth, ...(payload === undefined ? {} : { payload: payload as object }) });
+    const res = await server.app.http.inject({
+      method,
+      url,
+      headers: auth,
+      ...(payload === undefined ? {} : { payload: payload as object }),
+    });
     if (status !== undefined) expect(res.statusCode, `${method} ${url}: ${res.body}`).toBe(status);
     return res.body ? res.json() : undefined;
   };
@@ -38,14 +43,34 @@ describe('console: contact page, imports, outbox, suppressions, test sends', () 
     auth = { authorization: `Bearer ${tenant.token}` };
     const merchant = await call('POST', '/v1/merchants', { name: 'Shop', domain: 'shop.example.com' }, 201);
     const pool = await call('POST', `/v1/merchants/${merchant.id}/pools`, { name: 'Welcome codes', type: 'unique' }, 201);
-    const body = multipart({ expiration: 'fixed', expiresOn: '2026-12-31', onInvalid: 'reject' }, { content: 'WELCOME-1\nWELCOME-2\nWELCOME-3\n' });
-    const up = await server.app.http.inject({ method: 'POST', url: `/v1/pools/${pool.id}/uploads`, headers: { ...auth, ...body.headers }, payload: body.payload });
+    const body = multipart(
+      { expiration: 'fixed', expiresOn: '2026-12-31', onInvalid: 'reject' },
+      { content: 'WELCOME-1\nWELCOME-2\nWELCOME-3\n' },
+    );
+    const up = await server.app.http.inject({
+      method: 'POST',
+      url: `/v1/pools/${pool.id}/uploads`,
+      headers: { ...auth, ...body.headers },
+      payload: body.payload,
+    });
     expect(up.statusCode, up.body).toBe(201);
     const group = await call('POST', '/v1/field-groups', { name: 'Offer' }, 201);
     const codeField = await call('POST', `/v1/field-groups/${group.id}/fields`, { name: 'Code', type: 'text' }, 201);
     const until = await call('POST', `/v1/field-groups/${group.id}/fields`, { name: 'Until', type: 'date' }, 201);
     await call('POST', `/v1/field-groups/${group.id}/fields`, { name: 'Nickname', type: 'text' }, 201);
-    const message = await call('POST', '/v1/messages', { name: 'Welcome mail', fromName: 'Shop', fromEmail: 'shop@example.com', subject: 'Your code', html: `<p>Code ${codeField.snippet}</p>`, text: null }, 201);
+    const message = await call(
+      'POST',
+      '/v1/messages',
+      {
+        name: 'Welcome mail',
+        fromName: 'Shop',
+        fromEmail: 'shop@example.com',
+        subject: 'Your code',
+        html: `<p>Code ${codeField.snippet}</p>`,
+        text: null,
+      },
+      201,
+    );
     messageId = message.id;
     const conversation = await call(
       'POST',
@@ -56,7 +81,18 @@ describe('console: contact page, imports, outbox, suppressions, test sends', () 
         exitEvents: [],
         reentry: 'never',
         steps: [
-          { type: 'action', name: 'Give a code', action: { type: 'assignCoupon', merchantId: merchant.id, poolId: pool.id, saveCodeTo: codeField.id, saveExpirationTo: until.id, whenNoCode: 'exit' } },
+          {
+            type: 'action',
+            name: 'Give a code',
+            action: {
+              type: 'assignCoupon',
+              merchantId: merchant.id,
+              poolId: pool.id,
+              saveCodeTo: codeField.id,
+              saveExpirationTo: until.id,
+              whenNoCode: 'exit',
+            },
+          },
           { type: 'message', name: 'Send the code', messageId: message.id },
         ],
       },
@@ -132,7 +168,9 @@ describe('console: contact page, imports, outbox, suppressions, test sends', () 
     await page.getByRole('button', { name: 'Unsubscribe' }).click();
     await panel.getByText('suppressed: unsubscribed').waitFor();
     expect((await call('GET', `/v1/contacts/${contactId}`, undefined, 200)).status).toBe('unsubscribed');
-    expect((await call('GET', '/v1/suppressions?search=robin', undefined, 200)).items).toMatchObject([{ email: 'robin@example.com', reason: 'unsubscribed' }]);
+    expect((await call('GET', '/v1/suppressions?search=robin', undefined, 200)).items).toMatchObject([
+      { email: 'robin@example.com', reason: 'unsubscribed' },
+    ]);
     await page.getByRole('button', { name: 'Resubscribe' }).click();
     await panel.getByText(/Not suppressed/).waitFor();
     await page.getByRole('button', { name: 'Unsubscribe' }).waitFor();
@@ -163,11 +201,27 @@ describe('console: contact page, imports, outbox, suppressions, test sends', () 
   it('shows the SMTP reply and the headers of a mail in the outbox', async () => {
     // A sender with a real SMTP server, beside the app (whose transport keeps mail).
     const smtp = await startSmtp();
-    const sender = outboxService({ database: server.database.database, clock: systemClock, transport: smtpTransport(smtp.url), retry: { maxAttempts: 3, baseDelayMs: 1000, maxDelayMs: 1000 }, messageIdDomain: 'shop.example.com' });
+    const sender = outboxService({
+      database: server.database.database,
+      clock: systemClock,
+      transport: smtpTransport(smtp.url),
+      retry: { maxAttempts: 3, baseDelayMs: 1000, maxDelayMs: 1000 },
+      messageIdDomain: 'shop.example.com',
+    });
     try {
       const [id] = await server.database.database.db.transaction().execute((tx) =>
         sender.enqueue(tx, [
-          { accountId, merchantId: null, kind: 'message', to: 'smtp@example.com', from: { name: 'Shop', email: 'shop@example.com' }, subject: 'Over SMTP', html: '<p>Hi</p>', text: 'Hi', headers: { 'List-Unsubscribe': '<https://shop.example.com/u/x>', 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' } },
+          {
+            accountId,
+            merchantId: null,
+            kind: 'message',
+            to: 'smtp@example.com',
+            from: { name: 'Shop', email: 'shop@example.com' },
+            subject: 'Over SMTP',
+            html: '<p>Hi</p>',
+            text: 'Hi',
+            headers: { 'List-Unsubscribe': '<https://shop.example.com/u/x>', 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
+          },
         ]),
       );
       expect(await sender.deliverDue()).toMatchObject({ sent: 1 });
@@ -188,7 +242,8 @@ describe('console: contact page, imports, outbox, suppressions, test sends', () 
   }, 60_000);
 
   it('the suppression screen searches, adds and removes addresses', async () => {
-    for (const email of ['bob@example.com', 'bobby@example.com', 'carol@example.com']) await call('POST', '/v1/suppressions', { email, reason: 'bounced' }, 201);
+    for (const email of ['bob@example.com', 'bobby@example.com', 'carol@example.com'])
+      await call('POST', '/v1/suppressions', { email, reason: 'bounced' }, 201);
     await page.goto(`${server.url}/#/outbox`);
     await page.getByRole('link', { name: 'Suppressions' }).click();
     const table = page.getByRole('table', { name: 'Suppressed addresses' });
@@ -215,7 +270,10 @@ describe('console: contact page, imports, outbox, suppressions, test sends', () 
     await panel.getByLabel('Render for').selectOption('contact');
     await panel.getByLabel('Contact email').fill('robin@example.com');
     await panel.getByRole('button', { name: 'Send test' }).click();
-    await panel.getByRole('status').getByText(/Sent 2 test mails/).waitFor();
+    await panel
+      .getByRole('status')
+      .getByText(/Sent 2 test mails/)
+      .waitFor();
     const tests = (await call('GET', '/v1/outbox?kind=test', undefined, 200)).items;
     expect(tests.map((m: { to: string }) => m.to).sort()).toEqual(['lead@example.com', 'qa@example.com']);
     for (const m of tests) {

@@ -3,7 +3,8 @@ import type { Page } from 'playwright-core';
 import { buildConsole, launchBrowser, startServer, type ConsoleServer } from './browser.ts';
 
 /** How far the page scrolls sideways (0 when nothing overflows the window). */
-const overflow = (page: Page) => page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth') as Promise<number>;
+const overflow = (page: Page) =>
+  page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth') as Promise<number>;
 
 describe('console: usable down to 768 px wide', () => {
   let server: ConsoleServer;
@@ -17,9 +18,21 @@ describe('console: usable down to 768 px wide', () => {
     server = await startServer(built.dir);
     const tenant = await server.app.services.accounts.createAccountFromCli({ name: 'Narrow Co' });
     const auth = { authorization: `Bearer ${tenant.token}` };
-    const merchant = (await server.app.http.inject({ method: 'POST', url: '/v1/merchants', headers: auth, payload: { name: 'Shop', domain: 'shop.example.com' } })).json();
+    const merchant = (
+      await server.app.http.inject({
+        method: 'POST',
+        url: '/v1/merchants',
+        headers: auth,
+        payload: { name: 'Shop', domain: 'shop.example.com' },
+      })
+    ).json();
     for (const type of ['unique', 'static'] as const) {
-      const res = await server.app.http.inject({ method: 'POST', url: `/v1/merchants/${merchant.id}/pools`, headers: auth, payload: { name: `Spring ${type} pool`, type } });
+      const res = await server.app.http.inject({
+        method: 'POST',
+        url: `/v1/merchants/${merchant.id}/pools`,
+        headers: auth,
+        payload: { name: `Spring ${type} pool`, type },
+      });
       ids[type] = res.json().id;
     }
     browser = await launchBrowser();
@@ -51,7 +64,9 @@ describe('console: usable down to 768 px wide', () => {
       for (const kind of ['delay', 'action', 'message']) await page.getByRole('button', { name: `Add ${kind} step` }).click();
     }
     await page.waitForTimeout(300);
-    const culprits = await page.evaluate(`[...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1).slice(0, 8).map((e) => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))`);
+    const culprits = await page.evaluate(
+      `[...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1).slice(0, 8).map((e) => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))`,
+    );
     expect(await overflow(page), JSON.stringify(culprits)).toBe(0);
   });
 });
@@ -68,8 +83,22 @@ describe('console: static rows at desktop widths', () => {
     server = await startServer(built.dir);
     const tenant = await server.app.services.accounts.createAccountFromCli({ name: 'Wide Co' });
     const auth = { authorization: `Bearer ${tenant.token}` };
-    const merchant = (await server.app.http.inject({ method: 'POST', url: '/v1/merchants', headers: auth, payload: { name: 'Shop', domain: 'shop.example.com' } })).json();
-    poolId = (await server.app.http.inject({ method: 'POST', url: `/v1/merchants/${merchant.id}/pools`, headers: auth, payload: { name: 'Shared code', type: 'static' } })).json().id;
+    const merchant = (
+      await server.app.http.inject({
+        method: 'POST',
+        url: '/v1/merchants',
+        headers: auth,
+        payload: { name: 'Shop', domain: 'shop.example.com' },
+      })
+    ).json();
+    poolId = (
+      await server.app.http.inject({
+        method: 'POST',
+        url: `/v1/merchants/${merchant.id}/pools`,
+        headers: auth,
+        payload: { name: 'Shared code', type: 'static' },
+      })
+    ).json().id;
     browser = await launchBrowser();
     page = browser.context.pages()[0] ?? (await browser.context.newPage());
     page.setDefaultTimeout(15_000);
@@ -86,15 +115,18 @@ describe('console: static rows at desktop widths', () => {
     await built?.remove();
   });
 
-  it.each([1280, 1440, 1920])('at %i px the Remove button of a row is the element under the mouse (not the Settings panel)', async (width) => {
-    await page.setViewportSize({ width, height: 900 });
-    if ((await page.getByLabel('Remove row 1').count()) === 0) await page.getByRole('button', { name: /Add row/ }).click();
-    const remove = page.getByLabel('Remove row 1');
-    await remove.scrollIntoViewIfNeeded();
-    const box = (await remove.boundingBox())!;
-    const hit = await page.evaluate(
-      `(() => { const e = document.elementFromPoint(${box.x + box.width / 2}, ${box.y + box.height / 2}); return e && (e.closest('button')?.getAttribute('aria-label') ?? e.tagName); })()`,
-    );
-    expect(hit).toBe('Remove row 1');
-  });
+  it.each([1280, 1440, 1920])(
+    'at %i px the Remove button of a row is the element under the mouse (not the Settings panel)',
+    async (width) => {
+      await page.setViewportSize({ width, height: 900 });
+      if ((await page.getByLabel('Remove row 1').count()) === 0) await page.getByRole('button', { name: /Add row/ }).click();
+      const remove = page.getByLabel('Remove row 1');
+      await remove.scrollIntoViewIfNeeded();
+      const box = (await remove.boundingBox())!;
+      const hit = await page.evaluate(
+        `(() => { const e = document.elementFromPoint(${box.x + box.width / 2}, ${box.y + box.height / 2}); return e && (e.closest('button')?.getAttribute('aria-label') ?? e.tagName); })()`,
+      );
+      expect(hit).toBe('Remove row 1');
+    },
+  );
 });

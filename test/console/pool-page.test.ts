@@ -26,11 +26,22 @@ describe('console: the pool page', () => {
       return res.json();
     };
     ids.first = (await post('/v1/merchants', { name: 'First Shop', domain: 'first.example.com' })).id;
-    ids.second = (await post('/v1/merchants', { name: 'The Second Shop With A Rather Long Trading Name', domain: 'second.example.com' })).id;
+    ids.second = (
+      await post('/v1/merchants', { name: 'The Second Shop With A Rather Long Trading Name', domain: 'second.example.com' })
+    ).id;
     ids.static = (await post(`/v1/merchants/${ids.first}/pools`, { name: 'Shared code', type: 'static' })).id;
     ids.unique = (await post(`/v1/merchants/${ids.second}/pools`, { name: 'Second shop codes', type: 'unique' })).id;
     const body = multipart({}, { content: 'S1\nS2\n' });
-    expect((await server.app.http.inject({ method: 'POST', url: `/v1/pools/${ids.unique}/uploads`, headers: { ...auth, ...body.headers }, payload: body.payload })).statusCode).toBe(201);
+    expect(
+      (
+        await server.app.http.inject({
+          method: 'POST',
+          url: `/v1/pools/${ids.unique}/uploads`,
+          headers: { ...auth, ...body.headers },
+          payload: body.payload,
+        })
+      ).statusCode,
+    ).toBe(201);
     browser = await launchBrowser();
     page = browser.context.pages()[0] ?? (await browser.context.newPage());
     page.setDefaultTimeout(15_000);
@@ -62,7 +73,9 @@ describe('console: the pool page', () => {
     const problems = page.getByRole('list', { name: 'Row 2 problems' });
     // A day as the browser's date inputs show it (its locale's format).
     const shown = (iso: string) =>
-      page.evaluate(`new Intl.DateTimeFormat(undefined, { year: 'numeric', month: '2-digit', day: '2-digit', timeZone: 'UTC' }).format(new Date('${iso}T00:00:00Z'))`) as Promise<string>;
+      page.evaluate(
+        `new Intl.DateTimeFormat(undefined, { year: 'numeric', month: '2-digit', day: '2-digit', timeZone: 'UTC' }).format(new Date('${iso}T00:00:00Z'))`,
+      ) as Promise<string>;
     await expect.poll(() => problems.textContent()).toContain('Row 2 overlaps row 1');
     const text = (await problems.textContent())!;
     expect(text).toContain(`row 1 runs until ${await shown(day(3))}`);
@@ -107,7 +120,9 @@ describe('console: the pool page', () => {
     await page.setViewportSize({ width: 1280, height: 860 });
     await page.goto(`${server.url}/#/pools`);
     await page.getByRole('heading', { name: 'Coupon Manager' }).waitFor();
-    const tops = (await page.evaluate(`[...document.querySelectorAll('header.top a, header.top select, header.top button')].map((e) => Math.round(e.getBoundingClientRect().top))`)) as number[];
+    const tops = (await page.evaluate(
+      `[...document.querySelectorAll('header.top a, header.top select, header.top button')].map((e) => Math.round(e.getBoundingClientRect().top))`,
+    )) as number[];
     expect(Math.max(...tops) - Math.min(...tops)).toBeLessThan(20);
     // Every option's label fits the select (nothing clipped), the long one shortened at a word.
     const options = (await page.evaluate(`(() => {
@@ -122,7 +137,10 @@ describe('console: the pool page', () => {
       probe.remove();
       return widths;
     })()`)) as { text: string; title: string; fits: boolean }[];
-    expect(options.every((o) => o.fits), JSON.stringify(options)).toBe(true);
+    expect(
+      options.every((o) => o.fits),
+      JSON.stringify(options),
+    ).toBe(true);
     const long = options.find((o) => o.title.startsWith('The Second Shop'))!;
     expect(long.text).toMatch(/^The Second Shop With A( Rather)?…$/);
     expect(await page.getByRole('link', { name: 'API docs' }).getAttribute('href')).toBe('/docs');

@@ -18,14 +18,22 @@ describe('console: redemptions and the Codes section', () => {
     server = await startServer(built.dir);
     const tenant = await server.app.services.accounts.createAccountFromCli({ name: 'Redeem Co' });
     auth = { authorization: `Bearer ${tenant.token}` };
-    const inject = (method: 'POST' | 'GET', url: string, payload?: object) => server.app.http.inject({ method, url, headers: auth, ...(payload ? { payload } : {}) });
+    const inject = (method: 'POST' | 'GET', url: string, payload?: object) =>
+      server.app.http.inject({ method, url, headers: auth, ...(payload ? { payload } : {}) });
     const merchant = (await inject('POST', '/v1/merchants', { name: 'Shop', domain: 'shop.example.com' })).json();
     poolId = (await inject('POST', `/v1/merchants/${merchant.id}/pools`, { name: 'Spring Pool', type: 'unique' })).json().id;
     const body = multipart({ expiration: 'none' }, { content: 'SPRING-1\nSPRING-2\nSPRING-3\n' });
-    const up = await server.app.http.inject({ method: 'POST', url: `/v1/pools/${poolId}/uploads`, headers: { ...auth, ...body.headers }, payload: body.payload });
+    const up = await server.app.http.inject({
+      method: 'POST',
+      url: `/v1/pools/${poolId}/uploads`,
+      headers: { ...auth, ...body.headers },
+      payload: body.payload,
+    });
     expect(up.statusCode, up.body).toBe(201);
     expect((await inject('POST', `/v1/pools/${poolId}/generate`, { count: 2, length: 8, prefix: 'GEN' })).statusCode).toBe(201);
-    expect((await inject('POST', `/v1/pools/${poolId}/assignments`, { email: 'ann@example.com', idempotencyKey: 'k1' })).statusCode).toBe(201);
+    expect((await inject('POST', `/v1/pools/${poolId}/assignments`, { email: 'ann@example.com', idempotencyKey: 'k1' })).statusCode).toBe(
+      201,
+    );
     browser = await launchBrowser();
     page = browser.context.pages()[0] ?? (await browser.context.newPage());
     page.setDefaultTimeout(20_000);

@@ -29,16 +29,33 @@ describe('console: redemptions and the depletion chart on the pool page', () => 
     const merchant = await call('POST', '/v1/merchants', { name: 'Shop', domain: 'shop.example.com' });
     const pool = await call('POST', `/v1/merchants/${merchant.id}/pools`, { name: 'Spring', type: 'unique' });
     const body = multipart({}, { content: Array.from({ length: 40 }, (_, i) => `SPRING-${i}`).join('\n') });
-    expect((await server.app.http.inject({ method: 'POST', url: `/v1/pools/${pool.id}/uploads`, headers: { ...auth, ...body.headers }, payload: body.payload })).statusCode).toBe(201);
+    expect(
+      (
+        await server.app.http.inject({
+          method: 'POST',
+          url: `/v1/pools/${pool.id}/uploads`,
+          headers: { ...auth, ...body.headers },
+          payload: body.payload,
+        })
+      ).statusCode,
+    ).toBe(201);
     const codes: string[] = [];
-    for (let i = 0; i < 8; i++) codes.push((await call('POST', `/v1/pools/${pool.id}/assignments`, { email: `s${i}@example.com`, idempotencyKey: `k${i}` })).code);
-    for (let i = 0; i < 2; i++) await call('POST', `/v1/merchants/${merchant.id}/redemptions`, { code: codes[i], orderId: `o-${i}`, amount: 19.9, currency: 'EUR' });
+    for (let i = 0; i < 8; i++)
+      codes.push((await call('POST', `/v1/pools/${pool.id}/assignments`, { email: `s${i}@example.com`, idempotencyKey: `k${i}` })).code);
+    for (let i = 0; i < 2; i++)
+      await call('POST', `/v1/merchants/${merchant.id}/redemptions`, { code: codes[i], orderId: `o-${i}`, amount: 19.9, currency: 'EUR' });
     // Three ended days as the job records them (this server runs on the real clock: the pool is
     // new today, so its recorded days are written here the way the job writes them).
     const key = (await sql<{ key: number }>`select key from pools where id = ${pool.id}`.execute(server.database.database.db)).rows[0]!.key;
-    for (const [i, [assigned, redeemed, available]] of [[5, 1, 60], [7, 3, 53], [4, 2, 49]].entries()) {
+    for (const [i, [assigned, redeemed, available]] of [
+      [5, 1, 60],
+      [7, 3, 53],
+      [4, 2, 49],
+    ].entries()) {
       await sql`insert into pool_daily_history (account_id, pool_key, day, assigned, redeemed, available, recorded_at)
-        values (${tenant.account.id}, ${key}, ${isoDay(threeDaysAgo + i * DAY)}::date, ${assigned}, ${redeemed}, ${available}, now())`.execute(server.database.database.db);
+        values (${tenant.account.id}, ${key}, ${isoDay(threeDaysAgo + i * DAY)}::date, ${assigned}, ${redeemed}, ${available}, now())`.execute(
+        server.database.database.db,
+      );
     }
     browser = await launchBrowser();
     page = browser.context.pages()[0] ?? (await browser.context.newPage());
@@ -69,7 +86,9 @@ describe('console: redemptions and the depletion chart on the pool page', () => 
     expect(ticks.length).toBeGreaterThanOrEqual(3);
     expect(ticks.every((t) => /^[A-Z][a-z]{2} \d{1,2}$|^[A-Z][a-z]{2} \d{4}$/.test(t))).toBe(true);
     // The value axis reaches the highest recorded count (60) with round steps.
-    const values = (await chart.locator('svg').first().locator('text.tick').allTextContents()).filter((t) => /^[\d,]+$/.test(t)).map(Number);
+    const values = (await chart.locator('svg').first().locator('text.tick').allTextContents())
+      .filter((t) => /^[\d,]+$/.test(t))
+      .map(Number);
     expect(values[0]).toBe(0);
     expect(Math.max(...values)).toBeGreaterThanOrEqual(60);
     expect(await chart.getByText('Available codes', { exact: true }).count()).toBe(1);

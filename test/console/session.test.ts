@@ -37,7 +37,12 @@ describeEachEngine('console session', (ctx) => {
     const cookie = cookieOf(await signIn());
     expect((await app.http.inject({ method: 'GET', url: '/v1/merchants', headers: { host, cookie } })).statusCode).toBe(200);
     const change = (headers: Record<string, string>) =>
-      app.http.inject({ method: 'POST', url: '/v1/merchants', headers: { host, cookie, ...headers }, payload: { name: 'B', domain: 'b.example.com' } });
+      app.http.inject({
+        method: 'POST',
+        url: '/v1/merchants',
+        headers: { host, cookie, ...headers },
+        payload: { name: 'B', domain: 'b.example.com' },
+      });
     const none = await change({});
     expect(none.statusCode).toBe(403);
     expect(none.json().error.code).toBe('origin_mismatch');
@@ -62,9 +67,18 @@ describeEachEngine('console session', (ctx) => {
   });
 
   it('bearer tokens work as before, with no Origin needed; a bearer token wins over a cookie', async () => {
-    const res = await app.http.inject({ method: 'POST', url: '/v1/merchants', headers: tenant.auth, payload: { name: 'C', domain: 'c.example.com' } });
+    const res = await app.http.inject({
+      method: 'POST',
+      url: '/v1/merchants',
+      headers: tenant.auth,
+      payload: { name: 'C', domain: 'c.example.com' },
+    });
     expect(res.statusCode).toBe(201);
-    const who = await app.http.inject({ method: 'GET', url: '/v1/session', headers: { ...tenant.auth, cookie: 'couponflow_session=garbage' } });
+    const who = await app.http.inject({
+      method: 'GET',
+      url: '/v1/session',
+      headers: { ...tenant.auth, cookie: 'couponflow_session=garbage' },
+    });
     expect(who.json()).toMatchObject({ via: 'token' });
   });
 

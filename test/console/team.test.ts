@@ -20,7 +20,12 @@ describe('console: team access', () => {
     const tenant = await server.app.services.accounts.createAccountFromCli({ name: 'Team Co' });
     accountId = tenant.account.id;
     ownerToken = tenant.token;
-    await server.app.http.inject({ method: 'POST', url: '/v1/merchants', headers: { authorization: `Bearer ${ownerToken}` }, payload: { name: 'Shop', domain: 'shop.example.com' } });
+    await server.app.http.inject({
+      method: 'POST',
+      url: '/v1/merchants',
+      headers: { authorization: `Bearer ${ownerToken}` },
+      payload: { name: 'Shop', domain: 'shop.example.com' },
+    });
     browser = await launchBrowser();
     page = browser.context.pages()[0] ?? (await browser.context.newPage());
     page.setDefaultTimeout(20_000);
@@ -42,7 +47,10 @@ describe('console: team access', () => {
     await page.getByLabel('Email').fill(invitee);
     await page.getByLabel('Role', { exact: true }).selectOption('marketer');
     await page.getByRole('button', { name: 'Invite' }).click();
-    await page.getByRole('status').filter({ hasText: `Invitation sent to ${invitee}` }).waitFor();
+    await page
+      .getByRole('status')
+      .filter({ hasText: `Invitation sent to ${invitee}` })
+      .waitFor();
     const row = page.getByRole('table', { name: 'Users' }).getByRole('row').filter({ hasText: invitee });
     await expect.poll(() => row.textContent(), { timeout: 15_000 }).toContain('invited');
     await page.getByRole('button', { name: 'Sign out' }).click();

@@ -62,8 +62,20 @@ describe('console: the upload dialog', () => {
     server = await startServer(built.dir);
     const tenant = await server.app.services.accounts.createAccountFromCli({ name: 'Upload Co' });
     auth = { authorization: `Bearer ${tenant.token}` };
-    const merchant = (await server.app.http.inject({ method: 'POST', url: '/v1/merchants', headers: auth, payload: { name: 'Shop', domain: 'shop.example.com' } })).json();
-    const pool = await server.app.http.inject({ method: 'POST', url: `/v1/merchants/${merchant.id}/pools`, headers: auth, payload: { name: 'Big Pool', type: 'unique' } });
+    const merchant = (
+      await server.app.http.inject({
+        method: 'POST',
+        url: '/v1/merchants',
+        headers: auth,
+        payload: { name: 'Shop', domain: 'shop.example.com' },
+      })
+    ).json();
+    const pool = await server.app.http.inject({
+      method: 'POST',
+      url: `/v1/merchants/${merchant.id}/pools`,
+      headers: auth,
+      payload: { name: 'Big Pool', type: 'unique' },
+    });
     expect(pool.statusCode, pool.body).toBe(201);
     poolId = pool.json().id;
     proxy = await slowProxy(new URL(server.url), 16 * 1024);
@@ -102,7 +114,9 @@ describe('console: the upload dialog', () => {
     await expect.poll(() => dialog.getByText('the codes never expire').count()).toBe(1);
     await dialog.getByLabel('Use date in file').check();
     await dialog.getByLabel('Delimiter').selectOption(';');
-    await expect.poll(() => dialog.getByText(/each line: the code, ";", then its expiration date \(e\.g\. SUMMER-0001;2026-12-31\)/).count()).toBe(1);
+    await expect
+      .poll(() => dialog.getByText(/each line: the code, ";", then its expiration date \(e\.g\. SUMMER-0001;2026-12-31\)/).count())
+      .toBe(1);
     await dialog.getByLabel('Expire on').check();
     await expect.poll(() => dialog.getByText('every code expires on the date above').count()).toBe(1);
     await dialog.getByLabel('No expiration date').check();
@@ -117,7 +131,9 @@ describe('console: the upload dialog', () => {
     await page.getByRole('button', { name: 'Upload codes' }).click();
     const dialog = page.getByRole('dialog', { name: /Upload codes to Big Pool/ });
     const lines = Array.from({ length: 200_000 }, (_, i) => `BIG-${String(i).padStart(7, '0')}`).join('\n');
-    await dialog.getByLabel('File', { exact: true }).setInputFiles({ name: 'big.txt', mimeType: 'text/plain', buffer: Buffer.from(`${lines}\n`) });
+    await dialog
+      .getByLabel('File', { exact: true })
+      .setInputFiles({ name: 'big.txt', mimeType: 'text/plain', buffer: Buffer.from(`${lines}\n`) });
     const sentBefore = proxy.sent();
     await dialog.getByRole('button', { name: 'Upload File' }).click();
     // Part of the file has reached the server (it streams codes as they arrive), not all of it.
@@ -129,7 +145,11 @@ describe('console: the upload dialog', () => {
 
     // The server saw the request cut short: nothing of it stays in the pool.
     await expect
-      .poll(async () => (await server.app.http.inject({ method: 'GET', url: `/v1/pools/${poolId}/uploads`, headers: auth })).json().items.length, { timeout: 15_000 })
+      .poll(
+        async () =>
+          (await server.app.http.inject({ method: 'GET', url: `/v1/pools/${poolId}/uploads`, headers: auth })).json().items.length,
+        { timeout: 15_000 },
+      )
       .toBeGreaterThan(0);
     const uploads = (await server.app.http.inject({ method: 'GET', url: `/v1/pools/${poolId}/uploads`, headers: auth })).json().items;
     expect(uploads[0]).toMatchObject({ fileName: 'big.txt', imported: 0, status: 'cancelled' });

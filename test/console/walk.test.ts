@@ -136,7 +136,9 @@ describe('console: the article, walked in a browser', () => {
     await shot('upload-report');
 
     const codes = Array.from({ length: 25 }, (_, i) => `SCA-${String(i + 1).padStart(4, '0')},2031-12-31`).join('\n');
-    await dialog.getByLabel('File', { exact: true }).setInputFiles({ name: 'codes.txt', mimeType: 'text/plain', buffer: Buffer.from(`${codes}\n`) });
+    await dialog
+      .getByLabel('File', { exact: true })
+      .setInputFiles({ name: 'codes.txt', mimeType: 'text/plain', buffer: Buffer.from(`${codes}\n`) });
     await dialog.getByRole('button', { name: 'Upload File' }).click();
     await report.getByText('Imported.').waitFor();
     expect(await report.textContent()).toContain('25 lines read, 25 imported, 0 duplicates skipped, 0 invalid');
@@ -272,7 +274,10 @@ describe('console: the article, walked in a browser', () => {
     const mail = page.getByRole('article', { name: 'Mail' });
     await mail.getByText('ops@example.com').waitFor();
     const frame = page.frameLocator('iframe[title^="Mail:"]');
-    await frame.getByText(/SCA10Off/).first().waitFor();
+    await frame
+      .getByText(/SCA10Off/)
+      .first()
+      .waitFor();
     expect(await page.locator('iframe[title^="Mail:"]').getAttribute('sandbox')).toBe('');
     await shot('outbox');
   });
@@ -296,22 +301,37 @@ describe('console: the article, walked in a browser', () => {
     await page.getByLabel('Step 2 save exp. date to').selectOption({ label: 'ShopperInfo.SCA10Off Expiration' });
     await page.getByRole('button', { name: 'Publish' }).click();
     await page.getByText(/Not published: \d+ error\(s\)/).waitFor();
-    await page.getByRole('list', { name: 'Step 1 problems' }).getByText(/not committed/).waitFor();
+    await page
+      .getByRole('list', { name: 'Step 1 problems' })
+      .getByText(/not committed/)
+      .waitFor();
     await shot('conductor-errors');
 
     // Move the action step right before the message step, commit the message, publish.
     await page.getByRole('button', { name: 'Move step 2 up' }).click();
     expect(await page.getByLabel('Step 1 name').inputValue()).toBe('Assign Coupon Code 10%');
-    await page.getByRole('listitem', { name: /^Step 2:/ }).getByRole('button', { name: 'Commit message' }).click();
+    await page
+      .getByRole('listitem', { name: /^Step 2:/ })
+      .getByRole('button', { name: 'Commit message' })
+      .click();
     await page.getByText(/^Committed /).waitFor();
     await page.getByRole('button', { name: 'Publish' }).click();
     await page.getByText('Published: version 1 is live.').waitFor();
-    await page.getByRole('heading', { name: /Cart abandonment 10%/ }).getByText('live').waitFor();
+    await page
+      .getByRole('heading', { name: /Cart abandonment 10%/ })
+      .getByText('live')
+      .waitFor();
 
     await page.getByRole('button', { name: 'Pause' }).click();
-    await page.getByRole('heading', { name: /Cart abandonment 10%/ }).getByText('paused').waitFor();
+    await page
+      .getByRole('heading', { name: /Cart abandonment 10%/ })
+      .getByText('paused')
+      .waitFor();
     await page.getByRole('button', { name: 'Resume' }).click();
-    await page.getByRole('heading', { name: /Cart abandonment 10%/ }).getByText('live').waitFor();
+    await page
+      .getByRole('heading', { name: /Cart abandonment 10%/ })
+      .getByText('live')
+      .waitFor();
   });
 
   it('sends a test event; the outbox shows the mail with a unique code from the pool', async () => {
@@ -334,7 +354,11 @@ describe('console: the article, walked in a browser', () => {
     await frame.getByText(/Your code: SCA-\d{4}/).waitFor();
     const body = await frame.locator('body').textContent();
     const code = /Your code: (SCA-\d{4})/.exec(body ?? '')?.[1];
-    const assigned = await server.app.http.inject({ method: 'GET', url: '/v1/outbox?to=shopper@example.com', headers: { authorization: `Bearer ${token}` } });
+    const assigned = await server.app.http.inject({
+      method: 'GET',
+      url: '/v1/outbox?to=shopper@example.com',
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(assigned.json().items[0].html).toContain(code);
     expect(body).toMatch(/Valid until \d{2}\/\d{2}\/2031/);
     await shot('outbox-message');
@@ -344,7 +368,11 @@ describe('console: the article, walked in a browser', () => {
     await page.getByLabel('Find by email').fill('shopper@example.com');
     await page.getByRole('button', { name: 'Search' }).click();
     await page.getByRole('table', { name: 'Journeys' }).getByText(code!).waitFor();
-    await page.getByRole('list', { name: 'ShopperInfo values' }).or(page.locator('[aria-label="ShopperInfo values"]')).getByText(code!).waitFor();
+    await page
+      .getByRole('list', { name: 'ShopperInfo values' })
+      .or(page.locator('[aria-label="ShopperInfo values"]'))
+      .getByText(code!)
+      .waitFor();
     await shot('contact');
   });
 

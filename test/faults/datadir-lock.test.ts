@@ -42,7 +42,11 @@ describe('the PGlite data-dir lock', () => {
       // Ourselves (a second open in this process): alive, even with an ancient heartbeat.
       expect(ownerLives(self, 0, here, now, 15_000)).toBe(true);
       // Another pid, checked in /proc: this test process lives, with the start time it has.
-      const real = { ...here, pid: process.pid, startTime: linux ? readFileSync(`/proc/${process.pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[19]! : '0' };
+      const real = {
+        ...here,
+        pid: process.pid,
+        startTime: linux ? readFileSync(`/proc/${process.pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[19]! : '0',
+      };
       if (linux) {
         expect(ownerLives(real, 0, here, now, 15_000)).toBe(true);
         expect(ownerLives({ ...real, startTime: '1' }, now, here, now, 15_000)).toBe(false);
@@ -56,7 +60,7 @@ describe('the PGlite data-dir lock', () => {
     });
   });
 
-  it('the heartbeat goes on while the owner\'s event loop is blocked, and the lock is refused meanwhile', async () => {
+  it("the heartbeat goes on while the owner's event loop is blocked, and the lock is refused meanwhile", async () => {
     const dir = tempDir();
     const script = `
       import { lockDataDir } from './src/platform/db/datadir-lock.ts';
@@ -66,7 +70,10 @@ describe('the PGlite data-dir lock', () => {
       while (Date.now() < until) {} // the event loop blocked, as PGlite can block it
       await release();
       console.log('released');`;
-    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     children.push(child);
     let out = '';
     let err = '';
@@ -120,39 +127,47 @@ describe('the PGlite data-dir lock', () => {
     expect((await owner.stop('SIGTERM')).code).toBe(0);
   }, 120_000);
 
-  it.runIf(linux)('after a SIGKILL, a restart whose pid is the dead owner\'s starts at once', async () => {
-    const dir = tempDir();
-    const first = await startServer({ DATA_DIR: dir });
-    servers.push(first);
-    const dead = lockOf(dir);
-    expect((await first.stop('SIGKILL')).signal).toBe('SIGKILL');
+  it.runIf(linux)(
+    "after a SIGKILL, a restart whose pid is the dead owner's starts at once",
+    async () => {
+      const dir = tempDir();
+      const first = await startServer({ DATA_DIR: dir });
+      servers.push(first);
+      const dead = lockOf(dir);
+      expect((await first.stop('SIGKILL')).signal).toBe('SIGKILL');
 
-    // The restart: a shell that waits for a line, then becomes `couponflow serve` (exec keeps its pid).
-    const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn' };
-    for (const name of ['DATABASE_URL', 'DATABASE_SCHEMA', 'COUPONFLOW_BOOTSTRAP_TOKEN', 'SERVE_WORKERS']) delete env[name];
-    const child = spawn('sh', ['-c', 'read line; exec "$@"', 'sh', process.execPath, '--import', 'tsx', 'src/main.ts', 'serve'], { cwd: repoRoot, env, stdio: ['pipe', 'pipe', 'pipe'] });
-    children.push(child);
-    let out = '';
-    let err = '';
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
-    // The dead owner's lock, as if it had had the pid the restart has now, its heartbeat fresh.
-    writeFileSync(join(dir, 'couponflow.lock'), JSON.stringify({ ...dead, pid: child.pid }));
-    const now = new Date();
-    utimesSync(join(dir, 'couponflow.lock'), now, now);
-    child.stdin!.write('go\n');
-    for (let i = 0; !/running at http:\/\/localhost:(\d+)/.test(out); i++) {
-      if (child.exitCode !== null || i > 900) throw new Error(`the restart did not start:\n${out}\n${err}`);
-      await sleep(50);
-    }
-    const port = Number(/running at http:\/\/localhost:(\d+)/.exec(out)![1]);
-    expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(200);
-    const taken = lockOf(dir);
-    expect(taken.pid).toBe(child.pid);
-    expect(taken.ownerId).not.toBe(dead.ownerId);
-    expect(taken.host).toBe(hostname());
-    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
-    child.kill('SIGTERM');
-    expect(await closed).toBe(0);
-  }, 120_000);
+      // The restart: a shell that waits for a line, then becomes `couponflow serve` (exec keeps its pid).
+      const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn' };
+      for (const name of ['DATABASE_URL', 'DATABASE_SCHEMA', 'COUPONFLOW_BOOTSTRAP_TOKEN', 'SERVE_WORKERS']) delete env[name];
+      const child = spawn('sh', ['-c', 'read line; exec "$@"', 'sh', process.execPath, '--import', 'tsx', 'src/main.ts', 'serve'], {
+        cwd: repoRoot,
+        env,
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      children.push(child);
+      let out = '';
+      let err = '';
+      child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+      child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
+      // The dead owner's lock, as if it had had the pid the restart has now, its heartbeat fresh.
+      writeFileSync(join(dir, 'couponflow.lock'), JSON.stringify({ ...dead, pid: child.pid }));
+      const now = new Date();
+      utimesSync(join(dir, 'couponflow.lock'), now, now);
+      child.stdin!.write('go\n');
+      for (let i = 0; !/running at http:\/\/localhost:(\d+)/.test(out); i++) {
+        if (child.exitCode !== null || i > 900) throw new Error(`the restart did not start:\n${out}\n${err}`);
+        await sleep(50);
+      }
+      const port = Number(/running at http:\/\/localhost:(\d+)/.exec(out)![1]);
+      expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(200);
+      const taken = lockOf(dir);
+      expect(taken.pid).toBe(child.pid);
+      expect(taken.ownerId).not.toBe(dead.ownerId);
+      expect(taken.host).toBe(hostname());
+      const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+      child.kill('SIGTERM');
+      expect(await closed).toBe(0);
+    },
+    120_000,
+  );
 });

@@ -59,7 +59,11 @@ suite('PostgreSQL restarts under load', () => {
     const conv = await a.conversation({
       trigger: { event: 'never_sent' },
       steps: [
-        { type: 'action', name: 'Assign', action: { type: 'assignCoupon', merchantId: t.merchantId, poolId: pool.id, saveCodeTo: code.id, whenNoCode: 'continue' } },
+        {
+          type: 'action',
+          name: 'Assign',
+          action: { type: 'assignCoupon', merchantId: t.merchantId, poolId: pool.id, saveCodeTo: code.id, whenNoCode: 'continue' },
+        },
         { type: 'message', name: 'Mail', messageId: message.id },
       ],
     });
@@ -72,9 +76,17 @@ suite('PostgreSQL restarts under load', () => {
       from generate_series(1, ${ENROLLMENTS}) i`.execute(database.db);
     // A second pool for the HTTP assignments.
     const httpPool = await a.pool();
-    await a.upload(httpPool.id, Array.from({ length: 3000 }, (_, i) => `H${String(i).padStart(6, '0')}`).join('\n') + '\n', { expiration: 'none' });
+    await a.upload(httpPool.id, Array.from({ length: 3000 }, (_, i) => `H${String(i).padStart(6, '0')}`).join('\n') + '\n', {
+      expiration: 'none',
+    });
 
-    const env = { DATABASE_URL: cluster.url, CONDUCTOR_POLL_INTERVAL_MS: '50', POOL_CHECK_INTERVAL_SECONDS: '0', LOG_LEVEL: 'warn', DATABASE_POOL_SIZE: '4' };
+    const env = {
+      DATABASE_URL: cluster.url,
+      CONDUCTOR_POLL_INTERVAL_MS: '50',
+      POOL_CHECK_INTERVAL_SECONDS: '0',
+      LOG_LEVEL: 'warn',
+      DATABASE_POOL_SIZE: '4',
+    };
     server = await startServer(env);
     worker = spawnCli(['worker'], env);
     let workerErr = '';
@@ -224,14 +236,26 @@ suite('PostgreSQL restarts under load', () => {
         select ${t.accountId}, 'm' || i, null, 'notification', 's' || i || '@example.com', 'Shop', 'shop@example.com', 'Hello', '<p>hi</p>', null,
                '<m' || i || '@couponflow.localhost>', 'queued', 'smtp', 0, now() - interval '1 second', now()
         from generate_series(1, ${MAILS}) i`.execute(database.db);
-      const sender = spawnCli(['worker'], { DATABASE_URL: cluster.url, SMTP_URL: smtpUrl, MAIL_SEND_INTERVAL_SECONDS: '1', CONDUCTOR_POLL_INTERVAL_MS: '0', POOL_CHECK_INTERVAL_SECONDS: '0', LOG_LEVEL: 'warn' });
+      const sender = spawnCli(['worker'], {
+        DATABASE_URL: cluster.url,
+        SMTP_URL: smtpUrl,
+        MAIL_SEND_INTERVAL_SECONDS: '1',
+        CONDUCTOR_POLL_INTERVAL_MS: '0',
+        POOL_CHECK_INTERVAL_SECONDS: '0',
+        LOG_LEVEL: 'warn',
+      });
       let senderErr = '';
       sender.stderr?.setEncoding('utf8').on('data', (d: string) => (senderErr += d));
       try {
         const waitFor = async (what: string, ok: () => Promise<boolean> | boolean, timeoutMs: number) => {
           const deadline = Date.now() + timeoutMs;
           for (;;) {
-            if (await Promise.resolve().then(ok).catch(() => false)) return;
+            if (
+              await Promise.resolve()
+                .then(ok)
+                .catch(() => false)
+            )
+              return;
             if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (${total} received)\n${senderErr}`);
             await sleep(50);
           }
@@ -241,7 +265,11 @@ suite('PostgreSQL restarts under load', () => {
           await cluster.restart();
           expect(alive(sender), senderErr).toBe(true);
         }
-        await waitFor('every mail marked sent', async () => (await count(sql`select count(*) as n from outbox where kind = 'notification' and status = 'sent'`)) === MAILS, 120_000);
+        await waitFor(
+          'every mail marked sent',
+          async () => (await count(sql`select count(*) as n from outbox where kind = 'notification' and status = 'sent'`)) === MAILS,
+          120_000,
+        );
         expect(alive(sender), senderErr).toBe(true);
         expect(received.size).toBe(MAILS);
         expect([...received.values()].filter((n) => n !== 1)).toEqual([]);

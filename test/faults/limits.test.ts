@@ -10,7 +10,8 @@ function rawMultipart(parts: ({ field: string; value: string } | { file: string;
   let body = '';
   for (const part of parts) {
     if ('field' in part) body += `--${boundary}\r\nContent-Disposition: form-data; name="${part.field}"\r\n\r\n${part.value}\r\n`;
-    else body += `--${boundary}\r\nContent-Disposition: form-data; name="${part.file}"; filename="codes.txt"\r\nContent-Type: text/plain\r\n\r\n${part.content}\r\n`;
+    else
+      body += `--${boundary}\r\nContent-Disposition: form-data; name="${part.file}"; filename="codes.txt"\r\nContent-Type: text/plain\r\n\r\n${part.content}\r\n`;
   }
   if (options.end !== false) body += `--${boundary}--\r\n`;
   return { payload: Buffer.from(body), headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } };
@@ -28,14 +29,21 @@ describeEachEngine('limits refuse, never truncate', (ctx) => {
   afterAll(() => app.http.close());
 
   const newPool = async () => {
-    const res = await app.http.inject({ method: 'POST', url: `/v1/merchants/${t.merchantId}/pools`, headers: t.auth, payload: { name: `p-${randomBytes(4).toString('hex')}`, type: 'unique' } });
+    const res = await app.http.inject({
+      method: 'POST',
+      url: `/v1/merchants/${t.merchantId}/pools`,
+      headers: t.auth,
+      payload: { name: `p-${randomBytes(4).toString('hex')}`, type: 'unique' },
+    });
     expect(res.statusCode).toBe(201);
     return res.json().id as string;
   };
   const send = (url: string, body: { payload: Buffer; headers: Record<string, string> }) =>
     app.http.inject({ method: 'POST', url, headers: { ...t.auth, ...body.headers }, payload: body.payload });
-  const counts = async (poolId: string) => (await app.http.inject({ method: 'GET', url: `/v1/pools/${poolId}`, headers: t.auth })).json().counts;
-  const uploads = async (poolId: string) => (await app.http.inject({ method: 'GET', url: `/v1/pools/${poolId}/uploads`, headers: t.auth })).json().items;
+  const counts = async (poolId: string) =>
+    (await app.http.inject({ method: 'GET', url: `/v1/pools/${poolId}`, headers: t.auth })).json().counts;
+  const uploads = async (poolId: string) =>
+    (await app.http.inject({ method: 'GET', url: `/v1/pools/${poolId}/uploads`, headers: t.auth })).json().items;
 
   /** Lines of 10 bytes: `n` of them make a file of 10·n bytes. */
   const codes = (n: number, prefix = 'C') => Array.from({ length: n }, (_, i) => `${prefix}${String(i).padStart(8, '0')}\n`).join('');
@@ -82,11 +90,52 @@ describeEachEngine('limits refuse, never truncate', (ctx) => {
   });
 
   const oddities: [string, Parameters<typeof rawMultipart>[0], { end?: boolean }, number, string, RegExp][] = [
-    ['a second file part', [{ file: 'file', content: 'S1\n' }, { file: 'file', content: 'S2\n' }], {}, 400, 'second_file', /second file/],
-    ['an unknown field', [{ field: 'expiry', value: 'none' }, { file: 'file', content: 'U1\n' }], {}, 400, 'unknown_field', /"expiry"/],
-    ['an option after the file', [{ file: 'file', content: 'A1\n' }, { field: 'onInvalid', value: 'skip' }], {}, 400, 'field_after_file', /"onInvalid" came after the file/],
+    [
+      'a second file part',
+      [
+        { file: 'file', content: 'S1\n' },
+        { file: 'file', content: 'S2\n' },
+      ],
+      {},
+      400,
+      'second_file',
+      /second file/,
+    ],
+    [
+      'an unknown field',
+      [
+        { field: 'expiry', value: 'none' },
+        { file: 'file', content: 'U1\n' },
+      ],
+      {},
+      400,
+      'unknown_field',
+      /"expiry"/,
+    ],
+    [
+      'an option after the file',
+      [
+        { file: 'file', content: 'A1\n' },
+        { field: 'onInvalid', value: 'skip' },
+      ],
+      {},
+      400,
+      'field_after_file',
+      /"onInvalid" came after the file/,
+    ],
     ['a body cut short', [{ file: 'file', content: 'T1\nT2\n' }], { end: false }, 400, 'multipart_truncated', /ended before/],
-    ['the same option twice', [{ field: 'expiration', value: 'none' }, { field: 'expiration', value: 'file' }, { file: 'file', content: 'W1\n' }], {}, 400, 'duplicate_field', /"expiration"/],
+    [
+      'the same option twice',
+      [
+        { field: 'expiration', value: 'none' },
+        { field: 'expiration', value: 'file' },
+        { file: 'file', content: 'W1\n' },
+      ],
+      {},
+      400,
+      'duplicate_field',
+      /"expiration"/,
+    ],
   ];
 
   for (const [label, parts, options, status, code, message] of oddities) {
@@ -101,9 +150,31 @@ describeEachEngine('limits refuse, never truncate', (ctx) => {
 
   it('answers the same oddities on the contacts import', async () => {
     const cases: [Parameters<typeof rawMultipart>[0], { end?: boolean }, string][] = [
-      [[{ field: 'onInvalid', value: 'skip' }, { file: 'file', content: 'email\nodd1@example.com\n' }, { file: 'file', content: 'email\nodd2@example.com\n' }], {}, 'second_file'],
-      [[{ field: 'status', value: 'x' }, { file: 'file', content: 'email\nodd3@example.com\n' }], {}, 'unknown_field'],
-      [[{ file: 'file', content: 'email\nodd4@example.com\n' }, { field: 'onInvalid', value: 'skip' }], {}, 'field_after_file'],
+      [
+        [
+          { field: 'onInvalid', value: 'skip' },
+          { file: 'file', content: 'email\nodd1@example.com\n' },
+          { file: 'file', content: 'email\nodd2@example.com\n' },
+        ],
+        {},
+        'second_file',
+      ],
+      [
+        [
+          { field: 'status', value: 'x' },
+          { file: 'file', content: 'email\nodd3@example.com\n' },
+        ],
+        {},
+        'unknown_field',
+      ],
+      [
+        [
+          { file: 'file', content: 'email\nodd4@example.com\n' },
+          { field: 'onInvalid', value: 'skip' },
+        ],
+        {},
+        'field_after_file',
+      ],
       [[{ file: 'file', content: 'email\nodd5@example.com\n' }], { end: false }, 'multipart_truncated'],
     ];
     for (const [parts, options, code] of cases) {
@@ -119,7 +190,13 @@ describeEachEngine('limits refuse, never truncate', (ctx) => {
 
   it('refuses an option value longer than a field may hold (413), never cuts it', async () => {
     const poolId = await newPool();
-    const res = await send(`/v1/pools/${poolId}/uploads`, rawMultipart([{ field: 'expiresOn', value: 'x'.repeat(2000) }, { file: 'file', content: 'L1\n' }]));
+    const res = await send(
+      `/v1/pools/${poolId}/uploads`,
+      rawMultipart([
+        { field: 'expiresOn', value: 'x'.repeat(2000) },
+        { file: 'file', content: 'L1\n' },
+      ]),
+    );
     expect(res.statusCode, res.body).toBe(413);
     expect(res.json().error.details).toEqual([{ field: 'expiresOn', message: 'too long' }]);
   });

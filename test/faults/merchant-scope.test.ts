@@ -71,14 +71,20 @@ const uploadCall = (poolId: string): Call => {
   const body = multipart({ expiration: 'none' }, { content: `NEW-${Math.random().toString(36).slice(2, 10)}\n` });
   return { method: 'POST', url: `/v1/pools/${poolId}/uploads`, payload: body.payload, headers: body.headers };
 };
-const staticRows = { rows: [{ code: 'STATIC-1', expiresOn: '2026-12-31', beginDistribution: '2026-01-01', endDistribution: '2026-12-31' }] };
+const staticRows = {
+  rows: [{ code: 'STATIC-1', expiresOn: '2026-12-31', beginDistribution: '2026-01-01', endDistribution: '2026-12-31' }],
+};
 const has = (res: LightMyRequestResponse, text: string) => res.body.includes(text);
 
 const conversationBody = (r: Resources, name: string) => ({
   name,
   trigger: { event: `cart_abandoned_${name.replace(/\W/g, '')}` },
   steps: [
-    { type: 'action', name: 'Assign', action: { type: 'assignCoupon', merchantId: r.merchantId, poolId: r.poolId, saveCodeTo: r.codeFieldId, whenNoCode: 'continue' } },
+    {
+      type: 'action',
+      name: 'Assign',
+      action: { type: 'assignCoupon', merchantId: r.merchantId, poolId: r.poolId, saveCodeTo: r.codeFieldId, whenNoCode: 'continue' },
+    },
     { type: 'message', name: 'Mail', messageId: r.messageId },
   ],
 });
@@ -87,21 +93,49 @@ const conversationBody = (r: Resources, name: string) => ({
 const CASES: Record<string, Case> = {
   // The merchant itself: a merchant outside the token's list is forbidden (403), as before.
   'GET /v1/merchants/:merchantId': { kind: 'refused', status: 403, call: (r) => ({ method: 'GET', url: `/v1/merchants/${r.merchantId}` }) },
-  'GET /v1/merchants/:merchantId/pools': { kind: 'refused', status: 403, call: (r) => ({ method: 'GET', url: `/v1/merchants/${r.merchantId}/pools` }) },
+  'GET /v1/merchants/:merchantId/pools': {
+    kind: 'refused',
+    status: 403,
+    call: (r) => ({ method: 'GET', url: `/v1/merchants/${r.merchantId}/pools` }),
+  },
   'POST /v1/merchants/:merchantId/pools': {
     kind: 'refused',
     status: 403,
-    call: (r) => ({ method: 'POST', url: `/v1/merchants/${r.merchantId}/pools`, ...json({ name: `p${Math.random().toString(36).slice(2, 8)}`, type: 'unique' }) }),
+    call: (r) => ({
+      method: 'POST',
+      url: `/v1/merchants/${r.merchantId}/pools`,
+      ...json({ name: `p${Math.random().toString(36).slice(2, 8)}`, type: 'unique' }),
+    }),
   },
-  'GET /v1/merchants': { kind: 'filtered', call: () => ({ method: 'GET', url: '/v1/merchants' }), shows: (res, r) => has(res, r.merchantId) },
+  'GET /v1/merchants': {
+    kind: 'filtered',
+    call: () => ({ method: 'GET', url: '/v1/merchants' }),
+    shows: (res, r) => has(res, r.merchantId),
+  },
   // A merchant's own resources: not found (404), like another account's.
   'GET /v1/pools/:poolId': { kind: 'refused', status: 404, call: (r) => ({ method: 'GET', url: `/v1/pools/${r.poolId}` }) },
-  'PATCH /v1/pools/:poolId': { kind: 'refused', status: 404, call: (r) => ({ method: 'PATCH', url: `/v1/pools/${r.poolId}`, ...json({ threshold: 1 }) }) },
+  'PATCH /v1/pools/:poolId': {
+    kind: 'refused',
+    status: 404,
+    call: (r) => ({ method: 'PATCH', url: `/v1/pools/${r.poolId}`, ...json({ threshold: 1 }) }),
+  },
   'POST /v1/pools/:poolId/uploads': { kind: 'refused', status: 404, call: (r) => uploadCall(r.poolId) },
   'GET /v1/pools/:poolId/uploads': { kind: 'refused', status: 404, call: (r) => ({ method: 'GET', url: `/v1/pools/${r.poolId}/uploads` }) },
-  'POST /v1/pools/:poolId/generate': { kind: 'refused', status: 404, call: (r) => ({ method: 'POST', url: `/v1/pools/${r.poolId}/generate`, ...json({ count: 2, length: 10 }) }) },
-  'GET /v1/pools/:poolId/static-codes': { kind: 'refused', status: 404, call: (r) => ({ method: 'GET', url: `/v1/pools/${r.staticPoolId}/static-codes` }) },
-  'PUT /v1/pools/:poolId/static-codes': { kind: 'refused', status: 404, call: (r) => ({ method: 'PUT', url: `/v1/pools/${r.staticPoolId}/static-codes`, ...json(staticRows) }) },
+  'POST /v1/pools/:poolId/generate': {
+    kind: 'refused',
+    status: 404,
+    call: (r) => ({ method: 'POST', url: `/v1/pools/${r.poolId}/generate`, ...json({ count: 2, length: 10 }) }),
+  },
+  'GET /v1/pools/:poolId/static-codes': {
+    kind: 'refused',
+    status: 404,
+    call: (r) => ({ method: 'GET', url: `/v1/pools/${r.staticPoolId}/static-codes` }),
+  },
+  'PUT /v1/pools/:poolId/static-codes': {
+    kind: 'refused',
+    status: 404,
+    call: (r) => ({ method: 'PUT', url: `/v1/pools/${r.staticPoolId}/static-codes`, ...json(staticRows) }),
+  },
   'POST /v1/pools/:poolId/static-codes/validate': {
     kind: 'refused',
     status: 404,
@@ -110,11 +144,23 @@ const CASES: Record<string, Case> = {
   'POST /v1/pools/:poolId/assignments': {
     kind: 'refused',
     status: 404,
-    call: (r) => ({ method: 'POST', url: `/v1/pools/${r.poolId}/assignments`, ...json({ email: 'taker@example.com', idempotencyKey: `k-${Math.random()}` }) }),
+    call: (r) => ({
+      method: 'POST',
+      url: `/v1/pools/${r.poolId}/assignments`,
+      ...json({ email: 'taker@example.com', idempotencyKey: `k-${Math.random()}` }),
+    }),
   },
-  'GET /v1/pools/:poolId/assignments': { kind: 'refused', status: 404, call: (r) => ({ method: 'GET', url: `/v1/pools/${r.poolId}/assignments` }) },
+  'GET /v1/pools/:poolId/assignments': {
+    kind: 'refused',
+    status: 404,
+    call: (r) => ({ method: 'GET', url: `/v1/pools/${r.poolId}/assignments` }),
+  },
   'GET /v1/pools/:poolId/codes': { kind: 'refused', status: 404, call: (r) => ({ method: 'GET', url: `/v1/pools/${r.poolId}/codes` }) },
-  'GET /v1/pools/:poolId/codes/export': { kind: 'refused', status: 404, call: (r) => ({ method: 'GET', url: `/v1/pools/${r.poolId}/codes/export` }) },
+  'GET /v1/pools/:poolId/codes/export': {
+    kind: 'refused',
+    status: 404,
+    call: (r) => ({ method: 'GET', url: `/v1/pools/${r.poolId}/codes/export` }),
+  },
   'GET /v1/pools/:poolId/report': { kind: 'refused', status: 404, call: (r) => ({ method: 'GET', url: `/v1/pools/${r.poolId}/report` }) },
   // Checkout under /v1/merchants/{id}: another merchant is forbidden, as the merchant itself.
   'POST /v1/merchants/:merchantId/codes/validate': {
@@ -125,15 +171,26 @@ const CASES: Record<string, Case> = {
   'POST /v1/merchants/:merchantId/redemptions': {
     kind: 'refused',
     status: 403,
-    call: (r) => ({ method: 'POST', url: `/v1/merchants/${r.merchantId}/redemptions`, ...json({ code: r.contact.code, orderId: `order-${Math.random()}` }) }),
+    call: (r) => ({
+      method: 'POST',
+      url: `/v1/merchants/${r.merchantId}/redemptions`,
+      ...json({ code: r.contact.code, orderId: `order-${Math.random()}` }),
+    }),
   },
-  'GET /v1/merchants/:merchantId/redemptions': { kind: 'refused', status: 403, call: (r) => ({ method: 'GET', url: `/v1/merchants/${r.merchantId}/redemptions` }) },
+  'GET /v1/merchants/:merchantId/redemptions': {
+    kind: 'refused',
+    status: 403,
+    call: (r) => ({ method: 'GET', url: `/v1/merchants/${r.merchantId}/redemptions` }),
+  },
   'POST /v1/merchants/:merchantId/redemptions/import': {
     kind: 'refused',
     status: 403,
     call: (r) => {
       // A code nobody holds (skip: 201 with the line reported): the checkout cases keep the contact's code unredeemed.
-      const body = multipart({ onInvalid: 'skip' }, { content: `code,orderId\nNOBODY-${r.merchantId.slice(-6)},import-${Math.random()}\n`, name: 'orders.csv' });
+      const body = multipart(
+        { onInvalid: 'skip' },
+        { content: `code,orderId\nNOBODY-${r.merchantId.slice(-6)},import-${Math.random()}\n`, name: 'orders.csv' },
+      );
       return { method: 'POST', url: `/v1/merchants/${r.merchantId}/redemptions/import`, payload: body.payload, headers: body.headers };
     },
   },
@@ -142,12 +199,20 @@ const CASES: Record<string, Case> = {
     kind: 'refused',
     status: 404,
     call: async (r, fx) => {
-      const made = await fx.full({ method: 'POST', url: `/v1/merchants/${r.merchantId}/redemptions`, ...json({ code: r.contact.code, orderId: `order-${Math.random()}` }) });
+      const made = await fx.full({
+        method: 'POST',
+        url: `/v1/merchants/${r.merchantId}/redemptions`,
+        ...json({ code: r.contact.code, orderId: `order-${Math.random()}` }),
+      });
       // The code may already be redeemed (the redemptions case above redeems A's): take that one.
       const live = async () =>
-        ((await fx.full({ method: 'GET', url: `/v1/merchants/${r.merchantId}/redemptions` })).json().items as { id: string; code: string; rolledBackAt: string | null }[]).find(
-          (x) => x.code === r.contact.code && !x.rolledBackAt,
-        )?.id;
+        (
+          (await fx.full({ method: 'GET', url: `/v1/merchants/${r.merchantId}/redemptions` })).json().items as {
+            id: string;
+            code: string;
+            rolledBackAt: string | null;
+          }[]
+        ).find((x) => x.code === r.contact.code && !x.rolledBackAt)?.id;
       const id = made.statusCode === 201 ? (made.json().id as string) : await live();
       expect(id).toBeTruthy();
       return { method: 'POST', url: `/v1/redemptions/${id}/rollback` };
@@ -158,14 +223,34 @@ const CASES: Record<string, Case> = {
   'POST /v1/users': {
     kind: 'refused',
     status: 403,
-    call: (r) => ({ method: 'POST', url: '/v1/users', ...json({ email: `u${Math.random().toString(36).slice(2, 10)}@example.com`, role: 'marketer', merchantIds: [r.merchantId] }) }),
+    call: (r) => ({
+      method: 'POST',
+      url: '/v1/users',
+      ...json({ email: `u${Math.random().toString(36).slice(2, 10)}@example.com`, role: 'marketer', merchantIds: [r.merchantId] }),
+    }),
   },
-  'POST /v1/tokens': { kind: 'refused', status: 403, call: (r) => ({ method: 'POST', url: '/v1/tokens', ...json({ name: 'minted', role: 'owner', merchantIds: [r.merchantId] }) }) },
-  'GET /v1/pools/:poolId/assignments/export': { kind: 'refused', status: 404, call: (r) => ({ method: 'GET', url: `/v1/pools/${r.poolId}/assignments/export` }) },
+  'POST /v1/tokens': {
+    kind: 'refused',
+    status: 403,
+    call: (r) => ({ method: 'POST', url: '/v1/tokens', ...json({ name: 'minted', role: 'owner', merchantIds: [r.merchantId] }) }),
+  },
+  'GET /v1/pools/:poolId/assignments/export': {
+    kind: 'refused',
+    status: 404,
+    call: (r) => ({ method: 'GET', url: `/v1/pools/${r.poolId}/assignments/export` }),
+  },
   'GET /v1/outbox/:mailId': { kind: 'refused', status: 404, call: (r) => ({ method: 'GET', url: `/v1/outbox/${r.mailId}` }) },
   // Conversations belong to the account; one that uses another merchant's pool is forbidden (403).
-  'POST /v1/conversations': { kind: 'refused', status: 403, call: (r) => ({ method: 'POST', url: '/v1/conversations', ...json(conversationBody(r, `new ${Math.random()}`)) }) },
-  'GET /v1/conversations/:conversationId': { kind: 'refused', status: 403, call: (r) => ({ method: 'GET', url: `/v1/conversations/${r.conversation.id}` }) },
+  'POST /v1/conversations': {
+    kind: 'refused',
+    status: 403,
+    call: (r) => ({ method: 'POST', url: '/v1/conversations', ...json(conversationBody(r, `new ${Math.random()}`)) }),
+  },
+  'GET /v1/conversations/:conversationId': {
+    kind: 'refused',
+    status: 403,
+    call: (r) => ({ method: 'GET', url: `/v1/conversations/${r.conversation.id}` }),
+  },
   'PUT /v1/conversations/:conversationId': {
     kind: 'refused',
     status: 403,
@@ -177,9 +262,16 @@ const CASES: Record<string, Case> = {
   'POST /v1/conversations/:conversationId/steps/:stepId/commit': {
     kind: 'refused',
     status: 403,
-    call: (r) => ({ method: 'POST', url: `/v1/conversations/${r.conversation.id}/steps/${r.conversation.steps.find((s) => s.type === 'message')!.id}/commit` }),
+    call: (r) => ({
+      method: 'POST',
+      url: `/v1/conversations/${r.conversation.id}/steps/${r.conversation.steps.find((s) => s.type === 'message')!.id}/commit`,
+    }),
   },
-  'POST /v1/conversations/:conversationId/check': { kind: 'refused', status: 403, call: (r) => ({ method: 'POST', url: `/v1/conversations/${r.conversation.id}/check` }) },
+  'POST /v1/conversations/:conversationId/check': {
+    kind: 'refused',
+    status: 403,
+    call: (r) => ({ method: 'POST', url: `/v1/conversations/${r.conversation.id}/check` }),
+  },
   'POST /v1/conversations/:conversationId/publish': {
     kind: 'refused',
     status: 403,
@@ -205,15 +297,29 @@ const CASES: Record<string, Case> = {
     // A's run is active, not failed: 409 invalid_state shows the call got past the scope to the rule.
     aStatus: 409,
     call: async (r, fx) => {
-      const runs = (await fx.full({ method: 'GET', url: `/v1/conversations/${r.conversation.id}/enrollments` })).json().items as { id: string }[];
+      const runs = (await fx.full({ method: 'GET', url: `/v1/conversations/${r.conversation.id}/enrollments` })).json().items as {
+        id: string;
+      }[];
       expect(runs.length).toBeGreaterThan(0);
       return { method: 'POST', url: `/v1/conversations/${r.conversation.id}/enrollments/${runs[0]!.id}/resume` };
     },
   },
-  'GET /v1/conversations/:conversationId/enrollments': { kind: 'refused', status: 403, call: (r) => ({ method: 'GET', url: `/v1/conversations/${r.conversation.id}/enrollments` }) },
-  'GET /v1/conversations': { kind: 'filtered', call: () => ({ method: 'GET', url: '/v1/conversations?limit=500' }), shows: (res, r) => has(res, r.conversation.id) },
+  'GET /v1/conversations/:conversationId/enrollments': {
+    kind: 'refused',
+    status: 403,
+    call: (r) => ({ method: 'GET', url: `/v1/conversations/${r.conversation.id}/enrollments` }),
+  },
+  'GET /v1/conversations': {
+    kind: 'filtered',
+    call: () => ({ method: 'GET', url: '/v1/conversations?limit=500' }),
+    shows: (res, r) => has(res, r.conversation.id),
+  },
   // Mail and contacts: B's mail is not listed; B's coupon field and B's runs are left out of contacts.
-  'GET /v1/outbox': { kind: 'filtered', call: () => ({ method: 'GET', url: '/v1/outbox?limit=500' }), shows: (res, r) => has(res, r.mailId) || has(res, r.contact.code) },
+  'GET /v1/outbox': {
+    kind: 'filtered',
+    call: () => ({ method: 'GET', url: '/v1/outbox?limit=500' }),
+    shows: (res, r) => has(res, r.mailId) || has(res, r.contact.code),
+  },
   'GET /v1/contacts/:contactId': {
     kind: 'filtered',
     call: (r) => ({ method: 'GET', url: `/v1/contacts/${r.contact.id}` }),
@@ -221,13 +327,20 @@ const CASES: Record<string, Case> = {
   },
   'GET /v1/contacts': {
     kind: 'filtered',
-    call: (r, _fx, side) => ({ method: 'GET', url: side === 'A' ? `/v1/contacts?email=${encodeURIComponent(r.contact.email)}` : '/v1/contacts?limit=500' }),
+    call: (r, _fx, side) => ({
+      method: 'GET',
+      url: side === 'A' ? `/v1/contacts?email=${encodeURIComponent(r.contact.email)}` : '/v1/contacts?limit=500',
+    }),
     shows: (res, r) => has(res, r.contact.code) || has(res, r.conversation.id),
   },
   'PUT /v1/contacts': {
     kind: 'refused',
     status: 403,
-    call: (r) => ({ method: 'PUT', url: '/v1/contacts', ...json({ email: `written-${Math.random().toString(36).slice(2)}@example.com`, fields: { [r.groupName]: { Code: 'WRITTEN' } } }) }),
+    call: (r) => ({
+      method: 'PUT',
+      url: '/v1/contacts',
+      ...json({ email: `written-${Math.random().toString(36).slice(2)}@example.com`, fields: { [r.groupName]: { Code: 'WRITTEN' } } }),
+    }),
   },
   'POST /v1/messages/:id/preview': {
     kind: 'filtered',
@@ -236,30 +349,58 @@ const CASES: Record<string, Case> = {
   },
   // Account-wide: not one merchant's data.
   'GET /v1/session': { kind: 'account', why: 'the caller itself', call: () => ({ method: 'GET', url: '/v1/session' }) },
-  'DELETE /v1/session': { kind: 'account', why: 'signing out (no session with a token: nothing to end)', call: () => ({ method: 'DELETE', url: '/v1/session' }), status: 204 },
+  'DELETE /v1/session': {
+    kind: 'account',
+    why: 'signing out (no session with a token: nothing to end)',
+    call: () => ({ method: 'DELETE', url: '/v1/session' }),
+    status: 204,
+  },
   'GET /openapi.json': { kind: 'account', why: 'the API description', call: () => ({ method: 'GET', url: '/openapi.json' }) },
   'GET /docs': { kind: 'account', why: 'the API docs page', call: () => ({ method: 'GET', url: '/docs' }) },
-  'GET /v1/field-groups': { kind: 'account', why: 'fields belong to the account (values are redacted on contacts)', call: () => ({ method: 'GET', url: '/v1/field-groups' }) },
-  'POST /v1/field-groups': { kind: 'account', why: 'fields belong to the account', call: () => ({ method: 'POST', url: '/v1/field-groups', ...json({ name: `G${Math.random().toString(36).slice(2, 8)}` }) }), status: 201 },
+  'GET /v1/field-groups': {
+    kind: 'account',
+    why: 'fields belong to the account (values are redacted on contacts)',
+    call: () => ({ method: 'GET', url: '/v1/field-groups' }),
+  },
+  'POST /v1/field-groups': {
+    kind: 'account',
+    why: 'fields belong to the account',
+    call: () => ({ method: 'POST', url: '/v1/field-groups', ...json({ name: `G${Math.random().toString(36).slice(2, 8)}` }) }),
+    status: 201,
+  },
   'GET /v1/field-groups/:groupId': {
     kind: 'account',
     why: 'fields belong to the account',
-    call: async (fx) => ({ method: 'GET', url: `/v1/field-groups/${(await fx.full({ method: 'GET', url: '/v1/field-groups' })).json().items[0].id}` }),
+    call: async (fx) => ({
+      method: 'GET',
+      url: `/v1/field-groups/${(await fx.full({ method: 'GET', url: '/v1/field-groups' })).json().items[0].id}`,
+    }),
   },
   'POST /v1/field-groups/:groupId/fields': {
     kind: 'account',
     why: 'fields belong to the account',
     call: async (fx) => {
-      const group = (await fx.full({ method: 'POST', url: '/v1/field-groups', ...json({ name: `G${Math.random().toString(36).slice(2, 8)}` }) })).json();
+      const group = (
+        await fx.full({ method: 'POST', url: '/v1/field-groups', ...json({ name: `G${Math.random().toString(36).slice(2, 8)}` }) })
+      ).json();
       return { method: 'POST', url: `/v1/field-groups/${group.id}/fields`, ...json({ name: 'Note', type: 'text' }) };
     },
     status: 201,
   },
-  'GET /v1/suppressions': { kind: 'account', why: 'the suppression list is the account\'s', call: () => ({ method: 'GET', url: '/v1/suppressions' }) },
-  'POST /v1/suppressions': { kind: 'account', why: 'the suppression list is the account\'s', call: () => ({ method: 'POST', url: '/v1/suppressions', ...json({ email: `s${Math.random().toString(36).slice(2, 8)}@example.com` }) }), status: 201 },
+  'GET /v1/suppressions': {
+    kind: 'account',
+    why: "the suppression list is the account's",
+    call: () => ({ method: 'GET', url: '/v1/suppressions' }),
+  },
+  'POST /v1/suppressions': {
+    kind: 'account',
+    why: "the suppression list is the account's",
+    call: () => ({ method: 'POST', url: '/v1/suppressions', ...json({ email: `s${Math.random().toString(36).slice(2, 8)}@example.com` }) }),
+    status: 201,
+  },
   'POST /v1/suppressions/import': {
     kind: 'account',
-    why: 'the suppression list is the account\'s',
+    why: "the suppression list is the account's",
     call: () => {
       const body = multipart({}, { content: `i${Math.random().toString(36).slice(2, 8)}@example.com\n` });
       return { method: 'POST', url: '/v1/suppressions/import', payload: body.payload, headers: body.headers };
@@ -267,7 +408,7 @@ const CASES: Record<string, Case> = {
   },
   'DELETE /v1/suppressions/:email': {
     kind: 'account',
-    why: 'the suppression list is the account\'s',
+    why: "the suppression list is the account's",
     call: async (fx) => {
       const email = `d${Math.random().toString(36).slice(2, 8)}@example.com`;
       await fx.full({ method: 'POST', url: '/v1/suppressions', ...json({ email }) });
@@ -281,30 +422,74 @@ const CASES: Record<string, Case> = {
     call: (fx) => ({ method: 'POST', url: `/v1/messages/${fx.B.messageId}/test`, ...json({ to: ['tester@example.com'] }) }),
     status: 202,
   },
-  'GET /v1/messages': { kind: 'account', why: 'messages belong to the account (templates, no contact data)', call: () => ({ method: 'GET', url: '/v1/messages' }) },
+  'GET /v1/messages': {
+    kind: 'account',
+    why: 'messages belong to the account (templates, no contact data)',
+    call: () => ({ method: 'GET', url: '/v1/messages' }),
+  },
   'POST /v1/messages': {
     kind: 'account',
     why: 'messages belong to the account',
-    call: () => ({ method: 'POST', url: '/v1/messages', ...json({ name: `m ${Math.random()}`, fromName: 'Shop', fromEmail: 'shop@example.com', subject: 'Hi', html: '<p>Hi</p>', text: null }) }),
+    call: () => ({
+      method: 'POST',
+      url: '/v1/messages',
+      ...json({
+        name: `m ${Math.random()}`,
+        fromName: 'Shop',
+        fromEmail: 'shop@example.com',
+        subject: 'Hi',
+        html: '<p>Hi</p>',
+        text: null,
+      }),
+    }),
     status: 201,
   },
-  'GET /v1/messages/:id': { kind: 'account', why: 'messages belong to the account', call: (fx) => ({ method: 'GET', url: `/v1/messages/${fx.B.messageId}` }) },
+  'GET /v1/messages/:id': {
+    kind: 'account',
+    why: 'messages belong to the account',
+    call: (fx) => ({ method: 'GET', url: `/v1/messages/${fx.B.messageId}` }),
+  },
   'PUT /v1/messages/:id': {
     kind: 'account',
     why: 'messages belong to the account; a conversation sends only its committed copy',
     call: async (fx) => {
-      const m = (await fx.full({ method: 'POST', url: '/v1/messages', ...json({ name: `m ${Math.random()}`, fromName: 'Shop', fromEmail: 'shop@example.com', subject: 'Hi', html: '<p>Hi</p>', text: null }) })).json();
-      return { method: 'PUT', url: `/v1/messages/${m.id}`, ...json({ name: m.name, fromName: 'Shop', fromEmail: 'shop@example.com', subject: 'Hello', html: '<p>Hello</p>', text: null }) };
+      const m = (
+        await fx.full({
+          method: 'POST',
+          url: '/v1/messages',
+          ...json({
+            name: `m ${Math.random()}`,
+            fromName: 'Shop',
+            fromEmail: 'shop@example.com',
+            subject: 'Hi',
+            html: '<p>Hi</p>',
+            text: null,
+          }),
+        })
+      ).json();
+      return {
+        method: 'PUT',
+        url: `/v1/messages/${m.id}`,
+        ...json({ name: m.name, fromName: 'Shop', fromEmail: 'shop@example.com', subject: 'Hello', html: '<p>Hello</p>', text: null }),
+      };
     },
   },
   'POST /v1/events': {
     kind: 'filtered',
-    call: (r) => ({ method: 'POST', url: '/v1/events', ...json({ type: `again_${r.merchantId}`, email: `event-${Math.random().toString(36).slice(2)}@example.com` }) }),
+    call: (r) => ({
+      method: 'POST',
+      url: '/v1/events',
+      ...json({ type: `again_${r.merchantId}`, email: `event-${Math.random().toString(36).slice(2)}@example.com` }),
+    }),
     shows: (res, r) => has(res, r.againId),
   },
   'POST /v1/events/batch': {
     kind: 'filtered',
-    call: (r) => ({ method: 'POST', url: '/v1/events/batch', ...json({ events: [{ type: `again_${r.merchantId}`, email: `batch-${Math.random().toString(36).slice(2)}@example.com` }] }) }),
+    call: (r) => ({
+      method: 'POST',
+      url: '/v1/events/batch',
+      ...json({ events: [{ type: `again_${r.merchantId}`, email: `batch-${Math.random().toString(36).slice(2)}@example.com` }] }),
+    }),
     shows: (res, r) => has(res, r.againId),
   },
   'POST /v1/contacts/import': {
@@ -319,25 +504,54 @@ const CASES: Record<string, Case> = {
   // Only tokens that see every merchant.
   'GET /v1/tokens': { kind: 'not-for-limited', call: () => ({ method: 'GET', url: '/v1/tokens' }) },
   'GET /v1/users': { kind: 'not-for-limited', call: () => ({ method: 'GET', url: '/v1/users' }) },
-  'PATCH /v1/users/:userId': { kind: 'not-for-limited', call: () => ({ method: 'PATCH', url: '/v1/users/01900000-0000-7000-8000-000000000000', ...json({ role: 'analyst' }) }) },
-  'DELETE /v1/users/:userId': { kind: 'not-for-limited', call: () => ({ method: 'DELETE', url: '/v1/users/01900000-0000-7000-8000-000000000000' }) },
+  'PATCH /v1/users/:userId': {
+    kind: 'not-for-limited',
+    call: () => ({ method: 'PATCH', url: '/v1/users/01900000-0000-7000-8000-000000000000', ...json({ role: 'analyst' }) }),
+  },
+  'DELETE /v1/users/:userId': {
+    kind: 'not-for-limited',
+    call: () => ({ method: 'DELETE', url: '/v1/users/01900000-0000-7000-8000-000000000000' }),
+  },
   'GET /v1/audit': { kind: 'not-for-limited', call: () => ({ method: 'GET', url: '/v1/audit' }) },
-  'DELETE /v1/tokens/:tokenId': { kind: 'not-for-limited', call: () => ({ method: 'DELETE', url: '/v1/tokens/01900000-0000-7000-8000-000000000000' }) },
+  'DELETE /v1/tokens/:tokenId': {
+    kind: 'not-for-limited',
+    call: () => ({ method: 'DELETE', url: '/v1/tokens/01900000-0000-7000-8000-000000000000' }),
+  },
   'POST /v1/accounts': { kind: 'not-for-limited', call: () => ({ method: 'POST', url: '/v1/accounts', ...json({ name: 'Rival' }) }) },
-  'POST /v1/merchants': { kind: 'not-for-limited', call: () => ({ method: 'POST', url: '/v1/merchants', ...json({ name: 'Sneaky', domain: 'sneaky.example.com' }) }) },
+  'POST /v1/merchants': {
+    kind: 'not-for-limited',
+    call: () => ({ method: 'POST', url: '/v1/merchants', ...json({ name: 'Sneaky', domain: 'sneaky.example.com' }) }),
+  },
   'GET /metrics': { kind: 'not-for-limited', call: () => ({ method: 'GET', url: '/metrics' }) },
   // Webhooks receive every merchant's events (issue 14).
   'GET /v1/webhooks': { kind: 'not-for-limited', call: () => ({ method: 'GET', url: '/v1/webhooks' }) },
-  'POST /v1/webhooks': { kind: 'not-for-limited', call: () => ({ method: 'POST', url: '/v1/webhooks', ...json({ url: 'https://hooks.example.com/in', events: ['code.assigned'] }) }) },
-  'DELETE /v1/webhooks/:webhookId': { kind: 'not-for-limited', call: () => ({ method: 'DELETE', url: '/v1/webhooks/01900000-0000-7000-8000-000000000000' }) },
-  'GET /v1/webhooks/:webhookId/deliveries': { kind: 'not-for-limited', call: () => ({ method: 'GET', url: '/v1/webhooks/01900000-0000-7000-8000-000000000000/deliveries' }) },
+  'POST /v1/webhooks': {
+    kind: 'not-for-limited',
+    call: () => ({ method: 'POST', url: '/v1/webhooks', ...json({ url: 'https://hooks.example.com/in', events: ['code.assigned'] }) }),
+  },
+  'DELETE /v1/webhooks/:webhookId': {
+    kind: 'not-for-limited',
+    call: () => ({ method: 'DELETE', url: '/v1/webhooks/01900000-0000-7000-8000-000000000000' }),
+  },
+  'GET /v1/webhooks/:webhookId/deliveries': {
+    kind: 'not-for-limited',
+    call: () => ({ method: 'GET', url: '/v1/webhooks/01900000-0000-7000-8000-000000000000/deliveries' }),
+  },
   // The merchant's Shopify connection: another merchant is forbidden, like every /v1/merchants/{id} route.
   'PUT /v1/merchants/:merchantId/integrations/shopify': {
     kind: 'refused',
     status: 403,
-    call: (r) => ({ method: 'PUT', url: `/v1/merchants/${r.merchantId}/integrations/shopify`, ...json({ webhookSecret: 'shpss_scope_test_secret' }) }),
+    call: (r) => ({
+      method: 'PUT',
+      url: `/v1/merchants/${r.merchantId}/integrations/shopify`,
+      ...json({ webhookSecret: 'shpss_scope_test_secret' }),
+    }),
   },
-  'GET /v1/merchants/:merchantId/integrations/shopify': { kind: 'refused', status: 403, call: (r) => ({ method: 'GET', url: `/v1/merchants/${r.merchantId}/integrations/shopify` }) },
+  'GET /v1/merchants/:merchantId/integrations/shopify': {
+    kind: 'refused',
+    status: 403,
+    call: (r) => ({ method: 'GET', url: `/v1/merchants/${r.merchantId}/integrations/shopify` }),
+  },
 };
 
 describeEachEngine('merchant scope', (ctx) => {
@@ -346,7 +560,8 @@ describeEachEngine('merchant scope', (ctx) => {
   let fx: Fixture;
   let limited: string;
 
-  const inject = (token: { authorization: string }, call: Call) => app.http.inject({ ...call, headers: { ...(call.headers ?? {}), ...token } } as InjectOptions);
+  const inject = (token: { authorization: string }, call: Call) =>
+    app.http.inject({ ...call, headers: { ...(call.headers ?? {}), ...token } } as InjectOptions);
   const asLimited = (call: Call) => inject({ authorization: `Bearer ${limited}` }, call);
 
   beforeAll(async () => {
@@ -367,11 +582,21 @@ describeEachEngine('merchant scope', (ctx) => {
       const group = await a.call('POST', '/v1/field-groups', { name: `Shop${side}` }, 201);
       const code = await a.call('POST', `/v1/field-groups/${group.id}/fields`, { name: 'Code', type: 'text' }, 201);
       const message = await a.message(`<p>Your code: ${code.snippet}</p>`, `Code from ${side}`);
-      const r = { merchantId, poolId: pool.id, staticPoolId: staticPool.id, uploadId: upload.id, groupName: group.name, codeFieldId: code.id, messageId: message.id } as Resources;
+      const r = {
+        merchantId,
+        poolId: pool.id,
+        staticPoolId: staticPool.id,
+        uploadId: upload.id,
+        groupName: group.name,
+        codeFieldId: code.id,
+        messageId: message.id,
+      } as Resources;
       const conversation = await a.commit(await a.conversation(conversationBody(r, `${side} journey`)));
       await a.publish(conversation.id);
       // A second live conversation on the same pool, triggered by `again_<merchant>` (the events' case).
-      const again = await a.commit(await a.conversation({ ...conversationBody(r, `${side} again`), trigger: { event: `again_${merchantId}` } }));
+      const again = await a.commit(
+        await a.conversation({ ...conversationBody(r, `${side} again`), trigger: { event: `again_${merchantId}` } }),
+      );
       await a.publish(again.id);
       const email = `contact-${side}@example.com`;
       const event = await a.event(`cart_abandoned_${side}journey`, email);
@@ -412,15 +637,18 @@ describeEachEngine('merchant scope', (ctx) => {
       const c = CASES[key]!;
       if (c.kind === 'refused') {
         const b = await asLimited(await c.call(fx.B, fx, 'B'));
-        if (b.statusCode !== c.status || b.json().error?.code !== (c.status === 403 ? 'forbidden' : 'not_found')) failures.push(`${key} on B: ${b.statusCode} ${b.body.slice(0, 160)}`);
+        if (b.statusCode !== c.status || b.json().error?.code !== (c.status === 403 ? 'forbidden' : 'not_found'))
+          failures.push(`${key} on B: ${b.statusCode} ${b.body.slice(0, 160)}`);
         const a = await asLimited(await c.call(fx.A, fx, 'A'));
         const aRefused = c.aStatus ? a.statusCode !== c.aStatus : a.statusCode < 200 || a.statusCode > 299;
         if (aRefused) failures.push(`${key} on A: ${a.statusCode} ${a.body.slice(0, 160)}`);
       } else if (c.kind === 'filtered') {
         const b = await asLimited(await c.call(fx.B, fx, 'B'));
-        if (b.statusCode < 200 || b.statusCode > 299 || c.shows(b, fx.B)) failures.push(`${key} on B: ${b.statusCode}, shows B's data: ${b.body.slice(0, 160)}`);
+        if (b.statusCode < 200 || b.statusCode > 299 || c.shows(b, fx.B))
+          failures.push(`${key} on B: ${b.statusCode}, shows B's data: ${b.body.slice(0, 160)}`);
         const a = await asLimited(await c.call(fx.A, fx, 'A'));
-        if (a.statusCode < 200 || a.statusCode > 299 || !c.shows(a, fx.A)) failures.push(`${key} on A: ${a.statusCode}, A's data missing: ${a.body.slice(0, 160)}`);
+        if (a.statusCode < 200 || a.statusCode > 299 || !c.shows(a, fx.A))
+          failures.push(`${key} on A: ${a.statusCode}, A's data missing: ${a.body.slice(0, 160)}`);
         // The account's unlimited token sees B's data through the same call: the filter is the scope.
         const full = await fx.full(await c.call(fx.B, fx, 'B'));
         if (!c.shows(full, fx.B)) failures.push(`${key} on B with the unlimited token: B's data missing: ${full.body.slice(0, 160)}`);
@@ -441,8 +669,16 @@ describeEachEngine('merchant scope', (ctx) => {
       name: `mixed ${Math.random()}`,
       trigger: { event: 'cart_abandoned' },
       steps: [
-        { type: 'action', name: 'A code', action: { type: 'assignCoupon', merchantId: A.merchantId, poolId: A.poolId, saveCodeTo: A.codeFieldId, whenNoCode: 'continue' } },
-        { type: 'action', name: 'B code', action: { type: 'assignCoupon', merchantId, poolId, saveCodeTo: B.codeFieldId, whenNoCode: 'continue' } },
+        {
+          type: 'action',
+          name: 'A code',
+          action: { type: 'assignCoupon', merchantId: A.merchantId, poolId: A.poolId, saveCodeTo: A.codeFieldId, whenNoCode: 'continue' },
+        },
+        {
+          type: 'action',
+          name: 'B code',
+          action: { type: 'assignCoupon', merchantId, poolId, saveCodeTo: B.codeFieldId, whenNoCode: 'continue' },
+        },
       ],
     });
     const create = (payload: object) => asLimited({ method: 'POST', url: '/v1/conversations', ...json(payload) });
@@ -462,7 +698,11 @@ describeEachEngine('merchant scope', (ctx) => {
     // The unlimited token adds B's pool to the draft: from then on the limited token can neither
     // publish, pause nor read it, and the published A-only version does not make it visible again.
     expect((await asLimited({ method: 'POST', url: `/v1/conversations/${id}/publish` })).statusCode).toBe(200);
-    const mixed = await fx.full({ method: 'PUT', url: `/v1/conversations/${id}`, ...json({ ...body(B.merchantId, B.poolId), name: 'mixed later' }) });
+    const mixed = await fx.full({
+      method: 'PUT',
+      url: `/v1/conversations/${id}`,
+      ...json({ ...body(B.merchantId, B.poolId), name: 'mixed later' }),
+    });
     expect(mixed.statusCode, mixed.body).toBe(200);
     for (const action of ['publish', 'pause', 'check']) {
       const res = await asLimited({ method: 'POST', url: `/v1/conversations/${id}/${action}` });
@@ -472,22 +712,50 @@ describeEachEngine('merchant scope', (ctx) => {
     expect((await asLimited({ method: 'GET', url: '/v1/conversations?limit=500' })).body).not.toContain(id);
     // A conversation whose published version used B stays out of scope after B is edited out of the draft.
     expect((await fx.full({ method: 'POST', url: `/v1/conversations/${id}/publish` })).statusCode).toBe(200);
-    expect((await fx.full({ method: 'PUT', url: `/v1/conversations/${id}`, ...json({ ...body(A.merchantId, A.poolId), name: 'A only again', steps: [] }) })).statusCode).toBe(200);
+    expect(
+      (
+        await fx.full({
+          method: 'PUT',
+          url: `/v1/conversations/${id}`,
+          ...json({ ...body(A.merchantId, A.poolId), name: 'A only again', steps: [] }),
+        })
+      ).statusCode,
+    ).toBe(200);
     expect((await asLimited({ method: 'GET', url: `/v1/conversations/${id}` })).statusCode).toBe(403);
   });
 
   it("treats B's coupon fields as B's: a conversation that fills or reads one uses B", async () => {
     const { A, B } = fx;
     const steps = (action: object) => [{ type: 'action', name: 'step', action }];
-    const create = (payload: object) => asLimited({ method: 'POST', url: '/v1/conversations', ...json({ name: `fields ${Math.random()}`, trigger: { event: 'x' }, ...payload }) });
+    const create = (payload: object) =>
+      asLimited({
+        method: 'POST',
+        url: '/v1/conversations',
+        ...json({ name: `fields ${Math.random()}`, trigger: { event: 'x' }, ...payload }),
+      });
     // A's pool, but the code saved into B's coupon field; or B's field overwritten by setField.
-    const intoB = await create({ steps: steps({ type: 'assignCoupon', merchantId: A.merchantId, poolId: A.poolId, saveCodeTo: B.codeFieldId }) });
+    const intoB = await create({
+      steps: steps({ type: 'assignCoupon', merchantId: A.merchantId, poolId: A.poolId, saveCodeTo: B.codeFieldId }),
+    });
     expect(intoB.statusCode, intoB.body).toBe(403);
     expect((await create({ steps: steps({ type: 'setField', field: B.codeFieldId, value: 'x' }) })).statusCode).toBe(403);
     expect((await create({ steps: steps({ type: 'setField', field: A.codeFieldId, value: 'x' }) })).statusCode).toBe(201);
 
     // A message that shows B's code may not be committed by the limited token: nothing changes.
-    const message = (await fx.full({ method: 'POST', url: '/v1/messages', ...json({ name: `shows B ${Math.random()}`, fromName: 'Shop', fromEmail: 'shop@example.com', subject: 'Hi', html: `<p>{{ ${B.groupName}.Code }}</p>`, text: null }) })).json();
+    const message = (
+      await fx.full({
+        method: 'POST',
+        url: '/v1/messages',
+        ...json({
+          name: `shows B ${Math.random()}`,
+          fromName: 'Shop',
+          fromEmail: 'shop@example.com',
+          subject: 'Hi',
+          html: `<p>{{ ${B.groupName}.Code }}</p>`,
+          text: null,
+        }),
+      })
+    ).json();
     const own = await create({ steps: [{ type: 'message', name: 'Mail', messageId: message.id }] });
     expect(own.statusCode, own.body).toBe(201);
     const commit = await asLimited({ method: 'POST', url: `/v1/conversations/${own.json().id}/steps/${own.json().steps[0].id}/commit` });
@@ -498,7 +766,9 @@ describeEachEngine('merchant scope', (ctx) => {
     expect((await asLimited({ method: 'GET', url: '/v1/conversations?limit=500' })).body).toContain(own.json().id);
 
     // Committed by the unlimited token, the conversation uses B: hidden from the limited token.
-    expect((await fx.full({ method: 'POST', url: `/v1/conversations/${own.json().id}/steps/${own.json().steps[0].id}/commit` })).statusCode).toBe(200);
+    expect(
+      (await fx.full({ method: 'POST', url: `/v1/conversations/${own.json().id}/steps/${own.json().steps[0].id}/commit` })).statusCode,
+    ).toBe(200);
     expect((await asLimited({ method: 'GET', url: `/v1/conversations/${own.json().id}` })).statusCode).toBe(403);
     expect((await asLimited({ method: 'GET', url: '/v1/conversations?limit=500' })).body).not.toContain(own.json().id);
   });
@@ -530,10 +800,26 @@ describeEachEngine('merchant scope', (ctx) => {
       expect(res.statusCode, res.body).toBe(202);
       return res.json().mailIds;
     };
-    const own = await mailIds(await asLimited({ method: 'POST', url: `/v1/messages/${A.messageId}/test`, ...json({ to: ['tester-a@example.com'] }) }));
-    const byFull = await mailIds(await fx.full({ method: 'POST', url: `/v1/messages/${A.messageId}/test`, ...json({ to: ['tester-a2@example.com'], contactId: A.contact.id }) }));
-    const ofB = await mailIds(await asLimited({ method: 'POST', url: `/v1/messages/${B.messageId}/test`, ...json({ to: ['tester-b@example.com'] }) }));
-    const ofBFull = await mailIds(await fx.full({ method: 'POST', url: `/v1/messages/${B.messageId}/test`, ...json({ to: ['tester-b2@example.com'], contactId: B.contact.id }) }));
+    const own = await mailIds(
+      await asLimited({ method: 'POST', url: `/v1/messages/${A.messageId}/test`, ...json({ to: ['tester-a@example.com'] }) }),
+    );
+    const byFull = await mailIds(
+      await fx.full({
+        method: 'POST',
+        url: `/v1/messages/${A.messageId}/test`,
+        ...json({ to: ['tester-a2@example.com'], contactId: A.contact.id }),
+      }),
+    );
+    const ofB = await mailIds(
+      await asLimited({ method: 'POST', url: `/v1/messages/${B.messageId}/test`, ...json({ to: ['tester-b@example.com'] }) }),
+    );
+    const ofBFull = await mailIds(
+      await fx.full({
+        method: 'POST',
+        url: `/v1/messages/${B.messageId}/test`,
+        ...json({ to: ['tester-b2@example.com'], contactId: B.contact.id }),
+      }),
+    );
     for (const id of [...own, ...byFull]) {
       const res = await asLimited({ method: 'GET', url: `/v1/outbox/${id}` });
       expect(res.statusCode, res.body).toBe(200);
@@ -545,7 +831,9 @@ describeEachEngine('merchant scope', (ctx) => {
       expect((await asLimited({ method: 'GET', url: `/v1/outbox/${id}` })).statusCode).toBe(404);
       expect((await fx.full({ method: 'GET', url: `/v1/outbox/${id}` })).statusCode).toBe(200);
     }
-    const listed = (await asLimited({ method: 'GET', url: '/v1/outbox?kind=test&limit=500' })).json().items.map((m: { id: string }) => m.id);
+    const listed = (await asLimited({ method: 'GET', url: '/v1/outbox?kind=test&limit=500' }))
+      .json()
+      .items.map((m: { id: string }) => m.id);
     expect(listed).toEqual(expect.arrayContaining([...own, ...byFull]));
     for (const id of [...ofB, ...ofBFull]) expect(listed).not.toContain(id);
     expect((await asLimited({ method: 'GET', url: '/v1/outbox?limit=500' })).body).not.toMatch(/BCODE/);

@@ -25,7 +25,10 @@ describeEachEngine('tenants cannot starve each other', (ctx) => {
   it("a message that burns its render budget fails its step for each contact, and another account's requests answer meanwhile", async () => {
     const a = api(app, slow);
     const message = await a.message(SLOW);
-    const conversation = await a.conversation({ trigger: { event: 'slow_send' }, steps: [{ type: 'message', name: 'Slow', messageId: message.id }] });
+    const conversation = await a.conversation({
+      trigger: { event: 'slow_send' },
+      steps: [{ type: 'message', name: 'Slow', messageId: message.id }],
+    });
     await a.commit(conversation);
     await a.publish(conversation.id);
     const events = Array.from({ length: CONTACTS }, (_, i) => ({ type: 'slow_send', email: `c${i}@example.com` }));
@@ -49,7 +52,9 @@ describeEachEngine('tenants cannot starve each other', (ctx) => {
     expect(batchDone).toBe(false);
 
     const [read, preview] = await Promise.all([
-      app.http.inject({ method: 'GET', url: `/v1/messages/${fine.id}`, headers: other.auth }).then((res) => ({ res, duringBatch: !batchDone })),
+      app.http
+        .inject({ method: 'GET', url: `/v1/messages/${fine.id}`, headers: other.auth })
+        .then((res) => ({ res, duringBatch: !batchDone })),
       app.http
         .inject({ method: 'POST', url: `/v1/messages/${fine.id}/preview`, headers: other.auth, payload: { email: 'bea@example.com' } })
         .then((res) => ({ res, duringBatch: !batchDone })),

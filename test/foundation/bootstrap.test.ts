@@ -32,7 +32,12 @@ describePostgres('bootstrap', (ctx) => {
       // The one token handed out is the installation admin's, whichever pool asks.
       const winner = created[0]!;
       if (!winner.created) throw new Error('unreachable');
-      for (const s of services) expect(await s.authenticate(winner.token)).toMatchObject({ accountId: winner.account.id, installationAdmin: true, merchantIds: null });
+      for (const s of services)
+        expect(await s.authenticate(winner.token)).toMatchObject({
+          accountId: winner.account.id,
+          installationAdmin: true,
+          merchantIds: null,
+        });
       // And a later start creates nothing more.
       expect(await services[1]!.bootstrap({ timeZone: 'UTC' })).toEqual({ created: false });
     } finally {

@@ -119,8 +119,14 @@ describe('configuration', () => {
     const defaults = loadConfig({}) as Record<string, unknown>;
     const settings = declaredSettings();
     expect(settings).toEqual(expect.arrayContaining(Object.keys(defaults)));
-    expect(settings.filter((name) => !documented.has(name)), 'settings missing from README.md').toEqual([]);
-    expect([...documented.keys()].filter((name) => !settings.includes(name) && !testOnly.has(name)), 'README.md rows for no setting').toEqual([]);
+    expect(
+      settings.filter((name) => !documented.has(name)),
+      'settings missing from README.md',
+    ).toEqual([]);
+    expect(
+      [...documented.keys()].filter((name) => !settings.includes(name) && !testOnly.has(name)),
+      'README.md rows for no setting',
+    ).toEqual([]);
     for (const name of settings) {
       const text = documented.get(name);
       if (text === undefined || derived.has(name)) continue;

@@ -22,7 +22,9 @@ const webFiles = filesUnder(join(root, 'web/src'));
 
 /** Every module a file imports or re-exports (`import type` included), as written. */
 const importsOf = (source: string): string[] =>
-  [...source.matchAll(/^\s*(?:import|export)\s[^;]*?\sfrom\s+['"]([^'"]+)['"]|^\s*import\s+['"]([^'"]+)['"]/gm)].map((m) => (m[1] ?? m[2])!);
+  [...source.matchAll(/^\s*(?:import|export)\s[^;]*?\sfrom\s+['"]([^'"]+)['"]|^\s*import\s+['"]([^'"]+)['"]/gm)].map(
+    (m) => (m[1] ?? m[2])!,
+  );
 const IMPURE = /^(node:|kysely$|kysely\/|fastify|@fastify\/|pg$|pg-|@electric-sql\/)/;
 
 /** The files reachable from `start` through relative imports, with the packages each one imports. */
@@ -31,7 +33,10 @@ function closure(start: string): Map<string, string[]> {
   const visit = (file: string) => {
     if (seen.has(file)) return;
     const specifiers = importsOf(readFileSync(file, 'utf8'));
-    seen.set(file, specifiers.filter((s) => !s.startsWith('.')));
+    seen.set(
+      file,
+      specifiers.filter((s) => !s.startsWith('.')),
+    );
     for (const s of specifiers) if (s.startsWith('.')) visit(resolve(dirname(file), s));
   };
   visit(start);
@@ -48,7 +53,8 @@ describe('the API contract (src/modules/*/model.ts)', () => {
     const problems: string[] = [];
     for (const model of models) {
       for (const [file, packages] of closure(model)) {
-        for (const p of packages.filter((p) => IMPURE.test(p))) problems.push(`${relative(root, model)} → ${relative(root, file)} imports ${p}`);
+        for (const p of packages.filter((p) => IMPURE.test(p)))
+          problems.push(`${relative(root, model)} → ${relative(root, file)} imports ${p}`);
       }
     }
     expect(problems).toEqual([]);
@@ -59,7 +65,8 @@ describe('the API contract (src/modules/*/model.ts)', () => {
     for (const file of webFiles) {
       for (const s of importsOf(readFileSync(file, 'utf8'))) {
         const target = resolve(dirname(file), s);
-        if (s.startsWith('.') && target.startsWith(join(root, 'src')) && !models.includes(target)) problems.push(`${relative(root, file)} imports ${s}`);
+        if (s.startsWith('.') && target.startsWith(join(root, 'src')) && !models.includes(target))
+          problems.push(`${relative(root, file)} imports ${s}`);
       }
     }
     expect(problems).toEqual([]);
@@ -68,16 +75,28 @@ describe('the API contract (src/modules/*/model.ts)', () => {
   it('web/src declares no type or interface the contract already exports', () => {
     const exported = new Map<string, string>();
     for (const model of models) {
-      for (const m of readFileSync(model, 'utf8').matchAll(/^export\s+(?:declare\s+)?(?:interface|type|const|function|class|enum)\s+([A-Za-z_$][\w$]*)/gm)) exported.set(m[1]!, relative(root, model));
+      for (const m of readFileSync(model, 'utf8').matchAll(
+        /^export\s+(?:declare\s+)?(?:interface|type|const|function|class|enum)\s+([A-Za-z_$][\w$]*)/gm,
+      ))
+        exported.set(m[1]!, relative(root, model));
       for (const m of readFileSync(model, 'utf8').matchAll(/^export\s+(?:type\s+)?\{([^}]*)\}/gm)) {
-        for (const name of m[1]!.split(',').map((n) => n.trim().split(/\s+as\s+/).pop()!.replace(/^type\s+/, ''))) if (name) exported.set(name, relative(root, model));
+        for (const name of m[1]!.split(',').map((n) =>
+          n
+            .trim()
+            .split(/\s+as\s+/)
+            .pop()!
+            .replace(/^type\s+/, ''),
+        ))
+          if (name) exported.set(name, relative(root, model));
       }
     }
     expect(exported.has('PoolJson') && exported.has('ConversationJson') && exported.has('checkForPublish')).toBe(true);
     const restated: string[] = [];
     for (const file of webFiles) {
       // `interface X …` and `type X = …` (not the `type X,` of an import list)
-      for (const m of readFileSync(file, 'utf8').matchAll(/^\s*(?:export\s+)?(?:declare\s+)?(?:interface\s+([A-Za-z_$][\w$]*)|type\s+([A-Za-z_$][\w$]*)\s*(?:<[^=]*>)?\s*=)/gm)) {
+      for (const m of readFileSync(file, 'utf8').matchAll(
+        /^\s*(?:export\s+)?(?:declare\s+)?(?:interface\s+([A-Za-z_$][\w$]*)|type\s+([A-Za-z_$][\w$]*)\s*(?:<[^=]*>)?\s*=)/gm,
+      )) {
         const name = (m[1] ?? m[2])!;
         if (exported.has(name)) restated.push(`${relative(root, file)} declares ${name}, which ${exported.get(name)} exports`);
       }

@@ -25,19 +25,34 @@ describe('HTTP conventions', () => {
   const json = { 'content-type': 'application/json' };
 
   it('malformed JSON → 400 malformed_request', async () => {
-    const res = await app.http.inject({ method: 'POST', url: '/v1/merchants', headers: { ...t.auth, ...json }, payload: '{"name": "Shop", ' });
+    const res = await app.http.inject({
+      method: 'POST',
+      url: '/v1/merchants',
+      headers: { ...t.auth, ...json },
+      payload: '{"name": "Shop", ',
+    });
     expect(res.statusCode).toBe(400);
     expect(res.json()).toEqual(envelope('malformed_request'));
   });
 
   it('well-formed JSON that breaks the schema → 422 validation_failed, naming each field', async () => {
-    const bad = await app.http.inject({ method: 'POST', url: '/v1/merchants', headers: t.auth, payload: { name: 'Shop', domain: 'not a domain!' } });
+    const bad = await app.http.inject({
+      method: 'POST',
+      url: '/v1/merchants',
+      headers: t.auth,
+      payload: { name: 'Shop', domain: 'not a domain!' },
+    });
     expect(bad.statusCode).toBe(422);
     expect(bad.json()).toEqual(envelope('validation_failed'));
     expect(bad.json().error.details).toEqual([{ field: 'domain', message: expect.any(String) }]);
     expect(bad.json().error.message).toMatch(/^domain: /);
 
-    const missing = await app.http.inject({ method: 'POST', url: '/v1/merchants', headers: t.auth, payload: { domain: 'shop.example.com' } });
+    const missing = await app.http.inject({
+      method: 'POST',
+      url: '/v1/merchants',
+      headers: t.auth,
+      payload: { domain: 'shop.example.com' },
+    });
     expect(missing.statusCode).toBe(422);
     expect(missing.json().error.details.map((d: { field: string }) => d.field)).toEqual(['name']);
 
@@ -47,10 +62,20 @@ describe('HTTP conventions', () => {
   });
 
   it('a body of another type → 415, one with no body → 400, both in the envelope', async () => {
-    const text = await app.http.inject({ method: 'POST', url: '/v1/merchants', headers: { ...t.auth, 'content-type': 'application/xml' }, payload: '<merchant/>' });
+    const text = await app.http.inject({
+      method: 'POST',
+      url: '/v1/merchants',
+      headers: { ...t.auth, 'content-type': 'application/xml' },
+      payload: '<merchant/>',
+    });
     expect(text.statusCode).toBe(415);
     expect(text.json()).toEqual(envelope('unsupported_media_type'));
-    const plain = await app.http.inject({ method: 'POST', url: '/v1/merchants', headers: { ...t.auth, 'content-type': 'text/plain' }, payload: '{"name":"x"}' });
+    const plain = await app.http.inject({
+      method: 'POST',
+      url: '/v1/merchants',
+      headers: { ...t.auth, 'content-type': 'text/plain' },
+      payload: '{"name":"x"}',
+    });
     expect(plain.statusCode).toBe(415);
     const empty = await app.http.inject({ method: 'POST', url: '/v1/merchants', headers: { ...t.auth, ...json }, payload: '' });
     expect(empty.statusCode).toBe(400);
@@ -105,7 +130,11 @@ describe('HTTP conventions', () => {
     expect(browser.statusCode).toBe(303);
     expect(browser.headers.location).toBe('/?next=%2Fdocs');
     // A session that has ended (the cookie names no live session): the same.
-    const endedSession = await app.http.inject({ method: 'GET', url: '/docs', headers: { accept: page, cookie: 'couponflow_session=gone' } });
+    const endedSession = await app.http.inject({
+      method: 'GET',
+      url: '/docs',
+      headers: { accept: page, cookie: 'couponflow_session=gone' },
+    });
     expect(endedSession.statusCode).toBe(303);
     for (const accept of ['application/json', undefined]) {
       const client = await app.http.inject({ method: 'GET', url: '/docs', headers: accept ? { accept } : {} });

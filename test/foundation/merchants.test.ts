@@ -84,13 +84,20 @@ describeEachEngine('merchants, tokens and accounts', (ctx) => {
       expect(res.json()).toEqual(errorOf('forbidden'));
     }
     // The account's unlimited token still sees both.
-    expect((await get('/v1/merchants', t.auth)).json().items.map((m: Merchant) => m.id).sort()).toEqual([t.merchantId, other.id].sort());
+    expect(
+      (await get('/v1/merchants', t.auth))
+        .json()
+        .items.map((m: Merchant) => m.id)
+        .sort(),
+    ).toEqual([t.merchantId, other.id].sort());
   });
 
   it("refuses to limit a token to another account's merchant", async () => {
     const a = await newTenant(app);
     const b = await newTenant(app);
-    await expect(app.services.accounts.createToken({ accountId: a.accountId, merchantIds: [b.merchantId] })).rejects.toMatchObject({ code: 'not_found' });
+    await expect(app.services.accounts.createToken({ accountId: a.accountId, merchantIds: [b.merchantId] })).rejects.toMatchObject({
+      code: 'not_found',
+    });
     await expect(app.services.accounts.createToken({ accountId: 'no-such-account' })).rejects.toMatchObject({ code: 'not_found' });
   });
 

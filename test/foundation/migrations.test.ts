@@ -1,7 +1,14 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { sql, type Kysely } from 'kysely';
 import pg from 'pg';
-import { describeEachEngine, describePostgres, openTestDatabase, randomSchema, TEST_DATABASE_URL, type TestDatabase } from '../helpers/engines.ts';
+import {
+  describeEachEngine,
+  describePostgres,
+  openTestDatabase,
+  randomSchema,
+  TEST_DATABASE_URL,
+  type TestDatabase,
+} from '../helpers/engines.ts';
 import { migrate } from '../../src/platform/db/migrate.ts';
 import { appliedMigrations, catalogSnapshot } from '../../src/platform/db/catalog.sql.ts';
 import { openDatabase, type Engine } from '../../src/platform/db/database.ts';
@@ -128,9 +135,10 @@ describePostgres('migrations on PostgreSQL, several at once', () => {
     try {
       const results = await Promise.all(databases.map((d) => migrate(d.db as never, migrations, schema)));
       expectEachAppliedOnce(results);
-      const rows = await sql<{ version: number; n: number }>`select version, count(*)::int as n from schema_migrations group by version order by version`.execute(
-        databases[0]!.db,
-      );
+      const rows = await sql<{
+        version: number;
+        n: number;
+      }>`select version, count(*)::int as n from schema_migrations group by version order by version`.execute(databases[0]!.db);
       expect(rows.rows).toEqual(allVersions.map((version) => ({ version, n: 1 })));
     } finally {
       await Promise.all(databases.map((d) => d.close()));

@@ -63,7 +63,8 @@ describe('permission table', () => {
     const mismatches: string[] = [];
     for (const [key, letters] of Object.entries(SAMPLE)) {
       for (const role of ROLES) {
-        if (expectedAllowed(key, role) !== letters.includes(LETTER[role])) mismatches.push(`${key} for ${role}: table says ${expectedAllowed(key, role) ? 'allow' : 'deny'}`);
+        if (expectedAllowed(key, role) !== letters.includes(LETTER[role]))
+          mismatches.push(`${key} for ${role}: table says ${expectedAllowed(key, role) ? 'allow' : 'deny'}`);
       }
     }
     expect(mismatches).toEqual([]);
@@ -97,7 +98,9 @@ describeEachEngine('role matrix', (ctx) => {
 
   it('classifies every route of the route table, and names no route that does not exist', () => {
     const unclassified = guarded().filter((key) => !ROUTE_RULES[key]);
-    expect(unclassified, `classify these routes in src/modules/accounts/permissions.ts (ROUTE_RULES): ${unclassified.join(', ')}`).toEqual([]);
+    expect(unclassified, `classify these routes in src/modules/accounts/permissions.ts (ROUTE_RULES): ${unclassified.join(', ')}`).toEqual(
+      [],
+    );
     const routes = new Set(guarded());
     expect(Object.keys(ROUTE_RULES).filter((key) => !routes.has(key))).toEqual([]);
   });
@@ -117,12 +120,19 @@ describeEachEngine('role matrix', (ctx) => {
           ...(hasBody ? { payload: '{}' } : {}),
         });
         const allow = expectedAllowed(key, caller.role);
-        if (allow && res.statusCode === 403) failures.push(`${key} as ${caller.label}: expected allowed, got 403 ${res.body.slice(0, 160)}`);
+        if (allow && res.statusCode === 403)
+          failures.push(`${key} as ${caller.label}: expected allowed, got 403 ${res.body.slice(0, 160)}`);
         if (!allow) {
           const body = res.statusCode === 403 ? res.json() : undefined;
           const rule = ROUTE_RULES[key]!;
-          if (body?.error?.code !== 'forbidden' || body.error.details?.[0]?.permission !== rule.permission || !body.error.message.includes(rule.permission)) {
-            failures.push(`${key} as ${caller.label}: expected 403 forbidden naming ${rule.permission}, got ${res.statusCode} ${res.body.slice(0, 160)}`);
+          if (
+            body?.error?.code !== 'forbidden' ||
+            body.error.details?.[0]?.permission !== rule.permission ||
+            !body.error.message.includes(rule.permission)
+          ) {
+            failures.push(
+              `${key} as ${caller.label}: expected 403 forbidden naming ${rule.permission}, got ${res.statusCode} ${res.body.slice(0, 160)}`,
+            );
           }
         }
       }

@@ -25,8 +25,7 @@ const PUBLIC_PAGES = ['GET /', 'GET /health'];
 const unauthorizedBody = { error: { code: 'unauthorized', message: expect.any(String), details: [] } };
 
 /** A concrete URL for a route pattern: every `:param` (and a wildcard) gets a dummy value. */
-const concrete = (url: string) =>
-  url.replace(/:[A-Za-z0-9_]+/g, '01900000-0000-7000-8000-000000000000').replace(/\*$/, 'anything');
+const concrete = (url: string) => url.replace(/:[A-Za-z0-9_]+/g, '01900000-0000-7000-8000-000000000000').replace(/\*$/, 'anything');
 
 describeEachEngine('route table', (ctx) => {
   let app: Awaited<ReturnType<typeof testApp>>;
@@ -39,7 +38,16 @@ describeEachEngine('route table', (ctx) => {
 
   it('lists every route, including each one in the OpenAPI document', () => {
     const keys = new Set(routes().map((r) => r.key));
-    for (const known of ['GET /health', 'GET /openapi.json', 'GET /docs', 'GET /metrics', 'POST /v1/accounts', 'GET /v1/merchants', 'POST /v1/merchants', 'GET /v1/merchants/:merchantId']) {
+    for (const known of [
+      'GET /health',
+      'GET /openapi.json',
+      'GET /docs',
+      'GET /metrics',
+      'POST /v1/accounts',
+      'GET /v1/merchants',
+      'POST /v1/merchants',
+      'GET /v1/merchants/:merchantId',
+    ]) {
       expect(keys).toContain(known);
     }
     const doc = app.http.swagger() as { paths: Record<string, Record<string, unknown>> };
@@ -51,7 +59,10 @@ describeEachEngine('route table', (ctx) => {
   });
 
   it('has exactly the allowed public routes', () => {
-    const publicRoutes = routes().filter((r) => r.public).map((r) => r.key).sort();
+    const publicRoutes = routes()
+      .filter((r) => r.public)
+      .map((r) => r.key)
+      .sort();
     expect(publicRoutes).toEqual([...PUBLIC_ROUTES].sort());
   });
 

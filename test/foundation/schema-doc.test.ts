@@ -26,7 +26,9 @@ it('the rendering names every column, constraint and free-standing index', () =>
     },
     1,
   );
-  expect(text).toContain("create table t (\n  id bigint generated always as identity not null,\n  name text default 'x'::text,\n  constraint t_pkey PRIMARY KEY (id)\n);");
+  expect(text).toContain(
+    "create table t (\n  id bigint generated always as identity not null,\n  name text default 'x'::text,\n  constraint t_pkey PRIMARY KEY (id)\n);",
+  );
   expect(text).toContain('create index t_name_idx on t (name);');
   expect(text).not.toContain('t_pkey on');
 });

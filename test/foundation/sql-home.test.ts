@@ -9,7 +9,8 @@ import { join, relative } from 'node:path';
  */
 const ALLOWED: Record<string, string> = {
   'src/platform/db/bulk.ts': 'builds the jsonb_to_recordset/unnest fragments that *.sql.ts statements splice in; holds no statement',
-  'src/platform/db/migrate.ts': 'the migration machinery: its advisory lock and the schema_migrations bookkeeping, before any module exists',
+  'src/platform/db/migrate.ts':
+    'the migration machinery: its advisory lock and the schema_migrations bookkeeping, before any module exists',
   'src/platform/db/maintenance.ts': "`vacuum analyze` on PGlite's schedule: the platform's, no module owns the whole database",
   'src/platform/secret.ts': 'the installation secret, written once at first start (installation_settings belongs to no module)',
   'src/app.ts': "/health's `select 1` probe",
@@ -48,10 +49,17 @@ describe('raw SQL lives in *.sql.ts files', () => {
   });
 
   it('the pattern finds the forms it is meant to find', () => {
-    for (const line of ['await sql`select 1`', 'sql<{ id: string }>`select id`', 'sql<Map<string, number>>`x`', 'sql.raw(type)', 'sql.ref(flag)']) {
+    for (const line of [
+      'await sql`select 1`',
+      'sql<{ id: string }>`select id`',
+      'sql<Map<string, number>>`x`',
+      'sql.raw(type)',
+      'sql.ref(flag)',
+    ]) {
       expect(RAW.test(line), line).toBe(true);
     }
-    for (const line of ["db.selectFrom('codes')", "import { sql } from 'kysely';", 'const mysql = 1;']) expect(RAW.test(line), line).toBe(false);
+    for (const line of ["db.selectFrom('codes')", "import { sql } from 'kysely';", 'const mysql = 1;'])
+      expect(RAW.test(line), line).toBe(false);
   });
 });
 
@@ -71,12 +79,14 @@ const CROSS_AREA_REPO_IMPORTS = [
 ];
 
 describe('boundaries between areas', () => {
-  it('a module imports another area\'s repo or statements only where ARCHITECTURE lists it', () => {
+  it("a module imports another area's repo or statements only where ARCHITECTURE lists it", () => {
     const root = join(import.meta.dirname, '../..');
     const found = sources(join(root, 'src/modules'))
       .map((f) => relative(root, f).split('\\').join('/'))
       .flatMap((f) =>
-        [...readFileSync(join(root, f), 'utf8').matchAll(/from '\.\.\/([a-z-]+)\/(repo|[a-z-]+\.sql)\.ts'/g)].map((m) => `${f} -> ${m[1]}/${m[2]}.ts`),
+        [...readFileSync(join(root, f), 'utf8').matchAll(/from '\.\.\/([a-z-]+)\/(repo|[a-z-]+\.sql)\.ts'/g)].map(
+          (m) => `${f} -> ${m[1]}/${m[2]}.ts`,
+        ),
       );
     expect([...new Set(found)].sort()).toEqual(CROSS_AREA_REPO_IMPORTS);
   });

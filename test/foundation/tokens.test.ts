@@ -41,7 +41,9 @@ describeEachEngine('API tokens', (ctx) => {
     const narrower = await call('POST', '/v1/tokens', limited.token, { name: 'same', role: 'marketer', merchantIds: [t.merchantId] });
     expect(narrower.statusCode).toBe(201);
     expect((await call('GET', '/v1/tokens', limited.token)).statusCode).toBe(403);
-    expect((await call('POST', '/v1/tokens', t.token, { name: 'x', role: 'owner', merchantIds: ['no-such-merchant'] })).statusCode).toBe(404);
+    expect((await call('POST', '/v1/tokens', t.token, { name: 'x', role: 'owner', merchantIds: ['no-such-merchant'] })).statusCode).toBe(
+      404,
+    );
 
     const other = await newTenant(app);
     expect((await call('GET', '/v1/tokens', other.token)).json().items.map((x: { id: string }) => x.id)).not.toContain(limited.id);
@@ -51,7 +53,8 @@ describeEachEngine('API tokens', (ctx) => {
   it('writes lastUsedAt at most once a minute per token', async () => {
     const created = (await call('POST', '/v1/tokens', t.token, { name: 'used', role: 'analyst' })).json();
     const lastUsed = async () =>
-      (await call('GET', '/v1/tokens?limit=500', t.token)).json().items.find((x: { id: string }) => x.id === created.id).lastUsedAt as string | null;
+      (await call('GET', '/v1/tokens?limit=500', t.token)).json().items.find((x: { id: string }) => x.id === created.id).lastUsedAt as
+        string | null;
     expect(await lastUsed()).toBeNull();
     const first = app.clock.now().toISOString();
     await call('GET', '/v1/merchants', created.token);
@@ -74,7 +77,8 @@ describeEachEngine('API tokens', (ctx) => {
     try {
       other.clock.set(app.clock.now());
       const created = (await call('POST', '/v1/tokens', t.token, { name: 'short-lived', role: 'marketer' })).json();
-      const elsewhere = () => other.http.inject({ method: 'GET', url: '/v1/merchants', headers: { authorization: `Bearer ${created.token}` } });
+      const elsewhere = () =>
+        other.http.inject({ method: 'GET', url: '/v1/merchants', headers: { authorization: `Bearer ${created.token}` } });
       expect((await elsewhere()).statusCode).toBe(200); // now cached by the other process
       expect((await call('DELETE', `/v1/tokens/${created.id}`, t.token)).statusCode).toBe(204);
       expect((await call('GET', '/v1/merchants', created.token)).statusCode).toBe(401); // at once where it was revoked
@@ -88,7 +92,14 @@ describeEachEngine('API tokens', (ctx) => {
   });
 
   it('refuses bad input with the error format', async () => {
-    for (const payload of [{}, { name: '' }, { name: 'x' }, { name: 'x', role: 'superuser' }, { name: 'x', role: 'owner', merchantIds: 'all' }, { name: 'x', role: 'owner', installationAdmin: true }]) {
+    for (const payload of [
+      {},
+      { name: '' },
+      { name: 'x' },
+      { name: 'x', role: 'superuser' },
+      { name: 'x', role: 'owner', merchantIds: 'all' },
+      { name: 'x', role: 'owner', installationAdmin: true },
+    ]) {
       const res = await call('POST', '/v1/tokens', t.token, payload);
       expect(res.statusCode, JSON.stringify(payload)).toBeGreaterThanOrEqual(400);
       expect(res.statusCode).toBeLessThan(500);

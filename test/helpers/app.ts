@@ -16,7 +16,13 @@ export async function testApp(
 ): Promise<App & { clock: ManualClock }> {
   const clock = new ManualClock(new Date('2026-03-01T12:00:00Z'));
   const app = await createApp({
-    config: { LOG_LEVEL: 'silent', BODY_LIMIT_BYTES: 1024 * 1024, UPLOAD_LIMIT_BYTES: 64 * 1024 * 1024, DEFAULT_TIME_ZONE: 'UTC', ...options.config },
+    config: {
+      LOG_LEVEL: 'silent',
+      BODY_LIMIT_BYTES: 1024 * 1024,
+      UPLOAD_LIMIT_BYTES: 64 * 1024 * 1024,
+      DEFAULT_TIME_ZONE: 'UTC',
+      ...options.config,
+    },
     database,
     clock,
     ...(options.transport ? { transport: options.transport } : {}),
@@ -28,7 +34,12 @@ export async function testApp(
 export async function newTenant(app: App, name = `acct-${Math.random().toString(36).slice(2, 8)}`): Promise<TestTenant> {
   const { account, token } = await app.services.accounts.createAccountFromCli({ name });
   const auth = { authorization: `Bearer ${token}` };
-  const res = await app.http.inject({ method: 'POST', url: '/v1/merchants', headers: auth, payload: { name: `${name} shop`, domain: 'shop.example.com' } });
+  const res = await app.http.inject({
+    method: 'POST',
+    url: '/v1/merchants',
+    headers: auth,
+    payload: { name: `${name} shop`, domain: 'shop.example.com' },
+  });
   if (res.statusCode !== 201) throw new Error(`creating a merchant failed: ${res.body}`);
   return { accountId: account.id, token, merchantId: res.json().id, auth };
 }

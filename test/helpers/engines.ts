@@ -115,7 +115,10 @@ export function describePostgres(name: string, suite: (ctx: EngineContext) => vo
 function describeEachEngineOnly(engine: 'postgres', name: string, suite: (ctx: EngineContext) => void) {
   if (pgProblem) {
     if (process.env.CI) {
-      describe(`${name} [postgres]`, () => it('needs PostgreSQL', () => { throw new Error(pgProblem); }));
+      describe(`${name} [postgres]`, () =>
+        it('needs PostgreSQL', () => {
+          throw new Error(pgProblem);
+        }));
     } else {
       describe.skip(`${name} [postgres] (skipped: ${pgProblem})`, () => {});
     }

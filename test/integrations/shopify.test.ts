@@ -40,12 +40,38 @@ describeEachEngine('Shopify orders webhook', (ctx) => {
       headers: { 'content-type': 'application/json', 'x-shopify-shop-domain': 'shop.myshopify.com', ...headers },
       payload: body,
     });
-  const signed = (body: string, topic: string, webhookId: string) => deliver(body, { 'x-shopify-hmac-sha256': sign(body), 'x-shopify-topic': topic, 'x-shopify-webhook-id': webhookId });
+  const signed = (body: string, topic: string, webhookId: string) =>
+    deliver(body, { 'x-shopify-hmac-sha256': sign(body), 'x-shopify-topic': topic, 'x-shopify-webhook-id': webhookId });
   const db = () => ctx.database.db;
   const counts = async () => ({
-    deliveries: Number((await db().selectFrom('shopify_deliveries').select((eb) => eb.fn.countAll<number>().as('n')).where('account_id', '=', t.accountId).executeTakeFirstOrThrow()).n),
-    redemptions: Number((await db().selectFrom('redemptions').select((eb) => eb.fn.countAll<number>().as('n')).where('account_id', '=', t.accountId).executeTakeFirstOrThrow()).n),
-    events: Number((await db().selectFrom('events').select((eb) => eb.fn.countAll<number>().as('n')).where('account_id', '=', t.accountId).where('type', '=', 'order_placed').executeTakeFirstOrThrow()).n),
+    deliveries: Number(
+      (
+        await db()
+          .selectFrom('shopify_deliveries')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('account_id', '=', t.accountId)
+          .executeTakeFirstOrThrow()
+      ).n,
+    ),
+    redemptions: Number(
+      (
+        await db()
+          .selectFrom('redemptions')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('account_id', '=', t.accountId)
+          .executeTakeFirstOrThrow()
+      ).n,
+    ),
+    events: Number(
+      (
+        await db()
+          .selectFrom('events')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('account_id', '=', t.accountId)
+          .where('type', '=', 'order_placed')
+          .executeTakeFirstOrThrow()
+      ).n,
+    ),
   });
 
   beforeAll(async () => {
@@ -59,7 +85,11 @@ describeEachEngine('Shopify orders webhook', (ctx) => {
       trigger: { event: 'cart_abandoned' },
       exitOnRedemption: true,
       steps: [
-        { type: 'action', name: 'Assign', action: { type: 'assignCoupon', merchantId: t.merchantId, poolId: pool.id, saveCodeTo: field.id, whenNoCode: 'exit' } },
+        {
+          type: 'action',
+          name: 'Assign',
+          action: { type: 'assignCoupon', merchantId: t.merchantId, poolId: pool.id, saveCodeTo: field.id, whenNoCode: 'exit' },
+        },
         { type: 'delay', name: 'Wait two days', duration: 'P2D' },
       ],
     });
@@ -92,15 +122,27 @@ describeEachEngine('Shopify orders webhook', (ctx) => {
     const body = orderBody({ id: 1001, email, codes: [{ code, amount: '10.00' }] });
     const flipped = Buffer.from(body);
     flipped[flipped.length - 5] = flipped[flipped.length - 5]! ^ 0x01;
-    const bad = await deliver(flipped, { 'x-shopify-hmac-sha256': sign(body), 'x-shopify-topic': 'orders/create', 'x-shopify-webhook-id': 'wh-flip' });
+    const bad = await deliver(flipped, {
+      'x-shopify-hmac-sha256': sign(body),
+      'x-shopify-topic': 'orders/create',
+      'x-shopify-webhook-id': 'wh-flip',
+    });
     expect(bad.statusCode).toBe(401);
     expect(bad.json().error.code).toBe('invalid_signature');
     const missing = await deliver(body, { 'x-shopify-topic': 'orders/create', 'x-shopify-webhook-id': 'wh-missing' });
     expect(missing.statusCode).toBe(401);
-    const wrongKey = await deliver(body, { 'x-shopify-hmac-sha256': sign(body, 'another-secret-entirely'), 'x-shopify-topic': 'orders/create', 'x-shopify-webhook-id': 'wh-wrong' });
+    const wrongKey = await deliver(body, {
+      'x-shopify-hmac-sha256': sign(body, 'another-secret-entirely'),
+      'x-shopify-topic': 'orders/create',
+      'x-shopify-webhook-id': 'wh-wrong',
+    });
     expect(wrongKey.statusCode).toBe(401);
     const other = await a.call('POST', '/v1/merchants', { name: 'No Shopify', domain: 'none.example.com' }, 201);
-    const noSecret = await deliver(body, { 'x-shopify-hmac-sha256': sign(body), 'x-shopify-topic': 'orders/create', 'x-shopify-webhook-id': 'wh-nosecret' }, other.id);
+    const noSecret = await deliver(
+      body,
+      { 'x-shopify-hmac-sha256': sign(body), 'x-shopify-topic': 'orders/create', 'x-shopify-webhook-id': 'wh-nosecret' },
+      other.id,
+    );
     expect(noSecret.statusCode).toBe(401);
     expect(await counts()).toEqual(before);
     const [run] = await a.enrollments(conversationId);
@@ -108,14 +150,42 @@ describeEachEngine('Shopify orders webhook', (ctx) => {
   });
 
   it('orders/create with a good signature: a shopify redemption, an order_placed event, and the run ends "redeemed"', async () => {
-    const body = orderBody({ id: 1001, email, codes: [{ code, amount: '10.00' }, { code: 'NOT-OURS', amount: '5.00' }], total: '85.00' });
+    const body = orderBody({
+      id: 1001,
+      email,
+      codes: [
+        { code, amount: '10.00' },
+        { code: 'NOT-OURS', amount: '5.00' },
+      ],
+      total: '85.00',
+    });
     const res = await signed(body, 'orders/create', 'wh-1');
     expect(res.statusCode, res.body).toBe(200);
-    expect(res.json()).toMatchObject({ result: 'processed', event: 'recorded', redemptions: [{ code, recorded: true }, { code: 'NOT-OURS', recorded: false, reason: 'code_not_found' }] });
+    expect(res.json()).toMatchObject({
+      result: 'processed',
+      event: 'recorded',
+      redemptions: [
+        { code, recorded: true },
+        { code: 'NOT-OURS', recorded: false, reason: 'code_not_found' },
+      ],
+    });
     const list = await a.call('GET', `/v1/merchants/${t.merchantId}/redemptions?orderId=1001`, undefined, 200);
     expect(list.items).toHaveLength(1);
-    expect(list.items[0]).toMatchObject({ code, orderId: '1001', source: 'shopify', amount: '10.00', currency: 'EUR', rolledBackAt: null, redeemedAt: '2026-03-01T12:00:00.000Z' });
-    const events = await db().selectFrom('events').selectAll().where('account_id', '=', t.accountId).where('type', '=', 'order_placed').execute();
+    expect(list.items[0]).toMatchObject({
+      code,
+      orderId: '1001',
+      source: 'shopify',
+      amount: '10.00',
+      currency: 'EUR',
+      rolledBackAt: null,
+      redeemedAt: '2026-03-01T12:00:00.000Z',
+    });
+    const events = await db()
+      .selectFrom('events')
+      .selectAll()
+      .where('account_id', '=', t.accountId)
+      .where('type', '=', 'order_placed')
+      .execute();
     expect(events).toHaveLength(1);
     expect(events[0]!.properties).toEqual({ orderId: '1001', totalPrice: '85.00', currency: 'EUR', couponCodes: [code, 'NOT-OURS'] });
     const [run] = await a.enrollments(conversationId);
@@ -136,13 +206,21 @@ describeEachEngine('Shopify orders webhook', (ctx) => {
   });
 
   it('another order with the same unique code is reported, not recorded (lenient, but one order per unique code)', async () => {
-    const res = await signed(orderBody({ id: 1002, email: 'bob@example.com', codes: [{ code, amount: '10.00' }] }), 'orders/create', 'wh-2');
+    const res = await signed(
+      orderBody({ id: 1002, email: 'bob@example.com', codes: [{ code, amount: '10.00' }] }),
+      'orders/create',
+      'wh-2',
+    );
     expect(res.statusCode).toBe(200);
     expect(res.json().redemptions).toEqual([{ code, recorded: false, reason: 'already_redeemed' }]);
   });
 
   it('orders/cancelled rolls the order back: the code is redeemable again', async () => {
-    const res = await signed(JSON.stringify({ id: 1001, email, cancelled_at: '2026-03-02T10:00:00Z', cancel_reason: 'customer' }), 'orders/cancelled', 'wh-cancel');
+    const res = await signed(
+      JSON.stringify({ id: 1001, email, cancelled_at: '2026-03-02T10:00:00Z', cancel_reason: 'customer' }),
+      'orders/cancelled',
+      'wh-cancel',
+    );
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json()).toMatchObject({ result: 'processed', rolledBack: [code] });
     const list = await a.call('GET', `/v1/merchants/${t.merchantId}/redemptions?orderId=1001`, undefined, 200);

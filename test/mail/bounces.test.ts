@@ -34,12 +34,28 @@ describeEachEngine('bounces', (ctx) => {
     const pool = await a.pool({ ...poolSettings, threshold: 1, notificationEmails: ['staff@example.com'] });
     await a.upload(pool.id, codes.map((c) => `${c},2027-01-31`).join('\n') + '\n');
     const { group, code } = await a.couponFields();
-    const message = await a.call('POST', '/v1/messages', { name: `m ${Math.random()}`, fromName: 'Shop', fromEmail: 'shop@example.com', subject: 'Your code', html: `<p>Code ${code.snippet}</p>`, text: `Code ${code.snippet}` }, 201);
+    const message = await a.call(
+      'POST',
+      '/v1/messages',
+      {
+        name: `m ${Math.random()}`,
+        fromName: 'Shop',
+        fromEmail: 'shop@example.com',
+        subject: 'Your code',
+        html: `<p>Code ${code.snippet}</p>`,
+        text: `Code ${code.snippet}`,
+      },
+      201,
+    );
     const trigger = `buy_${Math.random().toString(36).slice(2, 8)}`;
     const draft = await a.conversation({
       trigger: { event: trigger },
       steps: [
-        { type: 'action', name: 'Assign', action: { type: 'assignCoupon', merchantId: t.merchantId, poolId: pool.id, saveCodeTo: code.id, whenNoCode: 'continue' } },
+        {
+          type: 'action',
+          name: 'Assign',
+          action: { type: 'assignCoupon', merchantId: t.merchantId, poolId: pool.id, saveCodeTo: code.id, whenNoCode: 'continue' },
+        },
         { type: 'message', name: 'Mail', messageId: message.id },
       ],
     });
@@ -47,7 +63,8 @@ describeEachEngine('bounces', (ctx) => {
     await a.publish(draft.id);
     return { pool, group, trigger };
   }
-  const mailTo = async (email: string) => (await api(app, t).call('GET', `/v1/outbox?to=${encodeURIComponent(email)}&kind=message`, undefined, 200)).items[0];
+  const mailTo = async (email: string) =>
+    (await api(app, t).call('GET', `/v1/outbox?to=${encodeURIComponent(email)}&kind=message`, undefined, 200)).items[0];
 
   it('550 fails that mail once (no retry), suppresses it bounced, gives its code back and clears the field; 451 is retried and delivered', async () => {
     const a = api(app, t);
@@ -78,7 +95,9 @@ describeEachEngine('bounces', (ctx) => {
     const after = await a.call('GET', `/v1/pools/${pool.id}`, undefined, 200);
     expect(after.counts).toMatchObject({ assigned: 1, available: 2, total: 3 });
     const assignments = await sql<{ code: string; released_at: Date | null; code_id: number | null }>`
-      select code, released_at, code_id from assignments where account_id = ${t.accountId} and contact_id = ${gone.contactId}`.execute(ctx.database.db);
+      select code, released_at, code_id from assignments where account_id = ${t.accountId} and contact_id = ${gone.contactId}`.execute(
+      ctx.database.db,
+    );
     expect(assignments.rows).toEqual([{ code: goneCode, released_at: expect.any(Date), code_id: null }]);
     const contact = await a.call('GET', `/v1/contacts/${gone.contactId}`, undefined, 200);
     expect(contact.fields[group.name]?.SCA10Off ?? null).toBeNull();
@@ -115,9 +134,22 @@ describeEachEngine('bounces', (ctx) => {
     const contact = await a.event(shown.trigger, 'gone.shown@example.com');
     await app.services.engine.runDue();
     const code = (await a.call('GET', `/v1/contacts/${contact.contactId}`, undefined, 200)).fields[shown.group.name].SCA10Off as string;
-    await sql`update outbox set status = 'sent', sent_at = now() where account_id = ${t.accountId} and lower(to_email) = 'gone.shown@example.com'`.execute(ctx.database.db);
+    await sql`update outbox set status = 'sent', sent_at = now() where account_id = ${t.accountId} and lower(to_email) = 'gone.shown@example.com'`.execute(
+      ctx.database.db,
+    );
     await ctx.database.db.transaction().execute((tx) =>
-      app.services.outbox.enqueue(tx, [{ accountId: t.accountId, merchantId: null, kind: 'message', to: 'gone.shown@example.com', from: { name: 'Shop', email: 'shop@example.com' }, subject: 'Again', html: `<p>${code}</p>`, text: null }]),
+      app.services.outbox.enqueue(tx, [
+        {
+          accountId: t.accountId,
+          merchantId: null,
+          kind: 'message',
+          to: 'gone.shown@example.com',
+          from: { name: 'Shop', email: 'shop@example.com' },
+          subject: 'Again',
+          html: `<p>${code}</p>`,
+          text: null,
+        },
+      ]),
     );
     await app.services.outbox.deliverDue();
     expect((await a.call('GET', `/v1/pools/${shown.pool.id}`, undefined, 200)).counts).toMatchObject({ assigned: 1, available: 1 });
@@ -130,10 +162,18 @@ describeEachEngine('bounces', (ctx) => {
     await app.services.engine.runDue();
     const { claimDue } = await import('../../src/modules/outbox/repo.ts');
     const { failPermanently } = await import('../../src/modules/outbox/bounces.ts');
-    const [claimed] = (await claimDue(ctx.database.db, { now: app.clock.now(), limit: 100, leaseMs: 60_000, leaseToken: 'test-lease' })).filter((m) => m.to === 'gone.once@example.com');
-    const suppress = (tx: Parameters<typeof app.services.suppressions.suppressWithin>[0], accountId: string, email: string, detail: string) =>
-      app.services.suppressions.suppressWithin(tx, accountId, email, 'bounced', detail);
-    const outcomes = await Promise.all([1, 2, 3].map(() => failPermanently(ctx.database.db, claimed!, '550 gone', app.clock.now(), suppress)));
+    const [claimed] = (
+      await claimDue(ctx.database.db, { now: app.clock.now(), limit: 100, leaseMs: 60_000, leaseToken: 'test-lease' })
+    ).filter((m) => m.to === 'gone.once@example.com');
+    const suppress = (
+      tx: Parameters<typeof app.services.suppressions.suppressWithin>[0],
+      accountId: string,
+      email: string,
+      detail: string,
+    ) => app.services.suppressions.suppressWithin(tx, accountId, email, 'bounced', detail);
+    const outcomes = await Promise.all(
+      [1, 2, 3].map(() => failPermanently(ctx.database.db, claimed!, '550 gone', app.clock.now(), suppress)),
+    );
     expect(outcomes.filter((o) => o.failed)).toHaveLength(1);
     expect(outcomes.flatMap((o) => o.released)).toHaveLength(1);
     expect((await a.call('GET', `/v1/pools/${pool.id}`, undefined, 200)).counts).toMatchObject({ assigned: 0, available: 2 });

@@ -53,7 +53,9 @@ describeEachEngine('DKIM and pooled SMTP', (ctx) => {
         config: { PUBLIC_URL: 'https://coupons.example.com' },
         transport: smtpTransport(smtp.url, { pool: 2, dkim: { domain: 'shop.example.com', selector: 'mail2026', privateKey: key } }),
       });
-      const ids = await ctx.database.db.transaction().execute((tx) => app.services.outbox.enqueue(tx, [mail(`dkim-${sentCount++}@example.com`)]));
+      const ids = await ctx.database.db
+        .transaction()
+        .execute((tx) => app.services.outbox.enqueue(tx, [mail(`dkim-${sentCount++}@example.com`)]));
       expect(await app.services.outbox.deliverDue()).toMatchObject({ sent: 1 });
       app.services.outbox.close();
       await app.http.close();
@@ -70,9 +72,17 @@ describeEachEngine('DKIM and pooled SMTP', (ctx) => {
   });
 
   it('a pooled transport delivers many mails once each, Message-IDs unchanged', async () => {
-    const app = await testApp(ctx.database, { config: { PUBLIC_URL: 'https://coupons.example.com' }, transport: smtpTransport(smtp.url, { pool: 4 }) });
+    const app = await testApp(ctx.database, {
+      config: { PUBLIC_URL: 'https://coupons.example.com' },
+      transport: smtpTransport(smtp.url, { pool: 4 }),
+    });
     const before = smtp.received.length;
-    const ids = await ctx.database.db.transaction().execute((tx) => app.services.outbox.enqueue(tx, Array.from({ length: 40 }, (_, i) => mail(`pool${i}@example.com`))));
+    const ids = await ctx.database.db.transaction().execute((tx) =>
+      app.services.outbox.enqueue(
+        tx,
+        Array.from({ length: 40 }, (_, i) => mail(`pool${i}@example.com`)),
+      ),
+    );
     expect(await app.services.outbox.deliverDue(10)).toMatchObject({ sent: 40, failed: 0 });
     app.services.outbox.close();
     await app.http.close();

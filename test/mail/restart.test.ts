@@ -13,7 +13,10 @@ describeEachEngine('restarted sender', (ctx) => {
   let t: TestTenant;
   beforeAll(async () => {
     smtp = await startSmtp();
-    app = await testApp(ctx.database, { config: { PUBLIC_URL: 'https://coupons.example.com' }, transport: smtpTransport(smtp.url, { pool: 4 }) });
+    app = await testApp(ctx.database, {
+      config: { PUBLIC_URL: 'https://coupons.example.com' },
+      transport: smtpTransport(smtp.url, { pool: 4 }),
+    });
     t = await newTenant(app);
   });
   afterAll(async () => {
@@ -24,8 +27,19 @@ describeEachEngine('restarted sender', (ctx) => {
 
   it('mail claimed by a sender that died is delivered once by the next, after the lease, with its Message-ID', async () => {
     app.clock.set('2026-03-01T12:00:00Z');
-    const mail = (to: string): NewMail => ({ accountId: t.accountId, merchantId: null, kind: 'message', to, from: { name: 'Shop', email: 'shop@example.com' }, subject: 'S', html: '<p>x</p>', text: null });
-    const ids = await ctx.database.db.transaction().execute((tx) => app.services.outbox.enqueue(tx, ['r1@example.com', 'r2@example.com', 'r3@example.com'].map(mail)));
+    const mail = (to: string): NewMail => ({
+      accountId: t.accountId,
+      merchantId: null,
+      kind: 'message',
+      to,
+      from: { name: 'Shop', email: 'shop@example.com' },
+      subject: 'S',
+      html: '<p>x</p>',
+      text: null,
+    });
+    const ids = await ctx.database.db
+      .transaction()
+      .execute((tx) => app.services.outbox.enqueue(tx, ['r1@example.com', 'r2@example.com', 'r3@example.com'].map(mail)));
     // The dead sender's claim (5-minute lease), then nothing: no SMTP, no mark.
     const claimed = await claimDue(ctx.database.db, { now: app.clock.now(), limit: 100, leaseMs: 5 * 60_000, leaseToken: 'dead-sender' });
     expect(claimed.map((m) => m.id).sort()).toEqual([...ids].sort());

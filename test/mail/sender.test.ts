@@ -61,7 +61,10 @@ describeEachEngine('the sender: rate limit and recorded replies', (ctx) => {
     const smtp = await timedSmtp();
     const rate = 4;
     // Four pooled connections and four in flight: without the limit all 16 mails arrive within a fraction of a second.
-    const app = await testApp(ctx.database, { config: { MAIL_RATE_PER_SECOND: rate, MAIL_CONCURRENCY: 4 }, transport: smtpTransport(smtp.url, { pool: 4 }) });
+    const app = await testApp(ctx.database, {
+      config: { MAIL_RATE_PER_SECOND: rate, MAIL_CONCURRENCY: 4 },
+      transport: smtpTransport(smtp.url, { pool: 4 }),
+    });
     try {
       const mails = Array.from({ length: 16 }, (_, i) => mail(`rate${i}@example.com`));
       await ctx.database.db.transaction().execute((tx) => app.services.outbox.enqueue(tx, mails));
@@ -88,7 +91,11 @@ describeEachEngine('the sender: rate limit and recorded replies', (ctx) => {
       const mails = Array.from({ length: 230 }, (_, i) => mail(`reply${i}@example.com`));
       const ids = await ctx.database.db.transaction().execute((tx) => app.services.outbox.enqueue(tx, mails));
       expect(await app.services.outbox.deliverDue(500)).toEqual({ sent: 230, retrying: 0, failed: 0 });
-      const rows = await ctx.database.db.selectFrom('outbox').select(['id', 'status', 'lease_token', 'sent_at']).where('id', 'in', ids).execute();
+      const rows = await ctx.database.db
+        .selectFrom('outbox')
+        .select(['id', 'status', 'lease_token', 'sent_at'])
+        .where('id', 'in', ids)
+        .execute();
       expect(rows.filter((r) => r.status === 'sent' && r.lease_token === null && r.sent_at !== null)).toHaveLength(230);
       const one = (await setup.http.inject({ method: 'GET', url: `/v1/outbox/${ids[7]}`, headers: t.auth })).json();
       expect(one.status).toBe('sent');

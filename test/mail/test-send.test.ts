@@ -27,28 +27,58 @@ describeEachEngine('test sends', (ctx) => {
     const pool = await a.pool();
     await a.upload(pool.id, 'REAL-1,2027-01-31\n');
     const { group, code } = await a.couponFields();
-    const message = await a.call('POST', '/v1/messages', { name: `m ${Math.random()}`, fromName: 'Shop', fromEmail: 'shop@example.com', subject: 'Hi {{ contact.email }}', html: `<p>Code ${code.snippet}</p>`, text: `Code ${code.snippet}` }, 201);
+    const message = await a.call(
+      'POST',
+      '/v1/messages',
+      {
+        name: `m ${Math.random()}`,
+        fromName: 'Shop',
+        fromEmail: 'shop@example.com',
+        subject: 'Hi {{ contact.email }}',
+        html: `<p>Code ${code.snippet}</p>`,
+        text: `Code ${code.snippet}`,
+      },
+      201,
+    );
     // A conversation saves codes into that field: it is a coupon field.
     await a.conversation({
       trigger: { event: 'never' },
       steps: [
-        { type: 'action', name: 'Assign', action: { type: 'assignCoupon', merchantId: t.merchantId, poolId: pool.id, saveCodeTo: code.id, whenNoCode: 'continue' } },
+        {
+          type: 'action',
+          name: 'Assign',
+          action: { type: 'assignCoupon', merchantId: t.merchantId, poolId: pool.id, saveCodeTo: code.id, whenNoCode: 'continue' },
+        },
         { type: 'message', name: 'Mail', messageId: message.id },
       ],
     });
     const contact = await a.call('PUT', '/v1/contacts', { email: 'chosen@example.com' }, 200);
     await a.call('POST', '/v1/suppressions', { email: 'marketer@example.com', reason: 'manual' }, 201);
 
-    const res = await a.call('POST', `/v1/messages/${message.id}/test`, { to: ['marketer@example.com', 'boss@example.com'], contactId: contact.id }, 202);
+    const res = await a.call(
+      'POST',
+      `/v1/messages/${message.id}/test`,
+      { to: ['marketer@example.com', 'boss@example.com'], contactId: contact.id },
+      202,
+    );
     expect(res.mailIds).toHaveLength(2);
     const mail = await a.call('GET', `/v1/outbox/${res.mailIds[0]}`, undefined, 200);
-    expect(mail).toMatchObject({ kind: 'test', to: 'marketer@example.com', subject: '[Test] Hi chosen@example.com', html: '<p>Code TEST-CODE</p>', text: 'Code TEST-CODE', headers: {} });
+    expect(mail).toMatchObject({
+      kind: 'test',
+      to: 'marketer@example.com',
+      subject: '[Test] Hi chosen@example.com',
+      html: '<p>Code TEST-CODE</p>',
+      text: 'Code TEST-CODE',
+      headers: {},
+    });
     expect(await app.services.outbox.deliverDue()).toMatchObject({ sent: 2, failed: 0 });
     expect(smtp.received.map((r) => r.to[0]).sort()).toEqual(['boss@example.com', 'marketer@example.com']);
     expect(smtp.received[0]!.raw).toContain('Subject: [Test] Hi chosen@example.com');
     expect(smtp.received[0]!.raw).toContain('TEST-CODE');
 
-    const assignments = await sql<{ n: string }>`select count(*) as n from assignments where account_id = ${t.accountId}`.execute(ctx.database.db);
+    const assignments = await sql<{ n: string }>`select count(*) as n from assignments where account_id = ${t.accountId}`.execute(
+      ctx.database.db,
+    );
     expect(Number(assignments.rows[0]!.n)).toBe(0);
     const after = await a.call('GET', `/v1/contacts/${contact.id}`, undefined, 200);
     expect(after).toMatchObject({ status: 'subscribed', updatedAt: contact.updatedAt });
@@ -56,10 +86,22 @@ describeEachEngine('test sends', (ctx) => {
     expect((await a.call('GET', `/v1/pools/${pool.id}`, undefined, 200)).counts).toMatchObject({ assigned: 0, available: 1 });
   });
 
-  it('a contact\'s own code is shown; a sample contact without one; bad input is refused', async () => {
+  it("a contact's own code is shown; a sample contact without one; bad input is refused", async () => {
     const a = api(app, t);
     const { group, code } = await a.couponFields();
-    const message = await a.call('POST', '/v1/messages', { name: `m ${Math.random()}`, fromName: 'Shop', fromEmail: 'shop@example.com', subject: 'S', html: `<p>${code.snippet}|{{ contact.email }}</p>`, text: null }, 201);
+    const message = await a.call(
+      'POST',
+      '/v1/messages',
+      {
+        name: `m ${Math.random()}`,
+        fromName: 'Shop',
+        fromEmail: 'shop@example.com',
+        subject: 'S',
+        html: `<p>${code.snippet}|{{ contact.email }}</p>`,
+        text: null,
+      },
+      201,
+    );
     await a.call('PUT', '/v1/contacts', { email: 'holder@example.com', fields: { [group.name]: { SCA10Off: 'OWN-CODE' } } }, 200);
     const own = await a.call('POST', `/v1/messages/${message.id}/test`, { to: ['me@example.com'], email: 'holder@example.com' }, 202);
     expect((await a.call('GET', `/v1/outbox/${own.mailIds[0]}`, undefined, 200)).html).toBe('<p>OWN-CODE|holder@example.com</p>');
@@ -70,6 +112,15 @@ describeEachEngine('test sends', (ctx) => {
       const res = await app.http.inject({ method: 'POST', url: `/v1/messages/${message.id}/test`, headers: t.auth, payload: body });
       expect(res.statusCode).toBe(422);
     }
-    expect((await app.http.inject({ method: 'POST', url: `/v1/messages/${message.id}/test`, headers: t.auth, payload: { to: ['a@example.com'], email: 'nobody@example.com' } })).statusCode).toBe(404);
+    expect(
+      (
+        await app.http.inject({
+          method: 'POST',
+          url: `/v1/messages/${message.id}/test`,
+          headers: t.auth,
+          payload: { to: ['a@example.com'], email: 'nobody@example.com' },
+        })
+      ).statusCode,
+    ).toBe(404);
   });
 });

@@ -19,7 +19,12 @@ describeEachEngine('unsubscribe and suppression', (ctx) => {
   /** A live conversation that mails `html`/`text` on `trigger`, after a delay of an hour. */
   async function mailing(trigger: string, html: string, text: string | null) {
     const a = api(app, t);
-    const message = await a.call('POST', '/v1/messages', { name: `m ${Math.random()}`, fromName: 'Shop', fromEmail: 'shop@example.com', subject: 'Hello', html, text }, 201);
+    const message = await a.call(
+      'POST',
+      '/v1/messages',
+      { name: `m ${Math.random()}`, fromName: 'Shop', fromEmail: 'shop@example.com', subject: 'Hello', html, text },
+      201,
+    );
     const draft = await a.conversation({
       trigger: { event: trigger },
       steps: [
@@ -31,12 +36,17 @@ describeEachEngine('unsubscribe and suppression', (ctx) => {
     await a.publish(draft.id);
     return draft;
   }
-  const mailsTo = async (email: string): Promise<Mail[]> => (await api(app, t).call('GET', `/v1/outbox?to=${encodeURIComponent(email)}`, undefined, 200)).items;
+  const mailsTo = async (email: string): Promise<Mail[]> =>
+    (await api(app, t).call('GET', `/v1/outbox?to=${encodeURIComponent(email)}`, undefined, 200)).items;
   const linkIn = (text: string) => /https:\/\/coupons\.example\.com\/u\/[A-Za-z0-9_.-]+/.exec(text)?.[0];
 
   it('every marketing mail carries both headers and a signed link in HTML and text (footer when the template has none)', async () => {
     const a = api(app, t);
-    const placed = await mailing('placed', '<html><body><p>Hi</p><a href="{{ unsubscribe_url }}">Stop</a></body></html>', 'Hi. Stop: {{ unsubscribe_url }}');
+    const placed = await mailing(
+      'placed',
+      '<html><body><p>Hi</p><a href="{{ unsubscribe_url }}">Stop</a></body></html>',
+      'Hi. Stop: {{ unsubscribe_url }}',
+    );
     const footer = await mailing('footer', '<html><body><p>Hi {{ contact.email }}</p></body></html>', 'Hi {{ contact.email }}');
     void placed;
     void footer;
@@ -99,7 +109,12 @@ describeEachEngine('unsubscribe and suppression', (ctx) => {
     const dave = (await a.call('GET', '/v1/contacts?email=dave@example.com', undefined, 200)).id as string;
     for (const forged of [`/u/${contact}.${flipped}`, `/u/${dave}.${sig}`, '/u/garbage', `/u/${contact}`, `/u/${contact}.${sig}x`]) {
       for (const method of ['GET', 'POST'] as const) {
-        const res = await app.http.inject({ method, url: forged, payload: 'List-Unsubscribe=One-Click', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+        const res = await app.http.inject({
+          method,
+          url: forged,
+          payload: 'List-Unsubscribe=One-Click',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        });
         expect(res.statusCode, `${method} ${forged}`).toBeGreaterThanOrEqual(400);
         expect(res.statusCode).toBeLessThan(500);
       }
@@ -109,7 +124,12 @@ describeEachEngine('unsubscribe and suppression', (ctx) => {
     expect((await a.call('GET', '/v1/suppressions?search=carol', undefined, 200)).items).toEqual([]);
 
     // RFC 8058 one-click: a form POST with List-Unsubscribe=One-Click, no cookie, no token.
-    const res = await app.http.inject({ method: 'POST', url: path, payload: 'List-Unsubscribe=One-Click', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const res = await app.http.inject({
+      method: 'POST',
+      url: path,
+      payload: 'List-Unsubscribe=One-Click',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
     expect(res.statusCode).toBe(200);
     expect(res.body).toContain('You are unsubscribed');
     const after = await a.call('GET', `/v1/contacts/${carol.contactId}`, undefined, 200);
@@ -122,7 +142,7 @@ describeEachEngine('unsubscribe and suppression', (ctx) => {
     void waiting;
   });
 
-  it('unsubscribing ends the contact\'s active runs with reason unsubscribed', async () => {
+  it("unsubscribing ends the contact's active runs with reason unsubscribed", async () => {
     const a = api(app, t);
     const first = await mailing('first-mail', '<p>One</p>', null);
     const later = await api(app, t).conversation({
@@ -137,14 +157,20 @@ describeEachEngine('unsubscribe and suppression', (ctx) => {
     const path = new URL(linkIn(mail!.html)!).pathname;
     expect((await app.http.inject({ method: 'POST', url: path })).statusCode).toBe(200);
     const runs = await a.enrollments(later.id);
-    expect(runs.find((r: { contactId: string }) => r.contactId === erin.contactId)).toMatchObject({ status: 'exited', exitReason: 'unsubscribed' });
+    expect(runs.find((r: { contactId: string }) => r.contactId === erin.contactId)).toMatchObject({
+      status: 'exited',
+      exitReason: 'unsubscribed',
+    });
     void first;
   });
 
   it('a suppressed address gets no marketing mail: its run ends suppressed; lifting it lets mail through', async () => {
     const a = api(app, t);
     const draft = await mailing('suppressed', '<p>Hi</p>', null);
-    expect(await a.call('POST', '/v1/suppressions', { email: 'Frank@Example.com', reason: 'complained' }, 201)).toMatchObject({ email: 'frank@example.com', reason: 'complained' });
+    expect(await a.call('POST', '/v1/suppressions', { email: 'Frank@Example.com', reason: 'complained' }, 201)).toMatchObject({
+      email: 'frank@example.com',
+      reason: 'complained',
+    });
     const frank = await a.event('suppressed', 'frank@example.com');
     await a.event('suppressed', 'grace@example.com');
     app.clock.advance(3_600_000);
@@ -167,15 +193,40 @@ describeEachEngine('unsubscribe and suppression', (ctx) => {
 
   it('suppressions: add, list with search and reason, import a CSV, refuse bad input', async () => {
     const a = api(app, t);
-    expect((await app.http.inject({ method: 'POST', url: '/v1/suppressions', headers: t.auth, payload: { email: 'not-an-email' } })).statusCode).toBe(422);
-    expect((await app.http.inject({ method: 'POST', url: '/v1/suppressions', headers: t.auth, payload: { email: 'x@example.com', reason: 'whatever' } })).statusCode).toBe(422);
-    const body = multipart({}, { content: 'email,reason\nimp1@example.com,bounced\nIMP2@example.com\n"imp3@example.com",complained\nbroken\nimp4@example.com,nope\n' });
-    const res = await app.http.inject({ method: 'POST', url: '/v1/suppressions/import', headers: { ...t.auth, ...body.headers }, payload: body.payload });
+    expect(
+      (await app.http.inject({ method: 'POST', url: '/v1/suppressions', headers: t.auth, payload: { email: 'not-an-email' } })).statusCode,
+    ).toBe(422);
+    expect(
+      (
+        await app.http.inject({
+          method: 'POST',
+          url: '/v1/suppressions',
+          headers: t.auth,
+          payload: { email: 'x@example.com', reason: 'whatever' },
+        })
+      ).statusCode,
+    ).toBe(422);
+    const body = multipart(
+      {},
+      {
+        content: 'email,reason\nimp1@example.com,bounced\nIMP2@example.com\n"imp3@example.com",complained\nbroken\nimp4@example.com,nope\n',
+      },
+    );
+    const res = await app.http.inject({
+      method: 'POST',
+      url: '/v1/suppressions/import',
+      headers: { ...t.auth, ...body.headers },
+      payload: body.payload,
+    });
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json()).toMatchObject({ lines: 5, suppressed: 3, rejected: 2 });
     expect(res.json().errors.map((e: { line: number }) => e.line)).toEqual([5, 6]);
     const listed = (await a.call('GET', '/v1/suppressions?search=imp', undefined, 200)).items;
-    expect(listed.map((s: { email: string; reason: string }) => `${s.email}:${s.reason}`)).toEqual(['imp1@example.com:bounced', 'imp2@example.com:manual', 'imp3@example.com:complained']);
+    expect(listed.map((s: { email: string; reason: string }) => `${s.email}:${s.reason}`)).toEqual([
+      'imp1@example.com:bounced',
+      'imp2@example.com:manual',
+      'imp3@example.com:complained',
+    ]);
     const bounced = (await a.call('GET', '/v1/suppressions?search=imp&reason=bounced', undefined, 200)).items;
     expect(bounced).toHaveLength(1);
     // Another account sees none of them.
@@ -185,7 +236,19 @@ describeEachEngine('unsubscribe and suppression', (ctx) => {
 
   it('templates may use {{ unsubscribe_url }}; a preview renders it empty', async () => {
     const a = api(app, t);
-    const m = await a.call('POST', '/v1/messages', { name: `m ${Math.random()}`, fromName: 'Shop', fromEmail: 'shop@example.com', subject: 'Hi', html: '<a href="{{ unsubscribe_url }}">x</a>', text: null }, 201);
+    const m = await a.call(
+      'POST',
+      '/v1/messages',
+      {
+        name: `m ${Math.random()}`,
+        fromName: 'Shop',
+        fromEmail: 'shop@example.com',
+        subject: 'Hi',
+        html: '<a href="{{ unsubscribe_url }}">x</a>',
+        text: null,
+      },
+      201,
+    );
     await a.call('PUT', '/v1/contacts', { email: 'preview@example.com' }, 200);
     const preview = await a.call('POST', `/v1/messages/${m.id}/preview`, { email: 'preview@example.com' }, 200);
     expect(preview.html).toBe('<a href="">x</a>');

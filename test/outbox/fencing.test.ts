@@ -70,7 +70,16 @@ describeEachEngine('outbox lease fencing', (ctx) => {
     next = 0;
     const [id] = await ctx.database.db.transaction().execute((tx) =>
       first.services.outbox.enqueue(tx, [
-        { accountId: t.accountId, merchantId: t.merchantId, kind: 'message', to: 'late@example.com', from: { name: 'Shop', email: 'shop@example.com' }, subject: 'Code', html: '<p>A</p>', text: null },
+        {
+          accountId: t.accountId,
+          merchantId: t.merchantId,
+          kind: 'message',
+          to: 'late@example.com',
+          from: { name: 'Shop', email: 'shop@example.com' },
+          subject: 'Code',
+          html: '<p>A</p>',
+          text: null,
+        },
       ]),
     );
     // The first sender claims the mail and hangs in SMTP (its DATA is not answered yet).
@@ -96,7 +105,16 @@ describeEachEngine('outbox lease fencing', (ctx) => {
     next = 0;
     const [id] = await ctx.database.db.transaction().execute((tx) =>
       first.services.outbox.enqueue(tx, [
-        { accountId: t.accountId, merchantId: t.merchantId, kind: 'message', to: 'late2@example.com', from: { name: 'Shop', email: 'shop@example.com' }, subject: 'Code', html: '<p>B</p>', text: null },
+        {
+          accountId: t.accountId,
+          merchantId: t.merchantId,
+          kind: 'message',
+          to: 'late2@example.com',
+          from: { name: 'Shop', email: 'shop@example.com' },
+          subject: 'Code',
+          html: '<p>B</p>',
+          text: null,
+        },
       ]),
     );
     const firstRun = first.services.outbox.deliverDue();

@@ -12,7 +12,12 @@ import { createServices } from '../../src/app.ts';
 import { ownerPrincipal } from '../../src/modules/accounts/principal.ts';
 
 const env = process.env;
-const database = await openDatabase<DB>({ databaseUrl: env.DATABASE_URL, dataDir: '', schema: env.DATABASE_SCHEMA!, poolSize: Number(env.LOOPS) });
+const database = await openDatabase<DB>({
+  databaseUrl: env.DATABASE_URL,
+  dataDir: '',
+  schema: env.DATABASE_SCHEMA!,
+  poolSize: Number(env.LOOPS),
+});
 const services = createServices({
   config: { LOG_LEVEL: 'silent', BODY_LIMIT_BYTES: 1 << 20, UPLOAD_LIMIT_BYTES: 1 << 20, DEFAULT_TIME_ZONE: 'UTC' },
   database,

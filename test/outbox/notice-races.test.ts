@@ -10,21 +10,40 @@ function helpers(app: App, t: TestTenant) {
   let n = 0;
   return {
     async pool(settings: object) {
-      const res = await app.http.inject({ method: 'POST', url: `/v1/merchants/${t.merchantId}/pools`, headers: t.auth, payload: { name: `race-pool-${Math.random().toString(36).slice(2, 8)}`, type: 'unique', ...settings } });
+      const res = await app.http.inject({
+        method: 'POST',
+        url: `/v1/merchants/${t.merchantId}/pools`,
+        headers: t.auth,
+        payload: { name: `race-pool-${Math.random().toString(36).slice(2, 8)}`, type: 'unique', ...settings },
+      });
       expect(res.statusCode, res.body).toBe(201);
       return res.json() as { id: string; name: string };
     },
     async upload(poolId: string, content: string) {
       const body = multipart({ expiration: 'none' }, { content });
-      const res = await app.http.inject({ method: 'POST', url: `/v1/pools/${poolId}/uploads`, headers: { ...t.auth, ...body.headers }, payload: body.payload });
+      const res = await app.http.inject({
+        method: 'POST',
+        url: `/v1/pools/${poolId}/uploads`,
+        headers: { ...t.auth, ...body.headers },
+        payload: body.payload,
+      });
       expect(res.statusCode, res.body).toBe(201);
     },
     assign(poolId: string) {
       n++;
-      return app.http.inject({ method: 'POST', url: `/v1/pools/${poolId}/assignments`, headers: t.auth, payload: { email: `r${n}-${poolId.slice(-6)}@example.com`, idempotencyKey: `race-${poolId}-${n}` } });
+      return app.http.inject({
+        method: 'POST',
+        url: `/v1/pools/${poolId}/assignments`,
+        headers: t.auth,
+        payload: { email: `r${n}-${poolId.slice(-6)}@example.com`, idempotencyKey: `race-${poolId}-${n}` },
+      });
     },
     async notices(to: string) {
-      const res = await app.http.inject({ method: 'GET', url: `/v1/outbox?to=${encodeURIComponent(to)}&kind=notification&limit=200`, headers: t.auth });
+      const res = await app.http.inject({
+        method: 'GET',
+        url: `/v1/outbox?to=${encodeURIComponent(to)}&kind=notification&limit=200`,
+        headers: t.auth,
+      });
       return (res.json().items as { subject: string }[]).map((m) => m.subject);
     },
   };
@@ -52,7 +71,10 @@ describeEachEngine('notices of a pool that never held a code', (ctx) => {
     await h.assign(p.id);
     await h.assign(p.id);
     await app.services.assignments.checkAllPools();
-    expect(await h.notices('never@example.com')).toEqual([`Coupon pool "${p.name}" has run out of codes`, `Coupon pool "${p.name}" is low: 2 codes left`]);
+    expect(await h.notices('never@example.com')).toEqual([
+      `Coupon pool "${p.name}" has run out of codes`,
+      `Coupon pool "${p.name}" is low: 2 codes left`,
+    ]);
   });
 });
 
@@ -88,7 +110,9 @@ describePostgres('notices under races', (ctx) => {
       let err = '';
       child.stderr.on('data', (d) => (err += d));
       const exited = new Promise<number>((done, fail) =>
-        child.once('exit', (code) => (code === 0 ? done(Number(out.trim().split('\n').pop())) : fail(new Error(`checker exited ${code}: ${err}`)))),
+        child.once('exit', (code) =>
+          code === 0 ? done(Number(out.trim().split('\n').pop())) : fail(new Error(`checker exited ${code}: ${err}`)),
+        ),
       );
       exited.catch(reject);
       child.stdout.on('data', (d) => {
@@ -111,7 +135,9 @@ describePostgres('notices under races', (ctx) => {
     }
     const checks = await Promise.all(checkers.map((c) => c.stop()));
     expect(checks.every((n) => n > rounds)).toBe(true);
-    await app.services.assignments.checkNotices(await app.services.pools.getPoolFor({ accountId: t.accountId, merchantIds: null } as never, p.id));
+    await app.services.assignments.checkNotices(
+      await app.services.pools.getPoolFor({ accountId: t.accountId, merchantIds: null } as never, p.id),
+    );
     const subjects = await h.notices('race-rounds@example.com');
     expect(subjects.filter((s) => s.includes('is low'))).toHaveLength(rounds);
     expect(subjects.filter((s) => s.includes('has run out'))).toHaveLength(rounds);

@@ -26,19 +26,31 @@ describeEachEngine('pool notices', (ctx) => {
   };
   const upload = async (poolId: string, content: string, fields: Record<string, string> = {}) => {
     const body = multipart(fields, { content });
-    const res = await app.http.inject({ method: 'POST', url: `/v1/pools/${poolId}/uploads`, headers: { ...t.auth, ...body.headers }, payload: body.payload });
+    const res = await app.http.inject({
+      method: 'POST',
+      url: `/v1/pools/${poolId}/uploads`,
+      headers: { ...t.auth, ...body.headers },
+      payload: body.payload,
+    });
     expect(res.statusCode, res.body).toBe(201);
   };
   const codes = (prefix: string, count: number) => Array.from({ length: count }, (_, i) => `${prefix}${i}`).join('\n') + '\n';
   let contact = 0;
   const assign = async (poolId: string) => {
-    const res = await app.http.inject({ method: 'POST', url: `/v1/pools/${poolId}/assignments`, headers: t.auth, payload: { email: `c${++contact}@example.com`, idempotencyKey: `k${contact}` } });
+    const res = await app.http.inject({
+      method: 'POST',
+      url: `/v1/pools/${poolId}/assignments`,
+      headers: t.auth,
+      payload: { email: `c${++contact}@example.com`, idempotencyKey: `k${contact}` },
+    });
     return res;
   };
   const notices = async (to: string) => {
     const res = await app.http.inject({ method: 'GET', url: `/v1/outbox?to=${encodeURIComponent(to)}&kind=notification`, headers: t.auth });
     expect(res.statusCode, res.body).toBe(200);
-    return (res.json().items as { subject: string; text: string; html: string; status: string; kind: string; to: string; messageId: string }[]).reverse();
+    return (
+      res.json().items as { subject: string; text: string; html: string; status: string; kind: string; to: string; messageId: string }[]
+    ).reverse();
   };
   const pool = async (id: string) => (await app.http.inject({ method: 'GET', url: `/v1/pools/${id}`, headers: t.auth })).json();
 
@@ -111,7 +123,10 @@ describeEachEngine('pool notices', (ctx) => {
     app.clock.set('2026-04-01T00:00:00Z'); // everything expired
     await app.services.assignments.checkAllPools();
     mails = await notices('watch@example.com');
-    expect(mails.map((m) => m.subject)).toEqual([`Coupon pool "${p.name}" is low: 1 code left`, `Coupon pool "${p.name}" has run out of codes`]);
+    expect(mails.map((m) => m.subject)).toEqual([
+      `Coupon pool "${p.name}" is low: 1 code left`,
+      `Coupon pool "${p.name}" has run out of codes`,
+    ]);
   });
 
   it('sends exactly one notice when many assignments cross the threshold at once', async () => {

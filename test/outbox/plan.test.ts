@@ -15,7 +15,8 @@ describeEachEngine('the outbox claim query plan', (ctx) => {
     const res = await sql<{ 'QUERY PLAN': unknown }>`explain (format json) ${stmt}`.execute(ctx.database.db);
     return JSON.stringify(res.rows[0]!['QUERY PLAN']);
   };
-  const planOfClaim = () => explain(claimDueStatement({ now, limit: 100, leaseUntil: new Date(now.getTime() + 300_000), leaseToken: 'plan' }));
+  const planOfClaim = () =>
+    explain(claimDueStatement({ now, limit: 100, leaseUntil: new Date(now.getTime() + 300_000), leaseToken: 'plan' }));
 
   it('claims through outbox_due_idx and a TID scan, whatever the statistics say', async () => {
     const db = ctx.database.db;

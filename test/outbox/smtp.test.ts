@@ -160,7 +160,10 @@ describeEachEngine('SMTP transport', (ctx) => {
     const smtp = await startSmtp(() => null);
     servers.push(smtp);
     const [a, b] = [await appWith(smtp.url), await appWith(smtp.url)];
-    const ids = await enqueue(a, Array.from({ length: 60 }, (_, i) => mail(`many${i}@example.com`)));
+    const ids = await enqueue(
+      a,
+      Array.from({ length: 60 }, (_, i) => mail(`many${i}@example.com`)),
+    );
     const [ra, rb] = await Promise.all([a.services.outbox.deliverDue(7), b.services.outbox.deliverDue(7)]);
     expect(ra.sent + rb.sent).toBe(60);
     const seen = smtp.received.map((r) => r.messageId);
@@ -179,7 +182,11 @@ describeEachEngine('SMTP transport', (ctx) => {
     servers.push(smtp);
     const app = await appWith(smtp.url);
     app.clock.set(new Date());
-    const stop = startBackgroundJobs(app.services, { poolCheckIntervalMs: 0, mailSendIntervalMs: 20, conductorPollIntervalMs: 0, conductorBatchSize: 500 }, { error: () => {} });
+    const stop = startBackgroundJobs(
+      app.services,
+      { poolCheckIntervalMs: 0, mailSendIntervalMs: 20, conductorPollIntervalMs: 0, conductorBatchSize: 500 },
+      { error: () => {} },
+    );
     try {
       const [id] = await enqueue(app, [mail('erin@example.com')]);
       await arrived;

@@ -50,7 +50,9 @@ describeEachEngine('pools', (ctx) => {
     expect(fields).toEqual(expect.arrayContaining(['name', 'type', 'expirationCutoffDays', 'threshold', 'defaultCode']));
     const emails = await create({ name: 'E', type: 'unique', notificationEmails: 'ok@example.com, not-an-address' });
     expect(emails.statusCode).toBe(422);
-    expect(emails.json().error.details).toEqual([{ field: 'notificationEmails', message: '"not-an-address" is not a valid email address' }]);
+    expect(emails.json().error.details).toEqual([
+      { field: 'notificationEmails', message: '"not-an-address" is not a valid email address' },
+    ]);
     const staticCutoff = await create({ name: 'S', type: 'static', expirationCutoffDays: 3 });
     expect(staticCutoff.json().error.details[0].field).toBe('expirationCutoffDays');
     const badDate = await create({ name: 'D', type: 'unique', defaultCode: 'X', defaultCodeExpiresAt: '2026-02-30' });
@@ -62,7 +64,12 @@ describeEachEngine('pools', (ctx) => {
     const again = await create({ name: 'WELCOME', type: 'static' });
     expect(again.statusCode).toBe(409);
     expect(again.json().error).toMatchObject({ code: 'name_taken', details: [{ field: 'name' }] });
-    const other = await app.http.inject({ method: 'POST', url: '/v1/merchants', headers: t.auth, payload: { name: 'Second', domain: 'second.example.com' } });
+    const other = await app.http.inject({
+      method: 'POST',
+      url: '/v1/merchants',
+      headers: t.auth,
+      payload: { name: 'Second', domain: 'second.example.com' },
+    });
     const second = await app.http.inject({
       method: 'POST',
       url: `/v1/merchants/${other.json().id}/pools`,
@@ -84,13 +91,17 @@ describeEachEngine('pools', (ctx) => {
     expect((await patch({ type: 'static' })).json().type).toBe('static');
   });
 
-  it('lists a merchant\'s pools with counts, paginated', async () => {
+  it("lists a merchant's pools with counts, paginated", async () => {
     const fresh = await newTenant(app);
     for (const name of ['P1', 'P2', 'P3']) expect((await create({ name, type: 'unique' }, fresh)).statusCode).toBe(201);
     const first = await app.http.inject({ method: 'GET', url: `/v1/merchants/${fresh.merchantId}/pools?limit=2`, headers: fresh.auth });
     expect(first.json().items.map((p: { name: string }) => p.name)).toEqual(['P1', 'P2']);
     expect(first.json().items[0].counts).toEqual({ total: 0, available: 0, assigned: 0, expired: 0, withinCutoff: 0, redeemed: 0 });
-    const next = await app.http.inject({ method: 'GET', url: `/v1/merchants/${fresh.merchantId}/pools?limit=2&cursor=${first.json().nextCursor}`, headers: fresh.auth });
+    const next = await app.http.inject({
+      method: 'GET',
+      url: `/v1/merchants/${fresh.merchantId}/pools?limit=2&cursor=${first.json().nextCursor}`,
+      headers: fresh.auth,
+    });
     expect(next.json()).toMatchObject({ items: [{ name: 'P3' }], nextCursor: null });
   });
 
@@ -98,8 +109,12 @@ describeEachEngine('pools', (ctx) => {
     const pool = (await create({ name: 'Mine', type: 'unique' })).json();
     const other = await newTenant(app);
     expect((await app.http.inject({ method: 'GET', url: `/v1/pools/${pool.id}`, headers: other.auth })).statusCode).toBe(404);
-    expect((await app.http.inject({ method: 'PATCH', url: `/v1/pools/${pool.id}`, headers: other.auth, payload: { active: false } })).statusCode).toBe(404);
-    expect((await app.http.inject({ method: 'GET', url: `/v1/merchants/${t.merchantId}/pools`, headers: other.auth })).statusCode).toBe(404);
+    expect(
+      (await app.http.inject({ method: 'PATCH', url: `/v1/pools/${pool.id}`, headers: other.auth, payload: { active: false } })).statusCode,
+    ).toBe(404);
+    expect((await app.http.inject({ method: 'GET', url: `/v1/merchants/${t.merchantId}/pools`, headers: other.auth })).statusCode).toBe(
+      404,
+    );
     expect((await create({ name: 'Intruder', type: 'unique' }, { ...other, merchantId: t.merchantId })).statusCode).toBe(404);
   });
 });

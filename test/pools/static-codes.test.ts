@@ -72,8 +72,18 @@ describeEachEngine('static codes', (ctx) => {
   });
 
   it('refuses rows for a unique pool', async () => {
-    const unique = await app.http.inject({ method: 'POST', url: `/v1/merchants/${t.merchantId}/pools`, headers: t.auth, payload: { name: 'U', type: 'unique' } });
-    const res = await app.http.inject({ method: 'PUT', url: `/v1/pools/${unique.json().id}/static-codes`, headers: t.auth, payload: { rows: [june] } });
+    const unique = await app.http.inject({
+      method: 'POST',
+      url: `/v1/merchants/${t.merchantId}/pools`,
+      headers: t.auth,
+      payload: { name: 'U', type: 'unique' },
+    });
+    const res = await app.http.inject({
+      method: 'PUT',
+      url: `/v1/pools/${unique.json().id}/static-codes`,
+      headers: t.auth,
+      payload: { rows: [june] },
+    });
     expect(res.statusCode).toBe(409);
   });
 });

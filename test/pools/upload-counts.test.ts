@@ -25,9 +25,15 @@ describeEachEngine('upload report: blank lines and codes already expired', (ctx)
   };
   const upload = (poolId: string, fields: Record<string, string>, content: string) => {
     const body = multipart(fields, { content });
-    return app.http.inject({ method: 'POST', url: `/v1/pools/${poolId}/uploads`, headers: { ...t.auth, ...body.headers }, payload: body.payload });
+    return app.http.inject({
+      method: 'POST',
+      url: `/v1/pools/${poolId}/uploads`,
+      headers: { ...t.auth, ...body.headers },
+      payload: body.payload,
+    });
   };
-  const sums = (u: { lines: number; imported: number; duplicates: number; rejected: number; blank: number }) => u.imported + u.duplicates + u.rejected + u.blank;
+  const sums = (u: { lines: number; imported: number; duplicates: number; rejected: number; blank: number }) =>
+    u.imported + u.duplicates + u.rejected + u.blank;
 
   it('counts blank lines so that the counts add up to the lines read', async () => {
     const pool = await newPool();

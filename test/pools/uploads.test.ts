@@ -25,26 +25,49 @@ describeEachEngine('uploads', (ctx) => {
   };
   const upload = (poolId: string, fields: Record<string, string>, content: string) => {
     const body = multipart(fields, { content });
-    return app.http.inject({ method: 'POST', url: `/v1/pools/${poolId}/uploads`, headers: { ...t.auth, ...body.headers }, payload: body.payload });
+    return app.http.inject({
+      method: 'POST',
+      url: `/v1/pools/${poolId}/uploads`,
+      headers: { ...t.auth, ...body.headers },
+      payload: body.payload,
+    });
   };
-  const counts = async (poolId: string) => (await app.http.inject({ method: 'GET', url: `/v1/pools/${poolId}`, headers: t.auth })).json().counts;
+  const counts = async (poolId: string) =>
+    (await app.http.inject({ method: 'GET', url: `/v1/pools/${poolId}`, headers: t.auth })).json().counts;
 
   it('imports codes without expiration, skipping duplicates in the file and in the pool', async () => {
     const pool = await newPool();
     const first = await upload(pool.id, { expiration: 'none' }, 'A1\nA2\n\nA1\n  A3  \n');
     expect(first.statusCode).toBe(201);
-    expect(first.json()).toMatchObject({ status: 'imported', lines: 5, imported: 3, duplicates: 1, rejected: 0, errors: [], errorCount: 0 });
+    expect(first.json()).toMatchObject({
+      status: 'imported',
+      lines: 5,
+      imported: 3,
+      duplicates: 1,
+      rejected: 0,
+      errors: [],
+      errorCount: 0,
+    });
     const second = await upload(pool.id, {}, 'A3\r\nA4\r\n');
     expect(second.json()).toMatchObject({ imported: 1, duplicates: 1 });
     expect(await counts(pool.id)).toEqual({ total: 4, available: 4, assigned: 0, expired: 0, withinCutoff: 0, redeemed: 0 });
   });
 
   it('reads dates from the file with each delimiter, in the account time zone', async () => {
-    for (const [delimiter, sep] of [[',', ','], [';', ';'], ['tab', '\t'], ['|', '|']] as const) {
+    for (const [delimiter, sep] of [
+      [',', ','],
+      [';', ';'],
+      ['tab', '\t'],
+      ['|', '|'],
+    ] as const) {
       const pool = await newPool();
       // A quoted code may hold the delimiter, except a tab: that is a control character.
       const quoted = sep === '\t' ? '"X 3"' : `"X${sep}3"`;
-      const res = await upload(pool.id, { expiration: 'file', delimiter }, `X1${sep}2026-12-31\nX2${sep}12/30/2026\n${quoted}${sep}2026-12-29T10:00:00+02:00\n`);
+      const res = await upload(
+        pool.id,
+        { expiration: 'file', delimiter },
+        `X1${sep}2026-12-31\nX2${sep}12/30/2026\n${quoted}${sep}2026-12-29T10:00:00+02:00\n`,
+      );
       expect(res.statusCode, res.body).toBe(201);
       expect(res.json()).toMatchObject({ imported: 3, rejected: 0 });
     }
@@ -113,7 +136,12 @@ describeEachEngine('uploads', (ctx) => {
     const other = await newTenant(app);
     const pool = await newPool();
     const body = multipart({}, { content: 'Z\n' });
-    const res = await app.http.inject({ method: 'POST', url: `/v1/pools/${pool.id}/uploads`, headers: { ...other.auth, ...body.headers }, payload: body.payload });
+    const res = await app.http.inject({
+      method: 'POST',
+      url: `/v1/pools/${pool.id}/uploads`,
+      headers: { ...other.auth, ...body.headers },
+      payload: body.payload,
+    });
     expect(res.statusCode).toBe(404);
   });
 
@@ -128,7 +156,12 @@ describeEachEngine('uploads', (ctx) => {
     expect(res.statusCode, res.body).toBe(201);
     expect(res.json()).toMatchObject({ source: 'generate', imported: 5000, status: 'imported' });
     expect(await counts(pool.id)).toMatchObject({ total: 5000, available: 5000 });
-    const tooMany = await app.http.inject({ method: 'POST', url: `/v1/pools/${pool.id}/generate`, headers: t.auth, payload: { count: 1000, length: 4, alphabet: 'AB' } });
+    const tooMany = await app.http.inject({
+      method: 'POST',
+      url: `/v1/pools/${pool.id}/generate`,
+      headers: t.auth,
+      payload: { count: 1000, length: 4, alphabet: 'AB' },
+    });
     expect(tooMany.statusCode).toBe(422);
   });
 
@@ -181,7 +214,11 @@ describeEachEngine('uploads', (ctx) => {
 
   it('keeps blank lines and already-expired codes in the stored record: lines = imported + duplicates + rejected + blank', async () => {
     const pool = await newPool();
-    const res = await upload(pool.id, { expiration: 'file', onInvalid: 'skip' }, 'OLD1,2001-01-01\n\nNEW1,2999-01-01\n   \nNEW1,2999-01-01\nBAD,notadate\nOLD2,2002-02-02\n');
+    const res = await upload(
+      pool.id,
+      { expiration: 'file', onInvalid: 'skip' },
+      'OLD1,2001-01-01\n\nNEW1,2999-01-01\n   \nNEW1,2999-01-01\nBAD,notadate\nOLD2,2002-02-02\n',
+    );
     expect(res.statusCode, res.body).toBe(201);
     const answer = res.json();
     expect(answer).toMatchObject({ status: 'imported', lines: 7, imported: 3, duplicates: 1, rejected: 1, blank: 2, alreadyExpired: 2 });

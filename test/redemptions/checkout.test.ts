@@ -25,9 +25,20 @@ describeEachEngine('checkout API: validate and redeem', (ctx) => {
     await api.assign(uniquePool, 'bob@example.com'); // U-2
 
     expect((await api.validate({ code: 'NOPE' })).json()).toMatchObject({ valid: false, reason: 'code_not_found', poolId: null });
-    expect((await api.validate({ code: 'NEVER' })).json()).toMatchObject({ valid: false, reason: 'not_assigned', poolId: uniquePool, source: 'unique' });
-    expect((await api.validate({ code: 'U-1', email: 'bob@example.com' })).json()).toMatchObject({ valid: false, reason: 'assigned_to_other' });
-    expect((await api.validate({ code: 'U-1', email: 'nobody@example.com' })).json()).toMatchObject({ valid: false, reason: 'assigned_to_other' });
+    expect((await api.validate({ code: 'NEVER' })).json()).toMatchObject({
+      valid: false,
+      reason: 'not_assigned',
+      poolId: uniquePool,
+      source: 'unique',
+    });
+    expect((await api.validate({ code: 'U-1', email: 'bob@example.com' })).json()).toMatchObject({
+      valid: false,
+      reason: 'assigned_to_other',
+    });
+    expect((await api.validate({ code: 'U-1', email: 'nobody@example.com' })).json()).toMatchObject({
+      valid: false,
+      reason: 'assigned_to_other',
+    });
     const ok = (await api.validate({ code: 'U-1', email: 'ANN@example.com' })).json();
     expect(ok).toMatchObject({ valid: true, reason: null, poolId: uniquePool, source: 'unique', expiresAt: '2026-03-10T23:59:59.999Z' });
     expect(ok.contactId).toEqual(expect.any(String));
@@ -45,7 +56,9 @@ describeEachEngine('checkout API: validate and redeem', (ctx) => {
     expect((await api.redeem({ code: 'U-1', orderId: 'x' })).json().error.code).toBe('pool_inactive');
     await api.call('PATCH', `/v1/pools/${uniquePool}`, { active: true });
 
-    const stored = await sql<{ n: string }>`select count(*)::text as n from redemptions where account_id = ${t.accountId}`.execute(ctx.database.db);
+    const stored = await sql<{ n: string }>`select count(*)::text as n from redemptions where account_id = ${t.accountId}`.execute(
+      ctx.database.db,
+    );
     expect(stored.rows[0]!.n).toBe('1'); // validate recorded nothing; the refused redeem neither
   });
 
@@ -54,7 +67,16 @@ describeEachEngine('checkout API: validate and redeem', (ctx) => {
     const first = await api.redeem({ code, orderId: 'o-1', email: 'cat@example.com', amount: 25.5, currency: 'eur' });
     expect(first.statusCode, first.body).toBe(201);
     const one = first.json();
-    expect(one).toMatchObject({ code, poolId: uniquePool, orderId: 'o-1', amount: '25.50', currency: 'EUR', source: 'api', rolledBackAt: null, kind: 'unique' });
+    expect(one).toMatchObject({
+      code,
+      poolId: uniquePool,
+      orderId: 'o-1',
+      amount: '25.50',
+      currency: 'EUR',
+      source: 'api',
+      rolledBackAt: null,
+      kind: 'unique',
+    });
     expect(one.contactId).toEqual(expect.any(String));
     expect(one.redeemedAt).toBe('2026-03-01T12:00:00.000Z');
 
@@ -80,7 +102,8 @@ describeEachEngine('checkout API: validate and redeem', (ctx) => {
 
   it('counts redemptions by source and result in /metrics', async () => {
     const text = await app.metrics.registry.metrics(); // /metrics itself needs the installation admin token
-    const value = (result: string) => Number(new RegExp(`couponflow_redemptions_total\\{source="api",result="${result}"\\} (\\d+)`).exec(text)?.[1] ?? 0);
+    const value = (result: string) =>
+      Number(new RegExp(`couponflow_redemptions_total\\{source="api",result="${result}"\\} (\\d+)`).exec(text)?.[1] ?? 0);
     expect(value('recorded')).toBe(3); // U-2, U-3 for o-1, U-3 for o-2
     expect(value('repeated')).toBe(1);
     expect(value('already_redeemed')).toBe(2);
@@ -102,10 +125,18 @@ describeEachEngine('checkout API: validate and redeem', (ctx) => {
       rows: [{ code: 'SPRING', expiresOn: '2026-04-30', beginDistribution: '2026-03-01', endDistribution: '2026-03-31' }],
     });
     expect(put.statusCode, put.body).toBe(200);
-    for (const [code, pool] of [['WELCOME', withDefault], ['SPRING', statics]] as const) {
-      expect((await api.validate({ code })).json()).toMatchObject({ valid: true, poolId: pool, source: code === 'WELCOME' ? 'default' : 'static' });
+    for (const [code, pool] of [
+      ['WELCOME', withDefault],
+      ['SPRING', statics],
+    ] as const) {
+      expect((await api.validate({ code })).json()).toMatchObject({
+        valid: true,
+        poolId: pool,
+        source: code === 'WELCOME' ? 'default' : 'static',
+      });
       const answers = [];
-      for (const order of ['a', 'b', 'c', 'a']) answers.push(await api.redeem({ code, orderId: `${code}-${order}`, email: `${order}@example.com` }));
+      for (const order of ['a', 'b', 'c', 'a'])
+        answers.push(await api.redeem({ code, orderId: `${code}-${order}`, email: `${order}@example.com` }));
       expect(answers.map((r) => r.statusCode)).toEqual([201, 201, 201, 200]);
       expect(answers[3]!.json().id).toBe(answers[0]!.json().id);
     }
@@ -159,7 +190,12 @@ describeEachEngine('checkout API: validate and redeem', (ctx) => {
   });
 
   it('is merchant-scoped: a token limited to another merchant sees nothing of this one', async () => {
-    const other = await app.http.inject({ method: 'POST', url: '/v1/merchants', headers: t.auth, payload: { name: 'other', domain: 'other.example.com' } });
+    const other = await app.http.inject({
+      method: 'POST',
+      url: '/v1/merchants',
+      headers: t.auth,
+      payload: { name: 'other', domain: 'other.example.com' },
+    });
     const token = await app.services.accounts.createToken({ accountId: t.accountId, merchantIds: [other.json().id] });
     const auth = { authorization: `Bearer ${token}` };
     const own = (await api.call('GET', `/v1/merchants/${t.merchantId}/redemptions`)).json().items[0];
@@ -169,6 +205,15 @@ describeEachEngine('checkout API: validate and redeem', (ctx) => {
     expect((await api.call('POST', `/v1/redemptions/${own.id}/rollback`, undefined, auth)).statusCode).toBe(404);
     // Another account never sees the code at all.
     const stranger = await newTenant(app);
-    expect((await app.http.inject({ method: 'POST', url: `/v1/merchants/${stranger.merchantId}/codes/validate`, headers: stranger.auth, payload: { code: 'U-1' } })).json().reason).toBe('code_not_found');
+    expect(
+      (
+        await app.http.inject({
+          method: 'POST',
+          url: `/v1/merchants/${stranger.merchantId}/codes/validate`,
+          headers: stranger.auth,
+          payload: { code: 'U-1' },
+        })
+      ).json().reason,
+    ).toBe('code_not_found');
   });
 });

@@ -17,7 +17,9 @@ describeEachEngine('codes out: list and export with status', (ctx) => {
     api = redemptionApi(app, t);
     poolId = await api.pool({ type: 'unique' });
     // A-1 soonest: assigned to ann, then redeemed; A-2 assigned to bob; OLD expired; the rest available.
-    firstUpload = (await api.upload(poolId, ['A-1,2026-03-05', 'A-2,2026-03-06', 'OLD,2026-02-01', 'B-1,2026-09-01', '=SUM(A1),2026-09-02'], 'file')).id;
+    firstUpload = (
+      await api.upload(poolId, ['A-1,2026-03-05', 'A-2,2026-03-06', 'OLD,2026-02-01', 'B-1,2026-09-01', '=SUM(A1),2026-09-02'], 'file')
+    ).id;
     // The second file repeats A-1 (a duplicate stays the first upload's) and adds one code.
     secondUpload = (await api.upload(poolId, ['A-1,2026-03-05', '-5OFF,2026-09-03'], 'file')).id;
     await api.assign(poolId, 'ann@example.com');
@@ -29,7 +31,17 @@ describeEachEngine('codes out: list and export with status', (ctx) => {
   const list = async (query: string) => {
     const res = await api.call('GET', `/v1/pools/${poolId}/codes${query}`);
     expect(res.statusCode, res.body).toBe(200);
-    return res.json() as { items: { code: string; status: string; email: string | null; redeemedAt: string | null; assignedAt: string | null; uploadId: string | null }[]; nextCursor: string | null };
+    return res.json() as {
+      items: {
+        code: string;
+        status: string;
+        email: string | null;
+        redeemedAt: string | null;
+        assignedAt: string | null;
+        uploadId: string | null;
+      }[];
+      nextCursor: string | null;
+    };
   };
 
   it('lists every code with its status, in code order', async () => {
@@ -44,7 +56,12 @@ describeEachEngine('codes out: list and export with status', (ctx) => {
       OLD: 'expired',
     });
     const a1 = items.find((c) => c.code === 'A-1')!;
-    expect(a1).toMatchObject({ email: 'ann@example.com', assignedAt: '2026-03-01T12:00:00.000Z', redeemedAt: '2026-03-01T12:00:00.000Z', uploadId: firstUpload });
+    expect(a1).toMatchObject({
+      email: 'ann@example.com',
+      assignedAt: '2026-03-01T12:00:00.000Z',
+      redeemedAt: '2026-03-01T12:00:00.000Z',
+      uploadId: firstUpload,
+    });
     expect(items.find((c) => c.code === '-5OFF')!.uploadId).toBe(secondUpload);
   });
 
@@ -73,8 +90,15 @@ describeEachEngine('codes out: list and export with status', (ctx) => {
     expect(res.headers['content-type']).toContain('text/csv');
     const rows = parse(res.body, { columns: true }) as Record<string, string>[];
     expect(rows.map((r) => r.code)).toEqual((await list('')).items.map((c) => (/^[=+\-@]/.test(c.code) ? `'${c.code}` : c.code)));
-    expect(rows.find((r) => r.code === 'A-1')).toMatchObject({ status: 'redeemed', email: 'ann@example.com', expiresAt: '2026-03-05T23:59:59.999Z' });
-    const redeemed = parse((await api.call('GET', `/v1/pools/${poolId}/codes/export?status=redeemed`)).body, { columns: true }) as Record<string, string>[];
+    expect(rows.find((r) => r.code === 'A-1')).toMatchObject({
+      status: 'redeemed',
+      email: 'ann@example.com',
+      expiresAt: '2026-03-05T23:59:59.999Z',
+    });
+    const redeemed = parse((await api.call('GET', `/v1/pools/${poolId}/codes/export?status=redeemed`)).body, { columns: true }) as Record<
+      string,
+      string
+    >[];
     expect(redeemed.map((r) => r.code)).toEqual(['A-1']);
     expect((await api.call('GET', `/v1/pools/01900000-0000-7000-8000-000000000000/codes/export`)).statusCode).toBe(404);
   });
@@ -82,7 +106,9 @@ describeEachEngine('codes out: list and export with status', (ctx) => {
   it('keeps the codes of one upload (list and export); an upload of another pool is not found', async () => {
     expect((await list(`?uploadId=${secondUpload}`)).items.map((c) => c.code)).toEqual(['-5OFF']);
     expect((await list(`?uploadId=${firstUpload}&status=available`)).items.map((c) => c.code).sort()).toEqual(['=SUM(A1)', 'B-1']);
-    const rows = parse((await api.call('GET', `/v1/pools/${poolId}/codes/export?uploadId=${firstUpload}`)).body, { columns: true }) as Record<string, string>[];
+    const rows = parse((await api.call('GET', `/v1/pools/${poolId}/codes/export?uploadId=${firstUpload}`)).body, {
+      columns: true,
+    }) as Record<string, string>[];
     expect(rows.map((r) => r.code).sort()).toEqual(["'=SUM(A1)", 'A-1', 'A-2', 'B-1', 'OLD']);
     expect(new Set(rows.map((r) => r.uploadId))).toEqual(new Set([firstUpload]));
     const other = await api.pool({ type: 'unique' });

@@ -32,23 +32,52 @@ describeEachEngine('events name coupon codes: redemptions from events (a report 
     ).rows;
 
   it('couponCode records a redemption (source event) and the answer says so; the same order again is not recorded twice', async () => {
-    const res = await event({ type: 'order_placed', email: 'ann@example.com', properties: { couponCode: 'E-1', orderId: 'ord-1', totalPrice: 30, currency: 'usd' } });
+    const res = await event({
+      type: 'order_placed',
+      email: 'ann@example.com',
+      properties: { couponCode: 'E-1', orderId: 'ord-1', totalPrice: 30, currency: 'usd' },
+    });
     expect(res.statusCode, res.body).toBe(202);
     const answer = res.json();
     expect(answer.redemptions).toEqual({ recorded: [{ code: 'E-1', redemptionId: expect.any(String), poolId }], notRecorded: [] });
     const listed = (await api.call('GET', `/v1/merchants/${t.merchantId}/redemptions?source=event`)).json().items;
-    expect(listed).toEqual([expect.objectContaining({ id: answer.redemptions.recorded[0].redemptionId, code: 'E-1', orderId: 'ord-1', amount: '30.00', currency: 'USD', source: 'event', contactId: answer.contactId })]);
+    expect(listed).toEqual([
+      expect.objectContaining({
+        id: answer.redemptions.recorded[0].redemptionId,
+        code: 'E-1',
+        orderId: 'ord-1',
+        amount: '30.00',
+        currency: 'USD',
+        source: 'event',
+        contactId: answer.contactId,
+      }),
+    ]);
 
-    const again = (await event({ type: 'order_paid', email: 'ann@example.com', properties: { couponCode: 'E-1', orderId: 'ord-1' } })).json();
-    expect(again.redemptions).toEqual({ recorded: [], notRecorded: [{ code: 'E-1', reason: 'already_recorded', redemptionId: answer.redemptions.recorded[0].redemptionId }] });
+    const again = (
+      await event({ type: 'order_paid', email: 'ann@example.com', properties: { couponCode: 'E-1', orderId: 'ord-1' } })
+    ).json();
+    expect(again.redemptions).toEqual({
+      recorded: [],
+      notRecorded: [{ code: 'E-1', reason: 'already_recorded', redemptionId: answer.redemptions.recorded[0].redemptionId }],
+    });
     expect(await stored()).toEqual([{ code: 'E-1', order_id: 'ord-1', amount: '30.00', currency: 'USD', source: 'event' }]);
 
     // An event that names no code answers as before, without a redemptions field.
-    expect((await event({ type: 'viewed', email: 'ann@example.com' })).json()).toEqual({ contactId: answer.contactId, enrolled: [], exited: [], duplicate: false });
+    expect((await event({ type: 'viewed', email: 'ann@example.com' })).json()).toEqual({
+      contactId: answer.contactId,
+      enrolled: [],
+      exited: [],
+      duplicate: false,
+    });
   });
 
   it('couponCodes: each code recorded or reported with why (unknown, invalid, redeemed by another order)', async () => {
-    const res = await event({ type: 'order_placed', email: 'bob@example.com', idempotencyKey: 'evt-2', properties: { couponCodes: ['E-2', 'NOPE', 42, 'E-1', 'E-2', 'WELCOME'], orderId: 77 } });
+    const res = await event({
+      type: 'order_placed',
+      email: 'bob@example.com',
+      idempotencyKey: 'evt-2',
+      properties: { couponCodes: ['E-2', 'NOPE', 42, 'E-1', 'E-2', 'WELCOME'], orderId: 77 },
+    });
     expect(res.statusCode, res.body).toBe(202);
     const { redemptions } = res.json();
     expect(redemptions.recorded.map((r: { code: string; poolId: string }) => [r.code, r.poolId])).toEqual([
@@ -61,7 +90,9 @@ describeEachEngine('events name coupon codes: redemptions from events (a report 
       { code: 'E-1', reason: 'already_redeemed' },
     ]);
     // The key again: nothing is done, the first answer is given.
-    const replay = (await event({ type: 'order_placed', email: 'bob@example.com', idempotencyKey: 'evt-2', properties: { couponCodes: ['E-3'] } })).json();
+    const replay = (
+      await event({ type: 'order_placed', email: 'bob@example.com', idempotencyKey: 'evt-2', properties: { couponCodes: ['E-3'] } })
+    ).json();
     expect(replay).toMatchObject({ duplicate: true, redemptions });
     expect((await stored()).map((r) => `${r.code}/${r.order_id}`)).toEqual(['E-1/ord-1', 'E-2/77', 'WELCOME/77']);
   });
@@ -94,7 +125,10 @@ describeEachEngine('events name coupon codes: redemptions from events (a report 
     const other = (await api.call('POST', '/v1/merchants', { name: 'other shop', domain: 'other.example.com' })).json();
     const token = (await api.call('POST', '/v1/tokens', { name: 'limited', merchantIds: [other.id] })).json();
     expect(token.token).toEqual(expect.any(String));
-    const res = await event({ type: 'order_placed', email: 'eve@example.com', properties: { couponCode: 'E-3', orderId: 'lim-1' } }, { authorization: `Bearer ${token.token}` });
+    const res = await event(
+      { type: 'order_placed', email: 'eve@example.com', properties: { couponCode: 'E-3', orderId: 'lim-1' } },
+      { authorization: `Bearer ${token.token}` },
+    );
     expect(res.statusCode, res.body).toBe(202);
     expect(res.json().redemptions).toEqual({ recorded: [], notRecorded: [{ code: 'E-3', reason: 'code_not_found' }] });
     expect((await stored()).some((r) => r.code === 'E-3')).toBe(false);

@@ -29,7 +29,9 @@ describePostgres('export of 1,000,000 codes, streamed with flat memory', (ctx) =
     const poolId = await api.pool({ type: 'unique' });
     const upload = await api.upload(poolId, ['SEED-0']);
     const { key, pool_key: poolKey } = (
-      await sql<{ key: string; pool_key: string }>`select u.key::text, u.pool_key::text from uploads u where u.id = ${upload.id}`.execute(ctx.database.db)
+      await sql<{ key: string; pool_key: string }>`select u.key::text, u.pool_key::text from uploads u where u.id = ${upload.id}`.execute(
+        ctx.database.db,
+      )
     ).rows[0]!;
     // The million codes, set-wise, as one upload (47 characters each: a CSV of about 95 MB).
     await sql`
@@ -40,12 +42,18 @@ describePostgres('export of 1,000,000 codes, streamed with flat memory', (ctx) =
 
     // The server's heap is capped well below the answer's size: a server that buffered the export
     // (or let it pile up unread) would die out of memory instead of answering.
-    server = spawn(process.execPath, [`--max-old-space-size=${HEAP_CAP_MB}`, '--import', 'tsx', 'test/redemptions/export-server.ts'], { env: { ...process.env, ...ctx.env }, stdio: ['pipe', 'pipe', 'inherit'] });
+    server = spawn(process.execPath, [`--max-old-space-size=${HEAP_CAP_MB}`, '--import', 'tsx', 'test/redemptions/export-server.ts'], {
+      env: { ...process.env, ...ctx.env },
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
     lines = createInterface({ input: server.stdout! })[Symbol.asyncIterator]();
     const { port } = JSON.parse((await lines.next()).value);
     const memory = async () => {
       server.stdin!.write('report\n');
-      return JSON.parse((await lines.next()).value) as { start: { heapUsed: number; rss: number }; peak: { heapUsed: number; rss: number } };
+      return JSON.parse((await lines.next()).value) as {
+        start: { heapUsed: number; rss: number };
+        peak: { heapUsed: number; rss: number };
+      };
     };
 
     const res = await fetch(`http://127.0.0.1:${port}/v1/pools/${poolId}/codes/export?uploadId=${upload.id}`, { headers: t.auth });

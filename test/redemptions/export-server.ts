@@ -25,4 +25,6 @@ setInterval(() => {
   peak = { heapUsed: Math.max(peak.heapUsed, m.heapUsed), rss: Math.max(peak.rss, m.rss) };
 }, 10).unref();
 console.log(JSON.stringify({ port: typeof address === 'object' && address ? address.port : 0 }));
-createInterface({ input: process.stdin }).on('line', () => console.log(JSON.stringify({ start: { heapUsed: start.heapUsed, rss: start.rss }, peak })));
+createInterface({ input: process.stdin }).on('line', () =>
+  console.log(JSON.stringify({ start: { heapUsed: start.heapUsed, rss: start.rss }, peak })),
+);

@@ -42,11 +42,24 @@ describeEachEngine('redemptions import (a report source: CSV, lenient)', (ctx) =
 
   const importFile = (content: string, onInvalid?: 'reject' | 'skip', merchantId = t.merchantId, target = app) => {
     const body = multipart(onInvalid ? { onInvalid } : {}, { content, name: 'orders.csv' });
-    return target.http.inject({ method: 'POST', url: `/v1/merchants/${merchantId}/redemptions/import`, headers: { ...t.auth, ...body.headers }, payload: body.payload });
+    return target.http.inject({
+      method: 'POST',
+      url: `/v1/merchants/${merchantId}/redemptions/import`,
+      headers: { ...t.auth, ...body.headers },
+      payload: body.payload,
+    });
   };
   const live = async () =>
     (
-      await sql<{ code: string; order_id: string; source: string; pool_key: string; amount: string | null; currency: string | null; email: string | null }>`
+      await sql<{
+        code: string;
+        order_id: string;
+        source: string;
+        pool_key: string;
+        amount: string | null;
+        currency: string | null;
+        email: string | null;
+      }>`
         select code, order_id, source, pool_key::text, amount::text, currency, email from redemptions
         where account_id = ${t.accountId} and rolled_back_at is null order by code, order_id`.execute(ctx.database.db)
     ).rows;
@@ -90,11 +103,15 @@ describeEachEngine('redemptions import (a report source: CSV, lenient)', (ctx) =
     const rows = (await live()).filter((r) => r.source === 'file');
     expect(rows.map((r) => `${r.code}/${r.order_id}`)).toEqual(['DUP/o-6', 'SHARED/o-4', 'SHARED/o-5', 'U-1/o-1', 'U-NEVER/o-2']);
     expect(rows.find((r) => r.code === 'U-1')).toMatchObject({ amount: '25.50', currency: 'EUR', email: 'ann@example.com' });
-    const dup = await sql<{ id: string }>`select id from pools where key = ${rows.find((r) => r.code === 'DUP')!.pool_key}::bigint`.execute(ctx.database.db);
+    const dup = await sql<{ id: string }>`select id from pools where key = ${rows.find((r) => r.code === 'DUP')!.pool_key}::bigint`.execute(
+      ctx.database.db,
+    );
     expect(dup.rows[0]!.id).toBe(dupA); // cat's copy, not dan's
 
     const listed = await api.call('GET', `/v1/merchants/${t.merchantId}/redemptions?source=file&code=U-1`);
-    expect(listed.json().items).toEqual([expect.objectContaining({ code: 'U-1', orderId: 'o-1', poolId: uniquePool, redeemedAt: '2026-02-20T00:00:00.000Z', source: 'file' })]);
+    expect(listed.json().items).toEqual([
+      expect.objectContaining({ code: 'U-1', orderId: 'o-1', poolId: uniquePool, redeemedAt: '2026-02-20T00:00:00.000Z', source: 'file' }),
+    ]);
 
     // The same file again: everything recorded is a duplicate now; nothing is recorded twice.
     const again = (await importFile(mixed, 'skip')).json();
@@ -118,29 +135,38 @@ describeEachEngine('redemptions import (a report source: CSV, lenient)', (ctx) =
     expect((await live()).length).toBe(before.length + 2);
   });
 
-  it('refuses a bad header, another merchant\'s codes, and a file over the upload limit (413), recording nothing', { timeout: 120_000 }, async () => {
-    const before = await live();
-    const header = await importFile('code,order\nU-3,o-h');
-    expect(header.statusCode).toBe(422);
-    expect(header.json().error.code).toBe('import_header_invalid');
-    expect((await importFile('')).statusCode).toBe(422);
+  it(
+    "refuses a bad header, another merchant's codes, and a file over the upload limit (413), recording nothing",
+    { timeout: 120_000 },
+    async () => {
+      const before = await live();
+      const header = await importFile('code,order\nU-3,o-h');
+      expect(header.statusCode).toBe(422);
+      expect(header.json().error.code).toBe('import_header_invalid');
+      expect((await importFile('')).statusCode).toBe(422);
 
-    // Codes of this merchant's pools only: the other merchant's U-3 is not found there.
-    const other = await app.http.inject({ method: 'POST', url: '/v1/merchants', headers: t.auth, payload: { name: 'other shop', domain: 'other.example.com' } });
-    const res = await importFile('code,orderId\nU-3,o-x', 'skip', other.json().id);
-    expect(res.json()).toMatchObject({ recorded: 0, rejected: 1 });
-    expect(res.json().errors[0].reason).toContain('code_not_found');
-    expect((await importFile('code,orderId\nU-3,o-x', 'skip', '01900000-0000-7000-8000-000000000000')).statusCode).toBe(404);
+      // Codes of this merchant's pools only: the other merchant's U-3 is not found there.
+      const other = await app.http.inject({
+        method: 'POST',
+        url: '/v1/merchants',
+        headers: t.auth,
+        payload: { name: 'other shop', domain: 'other.example.com' },
+      });
+      const res = await importFile('code,orderId\nU-3,o-x', 'skip', other.json().id);
+      expect(res.json()).toMatchObject({ recorded: 0, rejected: 1 });
+      expect(res.json().errors[0].reason).toContain('code_not_found');
+      expect((await importFile('code,orderId\nU-3,o-x', 'skip', '01900000-0000-7000-8000-000000000000')).statusCode).toBe(404);
 
-    const small = await testApp(ctx.database, { config: { UPLOAD_LIMIT_BYTES: 1024 } });
-    try {
-      const big = ['code,orderId', ...Array.from({ length: 200 }, (_, i) => `SHARED,big-${i}`)].join('\n');
-      const refused = await importFile(big, 'skip', t.merchantId, small);
-      expect(refused.statusCode, refused.body).toBe(413);
-      expect(refused.json().error.code).toBe('payload_too_large');
-    } finally {
-      await small.http.close();
-    }
-    expect(await live()).toEqual(before);
-  });
+      const small = await testApp(ctx.database, { config: { UPLOAD_LIMIT_BYTES: 1024 } });
+      try {
+        const big = ['code,orderId', ...Array.from({ length: 200 }, (_, i) => `SHARED,big-${i}`)].join('\n');
+        const refused = await importFile(big, 'skip', t.merchantId, small);
+        expect(refused.statusCode, refused.body).toBe(413);
+        expect(refused.json().error.code).toBe('payload_too_large');
+      } finally {
+        await small.http.close();
+      }
+      expect(await live()).toEqual(before);
+    },
+  );
 });

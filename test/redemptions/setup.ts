@@ -17,7 +17,12 @@ export function redemptionApi(app: TestApp, t: TestTenant) {
 
   async function upload(poolId: string, lines: string[], expiration: 'none' | 'file' = 'none') {
     const body = multipart({ expiration }, { content: lines.join('\n') });
-    const res = await app.http.inject({ method: 'POST', url: `/v1/pools/${poolId}/uploads`, headers: { ...t.auth, ...body.headers }, payload: body.payload });
+    const res = await app.http.inject({
+      method: 'POST',
+      url: `/v1/pools/${poolId}/uploads`,
+      headers: { ...t.auth, ...body.headers },
+      payload: body.payload,
+    });
     expect(res.statusCode, res.body).toBe(201);
     return res.json();
   }

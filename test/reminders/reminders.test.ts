@@ -15,7 +15,10 @@ async function fixture(app: App, t: TestTenant) {
   const a = api(app, t);
   const pool = await a.pool({ expiryReminderDays: 3 });
   expect(pool.expiryReminderDays).toBe(3);
-  await a.upload(pool.id, 'E-1,2026-03-05\nE-2,2026-03-05\nE-3,2026-03-05\nE-4,2026-03-05\nF-1,2026-04-30\n', { expiration: 'file', delimiter: ',' });
+  await a.upload(pool.id, 'E-1,2026-03-05\nE-2,2026-03-05\nE-3,2026-03-05\nE-4,2026-03-05\nF-1,2026-04-30\n', {
+    expiration: 'file',
+    delimiter: ',',
+  });
   const given: Record<string, { id: string }> = {};
   for (const n of [1, 2, 3, 4, 5]) {
     const r = await a.call('POST', `/v1/pools/${pool.id}/assignments`, { email: `e${n}@example.com`, idempotencyKey: `e${n}` }, 201);
@@ -27,7 +30,13 @@ async function fixture(app: App, t: TestTenant) {
 }
 
 const reminders = async (ctx: EngineContext, accountId: string) =>
-  ctx.database.db.selectFrom('events').selectAll().where('account_id', '=', accountId).where('type', '=', 'coupon_expiring').orderBy('id').execute();
+  ctx.database.db
+    .selectFrom('events')
+    .selectAll()
+    .where('account_id', '=', accountId)
+    .where('type', '=', 'coupon_expiring')
+    .orderBy('id')
+    .execute();
 
 describeEachEngine('expiry reminders', (ctx) => {
   let app: App;
@@ -56,7 +65,8 @@ describeEachEngine('expiry reminders', (ctx) => {
     expect(x.recorded + y.recorded).toBe(2);
     const events = await reminders(ctx, t.accountId);
     expect(events.map((e) => (e.properties as { code: string }).code).sort()).toEqual(['E-1', 'E-4']);
-    for (const e of events) expect(e.properties).toEqual({ poolId: pool.id, code: expect.any(String), expiresAt: '2026-03-05T23:59:59.999Z' });
+    for (const e of events)
+      expect(e.properties).toEqual({ poolId: pool.id, code: expect.any(String), expiresAt: '2026-03-05T23:59:59.999Z' });
     // Again, later: nothing new (once per assignment), and F-1 is still far.
     app.clock.set('2026-03-05T12:00:00Z');
     expect(await app.services.reminders.runDue()).toEqual({ recorded: 0 });
@@ -65,7 +75,10 @@ describeEachEngine('expiry reminders', (ctx) => {
 
   it('a reminder event starts the conversation it triggers', async () => {
     const a = api(app, t);
-    const conversation = await a.conversation({ trigger: { event: 'coupon_expiring' }, steps: [{ type: 'delay', name: 'Wait', duration: 'P1D' }] });
+    const conversation = await a.conversation({
+      trigger: { event: 'coupon_expiring' },
+      steps: [{ type: 'delay', name: 'Wait', duration: 'P1D' }],
+    });
     await a.publish(conversation.id);
     const pool = await a.pool({ expiryReminderDays: 1 });
     await a.upload(pool.id, 'G-1,2026-03-06\n', { expiration: 'file', delimiter: ',' });
@@ -87,7 +100,10 @@ describePostgres('expiry reminders in two processes', (ctx) => {
 
   const run = (now: string) =>
     new Promise<{ recorded: number }>((resolve, reject) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'test/reminders/reminder-process.ts'], { env: { ...process.env, ...ctx.env, NOW: now }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, ['--import', 'tsx', 'test/reminders/reminder-process.ts'], {
+        env: { ...process.env, ...ctx.env, NOW: now },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let out = '';
       child.stdout.on('data', (c) => (out += c));
       child.stderr.on('data', (c) => (out += c));
@@ -99,7 +115,8 @@ describePostgres('expiry reminders in two processes', (ctx) => {
     const pool = await a.pool({ expiryReminderDays: 2 });
     const lines = Array.from({ length: 40 }, (_, i) => `P-${i},2026-03-04`).join('\n');
     await a.upload(pool.id, `${lines}\n`, { expiration: 'file', delimiter: ',' });
-    for (let i = 0; i < 40; i++) await a.call('POST', `/v1/pools/${pool.id}/assignments`, { email: `p${i}@example.com`, idempotencyKey: `p${i}` }, 201);
+    for (let i = 0; i < 40; i++)
+      await a.call('POST', `/v1/pools/${pool.id}/assignments`, { email: `p${i}@example.com`, idempotencyKey: `p${i}` }, 201);
     const [x, y] = await Promise.all([run('2026-03-03T06:00:00Z'), run('2026-03-03T06:00:00Z')]);
     expect(x.recorded + y.recorded).toBe(40);
     const events = await reminders(ctx, t.accountId);

@@ -8,12 +8,17 @@ import { tenantIn } from './setup.ts';
 
 function runProcess(env: Record<string, string>): Promise<{ written: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/reports/history-process.ts'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/reports/history-process.ts'], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (err += d));
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!)) : reject(new Error(`history process exited ${code}: ${err}`))));
+    child.on('exit', (code) =>
+      code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!)) : reject(new Error(`history process exited ${code}: ${err}`)),
+    );
   });
 }
 
@@ -32,7 +37,10 @@ describePostgres('daily history: exactly once across processes', (ctx) => {
       const api = redemptionApi(app, t);
       for (let p = 0; p < 3; p++) {
         const poolId = await api.pool({ type: 'unique' });
-        await api.upload(poolId, Array.from({ length: 10 }, (_, i) => `C-${p}-${i}`));
+        await api.upload(
+          poolId,
+          Array.from({ length: 10 }, (_, i) => `C-${p}-${i}`),
+        );
         for (let i = 0; i <= p; i++) await api.assign(poolId, `c${i}@example.com`);
         pools.push(poolId);
       }

@@ -33,7 +33,10 @@ describeEachEngine('pool report: the daily history recorded by the job', (ctx) =
   it('events before and after local midnight land on their local days; each day is written once; later changes do not rewrite it', async () => {
     app.clock.set('2026-03-02T15:00:00Z'); // 10:00 in New York, March 2
     const poolId = await api.pool({ type: 'unique' });
-    await api.upload(poolId, Array.from({ length: 10 }, (_, i) => `N-${i}`)); // never expire
+    await api.upload(
+      poolId,
+      Array.from({ length: 10 }, (_, i) => `N-${i}`),
+    ); // never expire
 
     app.clock.set('2026-03-03T03:00:00Z'); // 22:00 March 2 in New York (already March 3 in UTC)
     const ann = await api.assign(poolId, 'ann@example.com');
@@ -96,9 +99,15 @@ describeEachEngine('pool report: the daily history recorded by the job', (ctx) =
     await bapi.assign(poolId, 'ann@example.com');
     app.clock.set('2026-03-09T23:30:00Z'); // 00:30 March 10 in Berlin, still March 9 in UTC
     await bapi.assign(poolId, 'bob@example.com');
-    const stop = startBackgroundJobs(app.services, { poolCheckIntervalMs: 20, mailSendIntervalMs: 0, conductorPollIntervalMs: 0, conductorBatchSize: 10 }, { error: () => {} });
+    const stop = startBackgroundJobs(
+      app.services,
+      { poolCheckIntervalMs: 20, mailSendIntervalMs: 0, conductorPollIntervalMs: 0, conductorBatchSize: 10 },
+      { error: () => {} },
+    );
     try {
-      await expect.poll(() => rows(poolId), { timeout: 20_000, interval: 50 }).toEqual([{ date: '2026-03-09', assigned: 1, redeemed: 0, available: 2 }]);
+      await expect
+        .poll(() => rows(poolId), { timeout: 20_000, interval: 50 })
+        .toEqual([{ date: '2026-03-09', assigned: 1, redeemed: 0, available: 2 }]);
     } finally {
       await stop();
     }

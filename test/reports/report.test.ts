@@ -34,7 +34,14 @@ describeEachEngine('pool report: figures', (ctx) => {
   it('a unique pool: assigned, redeemed, rate, median hours and revenue per currency (rolled back counts nowhere)', async () => {
     const poolId = await api.pool({ type: 'unique' });
     app.clock.set(at(0));
-    expect(await report(poolId)).toMatchObject({ assigned: 0, redeemed: 0, redemptionRate: null, medianHoursToRedeem: null, revenue: [], daily: [] });
+    expect(await report(poolId)).toMatchObject({
+      assigned: 0,
+      redeemed: 0,
+      redemptionRate: null,
+      medianHoursToRedeem: null,
+      revenue: [],
+      daily: [],
+    });
     await api.upload(poolId, ['A', 'B', 'C', 'D', 'E', 'F']);
     const ann = await api.assign(poolId, 'ann@example.com'); // hour 0
     const bob = await api.assign(poolId, 'bob@example.com'); // hour 0

@@ -7,7 +7,12 @@ export async function tenantIn(app: TestApp, timeZone: string): Promise<TestTena
   const name = `acct-${Math.random().toString(36).slice(2, 8)}`;
   const { account, token } = await app.services.accounts.createAccountFromCli({ name, timeZone });
   const auth = { authorization: `Bearer ${token}` };
-  const res = await app.http.inject({ method: 'POST', url: '/v1/merchants', headers: auth, payload: { name: `${name} shop`, domain: 'shop.example.com' } });
+  const res = await app.http.inject({
+    method: 'POST',
+    url: '/v1/merchants',
+    headers: auth,
+    payload: { name: `${name} shop`, domain: 'shop.example.com' },
+  });
   if (res.statusCode !== 201) throw new Error(`creating a merchant failed: ${res.body}`);
   return { accountId: account.id, token, merchantId: res.json().id, auth };
 }

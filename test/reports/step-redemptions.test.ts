@@ -21,13 +21,25 @@ describeEachEngine('per-step redemptions of a conversation', (ctx) => {
     const unique = await a.pool();
     await a.upload(unique.id, 'U-1\nU-2\nU-3\nU-4\n', { expiration: 'none' });
     const shared = await a.pool({ type: 'static' });
-    await a.call('PUT', `/v1/pools/${shared.id}/static-codes`, { rows: [{ code: 'SHARE', expiresOn: '2026-12-31', beginDistribution: '2026-02-01', endDistribution: '2026-06-30' }] }, 200);
+    await a.call(
+      'PUT',
+      `/v1/pools/${shared.id}/static-codes`,
+      { rows: [{ code: 'SHARE', expiresOn: '2026-12-31', beginDistribution: '2026-02-01', endDistribution: '2026-06-30' }] },
+      200,
+    );
     const one = await a.couponFields();
     const two = await a.couponFields();
     const assign = (name: string, poolId: string, fieldId: string) => ({
       type: 'action',
       name,
-      action: { type: 'assignCoupon', merchantId: t.merchantId, poolId, saveCodeTo: fieldId, saveExpirationTo: null, whenNoCode: 'continue' },
+      action: {
+        type: 'assignCoupon',
+        merchantId: t.merchantId,
+        poolId,
+        saveCodeTo: fieldId,
+        saveExpirationTo: null,
+        whenNoCode: 'continue',
+      },
     });
     const conv = await a.conversation({
       trigger: { event: 'signup' },
@@ -45,7 +57,8 @@ describeEachEngine('per-step redemptions of a conversation', (ctx) => {
       return contactId.steps.find((s: { stepId: string }) => s.stepId === uniqueStep).code as string;
     };
     const contacts = new Map<string, string>();
-    for (const who of ['ann', 'bob', 'cat']) contacts.set(`${who}@example.com`, (await a.call('GET', `/v1/contacts?email=${who}@example.com`, undefined, 200)).id);
+    for (const who of ['ann', 'bob', 'cat'])
+      contacts.set(`${who}@example.com`, (await a.call('GET', `/v1/contacts?email=${who}@example.com`, undefined, 200)).id);
 
     const redeem = async (body: object) => {
       const res = await r.redeem(body);

@@ -16,8 +16,15 @@ describeEachEngine('CLI contacts import', (ctx) => {
     app = await testApp(ctx.database);
     t = await newTenant(app);
     url = await app.http.listen({ port: 0, host: '127.0.0.1' });
-    const group = (await app.http.inject({ method: 'POST', url: '/v1/field-groups', headers: t.auth, payload: { name: 'Shopper' } })).json();
-    await app.http.inject({ method: 'POST', url: `/v1/field-groups/${group.id}/fields`, headers: t.auth, payload: { name: 'Code', type: 'text' } });
+    const group = (
+      await app.http.inject({ method: 'POST', url: '/v1/field-groups', headers: t.auth, payload: { name: 'Shopper' } })
+    ).json();
+    await app.http.inject({
+      method: 'POST',
+      url: `/v1/field-groups/${group.id}/fields`,
+      headers: t.auth,
+      payload: { name: 'Code', type: 'text' },
+    });
   });
   afterAll(() => app.http.close());
 

@@ -8,8 +8,15 @@ describeEachEngine('contacts', (ctx) => {
   beforeAll(async () => {
     app = await testApp(ctx.database);
     t = await newTenant(app);
-    const group = (await app.http.inject({ method: 'POST', url: '/v1/field-groups', headers: t.auth, payload: { name: 'Shopper' } })).json();
-    for (const [name, type] of [['Code', 'text'], ['Expires', 'date'], ['Points', 'number'], ['VIP', 'boolean']]) {
+    const group = (
+      await app.http.inject({ method: 'POST', url: '/v1/field-groups', headers: t.auth, payload: { name: 'Shopper' } })
+    ).json();
+    for (const [name, type] of [
+      ['Code', 'text'],
+      ['Expires', 'date'],
+      ['Points', 'number'],
+      ['VIP', 'boolean'],
+    ]) {
       await app.http.inject({ method: 'POST', url: `/v1/field-groups/${group.id}/fields`, headers: t.auth, payload: { name, type } });
     }
   });
@@ -21,9 +28,22 @@ describeEachEngine('contacts', (ctx) => {
   it('upserts by email, case-insensitively, merging typed values', async () => {
     const first = await put({ email: 'Ann@Example.com', fields: { Shopper: { Code: 'SAVE10', Expires: '03/15/2026', Points: 12.5 } } });
     expect(first.statusCode).toBe(200);
-    expect(first.json()).toMatchObject({ id: expect.any(String), email: 'Ann@Example.com', status: 'subscribed', fields: { Shopper: { Code: 'SAVE10', Expires: '2026-03-15', Points: 12.5 } } });
-    const second = await put({ email: 'ann@example.COM', status: 'unsubscribed', fields: { Shopper: { VIP: true, Points: null, Expires: '2026-03-15T10:00:00+02:00' } } });
-    expect(second.json()).toMatchObject({ id: first.json().id, status: 'unsubscribed', fields: { Shopper: { Code: 'SAVE10', Expires: '2026-03-15T08:00:00.000Z', VIP: true } } });
+    expect(first.json()).toMatchObject({
+      id: expect.any(String),
+      email: 'Ann@Example.com',
+      status: 'subscribed',
+      fields: { Shopper: { Code: 'SAVE10', Expires: '2026-03-15', Points: 12.5 } },
+    });
+    const second = await put({
+      email: 'ann@example.COM',
+      status: 'unsubscribed',
+      fields: { Shopper: { VIP: true, Points: null, Expires: '2026-03-15T10:00:00+02:00' } },
+    });
+    expect(second.json()).toMatchObject({
+      id: first.json().id,
+      status: 'unsubscribed',
+      fields: { Shopper: { Code: 'SAVE10', Expires: '2026-03-15T08:00:00.000Z', VIP: true } },
+    });
     expect(second.json().fields.Shopper).not.toHaveProperty('Points');
     // No status given: it stays as it is.
     expect((await put({ email: 'ANN@example.com' })).json().status).toBe('unsubscribed');

@@ -16,10 +16,24 @@ describeEachEngine('events', (ctx) => {
 
   const send = (payload: object, auth = t.auth) => app.http.inject({ method: 'POST', url: '/v1/events', headers: auth, payload });
   const eventsOf = async (contactId: string) =>
-    (await sql<{ type: string; idempotency_key: string | null; properties: unknown; occurred_at: Date }>`select type, idempotency_key, properties, occurred_at from events where contact_id = ${contactId} order by created_at, id`.execute(ctx.database.db)).rows;
+    (
+      await sql<{
+        type: string;
+        idempotency_key: string | null;
+        properties: unknown;
+        occurred_at: Date;
+      }>`select type, idempotency_key, properties, occurred_at from events where contact_id = ${contactId} order by created_at, id`.execute(
+        ctx.database.db,
+      )
+    ).rows;
 
   it('creates the contact if new and records the event (202)', async () => {
-    const res = await send({ type: 'cart_abandoned', email: 'Eve@Example.com', properties: { cart: 42 }, occurredAt: '2026-03-01T10:00:00+01:00' });
+    const res = await send({
+      type: 'cart_abandoned',
+      email: 'Eve@Example.com',
+      properties: { cart: 42 },
+      occurredAt: '2026-03-01T10:00:00+01:00',
+    });
     expect(res.statusCode).toBe(202);
     expect(res.json()).toEqual({ contactId: expect.any(String), enrolled: [], exited: [], duplicate: false });
     const contact = (await app.http.inject({ method: 'GET', url: '/v1/contacts?email=eve%40example.com', headers: t.auth })).json();
@@ -43,10 +57,20 @@ describeEachEngine('events', (ctx) => {
     expect((await app.http.inject({ method: 'GET', url: '/v1/contacts?email=gus%40example.com', headers: t.auth })).statusCode).toBe(404);
     expect((await eventsOf(first.json().contactId)).filter((e) => e.idempotency_key === 'k-1')).toHaveLength(1);
     // Concurrent repeats: one event.
-    const answers = await Promise.all(Array.from({ length: 5 }, () => send({ type: 'x', email: 'hal@example.com', idempotencyKey: 'k-race' })));
+    const answers = await Promise.all(
+      Array.from({ length: 5 }, () => send({ type: 'x', email: 'hal@example.com', idempotencyKey: 'k-race' })),
+    );
     expect(new Set(answers.map((a) => a.json().contactId)).size).toBe(1);
-    expect(await app.services.events.recordEvent(ownerPrincipal(t.accountId, 't'), { type: 'x', email: 'hal@example.com', idempotencyKey: 'k-race' })).toMatchObject({ duplicate: true });
-    const n = await sql<{ n: number }>`select count(*)::int as n from events where account_id = ${t.accountId} and idempotency_key = 'k-race'`.execute(ctx.database.db);
+    expect(
+      await app.services.events.recordEvent(ownerPrincipal(t.accountId, 't'), {
+        type: 'x',
+        email: 'hal@example.com',
+        idempotencyKey: 'k-race',
+      }),
+    ).toMatchObject({ duplicate: true });
+    const n = await sql<{
+      n: number;
+    }>`select count(*)::int as n from events where account_id = ${t.accountId} and idempotency_key = 'k-race'`.execute(ctx.database.db);
     expect(n.rows[0]!.n).toBe(1);
   });
 
@@ -72,16 +96,33 @@ describeEachEngine('events', (ctx) => {
     const principal = ownerPrincipal(t.accountId, 't');
     const first = await events.recordEvent(principal, { type: 'signup', email: 'joe@example.com', idempotencyKey: 'hook-1' });
     expect(first).toMatchObject({ enrolled: ['conv-1'], exited: [], duplicate: false });
-    expect(await events.recordEvent(principal, { type: 'signup', email: 'joe@example.com', idempotencyKey: 'hook-1' })).toEqual({ ...first, duplicate: true });
+    expect(await events.recordEvent(principal, { type: 'signup', email: 'joe@example.com', idempotencyKey: 'hook-1' })).toEqual({
+      ...first,
+      duplicate: true,
+    });
     expect(seen).toEqual(['signup:1']);
     // A hook that fails rolls the event (and a new contact) back.
-    const failing = eventsService({ database: ctx.database, clock: app.clock, onEvent: async () => { throw new Error('boom'); } });
+    const failing = eventsService({
+      database: ctx.database,
+      clock: app.clock,
+      onEvent: async () => {
+        throw new Error('boom');
+      },
+    });
     await expect(failing.recordEvent(principal, { type: 'x', email: 'kim@example.com', idempotencyKey: 'hook-2' })).rejects.toThrow('boom');
     expect((await app.http.inject({ method: 'GET', url: '/v1/contacts?email=kim%40example.com', headers: t.auth })).statusCode).toBe(404);
   });
 
   it('validates the event (422)', async () => {
-    for (const body of [{ email: 'a@example.com' }, { type: 'x' }, { type: '', email: 'a@example.com' }, { type: 'x', email: 'nope' }, { type: 'x', email: 'a@example.com', occurredAt: 'yesterday' }, { type: 'x', email: 'a@example.com', properties: [1] }, { type: 'x', email: 'a@example.com', idempotencyKey: '' }]) {
+    for (const body of [
+      { email: 'a@example.com' },
+      { type: 'x' },
+      { type: '', email: 'a@example.com' },
+      { type: 'x', email: 'nope' },
+      { type: 'x', email: 'a@example.com', occurredAt: 'yesterday' },
+      { type: 'x', email: 'a@example.com', properties: [1] },
+      { type: 'x', email: 'a@example.com', idempotencyKey: '' },
+    ]) {
       expect((await send(body)).statusCode, JSON.stringify(body)).toBe(422);
     }
   });

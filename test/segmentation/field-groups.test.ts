@@ -23,10 +23,16 @@ describeEachEngine('field groups and fields', (ctx) => {
     expect(code.json()).toEqual({ id: expect.any(String), groupId, name: 'SCA10Off', type: 'text', snippet: '{{ ShopperInfo.SCA10Off }}' });
     const expiration = await post(`/v1/field-groups/${groupId}/fields`, { name: 'SCA10Off Expiration', type: 'date' });
     expect(expiration.json().snippet).toBe('{{ ShopperInfo["SCA10Off Expiration"] | date: "%m/%d/%Y" }}');
-    for (const type of ['number', 'boolean']) expect((await post(`/v1/field-groups/${groupId}/fields`, { name: `f_${type}`, type })).statusCode).toBe(201);
+    for (const type of ['number', 'boolean'])
+      expect((await post(`/v1/field-groups/${groupId}/fields`, { name: `f_${type}`, type })).statusCode).toBe(201);
 
     const one = await app.http.inject({ method: 'GET', url: `/v1/field-groups/${groupId}`, headers: t.auth });
-    expect(one.json().fields.map((f: { name: string; type: string }) => `${f.name}:${f.type}`)).toEqual(['SCA10Off:text', 'SCA10Off Expiration:date', 'f_number:number', 'f_boolean:boolean']);
+    expect(one.json().fields.map((f: { name: string; type: string }) => `${f.name}:${f.type}`)).toEqual([
+      'SCA10Off:text',
+      'SCA10Off Expiration:date',
+      'f_number:number',
+      'f_boolean:boolean',
+    ]);
     const list = await app.http.inject({ method: 'GET', url: '/v1/field-groups', headers: t.auth });
     expect(list.json()).toMatchObject({ items: [{ id: groupId, name: 'ShopperInfo' }], nextCursor: null });
   });

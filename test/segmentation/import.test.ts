@@ -9,8 +9,15 @@ describeEachEngine('contacts import', (ctx) => {
   beforeAll(async () => {
     app = await testApp(ctx.database);
     t = await newTenant(app);
-    const group = (await app.http.inject({ method: 'POST', url: '/v1/field-groups', headers: t.auth, payload: { name: 'Shopper' } })).json();
-    for (const [name, type] of [['Code', 'text'], ['Expires on', 'date'], ['Points', 'number'], ['VIP', 'boolean']]) {
+    const group = (
+      await app.http.inject({ method: 'POST', url: '/v1/field-groups', headers: t.auth, payload: { name: 'Shopper' } })
+    ).json();
+    for (const [name, type] of [
+      ['Code', 'text'],
+      ['Expires on', 'date'],
+      ['Points', 'number'],
+      ['VIP', 'boolean'],
+    ]) {
       await app.http.inject({ method: 'POST', url: `/v1/field-groups/${group.id}/fields`, headers: t.auth, payload: { name, type } });
     }
   });
@@ -18,24 +25,50 @@ describeEachEngine('contacts import', (ctx) => {
 
   const importCsv = (content: string, fields: Record<string, string> = {}, tenant = t) => {
     const body = multipart(fields, { name: 'contacts.csv', content });
-    return app.http.inject({ method: 'POST', url: '/v1/contacts/import', headers: { ...tenant.auth, ...body.headers }, payload: body.payload });
+    return app.http.inject({
+      method: 'POST',
+      url: '/v1/contacts/import',
+      headers: { ...tenant.auth, ...body.headers },
+      payload: body.payload,
+    });
   };
-  const contact = async (email: string) => (await app.http.inject({ method: 'GET', url: `/v1/contacts?email=${encodeURIComponent(email)}`, headers: t.auth })).json();
+  const contact = async (email: string) =>
+    (await app.http.inject({ method: 'GET', url: `/v1/contacts?email=${encodeURIComponent(email)}`, headers: t.auth })).json();
 
   it('imports new contacts with typed values (quoted cells, CRLF, blank lines)', async () => {
-    const csv = 'email,Shopper.Code,Shopper.Expires on,Shopper.Points,Shopper.VIP\r\nann@example.com,A1,2026-05-01,10,yes\r\n\r\n"bea@example.com","B,2","05/02/2026",-2.5,false\r\n';
+    const csv =
+      'email,Shopper.Code,Shopper.Expires on,Shopper.Points,Shopper.VIP\r\nann@example.com,A1,2026-05-01,10,yes\r\n\r\n"bea@example.com","B,2","05/02/2026",-2.5,false\r\n';
     const res = await importCsv(csv);
     expect(res.statusCode, res.body).toBe(201);
-    expect(res.json()).toEqual({ status: 'imported', lines: 4, imported: 2, created: 2, updated: 0, rejected: 0, errors: [], errorCount: 0 });
-    expect((await contact('ann@example.com')).fields).toEqual({ Shopper: { Code: 'A1', 'Expires on': '2026-05-01', Points: 10, VIP: true } });
-    expect((await contact('BEA@example.com')).fields).toEqual({ Shopper: { Code: 'B,2', 'Expires on': '2026-05-02', Points: -2.5, VIP: false } });
+    expect(res.json()).toEqual({
+      status: 'imported',
+      lines: 4,
+      imported: 2,
+      created: 2,
+      updated: 0,
+      rejected: 0,
+      errors: [],
+      errorCount: 0,
+    });
+    expect((await contact('ann@example.com')).fields).toEqual({
+      Shopper: { Code: 'A1', 'Expires on': '2026-05-01', Points: 10, VIP: true },
+    });
+    expect((await contact('BEA@example.com')).fields).toEqual({
+      Shopper: { Code: 'B,2', 'Expires on': '2026-05-02', Points: -2.5, VIP: false },
+    });
   });
 
   it('updates existing contacts (merge; an empty cell leaves a value; status only when given), and merges repeated emails', async () => {
     await importCsv('email,Shopper.Code,Shopper.Points\ncarl@example.com,C1,1\n');
-    const res = await importCsv('email,status,Shopper.Code,Shopper.Points\nCARL@example.com,,C2,\ndan@example.com,unsubscribed,D1,4\ndan@example.com,,,5\n');
+    const res = await importCsv(
+      'email,status,Shopper.Code,Shopper.Points\nCARL@example.com,,C2,\ndan@example.com,unsubscribed,D1,4\ndan@example.com,,,5\n',
+    );
     expect(res.json()).toMatchObject({ status: 'imported', lines: 4, imported: 3, created: 1, updated: 1 });
-    expect(await contact('carl@example.com')).toMatchObject({ email: 'carl@example.com', status: 'subscribed', fields: { Shopper: { Code: 'C2', Points: 1 } } });
+    expect(await contact('carl@example.com')).toMatchObject({
+      email: 'carl@example.com',
+      status: 'subscribed',
+      fields: { Shopper: { Code: 'C2', Points: 1 } },
+    });
     expect(await contact('dan@example.com')).toMatchObject({ status: 'unsubscribed', fields: { Shopper: { Code: 'D1', Points: 5 } } });
   });
 
@@ -87,8 +120,14 @@ describeEachEngine('contacts import', (ctx) => {
   it('imports many contacts over several chunks, new ones by COPY and known ones by upsert', async () => {
     const tenant = await newTenant(app);
     const group = (await app.http.inject({ method: 'POST', url: '/v1/field-groups', headers: tenant.auth, payload: { name: 'G' } })).json();
-    await app.http.inject({ method: 'POST', url: `/v1/field-groups/${group.id}/fields`, headers: tenant.auth, payload: { name: 'n', type: 'number' } });
-    const rows = (from: number, to: number, n: number) => Array.from({ length: to - from }, (_, i) => `u${from + i}@example.com,${n}`).join('\n');
+    await app.http.inject({
+      method: 'POST',
+      url: `/v1/field-groups/${group.id}/fields`,
+      headers: tenant.auth,
+      payload: { name: 'n', type: 'number' },
+    });
+    const rows = (from: number, to: number, n: number) =>
+      Array.from({ length: to - from }, (_, i) => `u${from + i}@example.com,${n}`).join('\n');
     const first = await importCsv(`email,G.n\n${rows(0, 60_000, 1)}\n`, {}, tenant);
     expect(first.json()).toMatchObject({ imported: 60_000, created: 60_000, updated: 0 });
     // Half known, half new: the first chunk's COPY fails on a known email, the rest go by upsert.

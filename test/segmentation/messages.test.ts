@@ -10,15 +10,25 @@ describeEachEngine('messages', (ctx) => {
     app = await testApp(ctx.database);
     t = await newTenant(app);
     await sql`update accounts set time_zone = 'America/New_York' where id = ${t.accountId}`.execute(ctx.database.db);
-    const group = (await app.http.inject({ method: 'POST', url: '/v1/field-groups', headers: t.auth, payload: { name: 'ShopperInfo' } })).json();
-    for (const [name, type] of [['SCA10Off', 'text'], ['SCA10Off Expiration', 'date'], ['Points', 'number'], ['VIP', 'boolean']]) {
+    const group = (
+      await app.http.inject({ method: 'POST', url: '/v1/field-groups', headers: t.auth, payload: { name: 'ShopperInfo' } })
+    ).json();
+    for (const [name, type] of [
+      ['SCA10Off', 'text'],
+      ['SCA10Off Expiration', 'date'],
+      ['Points', 'number'],
+      ['VIP', 'boolean'],
+    ]) {
       await app.http.inject({ method: 'POST', url: `/v1/field-groups/${group.id}/fields`, headers: t.auth, payload: { name, type } });
     }
     await app.http.inject({
       method: 'PUT',
       url: '/v1/contacts',
       headers: t.auth,
-      payload: { email: 'ann@example.com', fields: { ShopperInfo: { SCA10Off: '<b>SAVE10</b>', 'SCA10Off Expiration': '2026-03-20T03:59:59.999Z', Points: 7, VIP: true } } },
+      payload: {
+        email: 'ann@example.com',
+        fields: { ShopperInfo: { SCA10Off: '<b>SAVE10</b>', 'SCA10Off Expiration': '2026-03-20T03:59:59.999Z', Points: 7, VIP: true } },
+      },
     });
   });
   afterAll(() => app.http.close());
@@ -40,7 +50,12 @@ describeEachEngine('messages', (ctx) => {
     const id = created.json().id;
     expect(created.json()).toMatchObject({ ...message(), id });
     expect((await app.http.inject({ method: 'GET', url: `/v1/messages/${id}`, headers: t.auth })).json().name).toBe('Your 10% off');
-    const put = await app.http.inject({ method: 'PUT', url: `/v1/messages/${id}`, headers: t.auth, payload: message({ name: 'Renamed', text: null }) });
+    const put = await app.http.inject({
+      method: 'PUT',
+      url: `/v1/messages/${id}`,
+      headers: t.auth,
+      payload: message({ name: 'Renamed', text: null }),
+    });
     expect(put.json()).toMatchObject({ id, name: 'Renamed', text: null });
     const list = await app.http.inject({ method: 'GET', url: '/v1/messages', headers: t.auth });
     expect(list.json().items.map((m: { id: string }) => m.id)).toContain(id);
@@ -56,7 +71,12 @@ describeEachEngine('messages', (ctx) => {
       { field: 'text', line: 1, column: expect.any(Number), message: expect.any(String) },
     ]);
     const id = (await create(message())).json().id;
-    const put = await app.http.inject({ method: 'PUT', url: `/v1/messages/${id}`, headers: t.auth, payload: message({ html: '{% include "x" %}' }) });
+    const put = await app.http.inject({
+      method: 'PUT',
+      url: `/v1/messages/${id}`,
+      headers: t.auth,
+      payload: message({ html: '{% include "x" %}' }),
+    });
     expect(put.statusCode).toBe(422);
     expect((await create(message({ fromEmail: 'nope' }))).statusCode).toBe(422);
     expect((await create(message({ html: '' }))).statusCode).toBe(422);
@@ -75,26 +95,53 @@ describeEachEngine('messages', (ctx) => {
         text: 'Code <b>SAVE10</b>',
       });
     }
-    const unknown = await app.http.inject({ method: 'POST', url: `/v1/messages/${id}/preview`, headers: t.auth, payload: { email: 'new@example.com' } });
+    const unknown = await app.http.inject({
+      method: 'POST',
+      url: `/v1/messages/${id}/preview`,
+      headers: t.auth,
+      payload: { email: 'new@example.com' },
+    });
     expect(unknown.statusCode).toBe(404);
     expect((await app.http.inject({ method: 'GET', url: '/v1/contacts?email=new%40example.com', headers: t.auth })).statusCode).toBe(404);
-    expect((await app.http.inject({ method: 'POST', url: `/v1/messages/${id}/preview`, headers: t.auth, payload: {} })).statusCode).toBe(422);
+    expect((await app.http.inject({ method: 'POST', url: `/v1/messages/${id}/preview`, headers: t.auth, payload: {} })).statusCode).toBe(
+      422,
+    );
   });
 
   it('stops a runaway template at preview with a clear error (422)', async () => {
-    const id = (await create(message({ html: '{% for i in (1..1000000) %}{{ ShopperInfo.SCA10Off }}{{ ShopperInfo.SCA10Off }}{% endfor %}' }))).json().id;
-    const res = await app.http.inject({ method: 'POST', url: `/v1/messages/${id}/preview`, headers: t.auth, payload: { email: 'ann@example.com' } });
+    const id = (
+      await create(message({ html: '{% for i in (1..1000000) %}{{ ShopperInfo.SCA10Off }}{{ ShopperInfo.SCA10Off }}{% endfor %}' }))
+    ).json().id;
+    const res = await app.http.inject({
+      method: 'POST',
+      url: `/v1/messages/${id}/preview`,
+      headers: t.auth,
+      payload: { email: 'ann@example.com' },
+    });
     expect(res.statusCode).toBe(422);
-    expect(res.json().error).toMatchObject({ code: 'template_error', message: expect.stringMatching(/larger than|longer than/), details: [{ field: 'html', line: 1 }] });
+    expect(res.json().error).toMatchObject({
+      code: 'template_error',
+      message: expect.stringMatching(/larger than|longer than/),
+      details: [{ field: 'html', line: 1 }],
+    });
   });
 
   it('renders a batch for many contacts (the conductor entry point)', async () => {
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) {
-      const res = await app.http.inject({ method: 'PUT', url: '/v1/contacts', headers: t.auth, payload: { email: `b${i}@example.com`, fields: { ShopperInfo: { SCA10Off: `C${i}` } } } });
+      const res = await app.http.inject({
+        method: 'PUT',
+        url: '/v1/contacts',
+        headers: t.auth,
+        payload: { email: `b${i}@example.com`, fields: { ShopperInfo: { SCA10Off: `C${i}` } } },
+      });
       ids.push(res.json().id);
     }
-    const outcomes = await app.services.messages.renderBatch(t.accountId, { subject: 'S {{ ShopperInfo.SCA10Off }}', html: 'H', text: null }, [...ids, 'missing']);
+    const outcomes = await app.services.messages.renderBatch(
+      t.accountId,
+      { subject: 'S {{ ShopperInfo.SCA10Off }}', html: 'H', text: null },
+      [...ids, 'missing'],
+    );
     expect(outcomes.map((o) => (o.ok ? o.rendered.subject : 'error')).sort()).toEqual(['S C0', 'S C1', 'S C2', 'S C3', 'S C4']);
   });
 
@@ -102,7 +149,19 @@ describeEachEngine('messages', (ctx) => {
     const id = (await create(message())).json().id;
     const other = await newTenant(app);
     expect((await app.http.inject({ method: 'GET', url: `/v1/messages/${id}`, headers: other.auth })).statusCode).toBe(404);
-    expect((await app.http.inject({ method: 'PUT', url: `/v1/messages/${id}`, headers: other.auth, payload: message({ html: 'x' }) })).statusCode).toBe(404);
-    expect((await app.http.inject({ method: 'POST', url: `/v1/messages/${id}/preview`, headers: other.auth, payload: { email: 'ann@example.com' } })).statusCode).toBe(404);
+    expect(
+      (await app.http.inject({ method: 'PUT', url: `/v1/messages/${id}`, headers: other.auth, payload: message({ html: 'x' }) }))
+        .statusCode,
+    ).toBe(404);
+    expect(
+      (
+        await app.http.inject({
+          method: 'POST',
+          url: `/v1/messages/${id}/preview`,
+          headers: other.auth,
+          payload: { email: 'ann@example.com' },
+        })
+      ).statusCode,
+    ).toBe(404);
   });
 });

@@ -20,7 +20,13 @@ export const cookieOf = (res: { headers: Record<string, unknown> }) => String(re
 
 /** Signs in by email and password; the cookie, or throws with the answer. */
 export async function passwordSignIn(app: App, email: string, password = PASSWORD, remoteAddress = '127.0.0.1') {
-  const res = await app.http.inject({ method: 'POST', url: '/v1/session', headers: { host: HOST, origin: ORIGIN }, payload: { email, password }, remoteAddress });
+  const res = await app.http.inject({
+    method: 'POST',
+    url: '/v1/session',
+    headers: { host: HOST, origin: ORIGIN },
+    payload: { email, password },
+    remoteAddress,
+  });
   if (res.statusCode !== 201) throw new Error(`sign-in failed: ${res.statusCode} ${res.body}`);
   return cookieOf(res);
 }

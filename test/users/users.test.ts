@@ -16,7 +16,8 @@ describeEachEngine('users', (ctx) => {
 
   const asOwner = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: object) =>
     app.http.inject({ method, url, headers: t.auth, ...(payload && { payload }) });
-  const publicPost = (url: string, payload: object) => app.http.inject({ method: 'POST', url, headers: { host: HOST, origin: ORIGIN }, payload });
+  const publicPost = (url: string, payload: object) =>
+    app.http.inject({ method: 'POST', url, headers: { host: HOST, origin: ORIGIN }, payload });
   const email = () => `u${Math.random().toString(36).slice(2, 10)}@example.com`;
 
   it('invites by email: an access mail with a one-time link valid 7 days; the link page sets a checked password; then sign-in and sign-out', async () => {
@@ -36,7 +37,12 @@ describeEachEngine('users', (ctx) => {
 
     // Not signed in yet: no password.
     expect((await publicPost('/v1/session', { email: address, password: PASSWORD })).statusCode).toBe(401);
-    for (const [password, why] of [['short1234', 'at least 10'], ['password123', 'common'], ['QWERTYUIOP', 'common'], [address, 'email']] as const) {
+    for (const [password, why] of [
+      ['short1234', 'at least 10'],
+      ['password123', 'common'],
+      ['QWERTYUIOP', 'common'],
+      [address, 'email'],
+    ] as const) {
       const res = await publicPost('/v1/password-links/use', { token, password });
       expect(res.statusCode, password).toBe(422);
       expect(res.json().error.message).toContain(why);
@@ -99,14 +105,21 @@ describeEachEngine('users', (ctx) => {
     await publicPost('/v1/password-resets', { email: user.email });
     const expiring = await linkTokenFor(app, t.accountId, user.email);
     app.clock.advance(60 * 60 * 1000 + 1);
-    expect((await publicPost('/v1/password-links/use', { token: expiring, password: 'too late passphrase' })).json().error.code).toBe('link_invalid');
+    expect((await publicPost('/v1/password-links/use', { token: expiring, password: 'too late passphrase' })).json().error.code).toBe(
+      'link_invalid',
+    );
   });
 
-  it('a role change applies at the next request; a removed user\'s session dies at once', async () => {
+  it("a role change applies at the next request; a removed user's session dies at once", async () => {
     const user = await activeUser(app, t.accountId, 'marketer');
     const headers = sessionHeaders(await passwordSignIn(app, user.email));
     const createPool = () =>
-      app.http.inject({ method: 'POST', url: `/v1/merchants/${t.merchantId}/pools`, headers, payload: { name: `P${Math.random()}`, type: 'unique', expirationCutoffDays: 0 } });
+      app.http.inject({
+        method: 'POST',
+        url: `/v1/merchants/${t.merchantId}/pools`,
+        headers,
+        payload: { name: `P${Math.random()}`, type: 'unique', expirationCutoffDays: 0 },
+      });
     expect((await createPool()).statusCode).not.toBe(403);
     expect((await asOwner('PATCH', `/v1/users/${user.id}`, { role: 'analyst' })).json()).toMatchObject({ role: 'analyst' });
     const refused = await createPool();
@@ -127,13 +140,22 @@ describeEachEngine('users', (ctx) => {
     expect((await asOwner('POST', '/v1/users', { email: address, role: 'analyst' })).statusCode).toBe(201);
     const taken = await asOwner('POST', '/v1/users', { email: address.toUpperCase(), role: 'admin' });
     expect([taken.statusCode, taken.json().error.code]).toEqual([409, 'email_taken']);
-    for (const payload of [{}, { email: 'not-an-address', role: 'admin' }, { email: email(), role: 'root' }, { email: email(), role: 'admin', password: 'x' }]) {
+    for (const payload of [
+      {},
+      { email: 'not-an-address', role: 'admin' },
+      { email: email(), role: 'root' },
+      { email: email(), role: 'admin', password: 'x' },
+    ]) {
       const res = await asOwner('POST', '/v1/users', payload);
       expect(res.statusCode, JSON.stringify(payload)).toBeGreaterThanOrEqual(400);
       expect(res.statusCode).toBeLessThan(500);
     }
     const marketer = await app.services.accounts.createToken({ accountId: t.accountId, role: 'marketer' });
-    const seen = await app.http.inject({ method: 'GET', url: `/v1/outbox?to=${encodeURIComponent(address)}`, headers: { authorization: `Bearer ${marketer}` } });
+    const seen = await app.http.inject({
+      method: 'GET',
+      url: `/v1/outbox?to=${encodeURIComponent(address)}`,
+      headers: { authorization: `Bearer ${marketer}` },
+    });
     expect(seen.statusCode).toBe(200);
     expect(seen.json().items).toEqual([]);
   });
@@ -141,7 +163,13 @@ describeEachEngine('users', (ctx) => {
   it('throttles: after 5 failed sign-ins for an address within 15 minutes, 429 for 15 minutes (per address and per client address)', async () => {
     const user = await activeUser(app, t.accountId, 'analyst');
     const attempt = (address: string, password: string, remoteAddress: string) =>
-      app.http.inject({ method: 'POST', url: '/v1/session', headers: { host: HOST, origin: ORIGIN }, payload: { email: address, password }, remoteAddress });
+      app.http.inject({
+        method: 'POST',
+        url: '/v1/session',
+        headers: { host: HOST, origin: ORIGIN },
+        payload: { email: address, password },
+        remoteAddress,
+      });
     for (let i = 0; i < 5; i++) expect((await attempt(user.email, 'wrong password!', `10.0.0.${i + 1}`)).statusCode).toBe(401);
     const blocked = await attempt(user.email, PASSWORD, '10.0.1.1');
     expect(blocked.statusCode).toBe(429);

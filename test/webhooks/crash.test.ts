@@ -41,13 +41,19 @@ describePostgres('outgoing webhooks: a sender killed between send and mark', (ct
     const hook = await a.call('POST', '/v1/webhooks', { url: receiver.url, events: ['code.assigned'], secret }, 201);
     const pool = await a.pool({});
     await a.upload(pool.id, 'K-1\nK-2\nK-3\n', { expiration: 'none' });
-    for (const n of [1, 2, 3]) await a.call('POST', `/v1/pools/${pool.id}/assignments`, { email: `k${n}@example.com`, idempotencyKey: `k${n}` }, 201);
+    for (const n of [1, 2, 3])
+      await a.call('POST', `/v1/pools/${pool.id}/assignments`, { email: `k${n}@example.com`, idempotencyKey: `k${n}` }, 201);
 
-    child = spawn(process.execPath, ['--import', 'tsx', 'test/webhooks/sender-process.ts'], { env: { ...process.env, ...ctx.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(process.execPath, ['--import', 'tsx', 'test/webhooks/sender-process.ts'], {
+      env: { ...process.env, ...ctx.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout!.on('data', (c) => (output += c));
     child.stderr!.on('data', (c) => (output += c));
-    const exit = await new Promise<{ code: number | null; signal: string | null }>((resolve) => child!.on('exit', (code, signal) => resolve({ code, signal })));
+    const exit = await new Promise<{ code: number | null; signal: string | null }>((resolve) =>
+      child!.on('exit', (code, signal) => resolve({ code, signal })),
+    );
     expect(exit.signal, output).toBe('SIGKILL');
     expect(receiver.posts).toHaveLength(1);
     const first = receiver.posts[0]!;

@@ -14,9 +14,12 @@ describeEachEngine('outgoing webhooks', (ctx) => {
   let receiver: Awaited<ReturnType<typeof startReceiver>>;
   const secret = 'whsec_test_0123456789abcdef';
 
-  const queue = (webhookId: string) => ctx.database.db.selectFrom('webhook_queue').selectAll().where('webhook_id', '=', webhookId).orderBy('event_id').execute();
-  const remove = async (id: string) => expect((await app.http.inject({ method: 'DELETE', url: `/v1/webhooks/${id}`, headers: t.auth })).statusCode).toBe(204);
-  const hook = async (events: string[], url = receiver.url) => (await a.call('POST', '/v1/webhooks', { url, events, secret }, 201)) as { id: string; secret: string };
+  const queue = (webhookId: string) =>
+    ctx.database.db.selectFrom('webhook_queue').selectAll().where('webhook_id', '=', webhookId).orderBy('event_id').execute();
+  const remove = async (id: string) =>
+    expect((await app.http.inject({ method: 'DELETE', url: `/v1/webhooks/${id}`, headers: t.auth })).statusCode).toBe(204);
+  const hook = async (events: string[], url = receiver.url) =>
+    (await a.call('POST', '/v1/webhooks', { url, events, secret }, 201)) as { id: string; secret: string };
 
   beforeAll(async () => {
     app = await testApp(ctx.database, { config: { WEBHOOKS_ALLOW_PRIVATE: true, WEBHOOK_MAX_ATTEMPTS: 3, WEBHOOK_RETRY_SECONDS: 10 } });
@@ -39,11 +42,17 @@ describeEachEngine('outgoing webhooks', (ctx) => {
     const created = await hook(['code.assigned']);
     expect(created.secret).toBe(secret);
     const listed = await a.call('GET', '/v1/webhooks', undefined, 200);
-    expect(listed.items.find((w: { id: string }) => w.id === created.id)).toEqual({ id: created.id, url: receiver.url, events: ['code.assigned'], createdAt: expect.any(String) });
+    expect(listed.items.find((w: { id: string }) => w.id === created.id)).toEqual({
+      id: created.id,
+      url: receiver.url,
+      events: ['code.assigned'],
+      createdAt: expect.any(String),
+    });
     expect(JSON.stringify(listed)).not.toContain(secret);
     const pool = await a.pool({});
     await a.upload(pool.id, 'W-1\nW-2\nW-3\nW-4\nW-5\nW-6\n', { expiration: 'none' });
-    for (let i = 0; i < 5; i++) await a.call('POST', `/v1/pools/${pool.id}/assignments`, { email: `c${i}@example.com`, idempotencyKey: `k${i}` }, 201);
+    for (let i = 0; i < 5; i++)
+      await a.call('POST', `/v1/pools/${pool.id}/assignments`, { email: `c${i}@example.com`, idempotencyKey: `k${i}` }, 201);
     expect(await queue(created.id)).toHaveLength(5);
     const report = await app.services.webhooks.deliverDue();
     expect(report).toMatchObject({ posts: 1, delivered: 5 });
@@ -55,7 +64,10 @@ describeEachEngine('outgoing webhooks', (ctx) => {
     expect(verifySignature(secret, post!.signature, post!.body.replace('W-', 'X-'))).toBe(false);
     expect(post!.signature).toMatch(/^t=\d+,v1=[0-9a-f]{64}$/);
     expect(new Set(post!.events.map((e) => e.id)).size).toBe(5);
-    expect(post!.events[0]).toMatchObject({ type: 'code.assigned', data: { poolId: pool.id, merchantId: t.merchantId, source: 'unique', code: expect.stringMatching(/^W-/) } });
+    expect(post!.events[0]).toMatchObject({
+      type: 'code.assigned',
+      data: { poolId: pool.id, merchantId: t.merchantId, source: 'unique', code: expect.stringMatching(/^W-/) },
+    });
     await remove(created.id);
   });
 
@@ -69,7 +81,12 @@ describeEachEngine('outgoing webhooks', (ctx) => {
       await a.call('POST', `/v1/merchants/${t.merchantId}/redemptions`, { code: given.code, orderId: `order-${n}` }, 201);
     }
     // A refused redemption causes no event.
-    const refused = await app.http.inject({ method: 'POST', url: `/v1/merchants/${t.merchantId}/redemptions`, headers: t.auth, payload: { code: 'R-1', orderId: 'order-x' } });
+    const refused = await app.http.inject({
+      method: 'POST',
+      url: `/v1/merchants/${t.merchantId}/redemptions`,
+      headers: t.auth,
+      payload: { code: 'R-1', orderId: 'order-x' },
+    });
     expect(refused.statusCode).toBe(409);
     expect(await queue(created.id)).toHaveLength(2);
     expect((await app.services.webhooks.deliverDue()).retrying).toBe(2);
@@ -85,7 +102,11 @@ describeEachEngine('outgoing webhooks', (ctx) => {
     expect(new Set(ids).size).toBe(2);
     expect(receiver.accepted[0]!.events.map((e) => e.data.orderId).sort()).toEqual(['order-1', 'order-2']);
     const log = await a.call('GET', `/v1/webhooks/${created.id}/deliveries`, undefined, 200);
-    expect(log.items.map((d: { statusCode: number; outcome: string }) => [d.statusCode, d.outcome])).toEqual([[200, 'delivered'], [500, 'retrying'], [500, 'retrying']]);
+    expect(log.items.map((d: { statusCode: number; outcome: string }) => [d.statusCode, d.outcome])).toEqual([
+      [200, 'delivered'],
+      [500, 'retrying'],
+      [500, 'retrying'],
+    ]);
     for (const d of log.items) expect(d.latencyMs).toEqual(expect.any(Number));
     expect(log.queue).toEqual({ queued: 0, delivered: 2, failed: 0 });
     await remove(created.id);
@@ -122,7 +143,8 @@ describeEachEngine('outgoing webhooks', (ctx) => {
     const created = await hook(['pool.low', 'pool.exhausted']);
     const pool = await a.pool({ threshold: 1, notificationEmails: 'ops@example.com' });
     await a.upload(pool.id, 'L-1\nL-2\nL-3\n', { expiration: 'none' });
-    for (const n of [1, 2, 3]) await a.call('POST', `/v1/pools/${pool.id}/assignments`, { email: `l${n}@example.com`, idempotencyKey: `l${n}` }, 201);
+    for (const n of [1, 2, 3])
+      await a.call('POST', `/v1/pools/${pool.id}/assignments`, { email: `l${n}@example.com`, idempotencyKey: `l${n}` }, 201);
     const rows = await queue(created.id);
     expect(rows.map((r) => r.type)).toEqual(['pool.low', 'pool.exhausted']);
     expect((rows[0]!.payload as { data: object }).data).toMatchObject({ poolId: pool.id, available: 1, threshold: 1 });
@@ -143,8 +165,19 @@ describeEachEngine('outgoing webhooks', (ctx) => {
     const strict = await testApp(ctx.database);
     strict.clock.set(app.clock.now());
     try {
-      const post = (url: string) => strict.http.inject({ method: 'POST', url: '/v1/webhooks', headers: t.auth, payload: { url, events: ['code.assigned'] } });
-      for (const url of [receiver.url, 'http://localhost:9/x', 'http://169.254.169.254/latest/meta-data', 'http://[::1]:8080/', 'http://10.1.2.3/', 'http://192.168.0.10/', 'http://[::ffff:127.0.0.1]/', 'ftp://example.com/x', 'file:///etc/passwd']) {
+      const post = (url: string) =>
+        strict.http.inject({ method: 'POST', url: '/v1/webhooks', headers: t.auth, payload: { url, events: ['code.assigned'] } });
+      for (const url of [
+        receiver.url,
+        'http://localhost:9/x',
+        'http://169.254.169.254/latest/meta-data',
+        'http://[::1]:8080/',
+        'http://10.1.2.3/',
+        'http://192.168.0.10/',
+        'http://[::ffff:127.0.0.1]/',
+        'ftp://example.com/x',
+        'file:///etc/passwd',
+      ]) {
         const res = await post(url);
         expect(res.statusCode, url).toBe(422);
         expect(res.json().error.code, url).toBe('webhook_url_refused');

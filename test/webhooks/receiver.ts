@@ -34,7 +34,11 @@ export async function startReceiver(respond: (n: number, r: Received) => number 
     url: `http://127.0.0.1:${port}/hooks/couponflow`,
     posts,
     accepted,
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 

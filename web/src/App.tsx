@@ -168,7 +168,9 @@ function Shell({ accountName, who, role }: { accountName: string; who: string; r
       </nav>
       <main>
         {section === 'pools' && !id ? <PoolsScreen merchant={merchant} merchantsLoading={merchants.isPending} /> : null}
-        {section === 'pools' && id ? <PoolScreen poolId={id} merchants={merchants.data ?? []} onMerchant={(m) => m !== merchant?.id && setMerchantId(m)} /> : null}
+        {section === 'pools' && id ? (
+          <PoolScreen poolId={id} merchants={merchants.data ?? []} onMerchant={(m) => m !== merchant?.id && setMerchantId(m)} />
+        ) : null}
         {section === 'redemptions' ? <RedemptionsScreen merchant={merchant} /> : null}
         {section === 'segmentation' ? <SegmentationScreen /> : null}
         {section === 'contacts' && !id ? <ContactsScreen /> : null}
@@ -178,13 +180,17 @@ function Shell({ accountName, who, role }: { accountName: string; who: string; r
         {section === 'messages' && !id ? <AuthoringScreen /> : null}
         {section === 'messages' && id ? <MessageEditor messageId={id === 'new' ? undefined : id} /> : null}
         {section === 'conversations' && !id ? <ConductorScreen /> : null}
-        {section === 'conversations' && id ? <ConversationEditor conversationId={id === 'new' ? undefined : id} merchants={merchants.data ?? []} /> : null}
+        {section === 'conversations' && id ? (
+          <ConversationEditor conversationId={id === 'new' ? undefined : id} merchants={merchants.data ?? []} />
+        ) : null}
         {section === 'outbox' ? <OutboxScreen mailId={id} /> : null}
         {section === 'integrations' ? <IntegrationsScreen merchant={merchant} /> : null}
         {section === 'users' ? <UsersScreen merchants={merchants.data ?? []} /> : null}
         {section === 'tokens' ? <TokensScreen /> : null}
         {section === 'audit' ? <AuditScreen /> : null}
-        {![...sections(role), ...adminSections(role)].some((s) => s.path === section) && !MORE.includes(section) ? <p>Nothing here. Pick a section above.</p> : null}
+        {![...sections(role), ...adminSections(role)].some((s) => s.path === section) && !MORE.includes(section) ? (
+          <p>Nothing here. Pick a section above.</p>
+        ) : null}
       </main>
     </div>
   );

@@ -10,11 +10,35 @@ import type { ConversationInput, ConversationJson, EnrollmentJson, PublishIssue 
 import type { ContactJson as Contact, ContactWithRunsJson as ContactWithRuns } from '../../src/modules/contacts/model.ts';
 import type { MessageJson as Message, MessageSettings, RenderedJson as Rendered } from '../../src/modules/messages/model.ts';
 import type { MailJson as Mail } from '../../src/modules/outbox/model.ts';
-import type { PoolJson as Pool, PoolSettingsInput as PoolSettings, RowProblemJson as RowProblem, StaticRowInputJson as StaticRowInput, StaticRowJson as StaticRow } from '../../src/modules/pools/model.ts';
+import type {
+  PoolJson as Pool,
+  PoolSettingsInput as PoolSettings,
+  RowProblemJson as RowProblem,
+  StaticRowInputJson as StaticRowInput,
+  StaticRowJson as StaticRow,
+} from '../../src/modules/pools/model.ts';
 import type { FieldGroupJson as FieldGroup, FieldJson as Field, FieldType } from '../../src/modules/segmentation/model.ts';
 import type { UploadJson as Upload, UploadOptionsInput } from '../../src/modules/uploads/model.ts';
 
-export type { ListedAssignment, Contact, ContactWithRuns, Field, FieldGroup, FieldType, Mail, Merchant, Message, Pool, PoolSettings, Rendered, RowProblem, Session, StaticRow, StaticRowInput, Upload };
+export type {
+  ListedAssignment,
+  Contact,
+  ContactWithRuns,
+  Field,
+  FieldGroup,
+  FieldType,
+  Mail,
+  Merchant,
+  Message,
+  Pool,
+  PoolSettings,
+  Rendered,
+  RowProblem,
+  Session,
+  StaticRow,
+  StaticRowInput,
+  Upload,
+};
 export type { PoolType } from '../../src/modules/pools/model.ts';
 export type { AssignmentStatus };
 /** An assignment; in the pool's list (GET …/assignments) also where it stands now. */
@@ -30,7 +54,6 @@ export type { MessageSettings as MessageInput };
 /** The upload dialog's choices: the upload's option fields, each chosen (the expiration date only with `fixed`). */
 type UploadChoices = Required<Omit<UploadOptionsInput, 'expiresOn'>> & Pick<UploadOptionsInput, 'expiresOn'>;
 export type { UploadChoices as UploadOptions };
-
 
 export interface ApiErrorBody {
   error: { code: string; message: string; details: unknown[] };
@@ -67,7 +90,13 @@ async function toError(res: Response): Promise<ApiError> {
     body = undefined;
   }
   const error = body?.error;
-  return new ApiError(res.status, error?.code ?? `http_${res.status}`, error?.message ?? `${res.status} ${res.statusText}`, error?.details ?? [], body);
+  return new ApiError(
+    res.status,
+    error?.code ?? `http_${res.status}`,
+    error?.message ?? `${res.status} ${res.statusText}`,
+    error?.details ?? [],
+    body,
+  );
 }
 
 /** Called when any request answers 401: the session has ended. */
@@ -122,7 +151,13 @@ async function all<T>(path: string, max = 5000): Promise<T[]> {
  * fields come before the file: the server streams the file as it arrives.
  */
 /** Rejects with code `cancelled` when `signal` aborts: the request is cut, the server rolls the upload back. */
-export function uploadCodes(poolId: string, file: File, options: UploadChoices, onProgress: (fraction: number) => void, signal?: AbortSignal): Promise<Upload> {
+export function uploadCodes(
+  poolId: string,
+  file: File,
+  options: UploadChoices,
+  onProgress: (fraction: number) => void,
+  signal?: AbortSignal,
+): Promise<Upload> {
   return new Promise((resolve, reject) => {
     const form = new FormData();
     form.append('expiration', options.expiration);
@@ -150,7 +185,15 @@ export function uploadCodes(poolId: string, file: File, options: UploadChoices, 
       if (xhr.status === 201) return resolve(body as Upload);
       if (xhr.status === 401) onUnauthorized();
       const errBody = body as ApiErrorBody | undefined;
-      reject(new ApiError(xhr.status, errBody?.error?.code ?? `http_${xhr.status}`, errBody?.error?.message ?? `upload failed (${xhr.status})`, errBody?.error?.details ?? [], errBody));
+      reject(
+        new ApiError(
+          xhr.status,
+          errBody?.error?.code ?? `http_${xhr.status}`,
+          errBody?.error?.message ?? `upload failed (${xhr.status})`,
+          errBody?.error?.details ?? [],
+          errBody,
+        ),
+      );
     };
     xhr.send(form);
   });
@@ -176,13 +219,17 @@ export const api = {
   generate: (poolId: string, body: { count: number; length: number; prefix?: string; alphabet?: string; expiresOn?: string }) =>
     post<Upload>(`/v1/pools/${enc(poolId)}/generate`, body),
   staticRows: (poolId: string) => get<{ rows: StaticRow[]; warnings: RowProblem[] }>(`/v1/pools/${enc(poolId)}/static-codes`),
-  saveStaticRows: (poolId: string, rows: StaticRowInput[]) => put<{ rows: StaticRow[]; warnings: RowProblem[] }>(`/v1/pools/${enc(poolId)}/static-codes`, { rows }),
+  saveStaticRows: (poolId: string, rows: StaticRowInput[]) =>
+    put<{ rows: StaticRow[]; warnings: RowProblem[] }>(`/v1/pools/${enc(poolId)}/static-codes`, { rows }),
   validateStaticRows: (poolId: string, rows: StaticRowInput[]) =>
     post<{ valid: boolean; errors: RowProblem[]; warnings: RowProblem[] }>(`/v1/pools/${enc(poolId)}/static-codes/validate`, { rows }),
   assignments: (poolId: string, max = 10_000) => all<ListedAssignment>(`/v1/pools/${enc(poolId)}/assignments`, max),
   assignmentsPage: (poolId: string, cursor: string | undefined, limit = 50, filter: AssignmentFilter = {}) =>
-    get<{ items: ListedAssignment[]; nextCursor: string | null }>(`/v1/pools/${enc(poolId)}/assignments?${filterQuery({ limit: String(limit), cursor, ...filter })}`),
-  assignmentsExportUrl: (poolId: string, filter: AssignmentFilter = {}) => `/v1/pools/${enc(poolId)}/assignments/export${filterQuery({ ...filter }) ? `?${filterQuery({ ...filter })}` : ''}`,
+    get<{ items: ListedAssignment[]; nextCursor: string | null }>(
+      `/v1/pools/${enc(poolId)}/assignments?${filterQuery({ limit: String(limit), cursor, ...filter })}`,
+    ),
+  assignmentsExportUrl: (poolId: string, filter: AssignmentFilter = {}) =>
+    `/v1/pools/${enc(poolId)}/assignments/export${filterQuery({ ...filter }) ? `?${filterQuery({ ...filter })}` : ''}`,
 
   fieldGroups: () => all<FieldGroup>('/v1/field-groups'),
   createFieldGroup: (name: string) => post<FieldGroup>('/v1/field-groups', { name }),
@@ -191,7 +238,8 @@ export const api = {
   contacts: (cursor?: string) => get<Page<Contact>>(`/v1/contacts${qs({ limit: 50, cursor })}`),
   contactByEmail: (email: string) => get<ContactWithRuns>(`/v1/contacts${qs({ email })}`),
   contact: (id: string) => get<ContactWithRuns>(`/v1/contacts/${enc(id)}`),
-  upsertContact: (body: { email: string; status?: Contact['status']; fields?: Record<string, Record<string, unknown>> }) => put<Contact>('/v1/contacts', body),
+  upsertContact: (body: { email: string; status?: Contact['status']; fields?: Record<string, Record<string, unknown>> }) =>
+    put<Contact>('/v1/contacts', body),
 
   messages: () => all<Message>('/v1/messages'),
   message: (id: string) => get<Message>(`/v1/messages/${enc(id)}`),

@@ -6,7 +6,10 @@ import './styles.css';
 
 const queryClient = new QueryClient({
   defaultOptions: {
-    queries: { retry: (count, err) => count < 2 && !(err && typeof err === 'object' && 'status' in err && Number(err.status) < 500), staleTime: 5_000 },
+    queries: {
+      retry: (count, err) => count < 2 && !(err && typeof err === 'object' && 'status' in err && Number(err.status) < 500),
+      staleTime: 5_000,
+    },
   },
 });
 

@@ -3,7 +3,12 @@ import { useQueryClient } from '@tanstack/react-query';
 import { ApiError, type Session } from './api.ts';
 
 /** A labelled input row; its error is shown right beside it and announced to screen readers. */
-export function Field(props: { label: string; error?: string | undefined; hint?: ReactNode; children: (id: string, describedBy: string | undefined) => ReactNode }) {
+export function Field(props: {
+  label: string;
+  error?: string | undefined;
+  hint?: ReactNode;
+  children: (id: string, describedBy: string | undefined) => ReactNode;
+}) {
   const id = useId();
   const errorId = `${id}-error`;
   const hintId = `${id}-hint`;
@@ -46,7 +51,11 @@ export function Empty({ title, children }: { title: string; children?: ReactNode
 }
 
 export function Loading() {
-  return <p className="muted" aria-live="polite">Loading…</p>;
+  return (
+    <p className="muted" aria-live="polite">
+      Loading…
+    </p>
+  );
 }
 
 /** A modal dialog (the native <dialog>: focus is trapped, Escape closes it). */
@@ -103,7 +112,8 @@ export function CopyButton({ text, label = 'Copy' }: { text: string; label?: str
 
 export const fmtNumber = (n: number) => n.toLocaleString('en-US');
 export const fmtDate = (iso: string | null | undefined) => (iso ? new Date(iso).toISOString().slice(0, 10) : '—');
-export const fmtDateTime = (iso: string | null | undefined) => (iso ? new Date(iso).toISOString().replace('T', ' ').slice(0, 16) + ' UTC' : '—');
+export const fmtDateTime = (iso: string | null | undefined) =>
+  iso ? new Date(iso).toISOString().replace('T', ' ').slice(0, 16) + ' UTC' : '—';
 
 /** The signed-in account's time zone (plain dates the marketer types mean days there). */
 export function useTimeZone(): string {
@@ -113,7 +123,9 @@ export function useTimeZone(): string {
 /** The day (YYYY-MM-DD) an instant falls on in `timeZone`: what a date field shows and sends back. */
 export function dayIn(iso: string | null | undefined, timeZone: string): string {
   if (!iso) return '';
-  const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(new Date(iso));
+  const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(
+    new Date(iso),
+  );
   const part = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
   return `${part('year')}-${part('month')}-${part('day')}`;
 }

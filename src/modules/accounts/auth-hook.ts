@@ -49,9 +49,12 @@ export function authHook(authenticate: Authenticate, session?: SessionAuth) {
       ]);
     }
     if (!allowed(principal, rule.permission)) {
-      throw new DomainError('forbidden', 'forbidden', `This needs the permission ${rule.permission}, which the role ${principal.role} does not have.`, [
-        { permission: rule.permission, role: principal.role },
-      ]);
+      throw new DomainError(
+        'forbidden',
+        'forbidden',
+        `This needs the permission ${rule.permission}, which the role ${principal.role} does not have.`,
+        [{ permission: rule.permission, role: principal.role }],
+      );
     }
   };
 }

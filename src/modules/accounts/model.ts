@@ -64,7 +64,6 @@ export const principalOfToken = (token: Token): Principal => ({
 
 export const merchantOut = z.object({ id: z.string(), name: z.string(), domain: z.string(), createdAt: z.string() });
 
-
 export const sessionOut = z.object({
   accountId: z.string(),
   accountName: z.string(),

@@ -70,7 +70,8 @@ export const ROLE_PERMISSIONS: Record<Role, ReadonlySet<Permission>> = {
   // Read only, no exports of personal data; the audit log is for owners and admins.
   analyst: new Set(
     PERMISSIONS.filter(
-      (p) => p.endsWith(':read') && !PERSONAL_EXPORTS.includes(p) && !['users:read', 'tokens:read', 'audit:read', 'webhooks:read'].includes(p),
+      (p) =>
+        p.endsWith(':read') && !PERSONAL_EXPORTS.includes(p) && !['users:read', 'tokens:read', 'audit:read', 'webhooks:read'].includes(p),
     ),
   ),
 };
@@ -167,7 +168,11 @@ export const ROUTE_RULES: Record<string, RouteRule> = {
   'POST /v1/conversations': change('conversations:write', 'conversation.create', 'new'),
   'GET /v1/conversations/:conversationId': read('conversations:read'),
   'PUT /v1/conversations/:conversationId': change('conversations:write', 'conversation.update'),
-  'POST /v1/conversations/:conversationId/steps/:stepId/commit': change('conversations:write', 'conversation.commit_step', 'conversationId'),
+  'POST /v1/conversations/:conversationId/steps/:stepId/commit': change(
+    'conversations:write',
+    'conversation.commit_step',
+    'conversationId',
+  ),
   'POST /v1/conversations/:conversationId/check': query('conversations:read'),
   'POST /v1/conversations/:conversationId/publish': change('conversations:write', 'conversation.publish'),
   'POST /v1/conversations/:conversationId/pause': change('conversations:write', 'conversation.pause'),

@@ -21,7 +21,15 @@ export async function findAccount(db: Q, id: string): Promise<Account | undefine
 
 export async function insertToken(
   db: Q,
-  token: { id: string; accountId: string; hash: string; name: string; merchantIds: string[] | null; installationAdmin: boolean; role?: Role },
+  token: {
+    id: string;
+    accountId: string;
+    hash: string;
+    name: string;
+    merchantIds: string[] | null;
+    installationAdmin: boolean;
+    role?: Role;
+  },
 ) {
   await db
     .insertInto('tokens')
@@ -53,7 +61,16 @@ export async function findTokenByHash(db: Q, hash: string): Promise<Token | unde
     .select(['id', 'account_id', 'name', 'role', 'merchant_ids', 'installation_admin'])
     .where('token_hash', '=', hash)
     .executeTakeFirst();
-  return row && { id: row.id, accountId: row.account_id, name: row.name, role: row.role, merchantIds: row.merchant_ids, installationAdmin: row.installation_admin };
+  return (
+    row && {
+      id: row.id,
+      accountId: row.account_id,
+      name: row.name,
+      role: row.role,
+      merchantIds: row.merchant_ids,
+      installationAdmin: row.installation_admin,
+    }
+  );
 }
 
 const toMerchant = (row: { id: string; name: string; domain: string; created_at: Date }): Merchant => ({

@@ -15,7 +15,10 @@ const domainName = z
   .trim()
   .min(1)
   .max(253)
-  .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i, 'a domain name such as shop.example.com');
+  .regex(
+    /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i,
+    'a domain name such as shop.example.com',
+  );
 
 export function accountsRoutes(app: HttpApp, accounts: AccountsService) {
   app.post(
@@ -26,7 +29,10 @@ export function accountsRoutes(app: HttpApp, accounts: AccountsService) {
         summary: 'Create an account (installation admin only); answers its admin token once',
         body: z.object({
           name: z.string().trim().min(1).max(100),
-          timeZone: z.string().refine((zone) => IANAZone.isValidZone(zone), 'an IANA time zone such as Europe/Paris').optional(),
+          timeZone: z
+            .string()
+            .refine((zone) => IANAZone.isValidZone(zone), 'an IANA time zone such as Europe/Paris')
+            .optional(),
         }),
         response: { 201: z.object({ id: z.string(), name: z.string(), timeZone: z.string(), token: z.string() }) },
       },
@@ -115,9 +121,21 @@ export function accountsRoutes(app: HttpApp, accounts: AccountsService) {
         tags: ['tokens'],
         summary: 'Create an API token with a role (owner, admin, marketer, analyst); answers its secret once',
         body: z
-          .object({ name: z.string().trim().min(1).max(100), role: z.enum(ROLES), merchantIds: z.array(z.string().max(100)).max(500).optional() })
+          .object({
+            name: z.string().trim().min(1).max(100),
+            role: z.enum(ROLES),
+            merchantIds: z.array(z.string().max(100)).max(500).optional(),
+          })
           .strict(),
-        response: { 201: z.object({ id: z.string(), name: z.string(), role: z.enum(ROLES), merchantIds: z.array(z.string()).nullable(), token: z.string() }) },
+        response: {
+          201: z.object({
+            id: z.string(),
+            name: z.string(),
+            role: z.enum(ROLES),
+            merchantIds: z.array(z.string()).nullable(),
+            token: z.string(),
+          }),
+        },
       },
     },
     async (request, reply) => {

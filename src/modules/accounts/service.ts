@@ -146,7 +146,10 @@ export function accountsService(database: AppDatabase, clock: Clock = systemCloc
    * those; the installation admin right is never handed out through the API (the CLI recovers it).
    * Only owners reach this (tokens:write, permissions.ts), so any role may be given.
    */
-  async function createApiToken(principal: Principal, input: { name: string; role?: Role | undefined; merchantIds?: string[] | undefined }) {
+  async function createApiToken(
+    principal: Principal,
+    input: { name: string; role?: Role | undefined; merchantIds?: string[] | undefined },
+  ) {
     const merchantIds = input.merchantIds?.length ? [...new Set(input.merchantIds)] : undefined;
     if (principal.merchantIds !== null) {
       if (!merchantIds) throw forbidden('A token limited to some merchants can only create tokens limited to some of them.');
@@ -175,14 +178,24 @@ export function accountsService(database: AppDatabase, clock: Clock = systemCloc
    * no installation admin exists yet, even if `accounts create` ran before. An advisory lock makes
    * two processes starting together create them once.
    */
-  async function bootstrap(options: { token?: string | undefined; timeZone: string }): Promise<{ created: false } | ({ created: true; merchant: Merchant } & ProvisionedAccount)> {
+  async function bootstrap(options: {
+    token?: string | undefined;
+    timeZone: string;
+  }): Promise<{ created: false } | ({ created: true; merchant: Merchant } & ProvisionedAccount)> {
     const token = options.token ?? newToken();
     return db.transaction().execute(async (tx) => {
       await lockBootstrap(tx);
       if (await repo.hasInstallationAdmin(tx)) return { created: false as const };
       const id = newId();
       await repo.insertAccount(tx, { id, name: 'My company', timeZone: options.timeZone });
-      await repo.insertToken(tx, { id: newId(), accountId: id, hash: hashToken(token), name: 'admin', merchantIds: null, installationAdmin: true });
+      await repo.insertToken(tx, {
+        id: newId(),
+        accountId: id,
+        hash: hashToken(token),
+        name: 'admin',
+        merchantIds: null,
+        installationAdmin: true,
+      });
       const merchant = await repo.insertMerchant(tx, id, { id: newId(), name: 'My shop', domain: 'shop.example.com' });
       const account = await repo.findAccount(tx, id);
       if (!account) throw new Error('account vanished after insert');
@@ -220,7 +233,20 @@ export function accountsService(database: AppDatabase, clock: Clock = systemCloc
     return repo.insertMerchant(db, principal.accountId, { id: newId(), ...input });
   }
 
-  return { authenticate, createAccount, createAccountFromCli, createToken, createApiToken, listTokens, revokeToken, bootstrap, getAccount, getMerchant, listMerchants, createMerchant };
+  return {
+    authenticate,
+    createAccount,
+    createAccountFromCli,
+    createToken,
+    createApiToken,
+    listTokens,
+    revokeToken,
+    bootstrap,
+    getAccount,
+    getMerchant,
+    listMerchants,
+    createMerchant,
+  };
 }
 
 export type AccountsService = ReturnType<typeof accountsService>;

@@ -50,7 +50,8 @@ export function sessionRoutes(
       config: { public: true },
       schema: {
         tags: ['session'],
-        summary: 'Console sign-in: a user\'s email and password, or an API token, for a session cookie (HttpOnly, SameSite=Strict, 12 hours)',
+        summary:
+          "Console sign-in: a user's email and password, or an API token, for a session cookie (HttpOnly, SameSite=Strict, 12 hours)",
         description:
           'The cookie is Secure when the request came over HTTPS (X-Forwarded-Proto counts with TRUST_PROXY). By token: after SIGN_IN_MAX_FAILURES (default 10) failed sign-ins from one client address within 15 minutes, further tries get 429 too_many_attempts until those 15 minutes are over. By password: after 5 failed sign-ins for one address (or from one client address) within 15 minutes, 429 too_many_attempts for 15 minutes.',
         body: z.union([

@@ -146,7 +146,12 @@ export class SignInLimiter {
  * copied cookie stops working at once, and no signing secret has to be configured and shared by
  * every process.
  */
-export function sessionsService(deps: { database: AppDatabase; clock: Clock; accounts: AccountsService; maxFailures?: number | undefined }) {
+export function sessionsService(deps: {
+  database: AppDatabase;
+  clock: Clock;
+  accounts: AccountsService;
+  maxFailures?: number | undefined;
+}) {
   const { db } = deps.database;
   const signInLimiter = new SignInLimiter(deps.clock, deps.maxFailures ?? SIGN_IN_MAX_FAILURES);
 

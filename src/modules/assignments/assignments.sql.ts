@@ -51,8 +51,12 @@ function claimCtes(p: { poolKey: number; eligibleFrom: Date; count: number; now:
       select ctid from codes
       where pool_key = ${p.poolKey}
         and assigned_at is null
-        and expires_at >= ${p.eligibleFrom}${p.gate ? sql`
-        and ${p.gate}` : sql``}
+        and expires_at >= ${p.eligibleFrom}${
+          p.gate
+            ? sql`
+        and ${p.gate}`
+            : sql``
+        }
       order by expires_at, id
       limit ${p.count}
       for update skip locked
@@ -215,7 +219,11 @@ export async function rearm(db: Q, poolKey: number, flag: NoticeFlag): Promise<v
  * decided on counts read before a fire can never follow that fire (test/outbox/notice-races.test.ts).
  * Without `lock`: a plain read, the cheap first look that most checks end with.
  */
-export async function noticeFlags(db: Q, poolKey: number, lock: boolean): Promise<{ threshold_armed: boolean; exhausted_armed: boolean } | undefined> {
+export async function noticeFlags(
+  db: Q,
+  poolKey: number,
+  lock: boolean,
+): Promise<{ threshold_armed: boolean; exhausted_armed: boolean } | undefined> {
   const r = await sql<{ threshold_armed: boolean; exhausted_armed: boolean }>`
     select threshold_armed, exhausted_armed from pools where key = ${poolKey}${lock ? sql` for no key update` : sql``}`.execute(db);
   return r.rows[0];
@@ -224,17 +232,19 @@ export async function noticeFlags(db: Q, poolKey: number, lock: boolean): Promis
 // ---------------------------------------------------------------------------------------------
 // The pool page's list of assignments (read only)
 
-export const toAssignment = (poolId: string) => (r: Selectable<DB['assignments']>): Assignment => ({
-  id: r.id,
-  poolId,
-  contactId: r.contact_id,
-  idempotencyKey: r.idempotency_key,
-  source: r.source,
-  code: r.code,
-  codeId: r.code_id === null ? null : Number(r.code_id),
-  expiresAt: r.expires_at,
-  createdAt: r.created_at,
-});
+export const toAssignment =
+  (poolId: string) =>
+  (r: Selectable<DB['assignments']>): Assignment => ({
+    id: r.id,
+    poolId,
+    contactId: r.contact_id,
+    idempotencyKey: r.idempotency_key,
+    source: r.source,
+    code: r.code,
+    codeId: r.code_id === null ? null : Number(r.code_id),
+    expiresAt: r.expires_at,
+    createdAt: r.created_at,
+  });
 
 export interface AssignmentListRow extends Assignment {
   email: string;

@@ -28,9 +28,7 @@ export interface AssignRequest {
   idempotencyKey: string;
 }
 
-export type AssignOutcome =
-  | { ok: true; assignment: Assignment; created: boolean }
-  | { ok: false; reason: AssignFailure };
+export type AssignOutcome = { ok: true; assignment: Assignment; created: boolean } | { ok: false; reason: AssignFailure };
 
 /** What a static pool hands out now: its open window's code, or nothing. */
 export interface StaticOffer {

@@ -11,7 +11,10 @@ import { ASSIGNMENT_STATUSES, assignmentOut, listedAssignmentOut, type Assignmen
 const poolParams = z.object({ poolId: z.string().max(100) });
 const STATUSES = ASSIGNMENT_STATUSES;
 const filterQuery = z.object({
-  status: z.enum(STATUSES).optional().describe('released: a bounced mail gave the code back; redeemed: an order used it; expired; assigned: none of these'),
+  status: z
+    .enum(STATUSES)
+    .optional()
+    .describe('released: a bounced mail gave the code back; redeemed: an order used it; expired; assigned: none of these'),
   q: z.string().trim().min(1).max(320).optional().describe('a code prefix or an email prefix, case-insensitive'),
 });
 const listedOut = listedAssignmentOut;
@@ -83,7 +86,14 @@ export function assignmentsRoutes(app: HttpApp, assignments: AssignmentsService)
 
   app.get(
     '/v1/pools/:poolId/assignments/export',
-    { schema: { tags: ['assignments'], summary: 'Every assignment of a pool as CSV (streamed; the same ?status=&q= filters as the list)', params: poolParams, querystring: filterQuery } },
+    {
+      schema: {
+        tags: ['assignments'],
+        summary: 'Every assignment of a pool as CSV (streamed; the same ?status=&q= filters as the list)',
+        params: poolParams,
+        querystring: filterQuery,
+      },
+    },
     async (request, reply) => {
       const pages = assignments.exportAssignments(principalOf(request), request.params.poolId, request.query);
       // Fetch the first page before answering, so that a missing pool is a clean 404.
@@ -92,7 +102,9 @@ export function assignmentsRoutes(app: HttpApp, assignments: AssignmentsService)
         if (!first.done) for (const a of first.value) yield assignmentJson(a);
         for await (const page of pages) for (const a of page) yield assignmentJson(a);
       })();
-      const csv = Readable.from(rows).pipe(csvExport(['id', 'code', 'expiresAt', 'source', 'contactId', 'email', 'idempotencyKey', 'createdAt', 'status']));
+      const csv = Readable.from(rows).pipe(
+        csvExport(['id', 'code', 'expiresAt', 'source', 'contactId', 'email', 'idempotencyKey', 'createdAt', 'status']),
+      );
       return reply
         .type('text/csv; charset=utf-8')
         .header('content-disposition', `attachment; filename="assignments-${request.params.poolId}.csv"`)

@@ -51,7 +51,8 @@ export function assignmentsService(deps: {
     if (pool.type !== 'static') return undefined;
     const row = await findOpenStaticRow(tx, pool.key, now);
     if (!row) return undefined;
-    const expiresAt = row.expires_at ?? (row.days_after_distribution ? new Date(now.getTime() + row.days_after_distribution * DAY_MS) : null);
+    const expiresAt =
+      row.expires_at ?? (row.days_after_distribution ? new Date(now.getTime() + row.days_after_distribution * DAY_MS) : null);
     return { code: row.code, expiresAt };
   }
 
@@ -114,7 +115,9 @@ export function assignmentsService(deps: {
     const lone = new Set(requests.map((r) => r.idempotencyKey)).size === 1 && !deps.onAssigned;
     for (let attempt = 0; ; attempt++) {
       try {
-        const outcomes = lone ? await assignWithin(db, pool, requests) : await db.transaction().execute((tx) => assignWithin(tx, pool, requests));
+        const outcomes = lone
+          ? await assignWithin(db, pool, requests)
+          : await db.transaction().execute((tx) => assignWithin(tx, pool, requests));
         if ([...outcomes.values()].some((o) => o.ok && o.created)) await checkNotices(pool);
         return requests.map((r) => outcomes.get(r.idempotencyKey)!);
       } catch (err) {
@@ -124,12 +127,17 @@ export function assignmentsService(deps: {
     }
   }
 
-  async function assign(principal: Principal, poolId: string, input: { email?: string | undefined; contactId?: string | undefined; idempotencyKey: string }) {
+  async function assign(
+    principal: Principal,
+    poolId: string,
+    input: { email?: string | undefined; contactId?: string | undefined; idempotencyKey: string },
+  ) {
     const pool = await deps.pools.getPoolFor(principal, poolId);
     const contact = await deps.contacts.resolveContact(principal.accountId, input);
     const [outcome] = await assignMany(pool, [{ contactId: contact.id, idempotencyKey: input.idempotencyKey }]);
     if (!outcome!.ok) {
-      const message = outcome!.reason === 'pool_inactive' ? 'The pool is not active.' : 'The pool has no eligible code and no default code.';
+      const message =
+        outcome!.reason === 'pool_inactive' ? 'The pool is not active.' : 'The pool has no eligible code and no default code.';
       throw new DomainError('conflict', outcome!.reason, message);
     }
     return { ...outcome!, email: contact.email };
@@ -161,7 +169,12 @@ export function assignmentsService(deps: {
       for (const kind of due.rearm) await rearm(tx, pool.key, kind === 'threshold' ? 'threshold_armed' : 'exhausted_armed');
       for (const kind of due.fire) {
         if (!(await disarm(tx, pool.key, kind === 'threshold' ? 'threshold_armed' : 'exhausted_armed'))) continue;
-        const merchant = await tx.selectFrom('merchants').select('name').where('account_id', '=', pool.accountId).where('id', '=', pool.merchantId).executeTakeFirst();
+        const merchant = await tx
+          .selectFrom('merchants')
+          .select('name')
+          .where('account_id', '=', pool.accountId)
+          .where('id', '=', pool.merchantId)
+          .executeTakeFirst();
         await deps.notify(tx, {
           kind,
           accountId: pool.accountId,
@@ -181,7 +194,7 @@ export function assignmentsService(deps: {
    */
   async function checkAllPools(): Promise<number> {
     let checked = 0;
-    for (let after = 0; ; ) {
+    for (let after = 0; ;) {
       const batch = await listPoolsToWatch(db, after, 500);
       if (batch.length === 0) return checked;
       for (const pool of batch) await checkNotices(pool);
@@ -190,14 +203,28 @@ export function assignmentsService(deps: {
     }
   }
 
-  async function listAssignments(principal: Principal, poolId: string, page: PageQuery, filter: repo.AssignmentFilter = {}): Promise<Page<repo.AssignmentListRow>> {
+  async function listAssignments(
+    principal: Principal,
+    poolId: string,
+    page: PageQuery,
+    filter: repo.AssignmentFilter = {},
+  ): Promise<Page<repo.AssignmentListRow>> {
     const pool = await deps.pools.getPoolFor(principal, poolId);
-    const rows = await repo.listAssignments(db, pool, { after: decodeCursor(page.cursor), limit: page.limit + 1, now: deps.clock.now(), ...filter });
+    const rows = await repo.listAssignments(db, pool, {
+      after: decodeCursor(page.cursor),
+      limit: page.limit + 1,
+      now: deps.clock.now(),
+      ...filter,
+    });
     return toPage(rows, page.limit, (a) => a.id);
   }
 
   /** Every (matching) assignment of a pool, in pages, for the CSV export (streamed, constant memory). */
-  async function* exportAssignments(principal: Principal, poolId: string, filter: repo.AssignmentFilter = {}): AsyncGenerator<repo.AssignmentListRow[]> {
+  async function* exportAssignments(
+    principal: Principal,
+    poolId: string,
+    filter: repo.AssignmentFilter = {},
+  ): AsyncGenerator<repo.AssignmentListRow[]> {
     const pool = await deps.pools.getPoolFor(principal, poolId);
     const now = deps.clock.now();
     let after: string | undefined;

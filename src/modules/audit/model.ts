@@ -33,7 +33,9 @@ const FIELD_NAME = /^[A-Za-z][A-Za-z0-9_]{0,39}$/;
  */
 export function summarize(action: string, body: unknown): string {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) return action;
-  const names = Object.keys(body).filter((k) => FIELD_NAME.test(k)).sort();
+  const names = Object.keys(body)
+    .filter((k) => FIELD_NAME.test(k))
+    .sort();
   if (!names.length) return action;
   const shown = names.slice(0, 12).join(', ');
   return `${action}: ${shown}${names.length > 12 ? ', …' : ''}`;

@@ -9,7 +9,12 @@ export type AuditRow = DB['audit_log'];
 export const compileInsert = (db: Q, row: AuditRow) => db.insertInto('audit_log').values(row).compile();
 
 /** Newest first (ids are UUIDv7: in creation order); `after` is the last id of the previous page. */
-export async function listEntries(db: Q, accountId: string, filter: Omit<AuditQuery, 'cursor' | 'limit'>, page: { after?: string | undefined; limit: number }) {
+export async function listEntries(
+  db: Q,
+  accountId: string,
+  filter: Omit<AuditQuery, 'cursor' | 'limit'>,
+  page: { after?: string | undefined; limit: number },
+) {
   let query = db.selectFrom('audit_log').selectAll().where('account_id', '=', accountId).orderBy('id', 'desc').limit(page.limit);
   if (page.after) query = query.where('id', '<', page.after);
   if (filter.actorType) query = query.where('actor_type', '=', filter.actorType);

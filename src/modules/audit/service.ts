@@ -50,7 +50,8 @@ export class AuditRecord implements UnitOfWork {
     if (this.state !== 'pending') return undefined;
     this.state = 'claimed';
     const { principal, route, action, resourceId, summary } = this.facts;
-    const resolved = this.noted.resourceId !== undefined ? this.noted.resourceId : resourceId === 'new' ? (this.firstId ?? null) : resourceId;
+    const resolved =
+      this.noted.resourceId !== undefined ? this.noted.resourceId : resourceId === 'new' ? (this.firstId ?? null) : resourceId;
     return repo.compileInsert(this.database.db, {
       account_id: principal.accountId,
       id: this.entryId,
@@ -65,7 +66,6 @@ export class AuditRecord implements UnitOfWork {
       summary: (this.noted.summary ?? summary).slice(0, 300),
     });
   }
-
 
   committed() {
     this.state = 'committed';

@@ -32,7 +32,16 @@ export interface CodeFilter {
  * filter on that range scan, no index of its own (codes from before migration 0012 carry none).
  * Reads assignments, contacts, redemptions and uploads by their keys, for the page's rows only.
  */
-export function codesPageStatement(p: { poolKey: number; accountId: string; now: Date; after?: string | undefined; limit: number; uploadKey?: number | undefined } & CodeFilter) {
+export function codesPageStatement(
+  p: {
+    poolKey: number;
+    accountId: string;
+    now: Date;
+    after?: string | undefined;
+    limit: number;
+    uploadKey?: number | undefined;
+  } & CodeFilter,
+) {
   const live = sql`exists (select from redemptions r where r.code_id = c.id and r.rolled_back_at is null)`;
   const status = {
     // As the status column below: a live redemption first (a report source may redeem a code
@@ -53,9 +62,13 @@ export function codesPageStatement(p: { poolKey: number; accountId: string; now:
         ${p.uploadKey !== undefined ? sql`and c.upload_key = ${p.uploadKey}` : sql``}
         ${p.status ? sql`and ${status[p.status]}` : sql``}
         ${p.q && !byEmail ? sql`and starts_with(c.code, ${p.q})` : sql``}
-        ${p.q && byEmail ? sql`and c.id in (
+        ${
+          p.q && byEmail
+            ? sql`and c.id in (
           select a2.code_id from contacts ct2 join assignments a2 on a2.account_id = ct2.account_id and a2.contact_id = ct2.id
-          where ct2.account_id = ${p.accountId} and lower(ct2.email) = lower(${p.q}) and a2.pool_key = ${p.poolKey} and a2.code_id is not null)` : sql``}
+          where ct2.account_id = ${p.accountId} and lower(ct2.email) = lower(${p.q}) and a2.pool_key = ${p.poolKey} and a2.code_id is not null)`
+            : sql``
+        }
       order by c.code
       limit ${p.limit}
     )

@@ -12,8 +12,12 @@ export async function listCodes(db: Q, p: Parameters<typeof codesPageStatement>[
 
 /** The key of one of this pool's uploads, if `uploadId` is one. */
 export async function findUploadKey(db: Q, accountId: string, poolKey: number, uploadId: string): Promise<number | undefined> {
-  const row = await db.selectFrom('uploads').select('key').where('account_id', '=', accountId).where('pool_key', '=', poolKey).where('id', '=', uploadId).executeTakeFirst();
+  const row = await db
+    .selectFrom('uploads')
+    .select('key')
+    .where('account_id', '=', accountId)
+    .where('pool_key', '=', poolKey)
+    .where('id', '=', uploadId)
+    .executeTakeFirst();
   return row === undefined ? undefined : Number(row.key);
 }
-
-

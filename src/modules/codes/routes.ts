@@ -57,7 +57,14 @@ export function codesRoutes(app: HttpApp, codes: CodesService) {
 
   app.get(
     '/v1/pools/:poolId/codes/export',
-    { schema: { tags: ['codes'], summary: "A pool's codes as CSV (streamed; same filters as the list)", params: poolParams, querystring: filterQuery } },
+    {
+      schema: {
+        tags: ['codes'],
+        summary: "A pool's codes as CSV (streamed; same filters as the list)",
+        params: poolParams,
+        querystring: filterQuery,
+      },
+    },
     async (request, reply) => {
       const pages = await codes.exportCodes(principalOf(request), request.params.poolId, request.query);
       const rows = (async function* () {

@@ -51,7 +51,7 @@ export function codesService(deps: { database: AppDatabase; clock: Clock; pools:
     const { pool, filter } = await scoped(principal, poolId, query);
     const now = deps.clock.now();
     return (async function* () {
-      for (let after: string | undefined; ; ) {
+      for (let after: string | undefined; ;) {
         const rows = await repo.listCodes(db, { poolKey: pool.key, accountId: pool.accountId, now, after, limit: EXPORT_PAGE, ...filter });
         if (rows.length === 0) return;
         yield rows;

@@ -109,7 +109,13 @@ export async function recordFailures(db: Q, failures: RunFailure[], now: Date): 
 }
 
 /** A failed run made active again (held when its conversation is paused), due now, attempts reset. */
-export async function resumeFailedRun(db: Q, accountId: string, conversationId: string, id: string, now: Date): Promise<EnrollmentRow | undefined> {
+export async function resumeFailedRun(
+  db: Q,
+  accountId: string,
+  conversationId: string,
+  id: string,
+  now: Date,
+): Promise<EnrollmentRow | undefined> {
   const result = await sql<EnrollmentRow>`
     update enrollments e
     set status = case when c.status = 'paused' then 'held' else 'active' end, attempts = 0, next_due_at = ${now}, updated_at = ${now}
@@ -151,8 +157,16 @@ export async function updateRuns(db: Q, accountId: string, updates: RunUpdate[],
 }
 
 const STEP_RUN_COLUMNS = {
-  account_id: 'text', enrollment_id: 'text', step_id: 'text', conversation_id: 'text', outcome: 'text', at: 'timestamptz',
-  code: 'text', expires_at: 'timestamptz', mail_id: 'text', detail: 'text',
+  account_id: 'text',
+  enrollment_id: 'text',
+  step_id: 'text',
+  conversation_id: 'text',
+  outcome: 'text',
+  at: 'timestamptz',
+  code: 'text',
+  expires_at: 'timestamptz',
+  mail_id: 'text',
+  detail: 'text',
 } as const;
 
 /**
@@ -170,7 +184,12 @@ export async function insertStepRuns(db: Q, rows: StepRunRow[]): Promise<void> {
 }
 
 /** Merges field values (by field id) into contacts, one patch per contact. */
-export async function patchContactFields(db: Q, accountId: string, patches: { id: string; patch: Record<string, unknown> }[], now: Date): Promise<void> {
+export async function patchContactFields(
+  db: Q,
+  accountId: string,
+  patches: { id: string; patch: Record<string, unknown> }[],
+  now: Date,
+): Promise<void> {
   if (patches.length === 0) return;
   await sql`
     update contacts c set fields = c.fields || p.patch, updated_at = ${now}
@@ -228,7 +247,12 @@ export interface NewRun {
  * decides, so two racing events start one run), or, with re-entry `never`, ever had one. One
  * statement for many runs; answers the runs that started.
  */
-export async function enrollMany(db: Q, accountId: string, runs: NewRun[], now: Date): Promise<{ contactId: string; conversationId: string }[]> {
+export async function enrollMany(
+  db: Q,
+  accountId: string,
+  runs: NewRun[],
+  now: Date,
+): Promise<{ contactId: string; conversationId: string }[]> {
   if (runs.length === 0) return [];
   const result = await sql<{ contact_id: string; conversation_id: string }>`
     insert into enrollments (account_id, id, conversation_id, version, contact_id, status, step_index, next_due_at, created_at, updated_at)

@@ -120,7 +120,13 @@ export function conductorEngine(deps: {
   const documents = new Map<string, ConversationDocument>();
 
   async function documentsFor(tx: Kysely<DB>, rows: repo.EnrollmentRow[]): Promise<void> {
-    const missing = [...new Map(rows.filter((r) => !documents.has(`${r.conversation_id}:${r.version}`)).map((r) => [`${r.conversation_id}:${r.version}`, { conversationId: r.conversation_id, version: r.version }])).values()];
+    const missing = [
+      ...new Map(
+        rows
+          .filter((r) => !documents.has(`${r.conversation_id}:${r.version}`))
+          .map((r) => [`${r.conversation_id}:${r.version}`, { conversationId: r.conversation_id, version: r.version }]),
+      ).values(),
+    ];
     for (const [key, doc] of await repo.findVersions(tx, missing)) documents.set(key, doc);
   }
 
@@ -217,16 +223,36 @@ export function conductorEngine(deps: {
     for (const [accountId, accountRows] of byAccount) {
       // Everything inside the batch goes through `tx` (PGlite has one connection, held by it).
       const groups = await listGroups(tx, accountId);
-      const contacts = new Map((await findRecords(tx, accountId, [...new Set(accountRows.map((r) => r.contact_id))])).map((c) => [c.id, c]));
+      const contacts = new Map(
+        (await findRecords(tx, accountId, [...new Set(accountRows.map((r) => r.contact_id))])).map((c) => [c.id, c]),
+      );
       const work: BatchWork = { tx, now, accountId, contacts, patches: new Map(), stepRuns: [], pools: touchedPools };
-      const runs: Run[] = accountRows.map((row) => ({ row, doc: documents.get(`${row.conversation_id}:${row.version}`)!, index: row.step_index, status: 'active', exitReason: null, nextDueAt: now }));
+      const runs: Run[] = accountRows.map((row) => ({
+        row,
+        doc: documents.get(`${row.conversation_id}:${row.version}`)!,
+        index: row.step_index,
+        status: 'active',
+        exitReason: null,
+        nextDueAt: now,
+      }));
       steps += await advance(work, runs, groups, rendererFor(zones.get(accountId) ?? 'UTC'));
-      await repo.patchContactFields(tx, accountId, [...work.patches].map(([id, patch]) => ({ id, patch })), now);
+      await repo.patchContactFields(
+        tx,
+        accountId,
+        [...work.patches].map(([id, patch]) => ({ id, patch })),
+        now,
+      );
       await repo.insertStepRuns(tx, work.stepRuns);
       await repo.updateRuns(
         tx,
         accountId,
-        runs.map((r) => ({ id: r.row.id, status: r.status, stepIndex: r.index, nextDueAt: r.nextDueAt.toISOString(), exitReason: r.exitReason })),
+        runs.map((r) => ({
+          id: r.row.id,
+          status: r.status,
+          stepIndex: r.index,
+          nextDueAt: r.nextDueAt.toISOString(),
+          exitReason: r.exitReason,
+        })),
         now,
       );
     }
@@ -293,7 +319,9 @@ export function conductorEngine(deps: {
       case 'delay':
         return runs.map(() => ({ outcome: 'waited' }));
       case 'action':
-        return step.action.type === 'assignCoupon' ? assignCoupon(work, step, step.action, runs) : runs.map((r) => setField(work, step.action as SetField, r));
+        return step.action.type === 'assignCoupon'
+          ? assignCoupon(work, step, step.action, runs)
+          : runs.map((r) => setField(work, step.action as SetField, r));
       case 'message':
         return sendMessage(work, step, runs, groups, renderer);
       default: {
@@ -313,14 +341,21 @@ export function conductorEngine(deps: {
   async function assignCoupon(work: BatchWork, step: Step, action: AssignCoupon, runs: Run[]): Promise<StepResult[]> {
     const pool = await findPool(work.tx, work.accountId, action.poolId);
     if (!pool) {
-      return runs.map(() => (action.whenNoCode === 'exit' ? { outcome: 'no_code_exit', detail: 'pool_not_found', exit: 'no code: the pool no longer exists' } : { outcome: 'no_code', detail: 'pool_not_found' }));
+      return runs.map(() =>
+        action.whenNoCode === 'exit'
+          ? { outcome: 'no_code_exit', detail: 'pool_not_found', exit: 'no code: the pool no longer exists' }
+          : { outcome: 'no_code', detail: 'pool_not_found' },
+      );
     }
     const requests = runs.map((r) => ({ contactId: r.row.contact_id, idempotencyKey: `run:${r.row.id}:${step.id}` }));
     const outcomes: Map<string, AssignOutcome> = await deps.assignments.assignWithin(work.tx, pool, requests);
     work.pools.set(pool.id, pool);
     return runs.map((run, i) => {
       const outcome = outcomes.get(requests[i]!.idempotencyKey)!;
-      if (!outcome.ok) return action.whenNoCode === 'exit' ? { outcome: 'no_code_exit', detail: outcome.reason, exit: `no code: ${outcome.reason}` } : { outcome: 'no_code', detail: outcome.reason };
+      if (!outcome.ok)
+        return action.whenNoCode === 'exit'
+          ? { outcome: 'no_code_exit', detail: outcome.reason, exit: `no code: ${outcome.reason}` }
+          : { outcome: 'no_code', detail: outcome.reason };
       const { code, expiresAt, source } = outcome.assignment;
       const values: Record<string, unknown> = { [action.saveCodeTo]: code };
       if (action.saveExpirationTo) values[action.saveExpirationTo] = expiresAt ? expiresAt.toISOString() : null;
@@ -334,13 +369,25 @@ export function conductorEngine(deps: {
     return { outcome: 'field_set' };
   }
 
-  async function sendMessage(work: BatchWork, step: Extract<Step, { type: 'message' }>, runs: Run[], groups: FieldGroup[], renderer: Renderer): Promise<StepResult[]> {
+  async function sendMessage(
+    work: BatchWork,
+    step: Extract<Step, { type: 'message' }>,
+    runs: Run[],
+    groups: FieldGroup[],
+    renderer: Renderer,
+  ): Promise<StepResult[]> {
     const message = step.committed;
     if (!message) return runs.map(() => ({ outcome: 'failed', detail: 'message not committed', exit: 'message not committed' }));
     const results: StepResult[] = [];
     const toRender: { index: number; contact: ContactRecord; url: string | null }[] = [];
     // Suppressed addresses (one lookup for the batch) and the signed unsubscribe links: unsubscribe/marketing.ts.
-    const marketing = await marketingMail(deps.marketing, work.tx, work.accountId, message, runs.map((r) => work.contacts.get(r.row.contact_id)?.email));
+    const marketing = await marketingMail(
+      deps.marketing,
+      work.tx,
+      work.accountId,
+      message,
+      runs.map((r) => work.contacts.get(r.row.contact_id)?.email),
+    );
     runs.forEach((run, i) => {
       const contact = work.contacts.get(run.row.contact_id);
       if (!contact) return results.push({ outcome: 'failed', detail: 'contact not found', exit: 'contact not found' });
@@ -383,7 +430,10 @@ export function conductorEngine(deps: {
         },
       });
     });
-    const ids = await deps.outbox.enqueue(work.tx, mails.map((m) => m.mail));
+    const ids = await deps.outbox.enqueue(
+      work.tx,
+      mails.map((m) => m.mail),
+    );
     mails.forEach((m, k) => (results[m.index]!.mailId = ids[k]!));
     return results;
   }

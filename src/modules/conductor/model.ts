@@ -62,7 +62,6 @@ export const stepInput = z.discriminatedUnion('type', [
 /** A step as a client sends it (the console's editor builds these). */
 export type StepInput = z.infer<typeof stepInput>;
 
-
 export const conversationInput = z.object({
   name,
   trigger: z.object({ event: eventType }),
@@ -108,7 +107,14 @@ export function applyEdit(previous: ConversationDocument | undefined, input: Con
     const committed = old?.type === 'message' && old.messageId === s.messageId ? old.committed : undefined;
     return { id: stepId, name: s.name, type: 'message', messageId: s.messageId, ...(committed ? { committed } : {}) };
   });
-  return { name: input.name, trigger: input.trigger, exitEvents: [...new Set(input.exitEvents)], reentry: input.reentry, exitOnRedemption: input.exitOnRedemption, steps };
+  return {
+    name: input.name,
+    trigger: input.trigger,
+    exitEvents: [...new Set(input.exitEvents)],
+    reentry: input.reentry,
+    exitOnRedemption: input.exitOnRedemption,
+    steps,
+  };
 }
 
 export const durationMs = (iso: string): number => Duration.fromISO(iso).as('milliseconds');
@@ -180,19 +186,28 @@ export function checkForPublish(doc: ConversationDocument, catalog: PublishCatal
         if (a.type === 'assignCoupon') {
           const pool = catalog.pools.get(a.poolId);
           if (!pool) errors.push(at('action.poolId', 'the pool does not exist'));
-          else if (pool.merchantId !== a.merchantId) errors.push(at('action.merchantId', `the pool "${pool.name}" belongs to another merchant`));
+          else if (pool.merchantId !== a.merchantId)
+            errors.push(at('action.merchantId', `the pool "${pool.name}" belongs to another merchant`));
           const code = catalog.fields.get(a.saveCodeTo);
           if (!code) errors.push(at('action.saveCodeTo', 'the field does not exist'));
-          else if (code.type !== 'text') errors.push(at('action.saveCodeTo', `the code goes into a text field; ${fieldLabel(a.saveCodeTo)} is a ${code.type} field`));
+          else if (code.type !== 'text')
+            errors.push(at('action.saveCodeTo', `the code goes into a text field; ${fieldLabel(a.saveCodeTo)} is a ${code.type} field`));
           if (a.saveExpirationTo) {
             const exp = catalog.fields.get(a.saveExpirationTo);
             if (!exp) errors.push(at('action.saveExpirationTo', 'the field does not exist'));
-            else if (exp.type !== 'date') errors.push(at('action.saveExpirationTo', `the expiration date goes into a date field; ${fieldLabel(a.saveExpirationTo)} is a ${exp.type} field`));
+            else if (exp.type !== 'date')
+              errors.push(
+                at(
+                  'action.saveExpirationTo',
+                  `the expiration date goes into a date field; ${fieldLabel(a.saveExpirationTo)} is a ${exp.type} field`,
+                ),
+              );
           }
         } else {
           const f = catalog.fields.get(a.field);
           if (!f) errors.push(at('action.field', 'the field does not exist'));
-          else if (!fits(f.type, a.value)) errors.push(at('action.value', `${JSON.stringify(a.value)} is not a ${f.type} value for ${fieldLabel(a.field)}`));
+          else if (!fits(f.type, a.value))
+            errors.push(at('action.value', `${JSON.stringify(a.value)} is not a ${f.type} value for ${fieldLabel(a.field)}`));
         }
         return;
       }
@@ -202,7 +217,8 @@ export function checkForPublish(doc: ConversationDocument, catalog: PublishCatal
           errors.push(at('messageId', 'the message is not committed to this step: commit it first'));
           return;
         }
-        for (const problem of catalog.templateProblems(step.committed)) errors.push(at('message', `the committed message is not valid: ${problem}`));
+        for (const problem of catalog.templateProblems(step.committed))
+          errors.push(at('message', `the committed message is not valid: ${problem}`));
         for (const f of catalog.fieldsUsed(step.committed)) {
           if (!isCouponField(f)) continue;
           const earlier = (fillers.get(f) ?? []).filter((i) => i < index);
@@ -210,7 +226,12 @@ export function checkForPublish(doc: ConversationDocument, catalog: PublishCatal
             errors.push(at('message', `the message uses the coupon field ${fieldLabel(f)}, but no earlier "assign coupon" step fills it`));
             continue;
           } else if (!earlier.includes(index - 1)) {
-            warnings.push(at('message', `the message uses the coupon field ${fieldLabel(f)}; put the "assign coupon" step that fills it right before this message`));
+            warnings.push(
+              at(
+                'message',
+                `the message uses the coupon field ${fieldLabel(f)}; put the "assign coupon" step that fills it right before this message`,
+              ),
+            );
           }
           const emptying = earlier.map((i) => doc.steps[i]!).find((s) => mayLeaveEmpty(s, f, catalog));
           const field = catalog.fields.get(f);
@@ -241,7 +262,11 @@ function mayLeaveEmpty(step: Step, f: string, catalog: PublishCatalog): boolean 
 }
 
 /** A message's templates: subject, HTML body and text body. */
-export const templatesOf = (m: Pick<CommittedMessage, 'subject' | 'html' | 'text'>): string[] => [m.subject, m.html, ...(m.text !== null ? [m.text] : [])];
+export const templatesOf = (m: Pick<CommittedMessage, 'subject' | 'html' | 'text'>): string[] => [
+  m.subject,
+  m.html,
+  ...(m.text !== null ? [m.text] : []),
+];
 
 const OUTPUT_TAG = /\{\{-?([\s\S]*?)-?\}\}/g;
 /** An expression with the spaces Liquid ignores dropped (around `. [ ] | : ,`) and `['x']` as `["x"]`. */
@@ -275,7 +300,10 @@ export function showsWithoutFallback(message: Pick<CommittedMessage, 'subject' |
  * The ids of the fields a message's templates name (`{{ Group.Field }}`, `{% if Group["A field"] %}`),
  * by text: the console's reading (the server reads templates with Liquid, references.ts).
  */
-export function fieldsNamed(message: Pick<CommittedMessage, 'subject' | 'html' | 'text'>, groups: readonly { name: string; fields: readonly { id: string; name: string }[] }[]): Set<string> {
+export function fieldsNamed(
+  message: Pick<CommittedMessage, 'subject' | 'html' | 'text'>,
+  groups: readonly { name: string; fields: readonly { id: string; name: string }[] }[],
+): Set<string> {
   const tags = templatesOf(message)
     .flatMap((source) => [...source.matchAll(/\{[{%]-?([\s\S]*?)-?[}%]\}/g)].map((m) => squeeze(m[1]!)))
     .join('\n');
@@ -349,7 +377,8 @@ export const conversationOut = z.object({
 });
 
 /** A step as answered: a message step carries its commit (null before the first one). */
-export type StepJson = Exclude<Step, { type: 'message' }> | (Omit<Extract<Step, { type: 'message' }>, 'committed'> & { committed: CommittedMessage | null });
+export type StepJson =
+  Exclude<Step, { type: 'message' }> | (Omit<Extract<Step, { type: 'message' }>, 'committed'> & { committed: CommittedMessage | null });
 export type ConversationJson = Omit<z.infer<typeof conversationOut>, 'steps'> & { steps: StepJson[] };
 
 export const stepJson = (s: Step): StepJson => (s.type === 'message' ? { ...s, committed: s.committed ?? null } : { ...s });

@@ -35,7 +35,10 @@ function namesRead(source: string): [string, string][] {
  * The ids of the fields a message's templates read (`{{ Group.Field }}`, `{{ Group["Field"] }}`),
  * given the account's groups. Templates that do not parse read nothing here (validation reports them).
  */
-export function fieldsRead(parts: readonly TemplatePart[], groups: readonly { name: string; fields: readonly { id: string; name: string }[] }[]): Set<string> {
+export function fieldsRead(
+  parts: readonly TemplatePart[],
+  groups: readonly { name: string; fields: readonly { id: string; name: string }[] }[],
+): Set<string> {
   const byName = new Map(groups.map((g) => [g.name, new Map(g.fields.map((f) => [f.name, f.id]))]));
   const used = new Set<string>();
   for (const part of parts) {

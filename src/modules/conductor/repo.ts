@@ -13,7 +13,10 @@ export type StepRunRow = Selectable<DB['step_runs']>;
 // Conversations and versions
 
 export async function insertConversation(db: Q, row: ConversationRow): Promise<void> {
-  await db.insertInto('conversations').values({ ...row, draft: JSON.stringify(row.draft) }).execute();
+  await db
+    .insertInto('conversations')
+    .values({ ...row, draft: JSON.stringify(row.draft) })
+    .execute();
 }
 
 export async function findConversation(db: Q, accountId: string, id: string, lock = false): Promise<ConversationRow | undefined> {
@@ -22,7 +25,11 @@ export async function findConversation(db: Q, accountId: string, id: string, loc
   return q.executeTakeFirst();
 }
 
-export async function listConversations(db: Q, accountId: string, page: { after: string | undefined; limit: number; exclude?: string[] }): Promise<ConversationRow[]> {
+export async function listConversations(
+  db: Q,
+  accountId: string,
+  page: { after: string | undefined; limit: number; exclude?: string[] },
+): Promise<ConversationRow[]> {
   let q = db.selectFrom('conversations').selectAll().where('account_id', '=', accountId);
   if (page.exclude?.length) q = q.where('id', 'not in', page.exclude);
   if (page.after) q = q.where('id', '>', page.after);
@@ -38,7 +45,14 @@ export async function saveDraft(db: Q, accountId: string, id: string, draft: Con
     .execute();
 }
 
-export async function setStatus(db: Q, accountId: string, id: string, status: ConversationRow['status'], now: Date, liveVersion?: number): Promise<void> {
+export async function setStatus(
+  db: Q,
+  accountId: string,
+  id: string,
+  status: ConversationRow['status'],
+  now: Date,
+  liveVersion?: number,
+): Promise<void> {
   await db
     .updateTable('conversations')
     .set({ status, updated_at: now, ...(liveVersion !== undefined ? { live_version: liveVersion } : {}) })
@@ -47,7 +61,10 @@ export async function setStatus(db: Q, accountId: string, id: string, status: Co
     .execute();
 }
 
-export async function insertVersion(db: Q, v: { accountId: string; conversationId: string; version: number; document: ConversationDocument; publishedAt: Date }): Promise<void> {
+export async function insertVersion(
+  db: Q,
+  v: { accountId: string; conversationId: string; version: number; document: ConversationDocument; publishedAt: Date },
+): Promise<void> {
   await db
     .insertInto('conversation_versions')
     .values({
@@ -87,7 +104,13 @@ export async function conversationsTriggeredBy(db: Q, accountId: string, eventTy
 // The engine
 
 export async function findEnrollment(db: Q, accountId: string, conversationId: string, id: string): Promise<EnrollmentRow | undefined> {
-  return db.selectFrom('enrollments').selectAll().where('account_id', '=', accountId).where('conversation_id', '=', conversationId).where('id', '=', id).executeTakeFirst();
+  return db
+    .selectFrom('enrollments')
+    .selectAll()
+    .where('account_id', '=', accountId)
+    .where('conversation_id', '=', conversationId)
+    .where('id', '=', id)
+    .executeTakeFirst();
 }
 
 export async function accountTimeZones(db: Q, accountIds: string[]): Promise<Map<string, string>> {
@@ -98,14 +121,25 @@ export async function accountTimeZones(db: Q, accountIds: string[]): Promise<Map
 // ---------------------------------------------------------------------------------------------
 // Reading it back
 
-export async function listEnrollments(db: Q, accountId: string, conversationId: string, page: { after: string | undefined; limit: number }): Promise<EnrollmentRow[]> {
+export async function listEnrollments(
+  db: Q,
+  accountId: string,
+  conversationId: string,
+  page: { after: string | undefined; limit: number },
+): Promise<EnrollmentRow[]> {
   let q = db.selectFrom('enrollments').selectAll().where('account_id', '=', accountId).where('conversation_id', '=', conversationId);
   if (page.after) q = q.where('id', '>', page.after);
   return q.orderBy('id').limit(page.limit).execute();
 }
 
 export async function enrollmentsOfContact(db: Q, accountId: string, contactId: string): Promise<EnrollmentRow[]> {
-  return db.selectFrom('enrollments').selectAll().where('account_id', '=', accountId).where('contact_id', '=', contactId).orderBy('id').execute();
+  return db
+    .selectFrom('enrollments')
+    .selectAll()
+    .where('account_id', '=', accountId)
+    .where('contact_id', '=', contactId)
+    .orderBy('id')
+    .execute();
 }
 
 export async function stepRunsOf(db: Q, enrollmentIds: string[]): Promise<StepRunRow[]> {
@@ -133,7 +167,10 @@ export async function stepOutcomeCounts(db: Q, conversationIds: string[]) {
 /** The draft and every published version of the account's conversations. */
 export async function scopeDocuments(db: Q, accountId: string): Promise<{ conversationId: string; document: ConversationDocument }[]> {
   const drafts = db.selectFrom('conversations').select(['id as conversationId', 'draft as document']).where('account_id', '=', accountId);
-  const versions = db.selectFrom('conversation_versions').select(['conversation_id as conversationId', 'document']).where('account_id', '=', accountId);
+  const versions = db
+    .selectFrom('conversation_versions')
+    .select(['conversation_id as conversationId', 'document'])
+    .where('account_id', '=', accountId);
   const rows = await drafts.unionAll(versions).execute();
   return rows.map((r) => ({ conversationId: r.conversationId, document: r.document as ConversationDocument }));
 }
@@ -141,7 +178,12 @@ export async function scopeDocuments(db: Q, accountId: string): Promise<{ conver
 /** Pool id → the merchant that owns it (a read of the pools table: which merchant a step uses). */
 export async function poolMerchants(db: Q, accountId: string, poolIds: string[]): Promise<Map<string, string>> {
   if (poolIds.length === 0) return new Map();
-  const rows = await db.selectFrom('pools').select(['id', 'merchant_id']).where('account_id', '=', accountId).where('id', 'in', poolIds).execute();
+  const rows = await db
+    .selectFrom('pools')
+    .select(['id', 'merchant_id'])
+    .where('account_id', '=', accountId)
+    .where('id', 'in', poolIds)
+    .execute();
   return new Map(rows.map((r) => [r.id, r.merchant_id]));
 }
 

@@ -28,7 +28,14 @@ export function conductorRoutes(app: HttpApp, conductor: ConductorService) {
   const tags = ['conversations'];
   app.get(
     '/v1/conversations',
-    { schema: { tags, summary: 'Conversations, with per-step counts', querystring: pageQuery, response: { 200: z.object({ items: z.array(conversationOut), nextCursor: z.string().nullable() }) } } },
+    {
+      schema: {
+        tags,
+        summary: 'Conversations, with per-step counts',
+        querystring: pageQuery,
+        response: { 200: z.object({ items: z.array(conversationOut), nextCursor: z.string().nullable() }) },
+      },
+    },
     async (request) => {
       const page = await conductor.listConversations(principalOf(request), request.query);
       return { items: page.items.map(conversationJson), nextCursor: page.nextCursor };
@@ -41,17 +48,26 @@ export function conductorRoutes(app: HttpApp, conductor: ConductorService) {
       schema: {
         tags,
         summary: 'Create a conversation (a draft); steps get ids',
-        description: 'Steps: `delay` {duration: ISO-8601, PT0S allowed}, `action` {action: assignCoupon {merchantId, poolId, saveCodeTo, saveExpirationTo?, whenNoCode} or setField {field, value}}, `message` {messageId}.',
+        description:
+          'Steps: `delay` {duration: ISO-8601, PT0S allowed}, `action` {action: assignCoupon {merchantId, poolId, saveCodeTo, saveExpirationTo?, whenNoCode} or setField {field, value}}, `message` {messageId}.',
         body: conversationInput,
         response: { 201: conversationOut },
       },
     },
-    async (request, reply) => reply.status(201).send(conversationJson(await conductor.createConversation(principalOf(request), request.body))),
+    async (request, reply) =>
+      reply.status(201).send(conversationJson(await conductor.createConversation(principalOf(request), request.body))),
   );
 
   app.get(
     '/v1/conversations/:conversationId',
-    { schema: { tags, summary: 'One conversation: its draft, live version and per-step counts', params, response: { 200: conversationOut } } },
+    {
+      schema: {
+        tags,
+        summary: 'One conversation: its draft, live version and per-step counts',
+        params,
+        response: { 200: conversationOut },
+      },
+    },
     async (request) => conversationJson(await conductor.getConversation(principalOf(request), request.params.conversationId)),
   );
 
@@ -61,24 +77,34 @@ export function conductorRoutes(app: HttpApp, conductor: ConductorService) {
       schema: {
         tags,
         summary: 'Replace the draft (add, move, rename, configure or remove steps)',
-        description: 'Steps sent with their `id` keep it (and a message step keeps its commit while it names the same message); steps without one are new. The live version changes only on publish.',
+        description:
+          'Steps sent with their `id` keep it (and a message step keeps its commit while it names the same message); steps without one are new. The live version changes only on publish.',
         params,
         body: conversationInput,
         response: { 200: conversationOut },
       },
     },
-    async (request) => conversationJson(await conductor.updateConversation(principalOf(request), request.params.conversationId, request.body)),
+    async (request) =>
+      conversationJson(await conductor.updateConversation(principalOf(request), request.params.conversationId, request.body)),
   );
 
   app.post(
     '/v1/conversations/:conversationId/steps/:stepId/commit',
     { schema: { tags, summary: "Freeze the step's message as it is now", params: stepParams, response: { 200: conversationOut } } },
-    async (request) => conversationJson(await conductor.commitStep(principalOf(request), request.params.conversationId, request.params.stepId)),
+    async (request) =>
+      conversationJson(await conductor.commitStep(principalOf(request), request.params.conversationId, request.params.stepId)),
   );
 
   app.post(
     '/v1/conversations/:conversationId/check',
-    { schema: { tags, summary: 'The publish checks for the draft, without publishing', params, response: { 200: z.object({ valid: z.boolean(), errors: z.array(issue), warnings: z.array(issue) }) } } },
+    {
+      schema: {
+        tags,
+        summary: 'The publish checks for the draft, without publishing',
+        params,
+        response: { 200: z.object({ valid: z.boolean(), errors: z.array(issue), warnings: z.array(issue) }) },
+      },
+    },
     async (request) => {
       const r = await conductor.checkDraft(principalOf(request), request.params.conversationId);
       return { valid: r.errors.length === 0, ...r };
@@ -91,7 +117,8 @@ export function conductorRoutes(app: HttpApp, conductor: ConductorService) {
       schema: {
         tags,
         summary: 'Validate the draft and make it the live version',
-        description: '422 `publish_refused` with `details: [{stepId, field, message}]` (and `warnings`) when the draft has errors. Runs in progress finish on the version they started.',
+        description:
+          '422 `publish_refused` with `details: [{stepId, field, message}]` (and `warnings`) when the draft has errors. Runs in progress finish on the version they started.',
         params,
         response: { 200: z.object({ version: z.number(), warnings: z.array(issue) }) },
       },
@@ -113,7 +140,15 @@ export function conductorRoutes(app: HttpApp, conductor: ConductorService) {
 
   app.get(
     '/v1/conversations/:conversationId/enrollments',
-    { schema: { tags, summary: 'Runs of a conversation, oldest first, with their steps', params, querystring: pageQuery, response: { 200: z.object({ items: z.array(enrollmentOut), nextCursor: z.string().nullable() }) } } },
+    {
+      schema: {
+        tags,
+        summary: 'Runs of a conversation, oldest first, with their steps',
+        params,
+        querystring: pageQuery,
+        response: { 200: z.object({ items: z.array(enrollmentOut), nextCursor: z.string().nullable() }) },
+      },
+    },
     async (request) => {
       const page = await conductor.listEnrollments(principalOf(request), request.params.conversationId, request.query);
       return { items: page.items.map(enrollmentView), nextCursor: page.nextCursor };

@@ -12,7 +12,17 @@ import { catalogOf } from '../segmentation/model.ts';
 import { validateTemplates } from '../messages/template.ts';
 import { partsOf } from './engine.ts';
 import { couponActions, fieldsRead, merchantScope, merchantsOfStep, withinMerchants, type MerchantScope } from './references.ts';
-import { applyEdit, checkForPublish, dueAt, type StepCounts, type CommittedMessage, type ConversationDocument, type ConversationInput, type PublishCatalog, type PublishIssue } from './model.ts';
+import {
+  applyEdit,
+  checkForPublish,
+  dueAt,
+  type StepCounts,
+  type CommittedMessage,
+  type ConversationDocument,
+  type ConversationInput,
+  type PublishCatalog,
+  type PublishIssue,
+} from './model.ts';
 import * as repo from './repo.ts';
 import { exitRedeemedRunsStatement, type RedeemedCode } from './conductor.sql.ts';
 
@@ -34,11 +44,24 @@ export interface EventOutcome {
   exited: string[];
 }
 
-const emptyCounts = (): StepCounts => ({ entered: 0, completed: 0, codesAssigned: 0, defaultCodes: 0, noCode: 0, messagesSent: 0, exits: 0, waiting: 0, redeemed: 0, revenue: [] });
+const emptyCounts = (): StepCounts => ({
+  entered: 0,
+  completed: 0,
+  codesAssigned: 0,
+  defaultCodes: 0,
+  noCode: 0,
+  messagesSent: 0,
+  exits: 0,
+  waiting: 0,
+  redeemed: 0,
+  revenue: [],
+});
 const COMPLETED = new Set(['waited', 'assigned', 'default_code', 'no_code', 'field_set', 'sent']);
 
 /** Per conversation and step id: the redemptions of the codes the step handed out (the reports module answers it). */
-export type StepRedemptionsOf = (conversationIds: string[]) => Promise<Map<string, Map<string, { redeemed: number; revenue: { currency: string; amount: string }[] }>>>;
+export type StepRedemptionsOf = (
+  conversationIds: string[],
+) => Promise<Map<string, Map<string, { redeemed: number; revenue: { currency: string; amount: string }[] }>>>;
 
 export function conductorService(deps: { database: AppDatabase; clock: Clock; stepRedemptions?: StepRedemptionsOf }) {
   const { db } = deps.database;
@@ -52,7 +75,8 @@ export function conductorService(deps: { database: AppDatabase; clock: Clock; st
     return row;
   }
 
-  const usesOtherMerchants = () => forbidden('This conversation uses a merchant this token is not limited to (its pool or its coupon fields).');
+  const usesOtherMerchants = () =>
+    forbidden('This conversation uses a merchant this token is not limited to (its pool or its coupon fields).');
 
   /** 403 when the conversation uses another merchant (the whole account is read: coupon fields are shared). */
   async function refuseIfHidden(tx: Kysely<DB>, accountId: string, allowed: readonly string[], id: string): Promise<void> {
@@ -86,7 +110,9 @@ export function conductorService(deps: { database: AppDatabase; clock: Clock; st
    * another merchant)? Such a message is not the caller's; its test sends are not shown to it.
    * Undefined for a caller that sees every merchant.
    */
-  async function readsHiddenFields(principal: Principal): Promise<((m: { subject: string; html: string; text: string | null }) => boolean) | undefined> {
+  async function readsHiddenFields(
+    principal: Principal,
+  ): Promise<((m: { subject: string; html: string; text: string | null }) => boolean) | undefined> {
     const scope = await scopeOf(principal);
     if (!scope) return undefined;
     if (scope.hiddenFields.size === 0) return () => false;
@@ -112,7 +138,8 @@ export function conductorService(deps: { database: AppDatabase; clock: Clock; st
     const actions = couponActions(doc);
     const owners = await repo.poolMerchants(tx, principal.accountId, [...new Set(actions.map((a) => a.poolId))]);
     for (const action of actions) {
-      if (!allowed.includes(action.merchantId)) throw forbidden('A token limited to some merchants cannot use another merchant in a conversation.');
+      if (!allowed.includes(action.merchantId))
+        throw forbidden('A token limited to some merchants cannot use another merchant in a conversation.');
       if (!owners.has(action.poolId) || !withinMerchants(merchantsOfStep(action, owners), allowed)) throw notFound('pool');
     }
   }
@@ -135,7 +162,11 @@ export function conductorService(deps: { database: AppDatabase; clock: Clock; st
       if (r.outcome === 'sent') c.messagesSent += n;
     }
     const positions = await repo.runPositions(db, conversationIds);
-    const docs = await repo.findVersions(db, [...new Map(positions.map((p) => [`${p.conversation_id}:${p.version}`, { conversationId: p.conversation_id, version: p.version }])).values()]);
+    const docs = await repo.findVersions(db, [
+      ...new Map(
+        positions.map((p) => [`${p.conversation_id}:${p.version}`, { conversationId: p.conversation_id, version: p.version }]),
+      ).values(),
+    ]);
     for (const p of positions) {
       const step = docs.get(`${p.conversation_id}:${p.version}`)?.steps[p.step_index];
       if (!step) continue;
@@ -143,8 +174,7 @@ export function conductorService(deps: { database: AppDatabase; clock: Clock; st
       if (p.status === 'active') {
         at(p.conversation_id, step.id).entered += Number(p.n);
         if (step.type === 'delay') at(p.conversation_id, step.id).waiting += Number(p.n);
-      }
-      else at(p.conversation_id, step.id).exits += Number(p.n);
+      } else at(p.conversation_id, step.id).exits += Number(p.n);
     }
     for (const [conversationId, steps] of (await deps.stepRedemptions?.(conversationIds)) ?? []) {
       for (const [stepId, r] of steps) Object.assign(at(conversationId, stepId), { redeemed: r.redeemed, revenue: r.revenue });
@@ -220,7 +250,11 @@ export function conductorService(deps: { database: AppDatabase; clock: Clock; st
 
   async function listConversations(principal: Principal, page: PageQuery): Promise<Page<Conversation>> {
     const hidden = (await scopeOf(principal))?.hiddenConversations;
-    const rows = await repo.listConversations(db, principal.accountId, { after: decodeCursor(page.cursor), limit: page.limit + 1, exclude: hidden ? [...hidden] : [] });
+    const rows = await repo.listConversations(db, principal.accountId, {
+      after: decodeCursor(page.cursor),
+      limit: page.limit + 1,
+      exclude: hidden ? [...hidden] : [],
+    });
     const p = toPage(rows, page.limit, (r) => r.id);
     return { items: await withCounts(p.items), nextCursor: p.nextCursor };
   }
@@ -233,8 +267,16 @@ export function conductorService(deps: { database: AppDatabase; clock: Clock; st
       const step = draft.steps.find((s) => s.id === stepId);
       if (!step) throw notFound('step');
       if (step.type !== 'message') throw new DomainError('invalid', 'not_a_message_step', 'Only a message step has a message to commit.');
-      const message = await tx.selectFrom('messages').selectAll().where('account_id', '=', principal.accountId).where('id', '=', step.messageId).executeTakeFirst();
-      if (!message) throw new DomainError('invalid', 'validation_failed', 'The message of this step does not exist.', [{ stepId, field: 'messageId', message: 'the message does not exist' }]);
+      const message = await tx
+        .selectFrom('messages')
+        .selectAll()
+        .where('account_id', '=', principal.accountId)
+        .where('id', '=', step.messageId)
+        .executeTakeFirst();
+      if (!message)
+        throw new DomainError('invalid', 'validation_failed', 'The message of this step does not exist.', [
+          { stepId, field: 'messageId', message: 'the message does not exist' },
+        ]);
       const committed: CommittedMessage = {
         messageId: message.id,
         committedAt: deps.clock.now().toISOString(),
@@ -254,7 +296,12 @@ export function conductorService(deps: { database: AppDatabase; clock: Clock; st
   }
 
   /** The publish checks for the draft against what exists now. */
-  async function check(tx: Kysely<DB>, accountId: string, conversationId: string, doc: ConversationDocument): Promise<{ errors: PublishIssue[]; warnings: PublishIssue[] }> {
+  async function check(
+    tx: Kysely<DB>,
+    accountId: string,
+    conversationId: string,
+    doc: ConversationDocument,
+  ): Promise<{ errors: PublishIssue[]; warnings: PublishIssue[] }> {
     const groups = await listGroups(tx, accountId);
     const fields = new Map(groups.flatMap((g) => g.fields.map((f) => [f.id, { group: g.name, name: f.name, type: f.type }] as const)));
     const pools: PublishCatalog['pools'] = new Map();
@@ -267,7 +314,12 @@ export function conductorService(deps: { database: AppDatabase; clock: Clock; st
       if (s.type === 'message') messageIds.add(s.messageId);
     }
     const existing = messageIds.size
-      ? await tx.selectFrom('messages').select('id').where('account_id', '=', accountId).where('id', 'in', [...messageIds]).execute()
+      ? await tx
+          .selectFrom('messages')
+          .select('id')
+          .where('account_id', '=', accountId)
+          .where('id', 'in', [...messageIds])
+          .execute()
       : [];
     const couponFieldsElsewhere = new Set<string>();
     for (const other of await repo.accountDocuments(tx, accountId)) {
@@ -284,7 +336,10 @@ export function conductorService(deps: { database: AppDatabase; clock: Clock; st
       pools,
       fields,
       messages: new Set(existing.map((m) => m.id)),
-      templateProblems: (m) => validateTemplates(partsOf(m), catalog).map((i) => `${i.field} line ${i.line}${i.column ? `, column ${i.column}` : ''}: ${i.message}`),
+      templateProblems: (m) =>
+        validateTemplates(partsOf(m), catalog).map(
+          (i) => `${i.field} line ${i.line}${i.column ? `, column ${i.column}` : ''}: ${i.message}`,
+        ),
       fieldsUsed: (m) => fieldsRead(partsOf(m), groups),
       couponFieldsElsewhere,
     });
@@ -302,7 +357,13 @@ export function conductorService(deps: { database: AppDatabase; clock: Clock; st
       const doc = row.draft as ConversationDocument;
       const { errors, warnings } = await check(tx, principal.accountId, id, doc);
       if (errors.length > 0) {
-        throw new DomainError('invalid', 'publish_refused', `The conversation cannot be published: ${errors[0]!.message}${errors.length > 1 ? ` (and ${errors.length - 1} more)` : ''}.`, errors, { warnings });
+        throw new DomainError(
+          'invalid',
+          'publish_refused',
+          `The conversation cannot be published: ${errors[0]!.message}${errors.length > 1 ? ` (and ${errors.length - 1} more)` : ''}.`,
+          errors,
+          { warnings },
+        );
       }
       const version = (row.live_version ?? 0) + 1;
       const now = deps.clock.now();
@@ -317,7 +378,11 @@ export function conductorService(deps: { database: AppDatabase; clock: Clock; st
       const row = await load(principal, id, tx, true);
       const from = paused ? 'live' : 'paused';
       if (row.status !== from) {
-        throw new DomainError('conflict', 'invalid_state', paused ? 'Only a live conversation can be paused.' : 'Only a paused conversation can be resumed.');
+        throw new DomainError(
+          'conflict',
+          'invalid_state',
+          paused ? 'Only a live conversation can be paused.' : 'Only a paused conversation can be resumed.',
+        );
       }
       await repo.setStatus(tx, principal.accountId, id, paused ? 'paused' : 'live', deps.clock.now());
       // Held runs leave the engine's due index while paused (engine jobs, migration 0009).
@@ -331,7 +396,11 @@ export function conductorService(deps: { database: AppDatabase; clock: Clock; st
    * starts a run in every live conversation it triggers (one active run per contact and
    * conversation; re-entry as the version says).
    */
-  async function handleEvent(tx: Kysely<DB>, event: { accountId: string; contactId: string; type: string }, merchantIds: string[] | null = null): Promise<EventOutcome> {
+  async function handleEvent(
+    tx: Kysely<DB>,
+    event: { accountId: string; contactId: string; type: string },
+    merchantIds: string[] | null = null,
+  ): Promise<EventOutcome> {
     return (await handleEvents(tx, event.accountId, [event], merchantIds))[0]!;
   }
 
@@ -341,13 +410,21 @@ export function conductorService(deps: { database: AppDatabase; clock: Clock; st
    * round ends runs first, then starts them, in two statements. The events of a merchant-limited
    * caller (`merchantIds`) neither start nor end runs of conversations that use other merchants.
    */
-  async function handleEvents(tx: Kysely<DB>, accountId: string, events: { contactId: string; type: string }[], merchantIds: string[] | null = null): Promise<EventOutcome[]> {
+  async function handleEvents(
+    tx: Kysely<DB>,
+    accountId: string,
+    events: { contactId: string; type: string }[],
+    merchantIds: string[] | null = null,
+  ): Promise<EventOutcome[]> {
     const now = deps.clock.now();
     const outcomes: EventOutcome[] = events.map(() => ({ enrolled: [], exited: [] }));
     const hidden = merchantIds === null ? [] : [...(await scopeFor(tx, accountId, merchantIds)).hiddenConversations];
     const triggered = new Map<string, Awaited<ReturnType<typeof repo.conversationsTriggeredBy>>>();
     for (const type of new Set(events.map((e) => e.type))) {
-      triggered.set(type, (await repo.conversationsTriggeredBy(tx, accountId, type)).filter((c) => !hidden.includes(c.id)));
+      triggered.set(
+        type,
+        (await repo.conversationsTriggeredBy(tx, accountId, type)).filter((c) => !hidden.includes(c.id)),
+      );
     }
     let pending = events.map((e, index) => ({ ...e, index }));
     while (pending.length > 0) {
@@ -362,16 +439,27 @@ export function conductorService(deps: { database: AppDatabase; clock: Clock; st
       const runs: repo.NewRun[] = round.flatMap((e) =>
         (triggered.get(e.type) ?? []).map((c) => {
           const doc = c.document as ConversationDocument;
-          return { id: newId(), conversationId: c.id, version: c.live_version!, contactId: e.contactId, nextDueAt: dueAt(doc, 0, now).toISOString(), reentry: doc.reentry };
+          return {
+            id: newId(),
+            conversationId: c.id,
+            version: c.live_version!,
+            contactId: e.contactId,
+            nextDueAt: dueAt(doc, 0, now).toISOString(),
+            reentry: doc.reentry,
+          };
         }),
       );
-      for (const started of await repo.enrollMany(tx, accountId, runs, now)) outcomes[byContact.get(started.contactId)!]!.enrolled.push(started.conversationId);
+      for (const started of await repo.enrollMany(tx, accountId, runs, now))
+        outcomes[byContact.get(started.contactId)!]!.enrolled.push(started.conversationId);
     }
     return outcomes;
   }
 
   async function withSteps(rows: repo.EnrollmentRow[]) {
-    const runs = await repo.stepRunsOf(db, rows.map((r) => r.id));
+    const runs = await repo.stepRunsOf(
+      db,
+      rows.map((r) => r.id),
+    );
     const byRun = new Map<string, repo.StepRunRow[]>();
     for (const s of runs) byRun.set(s.enrollment_id, [...(byRun.get(s.enrollment_id) ?? []), s]);
     return rows.map((r) => ({ ...r, steps: byRun.get(r.id) ?? [] }));
@@ -396,7 +484,8 @@ export function conductorService(deps: { database: AppDatabase; clock: Clock; st
   }
 
   /** A code was redeemed (in `tx`, the redemption's transaction): the runs it was handed to end, if their version says so. */
-  const exitOnRedemption = async (tx: Kysely<DB>, code: Omit<RedeemedCode, 'now'>) => (await exitRedeemedRunsStatement({ ...code, now: deps.clock.now() }).execute(tx)).rows;
+  const exitOnRedemption = async (tx: Kysely<DB>, code: Omit<RedeemedCode, 'now'>) =>
+    (await exitRedeemedRunsStatement({ ...code, now: deps.clock.now() }).execute(tx)).rows;
 
   return {
     exitOnRedemption,
@@ -445,4 +534,3 @@ export const enrollmentView = (e: EnrollmentWithSteps) => ({
     ...(s.detail !== null ? { detail: s.detail } : {}),
   })),
 });
-

@@ -51,7 +51,12 @@ export function readHeader(cells: string[], groups: readonly FieldGroup[]): Colu
   });
   if (!columns.some((c) => c.kind === 'email')) problems.unshift({ column: 0, name: '', message: 'the header has no "email" column' });
   if (problems.length) {
-    throw new DomainError('invalid', 'import_header_invalid', `Line 1 (the header): ${problems[0]!.message}.`, problems.map((p) => ({ line: 1, ...p })));
+    throw new DomainError(
+      'invalid',
+      'import_header_invalid',
+      `Line 1 (the header): ${problems[0]!.message}.`,
+      problems.map((p) => ({ line: 1, ...p })),
+    );
   }
   return columns;
 }
@@ -75,7 +80,10 @@ class ContactCollector implements RecordSink {
   }
 
   problem(line: number, reason: string): void {
-    if (!this.columns) throw new DomainError('invalid', 'import_header_invalid', `Line ${line} (the header): ${reason}.`, [{ line, column: 0, name: '', message: reason }]);
+    if (!this.columns)
+      throw new DomainError('invalid', 'import_header_invalid', `Line ${line} (the header): ${reason}.`, [
+        { line, column: 0, name: '', message: reason },
+      ]);
     this.push({ line, ok: false, reason });
   }
 
@@ -89,7 +97,8 @@ class ContactCollector implements RecordSink {
       return;
     }
     const columns = this.columns;
-    if (cells.length !== columns.length) return this.problem(line, `expected ${columns.length} columns (as in the header), found ${cells.length}`);
+    if (cells.length !== columns.length)
+      return this.problem(line, `expected ${columns.length} columns (as in the header), found ${cells.length}`);
     let email = '';
     let status: ContactStatus | null = null;
     const values: Record<string, StoredValue> = {};
@@ -103,7 +112,8 @@ class ContactCollector implements RecordSink {
       } else if (column.kind === 'status') {
         const s = cell.trim().toLowerCase();
         if (s === '') continue;
-        if (s !== 'subscribed' && s !== 'unsubscribed') return this.problem(line, `status ${JSON.stringify(cell)} is neither subscribed nor unsubscribed`);
+        if (s !== 'subscribed' && s !== 'unsubscribed')
+          return this.problem(line, `status ${JSON.stringify(cell)} is neither subscribed nor unsubscribed`);
         status = s;
       } else {
         if (cell === '') continue; // an empty cell leaves the value as it is
@@ -121,7 +131,10 @@ class ContactCollector implements RecordSink {
 }
 
 /** Reads a contacts CSV and yields its lines in batches; a bad header throws a 422 DomainError. */
-export async function* parseContactsCsv(input: AsyncIterable<Buffer | string> | Iterable<Buffer | string>, groups: readonly FieldGroup[]): AsyncGenerator<ImportLine[]> {
+export async function* parseContactsCsv(
+  input: AsyncIterable<Buffer | string> | Iterable<Buffer | string>,
+  groups: readonly FieldGroup[],
+): AsyncGenerator<ImportLine[]> {
   const collector = new ContactCollector(groups);
   const reader = new RecordReader(',', collector);
   const decoder = new StringDecoder('utf8');
@@ -135,6 +148,12 @@ export async function* parseContactsCsv(input: AsyncIterable<Buffer | string> | 
   reader.write(decoder.end());
   reader.end();
   collector.flush();
-  if (!collector.headerRead) throw new DomainError('invalid', 'import_header_invalid', 'The file is empty: expected a header such as "email,ShopperInfo.FirstName".', [{ line: 1, column: 0, name: '', message: 'empty file' }]);
+  if (!collector.headerRead)
+    throw new DomainError(
+      'invalid',
+      'import_header_invalid',
+      'The file is empty: expected a header such as "email,ShopperInfo.FirstName".',
+      [{ line: 1, column: 0, name: '', message: 'empty file' }],
+    );
   yield* collector.ready.splice(0);
 }

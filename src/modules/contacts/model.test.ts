@@ -25,7 +25,8 @@ describe('field values', () => {
     expect(normalizeDate('2024-02-29')).toBe('2024-02-29');
     expect(normalizeDate('2026-03-15T10:00:00+02:00')).toBe('2026-03-15T08:00:00.000Z');
     expect(normalizeDate('2026-03-15T10:00:00Z')).toBe('2026-03-15T10:00:00.000Z');
-    for (const bad of ['2026-02-29', '2026-13-01', '2026-03-15T10:00:00', 'tomorrow', '', '15/03/2026']) expect(normalizeDate(bad), bad).toBeNull();
+    for (const bad of ['2026-02-29', '2026-13-01', '2026-03-15T10:00:00', 'tomorrow', '', '15/03/2026'])
+      expect(normalizeDate(bad), bad).toBeNull();
   });
 
   it('reads every calendar day back as itself, in either form', () => {
@@ -53,7 +54,13 @@ describe('field values', () => {
   it('reads CSV cells for each type', () => {
     expect(valueFromText('number', ' -1.5e3 ')).toEqual({ ok: true, value: -1500 });
     for (const bad of ['1,5', 'abc', '0x10', 'Infinity', '1e400']) expect(valueFromText('number', bad).ok, bad).toBe(false);
-    for (const [text, value] of [['TRUE', true], ['no', false], ['1', true], ['0', false]] as const) expect(valueFromText('boolean', text)).toEqual({ ok: true, value });
+    for (const [text, value] of [
+      ['TRUE', true],
+      ['no', false],
+      ['1', true],
+      ['0', false],
+    ] as const)
+      expect(valueFromText('boolean', text)).toEqual({ ok: true, value });
     expect(valueFromText('boolean', 'maybe').ok).toBe(false);
     expect(valueFromText('text', '  kept as is ')).toEqual({ ok: true, value: '  kept as is ' });
   });
@@ -72,13 +79,16 @@ describe('field values', () => {
 
   it('checks emails', () => {
     expect(emailProblem('ann@example.com')).toBeNull();
-    for (const bad of ['', 'ann', 'a b@example.com', 'a@b@c', '<a@b.c>', `${'a'.repeat(320)}@b.c`]) expect(emailProblem(bad), bad).not.toBeNull();
+    for (const bad of ['', 'ann', 'a b@example.com', 'a@b@c', '<a@b.c>', `${'a'.repeat(320)}@b.c`])
+      expect(emailProblem(bad), bad).not.toBeNull();
   });
 });
 
 describe('contacts CSV', () => {
   const read = async (csv: string, chunkSize = 7) => {
-    const chunks = Array.from({ length: Math.ceil(csv.length / chunkSize) }, (_, i) => Buffer.from(csv.slice(i * chunkSize, (i + 1) * chunkSize)));
+    const chunks = Array.from({ length: Math.ceil(csv.length / chunkSize) }, (_, i) =>
+      Buffer.from(csv.slice(i * chunkSize, (i + 1) * chunkSize)),
+    );
     const lines: ImportLine[] = [];
     for await (const batch of parseContactsCsv(chunks, groups)) lines.push(...batch);
     return lines;
@@ -86,7 +96,11 @@ describe('contacts CSV', () => {
 
   it('reads the header by group and field name, case-insensitive email and status', () => {
     const columns = readHeader(['EMAIL', 'Shopper.Expires on', 'Status'], groups);
-    expect(columns.map((c) => [c.kind, c.fieldId])).toEqual([['email', undefined], ['field', 'f-exp'], ['status', undefined]]);
+    expect(columns.map((c) => [c.kind, c.fieldId])).toEqual([
+      ['email', undefined],
+      ['field', 'f-exp'],
+      ['status', undefined],
+    ]);
     expect(() => readHeader(['email', 'Shopper'], groups)).toThrow(/neither email/);
   });
 

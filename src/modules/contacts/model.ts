@@ -29,9 +29,8 @@ export interface Contact {
 export { MAX_EMAIL_LENGTH, emailProblem } from '../../platform/email.ts';
 export const MAX_TEXT_LENGTH = 10_000;
 
-
 export const shown = (value: unknown): string => {
-  const text = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
+  const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
   return JSON.stringify(text.length > 60 ? `${text.slice(0, 60)}…` : text);
 };
 
@@ -137,7 +136,10 @@ export interface ValueProblem {
  * `{"<group>": {"<field>": value}}` → values by field id (null: clear it), with a problem for
  * each unknown group or field and each value that does not fit its field's type.
  */
-export function resolveFields(groups: readonly FieldGroup[], input: Record<string, unknown>): { values: Record<string, StoredValue | null>; problems: ValueProblem[] } {
+export function resolveFields(
+  groups: readonly FieldGroup[],
+  input: Record<string, unknown>,
+): { values: Record<string, StoredValue | null>; problems: ValueProblem[] } {
   const values: Record<string, StoredValue | null> = {};
   const problems: ValueProblem[] = [];
   const byName = new Map(groups.map((g) => [g.name, g]));
@@ -163,7 +165,13 @@ export function resolveFields(groups: readonly FieldGroup[], input: Record<strin
       }
       const parsed = valueFromJson(field.type, value);
       if (parsed.ok) values[field.id] = parsed.value;
-      else problems.push({ group: groupName, field: fieldName, value, message: `${groupName}.${fieldName} (${field.type}): ${parsed.message}` });
+      else
+        problems.push({
+          group: groupName,
+          field: fieldName,
+          value,
+          message: `${groupName}.${fieldName} (${field.type}): ${parsed.message}`,
+        });
     }
   }
   return { values, problems };

@@ -12,7 +12,12 @@ export interface ContactRow {
 }
 
 export async function findContact(db: Q, accountId: string, id: string): Promise<ContactRow | undefined> {
-  return db.selectFrom('contacts').select(['id', 'email', 'status']).where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
+  return db
+    .selectFrom('contacts')
+    .select(['id', 'email', 'status'])
+    .where('account_id', '=', accountId)
+    .where('id', '=', id)
+    .executeTakeFirst();
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -89,7 +89,8 @@ export function contactsRoutes(app: HttpApp, contacts: ContactsService) {
     {
       schema: {
         tags: ['contacts'],
-        summary: 'Import contacts from a CSV (multipart: the field onInvalid, then file), header email,<group>.<field>,… (and optionally status)',
+        summary:
+          'Import contacts from a CSV (multipart: the field onInvalid, then file), header email,<group>.<field>,… (and optionally status)',
         description:
           'Streamed in one transaction. An empty cell leaves a value as it is. onInvalid: reject (default: one bad line and nothing is imported, 422 import_rejected) or skip.',
         consumes: ['multipart/form-data'],

@@ -79,7 +79,10 @@ export function contactsService(deps: {
   const { database } = deps;
   const { db } = database;
 
-  async function resolveContact(accountId: string, ref: { email?: string | undefined; contactId?: string | undefined }): Promise<repo.ContactRow> {
+  async function resolveContact(
+    accountId: string,
+    ref: { email?: string | undefined; contactId?: string | undefined },
+  ): Promise<repo.ContactRow> {
     if (ref.contactId) {
       const found = await repo.findContact(db, accountId, ref.contactId);
       if (!found) throw notFound('contact');
@@ -89,10 +92,14 @@ export function contactsService(deps: {
     return repo.ensureContact(db, accountId, ref.email, newId());
   }
 
-  const scopeOf = async (principal: Principal): Promise<MerchantScopeView | null> => (principal.merchantIds === null ? null : ((await deps.scopeOf?.(principal)) ?? null));
+  const scopeOf = async (principal: Principal): Promise<MerchantScopeView | null> =>
+    principal.merchantIds === null ? null : ((await deps.scopeOf?.(principal)) ?? null);
   const groupsOf = (accountId: string): Promise<FieldGroup[]> => deps.segmentation?.allGroups(accountId) ?? Promise.resolve([]);
 
-  const view = (contact: Contact, groups: readonly FieldGroup[]): ContactView => ({ ...contact, named: namedFields(groups, contact.fields) });
+  const view = (contact: Contact, groups: readonly FieldGroup[]): ContactView => ({
+    ...contact,
+    named: namedFields(groups, contact.fields),
+  });
 
   async function upsertContact(
     principal: Principal,
@@ -105,9 +112,15 @@ export function contactsService(deps: {
     }
     const scope = await scopeOf(principal);
     if (scope && Object.keys(values).some((id) => scope.hiddenFields.has(id))) {
-      throw forbidden("This field is filled by a coupon step of a merchant this token is not limited to.");
+      throw forbidden('This field is filled by a coupon step of a merchant this token is not limited to.');
     }
-    const row = await repo.upsertContact(db, { accountId: principal.accountId, newId: newId(), email: input.email, status: input.status ?? null, values });
+    const row = await repo.upsertContact(db, {
+      accountId: principal.accountId,
+      newId: newId(),
+      email: input.email,
+      status: input.status ?? null,
+      values,
+    });
     return { ...view(redacted(toContact(row), scope), groups), created: row.created };
   }
 
@@ -116,7 +129,9 @@ export function contactsService(deps: {
     if (!row) throw notFound('contact');
     const groups = await groupsOf(principal.accountId);
     const scope = await scopeOf(principal);
-    const runs = ((await deps.runsOf?.(principal.accountId, row.id)) ?? []).filter((r) => !scope?.hiddenConversations.has(r.conversationId));
+    const runs = ((await deps.runsOf?.(principal.accountId, row.id)) ?? []).filter(
+      (r) => !scope?.hiddenConversations.has(r.conversationId),
+    );
     return { ...view(redacted(toContact(row), scope), groups), runs };
   }
 
@@ -124,7 +139,11 @@ export function contactsService(deps: {
     const rows = await repo.listRecords(db, principal.accountId, { after: decodeCursor(page.cursor), limit: page.limit + 1 });
     const groups = await groupsOf(principal.accountId);
     const scope = await scopeOf(principal);
-    return toPage(rows.map((r) => view(redacted(toContact(r), scope), groups)), page.limit, (c) => c.id);
+    return toPage(
+      rows.map((r) => view(redacted(toContact(r), scope), groups)),
+      page.limit,
+      (c) => c.id,
+    );
   }
 
   /** Contacts by id, with their values by group and field name (rendering a message for a batch). */
@@ -148,7 +167,11 @@ export function contactsService(deps: {
     const prefix = `${principal.accountId}\t`;
     let staging = false; // once a chunk needed the upsert, the rest of the file goes that way
 
-    type Chunk = { rows: Map<string, { email: string; status: ContactStatus | null; values: Record<string, StoredValue> }>; lines: number; direct?: string };
+    type Chunk = {
+      rows: Map<string, { email: string; status: ContactStatus | null; values: Record<string, StoredValue> }>;
+      lines: number;
+      direct?: string;
+    };
     const chunks = async function* (batches: AsyncIterable<ImportLine[]>): AsyncGenerator<Chunk> {
       let chunk: Chunk = { rows: new Map(), lines: 0 };
       for await (const batch of batches) {
@@ -215,12 +238,36 @@ export function contactsService(deps: {
       );
     } catch (err) {
       if (err instanceof Rejected) {
-        const report: ContactImport = { status: 'rejected', lines: tally.lines, imported: 0, created: 0, updated: 0, rejected: tally.errorCount, errors: tally.errors, errorCount: tally.errorCount };
-        throw new DomainError('invalid', 'import_rejected', `The file has ${tally.errorCount} invalid line(s); nothing was imported (onInvalid is "reject").`, tally.errors, { import: report });
+        const report: ContactImport = {
+          status: 'rejected',
+          lines: tally.lines,
+          imported: 0,
+          created: 0,
+          updated: 0,
+          rejected: tally.errorCount,
+          errors: tally.errors,
+          errorCount: tally.errorCount,
+        };
+        throw new DomainError(
+          'invalid',
+          'import_rejected',
+          `The file has ${tally.errorCount} invalid line(s); nothing was imported (onInvalid is "reject").`,
+          tally.errors,
+          { import: report },
+        );
       }
       throw err;
     }
-    return { status: 'imported', lines: tally.lines, imported, created, updated, rejected: tally.errorCount, errors: tally.errors, errorCount: tally.errorCount };
+    return {
+      status: 'imported',
+      lines: tally.lines,
+      imported,
+      created,
+      updated,
+      rejected: tally.errorCount,
+      errors: tally.errors,
+      errorCount: tally.errorCount,
+    };
   }
 
   return { resolveContact, upsertContact, getContact, listContacts, findForRendering, importCsv, groupsOf };

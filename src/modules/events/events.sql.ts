@@ -12,7 +12,14 @@ import type { EventOutcome, EventRecord } from './repo.ts';
 type Q = Kysely<DB>;
 
 const EVENT_COLUMNS = {
-  accountId: 'text', id: 'text', contactId: 'text', type: 'text', properties: 'jsonb', occurredAt: 'timestamptz', idempotencyKey: 'text', createdAt: 'timestamptz',
+  accountId: 'text',
+  id: 'text',
+  contactId: 'text',
+  type: 'text',
+  properties: 'jsonb',
+  occurredAt: 'timestamptz',
+  idempotencyKey: 'text',
+  createdAt: 'timestamptz',
 } as const;
 
 /**

@@ -36,11 +36,20 @@ export async function findByKey(db: Q, accountId: string, key: string): Promise<
 }
 
 export async function saveOutcome(db: Q, accountId: string, id: string, outcome: EventOutcome): Promise<void> {
-  await db.updateTable('events').set({ outcome: JSON.stringify(outcome) }).where('account_id', '=', accountId).where('id', '=', id).execute();
+  await db
+    .updateTable('events')
+    .set({ outcome: JSON.stringify(outcome) })
+    .where('account_id', '=', accountId)
+    .where('id', '=', id)
+    .execute();
 }
 
 /** Events already recorded under these keys: key → contact and outcome. */
-export async function findByKeys(db: Q, accountId: string, keys: string[]): Promise<Map<string, { contactId: string; outcome: EventOutcome }>> {
+export async function findByKeys(
+  db: Q,
+  accountId: string,
+  keys: string[],
+): Promise<Map<string, { contactId: string; outcome: EventOutcome }>> {
   const found = new Map<string, { contactId: string; outcome: EventOutcome }>();
   if (keys.length === 0) return found;
   const rows = await db

@@ -19,15 +19,33 @@ const eventBody = z.object({
   idempotencyKey: z.string().min(1).max(200).optional(),
 });
 
-const reasons = ['code_not_found', 'not_assigned', 'assigned_to_other', 'expired', 'already_redeemed', 'pool_inactive', 'ambiguous_code', 'invalid_code', 'already_recorded'] as const;
+const reasons = [
+  'code_not_found',
+  'not_assigned',
+  'assigned_to_other',
+  'expired',
+  'already_redeemed',
+  'pool_inactive',
+  'ambiguous_code',
+  'invalid_code',
+  'already_recorded',
+] as const;
 const redemptionsOut = z
   .object({
     recorded: z.array(z.object({ code: z.string(), redemptionId: z.string(), poolId: z.string() })),
     notRecorded: z.array(z.object({ code: z.string(), reason: z.enum(reasons), redemptionId: z.string().optional() })),
   })
   .optional()
-  .describe('Only when properties.couponCode or couponCodes name codes: the redemptions recorded (source event) and the codes not recorded, with why');
-const eventAnswer = z.object({ contactId: z.string(), enrolled: z.array(z.string()), exited: z.array(z.string()), duplicate: z.boolean(), redemptions: redemptionsOut });
+  .describe(
+    'Only when properties.couponCode or couponCodes name codes: the redemptions recorded (source event) and the codes not recorded, with why',
+  );
+const eventAnswer = z.object({
+  contactId: z.string(),
+  enrolled: z.array(z.string()),
+  exited: z.array(z.string()),
+  duplicate: z.boolean(),
+  redemptions: redemptionsOut,
+});
 
 export function eventsRoutes(app: HttpApp, events: EventsService) {
   app.post(
@@ -44,7 +62,10 @@ export function eventsRoutes(app: HttpApp, events: EventsService) {
     },
     async (request, reply) => {
       const { occurredAt, ...rest } = request.body;
-      const answer = await events.recordEvent(principalOf(request), { ...rest, occurredAt: occurredAt === undefined ? undefined : new Date(occurredAt) });
+      const answer = await events.recordEvent(principalOf(request), {
+        ...rest,
+        occurredAt: occurredAt === undefined ? undefined : new Date(occurredAt),
+      });
       return reply.status(202).send(answer);
     },
   );
@@ -55,7 +76,8 @@ export function eventsRoutes(app: HttpApp, events: EventsService) {
       schema: {
         tags: ['events'],
         summary: 'Record up to 1,000 events at once, each answered as POST /v1/events would, in order',
-        description: 'One transaction for the whole batch: either every event is recorded or none (a 4xx/5xx answer). Repeated idempotency keys, in the batch or seen before, do nothing and answer `duplicate: true`.',
+        description:
+          'One transaction for the whole batch: either every event is recorded or none (a 4xx/5xx answer). Repeated idempotency keys, in the batch or seen before, do nothing and answer `duplicate: true`.',
         body: z.object({ events: z.array(eventBody).min(1).max(1000) }),
         response: {
           202: z.object({ results: z.array(eventAnswer) }),
@@ -63,7 +85,10 @@ export function eventsRoutes(app: HttpApp, events: EventsService) {
       },
     },
     async (request, reply) => {
-      const inputs = request.body.events.map(({ occurredAt, ...rest }) => ({ ...rest, occurredAt: occurredAt === undefined ? undefined : new Date(occurredAt) }));
+      const inputs = request.body.events.map(({ occurredAt, ...rest }) => ({
+        ...rest,
+        occurredAt: occurredAt === undefined ? undefined : new Date(occurredAt),
+      }));
       return reply.status(202).send({ results: await events.recordEvents(principalOf(request), inputs) });
     },
   );

@@ -29,7 +29,12 @@ export interface EventAnswer extends repo.EventOutcome {
  */
 export type OnEvent = (tx: Kysely<DB>, event: repo.EventRecord, merchantIds?: string[] | null) => Promise<repo.EventOutcome>;
 /** The same for many events of one account, in order (the batch intake). */
-export type OnEvents = (tx: Kysely<DB>, accountId: string, events: repo.EventRecord[], merchantIds?: string[] | null) => Promise<repo.EventOutcome[]>;
+export type OnEvents = (
+  tx: Kysely<DB>,
+  accountId: string,
+  events: repo.EventRecord[],
+  merchantIds?: string[] | null,
+) => Promise<repo.EventOutcome[]>;
 
 /**
  * The redemptions an event's `properties.couponCode(s)` name, recorded in the transaction of the
@@ -46,10 +51,17 @@ const nothing: OnEvent = async () => ({ enrolled: [], exited: [] });
 
 class KeyTaken extends Error {}
 
-const withRedemptions = (outcome: repo.EventOutcome, redemptions: EventRedemptions | null): repo.EventOutcome => (redemptions ? { ...outcome, redemptions } : outcome);
+const withRedemptions = (outcome: repo.EventOutcome, redemptions: EventRedemptions | null): repo.EventOutcome =>
+  redemptions ? { ...outcome, redemptions } : outcome;
 
 /** POST /v1/events: the contact found or created, the event recorded once per key, handed on. */
-export function eventsService(deps: { database: AppDatabase; clock: Clock; onEvent?: OnEvent; onEvents?: OnEvents; onCoupons?: OnCoupons }) {
+export function eventsService(deps: {
+  database: AppDatabase;
+  clock: Clock;
+  onEvent?: OnEvent;
+  onEvents?: OnEvents;
+  onCoupons?: OnCoupons;
+}) {
   const { db } = deps.database;
   const onEvent = deps.onEvent ?? nothing;
 
@@ -81,9 +93,12 @@ export function eventsService(deps: { database: AppDatabase; clock: Clock; onEve
         };
         // A racing request with the same key got there first: undo this one whole (the contact too).
         if (!(await repo.insertEvent(tx, event))) throw new KeyTaken();
-        const [redemptions] = deps.onCoupons ? await deps.onCoupons(tx, accountId, principal.merchantIds, [{ ...event, email: input.email }]) : [null];
+        const [redemptions] = deps.onCoupons
+          ? await deps.onCoupons(tx, accountId, principal.merchantIds, [{ ...event, email: input.email }])
+          : [null];
         const outcome = withRedemptions(await onEvent(tx, event, principal.merchantIds), redemptions ?? null); // a merchant-limited caller's events reach its conversations only
-        if (outcome.enrolled.length || outcome.exited.length || outcome.redemptions) await repo.saveOutcome(tx, accountId, event.id, outcome);
+        if (outcome.enrolled.length || outcome.exited.length || outcome.redemptions)
+          await repo.saveOutcome(tx, accountId, event.id, outcome);
         return { contactId: contact.id, ...outcome, duplicate: false };
       });
     } catch (err) {
@@ -106,7 +121,11 @@ export function eventsService(deps: { database: AppDatabase; clock: Clock; onEve
     const answers: (EventAnswer | undefined)[] = inputs.map(() => undefined);
     const raced = await db.transaction().execute(async (tx) => {
       const now = deps.clock.now();
-      const contactIds = await ensureContacts(tx, accountId, inputs.map((e) => ({ id: newId(), email: e.email })));
+      const contactIds = await ensureContacts(
+        tx,
+        accountId,
+        inputs.map((e) => ({ id: newId(), email: e.email })),
+      );
       const fresh: { index: number; event: repo.EventRecord }[] = [];
       inputs.forEach((input, index) => {
         const key = input.idempotencyKey ?? null;
@@ -124,17 +143,38 @@ export function eventsService(deps: { database: AppDatabase; clock: Clock; onEve
         };
         fresh.push({ index, event });
       });
-      const written = await repo.insertEvents(tx, fresh.map((f) => f.event));
+      const written = await repo.insertEvents(
+        tx,
+        fresh.map((f) => f.event),
+      );
       const kept = fresh.filter((f) => written.has(f.event.id));
       // The coupon codes of the whole batch: one statement, before the engine sees the events.
       const redemptions = deps.onCoupons
-        ? await deps.onCoupons(tx, accountId, principal.merchantIds, kept.map((f) => ({ ...f.event, email: inputs[f.index]!.email })))
+        ? await deps.onCoupons(
+            tx,
+            accountId,
+            principal.merchantIds,
+            kept.map((f) => ({ ...f.event, email: inputs[f.index]!.email })),
+          )
         : kept.map(() => null);
       const engine = deps.onEvents
-        ? await deps.onEvents(tx, accountId, kept.map((f) => f.event), principal.merchantIds)
+        ? await deps.onEvents(
+            tx,
+            accountId,
+            kept.map((f) => f.event),
+            principal.merchantIds,
+          )
         : await Promise.all(kept.map((f) => onEvent(tx, f.event, principal.merchantIds)));
       const outcomes = engine.map((o, i) => withRedemptions(o, redemptions[i] ?? null));
-      await repo.saveOutcomes(tx, accountId, kept.flatMap((f, i) => (outcomes[i]!.enrolled.length || outcomes[i]!.exited.length || outcomes[i]!.redemptions ? [{ id: f.event.id, outcome: outcomes[i]! }] : [])));
+      await repo.saveOutcomes(
+        tx,
+        accountId,
+        kept.flatMap((f, i) =>
+          outcomes[i]!.enrolled.length || outcomes[i]!.exited.length || outcomes[i]!.redemptions
+            ? [{ id: f.event.id, outcome: outcomes[i]! }]
+            : [],
+        ),
+      );
       kept.forEach((f, i) => (answers[f.index] = { contactId: f.event.contactId, ...outcomes[i]!, duplicate: false }));
       // Keys another request recorded between our look-up and our insert.
       return fresh.filter((f) => !written.has(f.event.id)).map((f) => f.event.idempotencyKey!);
@@ -180,8 +220,14 @@ export function eventsService(deps: { database: AppDatabase; clock: Clock; onEve
     }));
     const written = await repo.insertEvents(tx, events);
     const kept = events.filter((e) => written.has(e.id));
-    const outcomes = deps.onEvents ? await deps.onEvents(tx, accountId, kept, null) : await Promise.all(kept.map((e) => onEvent(tx, e, null)));
-    await repo.saveOutcomes(tx, accountId, kept.flatMap((e, i) => (outcomes[i]!.enrolled.length || outcomes[i]!.exited.length ? [{ id: e.id, outcome: outcomes[i]! }] : [])));
+    const outcomes = deps.onEvents
+      ? await deps.onEvents(tx, accountId, kept, null)
+      : await Promise.all(kept.map((e) => onEvent(tx, e, null)));
+    await repo.saveOutcomes(
+      tx,
+      accountId,
+      kept.flatMap((e, i) => (outcomes[i]!.enrolled.length || outcomes[i]!.exited.length ? [{ id: e.id, outcome: outcomes[i]! }] : [])),
+    );
     return kept.map((e) => e.id);
   }
 

@@ -2,7 +2,12 @@
 import { z } from 'zod';
 
 export const shopifySettingsInput = z.object({
-  webhookSecret: z.string().trim().min(8).max(500).describe("the secret Shopify shows under Settings → Notifications → Webhooks (write-only)"),
+  webhookSecret: z
+    .string()
+    .trim()
+    .min(8)
+    .max(500)
+    .describe('the secret Shopify shows under Settings → Notifications → Webhooks (write-only)'),
 });
 
 /** Topics that do something; every other topic is answered 200 and ignored. */
@@ -21,11 +26,21 @@ export const shopifyOrder = z.object({
   id: z.union([z.number().int().nonnegative(), z.string().trim().min(1).max(200)]).transform((v) => String(v)),
   email: z.email().max(320).nullable().optional(),
   contact_email: z.email().max(320).nullable().optional(),
-  currency: z.string().regex(/^[A-Za-z]{3}$/).nullable().optional(),
+  currency: z
+    .string()
+    .regex(/^[A-Za-z]{3}$/)
+    .nullable()
+    .optional(),
   total_price: money.nullable().optional(),
   created_at: z.iso.datetime({ offset: true }).nullable().optional(),
   discount_codes: z
-    .array(z.object({ code: z.string().trim().min(1).max(50), amount: money.nullable().optional(), type: z.string().max(50).nullable().optional() }))
+    .array(
+      z.object({
+        code: z.string().trim().min(1).max(50),
+        amount: money.nullable().optional(),
+        type: z.string().max(50).nullable().optional(),
+      }),
+    )
     .max(250)
     .default([]),
 });

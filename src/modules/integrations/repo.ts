@@ -5,8 +5,15 @@ import type { ShopifyDelivery } from './model.ts';
 type Q = Kysely<DB>;
 
 /** The integration of a merchant, found by the merchant id alone (the public webhook has no token). */
-export async function findByMerchant(db: Q, merchantId: string): Promise<{ accountId: string; secretSealed: string; updatedAt: Date } | undefined> {
-  const row = await db.selectFrom('shopify_integrations').select(['account_id', 'secret_sealed', 'updated_at']).where('merchant_id', '=', merchantId).executeTakeFirst();
+export async function findByMerchant(
+  db: Q,
+  merchantId: string,
+): Promise<{ accountId: string; secretSealed: string; updatedAt: Date } | undefined> {
+  const row = await db
+    .selectFrom('shopify_integrations')
+    .select(['account_id', 'secret_sealed', 'updated_at'])
+    .where('merchant_id', '=', merchantId)
+    .executeTakeFirst();
   return row && { accountId: row.account_id, secretSealed: row.secret_sealed, updatedAt: new Date(row.updated_at) };
 }
 
@@ -19,7 +26,12 @@ export async function saveSecret(db: Q, p: { accountId: string; merchantId: stri
 }
 
 export async function updateDetail(db: Q, accountId: string, id: string, detail: Record<string, unknown>): Promise<void> {
-  await db.updateTable('shopify_deliveries').set({ detail: JSON.stringify(detail) }).where('account_id', '=', accountId).where('id', '=', id).execute();
+  await db
+    .updateTable('shopify_deliveries')
+    .set({ detail: JSON.stringify(detail) })
+    .where('account_id', '=', accountId)
+    .where('id', '=', id)
+    .execute();
 }
 
 /** The last deliveries of a merchant, newest first. */

@@ -16,7 +16,11 @@ const header = (request: FastifyRequest, name: string) => {
 /** PUBLIC_URL, else the origin the caller reached (what Shopify must call). */
 const baseUrlOf = (publicUrl: string | undefined, request: FastifyRequest) => publicUrl ?? `${request.protocol}://${request.host}`;
 
-export async function integrationsRoutes(app: HttpApp, integrations: IntegrationsService, options: { publicUrl?: string | undefined; bodyLimit: number }) {
+export async function integrationsRoutes(
+  app: HttpApp,
+  integrations: IntegrationsService,
+  options: { publicUrl?: string | undefined; bodyLimit: number },
+) {
   app.put(
     '/v1/merchants/:merchantId/integrations/shopify',
     {
@@ -28,7 +32,13 @@ export async function integrationsRoutes(app: HttpApp, integrations: Integration
         response: { 200: z.object({ webhookUrl: z.string() }) },
       },
     },
-    async (request) => integrations.configure(principalOf(request), request.params.merchantId, request.body.webhookSecret, baseUrlOf(options.publicUrl, request)),
+    async (request) =>
+      integrations.configure(
+        principalOf(request),
+        request.params.merchantId,
+        request.body.webhookSecret,
+        baseUrlOf(options.publicUrl, request),
+      ),
   );
 
   app.get(
@@ -60,7 +70,11 @@ export async function integrationsRoutes(app: HttpApp, integrations: Integration
     },
     async (request) => {
       const s = await integrations.status(principalOf(request), request.params.merchantId, baseUrlOf(options.publicUrl, request));
-      return { ...s, updatedAt: s.updatedAt?.toISOString() ?? null, deliveries: s.deliveries.map((d) => ({ ...d, receivedAt: d.receivedAt.toISOString() })) };
+      return {
+        ...s,
+        updatedAt: s.updatedAt?.toISOString() ?? null,
+        deliveries: s.deliveries.map((d) => ({ ...d, receivedAt: d.receivedAt.toISOString() })),
+      };
     },
   );
 
@@ -77,7 +91,8 @@ export async function integrationsRoutes(app: HttpApp, integrations: Integration
         schema: {
           tags: ['integrations'],
           summary: 'Shopify orders webhook (no token: X-Shopify-Hmac-Sha256 over the raw body)',
-          description: 'orders/create and orders/paid → redemptions (source shopify) and an order_placed event; orders/cancelled → rollback; other topics 200, ignored. Repeats of an X-Shopify-Webhook-Id do nothing. 401 for a bad or missing signature (nothing recorded); 422 for a body that is not an order (recorded as a failed delivery).',
+          description:
+            'orders/create and orders/paid → redemptions (source shopify) and an order_placed event; orders/cancelled → rollback; other topics 200, ignored. Repeats of an X-Shopify-Webhook-Id do nothing. 401 for a bad or missing signature (nothing recorded); 422 for a body that is not an order (recorded as a failed delivery).',
           params,
           security: [],
         },
@@ -90,8 +105,20 @@ export async function integrationsRoutes(app: HttpApp, integrations: Integration
           webhookId: header(request, 'x-shopify-webhook-id'),
         });
         // Ignored topics and malformed orders are logged (they are also recorded as deliveries).
-        if (answer.result === 'ignored' || answer.result === 'failed') request.log.info({ merchantId: request.params.merchantId, topic: header(request, 'x-shopify-topic'), result: answer.result, detail: answer.detail }, 'shopify webhook not processed');
-        if (answer.status === 422) return reply.status(422).send(errorBody('invalid_order', `The body is not a Shopify order: ${String(answer.detail.error)}`, [answer.detail]));
+        if (answer.result === 'ignored' || answer.result === 'failed')
+          request.log.info(
+            {
+              merchantId: request.params.merchantId,
+              topic: header(request, 'x-shopify-topic'),
+              result: answer.result,
+              detail: answer.detail,
+            },
+            'shopify webhook not processed',
+          );
+        if (answer.status === 422)
+          return reply
+            .status(422)
+            .send(errorBody('invalid_order', `The body is not a Shopify order: ${String(answer.detail.error)}`, [answer.detail]));
         return reply.status(200).send({ result: answer.result, ...answer.detail });
       },
     );

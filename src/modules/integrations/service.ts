@@ -12,7 +12,15 @@ import type { AccountsService } from '../accounts/service.ts';
 import type { EventsService } from '../events/service.ts';
 import type { RedemptionsService } from '../redemptions/service.ts';
 import { recordDeliveryStatement } from './integrations.sql.ts';
-import { amountOf, isHandledTopic, shopifyOrder, webhookUrlFor, type DeliveryResult, type ShopifyDelivery, type ShopifyOrder } from './model.ts';
+import {
+  amountOf,
+  isHandledTopic,
+  shopifyOrder,
+  webhookUrlFor,
+  type DeliveryResult,
+  type ShopifyDelivery,
+  type ShopifyOrder,
+} from './model.ts';
 import * as repo from './repo.ts';
 
 export interface ShopifyHeaders {
@@ -32,7 +40,12 @@ export interface IntakeLog {
   warn(obj: object, msg: string): void;
 }
 
-const unauthorized = () => new DomainError('unauthorized', 'invalid_signature', 'The X-Shopify-Hmac-Sha256 signature is missing or does not match this merchant\'s webhook secret.');
+const unauthorized = () =>
+  new DomainError(
+    'unauthorized',
+    'invalid_signature',
+    "The X-Shopify-Hmac-Sha256 signature is missing or does not match this merchant's webhook secret.",
+  );
 
 /** Constant-time check of Shopify's base64 HMAC-SHA256 over the raw body. */
 export function signatureMatches(secret: string, raw: Buffer, header: string | undefined): boolean {
@@ -54,15 +67,29 @@ export function integrationsService(deps: {
   const { db } = deps.database;
 
   /** Stores (or replaces) the merchant's webhook secret, sealed; answers the URL to paste into Shopify. */
-  async function configure(principal: Principal, merchantId: string, webhookSecret: string, baseUrl: string): Promise<{ webhookUrl: string }> {
+  async function configure(
+    principal: Principal,
+    merchantId: string,
+    webhookSecret: string,
+    baseUrl: string,
+  ): Promise<{ webhookUrl: string }> {
     await deps.accounts.getMerchant(principal, merchantId);
     const key = await deps.secret.get();
-    await repo.saveSecret(db, { accountId: principal.accountId, merchantId, secretSealed: seal(key, webhookSecret), now: deps.clock.now() });
+    await repo.saveSecret(db, {
+      accountId: principal.accountId,
+      merchantId,
+      secretSealed: seal(key, webhookSecret),
+      now: deps.clock.now(),
+    });
     return { webhookUrl: webhookUrlFor(baseUrl, merchantId) };
   }
 
   /** What the console shows: configured or not (never the secret), the URL, the last deliveries. */
-  async function status(principal: Principal, merchantId: string, baseUrl: string): Promise<{ configured: boolean; updatedAt: Date | null; webhookUrl: string; deliveries: ShopifyDelivery[] }> {
+  async function status(
+    principal: Principal,
+    merchantId: string,
+    baseUrl: string,
+  ): Promise<{ configured: boolean; updatedAt: Date | null; webhookUrl: string; deliveries: ShopifyDelivery[] }> {
     await deps.accounts.getMerchant(principal, merchantId);
     const found = await repo.findByMerchant(db, merchantId);
     const mine = found?.accountId === principal.accountId ? found : undefined;
@@ -77,7 +104,17 @@ export function integrationsService(deps: {
   /** A delivery whose body is not an order (after a good signature): recorded as failed, answered 422. */
   async function failed(accountId: string, merchantId: string, webhookId: string, topic: string, reason: string): Promise<IntakeAnswer> {
     const detail = { error: reason };
-    await recordDeliveryStatement({ accountId, merchantId, id: newId(), webhookId, topic, result: 'failed', orderId: null, detail, now: deps.clock.now() }).execute(db);
+    await recordDeliveryStatement({
+      accountId,
+      merchantId,
+      id: newId(),
+      webhookId,
+      topic,
+      result: 'failed',
+      orderId: null,
+      detail,
+      now: deps.clock.now(),
+    }).execute(db);
     deps.log?.warn({ merchantId, webhookId, topic, reason }, 'shopify webhook: malformed order');
     return { status: 422, result: 'failed', detail };
   }
@@ -93,7 +130,12 @@ export function integrationsService(deps: {
           {
             type: 'order_placed',
             email,
-            properties: { orderId: order.id, totalPrice: order.total_price ?? null, currency: currency ?? null, couponCodes: codes.map((d) => d.code) },
+            properties: {
+              orderId: order.id,
+              totalPrice: order.total_price ?? null,
+              currency: currency ?? null,
+              couponCodes: codes.map((d) => d.code),
+            },
             idempotencyKey: `shopify:${merchantId}:order:${order.id}`,
           },
         ])
@@ -104,11 +146,22 @@ export function integrationsService(deps: {
         tx,
         accountId,
         merchantId,
-        { code: d.code, orderId: order.id, email, amount: amountOf(d.amount), currency, occurredAt: order.created_at ? new Date(order.created_at) : undefined },
+        {
+          code: d.code,
+          orderId: order.id,
+          email,
+          amount: amountOf(d.amount),
+          currency,
+          occurredAt: order.created_at ? new Date(order.created_at) : undefined,
+        },
         'shopify',
         false,
       );
-      redemptions.push(outcome.ok ? { code: d.code, recorded: outcome.created, redemptionId: outcome.redemption.id } : { code: d.code, recorded: false, reason: outcome.reason });
+      redemptions.push(
+        outcome.ok
+          ? { code: d.code, recorded: outcome.created, redemptionId: outcome.redemption.id }
+          : { code: d.code, recorded: false, reason: outcome.reason },
+      );
     }
     return { redemptions, event: email ? (events.length ? 'recorded' : 'already_recorded') : 'no_email' };
   }
@@ -128,21 +181,51 @@ export function integrationsService(deps: {
     const webhookId = (headers.webhookId?.trim() || `sha256:${createHash('sha256').update(raw).digest('hex')}`).slice(0, 200);
     const now = deps.clock.now();
     if (!isHandledTopic(topic)) {
-      const inserted = await recordDeliveryStatement({ accountId, merchantId, id: newId(), webhookId, topic, result: 'ignored', orderId: null, detail: {}, now }).execute(db);
+      const inserted = await recordDeliveryStatement({
+        accountId,
+        merchantId,
+        id: newId(),
+        webhookId,
+        topic,
+        result: 'ignored',
+        orderId: null,
+        detail: {},
+        now,
+      }).execute(db);
       deps.log?.info({ merchantId, webhookId, topic }, 'shopify webhook: topic ignored');
       return { status: 200, result: inserted.rows.length ? 'ignored' : 'duplicate', detail: {} };
     }
     let order: ShopifyOrder;
     try {
       const parsed = shopifyOrder.safeParse(parseJsonBody(raw.toString('utf8')));
-      if (!parsed.success) return failed(accountId, merchantId, webhookId, topic, parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ').slice(0, 500));
+      if (!parsed.success)
+        return failed(
+          accountId,
+          merchantId,
+          webhookId,
+          topic,
+          parsed.error.issues
+            .map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`)
+            .join('; ')
+            .slice(0, 500),
+        );
       order = parsed.data;
     } catch (err) {
       return failed(accountId, merchantId, webhookId, topic, `not JSON: ${(err as Error).message}`.slice(0, 500));
     }
     return db.transaction().execute(async (tx): Promise<IntakeAnswer> => {
       const id = newId();
-      const inserted = await recordDeliveryStatement({ accountId, merchantId, id, webhookId, topic, result: 'processed', orderId: order.id, detail: {}, now }).execute(tx);
+      const inserted = await recordDeliveryStatement({
+        accountId,
+        merchantId,
+        id,
+        webhookId,
+        topic,
+        result: 'processed',
+        orderId: order.id,
+        detail: {},
+        now,
+      }).execute(tx);
       if (inserted.rows.length === 0) return { status: 200, result: 'duplicate', detail: {} };
       const detail: Record<string, unknown> =
         topic === 'orders/cancelled'

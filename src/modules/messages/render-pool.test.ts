@@ -3,7 +3,10 @@ import { createRenderPool } from './render-pool.ts';
 import { createRenderer, type RenderContext, type TemplatePart } from './template.ts';
 
 const contexts = (n: number): RenderContext[] =>
-  Array.from({ length: n }, (_, i) => ({ contact: { id: `c${i}`, email: `c${i}@example.com`, status: 'subscribed' }, fields: { Shopper: { Code: `CODE${i}`, Expires: '2027-03-15' } } }));
+  Array.from({ length: n }, (_, i) => ({
+    contact: { id: `c${i}`, email: `c${i}@example.com`, status: 'subscribed' },
+    fields: { Shopper: { Code: `CODE${i}`, Expires: '2027-03-15' } },
+  }));
 const html = (source: string): TemplatePart[] => [{ field: 'html', source }];
 
 /** Loops counted by liquidjs: stopped cooperatively at the budget. */
@@ -32,19 +35,30 @@ describe('render pool', () => {
     expect(outcomes.every((o) => !o.ok && o.error.reason === 'time_limit')).toBe(true);
     const messages = outcomes.map((o) => (o.ok ? '' : o.error.message));
     expect(messages.slice(0, 3).every((m) => /longer than 100 ms/.test(m))).toBe(true);
-    expect(messages.slice(3).every((m) => /^not rendered: the message exceeded its 100 ms render budget for 3 contacts/.test(m))).toBe(true);
+    expect(messages.slice(3).every((m) => /^not rendered: the message exceeded its 100 ms render budget for 3 contacts/.test(m))).toBe(
+      true,
+    );
   });
 
   it('a render that blocks its thread is stopped by replacing the thread; the slice is rendered again around it', async () => {
     // The message below comes from the watchdog only: liquidjs' own limit did not stop the render.
     const mixed = [...contexts(3)];
-    const job = { timeZone: 'UTC', parts: html(`{% if contact.id == "c1" %}${BLOCKING}{% else %}ok {{ contact.id }}{% endif %}`), contexts: mixed };
+    const job = {
+      timeZone: 'UTC',
+      parts: html(`{% if contact.id == "c1" %}${BLOCKING}{% else %}ok {{ contact.id }}{% endif %}`),
+      contexts: mixed,
+    };
     const outcomes = await pool.render('acct', job);
     expect(outcomes[0]).toEqual({ ok: true, rendered: { subject: '', html: 'ok c0', text: '' } });
-    expect(outcomes[1]).toMatchObject({ ok: false, error: { reason: 'time_limit', message: 'rendering blocked for longer than 200 ms and was stopped' } });
+    expect(outcomes[1]).toMatchObject({
+      ok: false,
+      error: { reason: 'time_limit', message: 'rendering blocked for longer than 200 ms and was stopped' },
+    });
     expect(outcomes[2]).toEqual({ ok: true, rendered: { subject: '', html: 'ok c2', text: '' } });
     // The pool goes on with a fresh thread.
-    expect(await pool.render('acct', { timeZone: 'UTC', parts: html('fine'), contexts: contexts(1) })).toEqual([{ ok: true, rendered: { subject: '', html: 'fine', text: '' } }]);
+    expect(await pool.render('acct', { timeZone: 'UTC', parts: html('fine'), contexts: contexts(1) })).toEqual([
+      { ok: true, rendered: { subject: '', html: 'fine', text: '' } },
+    ]);
   });
 
   it("one account's slow job never holds every thread: another account's job is served first", async () => {

@@ -52,9 +52,13 @@ export const defaultRenderThreads = () => Math.max(2, availableParallelism() - 1
 
 /** From sources (tsx, vitest) the worker is TypeScript and its thread loads tsx; built, it is dist's .js. */
 function workerFile(): { filename: string; execArgv: string[] } {
-  if (!import.meta.url.endsWith('.ts')) return { filename: new URL('./render-worker.js', import.meta.url).href, execArgv: process.execArgv };
+  if (!import.meta.url.endsWith('.ts'))
+    return { filename: new URL('./render-worker.js', import.meta.url).href, execArgv: process.execArgv };
   const hasTsx = process.execArgv.some((arg) => arg.includes('tsx'));
-  return { filename: new URL('./render-worker.ts', import.meta.url).href, execArgv: hasTsx ? process.execArgv : [...process.execArgv, '--import', 'tsx'] };
+  return {
+    filename: new URL('./render-worker.ts', import.meta.url).href,
+    execArgv: hasTsx ? process.execArgv : [...process.execArgv, '--import', 'tsx'],
+  };
 }
 
 interface Slice {
@@ -106,11 +110,13 @@ export function createRenderPool(options: RenderPoolOptions = {}): RenderPool {
       if (!slice) return;
       active++;
       running.set(slice.accountId, (running.get(slice.accountId) ?? 0) + 1);
-      runWatched(slice.task).then(slice.resolve, slice.reject).finally(() => {
-        active--;
-        running.set(slice.accountId, running.get(slice.accountId)! - 1);
-        dispatch();
-      });
+      runWatched(slice.task)
+        .then(slice.resolve, slice.reject)
+        .finally(() => {
+          active--;
+          running.set(slice.accountId, running.get(slice.accountId)! - 1);
+          dispatch();
+        });
     }
   }
 
@@ -175,7 +181,16 @@ export function createRenderPool(options: RenderPoolOptions = {}): RenderPool {
       const progress = new Int32Array(new SharedArrayBuffer(4 * (1 + slices.length)));
       const results = await Promise.all(
         slices.map((contexts, k) =>
-          enqueue(accountId, { timeZone: job.timeZone, parts: job.parts, contexts, budgetMs, maxOutputBytes, progress, slot: k + 1, giveUpAfter }),
+          enqueue(accountId, {
+            timeZone: job.timeZone,
+            parts: job.parts,
+            contexts,
+            budgetMs,
+            maxOutputBytes,
+            progress,
+            slot: k + 1,
+            giveUpAfter,
+          }),
         ),
       );
       return results.flat().map(toOutcome(job.parts));

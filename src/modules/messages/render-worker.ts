@@ -9,7 +9,16 @@
  * - `progress[0]`: the job's time-outs, all slices together. Once it reaches `giveUpAfter`, the
  *   message has proven it keeps exceeding its budget: the contacts left fail without rendering.
  */
-import { createRenderer, TemplateError, type RenderContext, type RenderedMessage, type Renderer, type TemplateErrorReason, type TemplateIssue, type TemplatePart } from './template.ts';
+import {
+  createRenderer,
+  TemplateError,
+  type RenderContext,
+  type RenderedMessage,
+  type Renderer,
+  type TemplateErrorReason,
+  type TemplateIssue,
+  type TemplatePart,
+} from './template.ts';
 
 export interface RenderTask {
   timeZone: string;
@@ -45,7 +54,12 @@ export function renderSlice(task: RenderTask): WireOutcome[] {
   const { progress, slot } = task;
   return task.contexts.map((context, i): WireOutcome => {
     if (task.giveUpAfter > 0 && Atomics.load(progress, 0) >= task.giveUpAfter) {
-      return { ok: false, reason: 'gave_up', message: `not rendered: the message exceeded its ${task.budgetMs} ms render budget for ${task.giveUpAfter} contacts`, issues: [] };
+      return {
+        ok: false,
+        reason: 'gave_up',
+        message: `not rendered: the message exceeded its ${task.budgetMs} ms render budget for ${task.giveUpAfter} contacts`,
+        issues: [],
+      };
     }
     Atomics.store(progress, slot, i + 1);
     try {

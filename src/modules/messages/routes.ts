@@ -55,12 +55,14 @@ export function messagesRoutes(app: HttpApp, messages: MessagesService, testSend
       schema: {
         tags: ['messages'],
         summary: 'Create a message; subject and bodies are Liquid templates over contact and the field groups',
-        description: 'A template error (syntax, unknown group or field) → 422 template_invalid with details [{field, line, column, message}].',
+        description:
+          'A template error (syntax, unknown group or field) → 422 template_invalid with details [{field, line, column, message}].',
         body: messageBody,
         response: { 201: messageOut },
       },
     },
-    async (request, reply) => reply.status(201).send(messageJson(await messages.createMessage(principalOf(request), settings(request.body)))),
+    async (request, reply) =>
+      reply.status(201).send(messageJson(await messages.createMessage(principalOf(request), settings(request.body)))),
   );
 
   app.get(
@@ -72,7 +74,13 @@ export function messagesRoutes(app: HttpApp, messages: MessagesService, testSend
   app.put(
     '/v1/messages/:id',
     {
-      schema: { tags: ['messages'], summary: 'Replace a message (validated like a new one)', params, body: messageBody, response: { 200: messageOut } },
+      schema: {
+        tags: ['messages'],
+        summary: 'Replace a message (validated like a new one)',
+        params,
+        body: messageBody,
+        response: { 200: messageOut },
+      },
     },
     async (request) => messageJson(await messages.updateMessage(principalOf(request), request.params.id, settings(request.body))),
   );
@@ -97,18 +105,29 @@ export function messagesRoutes(app: HttpApp, messages: MessagesService, testSend
       {
         schema: {
           tags: ['messages'],
-          summary: 'Test send: render for a contact (contactId or email) or a sample one, to up to 10 addresses, subject "[Test] …", kind test',
+          summary:
+            'Test send: render for a contact (contactId or email) or a sample one, to up to 10 addresses, subject "[Test] …", kind test',
           description: 'Coupon fields without a code show TEST-CODE. Assigns no code, changes no contact, ignores the suppression list.',
           params,
           body: z.object({
-            to: z.array(z.string().trim().max(320).regex(/^[^\s@]+@[^\s@]+$/, 'not an email address')).min(1).max(MAX_TEST_RECIPIENTS),
+            to: z
+              .array(
+                z
+                  .string()
+                  .trim()
+                  .max(320)
+                  .regex(/^[^\s@]+@[^\s@]+$/, 'not an email address'),
+              )
+              .min(1)
+              .max(MAX_TEST_RECIPIENTS),
             contactId: z.string().max(100).optional(),
             email: z.string().max(320).optional(),
           }),
           response: { 202: z.object({ mailIds: z.array(z.string()) }) },
         },
       },
-      async (request, reply) => reply.status(202).send({ mailIds: await testSends.sendTest(principalOf(request), request.params.id, request.body) }),
+      async (request, reply) =>
+        reply.status(202).send({ mailIds: await testSends.sendTest(principalOf(request), request.params.id, request.body) }),
     );
   }
 }

@@ -22,7 +22,10 @@ export type BatchOutcome =
 export type PreparedMessage = (contact: Pick<ContactView, 'id' | 'email' | 'status' | 'fields'>) => RenderedMessage;
 
 /** What a template sees of a contact: `contact` and the field groups by name. */
-export function renderContext(groups: readonly FieldGroup[], contact: Pick<ContactView, 'id' | 'email' | 'status' | 'fields'>): RenderContext {
+export function renderContext(
+  groups: readonly FieldGroup[],
+  contact: Pick<ContactView, 'id' | 'email' | 'status' | 'fields'>,
+): RenderContext {
   return { contact: { id: contact.id, email: contact.email, status: contact.status }, fields: namedFields(groups, contact.fields, true) };
 }
 
@@ -96,7 +99,11 @@ export function messagesService(deps: {
   async function renderBatch(accountId: string, content: MessageContent, contactIds: readonly string[]): Promise<BatchOutcome[]> {
     const [{ timeZone }, groups] = await Promise.all([deps.accounts.getAccount(accountId), deps.segmentation.allGroups(accountId)]);
     const contacts = await deps.contacts.findForRendering(accountId, contactIds, groups);
-    const outcomes = await deps.renderPool.render(accountId, { timeZone, parts: partsOf(content), contexts: contacts.map((c) => renderContext(groups, c)) });
+    const outcomes = await deps.renderPool.render(accountId, {
+      timeZone,
+      parts: partsOf(content),
+      contexts: contacts.map((c) => renderContext(groups, c)),
+    });
     return contacts.map((contact, i): BatchOutcome => {
       const outcome = outcomes[i]!;
       return outcome.ok
@@ -106,22 +113,43 @@ export function messagesService(deps: {
   }
 
   /** Renders for one contact: sends nothing, assigns nothing, creates no contact. */
-  async function preview(principal: Principal, id: string, ref: { contactId?: string | undefined; email?: string | undefined }): Promise<RenderedMessage> {
+  async function preview(
+    principal: Principal,
+    id: string,
+    ref: { contactId?: string | undefined; email?: string | undefined },
+  ): Promise<RenderedMessage> {
     const message = await getMessage(principal, id);
     if (!ref.contactId && !ref.email) {
-      throw new DomainError('invalid', 'validation_failed', 'Give contactId or email.', [{ field: 'contactId', message: 'contactId or email is required' }]);
+      throw new DomainError('invalid', 'validation_failed', 'Give contactId or email.', [
+        { field: 'contactId', message: 'contactId or email is required' },
+      ]);
     }
     const contact = await deps.contacts.getContact(principal, ref.contactId ? { id: ref.contactId } : { email: ref.email! });
-    const [{ timeZone }, groups] = await Promise.all([deps.accounts.getAccount(principal.accountId), deps.segmentation.allGroups(principal.accountId)]);
-    const [outcome] = await deps.renderPool.render(principal.accountId, { timeZone, parts: partsOf(message), contexts: [renderContext(groups, contact)] });
+    const [{ timeZone }, groups] = await Promise.all([
+      deps.accounts.getAccount(principal.accountId),
+      deps.segmentation.allGroups(principal.accountId),
+    ]);
+    const [outcome] = await deps.renderPool.render(principal.accountId, {
+      timeZone,
+      parts: partsOf(message),
+      contexts: [renderContext(groups, contact)],
+    });
     if (!outcome!.ok) throw outcome!.error;
     return outcome!.rendered;
   }
 
   /** Renders a message for a contact given as it is (test sends: placeholders in its fields), on the pool. */
-  async function renderFor(accountId: string, content: MessageContent, contact: Pick<ContactView, 'id' | 'email' | 'status' | 'fields'>): Promise<RenderedMessage> {
+  async function renderFor(
+    accountId: string,
+    content: MessageContent,
+    contact: Pick<ContactView, 'id' | 'email' | 'status' | 'fields'>,
+  ): Promise<RenderedMessage> {
     const [{ timeZone }, groups] = await Promise.all([deps.accounts.getAccount(accountId), deps.segmentation.allGroups(accountId)]);
-    const [outcome] = await deps.renderPool.render(accountId, { timeZone, parts: partsOf(content), contexts: [renderContext(groups, contact)] });
+    const [outcome] = await deps.renderPool.render(accountId, {
+      timeZone,
+      parts: partsOf(content),
+      contexts: [renderContext(groups, contact)],
+    });
     if (!outcome!.ok) throw outcome!.error;
     return outcome!.rendered;
   }

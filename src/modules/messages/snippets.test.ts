@@ -17,14 +17,22 @@ describe('snippets', () => {
     const name = fc.string({ minLength: 1, maxLength: 12 }).filter((s) => s !== 'contact' && !s.includes('.'));
     const renderer = createRenderer({ timeZone: 'UTC' });
     fc.assert(
-      fc.property(name, name, fc.constantFrom('text', 'number', 'boolean', 'date') as fc.Arbitrary<'text' | 'number' | 'boolean' | 'date'>, (group, field, type) => {
-        const snippet = snippetFor(group, field, type);
-        const catalog = { groups: [{ name: group, fields: [{ name: field, type }] }] };
-        expect(validateTemplates([{ field: 'text', source: snippet }], catalog)).toEqual([]);
-        const value = { text: 'v<1>', number: 42.5, boolean: true, date: '2026-05-01' }[type];
-        const out = renderer.render([{ field: 'text', source: snippet }], { contact: { id: 'c', email: 'e@x', status: 'subscribed' }, fields: { [group]: { [field]: value } } });
-        expect(out.text).toBe({ text: 'v<1>', number: '42.5', boolean: 'true', date: '05/01/2026' }[type]);
-      }),
+      fc.property(
+        name,
+        name,
+        fc.constantFrom('text', 'number', 'boolean', 'date') as fc.Arbitrary<'text' | 'number' | 'boolean' | 'date'>,
+        (group, field, type) => {
+          const snippet = snippetFor(group, field, type);
+          const catalog = { groups: [{ name: group, fields: [{ name: field, type }] }] };
+          expect(validateTemplates([{ field: 'text', source: snippet }], catalog)).toEqual([]);
+          const value = { text: 'v<1>', number: 42.5, boolean: true, date: '2026-05-01' }[type];
+          const out = renderer.render([{ field: 'text', source: snippet }], {
+            contact: { id: 'c', email: 'e@x', status: 'subscribed' },
+            fields: { [group]: { [field]: value } },
+          });
+          expect(out.text).toBe({ text: 'v<1>', number: '42.5', boolean: 'true', date: '05/01/2026' }[type]);
+        },
+      ),
       { numRuns: 300 },
     );
   });

@@ -26,8 +26,17 @@ const html = (source: string): TemplatePart[] => [{ field: 'html', source }];
 
 describe('validateTemplates', () => {
   it('accepts known groups, fields and contact properties', () => {
-    const source = '{{ contact.email }} {{ ShopperInfo.SCA10Off }} {{ ShopperInfo["SCA10Off Expiration"] | date: "%m/%d/%Y" }}{% if ShopperInfo.VIP %}{{ ShopperInfo.Points | plus: 1 }}{% endif %}';
-    expect(validateTemplates([{ field: 'subject', source }, { field: 'html', source }], catalog)).toEqual([]);
+    const source =
+      '{{ contact.email }} {{ ShopperInfo.SCA10Off }} {{ ShopperInfo["SCA10Off Expiration"] | date: "%m/%d/%Y" }}{% if ShopperInfo.VIP %}{{ ShopperInfo.Points | plus: 1 }}{% endif %}';
+    expect(
+      validateTemplates(
+        [
+          { field: 'subject', source },
+          { field: 'html', source },
+        ],
+        catalog,
+      ),
+    ).toEqual([]);
   });
 
   it('reports unknown groups, fields and contact properties with their position', () => {
@@ -77,7 +86,14 @@ describe('rendering', () => {
   it('renders every field type', () => {
     const source =
       'Code {{ ShopperInfo.SCA10Off }} until {{ ShopperInfo["SCA10Off Expiration"] | date: "%m/%d/%Y" }}; {{ ShopperInfo.Points }} points; VIP {{ ShopperInfo.VIP }}{% if ShopperInfo.VIP %} (yes){% endif %}; {{ contact.email }}';
-    const out = renderer.render([{ field: 'subject', source: 'Hi {{ contact.email }}' }, { field: 'html', source }, { field: 'text', source }], context());
+    const out = renderer.render(
+      [
+        { field: 'subject', source: 'Hi {{ contact.email }}' },
+        { field: 'html', source },
+        { field: 'text', source },
+      ],
+      context(),
+    );
     const expected = 'Code SAVE10 until 03/15/2026; 1250 points; VIP true (yes); ann@example.com';
     expect(out).toEqual({ subject: 'Hi ann@example.com', html: expected, text: expected });
     // A value not set renders empty.
@@ -99,7 +115,10 @@ describe('rendering', () => {
 
   it('prints dates in the account time zone', () => {
     const at = (value: string, zone: string, format = '%Y-%m-%d %H:%M') =>
-      createRenderer({ timeZone: zone }).render(html(`{{ ShopperInfo["SCA10Off Expiration"] | date: "${format}" }}`), context({ 'SCA10Off Expiration': value })).html;
+      createRenderer({ timeZone: zone }).render(
+        html(`{{ ShopperInfo["SCA10Off Expiration"] | date: "${format}" }}`),
+        context({ 'SCA10Off Expiration': value }),
+      ).html;
     expect(at('2026-03-15', 'America/New_York')).toBe('2026-03-15 00:00');
     expect(at('2026-03-15', 'Asia/Tokyo')).toBe('2026-03-15 00:00');
     expect(at('2026-07-01T03:30:00.000Z', 'America/New_York')).toBe('2026-06-30 23:30');
@@ -113,7 +132,9 @@ describe('rendering', () => {
     fc.assert(
       fc.property(fc.constantFrom(...zones), fc.integer({ min: Date.UTC(1990, 0, 1), max: Date.UTC(2060, 0, 1) }), (zone, ms) => {
         const iso = new Date(ms).toISOString();
-        const out = renderers.get(zone)!.render(html(`{{ ShopperInfo["SCA10Off Expiration"] | date: "%Y-%m-%d %H:%M" }}`), context({ 'SCA10Off Expiration': iso })).html;
+        const out = renderers
+          .get(zone)!
+          .render(html(`{{ ShopperInfo["SCA10Off Expiration"] | date: "%Y-%m-%d %H:%M" }}`), context({ 'SCA10Off Expiration': iso })).html;
         expect(out).toBe(DateTime.fromMillis(ms, { zone }).toFormat('yyyy-MM-dd HH:mm'));
       }),
       { numRuns: 500 },
@@ -140,7 +161,13 @@ describe('rendering', () => {
     const big = '{% for i in (1..1000000) %}0123456789{% endfor %}';
     expect(() => r.render(html(big), context())).toThrow(/larger than 100000 bytes/);
     try {
-      r.render([{ field: 'subject', source: 'x' }, { field: 'text', source: big }], context());
+      r.render(
+        [
+          { field: 'subject', source: 'x' },
+          { field: 'text', source: big },
+        ],
+        context(),
+      );
     } catch (e) {
       expect(e).toMatchObject({ code: 'template_error', reason: 'output_limit', issues: [{ field: 'text', line: 1 }] });
     }
@@ -180,7 +207,14 @@ describe('the direct path for merge tags (fast-render.ts)', () => {
       '{{ G.n | minus: G.n }}',
       ' <b>&</b> ',
     ];
-    const value = fc.oneof(fc.string({ maxLength: 8 }), fc.constantFrom('<script>"x"&\'', '', 'a b'), fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean(), fc.constant(null));
+    const value = fc.oneof(
+      fc.string({ maxLength: 8 }),
+      fc.constantFrom('<script>"x"&\'', '', 'a b'),
+      fc.integer(),
+      fc.double({ noNaN: true, noDefaultInfinity: true }),
+      fc.boolean(),
+      fc.constant(null),
+    );
     const zone = 'Europe/Paris';
     const reference = createEngine({ escapeHtml: true, timeZone: zone });
     const renderer = createRenderer({ timeZone: zone });

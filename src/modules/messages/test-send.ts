@@ -28,19 +28,32 @@ export function testSendService(deps: {
   /** Field ids coupon steps save codes into. */
   couponCodeFields: (accountId: string) => Promise<Set<string>>;
 }) {
-  async function sendTest(principal: Principal, id: string, input: { to: string[]; contactId?: string | undefined; email?: string | undefined }): Promise<string[]> {
+  async function sendTest(
+    principal: Principal,
+    id: string,
+    input: { to: string[]; contactId?: string | undefined; email?: string | undefined },
+  ): Promise<string[]> {
     if (input.to.length === 0 || input.to.length > MAX_TEST_RECIPIENTS) {
-      throw new DomainError('invalid', 'validation_failed', `to: 1 to ${MAX_TEST_RECIPIENTS} addresses`, [{ field: 'to', message: `1 to ${MAX_TEST_RECIPIENTS} addresses` }]);
+      throw new DomainError('invalid', 'validation_failed', `to: 1 to ${MAX_TEST_RECIPIENTS} addresses`, [
+        { field: 'to', message: `1 to ${MAX_TEST_RECIPIENTS} addresses` },
+      ]);
     }
     const message = await deps.messages.getMessage(principal, id);
     const chosen =
-      input.contactId || input.email ? await deps.contacts.getContact(principal, input.contactId ? { id: input.contactId } : { email: input.email! }) : undefined;
+      input.contactId || input.email
+        ? await deps.contacts.getContact(principal, input.contactId ? { id: input.contactId } : { email: input.email! })
+        : undefined;
     const contact = chosen ?? { id: 'sample-contact', email: input.to[0]!, status: 'subscribed' as const, fields: {} };
     const fields: Record<string, unknown> = { ...contact.fields };
     for (const fieldId of await deps.couponCodeFields(principal.accountId)) {
       if (fields[fieldId] === undefined || fields[fieldId] === null || fields[fieldId] === '') fields[fieldId] = TEST_CODE;
     }
-    const rendered = await deps.messages.renderFor(principal.accountId, message, { id: contact.id, email: contact.email, status: contact.status, fields: fields as typeof contact.fields });
+    const rendered = await deps.messages.renderFor(principal.accountId, message, {
+      id: contact.id,
+      email: contact.email,
+      status: contact.status,
+      fields: fields as typeof contact.fields,
+    });
     return deps.database.db.transaction().execute((tx) =>
       deps.outbox.enqueue(
         tx,

@@ -51,7 +51,11 @@ export function messageIdFor(id: string, domain: string): string {
 }
 
 /** What happens after attempt number `attempts` failed: try again at a time, or give up. */
-export function afterFailure(attempts: number, policy: RetryPolicy, now: Date): { status: 'queued'; nextAttemptAt: Date } | { status: 'failed' } {
+export function afterFailure(
+  attempts: number,
+  policy: RetryPolicy,
+  now: Date,
+): { status: 'queued'; nextAttemptAt: Date } | { status: 'failed' } {
   if (attempts >= policy.maxAttempts) return { status: 'failed' };
   const delay = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, attempts - 1));
   return { status: 'queued', nextAttemptAt: new Date(now.getTime() + delay) };

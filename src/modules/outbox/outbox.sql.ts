@@ -12,7 +12,10 @@ import { TEST_MESSAGE_HEADER, type Mail } from './model.ts';
 type Q = Kysely<DB>;
 type Row = Selectable<DB['outbox']>;
 
-export type MailRow = Omit<DB['outbox'], 'attempts' | 'lease_token' | 'headers'> & { attempts: number; headers: Record<string, string> | null };
+export type MailRow = Omit<DB['outbox'], 'attempts' | 'lease_token' | 'headers'> & {
+  attempts: number;
+  headers: Record<string, string> | null;
+};
 
 export const toMail = (r: Row): Mail => ({
   id: r.id,
@@ -35,11 +38,26 @@ export const toMail = (r: Row): Mail => ({
   sentAt: r.sent_at,
 });
 
-
 const MAIL_COLUMNS: Columns<MailRow> = {
-  account_id: 'text', id: 'text', merchant_id: 'text', kind: 'text', to_email: 'text', from_name: 'text', from_email: 'text',
-  subject: 'text', html: 'text', text: 'text', message_id: 'text', status: 'text', transport: 'text', attempts: 'integer',
-  next_attempt_at: 'timestamptz', last_error: 'text', created_at: 'timestamptz', sent_at: 'timestamptz', headers: 'jsonb',
+  account_id: 'text',
+  id: 'text',
+  merchant_id: 'text',
+  kind: 'text',
+  to_email: 'text',
+  from_name: 'text',
+  from_email: 'text',
+  subject: 'text',
+  html: 'text',
+  text: 'text',
+  message_id: 'text',
+  status: 'text',
+  transport: 'text',
+  attempts: 'integer',
+  next_attempt_at: 'timestamptz',
+  last_error: 'text',
+  created_at: 'timestamptz',
+  sent_at: 'timestamptz',
+  headers: 'jsonb',
 };
 
 /**
@@ -143,14 +161,18 @@ export async function markFailedAttempt(
 ): Promise<boolean> {
   const r = await db
     .updateTable('outbox')
-    .set({ status: next.status, next_attempt_at: next.status === 'queued' ? next.nextAttemptAt : null, last_error: error.slice(0, 2000), lease_token: null })
+    .set({
+      status: next.status,
+      next_attempt_at: next.status === 'queued' ? next.nextAttemptAt : null,
+      last_error: error.slice(0, 2000),
+      lease_token: null,
+    })
     .where('id', '=', id)
     .where('lease_token', '=', leaseToken)
     .where('status', '=', 'queued')
     .executeTakeFirst();
   return Number(r.numUpdatedRows) > 0;
 }
-
 
 // ---------------------------------------------------------------------------------------------
 // Bounces (bounces.ts: one transaction, lock order mail → suppression → assignment → code →
@@ -181,7 +203,14 @@ export async function failQueuedMail(db: Q, mail: Mail, reply: string): Promise<
  * the code (code_id set to null).
  */
 export async function releaseAssignmentsOf(db: Q, mail: Mail, now: Date) {
-  const released = await sql<{ id: string; pool_key: string | number; code: string; code_id: string | number; contact_id: string; created_at: Date }>`
+  const released = await sql<{
+    id: string;
+    pool_key: string | number;
+    code: string;
+    code_id: string | number;
+    contact_id: string;
+    created_at: Date;
+  }>`
     with candidates as (
       select a.account_id, a.id, a.code_id as old_code_id
       from contacts c
@@ -213,7 +242,10 @@ export async function releaseAssignmentsOf(db: Q, mail: Mail, now: Date) {
  * The unassigned counter moves only when the code was still assigned. Invariant kept:
  * sum(unassigned) = count(*) of unassigned codes.
  */
-export async function giveCodeBack(db: Q, p: { accountId: string; poolKey: number; codeId: string | number; assignedAt: Date }): Promise<void> {
+export async function giveCodeBack(
+  db: Q,
+  p: { accountId: string; poolKey: number; codeId: string | number; assignedAt: Date },
+): Promise<void> {
   const code = await sql<{ expires_at: Date | string }>`
     update codes set assigned_at = null where pool_key = ${p.poolKey} and id = ${p.codeId} and assigned_at is not null
     returning expires_at`.execute(db);

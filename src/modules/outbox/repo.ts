@@ -7,7 +7,6 @@ type Q = Kysely<DB>;
 
 export { insertMails, claimDue, markSentBatch, markFailedAttempt, type MailRow, type SentResult } from './outbox.sql.ts';
 
-
 export interface MailFilter {
   accountId: string;
   merchantIds: string[] | null;

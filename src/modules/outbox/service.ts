@@ -111,7 +111,9 @@ export function outboxService(deps: {
       const message = (err as Error).message ?? String(err);
       // Recorded through a database restart too: otherwise the lease would run out and another
       // sender would try this mail again.
-      const marked = await retryOnConnectionLoss(() => repo.markFailedAttempt(db, mail.id, leaseToken, next, message), { giveUpAfterMs: leaseMs / 2 });
+      const marked = await retryOnConnectionLoss(() => repo.markFailedAttempt(db, mail.id, leaseToken, next, message), {
+        giveUpAfterMs: leaseMs / 2,
+      });
       if (!marked) return undefined;
       if (next.status === 'failed') report.failed++;
       else report.retrying++;
@@ -193,12 +195,27 @@ export function outboxService(deps: {
    */
   const filterFor = async (principal: Principal, q: Omit<repo.MailFilter, 'accountId' | 'merchantIds'> = {}): Promise<repo.MailFilter> => {
     const limited = principal.merchantIds !== null;
-    const [conversationIds, testMessageIds] = limited ? await Promise.all([deps.visibleConversations?.(principal), deps.visibleTestMessages?.(principal)]) : [undefined, undefined];
-    return { ...q, accountId: principal.accountId, merchantIds: principal.merchantIds, accessMail: principal.role === 'owner' && !limited, conversationIds, testMessageIds };
+    const [conversationIds, testMessageIds] = limited
+      ? await Promise.all([deps.visibleConversations?.(principal), deps.visibleTestMessages?.(principal)])
+      : [undefined, undefined];
+    return {
+      ...q,
+      accountId: principal.accountId,
+      merchantIds: principal.merchantIds,
+      accessMail: principal.role === 'owner' && !limited,
+      conversationIds,
+      testMessageIds,
+    };
   };
 
-  async function listMails(principal: Principal, query: PageQuery & { to?: string | undefined; kind?: Mail['kind'] | undefined; status?: Mail['status'] | undefined }): Promise<Page<Mail>> {
-    const rows = await repo.listMails(db, await filterFor(principal, query), { before: decodeCursor(query.cursor), limit: query.limit + 1 });
+  async function listMails(
+    principal: Principal,
+    query: PageQuery & { to?: string | undefined; kind?: Mail['kind'] | undefined; status?: Mail['status'] | undefined },
+  ): Promise<Page<Mail>> {
+    const rows = await repo.listMails(db, await filterFor(principal, query), {
+      before: decodeCursor(query.cursor),
+      limit: query.limit + 1,
+    });
     return toPage(rows, query.limit, (m) => m.id);
   }
 

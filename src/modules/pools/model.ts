@@ -56,13 +56,15 @@ const DAY_MS = 86_400_000;
 /** The instant from which a code is eligible: its expiration must be at or after it. */
 export const eligibleFrom = (now: Date, cutoffDays: number): Date => new Date(now.getTime() + cutoffDays * DAY_MS);
 
-
 /**
  * Notification addresses: comma- or semicolon-delimited text (spaces allowed) or an array;
  * each must be a valid address; stored trimmed and deduplicated (case-insensitively).
  */
 export function parseNotificationEmails(input: string | string[]): { emails: string[]; problems: FieldProblem[] } {
-  const parts = (Array.isArray(input) ? input : [input]).flatMap((s) => s.split(/[;,]/)).map((s) => s.trim()).filter(Boolean);
+  const parts = (Array.isArray(input) ? input : [input])
+    .flatMap((s) => s.split(/[;,]/))
+    .map((s) => s.trim())
+    .filter(Boolean);
   const emails: string[] = [];
   const seen = new Set<string>();
   const problems: FieldProblem[] = [];
@@ -152,7 +154,14 @@ export const poolSettingsBody = z.object({
     .optional()
     .describe('comma- or semicolon-delimited addresses, or a list'),
   releaseUndelivered: z.boolean().optional().describe('a code a permanently refused mail carried goes back to the pool (default true)'),
-  expiryReminderDays: z.number().int().min(1).max(3650).nullable().optional().describe('a coupon_expiring event this many days before an assigned, unredeemed unique code expires'),
+  expiryReminderDays: z
+    .number()
+    .int()
+    .min(1)
+    .max(3650)
+    .nullable()
+    .optional()
+    .describe('a coupon_expiring event this many days before an assigned, unredeemed unique code expires'),
 });
 
 // Static rows (static-routes.ts)

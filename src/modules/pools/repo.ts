@@ -39,7 +39,10 @@ const settingsColumns = (s: Partial<PoolSettings>) => ({
   ...(s.expiryReminderDays !== undefined && { expiry_reminder_days: s.expiryReminderDays }),
 });
 
-export async function insertPool(db: Q, pool: { accountId: string; id: string; merchantId: string; now: Date } & PoolSettings): Promise<Pool> {
+export async function insertPool(
+  db: Q,
+  pool: { accountId: string; id: string; merchantId: string; now: Date } & PoolSettings,
+): Promise<Pool> {
   const row = await db
     .insertInto('pools')
     .values({
@@ -83,11 +86,22 @@ export async function findPool(db: Q, accountId: string, id: string): Promise<Po
 
 /** For writers that must not race an edit of the pool (uploads, static rows): locks the row. Assignments take no pool lock. */
 export async function lockPool(db: Q, accountId: string, id: string): Promise<Pool | undefined> {
-  const row = await db.selectFrom('pools').selectAll().where('account_id', '=', accountId).where('id', '=', id).forUpdate().executeTakeFirst();
+  const row = await db
+    .selectFrom('pools')
+    .selectAll()
+    .where('account_id', '=', accountId)
+    .where('id', '=', id)
+    .forUpdate()
+    .executeTakeFirst();
   return row && toPool(row);
 }
 
-export async function listPools(db: Q, accountId: string, merchantId: string, page: { after?: string | undefined; limit: number }): Promise<Pool[]> {
+export async function listPools(
+  db: Q,
+  accountId: string,
+  merchantId: string,
+  page: { after?: string | undefined; limit: number },
+): Promise<Pool[]> {
   let query = db
     .selectFrom('pools')
     .selectAll()

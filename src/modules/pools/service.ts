@@ -37,7 +37,10 @@ export interface PoolInput {
 export function poolsService(deps: { database: AppDatabase; clock: Clock; accounts: AccountsService }) {
   const { db } = deps.database;
 
-  async function normalize(accountId: string, input: Partial<PoolInput>): Promise<{ settings: Partial<PoolSettings>; problems: FieldProblem[] }> {
+  async function normalize(
+    accountId: string,
+    input: Partial<PoolInput>,
+  ): Promise<{ settings: Partial<PoolSettings>; problems: FieldProblem[] }> {
     const problems: FieldProblem[] = [];
     const { defaultCodeExpiresAt, notificationEmails, ...rest } = input;
     const settings: Partial<PoolSettings> = { ...rest };
@@ -47,7 +50,8 @@ export function poolsService(deps: { database: AppDatabase; clock: Clock; accoun
         const { timeZone } = await deps.accounts.getAccount(accountId);
         const at = parseDate(defaultCodeExpiresAt, timeZone);
         if (at) settings.defaultCodeExpiresAt = at;
-        else problems.push({ field: 'defaultCodeExpiresAt', message: 'must be YYYY-MM-DD, MM/DD/YYYY or an ISO-8601 date-time with offset' });
+        else
+          problems.push({ field: 'defaultCodeExpiresAt', message: 'must be YYYY-MM-DD, MM/DD/YYYY or an ISO-8601 date-time with offset' });
       }
     }
     if (notificationEmails !== undefined) {
@@ -70,9 +74,21 @@ export function poolsService(deps: { database: AppDatabase; clock: Clock; accoun
 
   async function withCounts(pools: Pool[]): Promise<PoolWithCounts[]> {
     const now = deps.clock.now();
-    const counts = await repo.countsFor(db, pools.map((p) => p.key), now);
+    const counts = await repo.countsFor(
+      db,
+      pools.map((p) => p.key),
+      now,
+    );
     return pools.map((pool) => {
-      const c = counts.get(pool.key) ?? { total: 0, available: 0, assigned: 0, expired: 0, withinCutoff: 0, redeemed: 0, assignedLast7Days: 0 };
+      const c = counts.get(pool.key) ?? {
+        total: 0,
+        available: 0,
+        assigned: 0,
+        expired: 0,
+        withinCutoff: 0,
+        redeemed: 0,
+        assignedLast7Days: 0,
+      };
       const { assignedLast7Days, ...rest } = c;
       return { ...pool, counts: rest, runsOutAt: forecastRunOut(rest.available, assignedLast7Days, now) };
     });

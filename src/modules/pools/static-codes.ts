@@ -49,9 +49,15 @@ export function staticCodesService(deps: { database: AppDatabase; accounts: Acco
     const checked = validateStaticRows(rows, timeZone);
     if (!checked.valid) {
       const first = checked.errors[0];
-      throw new DomainError('invalid', 'validation_failed', first ? `row ${first.row} ${first.field}: ${first.message}` : 'invalid rows', checked.errors, {
-        warnings: checked.warnings,
-      });
+      throw new DomainError(
+        'invalid',
+        'validation_failed',
+        first ? `row ${first.row} ${first.field}: ${first.message}` : 'invalid rows',
+        checked.errors,
+        {
+          warnings: checked.warnings,
+        },
+      );
     }
     await db.transaction().execute(async (tx) => {
       await lockPool(tx, principal.accountId, pool.id);

@@ -18,7 +18,14 @@ const poolParams = z.object({ poolId: z.string().max(100) });
 export function staticCodesRoutes(app: HttpApp, service: StaticCodesService) {
   app.get(
     '/v1/pools/:poolId/static-codes',
-    { schema: { tags: ['static codes'], summary: "A static pool's rows", params: poolParams, response: { 200: z.object({ rows: z.array(rowOut), warnings: z.array(problem) }) } } },
+    {
+      schema: {
+        tags: ['static codes'],
+        summary: "A static pool's rows",
+        params: poolParams,
+        response: { 200: z.object({ rows: z.array(rowOut), warnings: z.array(problem) }) },
+      },
+    },
     async (request) => ({ rows: (await service.listRows(principalOf(request), request.params.poolId)).map(rowJson), warnings: [] }),
   );
 

@@ -19,7 +19,13 @@ describe('validateStaticRows', () => {
         expiresAt: new Date('2026-07-16T03:59:59.999Z'),
         daysAfterDistribution: null,
       },
-      { code: 'JULY12', begin: new Date('2026-07-01T04:00:00.000Z'), end: new Date('2026-08-01T03:59:59.999Z'), expiresAt: null, daysAfterDistribution: 14 },
+      {
+        code: 'JULY12',
+        begin: new Date('2026-07-01T04:00:00.000Z'),
+        end: new Date('2026-08-01T03:59:59.999Z'),
+        expiresAt: null,
+        daysAfterDistribution: 14,
+      },
     ]);
   });
 
@@ -85,14 +91,27 @@ describe('validateStaticRows', () => {
 
   it('refuses a fixed expiration before the window ends; the same day as the end is fine', () => {
     const early = validateStaticRows([{ ...june, expiresOn: '2026-06-29' }], ny);
-    expect(early.errors).toEqual([{ row: 0, field: 'expiresOn', message: 'Expiration date (2026-06-29) is before End distribution (2026-06-30): a code handed out at the end would already be expired.' }]);
+    expect(early.errors).toEqual([
+      {
+        row: 0,
+        field: 'expiresOn',
+        message:
+          'Expiration date (2026-06-29) is before End distribution (2026-06-30): a code handed out at the end would already be expired.',
+      },
+    ]);
     expect(validateStaticRows([{ ...june, expiresOn: '2026-06-30' }], ny).valid).toBe(true);
   });
 
   it('refuses overlapping windows, naming both rows, on the later one', () => {
     const overlap = { ...june, code: 'OVERLAP', beginDistribution: '2026-06-15', endDistribution: '2026-07-10', expiresOn: '2026-08-01' };
     const check = validateStaticRows([overlap, june], ny);
-    expect(check.errors).toEqual([{ row: 0, field: 'beginDistribution', message: 'Row 1 overlaps row 2: row 2 runs until 2026-06-30, row 1 begins 2026-06-15. Distribution windows may not overlap.' }]);
+    expect(check.errors).toEqual([
+      {
+        row: 0,
+        field: 'beginDistribution',
+        message: 'Row 1 overlaps row 2: row 2 runs until 2026-06-30, row 1 begins 2026-06-15. Distribution windows may not overlap.',
+      },
+    ]);
     // One instant in common is an overlap: windows include both their ends.
     const touching = validateStaticRows(
       [
@@ -104,10 +123,9 @@ describe('validateStaticRows', () => {
     expect(where(touching.errors)).toEqual(['1:beginDistribution']);
     // A long window overlapping two later ones: both are named against it.
     const long = { ...june, code: 'LONG', endDistribution: '2026-12-31', expiresOn: '2026-12-31' };
-    expect(where(validateStaticRows([long, july, { ...july, beginDistribution: '2026-09-01', endDistribution: '2026-09-30' }], ny).errors)).toEqual([
-      '1:beginDistribution',
-      '2:beginDistribution',
-    ]);
+    expect(
+      where(validateStaticRows([long, july, { ...july, beginDistribution: '2026-09-01', endDistribution: '2026-09-30' }], ny).errors),
+    ).toEqual(['1:beginDistribution', '2:beginDistribution']);
   });
 
   it('warns about gaps between windows (the default code fills them), not about back-to-back days', () => {
@@ -119,7 +137,8 @@ describe('validateStaticRows', () => {
       {
         row: 0,
         field: 'beginDistribution',
-        message: "No row covers the time between row 3 (ends 2026-07-31) and row 1 (begins 2026-08-05): the pool's default code, if any, is handed out then.",
+        message:
+          "No row covers the time between row 3 (ends 2026-07-31) and row 1 (begins 2026-08-05): the pool's default code, if any, is handed out then.",
       },
     ]);
     // A 23:59:59 end and a 00:00:00 begin leave one second: no warning.
@@ -171,10 +190,18 @@ describe('properties', () => {
 
   /** Disjoint windows: random gaps (0 = the next day) and lengths, in days, shuffled. */
   const windowsArb = fc
-    .array(fc.record({ gap: fc.nat({ max: 5 }), length: fc.nat({ max: 20 }), iso: fc.boolean(), days: fc.option(fc.integer({ min: 1, max: 90 }), { nil: undefined }) }), {
-      minLength: 1,
-      maxLength: 15,
-    })
+    .array(
+      fc.record({
+        gap: fc.nat({ max: 5 }),
+        length: fc.nat({ max: 20 }),
+        iso: fc.boolean(),
+        days: fc.option(fc.integer({ min: 1, max: 90 }), { nil: undefined }),
+      }),
+      {
+        minLength: 1,
+        maxLength: 15,
+      },
+    )
     .map((specs) => {
       let day = 0;
       return specs.map((s, i) => {
@@ -203,7 +230,9 @@ describe('properties', () => {
         expect(containing.length).toBeLessThanOrEqual(1);
         expect(activeStaticRow(check.rows, now)).toBe(containing[0]);
         // Days off between windows are gaps, and only those.
-        const gaps = inputs.filter((_, i) => i > 0 && new Date(inputs[i]!.beginDistribution).getTime() - new Date(inputs[i - 1]!.endDistribution).getTime() > DAY).length;
+        const gaps = inputs.filter(
+          (_, i) => i > 0 && new Date(inputs[i]!.beginDistribution).getTime() - new Date(inputs[i - 1]!.endDistribution).getTime() > DAY,
+        ).length;
         expect(check.warnings.length).toBe(gaps);
       }),
       { numRuns: 300 },
@@ -212,17 +241,23 @@ describe('properties', () => {
 
   it('two windows sharing an instant always overlap', () => {
     fc.assert(
-      fc.property(fc.nat({ max: 100 * DAY }), fc.nat({ max: 100 * DAY }), fc.nat({ max: 100 * DAY }), fc.nat({ max: 100 * DAY }), (a, b, c, d) => {
-        const [b1, e1] = [Math.min(a, b), Math.max(a, b)];
-        const [b2, e2] = [Math.min(c, d), Math.max(c, d)];
-        const iso = (ms: number) => new Date(origin + ms).toISOString();
-        const rows = [
-          { code: 'A', daysAfterDistribution: 1, beginDistribution: iso(b1), endDistribution: iso(e1) },
-          { code: 'B', daysAfterDistribution: 1, beginDistribution: iso(b2), endDistribution: iso(e2) },
-        ];
-        const shareAnInstant = b1 <= e2 && b2 <= e1;
-        expect(validateStaticRows(rows, 'UTC').valid).toBe(!shareAnInstant);
-      }),
+      fc.property(
+        fc.nat({ max: 100 * DAY }),
+        fc.nat({ max: 100 * DAY }),
+        fc.nat({ max: 100 * DAY }),
+        fc.nat({ max: 100 * DAY }),
+        (a, b, c, d) => {
+          const [b1, e1] = [Math.min(a, b), Math.max(a, b)];
+          const [b2, e2] = [Math.min(c, d), Math.max(c, d)];
+          const iso = (ms: number) => new Date(origin + ms).toISOString();
+          const rows = [
+            { code: 'A', daysAfterDistribution: 1, beginDistribution: iso(b1), endDistribution: iso(e1) },
+            { code: 'B', daysAfterDistribution: 1, beginDistribution: iso(b2), endDistribution: iso(e2) },
+          ];
+          const shareAnInstant = b1 <= e2 && b2 <= e1;
+          expect(validateStaticRows(rows, 'UTC').valid).toBe(!shareAnInstant);
+        },
+      ),
       { numRuns: 300 },
     );
   });

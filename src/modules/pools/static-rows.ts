@@ -116,12 +116,18 @@ export function validateStaticRows(rows: readonly StaticRowInput[], timeZone: st
     } else if (given(input.expiresOn)) {
       expiresAt = date('expiresOn', 'end');
       if (expiresAt && end && expiresAt < end) {
-        error('expiresOn', `Expiration date (${show(expiresAt)}) is before End distribution (${show(end)}): a code handed out at the end would already be expired.`);
+        error(
+          'expiresOn',
+          `Expiration date (${show(expiresAt)}) is before End distribution (${show(end)}): a code handed out at the end would already be expired.`,
+        );
       }
     } else if (given(input.daysAfterDistribution)) {
       const n = input.daysAfterDistribution;
       if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > MAX_DAYS_AFTER_DISTRIBUTION) {
-        error('daysAfterDistribution', `Days after distribution must be a whole number from 1 to ${MAX_DAYS_AFTER_DISTRIBUTION.toLocaleString('en-US')}.`);
+        error(
+          'daysAfterDistribution',
+          `Days after distribution must be a whole number from 1 to ${MAX_DAYS_AFTER_DISTRIBUTION.toLocaleString('en-US')}.`,
+        );
       } else days = n;
     } else {
       error('expiresOn', 'An expiration is required: a date, or a number of days after distribution.');

@@ -53,7 +53,8 @@ export function readHeader(cells: readonly string[]): ColumnName[] {
 
 /** One record's cells checked against the columns: the line, or the first reason it is invalid. */
 export function checkLine(line: number, cells: readonly string[], columns: readonly ColumnName[], timeZone: string): RedemptionLine {
-  if (cells.length !== columns.length) return { line, ok: false, reason: `expected ${columns.length} columns (as in the header), found ${cells.length}` };
+  if (cells.length !== columns.length)
+    return { line, ok: false, reason: `expected ${columns.length} columns (as in the header), found ${cells.length}` };
   const out: ImportedLine = { line, code: '', orderId: '', redeemedAt: null, amount: null, currency: null, email: null };
   for (let i = 0; i < columns.length; i++) {
     const cell = cells[i]!.trim();
@@ -73,7 +74,12 @@ export function checkLine(line: number, cells: readonly string[], columns: reado
       case 'redeemedAt':
         if (cell === '') break;
         out.redeemedAt = parseDate(cell, timeZone, 'start');
-        if (!out.redeemedAt) return { line, ok: false, reason: `redeemedAt: ${JSON.stringify(cell)} is not YYYY-MM-DD, MM/DD/YYYY or an ISO-8601 date-time with offset` };
+        if (!out.redeemedAt)
+          return {
+            line,
+            ok: false,
+            reason: `redeemedAt: ${JSON.stringify(cell)} is not YYYY-MM-DD, MM/DD/YYYY or an ISO-8601 date-time with offset`,
+          };
         break;
       case 'amount':
         if (cell === '') break;
@@ -82,7 +88,8 @@ export function checkLine(line: number, cells: readonly string[], columns: reado
         break;
       case 'currency':
         if (cell === '') break;
-        if (!CURRENCY.test(cell)) return { line, ok: false, reason: `currency: ${JSON.stringify(cell)} is not a three-letter ISO 4217 code` };
+        if (!CURRENCY.test(cell))
+          return { line, ok: false, reason: `currency: ${JSON.stringify(cell)} is not a three-letter ISO 4217 code` };
         out.currency = cell.toUpperCase();
         break;
       case 'email': {
@@ -131,7 +138,10 @@ class Collector implements RecordSink {
 }
 
 /** Reads a redemptions CSV and yields its lines in batches; a bad or missing header throws a 422. */
-export async function* parseRedemptionsCsv(input: AsyncIterable<Buffer | string> | Iterable<Buffer | string>, timeZone: string): AsyncGenerator<RedemptionLine[]> {
+export async function* parseRedemptionsCsv(
+  input: AsyncIterable<Buffer | string> | Iterable<Buffer | string>,
+  timeZone: string,
+): AsyncGenerator<RedemptionLine[]> {
   const collector = new Collector(timeZone);
   const reader = new RecordReader(',', collector);
   const decoder = new StringDecoder('utf8');
@@ -145,6 +155,9 @@ export async function* parseRedemptionsCsv(input: AsyncIterable<Buffer | string>
   reader.write(decoder.end());
   reader.end();
   collector.flush();
-  if (!collector.headerRead) throw headerError('the file is empty: expected a header such as "code,orderId"', [{ line: 1, column: 0, name: '', message: 'empty file' }]);
+  if (!collector.headerRead)
+    throw headerError('the file is empty: expected a header such as "code,orderId"', [
+      { line: 1, column: 0, name: '', message: 'empty file' },
+    ]);
   yield* collector.ready.splice(0);
 }

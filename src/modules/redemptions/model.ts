@@ -4,7 +4,8 @@ export type RedemptionSource = 'api' | 'file' | 'event' | 'shopify';
 export type CodeKind = 'unique' | 'static' | 'default';
 
 /** Why a code cannot be redeemed (validate's `reason`); `ambiguous_code` only when pools disagree. */
-export type InvalidReason = 'code_not_found' | 'not_assigned' | 'assigned_to_other' | 'expired' | 'already_redeemed' | 'pool_inactive' | 'ambiguous_code';
+export type InvalidReason =
+  'code_not_found' | 'not_assigned' | 'assigned_to_other' | 'expired' | 'already_redeemed' | 'pool_inactive' | 'ambiguous_code';
 
 /** One place a code text is known in a merchant's pools (a unique code, a static row, a default code). */
 export interface Candidate {
@@ -106,7 +107,10 @@ const AMOUNT = /^\d{1,12}(\.\d{1,2})?$/;
  * idempotency key, else the event itself: the same event retried never redeems twice. An amount
  * (`amount` or `totalPrice`) and a `currency` are kept when well-formed, dropped otherwise.
  */
-export function namedCoupons(properties: Record<string, unknown>, event: { id: string; idempotencyKey: string | null }): NamedCoupons | null {
+export function namedCoupons(
+  properties: Record<string, unknown>,
+  event: { id: string; idempotencyKey: string | null },
+): NamedCoupons | null {
   const raw: unknown[] = [];
   if ('couponCode' in properties) raw.push(properties.couponCode);
   if ('couponCodes' in properties) raw.push(...(Array.isArray(properties.couponCodes) ? properties.couponCodes : [properties.couponCodes]));
@@ -115,7 +119,8 @@ export function namedCoupons(properties: Record<string, unknown>, event: { id: s
   const invalid: NamedCoupons['invalid'] = [];
   for (const value of raw) {
     const code = typeof value === 'string' ? value.trim() : null;
-    if (code === null || code.length === 0 || code.length > 50 || CONTROL.test(code)) invalid.push({ code: String(typeof value === 'string' ? value : JSON.stringify(value)).slice(0, 60), reason: 'invalid_code' });
+    if (code === null || code.length === 0 || code.length > 50 || CONTROL.test(code))
+      invalid.push({ code: String(typeof value === 'string' ? value : JSON.stringify(value)).slice(0, 60), reason: 'invalid_code' });
     else if (!codes.includes(code)) codes.push(code);
   }
   const order = properties.orderId;
@@ -124,9 +129,11 @@ export function namedCoupons(properties: Record<string, unknown>, event: { id: s
       ? String(order).trim()
       : `event:${event.idempotencyKey ?? event.id}`;
   const money = properties.amount ?? properties.totalPrice;
-  const amountText = typeof money === 'number' && Number.isFinite(money) && money >= 0 ? money.toFixed(2) : typeof money === 'string' ? money.trim() : '';
+  const amountText =
+    typeof money === 'number' && Number.isFinite(money) && money >= 0 ? money.toFixed(2) : typeof money === 'string' ? money.trim() : '';
   const amount = AMOUNT.test(amountText) ? amountText : null;
-  const currency = typeof properties.currency === 'string' && /^[A-Za-z]{3}$/.test(properties.currency) ? properties.currency.toUpperCase() : null;
+  const currency =
+    typeof properties.currency === 'string' && /^[A-Za-z]{3}$/.test(properties.currency) ? properties.currency.toUpperCase() : null;
   return { codes, invalid, orderId, amount, currency };
 }
 

@@ -54,7 +54,13 @@ export interface CandidateRow {
  * applies, the order holding a live redemption of a unique code, and this order's live redemption.
  * Locks nothing: the decision it feeds is re-checked by {@link redeemStatement}.
  */
-export function candidatesStatement(p: { accountId: string; merchantId: string; code: string; email: string | null; orderId: string | null }) {
+export function candidatesStatement(p: {
+  accountId: string;
+  merchantId: string;
+  code: string;
+  email: string | null;
+  orderId: string | null;
+}) {
   const prior = sql`(select r.id from redemptions r
       where r.account_id = ${p.accountId} and r.merchant_id = ${p.merchantId} and r.code = ${p.code}
         and r.order_id = ${p.orderId}::text and r.rolled_back_at is null limit 1)`;
@@ -158,7 +164,13 @@ export function redeemStatement(p: RedeemInput) {
 }
 
 /** The live redemptions that stopped an insert: the same unique code, or the same (merchant, code, order). */
-export function liveRedemptionsStatement(p: { accountId: string; merchantId: string; code: string; codeId: number | null; orderId: string }) {
+export function liveRedemptionsStatement(p: {
+  accountId: string;
+  merchantId: string;
+  code: string;
+  codeId: number | null;
+  orderId: string;
+}) {
   return sql<RedemptionRow>`
     select * from redemptions
     where rolled_back_at is null and (
@@ -346,8 +358,12 @@ export function recordReportedStatement(p: {
            (select count(*) from classified where outcome = 'duplicate')::int as duplicate_count
     from classified
     ${p.problemsOnly ? sql`where outcome not in ('recorded', 'duplicate')` : sql``}
-    ${p.problemsOnly ? sql`union all select null, null, null, null, null, null,
-           (select count(*) from classified where outcome = 'recorded')::int, (select count(*) from classified where outcome = 'duplicate')::int` : sql``}
+    ${
+      p.problemsOnly
+        ? sql`union all select null, null, null, null, null, null,
+           (select count(*) from classified where outcome = 'recorded')::int, (select count(*) from classified where outcome = 'duplicate')::int`
+        : sql``
+    }
     order by line nulls last`;
 }
 
@@ -358,7 +374,13 @@ export type RedemptionWithPool = RedemptionRow & { pool_id: string };
  * Every live redemption of one order rolled back at once (a cancelled order); answers them.
  * Locks those redemption rows. Idempotent: a repeat finds none live (`rolled_back_at is null`).
  */
-export async function rollBackOrder(db: Kysely<DB>, accountId: string, merchantId: string, orderId: string, now: Date): Promise<RedemptionWithPool[]> {
+export async function rollBackOrder(
+  db: Kysely<DB>,
+  accountId: string,
+  merchantId: string,
+  orderId: string,
+  now: Date,
+): Promise<RedemptionWithPool[]> {
   const { rows } = await sql<RedemptionWithPool>`
     update redemptions r set rolled_back_at = ${now}
     from pools p

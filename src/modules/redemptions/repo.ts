@@ -19,21 +19,23 @@ export interface RedemptionFilters {
 }
 
 const withPool = (db: Q) =>
-  db
-    .selectFrom('redemptions as r')
-    .innerJoin('pools as p', 'p.key', 'r.pool_key')
-    .selectAll('r')
-    .select('p.id as pool_id');
+  db.selectFrom('redemptions as r').innerJoin('pools as p', 'p.key', 'r.pool_key').selectAll('r').select('p.id as pool_id');
 
 export async function findRedemption(db: Q, accountId: string, id: string): Promise<RedemptionWithPool | undefined> {
-  return (await withPool(db).where('r.account_id', '=', accountId).where('r.id', '=', id).executeTakeFirst()) as RedemptionWithPool | undefined;
+  return (await withPool(db).where('r.account_id', '=', accountId).where('r.id', '=', id).executeTakeFirst()) as
+    RedemptionWithPool | undefined;
 }
 
 /** Only a live redemption is rolled back; a second rollback changes nothing. */
 export async function markRolledBack(db: Q, accountId: string, id: string, now: Date): Promise<void> {
-  await db.updateTable('redemptions').set({ rolled_back_at: now }).where('account_id', '=', accountId).where('id', '=', id).where('rolled_back_at', 'is', null).execute();
+  await db
+    .updateTable('redemptions')
+    .set({ rolled_back_at: now })
+    .where('account_id', '=', accountId)
+    .where('id', '=', id)
+    .where('rolled_back_at', 'is', null)
+    .execute();
 }
-
 
 export async function listRedemptions(
   db: Q,

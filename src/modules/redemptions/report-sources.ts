@@ -56,7 +56,8 @@ export function reportSources(deps: { database: AppDatabase; clock: Clock; count
     if (recorded) deps.count(source, 'recorded', recorded);
     if (duplicates) deps.count(source, 'repeated', duplicates);
     const byReason = new Map<string, number>();
-    for (const r of rows) if (r.outcome !== 'recorded' && r.outcome !== 'duplicate') byReason.set(r.outcome, (byReason.get(r.outcome) ?? 0) + 1);
+    for (const r of rows)
+      if (r.outcome !== 'recorded' && r.outcome !== 'duplicate') byReason.set(r.outcome, (byReason.get(r.outcome) ?? 0) + 1);
     for (const [reason, n] of byReason) deps.count(source, reason, n);
   };
 
@@ -68,7 +69,11 @@ export function reportSources(deps: { database: AppDatabase; clock: Clock; count
    * the whole file is still read and checked, so the report names every line to fix at once.
    * Only the first 100 errors are kept: memory stays flat whatever the file.
    */
-  async function importFile(accountId: string, merchantId: string, input: { file: Readable; onInvalid: 'reject' | 'skip'; timeZone: string }): Promise<RedemptionImport> {
+  async function importFile(
+    accountId: string,
+    merchantId: string,
+    input: { file: Readable; onInvalid: 'reject' | 'skip'; timeZone: string },
+  ): Promise<RedemptionImport> {
     const report: RedemptionImport = { status: 'imported', lines: 0, recorded: 0, duplicates: 0, rejected: 0, errors: [], errorCount: 0 };
     // Errors arrive per chunk (unreadable lines first, then the statement's): keep the first 100 by line.
     const trimErrors = () => {
@@ -88,7 +93,8 @@ export function reportSources(deps: { database: AppDatabase; clock: Clock; count
       const cut = () => {
         const ids = newIds(lines.length);
         lines.forEach((l, i) => {
-          rows[i] = `${l.line}\t${ids[i]}\t${copyText(l.code)}\t${copyText(l.orderId)}\t${l.redeemedAt?.toISOString() ?? '\\N'}\t${l.amount ?? '\\N'}\t${l.currency ?? '\\N'}\t${copyText(l.email)}\n`;
+          rows[i] =
+            `${l.line}\t${ids[i]}\t${copyText(l.code)}\t${copyText(l.orderId)}\t${l.redeemedAt?.toISOString() ?? '\\N'}\t${l.amount ?? '\\N'}\t${l.currency ?? '\\N'}\t${copyText(l.email)}\n`;
         });
         const out = rows.join('');
         rows = [];
@@ -115,7 +121,14 @@ export function reportSources(deps: { database: AppDatabase; clock: Clock; count
           await setImportWorkMem(tx);
           for await (const chunk of prefetched(chunks(parseRedemptionsCsv(input.file, input.timeZone)))) {
             await session.copyFrom(COPY_INTO_REPORTED_LINES, [chunk]);
-            const { rows } = await recordReportedStatement({ accountId, merchantIds: [merchantId], lines: stagedLines, source: 'file', now: deps.clock.now(), problemsOnly: true }).execute(tx);
+            const { rows } = await recordReportedStatement({
+              accountId,
+              merchantIds: [merchantId],
+              lines: stagedLines,
+              source: 'file',
+              now: deps.clock.now(),
+              problemsOnly: true,
+            }).execute(tx);
             await truncateReportedLines(tx);
             const totals = rows[rows.length - 1]!;
             report.recorded += Number(totals.recorded_count);
@@ -132,9 +145,15 @@ export function reportSources(deps: { database: AppDatabase; clock: Clock; count
     } catch (err) {
       if (err !== rejected) throw err;
       const refused: RedemptionImport = { ...report, status: 'rejected', recorded: 0, duplicates: 0, rejected: report.errorCount };
-      throw new DomainError('invalid', 'import_rejected', `The file has ${report.errorCount} line(s) that cannot be recorded; nothing was recorded (onInvalid is "reject").`, refused.errors, {
-        import: refused,
-      });
+      throw new DomainError(
+        'invalid',
+        'import_rejected',
+        `The file has ${report.errorCount} line(s) that cannot be recorded; nothing was recorded (onInvalid is "reject").`,
+        refused.errors,
+        {
+          import: refused,
+        },
+      );
     }
     return { ...report, rejected: report.errorCount };
   }
@@ -143,7 +162,12 @@ export function reportSources(deps: { database: AppDatabase; clock: Clock; count
    * The coupon codes named by events, within the events' transaction `tx`: one statement for all
    * of them (a batch of events included). Answers each line's row, in line order.
    */
-  async function recordNamed(tx: Kysely<DB>, accountId: string, merchantIds: readonly string[] | null, lines: Omit<ReportedLine, 'id'>[]): Promise<ReportedRow[]> {
+  async function recordNamed(
+    tx: Kysely<DB>,
+    accountId: string,
+    merchantIds: readonly string[] | null,
+    lines: Omit<ReportedLine, 'id'>[],
+  ): Promise<ReportedRow[]> {
     if (lines.length === 0) return [];
     const ids = newIds(lines.length);
     const { rows } = await recordReportedStatement({
@@ -175,7 +199,16 @@ export function reportSources(deps: { database: AppDatabase; clock: Clock; count
     named.forEach((n, event) => {
       for (const code of n?.codes ?? []) {
         const e = events[event]!;
-        lines.push({ event, line: lines.length + 1, code, orderId: n!.orderId, redeemedAt: e.occurredAt, amount: n!.amount, currency: n!.currency, email: e.email });
+        lines.push({
+          event,
+          line: lines.length + 1,
+          code,
+          orderId: n!.orderId,
+          redeemedAt: e.occurredAt,
+          amount: n!.amount,
+          currency: n!.currency,
+          email: e.email,
+        });
       }
     });
     const rows = await recordNamed(tx, accountId, merchantIds, lines);
@@ -183,7 +216,8 @@ export function reportSources(deps: { database: AppDatabase; clock: Clock; count
     for (const row of rows) {
       const answer = answers[lines[row.line - 1]!.event]!;
       if (row.outcome === 'recorded') answer.recorded.push({ code: row.code, redemptionId: row.redemption_id!, poolId: row.pool_id! });
-      else if (row.outcome === 'duplicate') answer.notRecorded.push({ code: row.code, reason: 'already_recorded', redemptionId: row.redemption_id! });
+      else if (row.outcome === 'duplicate')
+        answer.notRecorded.push({ code: row.code, reason: 'already_recorded', redemptionId: row.redemption_id! });
       else answer.notRecorded.push({ code: row.code, reason: row.outcome });
     }
     return answers;

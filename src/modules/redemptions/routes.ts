@@ -9,7 +9,15 @@ import type { RedemptionsService } from './service.ts';
 
 const merchantParams = z.object({ merchantId: z.string().max(100) });
 const codeText = z.string().trim().min(1).max(50);
-const reasons = ['code_not_found', 'not_assigned', 'assigned_to_other', 'expired', 'already_redeemed', 'pool_inactive', 'ambiguous_code'] as const;
+const reasons = [
+  'code_not_found',
+  'not_assigned',
+  'assigned_to_other',
+  'expired',
+  'already_redeemed',
+  'pool_inactive',
+  'ambiguous_code',
+] as const;
 const kinds = ['unique', 'static', 'default'] as const;
 const sources = ['api', 'file', 'event', 'shopify'] as const;
 
@@ -71,9 +79,10 @@ export function redemptionsRoutes(app: HttpApp, redemptions: RedemptionsService)
     {
       schema: {
         tags: ['redemptions'],
-        summary: 'Import redemptions from a CSV (multipart: the field onInvalid, then file), header code,orderId[,redeemedAt,amount,currency,email]',
+        summary:
+          'Import redemptions from a CSV (multipart: the field onInvalid, then file), header code,orderId[,redeemedAt,amount,currency,email]',
         description:
-          'A report source (lenient): every known code of this merchant that no other order redeemed is recorded (source file), expired or not. A code several pools hold resolves to the one assigned to the line\'s email; otherwise the line is reported ambiguous_code. Lines whose order already holds the code are counted as duplicates. Streamed in one transaction; onInvalid: reject (default: one line that cannot be recorded and nothing is, 422 import_rejected with the report) or skip. A file over UPLOAD_LIMIT_BYTES is refused whole (413).',
+          "A report source (lenient): every known code of this merchant that no other order redeemed is recorded (source file), expired or not. A code several pools hold resolves to the one assigned to the line's email; otherwise the line is reported ambiguous_code. Lines whose order already holds the code are counted as duplicates. Streamed in one transaction; onInvalid: reject (default: one line that cannot be recorded and nothing is, 422 import_rejected with the report) or skip. A file over UPLOAD_LIMIT_BYTES is refused whole (413).",
         consumes: ['multipart/form-data'],
         params: merchantParams,
         querystring: z.object({ onInvalid: z.string().optional() }),
@@ -88,7 +97,9 @@ export function redemptionsRoutes(app: HttpApp, redemptions: RedemptionsService)
         throw invalid('onInvalid: must be "reject" or "skip"', [{ field: 'onInvalid', message: 'must be "reject" or "skip"' }]);
       }
       try {
-        return reply.status(201).send(await redemptions.importCsv(principalOf(request), request.params.merchantId, { file: file.file, onInvalid }));
+        return reply
+          .status(201)
+          .send(await redemptions.importCsv(principalOf(request), request.params.merchantId, { file: file.file, onInvalid }));
       } finally {
         file.file.resume(); // refused early (a header, the merchant): drain the rest so the answer goes out
       }
@@ -125,7 +136,10 @@ export function redemptionsRoutes(app: HttpApp, redemptions: RedemptionsService)
           orderId: z.string().trim().min(1).max(200),
           email: z.email().max(320).optional(),
           amount: z.number().min(0).max(1e12).optional(),
-          currency: z.string().regex(/^[A-Za-z]{3}$/, 'a three-letter ISO 4217 code').optional(),
+          currency: z
+            .string()
+            .regex(/^[A-Za-z]{3}$/, 'a three-letter ISO 4217 code')
+            .optional(),
           occurredAt: z.iso.datetime({ offset: true }).optional(),
         }),
         response: { 200: redemptionOut, 201: redemptionOut },

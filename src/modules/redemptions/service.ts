@@ -18,7 +18,13 @@ import {
   type Redemption,
   type RedemptionSource,
 } from './model.ts';
-import { candidatesStatement, liveRedemptionsStatement, redeemStatement, type CandidateRow, type RedemptionRow } from './redemptions.sql.ts';
+import {
+  candidatesStatement,
+  liveRedemptionsStatement,
+  redeemStatement,
+  type CandidateRow,
+  type RedemptionRow,
+} from './redemptions.sql.ts';
 import * as repo from './repo.ts';
 import { reportSources, type RedemptionCounter } from './report-sources.ts';
 
@@ -75,9 +81,19 @@ export const toRedemption = (r: RedemptionRow & { pool_id: string }): Redemption
 const normalizeAmount = (amount: number | string | undefined): string | null => (amount === undefined ? null : Number(amount).toFixed(2));
 
 /** What else a new redemption causes, in its transaction: runs that end (exitOnRedemption), code.redeemed webhooks. */
-export type OnRedeemed = (tx: Kysely<DB>, accountId: string, redeemed: { redemption: Redemption; poolKey: number; codeId: number | null }) => Promise<void>;
+export type OnRedeemed = (
+  tx: Kysely<DB>,
+  accountId: string,
+  redeemed: { redemption: Redemption; poolKey: number; codeId: number | null },
+) => Promise<void>;
 
-export function redemptionsService(deps: { database: AppDatabase; clock: Clock; accounts: AccountsService; count?: RedemptionCounter; onRedeemed?: OnRedeemed }) {
+export function redemptionsService(deps: {
+  database: AppDatabase;
+  clock: Clock;
+  accounts: AccountsService;
+  count?: RedemptionCounter;
+  onRedeemed?: OnRedeemed;
+}) {
   const { db } = deps.database;
   const reported = reportSources(deps);
 
@@ -86,13 +102,24 @@ export function redemptionsService(deps: { database: AppDatabase; clock: Clock; 
     if (!canUseMerchant(principal, merchantId)) throw forbidden('This token is limited to other merchants.');
   };
 
-  async function candidates(q: Kysely<DB>, accountId: string, merchantId: string, code: string, email: string | null, orderId: string | null) {
+  async function candidates(
+    q: Kysely<DB>,
+    accountId: string,
+    merchantId: string,
+    code: string,
+    email: string | null,
+    orderId: string | null,
+  ) {
     const { rows } = await candidatesStatement({ accountId, merchantId, code, email, orderId }).execute(q);
     return { list: rows.map(toCandidate), contactId: rows[0]?.contact_id ?? null, priorId: rows.find((r) => r.prior_id)?.prior_id ?? null };
   }
 
   /** The checkout question: may this code be redeemed now (by this email)? Changes nothing. */
-  async function validate(principal: Principal, merchantId: string, input: { code: string; email?: string | undefined }): Promise<ValidateAnswer> {
+  async function validate(
+    principal: Principal,
+    merchantId: string,
+    input: { code: string; email?: string | undefined },
+  ): Promise<ValidateAnswer> {
     scope(principal, merchantId);
     const found = await candidates(db, principal.accountId, merchantId, input.code, input.email ?? null, null);
     const chosen = choose(found.list, found.contactId);
@@ -169,7 +196,13 @@ export function redemptionsService(deps: { database: AppDatabase; clock: Clock; 
         await deps.onRedeemed?.(q, accountId, { redemption, poolKey: chosen.poolKey, codeId: chosen.codeId });
         return { ok: true, redemption, created: true };
       }
-      const live = await liveRedemptionsStatement({ accountId, merchantId, code: input.code, codeId: chosen.codeId, orderId: input.orderId }).execute(q);
+      const live = await liveRedemptionsStatement({
+        accountId,
+        merchantId,
+        code: input.code,
+        codeId: chosen.codeId,
+        orderId: input.orderId,
+      }).execute(q);
       const mine = live.rows.find((r) => r.order_id === input.orderId && r.code === input.code && r.merchant_id === merchantId);
       if (mine) return { ok: true, redemption: withPool(mine, chosen.poolId), created: false };
       if (live.rows.length > 0) return { ok: false, reason: 'already_redeemed' };
@@ -210,9 +243,17 @@ export function redemptionsService(deps: { database: AppDatabase; clock: Clock; 
     return rows.map(toRedemption);
   }
 
-  async function list(principal: Principal, merchantId: string, filters: repo.RedemptionFilters, page: PageQuery): Promise<Page<Redemption>> {
+  async function list(
+    principal: Principal,
+    merchantId: string,
+    filters: repo.RedemptionFilters,
+    page: PageQuery,
+  ): Promise<Page<Redemption>> {
     await deps.accounts.getMerchant(principal, merchantId);
-    const rows = await repo.listRedemptions(db, principal.accountId, merchantId, filters, { after: decodeCursor(page.cursor), limit: page.limit + 1 });
+    const rows = await repo.listRedemptions(db, principal.accountId, merchantId, filters, {
+      after: decodeCursor(page.cursor),
+      limit: page.limit + 1,
+    });
     return toPage(rows.map(toRedemption), page.limit, (r) => r.id);
   }
 

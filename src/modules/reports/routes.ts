@@ -14,7 +14,9 @@ const reportOut = z.object({
   redemptionRate: z.number().nullable().describe('assignments redeemed at least once ÷ assigned (null before the first assignment)'),
   medianHoursToRedeem: z.number().nullable(),
   revenue: z.array(revenueOut),
-  daily: z.array(dayOut).describe('recorded by the periodic job after each day ended: that day’s assignments and redemptions, and `available` at its end'),
+  daily: z
+    .array(dayOut)
+    .describe('recorded by the periodic job after each day ended: that day’s assignments and redemptions, and `available` at its end'),
   today: dayOut.describe('today so far (not recorded yet); `available` now'),
   forecast: z
     .object({
@@ -34,7 +36,9 @@ export function reportsRoutes(app: HttpApp, reports: ReportsService) {
         tags: ['pools'],
         summary: "A pool's report: assignments, redemptions, rate, median time to redeem, revenue per currency, daily history",
         params: z.object({ poolId: z.string().max(100) }),
-        querystring: z.object({ days: z.coerce.number().int().min(1).max(3660).default(90).describe('how many recorded days to answer (default 90)') }),
+        querystring: z.object({
+          days: z.coerce.number().int().min(1).max(3660).default(90).describe('how many recorded days to answer (default 90)'),
+        }),
         response: { 200: reportOut },
       },
     },

@@ -53,7 +53,11 @@ export function reportsService(deps: { database: AppDatabase; clock: Clock; acco
       const earliest = addDays(lastEnded, 1 - CATCH_UP_DAYS);
       if (day < earliest) day = earliest;
       for (; day <= lastEnded; day = addDays(day, 1)) {
-        const { rows } = await recordDayStatement({ accountId: account.account_id, bounds: dayBounds(day, account.time_zone), now }).execute(db);
+        const { rows } = await recordDayStatement({
+          accountId: account.account_id,
+          bounds: dayBounds(day, account.time_zone),
+          now,
+        }).execute(db);
         written += rows.length;
       }
     }
@@ -96,8 +100,18 @@ export function reportsService(deps: { database: AppDatabase; clock: Clock; acco
       redemptionRate: assigned === 0 ? null : Number(f.redeemed_assignments) / assigned,
       medianHoursToRedeem: f.median_hours === null ? null : Math.round(Number(f.median_hours) * 100) / 100,
       revenue: revenue.rows.map((r) => ({ currency: r.currency, amount: r.amount })),
-      daily: history.rows.map((r) => ({ date: r.day, assigned: Number(r.assigned), redeemed: Number(r.redeemed), available: Number(r.available) })),
-      today: { date: today, assigned: Number(todayCounts.rows[0]!.assigned), redeemed: Number(todayCounts.rows[0]!.redeemed), available: pool.counts.available },
+      daily: history.rows.map((r) => ({
+        date: r.day,
+        assigned: Number(r.assigned),
+        redeemed: Number(r.redeemed),
+        available: Number(r.available),
+      })),
+      today: {
+        date: today,
+        assigned: Number(todayCounts.rows[0]!.assigned),
+        redeemed: Number(todayCounts.rows[0]!.redeemed),
+        available: pool.counts.available,
+      },
       forecast,
     };
   }

@@ -8,12 +8,19 @@ export async function insertGroup(db: Q, g: { accountId: string; id: string; nam
   await db.insertInto('field_groups').values({ account_id: g.accountId, id: g.id, name: g.name }).execute();
 }
 
-export async function insertField(db: Q, f: { accountId: string; id: string; groupId: string; name: string; type: FieldType }): Promise<void> {
+export async function insertField(
+  db: Q,
+  f: { accountId: string; id: string; groupId: string; name: string; type: FieldType },
+): Promise<void> {
   await db.insertInto('fields').values({ account_id: f.accountId, id: f.id, group_id: f.groupId, name: f.name, type: f.type }).execute();
 }
 
 /** Groups of the account with their fields, in creation order; `ids` narrows, `after`/`limit` page. */
-export async function listGroups(db: Q, accountId: string, options: { ids?: string[]; after?: string | undefined; limit?: number } = {}): Promise<FieldGroup[]> {
+export async function listGroups(
+  db: Q,
+  accountId: string,
+  options: { ids?: string[]; after?: string | undefined; limit?: number } = {},
+): Promise<FieldGroup[]> {
   let query = db.selectFrom('field_groups').select(['id', 'name', 'created_at']).where('account_id', '=', accountId).orderBy('id');
   if (options.ids) query = query.where('id', 'in', options.ids.length ? options.ids : ['']);
   if (options.after) query = query.where('id', '>', options.after);
@@ -35,6 +42,8 @@ export async function listGroups(db: Q, accountId: string, options: { ids?: stri
     id: g.id,
     name: g.name,
     createdAt: g.created_at,
-    fields: fields.filter((f) => f.group_id === g.id).map((f) => toField({ id: f.id, groupId: f.group_id, name: f.name, type: f.type }, g.name)),
+    fields: fields
+      .filter((f) => f.group_id === g.id)
+      .map((f) => toField({ id: f.id, groupId: f.group_id, name: f.name, type: f.type }, g.name)),
   }));
 }

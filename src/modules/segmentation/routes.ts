@@ -5,8 +5,19 @@ import { pageQuery } from '../../platform/pagination.ts';
 import type { SegmentationService } from './service.ts';
 import { fieldOut, fieldType, groupOut, type Field, type FieldGroup } from './model.ts';
 
-const fieldJson = (f: Field): z.infer<typeof fieldOut> => ({ id: f.id, groupId: f.groupId, name: f.name, type: f.type, snippet: f.snippet });
-const groupJson = (g: FieldGroup): z.infer<typeof groupOut> => ({ id: g.id, name: g.name, fields: g.fields.map(fieldJson), createdAt: g.createdAt.toISOString() });
+const fieldJson = (f: Field): z.infer<typeof fieldOut> => ({
+  id: f.id,
+  groupId: f.groupId,
+  name: f.name,
+  type: f.type,
+  snippet: f.snippet,
+});
+const groupJson = (g: FieldGroup): z.infer<typeof groupOut> => ({
+  id: g.id,
+  name: g.name,
+  fields: g.fields.map(fieldJson),
+  createdAt: g.createdAt.toISOString(),
+});
 
 const groupParams = z.object({ groupId: z.string().max(100) });
 
@@ -57,6 +68,7 @@ export function segmentationRoutes(app: HttpApp, segmentation: SegmentationServi
         response: { 201: fieldOut },
       },
     },
-    async (request, reply) => reply.status(201).send(fieldJson(await segmentation.addField(principalOf(request), request.params.groupId, request.body))),
+    async (request, reply) =>
+      reply.status(201).send(fieldJson(await segmentation.addField(principalOf(request), request.params.groupId, request.body))),
   );
 }

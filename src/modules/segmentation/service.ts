@@ -18,7 +18,8 @@ export function segmentationService(deps: { database: AppDatabase }) {
     try {
       await repo.insertGroup(db, { accountId: principal.accountId, id, name: input.name });
     } catch (err) {
-      if (isUniqueViolation(err, 'field_groups_name_key')) throw new DomainError('conflict', 'name_taken', `A field group named "${input.name}" already exists.`);
+      if (isUniqueViolation(err, 'field_groups_name_key'))
+        throw new DomainError('conflict', 'name_taken', `A field group named "${input.name}" already exists.`);
       throw err;
     }
     return getGroup(principal, id);

@@ -26,13 +26,19 @@ export interface ImportLineResult {
  * header. An empty reason is `manual`. Quotes around a value are dropped.
  */
 export function parseSuppressionLine(raw: string, line: number): ImportLineResult | null {
-  const cells = raw.split(',').map((c) => c.trim().replace(/^"(.*)"$/, '$1').trim());
+  const cells = raw.split(',').map((c) =>
+    c
+      .trim()
+      .replace(/^"(.*)"$/, '$1')
+      .trim(),
+  );
   if (cells.length === 1 && cells[0] === '') return null;
   if (line === 1 && cells[0]!.toLowerCase() === 'email') return null;
   const email = cells[0]!;
   const problem = emailProblem(email);
   if (problem) return { line, error: problem };
   const reason = (cells[1] || 'manual').toLowerCase();
-  if (!(SUPPRESSION_REASONS as readonly string[]).includes(reason)) return { line, error: `unknown reason "${reason.slice(0, 40)}" (use ${SUPPRESSION_REASONS.join(', ')})` };
+  if (!(SUPPRESSION_REASONS as readonly string[]).includes(reason))
+    return { line, error: `unknown reason "${reason.slice(0, 40)}" (use ${SUPPRESSION_REASONS.join(', ')})` };
   return { line, email: suppressionKey(email), reason: reason as SuppressionReason };
 }

@@ -7,14 +7,22 @@ type Q = Kysely<DB>;
 
 export { suppress, suppressedAmong } from './suppressions.sql.ts';
 
-
 export async function findSuppression(db: Q, accountId: string, email: string): Promise<Suppression | undefined> {
-  const row = await db.selectFrom('suppressions').selectAll().where('account_id', '=', accountId).where('email', '=', email).executeTakeFirst();
+  const row = await db
+    .selectFrom('suppressions')
+    .selectAll()
+    .where('account_id', '=', accountId)
+    .where('email', '=', email)
+    .executeTakeFirst();
   return row ? toSuppression(row) : undefined;
 }
 
 /** By address, a page at a time; `search` matches part of the address. */
-export async function listSuppressions(db: Q, accountId: string, p: { after?: string | undefined; limit: number; search?: string | undefined; reason?: SuppressionReason | undefined }): Promise<Suppression[]> {
+export async function listSuppressions(
+  db: Q,
+  accountId: string,
+  p: { after?: string | undefined; limit: number; search?: string | undefined; reason?: SuppressionReason | undefined },
+): Promise<Suppression[]> {
   let q = db.selectFrom('suppressions').selectAll().where('account_id', '=', accountId);
   if (p.after) q = q.where('email', '>', p.after);
   if (p.search) q = q.where((eb) => eb(eb.fn<number>('strpos', ['email', eb.val(p.search!.toLowerCase())]), '>', 0));

@@ -22,7 +22,13 @@ export function suppressionsService(deps: { database: AppDatabase; clock: Clock 
   const { db } = deps.database;
 
   /** Within `tx` (the bounce, the unsubscribe): suppresses one address of the account. */
-  async function suppressWithin(tx: Kysely<DB>, accountId: string, email: string, reason: SuppressionReason, detail: string | null = null): Promise<void> {
+  async function suppressWithin(
+    tx: Kysely<DB>,
+    accountId: string,
+    email: string,
+    reason: SuppressionReason,
+    detail: string | null = null,
+  ): Promise<void> {
     await repo.suppress(tx, accountId, [{ email: suppressionKey(email), reason, detail }], deps.clock.now());
   }
 
@@ -31,7 +37,10 @@ export function suppressionsService(deps: { database: AppDatabase; clock: Clock 
     return repo.suppressedAmong(tx, accountId, [...new Set(emails.map(suppressionKey))]);
   }
 
-  async function add(principal: Principal, input: { email: string; reason: SuppressionReason; detail?: string | null | undefined }): Promise<Suppression> {
+  async function add(
+    principal: Principal,
+    input: { email: string; reason: SuppressionReason; detail?: string | null | undefined },
+  ): Promise<Suppression> {
     const email = suppressionKey(input.email);
     const problem = emailProblem(email);
     if (problem) throw invalid(problem, [{ field: 'email', message: problem }]);
@@ -43,8 +52,16 @@ export function suppressionsService(deps: { database: AppDatabase; clock: Clock 
     return repo.findSuppression(db, principal.accountId, suppressionKey(email));
   }
 
-  async function list(principal: Principal, query: PageQuery & { search?: string | undefined; reason?: SuppressionReason | undefined }): Promise<Page<Suppression>> {
-    const rows = await repo.listSuppressions(db, principal.accountId, { after: decodeCursor(query.cursor), limit: query.limit + 1, search: query.search, reason: query.reason });
+  async function list(
+    principal: Principal,
+    query: PageQuery & { search?: string | undefined; reason?: SuppressionReason | undefined },
+  ): Promise<Page<Suppression>> {
+    const rows = await repo.listSuppressions(db, principal.accountId, {
+      after: decodeCursor(query.cursor),
+      limit: query.limit + 1,
+      search: query.search,
+      reason: query.reason,
+    });
     return toPage(rows, query.limit, (s) => s.email);
   }
 
@@ -55,7 +72,8 @@ export function suppressionsService(deps: { database: AppDatabase; clock: Clock 
   /** A CSV (`email[,reason]`, optional header): valid lines are suppressed, the others reported. */
   async function importCsv(principal: Principal, csv: string): Promise<SuppressionImport> {
     const lines = csv.split(/\r?\n/);
-    if (lines.length > MAX_IMPORT_LINES) throw new DomainError('too_large', 'too_many_lines', `a suppression import has at most ${MAX_IMPORT_LINES} lines`);
+    if (lines.length > MAX_IMPORT_LINES)
+      throw new DomainError('too_large', 'too_many_lines', `a suppression import has at most ${MAX_IMPORT_LINES} lines`);
     const rows: { email: string; reason: SuppressionReason }[] = [];
     const errors: { line: number; reason: string }[] = [];
     let counted = 0;

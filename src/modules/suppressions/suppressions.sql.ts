@@ -23,7 +23,12 @@ export const toSuppression = (r: { email: string; reason: SuppressionReason; det
  * reason, except that `unsubscribed`/`bounced`/`complained` (what the address did) replaces `manual`.
  * Answers the rows as they are now.
  */
-export async function suppress(db: Q, accountId: string, rows: { email: string; reason: SuppressionReason; detail?: string | null }[], now: Date): Promise<Suppression[]> {
+export async function suppress(
+  db: Q,
+  accountId: string,
+  rows: { email: string; reason: SuppressionReason; detail?: string | null }[],
+  now: Date,
+): Promise<Suppression[]> {
   if (rows.length === 0) return [];
   const out: Suppression[] = [];
   for (let i = 0; i < rows.length; i += 5000) {
@@ -31,7 +36,11 @@ export async function suppress(db: Q, accountId: string, rows: { email: string; 
     const result = await sql<{ email: string; reason: SuppressionReason; detail: string | null; created_at: Date }>`
       insert into suppressions (account_id, email, reason, detail, created_at)
       select ${accountId}, x.email, x.reason, x.detail, ${now}
-      from ${recordset(chunk.map((r) => ({ email: r.email, reason: r.reason, detail: r.detail ?? null })), { email: 'text', reason: 'text', detail: 'text' }, 'x')}
+      from ${recordset(
+        chunk.map((r) => ({ email: r.email, reason: r.reason, detail: r.detail ?? null })),
+        { email: 'text', reason: 'text', detail: 'text' },
+        'x',
+      )}
       on conflict (account_id, email) do update
         set reason = excluded.reason, detail = excluded.detail
         where suppressions.reason = 'manual' and excluded.reason <> 'manual'
@@ -44,6 +53,11 @@ export async function suppress(db: Q, accountId: string, rows: { email: string; 
 /** Which of these (lower-cased) addresses are suppressed: one indexed lookup for a whole batch. */
 export async function suppressedAmong(db: Q, accountId: string, emails: readonly string[]): Promise<Set<string>> {
   if (emails.length === 0) return new Set();
-  const rows = await db.selectFrom('suppressions').select('email').where('account_id', '=', accountId).where('email', '=', sql<string>`any(${[...emails]}::text[])`).execute();
+  const rows = await db
+    .selectFrom('suppressions')
+    .select('email')
+    .where('account_id', '=', accountId)
+    .where('email', '=', sql<string>`any(${[...emails]}::text[])`)
+    .execute();
   return new Set(rows.map((r) => r.email));
 }

@@ -31,7 +31,11 @@ export async function marketingMail(
   emails: readonly (string | undefined)[],
 ): Promise<MarketingBatch> {
   if (!rules) return none;
-  const suppressed = await rules.suppressedAmong(tx, accountId, emails.filter((e): e is string => e !== undefined));
+  const suppressed = await rules.suppressedAmong(
+    tx,
+    accountId,
+    emails.filter((e): e is string => e !== undefined),
+  );
   const make = await rules.linkMaker(tx);
   const footerInHtml = !placesUnsubscribeUrl(message.html);
   const footerInText = message.text !== null && !placesUnsubscribeUrl(message.text);
@@ -41,7 +45,11 @@ export async function marketingMail(
     finish(rendered, url) {
       if (url === null || (!footerInHtml && !footerInText)) return rendered;
       const footed = withFooter({ html: rendered.html, text: rendered.text }, url);
-      return { subject: rendered.subject, html: footerInHtml ? footed.html : rendered.html, text: footerInText ? footed.text! : rendered.text };
+      return {
+        subject: rendered.subject,
+        html: footerInHtml ? footed.html : rendered.html,
+        text: footerInText ? footed.text! : rendered.text,
+      };
     },
     headers: (url) => (url === null ? null : unsubscribeHeaders(url)),
   };

@@ -22,15 +22,23 @@ export async function unsubscribeRoutes(app: HttpApp, unsubscribe: UnsubscribeSe
   await app.register(async (plugin) => {
     const scope = plugin.withTypeProvider<ZodTypeProvider>();
     // Only here: a form body (RFC 8058 posts application/x-www-form-urlencoded); its content is not needed.
-    scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 4096 }, (_req, body, done) => done(null, String(body)));
+    scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 4096 }, (_req, body, done) =>
+      done(null, String(body)),
+    );
 
     scope.get(
       '/u/:token',
-      { config: { public: true }, schema: { tags: ['unsubscribe'], summary: 'The unsubscribe page of a signed link (HTML, no sign-in)', params } },
+      {
+        config: { public: true },
+        schema: { tags: ['unsubscribe'], summary: 'The unsubscribe page of a signed link (HTML, no sign-in)', params },
+      },
       async (request, reply) => {
         const p = await unsubscribe.page(request.params.token);
         const html = p.unsubscribed
-          ? page('Unsubscribed', `<h1>You are unsubscribed</h1><p>${escape(p.email)} gets no more marketing email from ${escape(p.accountName)}.</p>`)
+          ? page(
+              'Unsubscribed',
+              `<h1>You are unsubscribed</h1><p>${escape(p.email)} gets no more marketing email from ${escape(p.accountName)}.</p>`,
+            )
           : page(
               'Unsubscribe',
               `<h1>Unsubscribe</h1><p>Stop marketing email from <strong>${escape(p.accountName)}</strong> to ${escape(p.email)}?</p>
@@ -42,10 +50,16 @@ export async function unsubscribeRoutes(app: HttpApp, unsubscribe: UnsubscribeSe
 
     scope.post(
       '/u/:token',
-      { config: { public: true }, schema: { tags: ['unsubscribe'], summary: 'Unsubscribe at once (RFC 8058 one-click; also the page\'s button)', params } },
+      {
+        config: { public: true },
+        schema: { tags: ['unsubscribe'], summary: "Unsubscribe at once (RFC 8058 one-click; also the page's button)", params },
+      },
       async (request, reply) => {
         const done = await unsubscribe.unsubscribe(request.params.token);
-        const html = page('Unsubscribed', `<h1>You are unsubscribed</h1><p>${escape(done.email)} gets no more marketing email from ${escape(done.accountName)}.</p>`);
+        const html = page(
+          'Unsubscribed',
+          `<h1>You are unsubscribed</h1><p>${escape(done.email)} gets no more marketing email from ${escape(done.accountName)}.</p>`,
+        );
         return reply.header('cache-control', 'no-store').type('text/html; charset=utf-8').send(html);
       },
     );

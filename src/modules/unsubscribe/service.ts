@@ -54,7 +54,8 @@ export function unsubscribeService(deps: {
     const r = await resolve(token);
     const now = deps.clock.now();
     const endedRuns = await db.transaction().execute(async (tx) => {
-      if (await repo.setUnsubscribed(tx, r.accountId, r.contact.id, now)) await deps.onUnsubscribed?.(tx, r.accountId, { id: r.contact.id, email: r.contact.email });
+      if (await repo.setUnsubscribed(tx, r.accountId, r.contact.id, now))
+        await deps.onUnsubscribed?.(tx, r.accountId, { id: r.contact.id, email: r.contact.email });
       await deps.suppressions.suppressWithin(tx, r.accountId, r.contact.email, 'unsubscribed');
       return repo.endRuns(tx, r.accountId, r.contact.id, 'unsubscribed', now);
     });

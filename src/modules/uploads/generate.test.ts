@@ -40,7 +40,9 @@ describe('checkGenerateRequest', () => {
 
   it('bounds count to 1–10,000,000 whole codes', () => {
     for (const count of [0, -1, 1.5, 10_000_001, Number.NaN, '10' as unknown as number]) {
-      expect(checkGenerateRequest({ count, length: 10 })).toEqual([{ field: 'count', message: 'count must be a whole number from 1 to 10,000,000' }]);
+      expect(checkGenerateRequest({ count, length: 10 })).toEqual([
+        { field: 'count', message: 'count must be a whole number from 1 to 10,000,000' },
+      ]);
     }
   });
 
@@ -55,8 +57,12 @@ describe('checkGenerateRequest', () => {
   });
 
   it('keeps the prefix to characters a code may hold, without surrounding spaces', () => {
-    expect(checkGenerateRequest({ count: 1, length: 8, prefix: ' X' })).toEqual([{ field: 'prefix', message: 'prefix may not begin or end with spaces' }]);
-    expect(checkGenerateRequest({ count: 1, length: 8, prefix: 'X\u0001' })).toEqual([{ field: 'prefix', message: 'prefix contains a control character (U+0001)' }]);
+    expect(checkGenerateRequest({ count: 1, length: 8, prefix: ' X' })).toEqual([
+      { field: 'prefix', message: 'prefix may not begin or end with spaces' },
+    ]);
+    expect(checkGenerateRequest({ count: 1, length: 8, prefix: 'X\u0001' })).toEqual([
+      { field: 'prefix', message: 'prefix contains a control character (U+0001)' },
+    ]);
     expect(checkGenerateRequest({ count: 1, length: 8, prefix: 'ÉTÉ 10%-' })).toEqual([]);
   });
 
@@ -167,10 +173,17 @@ describe('generateCodes', () => {
   });
 
   it('any accepted request yields valid codes of the right shape', () => {
-    const alphabetArb = fc.uniqueArray(fc.constantFrom(...'ABCDEFXYZ23456789abcxyz-_#%ÄÖ😀'), { minLength: 2, maxLength: 20 }).map((cs) => cs.join(''));
+    const alphabetArb = fc
+      .uniqueArray(fc.constantFrom(...'ABCDEFXYZ23456789abcxyz-_#%ÄÖ😀'), { minLength: 2, maxLength: 20 })
+      .map((cs) => cs.join(''));
     fc.assert(
       fc.property(
-        fc.record({ count: fc.integer({ min: 1, max: 50 }), length: fc.integer({ min: 4, max: 50 }), prefix: fc.constantFrom('', 'P-', 'ÉTÉ'), alphabet: alphabetArb }),
+        fc.record({
+          count: fc.integer({ min: 1, max: 50 }),
+          length: fc.integer({ min: 4, max: 50 }),
+          prefix: fc.constantFrom('', 'P-', 'ÉTÉ'),
+          alphabet: alphabetArb,
+        }),
         fc.integer(),
         (spec, seed) => {
           fc.pre(checkGenerateRequest(spec).length === 0);

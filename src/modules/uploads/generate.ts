@@ -32,7 +32,8 @@ export const SPACE_FACTOR = 100;
 /** Characters an alphabet may not use: they break CSV, COPY, emails or a customer's typing. */
 const FORBIDDEN = /[\s,"'`\\]/u;
 
-const isWholeIn = (n: unknown, min: number, max: number): n is number => typeof n === 'number' && Number.isInteger(n) && n >= min && n <= max;
+const isWholeIn = (n: unknown, min: number, max: number): n is number =>
+  typeof n === 'number' && Number.isInteger(n) && n >= min && n <= max;
 
 /** Problems with a request to generate codes, each naming its field; empty when it is fine. */
 export function checkGenerateRequest(spec: GenerateSpec): FieldProblem[] {
@@ -114,7 +115,7 @@ export function* generateCodes(spec: GenerateSpec, randomBytes: (size: number) =
   let at = 0;
   for (let made = 0; made < count; made++) {
     let code = prefix;
-    for (let i = 0; i < length; ) {
+    for (let i = 0; i < length;) {
       if (at === block.length) {
         block = randomBytes(Math.min(BLOCK_BYTES, wanted));
         at = 0;

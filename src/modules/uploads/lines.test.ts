@@ -24,7 +24,8 @@ async function collect(input: Parameters<typeof parseUpload>[0], rules: Partial<
   return out;
 }
 
-const read = (chunks: Chunk | Chunk[], rules: Partial<LineRules> = {}) => collect(Readable.from(Array.isArray(chunks) ? chunks : [chunks]), rules);
+const read = (chunks: Chunk | Chunk[], rules: Partial<LineRules> = {}) =>
+  collect(Readable.from(Array.isArray(chunks) ? chunks : [chunks]), rules);
 
 /** Lines as compact text, for readable expectations: `2 ok CODE [date]` or `3 ✗ reason`. */
 const brief = (lines: UploadLine[]) =>
@@ -201,7 +202,12 @@ describe('parseUpload', () => {
   });
 
   it('reads each delimiter', async () => {
-    for (const [delimiter, sep] of [[',', ','], [';', ';'], ['tab', '\t'], ['|', '|']] as const) {
+    for (const [delimiter, sep] of [
+      [',', ','],
+      [';', ';'],
+      ['tab', '\t'],
+      ['|', '|'],
+    ] as const) {
       const lines = await read(`D1${sep}2026-12-31\n"D${sep}2"${sep}2026-12-30\n`, { expiration: 'file', delimiter });
       const quoted = sep === '\t' ? '2 ✗ code contains a control character (U+0009)' : `2 ok D${sep}2 2026-12-30T23:59:59.999Z`;
       expect(brief(lines)).toEqual(['1 ok D1 2026-12-31T23:59:59.999Z', quoted]);
@@ -209,7 +215,14 @@ describe('parseUpload', () => {
   });
 
   it('with expiration "file": the three date forms in the account zone, across a DST change', async () => {
-    const file = ['E1,2026-03-07', 'E2,03/08/2026', 'E3,2026-11-01', 'E4,11/1/2026', 'E5,2026-03-08T01:30:00-05:00', 'E6, 2026-07-04T12:00:00Z '].join('\n');
+    const file = [
+      'E1,2026-03-07',
+      'E2,03/08/2026',
+      'E3,2026-11-01',
+      'E4,11/1/2026',
+      'E5,2026-03-08T01:30:00-05:00',
+      'E6, 2026-07-04T12:00:00Z ',
+    ].join('\n');
     expect(brief(await read(file, { expiration: 'file', timeZone: 'America/New_York' }))).toEqual([
       '1 ok E1 2026-03-08T04:59:59.999Z',
       '2 ok E2 2026-03-09T03:59:59.999Z',
@@ -221,7 +234,16 @@ describe('parseUpload', () => {
   });
 
   it('with expiration "file": invalid dates and wrong column counts, quoting the value', async () => {
-    const file = ['code,expires', 'F1,2026-02-30', 'F2,2026-13-01', 'F3', 'F4,2026-12-31,x', 'F5,', 'F6,2026-05-01T10:00:00', 'F7;2026-12-31'].join('\n');
+    const file = [
+      'code,expires',
+      'F1,2026-02-30',
+      'F2,2026-13-01',
+      'F3',
+      'F4,2026-12-31,x',
+      'F5,',
+      'F6,2026-05-01T10:00:00',
+      'F7;2026-12-31',
+    ].join('\n');
     const dateHelp = '(use YYYY-MM-DD, MM/DD/YYYY or an ISO-8601 date-time with offset)';
     expect(brief(await read(file, { expiration: 'file' }))).toEqual([
       `1 ✗ expiration "expires" is not a date ${dateHelp}`,
@@ -275,7 +297,13 @@ describe('parseUpload', () => {
         '6 ✗ code contains a control character (U+000A)',
         "8 ✗ expected 2 columns (code and expiration date) separated by ',', found 1",
       ]);
-      expect(brief(await read(file))).toEqual(['1 ok M1', '2 ✗ code contains a control character (U+000A)', '5 ok M2', expect.stringMatching(/^6 ✗ a second column/), '8 ok M3']);
+      expect(brief(await read(file))).toEqual([
+        '1 ok M1',
+        '2 ✗ code contains a control character (U+000A)',
+        '5 ok M2',
+        expect.stringMatching(/^6 ✗ a second column/),
+        '8 ok M3',
+      ]);
     }
   });
 
@@ -338,7 +366,9 @@ describe('parseUpload', () => {
   });
 
   it('gives the same lines however the bytes are cut into chunks', async () => {
-    const file = Buffer.from('\ufeffÄ1,2026-01-31\r\n\r\n"Q,""1""",01/31/2026\r\n"multi\r\nline",2026-01-31\r\n😀2,2026-01-31T10:00:00+01:00\r\nbad"q,2026-01-31\r\nLAST,2026-01-31');
+    const file = Buffer.from(
+      '\ufeffÄ1,2026-01-31\r\n\r\n"Q,""1""",01/31/2026\r\n"multi\r\nline",2026-01-31\r\n😀2,2026-01-31T10:00:00+01:00\r\nbad"q,2026-01-31\r\nLAST,2026-01-31',
+    );
     const rules = { expiration: 'file' as const, timeZone: 'Europe/Paris' };
     const whole = await read(file, rules);
     expect(brief(whole)).toEqual([
@@ -428,20 +458,25 @@ describe('parseUpload properties', () => {
     const date = fc.constantFrom('2026-12-31', '03/08/2026', '1/2/2027', '2026-11-01', '2026-05-01T10:00:00+02:00', '2026-05-01T10:00:00Z');
     const row = fc.record({ code, date, quote: fc.boolean(), blankBefore: fc.nat({ max: 2 }) });
     await fc.assert(
-      fc.asyncProperty(fc.array(row, { minLength: 1, maxLength: 30 }), fc.constantFrom(...delimiters), fc.constantFrom('\n', '\r\n'), async (rows, delimiter, eol) => {
-        const sep = sepOf(delimiter);
-        const physical: string[] = [];
-        const expected: string[] = [];
-        for (const r of rows) {
-          for (let i = 0; i < r.blankBefore; i++) physical.push(i % 2 ? '  ' : '');
-          const mustQuote = /["\s]|[,;|]/.test(r.code) || r.code.includes(sep);
-          const field = r.quote || mustQuote ? `"${r.code.replace(/"/g, '""')}"` : r.code;
-          physical.push(`${field}${sep}${r.date}`);
-          expected.push(`${physical.length} ok ${r.code.trim()} ${parseDate(r.date, 'America/New_York')!.toISOString()}`);
-        }
-        const lines = await read(physical.join(eol) + eol, { expiration: 'file', delimiter, timeZone: 'America/New_York' });
-        expect(brief(lines)).toEqual(expected);
-      }),
+      fc.asyncProperty(
+        fc.array(row, { minLength: 1, maxLength: 30 }),
+        fc.constantFrom(...delimiters),
+        fc.constantFrom('\n', '\r\n'),
+        async (rows, delimiter, eol) => {
+          const sep = sepOf(delimiter);
+          const physical: string[] = [];
+          const expected: string[] = [];
+          for (const r of rows) {
+            for (let i = 0; i < r.blankBefore; i++) physical.push(i % 2 ? '  ' : '');
+            const mustQuote = /["\s]|[,;|]/.test(r.code) || r.code.includes(sep);
+            const field = r.quote || mustQuote ? `"${r.code.replace(/"/g, '""')}"` : r.code;
+            physical.push(`${field}${sep}${r.date}`);
+            expected.push(`${physical.length} ok ${r.code.trim()} ${parseDate(r.date, 'America/New_York')!.toISOString()}`);
+          }
+          const lines = await read(physical.join(eol) + eol, { expiration: 'file', delimiter, timeZone: 'America/New_York' });
+          expect(brief(lines)).toEqual(expected);
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -449,7 +484,10 @@ describe('parseUpload properties', () => {
   it('reads well-formed CSV into the same records as csv-parse', () => {
     const unquoted = fc.string({ unit: fc.constantFrom('A', 'b', '1', '-', 'é', '😀', '.', '\u0001'), maxLength: 6 });
     const quotedContent = fc.string({ unit: fc.constantFrom('A', ' ', '"', ',', ';', '\t', '|', '\n', 'é'), maxLength: 8 });
-    const field = fc.oneof(unquoted.map((v) => ({ v, text: v })), quotedContent.map((v) => ({ v, text: `"${v.replace(/"/g, '""')}"` })));
+    const field = fc.oneof(
+      unquoted.map((v) => ({ v, text: v })),
+      quotedContent.map((v) => ({ v, text: `"${v.replace(/"/g, '""')}"` })),
+    );
     const record = fc.array(field, { minLength: 1, maxLength: 4 }).filter((fs) => !(fs.length === 1 && fs[0]!.text.trim() === ''));
     fc.assert(
       fc.property(fc.array(record, { minLength: 1, maxLength: 12 }), fc.constantFrom(...delimiters), (records, delimiter) => {
@@ -468,7 +506,12 @@ describe('parseUpload properties', () => {
         });
         reader.write(text);
         reader.end();
-        const theirs = csvParse(text, { delimiter: sep, relax_column_count: true, skip_empty_lines: true, record_delimiter: ['\n'] }) as string[][];
+        const theirs = csvParse(text, {
+          delimiter: sep,
+          relax_column_count: true,
+          skip_empty_lines: true,
+          record_delimiter: ['\n'],
+        }) as string[][];
         expect(ours).toEqual(theirs);
         expect(ours.flat().some((f) => f.startsWith('problem at'))).toBe(false);
       }),

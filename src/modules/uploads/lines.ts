@@ -303,7 +303,8 @@ class LineCollector implements RecordSink {
   private columns(line: number, count: number, first: string, second: string): void {
     const { expiration } = this.rules;
     if (expiration !== 'file') {
-      if (count > 1) return this.problem(line, `a second column was found but expiration is '${expiration}' (use 'file' to read dates from the file)`);
+      if (count > 1)
+        return this.problem(line, `a second column was found but expiration is '${expiration}' (use 'file' to read dates from the file)`);
       return this.code(line, first, null);
     }
     if (count !== 2) {

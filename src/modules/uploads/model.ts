@@ -4,9 +4,7 @@ export type ExpirationMode = 'none' | 'file' | 'fixed';
 export type Delimiter = ',' | ';' | 'tab' | '|';
 
 /** One non-blank line of the file; `line` is its 1-based physical line number. */
-export type UploadLine =
-  | { line: number; ok: true; code: string; expiresAt: Date | null }
-  | { line: number; ok: false; reason: string };
+export type UploadLine = { line: number; ok: true; code: string; expiresAt: Date | null } | { line: number; ok: false; reason: string };
 
 export type OnInvalid = 'reject' | 'skip';
 
@@ -78,7 +76,9 @@ export const uploadOut = z.object({
   source: z.enum(['file', 'generate']),
   fileName: z.string().nullable(),
   options: z.record(z.string(), z.unknown()),
-  status: z.enum(['imported', 'rejected', 'failed', 'cancelled']).describe('cancelled: the client closed the connection mid-file; nothing was kept'),
+  status: z
+    .enum(['imported', 'rejected', 'failed', 'cancelled'])
+    .describe('cancelled: the client closed the connection mid-file; nothing was kept'),
   lines: z.number(),
   imported: z.number(),
   duplicates: z.number(),

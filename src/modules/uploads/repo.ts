@@ -18,7 +18,6 @@ export {
   nextUploadKey,
 } from './uploads.sql.ts';
 
-
 export interface UploadRecord {
   accountId: string;
   id: string;
@@ -68,24 +67,26 @@ export async function insertUpload(db: Q, u: UploadRecord): Promise<void> {
     .execute();
 }
 
-const toUpload = (poolId: string) => (row: Selectable<DB['uploads']>): Upload => ({
-  id: row.id,
-  poolId,
-  source: row.source,
-  fileName: row.file_name,
-  options: row.options as Record<string, unknown>,
-  status: row.status,
-  lines: Number(row.lines),
-  imported: Number(row.imported),
-  duplicates: Number(row.duplicates),
-  rejected: Number(row.rejected),
-  blank: Number(row.blank),
-  alreadyExpired: Number(row.already_expired),
-  errors: row.errors as LineError[],
-  errorCount: Number(row.error_count),
-  createdAt: row.created_at,
-  finishedAt: row.finished_at,
-});
+const toUpload =
+  (poolId: string) =>
+  (row: Selectable<DB['uploads']>): Upload => ({
+    id: row.id,
+    poolId,
+    source: row.source,
+    fileName: row.file_name,
+    options: row.options as Record<string, unknown>,
+    status: row.status,
+    lines: Number(row.lines),
+    imported: Number(row.imported),
+    duplicates: Number(row.duplicates),
+    rejected: Number(row.rejected),
+    blank: Number(row.blank),
+    alreadyExpired: Number(row.already_expired),
+    errors: row.errors as LineError[],
+    errorCount: Number(row.error_count),
+    createdAt: row.created_at,
+    finishedAt: row.finished_at,
+  });
 
 export async function listUploads(db: Q, accountId: string, pool: { key: number; id: string }, limit: number): Promise<Upload[]> {
   const rows = await db

@@ -7,7 +7,6 @@ import type { UploadsService } from './service.ts';
 import { uploadJsonFields } from './service.ts';
 import { uploadOptions, uploadOut } from './model.ts';
 
-
 /** The option fields, in any order, all before the file part. */
 const UPLOAD_FIELDS = ['expiration', 'delimiter', 'expiresOn', 'onInvalid'] as const;
 
@@ -24,7 +23,12 @@ export function uploadsRoutes(app: HttpApp, uploads: UploadsService) {
           'Options may also be given in the query string. Send the option fields (in any order) before the file part: the file is streamed as it arrives, so an option after it is refused (400 field_after_file), as are an unknown field (400 unknown_field), a second file (400 second_file) and a body cut short (400 multipart_truncated). A file over UPLOAD_LIMIT_BYTES is refused whole: 413 payload_too_large, nothing imported, the upload recorded as rejected.',
         consumes: ['multipart/form-data'],
         params: poolParams,
-        querystring: z.object({ expiration: z.string().optional(), delimiter: z.string().optional(), expiresOn: z.string().optional(), onInvalid: z.string().optional() }),
+        querystring: z.object({
+          expiration: z.string().optional(),
+          delimiter: z.string().optional(),
+          expiresOn: z.string().optional(),
+          onInvalid: z.string().optional(),
+        }),
         response: { 201: uploadOut },
       },
     },
@@ -50,7 +54,12 @@ export function uploadsRoutes(app: HttpApp, uploads: UploadsService) {
   app.get(
     '/v1/pools/:poolId/uploads',
     {
-      schema: { tags: ['uploads'], summary: "A pool's uploads, newest first (the last 100)", params: poolParams, response: { 200: z.object({ items: z.array(uploadOut) }) } },
+      schema: {
+        tags: ['uploads'],
+        summary: "A pool's uploads, newest first (the last 100)",
+        params: poolParams,
+        response: { 200: z.object({ items: z.array(uploadOut) }) },
+      },
     },
     async (request) => ({ items: (await uploads.listUploads(principalOf(request), request.params.poolId)).map(uploadJsonFields) }),
   );
@@ -72,6 +81,7 @@ export function uploadsRoutes(app: HttpApp, uploads: UploadsService) {
         response: { 201: uploadOut },
       },
     },
-    async (request, reply) => reply.status(201).send(uploadJsonFields(await uploads.generate(principalOf(request), request.params.poolId, request.body))),
+    async (request, reply) =>
+      reply.status(201).send(uploadJsonFields(await uploads.generate(principalOf(request), request.params.poolId, request.body))),
   );
 }

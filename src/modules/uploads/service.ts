@@ -60,7 +60,11 @@ export function uploadsService(deps: {
   async function uniquePool(principal: Principal, poolId: string): Promise<Pool> {
     const pool = await deps.pools.getPoolFor(principal, poolId);
     if (pool.type !== 'unique') {
-      throw new DomainError('conflict', 'pool_not_unique', 'Codes are uploaded to unique pools; a static pool holds rows (PUT …/static-codes).');
+      throw new DomainError(
+        'conflict',
+        'pool_not_unique',
+        'Codes are uploaded to unique pools; a static pool holds rows (PUT …/static-codes).',
+      );
     }
     return pool;
   }
@@ -69,7 +73,8 @@ export function uploadsService(deps: {
     if (!expiresOn) return null;
     const { timeZone } = await deps.accounts.getAccount(accountId);
     const at = parseDate(expiresOn, timeZone);
-    if (!at) throw invalid(`${field}: must be YYYY-MM-DD, MM/DD/YYYY or an ISO-8601 date-time with offset`, [{ field, message: 'not a date' }]);
+    if (!at)
+      throw invalid(`${field}: must be YYYY-MM-DD, MM/DD/YYYY or an ISO-8601 date-time with offset`, [{ field, message: 'not a date' }]);
     return at;
   }
 
@@ -127,7 +132,8 @@ export function uploadsService(deps: {
         for (const line of batch) {
           tally.add(line);
           // Once a rejecting upload has an error nothing more is copied; we only count.
-          if (line.ok && !(args.onInvalid === 'reject' && tally.errorCount > 0)) chunk.add(line.code, line.expiresAt ?? args.fixedExpiresAt);
+          if (line.ok && !(args.onInvalid === 'reject' && tally.errorCount > 0))
+            chunk.add(line.code, line.expiresAt ?? args.fixedExpiresAt);
         }
         if (chunk.size >= CHUNK_BYTES) {
           yield chunk;
@@ -189,7 +195,10 @@ export function uploadsService(deps: {
       if (err instanceof DomainError && (err.kind === 'too_large' || err.kind === 'malformed')) {
         // The request was refused (a file over the limit, a part after it): rejected. A body cut
         // short (the client dropped the connection, or sent half a body) is a failed transfer.
-        const upload = await saveOutcome(record(err.code === 'multipart_truncated' ? (args.clientGone?.() ? 'cancelled' : 'failed') : 'rejected'), pool);
+        const upload = await saveOutcome(
+          record(err.code === 'multipart_truncated' ? (args.clientGone?.() ? 'cancelled' : 'failed') : 'rejected'),
+          pool,
+        );
         throw new DomainError(err.kind, err.code, err.message, err.details, { ...err.extra, upload: uploadJsonFields(upload) });
       }
       // A dropped connection or any failure: the transaction rolled back; keep a trace of it.
@@ -233,9 +242,12 @@ export function uploadsService(deps: {
     const pool = await uniquePool(principal, poolId);
     const { options } = input;
     if (options.expiration === 'fixed' && !options.expiresOn) {
-      throw invalid('expiresOn: required when expiration is "fixed"', [{ field: 'expiresOn', message: 'required when expiration is "fixed"' }]);
+      throw invalid('expiresOn: required when expiration is "fixed"', [
+        { field: 'expiresOn', message: 'required when expiration is "fixed"' },
+      ]);
     }
-    const fixedExpiresAt = options.expiration === 'fixed' ? await fixedExpiration(principal.accountId, options.expiresOn, 'expiresOn') : null;
+    const fixedExpiresAt =
+      options.expiration === 'fixed' ? await fixedExpiration(principal.accountId, options.expiresOn, 'expiresOn') : null;
     const { timeZone } = await deps.accounts.getAccount(principal.accountId);
     let once = false;
     return importCodes({
@@ -247,7 +259,8 @@ export function uploadsService(deps: {
       onInvalid: options.onInvalid,
       fixedExpiresAt,
       clientGone: input.clientGone,
-      rounds: () => (once ? null : ((once = true), parseUpload(input.file, { expiration: options.expiration, delimiter: options.delimiter, timeZone }))),
+      rounds: () =>
+        once ? null : ((once = true), parseUpload(input.file, { expiration: options.expiration, delimiter: options.delimiter, timeZone })),
     });
   }
 
@@ -275,7 +288,16 @@ export function uploadsService(deps: {
         if (batch.length) yield batch;
       })();
     };
-    const upload = await importCodes({ principal, pool, source: 'generate', fileName: null, options: { ...input }, onInvalid: 'reject', fixedExpiresAt, rounds });
+    const upload = await importCodes({
+      principal,
+      pool,
+      source: 'generate',
+      fileName: null,
+      options: { ...input },
+      onInvalid: 'reject',
+      fixedExpiresAt,
+      rounds,
+    });
     // Lines of a generated "file" are the codes we drew; duplicates are draws that collided.
     return upload;
   }

@@ -20,7 +20,9 @@ export const COPY_INTO_STAGING = 'copy upload_lines (account_id, pool_key, code,
 
 /** The slow path's table: same columns, no index, private to the session, gone at commit. */
 export async function createStagingTable(db: Q): Promise<void> {
-  await sql`create temp table upload_lines (account_id text, pool_key bigint, code text, expires_at timestamptz, upload_key bigint) on commit drop`.execute(db);
+  await sql`create temp table upload_lines (account_id text, pool_key bigint, code text, expires_at timestamptz, upload_key bigint) on commit drop`.execute(
+    db,
+  );
 }
 
 export const savepoint = (db: Q) => sql`savepoint upload_chunk`.execute(db);
@@ -38,7 +40,10 @@ export const rollbackToSavepoint = (db: Q) => sql`rollback to savepoint upload_c
  * Returns how many codes went in, and how many of those expire by `now`; the counters are
  * updated here too (locks: the new codes, then the counter rows of their expiration instants).
  */
-export async function moveStagedCodes(db: Q, p: { accountId: string; poolKey: number; now: Date }): Promise<{ imported: number; expired: number }> {
+export async function moveStagedCodes(
+  db: Q,
+  p: { accountId: string; poolKey: number; now: Date },
+): Promise<{ imported: number; expired: number }> {
   const result = await sql<{ imported: number; expired: number }>`
     with inserted as (
       insert into codes (account_id, pool_key, code, expires_at, upload_key)

@@ -15,14 +15,61 @@ export const RESET_TTL_MS = 60 * 60 * 1000;
  * breach top lists), refused whatever their case.
  */
 export const COMMON_PASSWORDS: ReadonlySet<string> = new Set([
-  '1234567890', '0123456789', '12345678910', '123456789a', '1234567890a', '1q2w3e4r5t', '1q2w3e4r5t6y',
-  'qwertyuiop', 'qwerty1234', 'qwerty12345', 'qwerty123456', 'asdfghjkl1', 'zxcvbnm123', 'password12',
-  'password123', 'password1234', 'passw0rd123', 'iloveyou12', 'iloveyou123', 'princess12', 'football12',
-  'baseball12', 'starwars12', 'welcome123', 'welcome1234', 'letmein123', 'sunshine12', 'monkey1234',
-  'dragon1234', 'superman12', 'trustno1234', 'abcdefghij', 'abcd123456', 'abc1234567', 'aaaaaaaaaa',
-  '1111111111', '0000000000', '9876543210', '1122334455', '1234512345', 'changeme12', 'changeme123',
-  'administrator', 'admin12345', 'admin123456', 'couponflow', 'couponflow1', 'couponflow123',
-  'q1w2e3r4t5', 'qazwsxedcr', '1qaz2wsx3edc', 'zaq12wsxcde', 'michael123', 'jennifer12', 'computer12',
+  '1234567890',
+  '0123456789',
+  '12345678910',
+  '123456789a',
+  '1234567890a',
+  '1q2w3e4r5t',
+  '1q2w3e4r5t6y',
+  'qwertyuiop',
+  'qwerty1234',
+  'qwerty12345',
+  'qwerty123456',
+  'asdfghjkl1',
+  'zxcvbnm123',
+  'password12',
+  'password123',
+  'password1234',
+  'passw0rd123',
+  'iloveyou12',
+  'iloveyou123',
+  'princess12',
+  'football12',
+  'baseball12',
+  'starwars12',
+  'welcome123',
+  'welcome1234',
+  'letmein123',
+  'sunshine12',
+  'monkey1234',
+  'dragon1234',
+  'superman12',
+  'trustno1234',
+  'abcdefghij',
+  'abcd123456',
+  'abc1234567',
+  'aaaaaaaaaa',
+  '1111111111',
+  '0000000000',
+  '9876543210',
+  '1122334455',
+  '1234512345',
+  'changeme12',
+  'changeme123',
+  'administrator',
+  'admin12345',
+  'admin123456',
+  'couponflow',
+  'couponflow1',
+  'couponflow123',
+  'q1w2e3r4t5',
+  'qazwsxedcr',
+  '1qaz2wsx3edc',
+  'zaq12wsxcde',
+  'michael123',
+  'jennifer12',
+  'computer12',
 ]);
 
 /** Why this password is refused, or null: length, the common list, the address itself. */
@@ -61,9 +108,12 @@ export const linkToken = z.string().min(20).max(200);
 export const linkBody = z.object({ token: linkToken }).strict();
 export const setPasswordBody = z.object({ token: linkToken, password: z.string().max(PASSWORD_MAX_LENGTH) }).strict();
 export const resetRequestBody = z.object({ email: emailField() }).strict();
-export const passwordSignIn = z.object({ email: z.string().trim().max(320), password: z.string().min(1).max(PASSWORD_MAX_LENGTH) }).strict();
+export const passwordSignIn = z
+  .object({ email: z.string().trim().max(320), password: z.string().min(1).max(PASSWORD_MAX_LENGTH) })
+  .strict();
 
 export const linkOut = z.object({ email: z.string(), purpose: z.enum(['invite', 'reset']), expiresAt: z.string() });
 
 /** Where a one-time link lands: the console's set-password page (a hash route: the token never reaches a server log). */
-export const passwordLinkUrl = (baseUrl: string, token: string) => `${baseUrl.replace(/\/$/, '')}/#/set-password/${encodeURIComponent(token)}`;
+export const passwordLinkUrl = (baseUrl: string, token: string) =>
+  `${baseUrl.replace(/\/$/, '')}/#/set-password/${encodeURIComponent(token)}`;

@@ -21,7 +21,14 @@ function derive(password: string, salt: Buffer, options: ScryptOptions, keyLengt
 export async function hashPassword(password: string): Promise<string> {
   const salt = randomBytes(PARAMS.saltLength);
   const key = await derive(password, salt, { N: PARAMS.cost, r: PARAMS.blockSize, p: PARAMS.parallelization }, PARAMS.keyLength);
-  return ['scrypt', Math.log2(PARAMS.cost), PARAMS.blockSize, PARAMS.parallelization, salt.toString('base64url'), key.toString('base64url')].join('$');
+  return [
+    'scrypt',
+    Math.log2(PARAMS.cost),
+    PARAMS.blockSize,
+    PARAMS.parallelization,
+    salt.toString('base64url'),
+    key.toString('base64url'),
+  ].join('$');
 }
 
 /** Constant-time comparison of the derived key; a malformed stored hash never matches. */

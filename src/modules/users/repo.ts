@@ -20,7 +20,11 @@ export const findUser = (db: Q, accountId: string, id: string) =>
 
 /** Addresses are unique in the installation, whatever their case (users_email_key). */
 export const findUserByEmail = (db: Q, email: string) =>
-  db.selectFrom('users').select(columns).where((eb) => eb.fn('lower', ['email']), '=', email.toLowerCase()).executeTakeFirst();
+  db
+    .selectFrom('users')
+    .select(columns)
+    .where((eb) => eb.fn('lower', ['email']), '=', email.toLowerCase())
+    .executeTakeFirst();
 
 export const findUserById = (db: Q, id: string) => db.selectFrom('users').select(columns).where('id', '=', id).executeTakeFirst();
 
@@ -30,7 +34,13 @@ export async function listUsers(db: Q, accountId: string, page: { after?: string
   return q.execute();
 }
 
-export async function updateUser(db: Q, accountId: string, id: string, change: { role?: Role | undefined; merchantIds?: string[] | null | undefined }, now: Date) {
+export async function updateUser(
+  db: Q,
+  accountId: string,
+  id: string,
+  change: { role?: Role | undefined; merchantIds?: string[] | null | undefined },
+  now: Date,
+) {
   return db
     .updateTable('users')
     .set({
@@ -50,10 +60,19 @@ export async function deleteUser(db: Q, accountId: string, id: string): Promise<
   return Number(r.numDeletedRows) > 0;
 }
 
-export async function insertLink(db: Q, link: { tokenHash: string; userId: string; purpose: 'invite' | 'reset'; createdAt: Date; expiresAt: Date }) {
+export async function insertLink(
+  db: Q,
+  link: { tokenHash: string; userId: string; purpose: 'invite' | 'reset'; createdAt: Date; expiresAt: Date },
+) {
   await db
     .insertInto('user_links')
-    .values({ token_hash: link.tokenHash, user_id: link.userId, purpose: link.purpose, created_at: link.createdAt, expires_at: link.expiresAt })
+    .values({
+      token_hash: link.tokenHash,
+      user_id: link.userId,
+      purpose: link.purpose,
+      created_at: link.createdAt,
+      expires_at: link.expiresAt,
+    })
     .execute();
 }
 

@@ -38,7 +38,8 @@ const toView = (u: repo.UserRow): UserView => ({
 });
 
 const emailTaken = () => new DomainError('conflict', 'email_taken', 'A user with this email address exists already.');
-const linkInvalid = () => new DomainError('not_found', 'link_invalid', 'This link is not valid: it was used already, it expired, or it never existed.');
+const linkInvalid = () =>
+  new DomainError('not_found', 'link_invalid', 'This link is not valid: it was used already, it expired, or it never existed.');
 const isUniqueViolation = (err: unknown) => (err as { code?: string }).code === '23505';
 
 /**
@@ -53,7 +54,8 @@ export function usersService(deps: UsersDeps) {
   /** A limited caller gives only merchants it has itself, and never "every merchant". */
   async function checkMerchants(principal: Principal, merchantIds: string[] | null): Promise<string[] | null> {
     const list = merchantIds?.length ? [...new Set(merchantIds)] : null;
-    if (principal.merchantIds !== null && list === null) throw forbidden('A caller limited to some merchants can only give access to some of them.');
+    if (principal.merchantIds !== null && list === null)
+      throw forbidden('A caller limited to some merchants can only give access to some of them.');
     for (const m of list ?? []) {
       if (!canUseMerchant(principal, m)) throw forbidden('You are limited to other merchants.');
       await deps.accounts.getMerchant(principal, m);
@@ -65,7 +67,9 @@ export function usersService(deps: UsersDeps) {
     const url = passwordLinkUrl(deps.baseUrl, token);
     const invite = purpose === 'invite';
     const subject = invite ? 'You are invited to Couponflow' : 'Reset your Couponflow password';
-    const lead = invite ? 'You have been invited to a Couponflow team. Set your password within 7 days:' : 'Set a new password within an hour:';
+    const lead = invite
+      ? 'You have been invited to a Couponflow team. Set your password within 7 days:'
+      : 'Set a new password within an hour:';
     const tail = invite ? '' : ' If you did not ask for this, ignore this mail: your password stays as it is.';
     return {
       accountId,
@@ -97,7 +101,10 @@ export function usersService(deps: UsersDeps) {
   async function invite(principal: Principal, input: { email: string; role: Role; merchantIds?: string[] | undefined }): Promise<UserView> {
     const merchantIds = await checkMerchants(principal, input.merchantIds ?? null);
     const id = newId();
-    noteAudit({ resourceId: id, summary: `user.invite: role ${input.role}${merchantIds ? `, limited to ${merchantIds.length} merchant(s)` : ''}` });
+    noteAudit({
+      resourceId: id,
+      summary: `user.invite: role ${input.role}${merchantIds ? `, limited to ${merchantIds.length} merchant(s)` : ''}`,
+    });
     try {
       await db.transaction().execute(async (tx) => {
         await repo.insertUser(tx, { id, accountId: principal.accountId, email: input.email, role: input.role, merchantIds });
@@ -120,7 +127,13 @@ export function usersService(deps: UsersDeps) {
     const now = deps.clock.now();
     await db.transaction().execute(async (tx) => {
       await repo.insertUser(tx, { id, accountId, email, role: 'owner', merchantIds: null });
-      await repo.insertLink(tx, { tokenHash: hashToken(token), userId: id, purpose: 'invite', createdAt: now, expiresAt: new Date(now.getTime() + INVITE_TTL_MS) });
+      await repo.insertLink(tx, {
+        tokenHash: hashToken(token),
+        userId: id,
+        purpose: 'invite',
+        createdAt: now,
+        expiresAt: new Date(now.getTime() + INVITE_TTL_MS),
+      });
     });
     return { url: passwordLinkUrl(baseUrl, token) };
   }
@@ -139,7 +152,10 @@ export function usersService(deps: UsersDeps) {
   async function update(principal: Principal, id: string, change: { role?: Role | undefined; merchantIds?: string[] | null | undefined }) {
     unlimitedOnly(principal, 'change users');
     const merchantIds = change.merchantIds === undefined ? undefined : await checkMerchants(principal, change.merchantIds);
-    const parts = [change.role && `role ${change.role}`, merchantIds !== undefined && (merchantIds ? `limited to ${merchantIds.length} merchant(s)` : 'every merchant')];
+    const parts = [
+      change.role && `role ${change.role}`,
+      merchantIds !== undefined && (merchantIds ? `limited to ${merchantIds.length} merchant(s)` : 'every merchant'),
+    ];
     noteAudit({ summary: `user.update: ${parts.filter(Boolean).join(', ')}` });
     const row = await repo.updateUser(db, principal.accountId, id, { role: change.role, merchantIds }, deps.clock.now());
     if (!row) throw notFound('user');
@@ -202,7 +218,9 @@ export function usersService(deps: UsersDeps) {
       ]);
     }
     const user = await repo.findUserByEmail(db, email.trim());
-    const ok = user?.password_hash ? await verifyPassword(password, user.password_hash) : (await verifyPassword(password, await dummyHash()), false);
+    const ok = user?.password_hash
+      ? await verifyPassword(password, user.password_hash)
+      : (await verifyPassword(password, await dummyHash()), false);
     if (!user || !ok) {
       throw fail(keys);
     }

@@ -50,7 +50,8 @@ export class FailureThrottle {
   }
 
   private sweep(now: number) {
-    for (const [key, e] of this.keys) if (e.blockedUntil <= now && e.failures.every((at) => at <= now - this.windowMs)) this.keys.delete(key);
+    for (const [key, e] of this.keys)
+      if (e.blockedUntil <= now && e.failures.every((at) => at <= now - this.windowMs)) this.keys.delete(key);
     if (this.keys.size >= MAX_KEYS) this.keys.clear();
   }
 }

@@ -68,7 +68,10 @@ export function isPrivateAddress(ip: string): boolean {
   if (a) {
     const [x, y] = a as [number, number, number, number];
     return (
-      x === 0 || x === 10 || x === 127 || x >= 224 ||
+      x === 0 ||
+      x === 10 ||
+      x === 127 ||
+      x >= 224 ||
       (x === 100 && y >= 64 && y <= 127) ||
       (x === 169 && y === 254) ||
       (x === 172 && y >= 16 && y <= 31) ||
@@ -77,7 +80,10 @@ export function isPrivateAddress(ip: string): boolean {
       (x === 198 && (y === 18 || y === 19))
     );
   }
-  const s = ip.toLowerCase().replace(/^\[|\]$/g, '').split('%')[0]!;
+  const s = ip
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '')
+    .split('%')[0]!;
   if (s === '::' || s === '::1') return true;
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(s);
   if (mapped) return isPrivateAddress(mapped[1]!);

@@ -11,7 +11,10 @@ const toWebhook = (r: { id: string; url: string; events: string[]; created_at: D
   createdAt: new Date(r.created_at),
 });
 
-export async function insertWebhook(db: Q, w: { accountId: string; id: string; url: string; events: string[]; secretSealed: string; now: Date }): Promise<Webhook> {
+export async function insertWebhook(
+  db: Q,
+  w: { accountId: string; id: string; url: string; events: string[]; secretSealed: string; now: Date },
+): Promise<Webhook> {
   const row = await db
     .insertInto('webhooks')
     .values({ account_id: w.accountId, id: w.id, url: w.url, events: w.events, secret_sealed: w.secretSealed, created_at: w.now })
@@ -21,13 +24,23 @@ export async function insertWebhook(db: Q, w: { accountId: string; id: string; u
 }
 
 export async function listWebhooks(db: Q, accountId: string, page: { after?: string | undefined; limit: number }): Promise<Webhook[]> {
-  let q = db.selectFrom('webhooks').select(['id', 'url', 'events', 'created_at']).where('account_id', '=', accountId).orderBy('id').limit(page.limit);
+  let q = db
+    .selectFrom('webhooks')
+    .select(['id', 'url', 'events', 'created_at'])
+    .where('account_id', '=', accountId)
+    .orderBy('id')
+    .limit(page.limit);
   if (page.after) q = q.where('id', '>', page.after);
   return (await q.execute()).map(toWebhook);
 }
 
 export async function findWebhook(db: Q, accountId: string, id: string): Promise<Webhook | undefined> {
-  const row = await db.selectFrom('webhooks').select(['id', 'url', 'events', 'created_at']).where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
+  const row = await db
+    .selectFrom('webhooks')
+    .select(['id', 'url', 'events', 'created_at'])
+    .where('account_id', '=', accountId)
+    .where('id', '=', id)
+    .executeTakeFirst();
   return row && toWebhook(row);
 }
 
@@ -60,8 +73,19 @@ export async function insertAttempt(db: Q, a: WebhookAttempt & { accountId: stri
 }
 
 /** Newest first (ids are time-ordered). */
-export async function listAttempts(db: Q, accountId: string, webhookId: string, page: { before?: string | undefined; limit: number }): Promise<WebhookAttempt[]> {
-  let q = db.selectFrom('webhook_attempts').selectAll().where('account_id', '=', accountId).where('webhook_id', '=', webhookId).orderBy('id', 'desc').limit(page.limit);
+export async function listAttempts(
+  db: Q,
+  accountId: string,
+  webhookId: string,
+  page: { before?: string | undefined; limit: number },
+): Promise<WebhookAttempt[]> {
+  let q = db
+    .selectFrom('webhook_attempts')
+    .selectAll()
+    .where('account_id', '=', accountId)
+    .where('webhook_id', '=', webhookId)
+    .orderBy('id', 'desc')
+    .limit(page.limit);
   if (page.before) q = q.where('id', '<', page.before);
   return (await q.execute()).map((r) => ({
     id: r.id,
@@ -76,7 +100,13 @@ export async function listAttempts(db: Q, accountId: string, webhookId: string, 
 
 /** Queue rows by state for one webhook (the deliveries page shows what is pending). */
 export async function queueCounts(db: Q, webhookId: string): Promise<Record<'queued' | 'delivered' | 'failed', number>> {
-  const rows = await db.selectFrom('webhook_queue').select(['status']).select((eb) => eb.fn.countAll<number>().as('n')).where('webhook_id', '=', webhookId).groupBy('status').execute();
+  const rows = await db
+    .selectFrom('webhook_queue')
+    .select(['status'])
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('webhook_id', '=', webhookId)
+    .groupBy('status')
+    .execute();
   const out = { queued: 0, delivered: 0, failed: 0 };
   for (const r of rows) out[r.status] = Number(r.n);
   return out;

@@ -13,14 +13,22 @@ const json = (w: Webhook) => ({ id: w.id, url: w.url, events: w.events, createdA
 
 /** Webhooks receive every merchant's events: only a token that sees every merchant manages them. */
 const unlimited = (principal: Principal) => {
-  if (principal.merchantIds !== null) throw forbidden('Webhooks receive the events of every merchant: a token limited to some merchants cannot manage them.');
+  if (principal.merchantIds !== null)
+    throw forbidden('Webhooks receive the events of every merchant: a token limited to some merchants cannot manage them.');
   return principal;
 };
 
 export function webhooksRoutes(app: HttpApp, webhooks: WebhooksService) {
   app.get(
     '/v1/webhooks',
-    { schema: { tags: ['webhooks'], summary: 'Outgoing webhooks of the account', querystring: pageQuery, response: { 200: z.object({ items: z.array(webhookOut), nextCursor: z.string().nullable() }) } } },
+    {
+      schema: {
+        tags: ['webhooks'],
+        summary: 'Outgoing webhooks of the account',
+        querystring: pageQuery,
+        response: { 200: z.object({ items: z.array(webhookOut), nextCursor: z.string().nullable() }) },
+      },
+    },
     async (request) => {
       const page = await webhooks.list(unlimited(principalOf(request)), request.query);
       return { items: page.items.map(json), nextCursor: page.nextCursor };
@@ -33,7 +41,8 @@ export function webhooksRoutes(app: HttpApp, webhooks: WebhooksService) {
       schema: {
         tags: ['webhooks'],
         summary: 'Add an outgoing webhook (the signing secret is shown in this answer only)',
-        description: 'http(s) only; loopback, link-local and private targets are refused (422 webhook_url_refused) unless WEBHOOKS_ALLOW_PRIVATE=true.',
+        description:
+          'http(s) only; loopback, link-local and private targets are refused (422 webhook_url_refused) unless WEBHOOKS_ALLOW_PRIVATE=true.',
         body: webhookInput,
         response: { 201: webhookOut.extend({ secret: z.string() }) },
       },

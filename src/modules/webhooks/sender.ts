@@ -22,9 +22,18 @@ export interface PostResult {
  * connection time (guardedLookup); redirects are not followed (a 3xx is a failure). The answer's
  * body is read and dropped (at most 1 KB kept for the log).
  */
-export function postJson(url: string, body: string, headers: Record<string, string>, options: { allowPrivate: boolean; timeoutMs: number }): Promise<PostResult> {
+export function postJson(
+  url: string,
+  body: string,
+  headers: Record<string, string>,
+  options: { allowPrivate: boolean; timeoutMs: number },
+): Promise<PostResult> {
   const started = performance.now();
-  const done = (statusCode: number | null, error: string | null): PostResult => ({ statusCode, latencyMs: Math.round(performance.now() - started), error });
+  const done = (statusCode: number | null, error: string | null): PostResult => ({
+    statusCode,
+    latencyMs: Math.round(performance.now() - started),
+    error,
+  });
   return new Promise((resolve) => {
     let target: URL;
     try {
@@ -36,12 +45,18 @@ export function postJson(url: string, body: string, headers: Record<string, stri
     if (!client) return resolve(done(null, 'only http and https URLs are delivered to'));
     // An IP literal never goes through `lookup`: checked here.
     const literal = target.hostname.replace(/^\[|\]$/g, '');
-    if (isIP(literal) && isRefusedLiteral(literal, options.allowPrivate)) return resolve(done(null, `${literal} is a loopback, link-local or private address (set WEBHOOKS_ALLOW_PRIVATE=true to allow)`));
+    if (isIP(literal) && isRefusedLiteral(literal, options.allowPrivate))
+      return resolve(done(null, `${literal} is a loopback, link-local or private address (set WEBHOOKS_ALLOW_PRIVATE=true to allow)`));
     const request = client.request(
       target,
       {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'user-agent': 'Couponflow-Webhooks/1', ...headers },
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          'user-agent': 'Couponflow-Webhooks/1',
+          ...headers,
+        },
         lookup: guardedLookup(options.allowPrivate) as never,
         timeout: options.timeoutMs,
         agent: false,

@@ -80,7 +80,11 @@ export function webhooksService(deps: { database: AppDatabase; clock: Clock; sec
     if (!(await repo.deleteWebhook(db, principal.accountId, id))) throw notFound('webhook');
   }
 
-  async function deliveries(principal: Principal, id: string, page: PageQuery): Promise<Page<WebhookAttempt> & { queue: Awaited<ReturnType<typeof repo.queueCounts>> }> {
+  async function deliveries(
+    principal: Principal,
+    id: string,
+    page: PageQuery,
+  ): Promise<Page<WebhookAttempt> & { queue: Awaited<ReturnType<typeof repo.queueCounts>> }> {
     if (!(await repo.findWebhook(db, principal.accountId, id))) throw notFound('webhook');
     const rows = await repo.listAttempts(db, principal.accountId, id, { before: decodeCursor(page.cursor), limit: page.limit + 1 });
     return { ...toPage(rows, page.limit, (a) => a.id), queue: await repo.queueCounts(db, id) };
@@ -102,7 +106,12 @@ export function webhooksService(deps: { database: AppDatabase; clock: Clock; sec
   async function deliverOne(report: DeliveryReport): Promise<boolean> {
     const now = deps.clock.now();
     const leaseToken = newId();
-    const { rows } = await claimStatement({ now, limit: policy.batchSize, leaseUntil: new Date(now.getTime() + policy.leaseMs), leaseToken }).execute(db);
+    const { rows } = await claimStatement({
+      now,
+      limit: policy.batchSize,
+      leaseUntil: new Date(now.getTime() + policy.leaseMs),
+      leaseToken,
+    }).execute(db);
     if (rows.length === 0) return false;
     const first = rows[0]!;
     const key = await deps.secret.get();
@@ -110,13 +119,26 @@ export function webhooksService(deps: { database: AppDatabase; clock: Clock; sec
     const body = JSON.stringify(rows.map((r) => r.payload));
     const unix = Math.floor(deps.clock.now().getTime() / 1000);
     const result = secret
-      ? await postJson(first.url, body, { 'couponflow-signature': signature(secret, unix, body), 'couponflow-event-count': String(rows.length) }, { allowPrivate: policy.allowPrivate, timeoutMs: policy.timeoutMs })
+      ? await postJson(
+          first.url,
+          body,
+          { 'couponflow-signature': signature(secret, unix, body), 'couponflow-event-count': String(rows.length) },
+          { allowPrivate: policy.allowPrivate, timeoutMs: policy.timeoutMs },
+        )
       : { statusCode: null, latencyMs: 0, error: 'the signing secret cannot be opened with this SECRET_KEY' };
     report.posts++;
     const delivered = result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300;
     const eventIds = rows.map((r) => r.event_id);
     await db.transaction().execute(async (tx) => {
-      const settled = await settleStatement({ webhookId: first.webhook_id, eventIds, leaseToken, delivered, now: deps.clock.now(), error: result.error, ...policy }).execute(tx);
+      const settled = await settleStatement({
+        webhookId: first.webhook_id,
+        eventIds,
+        leaseToken,
+        delivered,
+        now: deps.clock.now(),
+        error: result.error,
+        ...policy,
+      }).execute(tx);
       // Not ours any more (the lease ran out and another sender claimed them): log nothing here.
       if (settled.rows.length === 0) return;
       const failed = settled.rows.filter((r) => r.status === 'failed').length;
@@ -146,9 +168,11 @@ export function webhooksService(deps: { database: AppDatabase; clock: Clock; sec
    */
   async function deliverDue(maxPosts = 1000, lanes = 4): Promise<DeliveryReport> {
     const report: DeliveryReport = { posts: 0, delivered: 0, retrying: 0, failed: 0 };
-    await Promise.all(Array.from({ length: lanes }, async () => {
-      while (report.posts < maxPosts && (await deliverOne(report)));
-    }));
+    await Promise.all(
+      Array.from({ length: lanes }, async () => {
+        while (report.posts < maxPosts && (await deliverOne(report)));
+      }),
+    );
     return report;
   }
 

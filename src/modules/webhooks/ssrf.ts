@@ -3,7 +3,10 @@ import { isIP } from 'node:net';
 import { isPrivateAddress } from './model.ts';
 
 export class RefusedTarget extends Error {
-  constructor(readonly host: string, readonly address: string) {
+  constructor(
+    readonly host: string,
+    readonly address: string,
+  ) {
     super(`${host} resolves to ${address}, a loopback, link-local or private address (set WEBHOOKS_ALLOW_PRIVATE=true to allow)`);
     this.name = 'RefusedTarget';
   }
@@ -33,7 +36,11 @@ export async function checkHost(host: string, allowPrivate: boolean): Promise<st
  * refused then too, and the connection goes to the very address that was checked.
  */
 export function guardedLookup(allowPrivate: boolean) {
-  return (hostname: string, options: unknown, callback: (err: Error | null, address: string | LookupAddress[], family?: number) => void) => {
+  return (
+    hostname: string,
+    options: unknown,
+    callback: (err: Error | null, address: string | LookupAddress[], family?: number) => void,
+  ) => {
     checkHost(hostname, allowPrivate).then(
       (addresses) => {
         const all = (options as { all?: boolean } | undefined)?.all;

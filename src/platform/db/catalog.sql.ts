@@ -63,7 +63,13 @@ export async function catalogSnapshot(db: Kysely<unknown>): Promise<CatalogSnaps
 
 /** The migration bookkeeping rows. */
 export async function appliedMigrations(db: Kysely<unknown>): Promise<{ version: number; name: string; applied_at: Date }[]> {
-  return (await sql<{ version: number; name: string; applied_at: Date }>`select version, name, applied_at from schema_migrations order by version`.execute(db)).rows;
+  return (
+    await sql<{
+      version: number;
+      name: string;
+      applied_at: Date;
+    }>`select version, name, applied_at from schema_migrations order by version`.execute(db)
+  ).rows;
 }
 
 /** The highest migration version recorded in the current schema, or 0 (none, or no bookkeeping table yet). */

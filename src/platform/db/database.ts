@@ -124,7 +124,9 @@ async function openPglite<S>(dataDir: string, schema: string): Promise<Database<
     throw err;
   }
   await pglite.exec(
-    schema === 'public' ? `set timezone to 'UTC'` : `create schema if not exists ${schema}; set search_path to ${schema}; set timezone to 'UTC'`,
+    schema === 'public'
+      ? `set timezone to 'UTC'`
+      : `create schema if not exists ${schema}; set search_path to ${schema}; set timezone to 'UTC'`,
   );
   const raw: RawConnection = {
     // Like pg, a query without parameters goes by the simple protocol, so a migration may hold
@@ -175,7 +177,10 @@ async function openPglite<S>(dataDir: string, schema: string): Promise<Database<
 }
 
 /** Joins small chunks into buffers of at least `min` bytes, keeping order; big ones pass as they are. */
-async function* coalesce(chunks: AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>, min: number): AsyncGenerator<Uint8Array> {
+async function* coalesce(
+  chunks: AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>,
+  min: number,
+): AsyncGenerator<Uint8Array> {
   let parts: Uint8Array[] = [];
   let size = 0;
   for await (const chunk of chunks) {

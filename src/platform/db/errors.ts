@@ -17,14 +17,29 @@ export function isUniqueViolation(err: unknown, constraint?: string): boolean {
 }
 
 /** Socket errors of a server that went away or is not there (yet). */
-const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED']);
+const SOCKET_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ECONNABORTED',
+]);
 
 /**
  * SQLSTATEs of a lost or refused connection: class 08 (connection exception), 57P01–57P03 (the
  * server shuts down, crashed, or is starting up) and 53300 (too many connections, while it
  * restarts).
  */
-const CONNECTION_STATES = new Set<string>([SQLSTATE.adminShutdown, SQLSTATE.crashShutdown, SQLSTATE.cannotConnectNow, SQLSTATE.tooManyConnections]);
+const CONNECTION_STATES = new Set<string>([
+  SQLSTATE.adminShutdown,
+  SQLSTATE.crashShutdown,
+  SQLSTATE.cannotConnectNow,
+  SQLSTATE.tooManyConnections,
+]);
 const isConnectionState = (code: string) => code.startsWith(SQLSTATE_CLASS.connection) || CONNECTION_STATES.has(code);
 
 /** What pg says, without a code, when a connection ends under it. */

@@ -47,7 +47,13 @@ export function renderSchema(c: CatalogSnapshot, version: number): string {
       .map((k) => `  constraint ${k.name} ${k.definition}`);
     out.push(`create table ${table} (`, [...lines, ...constraints].join(',\n'), ');');
     for (const index of c.indexes.filter((i) => i.tablename === table && !constraintNames.has(i.indexname))) {
-      out.push(`${index.indexdef.replace(/^CREATE /, 'create ').replace(' INDEX ', ' index ').replace(' ON ', ' on ').replace(' USING btree', '')};`);
+      out.push(
+        `${index.indexdef
+          .replace(/^CREATE /, 'create ')
+          .replace(' INDEX ', ' index ')
+          .replace(' ON ', ' on ')
+          .replace(' USING btree', '')};`,
+      );
     }
     for (const trigger of c.triggers.filter((t) => t.table === table)) out.push(`${trigger.definition};`);
     out.push('');

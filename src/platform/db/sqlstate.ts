@@ -22,4 +22,5 @@ export const SQLSTATE_CLASS = {
 } as const;
 
 /** Whether `code` is a SQLSTATE (five digits or capitals) of the given class. */
-export const inClass = (code: unknown, cls: string): boolean => typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && code.startsWith(cls);
+export const inClass = (code: unknown, cls: string): boolean =>
+  typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && code.startsWith(cls);

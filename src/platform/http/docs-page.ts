@@ -1,7 +1,10 @@
 /** A plain, dependency-free reference page rendered from the OpenAPI document. */
 interface OpenApiDoc {
   info?: { title?: string; version?: string; description?: string };
-  paths?: Record<string, Record<string, { summary?: string; description?: string; tags?: string[]; requestBody?: unknown; parameters?: unknown[] }>>;
+  paths?: Record<
+    string,
+    Record<string, { summary?: string; description?: string; tags?: string[]; requestBody?: unknown; parameters?: unknown[] }>
+  >;
 }
 
 const escape = (text: string) =>
@@ -14,8 +17,12 @@ export function renderDocsPage(doc: OpenApiDoc): string {
   const rows: string[] = [];
   for (const [path, operations] of Object.entries(doc.paths ?? {})) {
     for (const [method, op] of Object.entries(operations)) {
-      const body = op.requestBody ? `<details><summary>request body</summary><pre>${escape(JSON.stringify(op.requestBody, null, 2))}</pre></details>` : '';
-      const params = op.parameters?.length ? `<details><summary>parameters</summary><pre>${escape(JSON.stringify(op.parameters, null, 2))}</pre></details>` : '';
+      const body = op.requestBody
+        ? `<details><summary>request body</summary><pre>${escape(JSON.stringify(op.requestBody, null, 2))}</pre></details>`
+        : '';
+      const params = op.parameters?.length
+        ? `<details><summary>parameters</summary><pre>${escape(JSON.stringify(op.parameters, null, 2))}</pre></details>`
+        : '';
       rows.push(
         `<section><h3><code class="m">${method.toUpperCase()}</code> <code>${escape(path)}</code></h3>` +
           `<p>${prose(op.summary ?? op.description ?? '')}</p>${op.summary && op.description ? `<p class="d">${prose(op.description)}</p>` : ''}${params}${body}</section>`,

@@ -45,7 +45,10 @@ export function handleError(err: FastifyError | Error, request: FastifyRequest, 
   if (isConnectionLoss(err)) {
     // The database is away (restarting, unreachable): the client may retry; the process lives on.
     request.log.warn({ err: { message: err.message, code: (err as { code?: string }).code } }, 'database unavailable');
-    return reply.status(503).header('retry-after', '1').send(errorBody('database_unavailable', 'The database is unavailable; try again shortly.'));
+    return reply
+      .status(503)
+      .header('retry-after', '1')
+      .send(errorBody('database_unavailable', 'The database is unavailable; try again shortly.'));
   }
   if (isDataException(err)) {
     // A value PostgreSQL cannot take (out of range, not representable) that no check caught:

@@ -70,7 +70,8 @@ export function checkJsonValue(value: unknown, part = ''): void {
 
 /** A JSON request body: 400 when it is not JSON (or poisons prototypes, or is too deep), 422 for what checkJsonValue refuses. */
 export function parseJsonBody(text: string): unknown {
-  if (text.trim() === '') throw new DomainError('malformed', 'malformed_request', "Body cannot be empty when content-type is set to 'application/json'");
+  if (text.trim() === '')
+    throw new DomainError('malformed', 'malformed_request', "Body cannot be empty when content-type is set to 'application/json'");
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -88,7 +89,10 @@ export function checkRequestStrings(values: unknown, part: 'params' | 'querystri
     for (const s of Array.isArray(value) ? value : [value]) {
       if (typeof s !== 'string') continue;
       const problem = stringProblem(s) ?? (stringProblem(key) && `the name ${stringProblem(key)}`);
-      if (problem) throw new DomainError('malformed', 'malformed_request', `${part}.${key}: ${problem}`, [{ field: `${part}.${key}`, message: problem }]);
+      if (problem)
+        throw new DomainError('malformed', 'malformed_request', `${part}.${key}: ${problem}`, [
+          { field: `${part}.${key}`, message: problem },
+        ]);
     }
   }
 }

@@ -39,19 +39,26 @@ export async function multipartFile(
     if (part.type === 'file') {
       if (part.fieldname !== 'file') {
         part.file.resume();
-        throw invalid(`unexpected file part "${part.fieldname}"; name it "file"`, [{ field: part.fieldname, message: 'unexpected file part' }]);
+        throw invalid(`unexpected file part "${part.fieldname}"; name it "file"`, [
+          { field: part.fieldname, message: 'unexpected file part' },
+        ]);
       }
       return { fields, file: { filename: part.filename, file: checkedStream(part, parts, request.server.uploadLimit) } };
     }
     const name = part.fieldname;
     if (options.allowed && !options.allowed.includes(name)) {
-      throw malformed('unknown_field', `unknown field "${name}"; this upload takes ${options.allowed.map((f) => `"${f}"`).join(', ')} and "file"`, [
-        { field: name, message: 'unknown field' },
-      ]);
+      throw malformed(
+        'unknown_field',
+        `unknown field "${name}"; this upload takes ${options.allowed.map((f) => `"${f}"`).join(', ')} and "file"`,
+        [{ field: name, message: 'unknown field' }],
+      );
     }
-    if (fromBody.has(name)) throw malformed('duplicate_field', `the field "${name}" was sent twice`, [{ field: name, message: 'sent twice' }]);
+    if (fromBody.has(name))
+      throw malformed('duplicate_field', `the field "${name}" was sent twice`, [{ field: name, message: 'sent twice' }]);
     if (part.valueTruncated || part.fieldnameTruncated) {
-      throw new DomainError('too_large', 'payload_too_large', `the field "${name}" is longer than the 1,024 bytes a field may hold`, [{ field: name, message: 'too long' }]);
+      throw new DomainError('too_large', 'payload_too_large', `the field "${name}" is longer than the 1,024 bytes a field may hold`, [
+        { field: name, message: 'too long' },
+      ]);
     }
     fromBody.add(name);
     fields[name] = String(part.value);
@@ -89,7 +96,8 @@ function checkedStream(part: MultipartFile, parts: AsyncIterator<Multipart>, lim
       throw asMultipartError(err);
     }
     if (part.file.truncated) {
-      const size = limit === undefined ? 'the upload limit' : `the upload limit of ${limit.toLocaleString('en-US')} bytes (UPLOAD_LIMIT_BYTES)`;
+      const size =
+        limit === undefined ? 'the upload limit' : `the upload limit of ${limit.toLocaleString('en-US')} bytes (UPLOAD_LIMIT_BYTES)`;
       throw new DomainError('too_large', 'payload_too_large', `The file is larger than ${size}; nothing was imported.`);
     }
     // After the file: the end of the body, and nothing else.
@@ -98,7 +106,9 @@ function checkedStream(part: MultipartFile, parts: AsyncIterator<Multipart>, lim
       const after = next.value;
       if (after.type === 'file') {
         after.file.resume();
-        throw malformed('second_file', `a second file part ("${after.fieldname}") was sent; an upload takes one file`, [{ field: after.fieldname, message: 'second file part' }]);
+        throw malformed('second_file', `a second file part ("${after.fieldname}") was sent; an upload takes one file`, [
+          { field: after.fieldname, message: 'second file part' },
+        ]);
       }
       throw malformed('field_after_file', `the field "${after.fieldname}" came after the file part; send every option before the file`, [
         { field: after.fieldname, message: 'sent after the file' },

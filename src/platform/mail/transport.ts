@@ -16,9 +16,7 @@ export interface OutgoingMail {
  * Where mail goes. `outbox` keeps it (the row in the outbox table is the mail, shown by the API and
  * the console, like a local mail catcher): nothing to deliver. `smtp` hands it to an SMTP server.
  */
-export type MailTransport =
-  | { kind: 'outbox' }
-  | { kind: 'smtp'; send(mail: OutgoingMail): Promise<SendResult | void>; close(): void };
+export type MailTransport = { kind: 'outbox' } | { kind: 'smtp'; send(mail: OutgoingMail): Promise<SendResult | void>; close(): void };
 
 /** What the SMTP server answered to an accepted mail (kept with the mail, shown in the console). */
 export interface SendResult {

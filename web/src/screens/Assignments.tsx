@@ -51,7 +51,13 @@ export function AssignmentsList({ pool }: { pool: Pool }) {
       <div className="form inline filters">
         <label>
           Find{' '}
-          <input type="search" placeholder="email or code" value={typed} onChange={(e) => setTyped(e.target.value)} aria-label="Find by email or code" />
+          <input
+            type="search"
+            placeholder="email or code"
+            value={typed}
+            onChange={(e) => setTyped(e.target.value)}
+            aria-label="Find by email or code"
+          />
         </label>
         <label>
           Status{' '}
@@ -116,7 +122,11 @@ export function AssignmentsList({ pool }: { pool: Pool }) {
               Previous page
             </button>
             <span className="muted">Page {cursors.length}</span>
-            <button type="button" disabled={!page.data?.nextCursor} onClick={() => page.data?.nextCursor && setCursors([...cursors, page.data.nextCursor])}>
+            <button
+              type="button"
+              disabled={!page.data?.nextCursor}
+              onClick={() => page.data?.nextCursor && setCursors([...cursors, page.data.nextCursor])}
+            >
               Next page
             </button>
           </div>

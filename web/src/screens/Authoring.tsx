@@ -20,7 +20,9 @@ export function AuthoringScreen() {
       <ErrorBanner error={messages.error} />
       {messages.isPending ? <Loading /> : null}
       {messages.data?.length === 0 ? (
-        <Empty title="No messages yet">Click “New message”, write the email and insert the coupon fields from the personalization panel.</Empty>
+        <Empty title="No messages yet">
+          Click “New message”, write the email and insert the coupon fields from the personalization panel.
+        </Empty>
       ) : null}
       {messages.data?.length ? (
         <table className="table" aria-label="Messages">
@@ -93,7 +95,8 @@ function Editor({ message }: { message: Message | undefined }) {
       }
     },
   });
-  const problems: TemplateProblem[] = save.error instanceof ApiError && save.error.code === 'template_invalid' ? (save.error.details as TemplateProblem[]) : [];
+  const problems: TemplateProblem[] =
+    save.error instanceof ApiError && save.error.code === 'template_invalid' ? (save.error.details as TemplateProblem[]) : [];
   const errors = fieldErrors(save.error);
   const set = (field: keyof MessageInput, value: string) => {
     setDraft((d) => ({ ...d, [field]: value }));
@@ -150,22 +153,64 @@ function Editor({ message }: { message: Message | undefined }) {
               {(id, d) => <input id={id} aria-describedby={d} required value={draft.name} onChange={(e) => set('name', e.target.value)} />}
             </Field>
             <Field label="From name" error={errors.fromName}>
-              {(id, d) => <input id={id} aria-describedby={d} required value={draft.fromName} onChange={(e) => set('fromName', e.target.value)} />}
+              {(id, d) => (
+                <input id={id} aria-describedby={d} required value={draft.fromName} onChange={(e) => set('fromName', e.target.value)} />
+              )}
             </Field>
             <Field label="From email" error={errors.fromEmail}>
-              {(id, d) => <input id={id} aria-describedby={d} type="email" required value={draft.fromEmail} onChange={(e) => set('fromEmail', e.target.value)} />}
+              {(id, d) => (
+                <input
+                  id={id}
+                  aria-describedby={d}
+                  type="email"
+                  required
+                  value={draft.fromEmail}
+                  onChange={(e) => set('fromEmail', e.target.value)}
+                />
+              )}
             </Field>
           </div>
           <Field label="Subject" error={errors.subject}>
-            {(id, d) => <input id={id} aria-describedby={d} ref={refs.subject} required value={draft.subject} onChange={(e) => set('subject', e.target.value)} {...templateProps('subject')} />}
+            {(id, d) => (
+              <input
+                id={id}
+                aria-describedby={d}
+                ref={refs.subject}
+                required
+                value={draft.subject}
+                onChange={(e) => set('subject', e.target.value)}
+                {...templateProps('subject')}
+              />
+            )}
           </Field>
           <Field label="HTML body" error={errors.html} hint="Liquid: {{ Group.Field }}; values are HTML-escaped.">
             {(id, d) => (
-              <textarea id={id} aria-describedby={d} ref={refs.html} rows={14} spellCheck={false} required value={draft.html} onChange={(e) => set('html', e.target.value)} {...templateProps('html')} />
+              <textarea
+                id={id}
+                aria-describedby={d}
+                ref={refs.html}
+                rows={14}
+                spellCheck={false}
+                required
+                value={draft.html}
+                onChange={(e) => set('html', e.target.value)}
+                {...templateProps('html')}
+              />
             )}
           </Field>
           <Field label="Text body (optional)" error={errors.text}>
-            {(id, d) => <textarea id={id} aria-describedby={d} ref={refs.text} rows={5} spellCheck={false} value={draft.text ?? ''} onChange={(e) => set('text', e.target.value)} {...templateProps('text')} />}
+            {(id, d) => (
+              <textarea
+                id={id}
+                aria-describedby={d}
+                ref={refs.text}
+                rows={5}
+                spellCheck={false}
+                value={draft.text ?? ''}
+                onChange={(e) => set('text', e.target.value)}
+                {...templateProps('text')}
+              />
+            )}
           </Field>
           {problems.length ? (
             <div className="banner error" role="alert">
@@ -189,7 +234,11 @@ function Editor({ message }: { message: Message | undefined }) {
             <button type="submit" className="primary" disabled={save.isPending}>
               {save.isPending ? 'Saving…' : 'Save and validate'}
             </button>
-            {saved ? <span role="status" className="ok">Saved: the templates are valid.</span> : null}
+            {saved ? (
+              <span role="status" className="ok">
+                Saved: the templates are valid.
+              </span>
+            ) : null}
           </div>
         </form>
         <aside>
@@ -213,7 +262,13 @@ function PersonalizationPanel({ target, onInsert }: { target: TemplateField; onI
       <ErrorBanner error={groups.error} />
       <ul className="snippets">
         <li>
-          <button type="button" className="snippet" title="{{ contact.email }}" onMouseDown={(e) => e.preventDefault()} onClick={() => onInsert('{{ contact.email }}')}>
+          <button
+            type="button"
+            className="snippet"
+            title="{{ contact.email }}"
+            onMouseDown={(e) => e.preventDefault()}
+            onClick={() => onInsert('{{ contact.email }}')}
+          >
             contact.email
           </button>
         </li>
@@ -273,7 +328,9 @@ function PreviewPanel({ messageId }: { messageId: string }) {
         </div>
       </form>
       <p className="muted">Renders the saved message for this contact: nothing is sent, no code is assigned.</p>
-      <ErrorBanner error={preview.error instanceof ApiError && !Object.keys(fieldErrors(preview.error)).length ? preview.error : undefined} />
+      <ErrorBanner
+        error={preview.error instanceof ApiError && !Object.keys(fieldErrors(preview.error)).length ? preview.error : undefined}
+      />
       {preview.data ? (
         <div className="preview">
           <p>

@@ -39,12 +39,25 @@ export function ContactsScreen() {
               const c = await api.contactByEmail(search.trim());
               navigate('contacts', c.id);
             } catch (err) {
-              setSearchError(err instanceof ApiError && err.status === 404 ? `No contact with the email ${search.trim()}.` : String((err as Error).message));
+              setSearchError(
+                err instanceof ApiError && err.status === 404
+                  ? `No contact with the email ${search.trim()}.`
+                  : String((err as Error).message),
+              );
             }
           }}
         >
           <Field label="Find by email" error={searchError}>
-            {(id, d) => <input id={id} aria-describedby={d} type="search" value={search} onChange={(e) => setSearch(e.target.value)} placeholder="name@example.com" />}
+            {(id, d) => (
+              <input
+                id={id}
+                aria-describedby={d}
+                type="search"
+                value={search}
+                onChange={(e) => setSearch(e.target.value)}
+                placeholder="name@example.com"
+              />
+            )}
           </Field>
           <div className="actions">
             <button type="submit" disabled={!search.trim()}>
@@ -60,7 +73,16 @@ export function ContactsScreen() {
           }}
         >
           <Field label="Add a contact" error={fieldErrors(add.error).email}>
-            {(id, d) => <input id={id} aria-describedby={d} type="email" value={email} onChange={(e) => setEmail(e.target.value)} placeholder="name@example.com" />}
+            {(id, d) => (
+              <input
+                id={id}
+                aria-describedby={d}
+                type="email"
+                value={email}
+                onChange={(e) => setEmail(e.target.value)}
+                placeholder="name@example.com"
+              />
+            )}
           </Field>
           <div className="actions">
             <button type="submit" disabled={!email.trim() || add.isPending}>
@@ -72,7 +94,9 @@ export function ContactsScreen() {
       <ErrorBanner error={list.error ?? (add.error && !fieldErrors(add.error).email ? add.error : undefined)} />
       {list.isPending ? <Loading /> : null}
       {list.data?.items.length === 0 && !cursor ? (
-        <Empty title="No contacts yet">Contacts arrive with events (POST /v1/events), by API (PUT /v1/contacts) or a CSV import; add one above to try a preview.</Empty>
+        <Empty title="No contacts yet">
+          Contacts arrive with events (POST /v1/events), by API (PUT /v1/contacts) or a CSV import; add one above to try a preview.
+        </Empty>
       ) : null}
       {list.data?.items.length ? <ContactTable contacts={list.data.items} /> : null}
       <div className="actions">

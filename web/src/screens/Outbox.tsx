@@ -19,7 +19,11 @@ export function OutboxScreen({ mailId }: { mailId: string | undefined }) {
   const [filter, setFilter] = useState('');
   const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
   const cursor = cursors[cursors.length - 1];
-  const list = useQuery({ queryKey: ['outbox', filter, cursor], queryFn: () => api.outbox(filter || undefined, cursor), refetchInterval: 5000 });
+  const list = useQuery({
+    queryKey: ['outbox', filter, cursor],
+    queryFn: () => api.outbox(filter || undefined, cursor),
+    refetchInterval: 5000,
+  });
   return (
     <section>
       <div className="page-head">
@@ -28,7 +32,10 @@ export function OutboxScreen({ mailId }: { mailId: string | undefined }) {
           Suppressions
         </a>
       </div>
-      <p className="muted">Every mail Couponflow sends: messages of conversations and pool notifications. Without SMTP they are kept here, like a local mail catcher.</p>
+      <p className="muted">
+        Every mail Couponflow sends: messages of conversations and pool notifications. Without SMTP they are kept here, like a local mail
+        catcher.
+      </p>
       <form
         className="form inline"
         role="search"
@@ -39,7 +46,16 @@ export function OutboxScreen({ mailId }: { mailId: string | undefined }) {
         }}
       >
         <Field label="Recipient">
-          {(id, d) => <input id={id} aria-describedby={d} type="search" value={to} onChange={(e) => setTo(e.target.value)} placeholder="name@example.com" />}
+          {(id, d) => (
+            <input
+              id={id}
+              aria-describedby={d}
+              type="search"
+              value={to}
+              onChange={(e) => setTo(e.target.value)}
+              placeholder="name@example.com"
+            />
+          )}
         </Field>
         <div className="actions">
           <button type="submit">Filter</button>
@@ -50,7 +66,10 @@ export function OutboxScreen({ mailId }: { mailId: string | undefined }) {
         <div>
           {list.isPending ? <Loading /> : null}
           {list.data?.items.length === 0 ? (
-            <Empty title="No mail yet">Mail appears here when a conversation sends a message or a pool falls to its threshold. Send a test event from a live conversation to see one.</Empty>
+            <Empty title="No mail yet">
+              Mail appears here when a conversation sends a message or a pool falls to its threshold. Send a test event from a live
+              conversation to see one.
+            </Empty>
           ) : null}
           {list.data?.items.length ? (
             <ul className="mail-list" aria-label="Mail">
@@ -117,7 +136,9 @@ function MailView({ mailId }: { mailId: string }) {
           <dt>Status</dt>
           <dd>
             <Badge tone={m.status === 'sent' ? 'ok' : m.status === 'failed' ? 'bad' : 'warn'}>{m.status}</Badge>
-            {m.transport === 'smtp' ? ` after ${m.attempts} attempt${m.attempts === 1 ? '' : 's'}` : ' (kept here: no SMTP server configured)'}
+            {m.transport === 'smtp'
+              ? ` after ${m.attempts} attempt${m.attempts === 1 ? '' : 's'}`
+              : ' (kept here: no SMTP server configured)'}
             {m.sentAt ? ` · ${fmtDateTime(m.sentAt)}` : ''}
           </dd>
         </div>

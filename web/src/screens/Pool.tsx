@@ -13,7 +13,15 @@ import { AssignmentsList } from './Assignments.tsx';
 import { StaticSummary } from './pool/StaticSummary.tsx';
 import { PoolCodes } from './pool/Codes.tsx';
 
-export function PoolScreen({ poolId, merchants, onMerchant }: { poolId: string; merchants: Merchant[]; onMerchant: (merchantId: string) => void }) {
+export function PoolScreen({
+  poolId,
+  merchants,
+  onMerchant,
+}: {
+  poolId: string;
+  merchants: Merchant[];
+  onMerchant: (merchantId: string) => void;
+}) {
   const pool = useQuery({ queryKey: ['pool', poolId], queryFn: () => api.pool(poolId) });
   const [uploading, setUploading] = useState(false);
   const merchantId = pool.data?.merchantId;
@@ -110,11 +118,21 @@ function UploadsHistory({ poolId }: { poolId: string }) {
               <th scope="col">When</th>
               <th scope="col">Source</th>
               <th scope="col">Status</th>
-              <th scope="col" className="num">Lines</th>
-              <th scope="col" className="num">Imported</th>
-              <th scope="col" className="num">Duplicates</th>
-              <th scope="col" className="num">Invalid</th>
-              <th scope="col"><span className="sr-only">Details</span></th>
+              <th scope="col" className="num">
+                Lines
+              </th>
+              <th scope="col" className="num">
+                Imported
+              </th>
+              <th scope="col" className="num">
+                Duplicates
+              </th>
+              <th scope="col" className="num">
+                Invalid
+              </th>
+              <th scope="col">
+                <span className="sr-only">Details</span>
+              </th>
             </tr>
           </thead>
           <tbody>
@@ -130,7 +148,12 @@ function UploadsHistory({ poolId }: { poolId: string }) {
                   <td className="num">{fmtNumber(u.rejected)}</td>
                   <td>
                     {u.errorCount ? (
-                      <button type="button" className="small" aria-expanded={open === u.id} onClick={() => setOpen(open === u.id ? undefined : u.id)}>
+                      <button
+                        type="button"
+                        className="small"
+                        aria-expanded={open === u.id}
+                        onClick={() => setOpen(open === u.id ? undefined : u.id)}
+                      >
                         {open === u.id ? 'Hide report' : 'Report'}
                       </button>
                     ) : null}
@@ -159,9 +182,16 @@ function GenerateForm({ pool }: { pool: Pool }) {
   const [prefix, setPrefix] = useState('');
   const [expiresOn, setExpiresOn] = useState('');
   const generate = useMutation({
-    mutationFn: () => api.generate(pool.id, { count: Number(count), length: Number(length), ...(prefix ? { prefix } : {}), ...(expiresOn ? { expiresOn } : {}) }),
+    mutationFn: () =>
+      api.generate(pool.id, {
+        count: Number(count),
+        length: Number(length),
+        ...(prefix ? { prefix } : {}),
+        ...(expiresOn ? { expiresOn } : {}),
+      }),
     onSuccess: () => {
-      for (const key of [['pools'], ['pool', pool.id], ['uploads', pool.id], ['history', pool.id]]) queryClient.invalidateQueries({ queryKey: key });
+      for (const key of [['pools'], ['pool', pool.id], ['uploads', pool.id], ['history', pool.id]])
+        queryClient.invalidateQueries({ queryKey: key });
     },
   });
   const errors = fieldErrors(generate.error);

@@ -64,7 +64,8 @@ export function PoolForm(props: { merchantId: string; pool?: Pool; onSaved: (poo
   const [touched, setTouched] = useState<Record<string, boolean>>({});
   const [submitted, setSubmitted] = useState(false);
   const save = useMutation({
-    mutationFn: (settings: PoolSettings) => (props.pool ? api.updatePool(props.pool.id, settings) : api.createPool(props.merchantId, settings)),
+    mutationFn: (settings: PoolSettings) =>
+      props.pool ? api.updatePool(props.pool.id, settings) : api.createPool(props.merchantId, settings),
     onSuccess: (pool) => {
       queryClient.invalidateQueries({ queryKey: ['pools'] });
       queryClient.setQueryData(['pool', pool.id], pool);
@@ -96,9 +97,26 @@ export function PoolForm(props: { merchantId: string; pool?: Pool; onSaved: (poo
     >
       <ErrorBanner error={generalError} />
       <Field label="Name" error={errorOf('name')} hint="Name it for the campaign and the discount, e.g. SCA10Off.">
-        {(id, d) => <input id={id} aria-describedby={d} aria-invalid={Boolean(errorOf('name'))} value={draft.name} maxLength={120} onChange={(e) => set('name', e.target.value)} />}
+        {(id, d) => (
+          <input
+            id={id}
+            aria-describedby={d}
+            aria-invalid={Boolean(errorOf('name'))}
+            value={draft.name}
+            maxLength={120}
+            onChange={(e) => set('name', e.target.value)}
+          />
+        )}
       </Field>
-      <Field label="Type" error={errorOf('type')} hint={draft.type === 'unique' ? 'One code per contact, from uploaded or generated codes.' : 'One shared code for everyone, scheduled in rows.'}>
+      <Field
+        label="Type"
+        error={errorOf('type')}
+        hint={
+          draft.type === 'unique'
+            ? 'One code per contact, from uploaded or generated codes.'
+            : 'One shared code for everyone, scheduled in rows.'
+        }
+      >
         {(id, d) => (
           <select id={id} aria-describedby={d} value={draft.type} onChange={(e) => set('type', e.target.value as PoolType)}>
             <option value="unique">Unique</option>
@@ -109,10 +127,21 @@ export function PoolForm(props: { merchantId: string; pool?: Pool; onSaved: (poo
       <Field
         label="Expiration cutoff (days)"
         error={errorOf('expirationCutoffDays')}
-        hint={draft.type === 'unique' ? 'A code is handed out only while its expiration is at least this many days away.' : 'Applies to unique pools only.'}
+        hint={
+          draft.type === 'unique'
+            ? 'A code is handed out only while its expiration is at least this many days away.'
+            : 'Applies to unique pools only.'
+        }
       >
         {(id, d) => (
-          <input id={id} aria-describedby={d} inputMode="numeric" disabled={draft.type !== 'unique'} value={draft.expirationCutoffDays} onChange={(e) => set('expirationCutoffDays', e.target.value)} />
+          <input
+            id={id}
+            aria-describedby={d}
+            inputMode="numeric"
+            disabled={draft.type !== 'unique'}
+            value={draft.expirationCutoffDays}
+            onChange={(e) => set('expirationCutoffDays', e.target.value)}
+          />
         )}
       </Field>
       <div className="field checkbox">
@@ -125,13 +154,40 @@ export function PoolForm(props: { merchantId: string; pool?: Pool; onSaved: (poo
         {(id, d) => <input id={id} aria-describedby={d} value={draft.defaultCode} onChange={(e) => set('defaultCode', e.target.value)} />}
       </Field>
       <Field label="Default code expiration" error={errorOf('defaultCodeExpiresAt')}>
-        {(id, d) => <input id={id} aria-describedby={d} type="date" value={draft.defaultCodeExpiresAt} onChange={(e) => set('defaultCodeExpiresAt', e.target.value)} />}
+        {(id, d) => (
+          <input
+            id={id}
+            aria-describedby={d}
+            type="date"
+            value={draft.defaultCodeExpiresAt}
+            onChange={(e) => set('defaultCodeExpiresAt', e.target.value)}
+          />
+        )}
       </Field>
-      <Field label="Threshold" error={errorOf('threshold')} hint="Notify the list below when the available codes fall to this number (optional).">
-        {(id, d) => <input id={id} aria-describedby={d} inputMode="numeric" value={draft.threshold} onChange={(e) => set('threshold', e.target.value)} />}
+      <Field
+        label="Threshold"
+        error={errorOf('threshold')}
+        hint="Notify the list below when the available codes fall to this number (optional)."
+      >
+        {(id, d) => (
+          <input
+            id={id}
+            aria-describedby={d}
+            inputMode="numeric"
+            value={draft.threshold}
+            onChange={(e) => set('threshold', e.target.value)}
+          />
+        )}
       </Field>
       <Field label="Notification emails" error={errorOf('notificationEmails')} hint="Comma- or semicolon-delimited addresses.">
-        {(id, d) => <input id={id} aria-describedby={d} value={draft.notificationEmails} onChange={(e) => set('notificationEmails', e.target.value)} />}
+        {(id, d) => (
+          <input
+            id={id}
+            aria-describedby={d}
+            value={draft.notificationEmails}
+            onChange={(e) => set('notificationEmails', e.target.value)}
+          />
+        )}
       </Field>
       <div className="actions">
         <button type="submit" className="primary" disabled={save.isPending}>

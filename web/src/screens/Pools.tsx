@@ -44,12 +44,24 @@ export function PoolsScreen({ merchant, merchantsLoading }: { merchant: Merchant
               <th scope="col">Name</th>
               <th scope="col">Type</th>
               <th scope="col">Active</th>
-              <th scope="col" className="num">Available</th>
-              <th scope="col" className="num">Total</th>
-              <th scope="col" className="num">Assigned</th>
-              <th scope="col" className="num">Expired</th>
-              <th scope="col" className="num">In cutoff</th>
-              <th scope="col" className="num">Threshold</th>
+              <th scope="col" className="num">
+                Available
+              </th>
+              <th scope="col" className="num">
+                Total
+              </th>
+              <th scope="col" className="num">
+                Assigned
+              </th>
+              <th scope="col" className="num">
+                Expired
+              </th>
+              <th scope="col" className="num">
+                In cutoff
+              </th>
+              <th scope="col" className="num">
+                Threshold
+              </th>
               <th scope="col">Runs out</th>
               <th scope="col">
                 <span className="sr-only">Actions</span>

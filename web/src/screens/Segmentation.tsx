@@ -21,7 +21,10 @@ export function SegmentationScreen() {
       <div className="page-head">
         <h1>Segmentation</h1>
       </div>
-      <p className="muted">Field groups hold typed fields on contacts. A coupon code goes into a text field, its expiration into a date field; copy a field’s snippet into a message.</p>
+      <p className="muted">
+        Field groups hold typed fields on contacts. A coupon code goes into a text field, its expiration into a date field; copy a field’s
+        snippet into a message.
+      </p>
       <form
         className="form inline"
         onSubmit={(e) => {
@@ -40,8 +43,12 @@ export function SegmentationScreen() {
       </form>
       <ErrorBanner error={create.error && !nameError(create.error) ? create.error : groups.error} />
       {groups.isPending ? <Loading /> : null}
-      {groups.data?.length === 0 ? <Empty title="No field groups yet">Create one above (e.g. ShopperInfo), then add a text field for the coupon code.</Empty> : null}
-      {groups.data?.map((g) => <GroupCard key={g.id} group={g} />)}
+      {groups.data?.length === 0 ? (
+        <Empty title="No field groups yet">Create one above (e.g. ShopperInfo), then add a text field for the coupon code.</Empty>
+      ) : null}
+      {groups.data?.map((g) => (
+        <GroupCard key={g.id} group={g} />
+      ))}
     </section>
   );
 }
@@ -69,7 +76,9 @@ function GroupCard({ group }: { group: FieldGroup }) {
               <th scope="col">Field</th>
               <th scope="col">Type</th>
               <th scope="col">Snippet</th>
-              <th scope="col"><span className="sr-only">Copy</span></th>
+              <th scope="col">
+                <span className="sr-only">Copy</span>
+              </th>
             </tr>
           </thead>
           <tbody>

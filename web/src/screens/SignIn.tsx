@@ -6,7 +6,13 @@ import { teamApi } from './team/api.ts';
 type Mode = 'password' | 'token' | 'forgot';
 
 const messageOf = (err: unknown, invalid: string) =>
-  err instanceof ApiError && err.status === 401 ? invalid : err instanceof ApiError && err.status === 429 ? err.message : err instanceof Error ? err.message : String(err);
+  err instanceof ApiError && err.status === 401
+    ? invalid
+    : err instanceof ApiError && err.status === 429
+      ? err.message
+      : err instanceof Error
+        ? err.message
+        : String(err);
 
 /**
  * Sign-in: a user's email and password, or (for automation people) an API token, each sent once
@@ -62,11 +68,30 @@ export function SignIn({ onSignedIn, failed }: { onSignedIn: (s: Session) => voi
           }}
         >
           <Field label="Email">
-            {(id, d) => <input id={id} aria-describedby={d} type="email" autoComplete="username" required value={email} onChange={(e) => setEmail(e.target.value)} autoFocus />}
+            {(id, d) => (
+              <input
+                id={id}
+                aria-describedby={d}
+                type="email"
+                autoComplete="username"
+                required
+                value={email}
+                onChange={(e) => setEmail(e.target.value)}
+                autoFocus
+              />
+            )}
           </Field>
           <Field label="Password" error={error}>
             {(id, d) => (
-              <input id={id} aria-describedby={d} type="password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.target.value)} />
+              <input
+                id={id}
+                aria-describedby={d}
+                type="password"
+                autoComplete="current-password"
+                required
+                value={password}
+                onChange={(e) => setPassword(e.target.value)}
+              />
             )}
           </Field>
           <button type="submit" className="primary" disabled={busy || !email.trim() || !password}>
@@ -94,7 +119,17 @@ export function SignIn({ onSignedIn, failed }: { onSignedIn: (s: Session) => voi
         >
           <p className="muted">We mail a link to set a new password (valid one hour, once).</p>
           <Field label="Email" error={error}>
-            {(id, d) => <input id={id} aria-describedby={d} type="email" required value={email} onChange={(e) => setEmail(e.target.value)} autoFocus />}
+            {(id, d) => (
+              <input
+                id={id}
+                aria-describedby={d}
+                type="email"
+                required
+                value={email}
+                onChange={(e) => setEmail(e.target.value)}
+                autoFocus
+              />
+            )}
           </Field>
           {sent ? <p role="status">If this address has an account, a link is on its way.</p> : null}
           <button type="submit" className="primary" disabled={busy || !email.trim()}>
@@ -119,7 +154,9 @@ export function SignIn({ onSignedIn, failed }: { onSignedIn: (s: Session) => voi
             }, 'This token is not valid.');
           }}
         >
-          <p className="muted">The first start of the server printed the admin token; <code>couponflow token create</code> and the Tokens screen make more.</p>
+          <p className="muted">
+            The first start of the server printed the admin token; <code>couponflow token create</code> and the Tokens screen make more.
+          </p>
           <Field label="API token" error={error}>
             {(id, describedBy) => (
               <input

@@ -14,14 +14,16 @@ interface RowDraft {
 
 const blank = (): RowDraft => ({ code: '', mode: 'date', expiresOn: '', days: '', begin: '', end: '' });
 // Dates are days in the account's zone: the server reads a plain date back the same way.
-const fromRow = (zone: string) => (r: StaticRow): RowDraft => ({
-  code: r.code,
-  mode: r.daysAfterDistribution !== null ? 'days' : 'date',
-  expiresOn: dayIn(r.expiresOn, zone),
-  days: r.daysAfterDistribution !== null ? String(r.daysAfterDistribution) : '',
-  begin: dayIn(r.beginDistribution, zone),
-  end: dayIn(r.endDistribution, zone),
-});
+const fromRow =
+  (zone: string) =>
+  (r: StaticRow): RowDraft => ({
+    code: r.code,
+    mode: r.daysAfterDistribution !== null ? 'days' : 'date',
+    expiresOn: dayIn(r.expiresOn, zone),
+    days: r.daysAfterDistribution !== null ? String(r.daysAfterDistribution) : '',
+    begin: dayIn(r.beginDistribution, zone),
+    end: dayIn(r.endDistribution, zone),
+  });
 const toInput = (r: RowDraft): StaticRowInput => ({
   code: r.code,
   ...(r.mode === 'date' ? (r.expiresOn ? { expiresOn: r.expiresOn } : {}) : r.days ? { daysAfterDistribution: Number(r.days) } : {}),
@@ -68,7 +70,12 @@ export function StaticRowsEditor({ pool }: { pool: Pool }) {
         queryClient.invalidateQueries({ queryKey: ['pools'] });
       }
     } catch (err) {
-      if (err instanceof ApiError && err.status === 422 && Array.isArray(err.details) && (err.details[0] as RowProblem | undefined)?.row !== undefined) {
+      if (
+        err instanceof ApiError &&
+        err.status === 422 &&
+        Array.isArray(err.details) &&
+        (err.details[0] as RowProblem | undefined)?.row !== undefined
+      ) {
         setCheck({ valid: false, errors: err.details as RowProblem[], warnings: (err.body?.warnings as RowProblem[] | undefined) ?? [] });
       } else setError(err);
     } finally {
@@ -79,7 +86,9 @@ export function StaticRowsEditor({ pool }: { pool: Pool }) {
   return (
     <div className="static-rows">
       {saved.data && saved.data.rows.length === 0 ? (
-        <Empty title="No codes scheduled yet">Enter the shared code, its expiration and its distribution window, then Validate and Save. Add Rows for future codes.</Empty>
+        <Empty title="No codes scheduled yet">
+          Enter the shared code, its expiration and its distribution window, then Validate and Save. Add Rows for future codes.
+        </Empty>
       ) : null}
       <table className="table rows" aria-label="Static codes">
         <thead>
@@ -89,80 +98,122 @@ export function StaticRowsEditor({ pool }: { pool: Pool }) {
             <th scope="col">Expiration</th>
             <th scope="col">Begin distribution</th>
             <th scope="col">End distribution</th>
-            <th scope="col"><span className="sr-only">Row actions</span></th>
+            <th scope="col">
+              <span className="sr-only">Row actions</span>
+            </th>
           </tr>
         </thead>
         <tbody>
-          {rows.map((r, i) => {
-            const errs = problemsOf(i, check?.errors);
-            const warns = problemsOf(i, check?.warnings);
-            const n = i + 1;
-            return (
-              <tr key={i} className={errs.length ? 'row-error' : warns.length ? 'row-warning' : ''} data-row={n}>
-                <td>{n}</td>
-                <td>
-                  <input aria-label={`Row ${n} code`} aria-invalid={Boolean(cellError(i, 'code'))} value={r.code} onChange={(e) => update(i, { code: e.target.value })} />
-                </td>
-                <td>
-                  <select aria-label={`Row ${n} expiration kind`} value={r.mode} onChange={(e) => update(i, { mode: e.target.value as RowDraft['mode'] })}>
-                    <option value="date">Specify date</option>
-                    <option value="days">Days after distribution</option>
-                  </select>
-                  {r.mode === 'date' ? (
+          {rows
+            .map((r, i) => {
+              const errs = problemsOf(i, check?.errors);
+              const warns = problemsOf(i, check?.warnings);
+              const n = i + 1;
+              return (
+                <tr key={i} className={errs.length ? 'row-error' : warns.length ? 'row-warning' : ''} data-row={n}>
+                  <td>{n}</td>
+                  <td>
+                    <input
+                      aria-label={`Row ${n} code`}
+                      aria-invalid={Boolean(cellError(i, 'code'))}
+                      value={r.code}
+                      onChange={(e) => update(i, { code: e.target.value })}
+                    />
+                  </td>
+                  <td>
+                    <select
+                      aria-label={`Row ${n} expiration kind`}
+                      value={r.mode}
+                      onChange={(e) => update(i, { mode: e.target.value as RowDraft['mode'] })}
+                    >
+                      <option value="date">Specify date</option>
+                      <option value="days">Days after distribution</option>
+                    </select>
+                    {r.mode === 'date' ? (
+                      <input
+                        type="date"
+                        aria-label={`Row ${n} expires on`}
+                        aria-invalid={Boolean(cellError(i, 'expiresOn'))}
+                        value={r.expiresOn}
+                        onChange={(e) => update(i, { expiresOn: e.target.value })}
+                      />
+                    ) : (
+                      <input
+                        inputMode="numeric"
+                        aria-label={`Row ${n} days after distribution`}
+                        aria-invalid={Boolean(cellError(i, 'daysAfterDistribution'))}
+                        value={r.days}
+                        size={5}
+                        onChange={(e) => update(i, { days: e.target.value })}
+                      />
+                    )}
+                  </td>
+                  <td>
                     <input
                       type="date"
-                      aria-label={`Row ${n} expires on`}
-                      aria-invalid={Boolean(cellError(i, 'expiresOn'))}
-                      value={r.expiresOn}
-                      onChange={(e) => update(i, { expiresOn: e.target.value })}
+                      aria-label={`Row ${n} begin distribution`}
+                      aria-invalid={Boolean(cellError(i, 'beginDistribution'))}
+                      value={r.begin}
+                      onChange={(e) => update(i, { begin: e.target.value })}
                     />
-                  ) : (
+                  </td>
+                  <td>
                     <input
-                      inputMode="numeric"
-                      aria-label={`Row ${n} days after distribution`}
-                      aria-invalid={Boolean(cellError(i, 'daysAfterDistribution'))}
-                      value={r.days}
-                      size={5}
-                      onChange={(e) => update(i, { days: e.target.value })}
+                      type="date"
+                      aria-label={`Row ${n} end distribution`}
+                      aria-invalid={Boolean(cellError(i, 'endDistribution'))}
+                      value={r.end}
+                      onChange={(e) => update(i, { end: e.target.value })}
                     />
-                  )}
-                </td>
-                <td>
-                  <input type="date" aria-label={`Row ${n} begin distribution`} aria-invalid={Boolean(cellError(i, 'beginDistribution'))} value={r.begin} onChange={(e) => update(i, { begin: e.target.value })} />
-                </td>
-                <td>
-                  <input type="date" aria-label={`Row ${n} end distribution`} aria-invalid={Boolean(cellError(i, 'endDistribution'))} value={r.end} onChange={(e) => update(i, { end: e.target.value })} />
-                </td>
-                <td>
-                  <button type="button" className="small ghost" aria-label={`Remove row ${n}`} onClick={() => { setRows(rows.filter((_, j) => j !== i)); setCheck(undefined); }}>
-                    Remove
-                  </button>
-                </td>
-              </tr>
-            );
-          }).flatMap((tr, i) => {
-            const list = [...problemsOf(i, check?.errors).map((p) => ({ ...p, kind: 'error' })), ...problemsOf(i, check?.warnings).map((p) => ({ ...p, kind: 'warning' }))];
-            if (!list.length) return [tr];
-            return [
-              tr,
-              <tr key={`p${i}`} className="problems">
-                <td />
-                <td colSpan={5}>
-                  <ul aria-label={`Row ${i + 1} problems`}>
-                    {list.map((p, k) => (
-                      <li key={k} className={p.kind}>
-                        <strong>{p.kind === 'error' ? 'Error' : 'Warning'}:</strong> {localDates(p.message)}
-                      </li>
-                    ))}
-                  </ul>
-                </td>
-              </tr>,
-            ];
-          })}
+                  </td>
+                  <td>
+                    <button
+                      type="button"
+                      className="small ghost"
+                      aria-label={`Remove row ${n}`}
+                      onClick={() => {
+                        setRows(rows.filter((_, j) => j !== i));
+                        setCheck(undefined);
+                      }}
+                    >
+                      Remove
+                    </button>
+                  </td>
+                </tr>
+              );
+            })
+            .flatMap((tr, i) => {
+              const list = [
+                ...problemsOf(i, check?.errors).map((p) => ({ ...p, kind: 'error' })),
+                ...problemsOf(i, check?.warnings).map((p) => ({ ...p, kind: 'warning' })),
+              ];
+              if (!list.length) return [tr];
+              return [
+                tr,
+                <tr key={`p${i}`} className="problems">
+                  <td />
+                  <td colSpan={5}>
+                    <ul aria-label={`Row ${i + 1} problems`}>
+                      {list.map((p, k) => (
+                        <li key={k} className={p.kind}>
+                          <strong>{p.kind === 'error' ? 'Error' : 'Warning'}:</strong> {localDates(p.message)}
+                        </li>
+                      ))}
+                    </ul>
+                  </td>
+                </tr>,
+              ];
+            })}
         </tbody>
       </table>
       <div className="actions">
-        <button type="button" onClick={() => { setRows([...rows, blank()]); setCheck(undefined); }}>
+        <button
+          type="button"
+          onClick={() => {
+            setRows([...rows, blank()]);
+            setCheck(undefined);
+          }}
+        >
           Add Rows
         </button>
         <button type="button" onClick={() => void run('validate')} disabled={busy}>

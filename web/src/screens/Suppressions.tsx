@@ -5,7 +5,12 @@ import { href } from '../router.ts';
 import { Badge, Empty, ErrorBanner, Field, fmtDateTime, Loading } from '../ui.tsx';
 import { suppressionsApi, type SuppressionReason } from './contacts/contactApi.ts';
 
-const REASON_TONE: Record<SuppressionReason, 'muted' | 'bad' | 'warn' | 'info'> = { unsubscribed: 'muted', bounced: 'bad', complained: 'warn', manual: 'info' };
+const REASON_TONE: Record<SuppressionReason, 'muted' | 'bad' | 'warn' | 'info'> = {
+  unsubscribed: 'muted',
+  bounced: 'bad',
+  complained: 'warn',
+  manual: 'info',
+};
 
 /** The account's suppression list (SPEC §6): search, add an address, lift one. */
 export function SuppressionsScreen() {
@@ -33,7 +38,10 @@ export function SuppressionsScreen() {
       <div className="page-head">
         <h1>Suppressions</h1>
       </div>
-      <p className="muted">Addresses that get no marketing mail: unsubscribed, bounced, complained or added by hand. Notices to staff and test sends still go out.</p>
+      <p className="muted">
+        Addresses that get no marketing mail: unsubscribed, bounced, complained or added by hand. Notices to staff and test sends still go
+        out.
+      </p>
       <div className="columns even">
         <form
           className="form inline"
@@ -45,7 +53,16 @@ export function SuppressionsScreen() {
           }}
         >
           <Field label="Search addresses">
-            {(id, d) => <input id={id} aria-describedby={d} type="search" value={input} onChange={(e) => setInput(e.target.value)} placeholder="part of an address" />}
+            {(id, d) => (
+              <input
+                id={id}
+                aria-describedby={d}
+                type="search"
+                value={input}
+                onChange={(e) => setInput(e.target.value)}
+                placeholder="part of an address"
+              />
+            )}
           </Field>
           <div className="actions">
             <button type="submit">Search</button>
@@ -59,7 +76,16 @@ export function SuppressionsScreen() {
           }}
         >
           <Field label="Suppress an address" error={fieldErrors(add.error).email}>
-            {(id, d) => <input id={id} aria-describedby={d} type="email" value={email} onChange={(e) => setEmail(e.target.value)} placeholder="name@example.com" />}
+            {(id, d) => (
+              <input
+                id={id}
+                aria-describedby={d}
+                type="email"
+                value={email}
+                onChange={(e) => setEmail(e.target.value)}
+                placeholder="name@example.com"
+              />
+            )}
           </Field>
           <div className="actions">
             <button type="submit" disabled={!email.trim() || add.isPending}>
@@ -70,7 +96,9 @@ export function SuppressionsScreen() {
       </div>
       <ErrorBanner error={list.error ?? (add.error && !fieldErrors(add.error).email ? add.error : undefined) ?? remove.error} />
       {list.isPending ? <Loading /> : null}
-      {list.data?.items.length === 0 ? <Empty title={search ? `No suppressed address matches “${search}”` : 'No suppressed addresses'} /> : null}
+      {list.data?.items.length === 0 ? (
+        <Empty title={search ? `No suppressed address matches “${search}”` : 'No suppressed addresses'} />
+      ) : null}
       {list.data?.items.length ? (
         <table className="table" aria-label="Suppressed addresses">
           <thead>
@@ -93,7 +121,13 @@ export function SuppressionsScreen() {
                 </td>
                 <td>{fmtDateTime(s.createdAt)}</td>
                 <td>
-                  <button type="button" className="ghost" aria-label={`Remove ${s.email}`} onClick={() => remove.mutate(s.email)} disabled={remove.isPending}>
+                  <button
+                    type="button"
+                    className="ghost"
+                    aria-label={`Remove ${s.email}`}
+                    onClick={() => remove.mutate(s.email)}
+                    disabled={remove.isPending}
+                  >
                     Remove
                   </button>
                 </td>

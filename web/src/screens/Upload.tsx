@@ -8,9 +8,9 @@ export function UploadReport({ upload, rejected }: { upload: Upload; rejected?: 
   return (
     <div className={`report ${rejected ? 'rejected' : 'imported'}`} role="status" aria-label="Upload report">
       <p>
-        <strong>{rejected ? 'Rejected: nothing was imported.' : 'Imported.'}</strong>{' '}
-        {fmtNumber(upload.lines)} lines read, {fmtNumber(upload.imported)} imported, {fmtNumber(upload.duplicates)} duplicates skipped,{' '}
-        {fmtNumber(upload.rejected)} invalid{upload.blank ? `, ${fmtNumber(upload.blank)} blank` : ''}.
+        <strong>{rejected ? 'Rejected: nothing was imported.' : 'Imported.'}</strong> {fmtNumber(upload.lines)} lines read,{' '}
+        {fmtNumber(upload.imported)} imported, {fmtNumber(upload.duplicates)} duplicates skipped, {fmtNumber(upload.rejected)} invalid
+        {upload.blank ? `, ${fmtNumber(upload.blank)} blank` : ''}.
       </p>
       {upload.alreadyExpired ? (
         <p className="warn-text">Imported, but already expired: {fmtNumber(upload.alreadyExpired)} (they will never be assigned).</p>
@@ -20,7 +20,9 @@ export function UploadReport({ upload, rejected }: { upload: Upload; rejected?: 
           <table className="table compact" aria-label="Line errors">
             <thead>
               <tr>
-                <th scope="col" className="num">Line</th>
+                <th scope="col" className="num">
+                  Line
+                </th>
                 <th scope="col">Problem</th>
               </tr>
             </thead>
@@ -60,7 +62,10 @@ export function UploadDialog({ pool, onClose }: { pool: Pool; onClose: () => voi
   const set = (patch: Partial<UploadOptions>) => setOptions((o) => ({ ...o, ...patch }));
 
   async function submit() {
-    if (!file) return setError(new ApiError(0, 'no_file', 'Choose a .txt file first.', [{ field: 'file', message: 'Choose a .txt file first.' }], undefined));
+    if (!file)
+      return setError(
+        new ApiError(0, 'no_file', 'Choose a .txt file first.', [{ field: 'file', message: 'Choose a .txt file first.' }], undefined),
+      );
     setError(undefined);
     setResult(undefined);
     setCancelled(false);
@@ -82,7 +87,8 @@ export function UploadDialog({ pool, onClose }: { pool: Pool; onClose: () => voi
         } else setCancelled('cancelled');
         return;
       }
-      const rejectedUpload = err instanceof ApiError && err.code === 'upload_rejected' ? (err.body?.upload as Upload | undefined) : undefined;
+      const rejectedUpload =
+        err instanceof ApiError && err.code === 'upload_rejected' ? (err.body?.upload as Upload | undefined) : undefined;
       if (rejectedUpload) setResult({ upload: rejectedUpload, rejected: true });
       else setError(err);
     } finally {
@@ -113,14 +119,30 @@ export function UploadDialog({ pool, onClose }: { pool: Pool; onClose: () => voi
             ] as const
           ).map(([value, label]) => (
             <label key={value} className="radio">
-              <input type="radio" name="expiration" value={value} checked={options.expiration === value} onChange={() => set({ expiration: value })} /> {label}
+              <input
+                type="radio"
+                name="expiration"
+                value={value}
+                checked={options.expiration === value}
+                onChange={() => set({ expiration: value })}
+              />{' '}
+              {label}
             </label>
           ))}
         </fieldset>
         {options.expiration === 'file' ? (
-          <Field label="Delimiter" error={errors.delimiter} hint="Lines are: code, then the delimiter, then the date (YYYY-MM-DD, MM/DD/YYYY or ISO-8601).">
+          <Field
+            label="Delimiter"
+            error={errors.delimiter}
+            hint="Lines are: code, then the delimiter, then the date (YYYY-MM-DD, MM/DD/YYYY or ISO-8601)."
+          >
             {(id, d) => (
-              <select id={id} aria-describedby={d} value={options.delimiter} onChange={(e) => set({ delimiter: e.target.value as UploadOptions['delimiter'] })}>
+              <select
+                id={id}
+                aria-describedby={d}
+                value={options.delimiter}
+                onChange={(e) => set({ delimiter: e.target.value as UploadOptions['delimiter'] })}
+              >
                 <option value=",">Comma ( , )</option>
                 <option value=";">Semicolon ( ; )</option>
                 <option value="tab">Tab</option>
@@ -131,22 +153,45 @@ export function UploadDialog({ pool, onClose }: { pool: Pool; onClose: () => voi
         ) : null}
         {options.expiration === 'fixed' ? (
           <Field label="Expires on" error={errors.expiresOn}>
-            {(id, d) => <input id={id} aria-describedby={d} type="date" required value={options.expiresOn ?? ''} onChange={(e) => set({ expiresOn: e.target.value })} />}
+            {(id, d) => (
+              <input
+                id={id}
+                aria-describedby={d}
+                type="date"
+                required
+                value={options.expiresOn ?? ''}
+                onChange={(e) => set({ expiresOn: e.target.value })}
+              />
+            )}
           </Field>
         ) : null}
         <fieldset>
           <legend>Invalid lines</legend>
           <label className="radio">
-            <input type="radio" name="onInvalid" value="reject" checked={options.onInvalid === 'reject'} onChange={() => set({ onInvalid: 'reject' })} /> Reject the
-            whole file (nothing is imported)
+            <input
+              type="radio"
+              name="onInvalid"
+              value="reject"
+              checked={options.onInvalid === 'reject'}
+              onChange={() => set({ onInvalid: 'reject' })}
+            />{' '}
+            Reject the whole file (nothing is imported)
           </label>
           <label className="radio">
-            <input type="radio" name="onInvalid" value="skip" checked={options.onInvalid === 'skip'} onChange={() => set({ onInvalid: 'skip' })} /> Skip invalid
-            lines, import the rest
+            <input
+              type="radio"
+              name="onInvalid"
+              value="skip"
+              checked={options.onInvalid === 'skip'}
+              onChange={() => set({ onInvalid: 'skip' })}
+            />{' '}
+            Skip invalid lines, import the rest
           </label>
         </fieldset>
         <Field label="File" error={errors.file} hint={fileHint(options)}>
-          {(id, d) => <input id={id} aria-describedby={d} type="file" accept=".txt,text/plain" onChange={(e) => setFile(e.target.files?.[0])} />}
+          {(id, d) => (
+            <input id={id} aria-describedby={d} type="file" accept=".txt,text/plain" onChange={(e) => setFile(e.target.files?.[0])} />
+          )}
         </Field>
         {progress !== undefined ? (
           <div className="progress">
@@ -191,7 +236,9 @@ export function UploadDialog({ pool, onClose }: { pool: Pool; onClose: () => voi
 /** How the server recorded the upload of `fileName` started at `since` (it rolls back, then records), if it did within a few seconds. */
 async function recordedOutcome(poolId: string, fileName: string, since: number): Promise<Upload | undefined> {
   for (let i = 0; i < 20; i++) {
-    const found = (await api.uploads(poolId).catch(() => [] as Upload[])).find((u) => u.fileName === fileName && Date.parse(u.createdAt) >= since - 5_000);
+    const found = (await api.uploads(poolId).catch(() => [] as Upload[])).find(
+      (u) => u.fileName === fileName && Date.parse(u.createdAt) >= since - 5_000,
+    );
     if (found) return found;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }

@@ -6,7 +6,14 @@ import { ErrorBanner, Field } from '../../ui.tsx';
 import { testSend } from '../contacts/contactApi.ts';
 
 const MAX = 10;
-const addresses = (text: string) => [...new Set(text.split(/[\s,;]+/).map((a) => a.trim()).filter(Boolean))];
+const addresses = (text: string) => [
+  ...new Set(
+    text
+      .split(/[\s,;]+/)
+      .map((a) => a.trim())
+      .filter(Boolean),
+  ),
+];
 
 /**
  * Test send (POST /v1/messages/{id}/test): up to 10 addresses, rendered for a chosen contact or a
@@ -19,7 +26,10 @@ export function TestSendPanel({ messageId }: { messageId: string }) {
   const list = addresses(to);
   const tooMany = list.length > MAX;
   const send = useMutation({
-    mutationFn: async () => ({ to: list, ...(await testSend(messageId, { to: list, ...(who === 'contact' && contactEmail.trim() ? { email: contactEmail.trim() } : {}) })) }),
+    mutationFn: async () => ({
+      to: list,
+      ...(await testSend(messageId, { to: list, ...(who === 'contact' && contactEmail.trim() ? { email: contactEmail.trim() } : {}) })),
+    }),
   });
   const errors = fieldErrors(send.error);
   return (
@@ -32,8 +42,21 @@ export function TestSendPanel({ messageId }: { messageId: string }) {
           if (list.length && !tooMany) send.mutate();
         }}
       >
-        <Field label="Send to" error={tooMany ? `At most ${MAX} addresses (${list.length} given).` : errors.to} hint="Up to 10 addresses, separated by commas or spaces.">
-          {(id, d) => <input id={id} aria-describedby={d} type="text" value={to} onChange={(e) => setTo(e.target.value)} placeholder="me@shop.example, team@shop.example" />}
+        <Field
+          label="Send to"
+          error={tooMany ? `At most ${MAX} addresses (${list.length} given).` : errors.to}
+          hint="Up to 10 addresses, separated by commas or spaces."
+        >
+          {(id, d) => (
+            <input
+              id={id}
+              aria-describedby={d}
+              type="text"
+              value={to}
+              onChange={(e) => setTo(e.target.value)}
+              placeholder="me@shop.example, team@shop.example"
+            />
+          )}
         </Field>
         <Field label="Render for">
           {(id, d) => (
@@ -45,7 +68,16 @@ export function TestSendPanel({ messageId }: { messageId: string }) {
         </Field>
         {who === 'contact' ? (
           <Field label="Contact email" error={errors.email ?? errors.contactId}>
-            {(id, d) => <input id={id} aria-describedby={d} type="email" value={contactEmail} onChange={(e) => setContactEmail(e.target.value)} placeholder="contact@example.com" />}
+            {(id, d) => (
+              <input
+                id={id}
+                aria-describedby={d}
+                type="email"
+                value={contactEmail}
+                onChange={(e) => setContactEmail(e.target.value)}
+                placeholder="contact@example.com"
+              />
+            )}
           </Field>
         ) : null}
         <div className="actions">

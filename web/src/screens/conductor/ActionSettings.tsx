@@ -5,7 +5,17 @@ import { Field } from '../../ui.tsx';
 import type { DraftStep } from './check.ts';
 
 /** An action step: hand out a coupon code into a field, or set a field to a value. */
-export function ActionSettings({ step, n, merchants, onChange }: { step: Extract<DraftStep, { type: 'action' }>; n: number; merchants: Merchant[]; onChange: (s: DraftStep) => void }) {
+export function ActionSettings({
+  step,
+  n,
+  merchants,
+  onChange,
+}: {
+  step: Extract<DraftStep, { type: 'action' }>;
+  n: number;
+  merchants: Merchant[];
+  onChange: (s: DraftStep) => void;
+}) {
   const groups = useQuery({ queryKey: ['fieldGroups'], queryFn: api.fieldGroups });
   const a = step.action;
   const merchantId = a.type === 'assignCoupon' ? a.merchantId : '';
@@ -23,7 +33,14 @@ export function ActionSettings({ step, n, merchants, onChange }: { step: Extract
             onChange={(e) =>
               setAction(
                 e.target.value === 'assignCoupon'
-                  ? { type: 'assignCoupon', merchantId: merchants[0]?.id ?? '', poolId: '', saveCodeTo: '', saveExpirationTo: null, whenNoCode: 'exit' }
+                  ? {
+                      type: 'assignCoupon',
+                      merchantId: merchants[0]?.id ?? '',
+                      poolId: '',
+                      saveCodeTo: '',
+                      saveExpirationTo: null,
+                      whenNoCode: 'exit',
+                    }
                   : { type: 'setField', field: '', value: '' },
               )
             }
@@ -37,7 +54,12 @@ export function ActionSettings({ step, n, merchants, onChange }: { step: Extract
         <div className="columns even">
           <Field label={`Step ${n} merchant`}>
             {(id, d) => (
-              <select id={id} aria-describedby={d} value={a.merchantId} onChange={(e) => setAction({ ...a, merchantId: e.target.value, poolId: '' })}>
+              <select
+                id={id}
+                aria-describedby={d}
+                value={a.merchantId}
+                onChange={(e) => setAction({ ...a, merchantId: e.target.value, poolId: '' })}
+              >
                 <option value="">Choose…</option>
                 {merchants.map((m) => (
                   <option key={m.id} value={m.id}>
@@ -63,32 +85,50 @@ export function ActionSettings({ step, n, merchants, onChange }: { step: Extract
             {(id, d) => (
               <select id={id} aria-describedby={d} value={a.saveCodeTo} onChange={(e) => setAction({ ...a, saveCodeTo: e.target.value })}>
                 <option value="">Choose…</option>
-                {fields.filter((f) => f.type === 'text').map((f) => (
-                  <option key={f.id} value={f.id}>
-                    {f.label}
-                  </option>
-                ))}
+                {fields
+                  .filter((f) => f.type === 'text')
+                  .map((f) => (
+                    <option key={f.id} value={f.id}>
+                      {f.label}
+                    </option>
+                  ))}
               </select>
             )}
           </Field>
           <Field label={`Step ${n} save exp. date to`} hint="A date field; optional.">
             {(id, d) => (
-              <select id={id} aria-describedby={d} value={a.saveExpirationTo ?? ''} onChange={(e) => setAction({ ...a, saveExpirationTo: e.target.value || null })}>
+              <select
+                id={id}
+                aria-describedby={d}
+                value={a.saveExpirationTo ?? ''}
+                onChange={(e) => setAction({ ...a, saveExpirationTo: e.target.value || null })}
+              >
                 <option value="">(don’t save)</option>
-                {fields.filter((f) => f.type === 'date').map((f) => (
-                  <option key={f.id} value={f.id}>
-                    {f.label}
-                  </option>
-                ))}
+                {fields
+                  .filter((f) => f.type === 'date')
+                  .map((f) => (
+                    <option key={f.id} value={f.id}>
+                      {f.label}
+                    </option>
+                  ))}
               </select>
             )}
           </Field>
           <Field
             label={`Step ${n} when no code is left`}
-            hint={a.whenNoCode === 'continue' ? 'A message that shows the code then needs a fallback, such as {{ … | default: "WELCOME10" }}: publishing warns about one without.' : undefined}
+            hint={
+              a.whenNoCode === 'continue'
+                ? 'A message that shows the code then needs a fallback, such as {{ … | default: "WELCOME10" }}: publishing warns about one without.'
+                : undefined
+            }
           >
             {(id, d) => (
-              <select id={id} aria-describedby={d} value={a.whenNoCode} onChange={(e) => setAction({ ...a, whenNoCode: e.target.value as 'continue' | 'exit' })}>
+              <select
+                id={id}
+                aria-describedby={d}
+                value={a.whenNoCode}
+                onChange={(e) => setAction({ ...a, whenNoCode: e.target.value as 'continue' | 'exit' })}
+              >
                 <option value="exit">End the run (no mail without a code)</option>
                 <option value="continue">Continue: later messages go out with an empty code</option>
               </select>
@@ -110,7 +150,14 @@ export function ActionSettings({ step, n, merchants, onChange }: { step: Extract
             )}
           </Field>
           <Field label={`Step ${n} value`}>
-            {(id, d) => <input id={id} aria-describedby={d} value={String(a.value ?? '')} onChange={(e) => setAction({ ...a, value: e.target.value })} />}
+            {(id, d) => (
+              <input
+                id={id}
+                aria-describedby={d}
+                value={String(a.value ?? '')}
+                onChange={(e) => setAction({ ...a, value: e.target.value })}
+              />
+            )}
           </Field>
         </div>
       )}

@@ -4,7 +4,18 @@ import type { ConversationJson, StepJson } from '../../../../src/modules/conduct
 import { api, ApiError, type Merchant } from '../../api.ts';
 import { href } from '../../router.ts';
 import { Badge, Empty, ErrorBanner, Loading } from '../../ui.tsx';
-import { beyond, forSave, inputIssues, issuesOf, publishIssues, saveIssues, union, type Draft, type DraftStep, type Issues } from './check.ts';
+import {
+  beyond,
+  forSave,
+  inputIssues,
+  issuesOf,
+  publishIssues,
+  saveIssues,
+  union,
+  type Draft,
+  type DraftStep,
+  type Issues,
+} from './check.ts';
 import { useKnown } from './known.ts';
 import { statusTone } from './List.tsx';
 import { Runs, TestEvent } from './Runs.tsx';
@@ -47,7 +58,11 @@ const attemptOf = (mode: Attempt['mode'], draft: Draft, server: Issues = noIssue
 });
 
 export function ConversationEditor({ conversationId, merchants }: { conversationId: string | undefined; merchants: Merchant[] }) {
-  const loaded = useQuery({ queryKey: ['conversation', conversationId], queryFn: () => api.conversation(conversationId!), enabled: Boolean(conversationId) });
+  const loaded = useQuery({
+    queryKey: ['conversation', conversationId],
+    queryFn: () => api.conversation(conversationId!),
+    enabled: Boolean(conversationId),
+  });
   if (conversationId && loaded.isPending) return <Loading />;
   if (conversationId && !loaded.data) return <ErrorBanner error={loaded.error} />;
   return <Editor key={conversationId ?? 'new'} conversation={loaded.data} merchants={merchants} />;
@@ -56,7 +71,16 @@ export function ConversationEditor({ conversationId, merchants }: { conversation
 function Editor({ conversation, merchants }: { conversation: ConversationJson | undefined; merchants: Merchant[] }) {
   const queryClient = useQueryClient();
   const [draft, setDraft] = useState<Draft>(() =>
-    conversation ? toDraft(conversation) : { name: '', trigger: { event: 'cart_abandoned' }, exitEvents: ['order_placed'], reentry: 'afterCompletion', exitOnRedemption: false, steps: [] },
+    conversation
+      ? toDraft(conversation)
+      : {
+          name: '',
+          trigger: { event: 'cart_abandoned' },
+          exitEvents: ['order_placed'],
+          reentry: 'afterCompletion',
+          exitOnRedemption: false,
+          steps: [],
+        },
   );
   const [dirty, setDirty] = useState(!conversation);
   const [attempt, setAttempt] = useState<Attempt | undefined>();
@@ -86,7 +110,18 @@ function Editor({ conversation, merchants }: { conversation: ConversationJson | 
       type === 'delay'
         ? { type, name: DEFAULT_NAMES.delay, duration: 'PT1H' }
         : type === 'action'
-          ? { type, name: DEFAULT_NAMES.action, action: { type: 'assignCoupon', merchantId: merchants[0]?.id ?? '', poolId: '', saveCodeTo: '', saveExpirationTo: null, whenNoCode: 'exit' } }
+          ? {
+              type,
+              name: DEFAULT_NAMES.action,
+              action: {
+                type: 'assignCoupon',
+                merchantId: merchants[0]?.id ?? '',
+                poolId: '',
+                saveCodeTo: '',
+                saveExpirationTo: null,
+                whenNoCode: 'exit',
+              },
+            }
           : { type, name: DEFAULT_NAMES.message, messageId: '' };
     change({ ...draft, steps: [...draft.steps, step] });
   };
@@ -98,7 +133,9 @@ function Editor({ conversation, merchants }: { conversation: ConversationJson | 
     const local = input.length || attempt.mode === 'save' || !known ? { errors: input, warnings: [] } : publishIssues(draft, known);
     const whole = JSON.stringify(draft);
     const unchanged = (p: { stepId: string | null }) =>
-      p.stepId === null ? whole === attempt.whole : draft.steps.some((s, i) => stepKey(s, i) === p.stepId && attempt.steps.get(p.stepId) === JSON.stringify(s));
+      p.stepId === null
+        ? whole === attempt.whole
+        : draft.steps.some((s, i) => stepKey(s, i) === p.stepId && attempt.steps.get(p.stepId) === JSON.stringify(s));
     shown = {
       errors: union(local.errors, attempt.server.errors.filter(unchanged)),
       warnings: union(local.warnings, attempt.server.warnings.filter(unchanged)),
@@ -120,7 +157,12 @@ function Editor({ conversation, merchants }: { conversation: ConversationJson | 
       return undefined;
     }
     try {
-      const saved = current && !dirty ? current : current ? await api.updateConversation(current.id, forSave(draft)) : await api.createConversation(forSave(draft));
+      const saved =
+        current && !dirty
+          ? current
+          : current
+            ? await api.updateConversation(current.id, forSave(draft))
+            : await api.createConversation(forSave(draft));
       // A new conversation gets its own address without remounting this editor (no hashchange).
       if (!current) window.history.replaceState(null, '', href('conversations', saved.id));
       remember(saved);
@@ -190,7 +232,8 @@ function Editor({ conversation, merchants }: { conversation: ConversationJson | 
       </p>
       <div className="page-head">
         <h1>
-          {current ? current.name : 'New conversation'} {current ? <Badge tone={statusTone[current.status] ?? 'muted'}>{current.status}</Badge> : null}
+          {current ? current.name : 'New conversation'}{' '}
+          {current ? <Badge tone={statusTone[current.status] ?? 'muted'}>{current.status}</Badge> : null}
           {current?.version ? <span className="muted"> version {current.version}</span> : null}
         </h1>
         <div className="actions">
@@ -213,7 +256,9 @@ function Editor({ conversation, merchants }: { conversation: ConversationJson | 
         <div>
           <SettingsPanel draft={draft} onChange={change} />
           <h2>Steps</h2>
-          {draft.steps.length === 0 ? <Empty title="No steps yet">Add an action step that assigns a coupon code, then the message step that shows it.</Empty> : null}
+          {draft.steps.length === 0 ? (
+            <Empty title="No steps yet">Add an action step that assigns a coupon code, then the message step that shows it.</Empty>
+          ) : null}
           <ol className="steps">
             {draft.steps.map((step, i) => (
               <StepCard
@@ -245,7 +290,11 @@ function Editor({ conversation, merchants }: { conversation: ConversationJson | 
           </div>
         </div>
         <aside>
-          {current ? <TestEvent conversation={current} /> : <p className="muted">Save the conversation to send test events and see its runs.</p>}
+          {current ? (
+            <TestEvent conversation={current} />
+          ) : (
+            <p className="muted">Save the conversation to send test events and see its runs.</p>
+          )}
           {current ? <Runs conversation={current} /> : null}
         </aside>
       </div>

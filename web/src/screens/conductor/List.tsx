@@ -16,10 +16,16 @@ export function ConductorScreen() {
           New conversation
         </a>
       </div>
-      <p className="muted">Conversations are automated journeys: a trigger event starts a run, steps wait, hand out coupon codes and send messages.</p>
+      <p className="muted">
+        Conversations are automated journeys: a trigger event starts a run, steps wait, hand out coupon codes and send messages.
+      </p>
       <ErrorBanner error={list.error} />
       {list.isPending ? <Loading /> : null}
-      {list.data?.length === 0 ? <Empty title="No conversations yet">Click “New conversation”, add an action step that assigns a coupon code, then the message step that shows it.</Empty> : null}
+      {list.data?.length === 0 ? (
+        <Empty title="No conversations yet">
+          Click “New conversation”, add an action step that assigns a coupon code, then the message step that shows it.
+        </Empty>
+      ) : null}
       {list.data?.length ? (
         <table className="table" aria-label="Conversations">
           <thead>
@@ -27,10 +33,18 @@ export function ConductorScreen() {
               <th scope="col">Name</th>
               <th scope="col">Status</th>
               <th scope="col">Trigger</th>
-              <th scope="col" className="num">Version</th>
-              <th scope="col" className="num">Steps</th>
-              <th scope="col" className="num">Entered</th>
-              <th scope="col" className="num">Messages sent</th>
+              <th scope="col" className="num">
+                Version
+              </th>
+              <th scope="col" className="num">
+                Steps
+              </th>
+              <th scope="col" className="num">
+                Entered
+              </th>
+              <th scope="col" className="num">
+                Messages sent
+              </th>
             </tr>
           </thead>
           <tbody>

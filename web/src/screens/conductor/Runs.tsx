@@ -43,7 +43,9 @@ export function TestEvent({ conversation }: { conversation: ConversationJson }) 
       <ErrorBanner error={send.error} />
       {send.data ? (
         <p role="status">
-          {send.data.enrolled.includes(conversation.id) ? 'The contact entered this conversation.' : 'The contact did not enter this conversation (not live, or already in a run).'}{' '}
+          {send.data.enrolled.includes(conversation.id)
+            ? 'The contact entered this conversation.'
+            : 'The contact did not enter this conversation (not live, or already in a run).'}{' '}
           <a href={href('contacts', send.data.contactId)}>Open the contact</a> · <a href={href('outbox')}>Outbox</a>
         </p>
       ) : null}
@@ -53,7 +55,11 @@ export function TestEvent({ conversation }: { conversation: ConversationJson }) 
 
 /** Runs of the conversation and, per step, how many runs reached each outcome. */
 export function Runs({ conversation }: { conversation: ConversationJson }) {
-  const runs = useQuery({ queryKey: ['enrollments', conversation.id], queryFn: () => api.enrollments(conversation.id), refetchInterval: 5000 });
+  const runs = useQuery({
+    queryKey: ['enrollments', conversation.id],
+    queryFn: () => api.enrollments(conversation.id),
+    refetchInterval: 5000,
+  });
   const perStep = new Map<string, Record<string, number>>();
   for (const e of runs.data ?? ([] as EnrollmentJson[])) {
     for (const s of e.steps) {
@@ -71,9 +77,7 @@ export function Runs({ conversation }: { conversation: ConversationJson }) {
         <>
           <p>
             {runs.data.length} run(s):{' '}
-            {Object.entries(
-              runs.data.reduce<Record<string, number>>((acc, e) => ({ ...acc, [e.status]: (acc[e.status] ?? 0) + 1 }), {}),
-            )
+            {Object.entries(runs.data.reduce<Record<string, number>>((acc, e) => ({ ...acc, [e.status]: (acc[e.status] ?? 0) + 1 }), {}))
               .map(([k, v]) => `${v} ${k}`)
               .join(', ')}
           </p>

@@ -22,16 +22,37 @@ const toDuration = (amount: string, unit: 'M' | 'H' | 'D') => {
   return unit === 'D' ? `P${n}D` : n === 0 ? 'PT0S' : `PT${n}${unit}`;
 };
 
-export function DelaySettings({ step, n, onChange }: { step: Extract<DraftStep, { type: 'delay' }>; n: number; onChange: (s: DraftStep) => void }) {
+export function DelaySettings({
+  step,
+  n,
+  onChange,
+}: {
+  step: Extract<DraftStep, { type: 'delay' }>;
+  n: number;
+  onChange: (s: DraftStep) => void;
+}) {
   const { amount, unit } = parseDuration(step.duration);
   return (
     <div className="form inline">
       <Field label={`Step ${n} wait`}>
-        {(id, d) => <input id={id} aria-describedby={d} inputMode="numeric" value={amount} onChange={(e) => onChange({ ...step, duration: toDuration(e.target.value, unit) })} />}
+        {(id, d) => (
+          <input
+            id={id}
+            aria-describedby={d}
+            inputMode="numeric"
+            value={amount}
+            onChange={(e) => onChange({ ...step, duration: toDuration(e.target.value, unit) })}
+          />
+        )}
       </Field>
       <Field label={`Step ${n} unit`}>
         {(id, d) => (
-          <select id={id} aria-describedby={d} value={unit} onChange={(e) => onChange({ ...step, duration: toDuration(amount, e.target.value as 'M' | 'H' | 'D') })}>
+          <select
+            id={id}
+            aria-describedby={d}
+            value={unit}
+            onChange={(e) => onChange({ ...step, duration: toDuration(amount, e.target.value as 'M' | 'H' | 'D') })}
+          >
             {UNITS.map(([u, label]) => (
               <option key={u} value={u}>
                 {label}
@@ -45,7 +66,13 @@ export function DelaySettings({ step, n, onChange }: { step: Extract<DraftStep, 
 }
 
 /** A message step: which message, and its commit (the copy runs send), flagged when the message changed since. */
-export function MessageSettings(props: { step: Extract<DraftStep, { type: 'message' }>; n: number; onChange: (s: DraftStep) => void; onCommit: () => void; busy: boolean }) {
+export function MessageSettings(props: {
+  step: Extract<DraftStep, { type: 'message' }>;
+  n: number;
+  onChange: (s: DraftStep) => void;
+  onCommit: () => void;
+  busy: boolean;
+}) {
   const { step, n } = props;
   const messages = useQuery({ queryKey: ['messages'], queryFn: api.messages });
   const message = messages.data?.find((m) => m.id === step.messageId);
@@ -54,7 +81,12 @@ export function MessageSettings(props: { step: Extract<DraftStep, { type: 'messa
     <div className="form inline">
       <Field label={`Step ${n} message`}>
         {(id, d) => (
-          <select id={id} aria-describedby={d} value={step.messageId} onChange={(e) => props.onChange({ ...step, messageId: e.target.value, committed: null })}>
+          <select
+            id={id}
+            aria-describedby={d}
+            value={step.messageId}
+            onChange={(e) => props.onChange({ ...step, messageId: e.target.value, committed: null })}
+          >
             <option value="">Choose…</option>
             {messages.data?.map((m) => (
               <option key={m.id} value={m.id}>
@@ -69,7 +101,9 @@ export function MessageSettings(props: { step: Extract<DraftStep, { type: 'messa
           {stale ? 'Re-commit message' : 'Commit message'}
         </button>
         <span className="muted" role="status">
-          {step.committed ? `Committed ${step.committed.committedAt.replace('T', ' ').slice(0, 16)}.` : 'Not committed: commit the message to this conversation.'}
+          {step.committed
+            ? `Committed ${step.committed.committedAt.replace('T', ' ').slice(0, 16)}.`
+            : 'Not committed: commit the message to this conversation.'}
         </span>
         {stale ? (
           <span className="badge warn" aria-label={`Step ${n} commit`} title="Runs send the committed copy until you commit again.">

@@ -10,7 +10,14 @@ export function SettingsPanel({ draft, onChange: change }: { draft: Draft; onCha
       </Field>
       <div className="columns even">
         <Field label="Trigger event" hint="The event type that starts a run, e.g. cart_abandoned.">
-          {(id, d) => <input id={id} aria-describedby={d} value={draft.trigger.event} onChange={(e) => change({ ...draft, trigger: { event: e.target.value.trim() } })} />}
+          {(id, d) => (
+            <input
+              id={id}
+              aria-describedby={d}
+              value={draft.trigger.event}
+              onChange={(e) => change({ ...draft, trigger: { event: e.target.value.trim() } })}
+            />
+          )}
         </Field>
         <Field label="Exit events" hint="Comma-separated, e.g. order_placed: such an event ends the run.">
           {(id, d) => (
@@ -18,20 +25,38 @@ export function SettingsPanel({ draft, onChange: change }: { draft: Draft; onCha
               id={id}
               aria-describedby={d}
               value={draft.exitEvents.join(', ')}
-              onChange={(e) => change({ ...draft, exitEvents: e.target.value.split(',').map((s) => s.trim()).filter(Boolean) })}
+              onChange={(e) =>
+                change({
+                  ...draft,
+                  exitEvents: e.target.value
+                    .split(',')
+                    .map((s) => s.trim())
+                    .filter(Boolean),
+                })
+              }
             />
           )}
         </Field>
         <Field label="Re-entry">
           {(id, d) => (
-            <select id={id} aria-describedby={d} value={draft.reentry} onChange={(e) => change({ ...draft, reentry: e.target.value as Draft['reentry'] })}>
+            <select
+              id={id}
+              aria-describedby={d}
+              value={draft.reentry}
+              onChange={(e) => change({ ...draft, reentry: e.target.value as Draft['reentry'] })}
+            >
               <option value="never">Never</option>
               <option value="afterCompletion">After completion</option>
             </select>
           )}
         </Field>
         <label className="check">
-          <input type="checkbox" checked={draft.exitOnRedemption ?? false} onChange={(e) => change({ ...draft, exitOnRedemption: e.target.checked })} /> End a run when its code is redeemed
+          <input
+            type="checkbox"
+            checked={draft.exitOnRedemption ?? false}
+            onChange={(e) => change({ ...draft, exitOnRedemption: e.target.checked })}
+          />{' '}
+          End a run when its code is redeemed
         </label>
       </div>
     </div>

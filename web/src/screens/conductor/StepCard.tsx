@@ -9,11 +9,17 @@ import { DelaySettings, MessageSettings } from './Settings.tsx';
 export function IssuesBox({ issues }: { issues: Issues & { published?: number | undefined; notSaved?: boolean | undefined } }) {
   const general = { errors: issues.errors.filter((e) => e.stepId === null), warnings: issues.warnings.filter((e) => e.stepId === null) };
   return (
-    <div className={`banner ${issues.errors.length ? 'error' : issues.warnings.length ? 'warning' : 'success'}`} role="status" aria-label="Publish result">
+    <div
+      className={`banner ${issues.errors.length ? 'error' : issues.warnings.length ? 'warning' : 'success'}`}
+      role="status"
+      aria-label="Publish result"
+    >
       {issues.published !== undefined ? (
         <strong>Published: version {issues.published} is live.</strong>
       ) : issues.errors.length === 0 ? (
-        <strong>{issues.notSaved ? 'Nothing left to fix: the draft can be saved.' : 'No errors left: the conversation can be published.'}</strong>
+        <strong>
+          {issues.notSaved ? 'Nothing left to fix: the draft can be saved.' : 'No errors left: the conversation can be published.'}
+        </strong>
       ) : issues.notSaved ? (
         <strong>Not saved: {issues.errors.length} setting(s) to fix (marked on the steps).</strong>
       ) : (
@@ -55,17 +61,29 @@ export function StepCard(props: {
   const n = index + 1;
   const kind = { delay: 'Delay step', action: 'Action step', message: 'Message step' }[step.type];
   return (
-    <li className={`step ${step.type}${props.issues.errors.length ? ' has-error' : props.issues.warnings.length ? ' has-warning' : ''}`} aria-label={`Step ${n}: ${step.name}`} data-step-type={step.type}>
+    <li
+      className={`step ${step.type}${props.issues.errors.length ? ' has-error' : props.issues.warnings.length ? ' has-warning' : ''}`}
+      aria-label={`Step ${n}: ${step.name}`}
+      data-step-type={step.type}
+    >
       <div className="step-head">
         <span className="badge info">{kind}</span>
         <Field label={`Step ${n} name`}>
-          {(id, d) => <input id={id} aria-describedby={d} value={step.name} onChange={(e) => props.onChange({ ...step, name: e.target.value })} />}
+          {(id, d) => (
+            <input id={id} aria-describedby={d} value={step.name} onChange={(e) => props.onChange({ ...step, name: e.target.value })} />
+          )}
         </Field>
         <div className="row-actions">
           <button type="button" className="small" aria-label={`Move step ${n} up`} disabled={index === 0} onClick={() => props.onMove(-1)}>
             ↑
           </button>
-          <button type="button" className="small" aria-label={`Move step ${n} down`} disabled={index === props.count - 1} onClick={() => props.onMove(1)}>
+          <button
+            type="button"
+            className="small"
+            aria-label={`Move step ${n} down`}
+            disabled={index === props.count - 1}
+            onClick={() => props.onMove(1)}
+          >
             ↓
           </button>
           <button type="button" className="small ghost" aria-label={`Remove step ${n}`} onClick={props.onRemove}>
@@ -76,7 +94,9 @@ export function StepCard(props: {
       {props.counts ? <StepCountsLine step={step} n={n} counts={props.counts} /> : null}
       {step.type === 'delay' ? <DelaySettings step={step} n={n} onChange={props.onChange} /> : null}
       {step.type === 'action' ? <ActionSettings step={step} n={n} merchants={props.merchants} onChange={props.onChange} /> : null}
-      {step.type === 'message' ? <MessageSettings step={step} n={n} onChange={props.onChange} onCommit={props.onCommit} busy={props.busy} /> : null}
+      {step.type === 'message' ? (
+        <MessageSettings step={step} n={n} onChange={props.onChange} onCommit={props.onCommit} busy={props.busy} />
+      ) : null}
       {props.issues.errors.length + props.issues.warnings.length ? (
         <ul className="step-issues" aria-label={`Step ${n} problems`}>
           {props.issues.errors.map((p, i) => (
@@ -99,7 +119,8 @@ export function StepCard(props: {
 function StepCountsLine({ step, n, counts }: { step: DraftStep; n: number; counts: StepCounts }) {
   const parts = [`${counts.entered} entered`, `${counts.completed} completed`];
   if (step.type === 'delay') parts.push(`${counts.waiting ?? 0} waiting`);
-  if (step.type === 'action') parts.push(`${counts.codesAssigned} codes assigned`, `${counts.defaultCodes} default codes`, `${counts.noCode} without a code`);
+  if (step.type === 'action')
+    parts.push(`${counts.codesAssigned} codes assigned`, `${counts.defaultCodes} default codes`, `${counts.noCode} without a code`);
   if (step.type === 'message') parts.push(`${counts.messagesSent} sent`);
   if (counts.redeemed !== undefined) parts.push(`${counts.redeemed} redeemed`);
   const revenue = (counts.revenue ?? []).map((r) => `${r.amount} ${r.currency}`).join(' + ');

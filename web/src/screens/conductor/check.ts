@@ -18,7 +18,8 @@ import {
 import type { ApiError } from '../../api.ts';
 
 /** A step being edited: new steps have no id yet; a message step carries its commit. */
-export type DraftStep = Exclude<StepInput, { type: 'message' }> | (Extract<StepInput, { type: 'message' }> & { committed?: CommittedMessage | null });
+export type DraftStep =
+  Exclude<StepInput, { type: 'message' }> | (Extract<StepInput, { type: 'message' }> & { committed?: CommittedMessage | null });
 export type Draft = Omit<ConversationInput, 'steps'> & { steps: DraftStep[] };
 
 /** The settings' labels, for problems the server reports by field path. */
@@ -69,7 +70,9 @@ export function inputIssues(draft: Draft): PublishIssue[] {
   const parsed = conversationInput.safeParse(forSave(draft));
   if (parsed.success) return [];
   const seen = new Set<string>();
-  return parsed.error.issues.map((i) => atPath(i.path.join('.'))).filter((p) => !seen.has(`${p.stepId}:${p.field}`) && seen.add(`${p.stepId}:${p.field}`));
+  return parsed.error.issues
+    .map((i) => atPath(i.path.join('.')))
+    .filter((p) => !seen.has(`${p.stepId}:${p.field}`) && seen.add(`${p.stepId}:${p.field}`));
 }
 
 /** A refused save (422 validation_failed, details `{field: "steps.1.messageId"}`) as issues. */
@@ -103,7 +106,13 @@ export function publishIssues(draft: Draft, known: Known): { errors: PublishIssu
     if (s.type !== 'message') return { ...s, id } as Step;
     return { id, name: s.name, type: 'message', messageId: s.messageId, ...(s.committed ? { committed: s.committed } : {}) };
   });
-  const doc: ConversationDocument = { name: draft.name, trigger: draft.trigger, exitEvents: draft.exitEvents, reentry: draft.reentry, steps };
+  const doc: ConversationDocument = {
+    name: draft.name,
+    trigger: draft.trigger,
+    exitEvents: draft.exitEvents,
+    reentry: draft.reentry,
+    steps,
+  };
   return checkForPublish(doc, {
     pools: known.pools,
     fields: new Map(known.groups.flatMap((g) => g.fields.map((f) => [f.id, { group: g.name, name: f.name, type: f.type }] as const))),

@@ -11,7 +11,9 @@ export function useKnown(draft: Draft, conversationId: string | undefined, merch
   const groups = useQuery({ queryKey: ['fieldGroups'], queryFn: api.fieldGroups });
   const messages = useQuery({ queryKey: ['messages'], queryFn: api.messages });
   const conversations = useQuery({ queryKey: ['conversations'], queryFn: api.conversations });
-  const named = draft.steps.flatMap((s) => (s.type === 'action' && s.action.type === 'assignCoupon' && s.action.merchantId ? [s.action.merchantId] : []));
+  const named = draft.steps.flatMap((s) =>
+    s.type === 'action' && s.action.type === 'assignCoupon' && s.action.merchantId ? [s.action.merchantId] : [],
+  );
   const merchantIds = [...new Set([...merchants.map((m) => m.id), ...named])];
   const pools = useQueries({ queries: merchantIds.map((id) => ({ queryKey: ['pools', id], queryFn: () => api.pools(id) })) });
   if (!groups.data || !messages.data || !conversations.data || pools.some((p) => !p.data)) return undefined;
@@ -25,7 +27,11 @@ export function useKnown(draft: Draft, conversationId: string | undefined, merch
     }
   }
   return {
-    pools: new Map(pools.flatMap((p) => p.data ?? []).map((p) => [p.id, { merchantId: p.merchantId, name: p.name, defaultCode: p.defaultCode !== null }])),
+    pools: new Map(
+      pools
+        .flatMap((p) => p.data ?? [])
+        .map((p) => [p.id, { merchantId: p.merchantId, name: p.name, defaultCode: p.defaultCode !== null }]),
+    ),
     groups: groups.data,
     messageIds: messages.data.map((m) => m.id),
     couponFieldsElsewhere,

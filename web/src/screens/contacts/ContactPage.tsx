@@ -69,7 +69,10 @@ function Subscription({ contact }: { contact: ContactWithRuns }) {
         ) : suppression.isPending ? (
           'Checking the suppression list…'
         ) : (
-          <>Not suppressed: marketing mail may go to this address{contact.status === 'unsubscribed' ? ' (but the contact is unsubscribed)' : ''}.</>
+          <>
+            Not suppressed: marketing mail may go to this address
+            {contact.status === 'unsubscribed' ? ' (but the contact is unsubscribed)' : ''}.
+          </>
         )}
       </p>
       <div className="actions">

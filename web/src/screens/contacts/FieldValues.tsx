@@ -26,7 +26,8 @@ export function FieldValues({ contact, timeZone }: { contact: ContactWithRuns; t
   const groups = useQuery({ queryKey: ['fieldGroups'], queryFn: api.fieldGroups });
   if (!groups.data) return <ErrorBanner error={groups.error} />;
   const shown = groups.data.filter((g) => g.fields.length > 0);
-  if (shown.length === 0) return <p className="muted">No fields yet (Segmentation defines them). An action step of a conversation fills the coupon fields.</p>;
+  if (shown.length === 0)
+    return <p className="muted">No fields yet (Segmentation defines them). An action step of a conversation fills the coupon fields.</p>;
   return (
     <>
       {shown.map((g) => (
@@ -63,7 +64,12 @@ function FieldRow(props: { contact: ContactWithRuns; group: string; name: string
         <dt>{name}</dt>
         <dd>
           <span data-testid={`value-${group}-${name}`}>{shownValue(value, type, props.timeZone)}</span>{' '}
-          <button type="button" className="ghost small" aria-label={`Edit ${label}`} onClick={() => setEditing(value === undefined ? '' : type === 'date' ? inputDay(String(value), props.timeZone) : String(value))}>
+          <button
+            type="button"
+            className="ghost small"
+            aria-label={`Edit ${label}`}
+            onClick={() => setEditing(value === undefined ? '' : type === 'date' ? inputDay(String(value), props.timeZone) : String(value))}
+          >
             Edit
           </button>
         </dd>
@@ -88,7 +94,12 @@ function FieldRow(props: { contact: ContactWithRuns; group: string; name: string
               <option value="false">no</option>
             </select>
           ) : (
-            <input aria-label={label} type={type === 'date' ? 'date' : type === 'number' ? 'number' : 'text'} value={editing} onChange={(e) => setEditing(e.target.value)} />
+            <input
+              aria-label={label}
+              type={type === 'date' ? 'date' : type === 'number' ? 'number' : 'text'}
+              value={editing}
+              onChange={(e) => setEditing(e.target.value)}
+            />
           )}
           <button type="submit" disabled={save.isPending}>
             Save

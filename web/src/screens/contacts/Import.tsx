@@ -40,8 +40,8 @@ export function ContactImportScreen() {
         <h1>Import contacts</h1>
       </div>
       <p className="muted">
-        A CSV file whose first line names the columns: <code>email</code>, then <code>Group.Field</code> for each field (and optionally <code>status</code>). An empty cell leaves a value as
-        it is. Existing contacts (same email, any case) are updated.
+        A CSV file whose first line names the columns: <code>email</code>, then <code>Group.Field</code> for each field (and optionally{' '}
+        <code>status</code>). An empty cell leaves a value as it is. Existing contacts (same email, any case) are updated.
       </p>
       <form
         className="form"
@@ -51,7 +51,15 @@ export function ContactImportScreen() {
         }}
       >
         <Field label="CSV file">
-          {(id, d) => <input id={id} aria-describedby={d} type="file" accept=".csv,text/csv,text/plain" onChange={(e) => setFile(e.target.files?.[0] ?? null)} />}
+          {(id, d) => (
+            <input
+              id={id}
+              aria-describedby={d}
+              type="file"
+              accept=".csv,text/csv,text/plain"
+              onChange={(e) => setFile(e.target.files?.[0] ?? null)}
+            />
+          )}
         </Field>
         <Field label="Invalid lines">
           {(id, d) => (
@@ -127,7 +135,9 @@ function ImportReport({ report }: { report: ContactImportReport }) {
           </tbody>
         </table>
       ) : null}
-      {report.errorCount > report.errors.length ? <p className="muted">…and {fmtNumber(report.errorCount - report.errors.length)} more.</p> : null}
+      {report.errorCount > report.errors.length ? (
+        <p className="muted">…and {fmtNumber(report.errorCount - report.errors.length)} more.</p>
+      ) : null}
     </div>
   );
 }

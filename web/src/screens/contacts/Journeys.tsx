@@ -16,13 +16,19 @@ interface RunStep {
 }
 
 const stepsOf = (run: ContactWithRuns['runs'][number]) => (Array.isArray(run.steps) ? (run.steps as RunStep[]) : []);
-const STATUS_TONE: Record<CodeStatus, 'ok' | 'info' | 'muted' | 'warn'> = { available: 'muted', assigned: 'info', redeemed: 'ok', expired: 'warn' };
+const STATUS_TONE: Record<CodeStatus, 'ok' | 'info' | 'muted' | 'warn'> = {
+  available: 'muted',
+  assigned: 'info',
+  redeemed: 'ok',
+  expired: 'warn',
+};
 
 /** The contact's runs by conversation and step names, with links to the conversation and each mail; then its codes. */
 export function Journeys({ contact, timeZone }: { contact: ContactWithRuns; timeZone: string }) {
   const conversations = useQuery({ queryKey: ['conversations'], queryFn: api.conversations });
   const byId = new Map((conversations.data ?? []).map((c) => [c.id, c]));
-  const stepName = (conv: Conversation | undefined, stepId: string) => conv?.steps.find((s) => s.id === stepId)?.name ?? 'a step since removed';
+  const stepName = (conv: Conversation | undefined, stepId: string) =>
+    conv?.steps.find((s) => s.id === stepId)?.name ?? 'a step since removed';
   return (
     <>
       <h2>Journeys</h2>
@@ -44,7 +50,9 @@ export function Journeys({ contact, timeZone }: { contact: ContactWithRuns; time
               return (
                 <tr key={String(run.id ?? i)}>
                   <td>
-                    <a href={href('conversations', run.conversationId)}>{conv?.name ?? (conversations.isPending ? '…' : 'a conversation')}</a>
+                    <a href={href('conversations', run.conversationId)}>
+                      {conv?.name ?? (conversations.isPending ? '…' : 'a conversation')}
+                    </a>
                   </td>
                   <td>
                     {String(run.status ?? '')}
@@ -84,7 +92,15 @@ export function Journeys({ contact, timeZone }: { contact: ContactWithRuns; time
 }
 
 /** Each code a step handed out, with its status now (GET /v1/pools/{id}/codes?q=<email>). */
-function Codes({ contact, conversations, timeZone }: { contact: ContactWithRuns; conversations: Map<string, Conversation>; timeZone: string }) {
+function Codes({
+  contact,
+  conversations,
+  timeZone,
+}: {
+  contact: ContactWithRuns;
+  conversations: Map<string, Conversation>;
+  timeZone: string;
+}) {
   const handed = contact.runs.flatMap((run) =>
     stepsOf(run)
       .filter((s) => s.code)
@@ -127,7 +143,13 @@ function Codes({ contact, conversations, timeZone }: { contact: ContactWithRuns;
                   <code>{h.code}</code>
                 </td>
                 <td>{h.expiresAt ? fmtDay(h.expiresAt, timeZone) : '—'}</td>
-                <td>{status ? <Badge tone={STATUS_TONE[status]}>{status}</Badge> : <span className="muted">{statuses.isFetching ? '…' : 'shared code'}</span>}</td>
+                <td>
+                  {status ? (
+                    <Badge tone={STATUS_TONE[status]}>{status}</Badge>
+                  ) : (
+                    <span className="muted">{statuses.isFetching ? '…' : 'shared code'}</span>
+                  )}
+                </td>
               </tr>
             );
           })}

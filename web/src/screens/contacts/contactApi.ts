@@ -37,19 +37,29 @@ export interface MailDetail extends Omit<Mail, 'kind'> {
 
 export const suppressionsApi = {
   list: (search?: string, cursor?: string) =>
-    request<Page<SuppressionEntry>>('GET', `/v1/suppressions?limit=50${search ? `&search=${enc(search)}` : ''}${cursor ? `&cursor=${enc(cursor)}` : ''}`),
+    request<Page<SuppressionEntry>>(
+      'GET',
+      `/v1/suppressions?limit=50${search ? `&search=${enc(search)}` : ''}${cursor ? `&cursor=${enc(cursor)}` : ''}`,
+    ),
   add: (email: string, reason: SuppressionReason = 'manual') => request<SuppressionEntry>('POST', '/v1/suppressions', { email, reason }),
   remove: (email: string) => request<void>('DELETE', `/v1/suppressions/${enc(email)}`),
   /** The suppression of exactly this address, if any. */
   of: async (email: string) => (await suppressionsApi.list(email)).items.find((s) => s.email.toLowerCase() === email.toLowerCase()) ?? null,
 };
 
-export const codesOfContact = (poolId: string, email: string) => request<Page<PoolCode>>('GET', `/v1/pools/${enc(poolId)}/codes?limit=100&q=${enc(email)}`);
+export const codesOfContact = (poolId: string, email: string) =>
+  request<Page<PoolCode>>('GET', `/v1/pools/${enc(poolId)}/codes?limit=100&q=${enc(email)}`);
 export const mailDetail = (id: string) => request<MailDetail>('GET', `/v1/outbox/${enc(id)}`);
-export const testSend = (messageId: string, body: { to: string[]; email?: string }) => request<{ mailIds: string[] }>('POST', `/v1/messages/${enc(messageId)}/test`, body);
+export const testSend = (messageId: string, body: { to: string[]; email?: string }) =>
+  request<{ mailIds: string[] }>('POST', `/v1/messages/${enc(messageId)}/test`, body);
 
 /** Rejects with code `cancelled` when `signal` aborts (the server rolls the import back). */
-export function importContacts(file: File, onInvalid: 'reject' | 'skip', onProgress: (fraction: number) => void, signal?: AbortSignal): Promise<ContactImportReport> {
+export function importContacts(
+  file: File,
+  onInvalid: 'reject' | 'skip',
+  onProgress: (fraction: number) => void,
+  signal?: AbortSignal,
+): Promise<ContactImportReport> {
   return new Promise((resolve, reject) => {
     const form = new FormData();
     form.append('onInvalid', onInvalid);
@@ -73,7 +83,15 @@ export function importContacts(file: File, onInvalid: 'reject' | 'skip', onProgr
       if (xhr.status === 201) return resolve(body as ContactImportReport);
       const err = body as (ApiErrorBody & { import?: ContactImportReport }) | undefined;
       if (xhr.status === 422 && err?.import) return resolve(err.import);
-      reject(new ApiError(xhr.status, err?.error?.code ?? `http_${xhr.status}`, err?.error?.message ?? `import failed (${xhr.status})`, err?.error?.details ?? [], err));
+      reject(
+        new ApiError(
+          xhr.status,
+          err?.error?.code ?? `http_${xhr.status}`,
+          err?.error?.message ?? `import failed (${xhr.status})`,
+          err?.error?.details ?? [],
+          err,
+        ),
+      );
     };
     xhr.send(form);
   });
@@ -88,11 +106,14 @@ export function fmtDay(value: string, timeZone: string): string {
 }
 
 /** An ISO-8601 instant (what a text field holding an expiration looks like)? */
-export const isInstant = (v: unknown): v is string => typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(v) && !Number.isNaN(Date.parse(v));
+export const isInstant = (v: unknown): v is string =>
+  typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(v) && !Number.isNaN(Date.parse(v));
 
 /** A date value as `<input type="date">` takes it: YYYY-MM-DD (an instant as its day in the account's zone). */
 export function inputDay(value: string, timeZone: string): string {
   if (/^\d{4}-\d{2}-\d{2}$/.test(value)) return value;
   const d = new Date(value);
-  return Number.isNaN(d.getTime()) ? '' : new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(d);
+  return Number.isNaN(d.getTime())
+    ? ''
+    : new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(d);
 }

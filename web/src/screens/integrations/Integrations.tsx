@@ -9,7 +9,12 @@ const TONE = { processed: 'ok', duplicate: 'muted', ignored: 'muted', failed: 'b
 
 /** What a delivery did, in one line. */
 function summary(d: DeliveryJson): string {
-  const detail = d.detail as { redemptions?: { code: string; recorded: boolean; reason?: string }[]; rolledBack?: string[]; error?: string; event?: string };
+  const detail = d.detail as {
+    redemptions?: { code: string; recorded: boolean; reason?: string }[];
+    rolledBack?: string[];
+    error?: string;
+    event?: string;
+  };
   if (d.result === 'failed') return detail.error ?? 'not an order';
   if (d.result === 'ignored') return 'topic not handled';
   if (d.result === 'duplicate') return 'repeat of an earlier delivery';
@@ -44,15 +49,18 @@ export function IntegrationsScreen({ merchant }: { merchant: Merchant | undefine
       </div>
       <h2>Shopify</h2>
       <p className="muted">
-        Orders placed with a discount code of {merchant.name} are recorded as redemptions, an <code>order_placed</code> event ends the runs that wait for it, and a
-        cancelled order gives the code back.
+        Orders placed with a discount code of {merchant.name} are recorded as redemptions, an <code>order_placed</code> event ends the runs
+        that wait for it, and a cancelled order gives the code back.
       </p>
       <ErrorBanner error={status.error ?? save.error} />
       {status.isPending ? <Loading /> : null}
       {status.data ? (
         <>
           <ol className="help-steps">
-            <li>In Shopify admin, open Settings → Notifications → Webhooks and create webhooks for “Order creation”, “Order payment” and “Order cancellation”, format JSON.</li>
+            <li>
+              In Shopify admin, open Settings → Notifications → Webhooks and create webhooks for “Order creation”, “Order payment” and
+              “Order cancellation”, format JSON.
+            </li>
             <li>
               Paste this URL into each: <code className="copyable">{status.data.webhookUrl}</code>{' '}
               <button type="button" className="ghost" onClick={() => void navigator.clipboard?.writeText(status.data.webhookUrl)}>
@@ -70,8 +78,25 @@ export function IntegrationsScreen({ merchant }: { merchant: Merchant | undefine
               if (parsed.success) save.mutate(parsed.data.webhookSecret);
             }}
           >
-            <Field label="Webhook signing secret" hint={status.data.configured ? `Saved ${status.data.updatedAt ? fmtDateTime(status.data.updatedAt) : ''}; never shown again. Saving replaces it.` : 'Not set yet: deliveries are refused (401) until it is.'} error={problem ?? undefined}>
-              {(id, d) => <input id={id} aria-describedby={d} type="password" autoComplete="off" value={secret} onChange={(e) => setSecret(e.target.value)} />}
+            <Field
+              label="Webhook signing secret"
+              hint={
+                status.data.configured
+                  ? `Saved ${status.data.updatedAt ? fmtDateTime(status.data.updatedAt) : ''}; never shown again. Saving replaces it.`
+                  : 'Not set yet: deliveries are refused (401) until it is.'
+              }
+              error={problem ?? undefined}
+            >
+              {(id, d) => (
+                <input
+                  id={id}
+                  aria-describedby={d}
+                  type="password"
+                  autoComplete="off"
+                  value={secret}
+                  onChange={(e) => setSecret(e.target.value)}
+                />
+              )}
             </Field>
             <div className="actions">
               <button type="submit" disabled={save.isPending || secret.trim() === ''}>

@@ -15,5 +15,6 @@ const base = (merchantId: string) => `/v1/merchants/${encodeURIComponent(merchan
 
 export const integrationsApi = {
   shopify: (merchantId: string) => request<ShopifyStatus>('GET', base(merchantId)),
-  saveShopifySecret: (merchantId: string, webhookSecret: string) => request<{ webhookUrl: string }>('PUT', base(merchantId), { webhookSecret }),
+  saveShopifySecret: (merchantId: string, webhookSecret: string) =>
+    request<{ webhookUrl: string }>('PUT', base(merchantId), { webhookSecret }),
 };

@@ -2,10 +2,7 @@ import type { MailDetail } from '../contacts/contactApi.ts';
 
 /** The headers the mail goes out with beyond From, To and Subject (shown above): its Message-ID, then the extra ones (List-Unsubscribe, …). */
 export function MailHeaders({ mail }: { mail: MailDetail }) {
-  const rows: [string, string][] = [
-    ['Message-ID', mail.messageId],
-    ...Object.entries(mail.headers),
-  ];
+  const rows: [string, string][] = [['Message-ID', mail.messageId], ...Object.entries(mail.headers)];
   return (
     <details className="mail-headers" open>
       <summary>Headers</summary>

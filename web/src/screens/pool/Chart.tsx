@@ -59,7 +59,13 @@ function Panel(props: {
           </text>
         </g>
       ))}
-      <text x={12} y={(H - PAD.b + PAD.t) / 2} className="tick axis-title" transform={`rotate(-90 12 ${(H - PAD.b + PAD.t) / 2})`} textAnchor="middle">
+      <text
+        x={12}
+        y={(H - PAD.b + PAD.t) / 2}
+        className="tick axis-title"
+        transform={`rotate(-90 12 ${(H - PAD.b + PAD.t) / 2})`}
+        textAnchor="middle"
+      >
         {props.title}
       </text>
       {dateTicks(s.from, s.to).map((t) => (
@@ -73,7 +79,16 @@ function Panel(props: {
       <line x1={x(s.today)} x2={x(s.today)} y1={PAD.t} y2={H - PAD.b} className="today" />
       {props.children(y)}
       {props.hover !== null ? <line x1={x(props.hover)} x2={x(props.hover)} y1={PAD.t} y2={H - PAD.b} className="hover" /> : null}
-      <rect x={PAD.l} y={PAD.t} width={W - PAD.l - PAD.r} height={H - PAD.t - PAD.b} fill="transparent" onMouseMove={move} onMouseLeave={() => props.onHover(null)} data-testid="chart-overlay" />
+      <rect
+        x={PAD.l}
+        y={PAD.t}
+        width={W - PAD.l - PAD.r}
+        height={H - PAD.t - PAD.b}
+        fill="transparent"
+        onMouseMove={move}
+        onMouseLeave={() => props.onHover(null)}
+        data-testid="chart-overlay"
+      />
     </svg>
   );
 }
@@ -91,7 +106,8 @@ export function DepletionChart({ pool }: { pool: Pool }) {
   const past = s.days.filter((d) => d.kind !== 'forecast');
   const ahead = s.days.filter((d) => d.kind !== 'recorded');
   const hovered = hover === null ? undefined : byDay.get(hover);
-  const path = (days: ChartDay[], y: (v: number) => number) => days.map((d, i) => `${i ? 'L' : 'M'}${x(d.day).toFixed(1)},${y(d.available).toFixed(1)}`).join(' ');
+  const path = (days: ChartDay[], y: (v: number) => number) =>
+    days.map((d, i) => `${i ? 'L' : 'M'}${x(d.day).toFixed(1)},${y(d.available).toFixed(1)}`).join(' ');
   const keys = (e: KeyboardEvent) => {
     const step = e.key === 'ArrowRight' ? 1 : e.key === 'ArrowLeft' ? -1 : 0;
     if (!step) return;
@@ -103,10 +119,20 @@ export function DepletionChart({ pool }: { pool: Pool }) {
   const bar = Math.max(1, Math.min(14, band / 2 - 1));
   return (
     <figure className="chart" tabIndex={0} onKeyDown={keys} onBlur={() => setHover(null)} aria-describedby={`chart-tip-${pool.id}`}>
-      <Panel s={s} height={220} max={availableMax} title="Available codes" label={`Available codes over time: ${fmtNumber(r.today.available)} now${r.forecast?.runsOutOn ? `, forecast to run out on ${r.forecast.runsOutOn}` : ''}`} hover={hover} onHover={setHover}>
+      <Panel
+        s={s}
+        height={220}
+        max={availableMax}
+        title="Available codes"
+        label={`Available codes over time: ${fmtNumber(r.today.available)} now${r.forecast?.runsOutOn ? `, forecast to run out on ${r.forecast.runsOutOn}` : ''}`}
+        hover={hover}
+        onHover={setHover}
+      >
         {(y) => (
           <>
-            {pool.threshold !== null ? <line x1={PAD.l} x2={W - PAD.r} y1={y(pool.threshold)} y2={y(pool.threshold)} className="threshold" /> : null}
+            {pool.threshold !== null ? (
+              <line x1={PAD.l} x2={W - PAD.r} y1={y(pool.threshold)} y2={y(pool.threshold)} className="threshold" />
+            ) : null}
             <path d={path(past, y)} className="history" fill="none" />
             {past.map((d) => (
               <circle key={d.day} cx={x(d.day)} cy={y(d.available)} r={past.length > 60 ? 1.5 : 3} className="history-dot" />
@@ -129,16 +155,19 @@ export function DepletionChart({ pool }: { pool: Pool }) {
         {hovered ? describe(hovered, r.timeZone) : 'Point at a day (or focus the chart and use the arrow keys) to read its values.'}
       </p>
       <figcaption className="muted">
-        <span className="key key-history" /> Available codes at each day’s end ({r.timeZone}), as recorded{r.daily.length ? '' : ' (the first day is recorded once it has ended)'}.{' '}
+        <span className="key key-history" /> Available codes at each day’s end ({r.timeZone}), as recorded
+        {r.daily.length ? '' : ' (the first day is recorded once it has ended)'}.{' '}
         {r.forecast && r.forecast.ratePerDay > 0 ? (
           <>
-            <span className="key key-forecast" /> Forecast at {fmtNumber(Math.round(r.forecast.ratePerDay * 10) / 10)} codes a day (the last 7 days), codes leaving as they expire or enter the cutoff
+            <span className="key key-forecast" /> Forecast at {fmtNumber(Math.round(r.forecast.ratePerDay * 10) / 10)} codes a day (the last
+            7 days), codes leaving as they expire or enter the cutoff
             {r.forecast.runsOutOn ? `: empty on ${r.forecast.runsOutOn}` : ''}
             {s.runsOutBeyond ? ' (beyond this chart)' : ''}.{' '}
           </>
         ) : r.forecast ? (
           <>
-            <span className="key key-forecast" /> No codes were handed out in the last 7 days: the forecast shows only codes that expire or enter the cutoff.{' '}
+            <span className="key key-forecast" /> No codes were handed out in the last 7 days: the forecast shows only codes that expire or
+            enter the cutoff.{' '}
           </>
         ) : null}
         <span className="key key-assigned" /> assigned and <span className="key key-redeemed" /> redeemed per day.

@@ -5,7 +5,12 @@ import { Badge, Empty, ErrorBanner, Field, fmtDate, fmtDateTime, Loading } from 
 import { CODE_STATUSES, exportPath, type CodeStatus } from '../../../../src/modules/codes/model.ts';
 import { redemptionsApi, type CodesQuery } from '../redemptions/api.ts';
 
-const TONE: Record<CodeStatus, 'ok' | 'info' | 'muted' | 'warn'> = { available: 'ok', assigned: 'info', redeemed: 'muted', expired: 'warn' };
+const TONE: Record<CodeStatus, 'ok' | 'info' | 'muted' | 'warn'> = {
+  available: 'ok',
+  assigned: 'info',
+  redeemed: 'muted',
+  expired: 'warn',
+};
 
 /** The pool page's Codes tab: search, status and upload filters, pages, and the CSV export of what is shown. */
 export function PoolCodes({ pool }: { pool: Pool }) {
@@ -30,11 +35,17 @@ export function PoolCodes({ pool }: { pool: Pool }) {
         }}
       >
         <Field label="Search" hint="A code's beginning, or a contact's email.">
-          {(id, d) => <input id={id} aria-describedby={d} value={draft.q ?? ''} onChange={(e) => set({ q: e.target.value.trim() || undefined })} />}
+          {(id, d) => (
+            <input id={id} aria-describedby={d} value={draft.q ?? ''} onChange={(e) => set({ q: e.target.value.trim() || undefined })} />
+          )}
         </Field>
         <Field label="Status">
           {(id) => (
-            <select id={id} value={draft.status ?? ''} onChange={(e) => set({ status: (e.target.value || undefined) as CodeStatus | undefined })}>
+            <select
+              id={id}
+              value={draft.status ?? ''}
+              onChange={(e) => set({ status: (e.target.value || undefined) as CodeStatus | undefined })}
+            >
               <option value="">Any</option>
               {CODE_STATUSES.map((s) => (
                 <option key={s} value={s}>
@@ -83,8 +94,12 @@ export function PoolCodes({ pool }: { pool: Pool }) {
           <tbody>
             {page.data.items.map((c) => (
               <tr key={c.code}>
-                <td><code>{c.code}</code></td>
-                <td><Badge tone={TONE[c.status]}>{c.status}</Badge></td>
+                <td>
+                  <code>{c.code}</code>
+                </td>
+                <td>
+                  <Badge tone={TONE[c.status]}>{c.status}</Badge>
+                </td>
                 <td>{fmtDate(c.expiresAt)}</td>
                 <td>{c.email ?? '—'}</td>
                 <td>{fmtDateTime(c.assignedAt)}</td>

@@ -19,7 +19,12 @@ export function StaticSummary({ pool }: { pool: Pool }) {
     .filter(({ row }) => Date.parse(row.beginDistribution) > now)
     .sort((a, b) => Date.parse(a.row.beginDistribution) - Date.parse(b.row.beginDistribution))[0];
   const day = (iso: string | null) => localDay(dayIn(iso, zone));
-  const expiry = (r: StaticRow) => (r.daysAfterDistribution !== null ? `expires ${r.daysAfterDistribution} days after it is handed out` : r.expiresOn ? `expires ${day(r.expiresOn)}` : 'never expires');
+  const expiry = (r: StaticRow) =>
+    r.daysAfterDistribution !== null
+      ? `expires ${r.daysAfterDistribution} days after it is handed out`
+      : r.expiresOn
+        ? `expires ${day(r.expiresOn)}`
+        : 'never expires';
   const items: [string, string, ReactNode][] = [
     [
       'live',

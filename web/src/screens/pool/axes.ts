@@ -54,5 +54,8 @@ export function dateTicks(from: number, to: number, count = 7): { day: number; l
     }
     if (out.length <= count) return out;
   }
-  return [{ day: from, label: dayLabel(from) }, { day: to, label: dayLabel(to) }];
+  return [
+    { day: from, label: dayLabel(from) },
+    { day: to, label: dayLabel(to) },
+  ];
 }

@@ -27,8 +27,20 @@ export interface ChartSeries {
  */
 export function chartSeries(report: PoolReport): ChartSeries {
   const today = dayNumber(report.today.date);
-  const recorded: ChartDay[] = report.daily.map((d) => ({ day: dayNumber(d.date), kind: 'recorded', available: d.available, assigned: d.assigned, redeemed: d.redeemed }));
-  const now: ChartDay = { day: today, kind: 'today', available: report.today.available, assigned: report.today.assigned, redeemed: report.today.redeemed };
+  const recorded: ChartDay[] = report.daily.map((d) => ({
+    day: dayNumber(d.date),
+    kind: 'recorded',
+    available: d.available,
+    assigned: d.assigned,
+    redeemed: d.redeemed,
+  }));
+  const now: ChartDay = {
+    day: today,
+    kind: 'today',
+    available: report.today.available,
+    assigned: report.today.assigned,
+    redeemed: report.today.redeemed,
+  };
   const from = Math.min(recorded[0]?.day ?? today, today - 6);
   const ahead = Math.max(14, today - from);
   const forecast: ChartDay[] = (report.forecast?.points ?? [])

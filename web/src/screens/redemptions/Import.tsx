@@ -9,14 +9,17 @@ export function ImportReport({ report }: { report: RedemptionImportReport }) {
   return (
     <div className={`report ${rejected ? 'rejected' : 'imported'}`} role="status" aria-label="Import report">
       <p>
-        <strong>{rejected ? 'Rejected: nothing was recorded.' : 'Imported.'}</strong> {fmtNumber(report.lines)} lines read, {fmtNumber(report.recorded)} redemptions
-        recorded, {fmtNumber(report.duplicates)} already recorded, {fmtNumber(report.rejected)} not recorded.
+        <strong>{rejected ? 'Rejected: nothing was recorded.' : 'Imported.'}</strong> {fmtNumber(report.lines)} lines read,{' '}
+        {fmtNumber(report.recorded)} redemptions recorded, {fmtNumber(report.duplicates)} already recorded, {fmtNumber(report.rejected)} not
+        recorded.
       </p>
       {report.errors.length ? (
         <table className="table compact" aria-label="Line errors">
           <thead>
             <tr>
-              <th scope="col" className="num">Line</th>
+              <th scope="col" className="num">
+                Line
+              </th>
               <th scope="col">Problem</th>
             </tr>
           </thead>
@@ -30,7 +33,11 @@ export function ImportReport({ report }: { report: RedemptionImportReport }) {
           </tbody>
         </table>
       ) : null}
-      {report.errorCount > report.errors.length ? <p className="muted">Showing the first {report.errors.length} of {fmtNumber(report.errorCount)} errors.</p> : null}
+      {report.errorCount > report.errors.length ? (
+        <p className="muted">
+          Showing the first {report.errors.length} of {fmtNumber(report.errorCount)} errors.
+        </p>
+      ) : null}
     </div>
   );
 }
@@ -73,15 +80,25 @@ export function ImportDialog({ merchantId, onClose }: { merchantId: string; onCl
         }}
       >
         <Field label="CSV file" hint="Header: code,orderId and optionally redeemedAt, amount, currency, email.">
-          {(id, d) => <input id={id} aria-describedby={d} type="file" accept=".csv,text/csv,text/plain" onChange={(e) => setFile(e.target.files?.[0])} />}
+          {(id, d) => (
+            <input
+              id={id}
+              aria-describedby={d}
+              type="file"
+              accept=".csv,text/csv,text/plain"
+              onChange={(e) => setFile(e.target.files?.[0])}
+            />
+          )}
         </Field>
         <fieldset>
           <legend>Lines that cannot be recorded</legend>
           <label className="radio">
-            <input type="radio" name="onInvalid" checked={onInvalid === 'reject'} onChange={() => setOnInvalid('reject')} /> Reject the whole file
+            <input type="radio" name="onInvalid" checked={onInvalid === 'reject'} onChange={() => setOnInvalid('reject')} /> Reject the
+            whole file
           </label>
           <label className="radio">
-            <input type="radio" name="onInvalid" checked={onInvalid === 'skip'} onChange={() => setOnInvalid('skip')} /> Skip them, record the rest
+            <input type="radio" name="onInvalid" checked={onInvalid === 'skip'} onChange={() => setOnInvalid('skip')} /> Skip them, record
+            the rest
           </label>
         </fieldset>
         {busy ? <progress aria-label="Import progress" max={1} value={progress} /> : null}

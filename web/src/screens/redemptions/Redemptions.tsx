@@ -40,11 +40,19 @@ export function RedemptionsScreen({ merchant }: { merchant: Merchant | undefined
           setCursors([undefined]);
         }}
       >
-        <Field label="Code">{(id) => <input id={id} value={draft.code ?? ''} onChange={(e) => set({ code: e.target.value || undefined })} />}</Field>
-        <Field label="Order">{(id) => <input id={id} value={draft.orderId ?? ''} onChange={(e) => set({ orderId: e.target.value || undefined })} />}</Field>
+        <Field label="Code">
+          {(id) => <input id={id} value={draft.code ?? ''} onChange={(e) => set({ code: e.target.value || undefined })} />}
+        </Field>
+        <Field label="Order">
+          {(id) => <input id={id} value={draft.orderId ?? ''} onChange={(e) => set({ orderId: e.target.value || undefined })} />}
+        </Field>
         <Field label="Source">
           {(id) => (
-            <select id={id} value={draft.source ?? ''} onChange={(e) => set({ source: (e.target.value || undefined) as RedemptionFilters['source'] })}>
+            <select
+              id={id}
+              value={draft.source ?? ''}
+              onChange={(e) => set({ source: (e.target.value || undefined) as RedemptionFilters['source'] })}
+            >
               <option value="">Any</option>
               {REDEMPTION_SOURCES.map((s) => (
                 <option key={s} value={s}>
@@ -56,7 +64,11 @@ export function RedemptionsScreen({ merchant }: { merchant: Merchant | undefined
         </Field>
         <Field label="Status">
           {(id) => (
-            <select id={id} value={draft.status ?? ''} onChange={(e) => set({ status: (e.target.value || undefined) as RedemptionFilters['status'] })}>
+            <select
+              id={id}
+              value={draft.status ?? ''}
+              onChange={(e) => set({ status: (e.target.value || undefined) as RedemptionFilters['status'] })}
+            >
               <option value="">Any</option>
               <option value="live">Redeemed</option>
               <option value="rolled_back">Rolled back</option>
@@ -69,7 +81,9 @@ export function RedemptionsScreen({ merchant }: { merchant: Merchant | undefined
       </form>
       <ErrorBanner error={page.error} />
       {page.isPending && merchantId ? <Loading /> : null}
-      {page.data?.items.length === 0 ? <Empty title="No redemptions">Orders that used a code show here: by the checkout API, an import, events or Shopify.</Empty> : null}
+      {page.data?.items.length === 0 ? (
+        <Empty title="No redemptions">Orders that used a code show here: by the checkout API, an import, events or Shopify.</Empty>
+      ) : null}
       {page.data?.items.length ? <RedemptionsTable items={page.data.items} merchantId={merchantId} /> : null}
       <div className="actions">
         {cursors.length > 1 ? (
@@ -104,17 +118,23 @@ function RedemptionsTable({ items, merchantId }: { items: RedemptionJson[]; merc
             <th scope="col">Code</th>
             <th scope="col">Order</th>
             <th scope="col">Contact</th>
-            <th scope="col" className="num">Amount</th>
+            <th scope="col" className="num">
+              Amount
+            </th>
             <th scope="col">Source</th>
             <th scope="col">Status</th>
-            <th scope="col"><span className="sr-only">Actions</span></th>
+            <th scope="col">
+              <span className="sr-only">Actions</span>
+            </th>
           </tr>
         </thead>
         <tbody>
           {items.map((r) => (
             <tr key={r.id}>
               <td>{fmtDateTime(r.redeemedAt)}</td>
-              <td><code>{r.code}</code></td>
+              <td>
+                <code>{r.code}</code>
+              </td>
               <td>{r.orderId}</td>
               <td>{r.email ?? '—'}</td>
               <td className="num">{r.amount ? `${r.amount} ${r.currency ?? ''}` : '—'}</td>
@@ -127,7 +147,8 @@ function RedemptionsTable({ items, merchantId }: { items: RedemptionJson[]; merc
                     className="small"
                     disabled={rollback.isPending}
                     onClick={() => {
-                      if (window.confirm(`Roll back the redemption of ${r.code} by order ${r.orderId}? It will count nowhere.`)) rollback.mutate(r.id);
+                      if (window.confirm(`Roll back the redemption of ${r.code} by order ${r.orderId}? It will count nowhere.`))
+                        rollback.mutate(r.id);
                     }}
                   >
                     Roll back

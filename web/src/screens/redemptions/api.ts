@@ -22,7 +22,8 @@ export const redemptionsApi = {
   list: (merchantId: string, filters: RedemptionFilters, cursor?: string) =>
     request<Page<RedemptionJson>>('GET', `/v1/merchants/${enc(merchantId)}/redemptions${query({ ...filters, limit: 50, cursor })}`),
   rollback: (id: string) => request<RedemptionJson>('POST', `/v1/redemptions/${enc(id)}/rollback`, {}),
-  codes: (poolId: string, q: CodesQuery, cursor?: string) => request<Page<CodeJson>>('GET', `/v1/pools/${enc(poolId)}/codes${query({ ...q, limit: 50, cursor })}`),
+  codes: (poolId: string, q: CodesQuery, cursor?: string) =>
+    request<Page<CodeJson>>('GET', `/v1/pools/${enc(poolId)}/codes${query({ ...q, limit: 50, cursor })}`),
 };
 
 /**
@@ -59,7 +60,15 @@ export function importRedemptions(
       if (xhr.status === 201) return resolve(body as RedemptionImportReport);
       const err = body as (ApiErrorBody & { import?: RedemptionImportReport }) | undefined;
       if (xhr.status === 422 && err?.error?.code === 'import_rejected' && err.import) return resolve(err.import);
-      reject(new ApiError(xhr.status, err?.error?.code ?? `http_${xhr.status}`, err?.error?.message ?? `import failed (${xhr.status})`, err?.error?.details ?? [], err));
+      reject(
+        new ApiError(
+          xhr.status,
+          err?.error?.code ?? `http_${xhr.status}`,
+          err?.error?.message ?? `import failed (${xhr.status})`,
+          err?.error?.details ?? [],
+          err,
+        ),
+      );
     };
     xhr.send(form);
   });

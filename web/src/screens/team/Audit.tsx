@@ -10,25 +10,39 @@ export function AuditScreen() {
   const [filter, setFilter] = useState<{ action?: string; resourceType?: string }>({});
   const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
   const cursor = cursors[cursors.length - 1];
-  const list = useQuery({ queryKey: ['audit', filter, cursor], queryFn: () => teamApi.audit({ ...filter, ...(cursor ? { cursor } : {}) }) });
+  const list = useQuery({
+    queryKey: ['audit', filter, cursor],
+    queryFn: () => teamApi.audit({ ...filter, ...(cursor ? { cursor } : {}) }),
+  });
   return (
     <section>
       <div className="page-head">
         <h1>Audit log</h1>
       </div>
-      <p className="muted">Every change made through the API or the console: who, what, when. Summaries name the fields changed, never their values.</p>
+      <p className="muted">
+        Every change made through the API or the console: who, what, when. Summaries name the fields changed, never their values.
+      </p>
       <form
         className="form inline"
         role="search"
         onSubmit={(e) => {
           e.preventDefault();
           setCursors([undefined]);
-          setFilter({ ...(action.trim() ? { action: action.trim() } : {}), ...(resourceType.trim() ? { resourceType: resourceType.trim() } : {}) });
+          setFilter({
+            ...(action.trim() ? { action: action.trim() } : {}),
+            ...(resourceType.trim() ? { resourceType: resourceType.trim() } : {}),
+          });
         }}
       >
-        <Field label="Action">{(id, d) => <input id={id} aria-describedby={d} value={action} onChange={(e) => setAction(e.target.value)} placeholder="pool.update" />}</Field>
+        <Field label="Action">
+          {(id, d) => (
+            <input id={id} aria-describedby={d} value={action} onChange={(e) => setAction(e.target.value)} placeholder="pool.update" />
+          )}
+        </Field>
         <Field label="Resource type">
-          {(id, d) => <input id={id} aria-describedby={d} value={resourceType} onChange={(e) => setResourceType(e.target.value)} placeholder="pool" />}
+          {(id, d) => (
+            <input id={id} aria-describedby={d} value={resourceType} onChange={(e) => setResourceType(e.target.value)} placeholder="pool" />
+          )}
         </Field>
         <div className="actions">
           <button type="submit">Filter</button>

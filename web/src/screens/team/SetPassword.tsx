@@ -41,16 +41,35 @@ export function SetPasswordScreen({ token }: { token: string }) {
           }}
         >
           <p className="muted">
-            {link.data.purpose === 'invite' ? 'Welcome! Choose the password' : 'Choose a new password'} for <strong>{link.data.email}</strong> (at least{' '}
-            {PASSWORD_MIN_LENGTH} characters; a long phrase is good).
+            {link.data.purpose === 'invite' ? 'Welcome! Choose the password' : 'Choose a new password'} for{' '}
+            <strong>{link.data.email}</strong> (at least {PASSWORD_MIN_LENGTH} characters; a long phrase is good).
           </p>
           <Field label="New password" error={problem ?? undefined}>
             {(id, d) => (
-              <input id={id} aria-describedby={d} type="password" autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)} autoFocus required />
+              <input
+                id={id}
+                aria-describedby={d}
+                type="password"
+                autoComplete="new-password"
+                value={password}
+                onChange={(e) => setPassword(e.target.value)}
+                autoFocus
+                required
+              />
             )}
           </Field>
           <Field label="Repeat it" error={mismatch}>
-            {(id, d) => <input id={id} aria-describedby={d} type="password" autoComplete="new-password" value={again} onChange={(e) => setAgain(e.target.value)} required />}
+            {(id, d) => (
+              <input
+                id={id}
+                aria-describedby={d}
+                type="password"
+                autoComplete="new-password"
+                value={again}
+                onChange={(e) => setAgain(e.target.value)}
+                required
+              />
+            )}
           </Field>
           <ErrorBanner error={save.error} />
           <button type="submit" className="primary" disabled={!password || !!problem || again !== password || save.isPending}>

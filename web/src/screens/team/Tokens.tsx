@@ -26,7 +26,10 @@ export function TokensScreen() {
       <div className="page-head">
         <h1>API tokens</h1>
       </div>
-      <p className="muted">Tokens let scripts and shops call the REST API (Authorization: Bearer …). A token is shown once, when it is created; keep it somewhere safe.</p>
+      <p className="muted">
+        Tokens let scripts and shops call the REST API (Authorization: Bearer …). A token is shown once, when it is created; keep it
+        somewhere safe.
+      </p>
       <form
         className="form inline"
         aria-label="Create a token"

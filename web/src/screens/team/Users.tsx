@@ -39,7 +39,10 @@ export function UsersScreen({ merchants }: { merchants: Merchant[] }) {
       void refresh();
     },
   });
-  const update = useMutation({ mutationFn: (v: { id: string; role: Role }) => teamApi.updateUser(v.id, { role: v.role }), onSuccess: refresh });
+  const update = useMutation({
+    mutationFn: (v: { id: string; role: Role }) => teamApi.updateUser(v.id, { role: v.role }),
+    onSuccess: refresh,
+  });
   const remove = useMutation({ mutationFn: (id: string) => teamApi.removeUser(id), onSuccess: refresh });
   const errors = fieldErrors(invite.error);
 
@@ -48,7 +51,9 @@ export function UsersScreen({ merchants }: { merchants: Merchant[] }) {
       <div className="page-head">
         <h1>Users</h1>
       </div>
-      <p className="muted">People who sign in to the console with email and password. An invitation mails a link to set a password, valid 7 days.</p>
+      <p className="muted">
+        People who sign in to the console with email and password. An invitation mails a link to set a password, valid 7 days.
+      </p>
       <form
         className="form inline"
         aria-label="Invite a user"
@@ -58,7 +63,17 @@ export function UsersScreen({ merchants }: { merchants: Merchant[] }) {
         }}
       >
         <Field label="Email" error={errors['body.email'] ?? errors.email}>
-          {(id, d) => <input id={id} aria-describedby={d} type="email" required value={email} onChange={(e) => setEmail(e.target.value)} placeholder="name@example.com" />}
+          {(id, d) => (
+            <input
+              id={id}
+              aria-describedby={d}
+              type="email"
+              required
+              value={email}
+              onChange={(e) => setEmail(e.target.value)}
+              placeholder="name@example.com"
+            />
+          )}
         </Field>
         <Field label="Role">{() => <RoleSelect label="Role" value={role} onChange={setRole} />}</Field>
         <Field label="Merchants">

@@ -25,14 +25,17 @@ const qs = (params: Record<string, string | undefined>) => {
 export const teamApi = {
   users: () => request<Page<UserView>>('GET', '/v1/users?limit=500').then((p) => p.items),
   invite: (body: { email: string; role: Role; merchantIds?: string[] }) => request<UserView>('POST', '/v1/users', body),
-  updateUser: (id: string, body: { role?: Role; merchantIds?: string[] | null }) => request<UserView>('PATCH', `/v1/users/${encodeURIComponent(id)}`, body),
+  updateUser: (id: string, body: { role?: Role; merchantIds?: string[] | null }) =>
+    request<UserView>('PATCH', `/v1/users/${encodeURIComponent(id)}`, body),
   removeUser: (id: string) => request<void>('DELETE', `/v1/users/${encodeURIComponent(id)}`),
   tokens: () => request<Page<TokenView>>('GET', '/v1/tokens?limit=500').then((p) => p.items),
   createToken: (body: { name: string; role: Role; merchantIds?: string[] }) =>
     request<{ id: string; name: string; role: Role; token: string }>('POST', '/v1/tokens', body),
   revokeToken: (id: string) => request<void>('DELETE', `/v1/tokens/${encodeURIComponent(id)}`),
-  audit: (filter: { action?: string; resourceType?: string; cursor?: string }) => request<Page<AuditEntry>>('GET', `/v1/audit${qs({ limit: '50', ...filter })}`),
-  inspectLink: (token: string) => request<{ email: string; purpose: 'invite' | 'reset'; expiresAt: string }>('POST', '/v1/password-links/inspect', { token }),
+  audit: (filter: { action?: string; resourceType?: string; cursor?: string }) =>
+    request<Page<AuditEntry>>('GET', `/v1/audit${qs({ limit: '50', ...filter })}`),
+  inspectLink: (token: string) =>
+    request<{ email: string; purpose: 'invite' | 'reset'; expiresAt: string }>('POST', '/v1/password-links/inspect', { token }),
   setPassword: (token: string, password: string) => request<void>('POST', '/v1/password-links/use', { token, password }),
   requestReset: (email: string) => request<{ accepted: true }>('POST', '/v1/password-resets', { email }),
 };
