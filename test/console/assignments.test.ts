@@ -72,18 +72,19 @@ describe('console: who got which code, on the pool page', () => {
   });
 
   it('lists assignments a page at a time, finds them by email or code and by status on the server, and exports them (filtered or all) as CSV', async () => {
-    const table = page.getByRole('table', { name: 'Assignments list' });
+    const section = page.getByRole('region', { name: 'Assignments', exact: true });
+    const table = section.getByRole('table', { name: 'Assignments list' });
     await expect.poll(() => table.locator('tbody tr').count()).toBe(50);
     const first = table.locator('tbody tr').first();
     expect(await first.textContent()).toMatch(/shopper1@example\.com.*GIFT-\d{3}.*unique code/);
-    await page.getByRole('button', { name: 'Next page' }).click();
+    await section.getByRole('button', { name: 'Next page', exact: true }).click();
     await expect.poll(() => table.locator('tbody tr').count()).toBe(5);
-    expect(await page.getByRole('button', { name: 'Next page' }).isDisabled()).toBe(true);
-    await page.getByRole('button', { name: 'Previous page' }).click();
+    expect(await section.getByRole('button', { name: 'Next page', exact: true }).isDisabled()).toBe(true);
+    await section.getByRole('button', { name: 'Previous page', exact: true }).click();
     await expect.poll(() => table.locator('tbody tr').count()).toBe(50);
 
     // The search runs on the server: shopper53 is on the second page, found from the first.
-    const find = page.getByLabel('Find by email or code');
+    const find = section.getByLabel('Find by email or code');
     await find.fill('shopper53@');
     await expect.poll(() => table.locator('tbody tr').count()).toBe(1);
     expect(await table.locator('tbody tr').first().textContent()).toContain('shopper53@example.com');
@@ -105,20 +106,20 @@ describe('console: who got which code, on the pool page', () => {
       payload: { code: redeemed.code, orderId: 'order-1' },
     });
     expect(redeem.statusCode, redeem.body).toBe(201);
-    await page.getByLabel('Status').selectOption('redeemed');
+    await section.getByLabel('Status').selectOption('redeemed');
     await expect.poll(() => table.locator('tbody tr').count()).toBe(1);
     expect(await table.locator('tbody tr').first().textContent()).toMatch(/shopper2@example\.com.*redeemed/);
 
     // The export follows the filter; without one it holds every assignment.
     const { readFile } = await import('node:fs/promises');
     const exported = async (name: RegExp) => {
-      const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name }).click()]);
+      const [download] = await Promise.all([page.waitForEvent('download'), section.getByRole('link', { name }).click()]);
       return (await readFile((await download.path())!, 'utf8')).trimEnd().split('\n');
     };
     const these = await exported(/Export these as CSV/);
     expect(these).toHaveLength(2);
     expect(these[1]).toContain('shopper2@example.com');
-    await page.getByLabel('Status').selectOption('');
+    await section.getByLabel('Status').selectOption('');
     const csv = await exported(/^Export CSV$/);
     expect(csv[0]).toBe('id,code,expiresAt,source,contactId,email,idempotencyKey,createdAt,status');
     expect(csv).toHaveLength(56);

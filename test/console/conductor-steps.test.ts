@@ -50,6 +50,7 @@ describe('console: problems and facts on the steps of a conversation', () => {
       if (r.method() === 'POST' && r.url().endsWith('/publish')) publishRequests.push(r.url());
     });
     await page.goto(`${server.url}/#/conversations/new`);
+    await page.getByRole('button', { name: 'Use an API token instead' }).click();
     await page.getByLabel('API token').fill(tenant.token);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByLabel('Conversation name').waitFor();

@@ -114,6 +114,7 @@ describe('console: contact page, imports, outbox, suppressions, test sends', () 
     page = browser.context.pages()[0] ?? (await browser.context.newPage());
     page.setDefaultTimeout(20_000);
     await page.goto(`${server.url}/#/contacts/${contactId}`);
+    await page.getByRole('button', { name: 'Use an API token instead' }).click();
     await page.getByLabel('API token').fill(tenant.token);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'robin@example.com' }).waitFor();

@@ -46,6 +46,7 @@ describe('console: the pool page', () => {
     page = browser.context.pages()[0] ?? (await browser.context.newPage());
     page.setDefaultTimeout(15_000);
     await page.goto(server.url);
+    await page.getByRole('button', { name: 'Use an API token instead' }).click();
     await page.getByLabel('API token').fill(tenant.token);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Coupon Manager' }).waitFor();
@@ -169,6 +170,7 @@ describe('console: the pool page', () => {
     const other = fresh ? await fresh.newPage() : await browser.context.newPage();
     await other.context().clearCookies();
     await other.goto(`${server.url}/docs`);
+    await other.getByRole('button', { name: 'Use an API token instead' }).click();
     await other.getByLabel('API token').waitFor();
     expect(new URL(other.url()).searchParams.get('next')).toBe('/docs');
     await other.getByLabel('API token').fill(token);

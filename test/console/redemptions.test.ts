@@ -38,6 +38,7 @@ describe('console: redemptions and the Codes section', () => {
     page = browser.context.pages()[0] ?? (await browser.context.newPage());
     page.setDefaultTimeout(20_000);
     await page.goto(`${server.url}/#/redemptions`);
+    await page.getByRole('button', { name: 'Use an API token instead' }).click();
     await page.getByLabel('API token').fill(tenant.token);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: /Redemptions/ }).waitFor();

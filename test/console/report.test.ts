@@ -62,6 +62,7 @@ describe('console: redemptions and the depletion chart on the pool page', () => 
     page.setDefaultTimeout(15_000);
     await page.setViewportSize({ width: 1280, height: 900 });
     await page.goto(`${server.url}/#/pools/${pool.id}`);
+    await page.getByRole('button', { name: 'Use an API token instead' }).click();
     await page.getByLabel('API token').fill(tenant.token);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: /Spring/ }).waitFor();

@@ -167,7 +167,7 @@ describe('console: the page itself', () => {
     try {
       const { readFile } = await import('node:fs/promises');
       const html = await readFile(`${built.dir}/index.html`, 'utf8');
-      expect(html).toMatch(/<link rel="icon" href="data:image\/svg\+xml,[^"]+"/);
+      expect(html).toMatch(/<link\s+rel="icon"\s+href="data:image\/svg\+xml,[^"]+"/);
     } finally {
       await built.remove();
     }

@@ -387,7 +387,7 @@ describe('console: the article, walked in a browser', () => {
     expect(forged.status).toBe(403);
 
     await page.getByRole('button', { name: 'Sign out' }).click();
-    await page.getByLabel('API token').waitFor();
+    await page.getByLabel('Email').waitFor();
     expect((await browser.context.cookies()).find((c) => c.name === 'couponflow_session')).toBeUndefined();
     const after = await fetch(`${server.url}/v1/merchants`, { headers: { cookie: `couponflow_session=${cookie.value}` } });
     expect(after.status).toBe(401);

@@ -123,7 +123,7 @@ describeEachEngine('events name coupon codes: redemptions from events (a report 
 
   it("a merchant-limited token's events reach only its merchants' codes", async () => {
     const other = (await api.call('POST', '/v1/merchants', { name: 'other shop', domain: 'other.example.com' })).json();
-    const token = (await api.call('POST', '/v1/tokens', { name: 'limited', merchantIds: [other.id] })).json();
+    const token = (await api.call('POST', '/v1/tokens', { name: 'limited', role: 'marketer', merchantIds: [other.id] })).json();
     expect(token.token).toEqual(expect.any(String));
     const res = await event(
       { type: 'order_placed', email: 'eve@example.com', properties: { couponCode: 'E-3', orderId: 'lim-1' } },

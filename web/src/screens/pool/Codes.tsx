@@ -111,12 +111,12 @@ export function PoolCodes({ pool }: { pool: Pool }) {
       ) : null}
       <div className="actions">
         {cursors.length > 1 ? (
-          <button type="button" onClick={() => setCursors((c) => c.slice(0, -1))}>
+          <button type="button" aria-label="Previous page of codes" onClick={() => setCursors((c) => c.slice(0, -1))}>
             Previous page
           </button>
         ) : null}
         {page.data?.nextCursor ? (
-          <button type="button" onClick={() => setCursors((c) => [...c, page.data!.nextCursor!])}>
+          <button type="button" aria-label="Next page of codes" onClick={() => setCursors((c) => [...c, page.data!.nextCursor!])}>
             Next page
           </button>
         ) : null}
