@@ -122,7 +122,8 @@ function StepCountsLine({ step, n, counts }: { step: DraftStep; n: number; count
   if (step.type === 'action')
     parts.push(`${counts.codesAssigned} codes assigned`, `${counts.defaultCodes} default codes`, `${counts.noCode} without a code`);
   if (step.type === 'message') parts.push(`${counts.messagesSent} sent`);
-  if (counts.redeemed !== undefined) parts.push(`${counts.redeemed} redeemed`);
+  // Only an action step hands out codes, so only its codes can be redeemed.
+  if (step.type === 'action' && counts.redeemed !== undefined) parts.push(`${counts.redeemed} redeemed`);
   const revenue = (counts.revenue ?? []).map((r) => `${r.amount} ${r.currency}`).join(' + ');
   if (revenue) parts.push(`revenue ${revenue}`);
   if (counts.exits) parts.push(`${counts.exits} exited`);
