@@ -158,23 +158,49 @@ export function uploadCodes(
   onProgress: (fraction: number) => void,
   signal?: AbortSignal,
 ): Promise<Upload> {
+  const fields: [string, string][] = [['expiration', options.expiration]];
+  if (options.expiration === 'file') fields.push(['delimiter', options.delimiter]);
+  if (options.expiration === 'fixed' && options.expiresOn) fields.push(['expiresOn', options.expiresOn]);
+  fields.push(['onInvalid', options.onInvalid]);
+  return postFile<Upload>(`/v1/pools/${enc(poolId)}/uploads`, fields, file, {
+    onProgress,
+    signal,
+    what: 'upload',
+    cancelled: 'Upload cancelled: nothing was imported.',
+  });
+}
+
+/**
+ * A multipart POST of option fields then one file, with upload progress (XMLHttpRequest: fetch
+ * reports none). Resolves with the 201 answer, or with what `accepted` takes from an error answer
+ * (an import's rejected report travels in its 422); rejects with code `cancelled` when `signal` aborts.
+ */
+export function postFile<T>(
+  url: string,
+  fields: [string, string][],
+  file: File,
+  o: {
+    onProgress: (fraction: number) => void;
+    signal?: AbortSignal | undefined;
+    what: string;
+    cancelled: string;
+    accepted?: (status: number, body: unknown) => T | undefined;
+  },
+): Promise<T> {
   return new Promise((resolve, reject) => {
     const form = new FormData();
-    form.append('expiration', options.expiration);
-    if (options.expiration === 'file') form.append('delimiter', options.delimiter);
-    if (options.expiration === 'fixed' && options.expiresOn) form.append('expiresOn', options.expiresOn);
-    form.append('onInvalid', options.onInvalid);
+    for (const [name, value] of fields) form.append(name, value);
     form.append('file', file, file.name);
     const xhr = new XMLHttpRequest();
-    xhr.open('POST', `/v1/pools/${enc(poolId)}/uploads`);
+    xhr.open('POST', url);
     xhr.setRequestHeader('accept', 'application/json');
     xhr.upload.onprogress = (e) => {
-      if (e.lengthComputable) onProgress(e.loaded / e.total);
+      if (e.lengthComputable) o.onProgress(e.loaded / e.total);
     };
-    xhr.onerror = () => reject(new ApiError(0, 'network_error', 'The upload did not reach the server.', [], undefined));
-    xhr.onabort = () => reject(new ApiError(0, 'cancelled', 'Upload cancelled: nothing was imported.', [], undefined));
-    if (signal?.aborted) return xhr.onabort(new ProgressEvent('abort'));
-    signal?.addEventListener('abort', () => xhr.abort(), { once: true });
+    xhr.onerror = () => reject(new ApiError(0, 'network_error', `The ${o.what} did not reach the server.`, [], undefined));
+    xhr.onabort = () => reject(new ApiError(0, 'cancelled', o.cancelled, [], undefined));
+    if (o.signal?.aborted) return xhr.onabort(new ProgressEvent('abort'));
+    o.signal?.addEventListener('abort', () => xhr.abort(), { once: true });
     xhr.onload = () => {
       let body: unknown;
       try {
@@ -182,14 +208,16 @@ export function uploadCodes(
       } catch {
         body = undefined;
       }
-      if (xhr.status === 201) return resolve(body as Upload);
+      if (xhr.status === 201) return resolve(body as T);
+      const kept = o.accepted?.(xhr.status, body);
+      if (kept !== undefined) return resolve(kept);
       if (xhr.status === 401) onUnauthorized();
       const errBody = body as ApiErrorBody | undefined;
       reject(
         new ApiError(
           xhr.status,
           errBody?.error?.code ?? `http_${xhr.status}`,
-          errBody?.error?.message ?? `upload failed (${xhr.status})`,
+          errBody?.error?.message ?? `${o.what} failed (${xhr.status})`,
           errBody?.error?.details ?? [],
           errBody,
         ),

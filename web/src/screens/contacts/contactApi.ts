@@ -3,7 +3,7 @@
  * codes of a pool for an email, the contacts import (XMLHttpRequest for upload progress) and the
  * extra outbox fields.
  */
-import { ApiError, request, type ApiErrorBody, type Mail, type Page } from '../../api.ts';
+import { postFile, request, type ApiErrorBody, type Mail, type Page } from '../../api.ts';
 
 const enc = encodeURIComponent;
 
@@ -60,40 +60,15 @@ export function importContacts(
   onProgress: (fraction: number) => void,
   signal?: AbortSignal,
 ): Promise<ContactImportReport> {
-  return new Promise((resolve, reject) => {
-    const form = new FormData();
-    form.append('onInvalid', onInvalid);
-    form.append('file', file, file.name);
-    const xhr = new XMLHttpRequest();
-    xhr.open('POST', '/v1/contacts/import');
-    xhr.setRequestHeader('accept', 'application/json');
-    xhr.upload.onprogress = (e) => {
-      if (e.lengthComputable) onProgress(e.loaded / e.total);
-    };
-    xhr.onerror = () => reject(new ApiError(0, 'network_error', 'The file did not reach the server.', [], undefined));
-    xhr.onabort = () => reject(new ApiError(0, 'cancelled', 'Import cancelled: nothing was imported.', [], undefined));
-    signal?.addEventListener('abort', () => xhr.abort(), { once: true });
-    xhr.onload = () => {
-      let body: unknown;
-      try {
-        body = JSON.parse(xhr.responseText);
-      } catch {
-        body = undefined;
-      }
-      if (xhr.status === 201) return resolve(body as ContactImportReport);
+  return postFile<ContactImportReport>('/v1/contacts/import', [['onInvalid', onInvalid]], file, {
+    onProgress,
+    signal,
+    what: 'import',
+    cancelled: 'Import cancelled: nothing was imported.',
+    accepted: (status, body) => {
       const err = body as (ApiErrorBody & { import?: ContactImportReport }) | undefined;
-      if (xhr.status === 422 && err?.import) return resolve(err.import);
-      reject(
-        new ApiError(
-          xhr.status,
-          err?.error?.code ?? `http_${xhr.status}`,
-          err?.error?.message ?? `import failed (${xhr.status})`,
-          err?.error?.details ?? [],
-          err,
-        ),
-      );
-    };
-    xhr.send(form);
+      return status === 422 && err?.import ? err.import : undefined;
+    },
   });
 }
 

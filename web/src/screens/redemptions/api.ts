@@ -1,5 +1,5 @@
 /** The console's calls for redemptions and codes: the REST API, with the server's own shapes. */
-import { ApiError, request, type ApiErrorBody, type Page } from '../../api.ts';
+import { postFile, request, type ApiErrorBody, type Page } from '../../api.ts';
 import type { RedemptionImportReport, RedemptionJson, RedemptionSource } from '../../../../src/modules/redemptions/model.ts';
 import type { CodeJson, CodesQuery } from '../../../../src/modules/codes/model.ts';
 
@@ -37,39 +37,14 @@ export function importRedemptions(
   onProgress: (fraction: number) => void,
   signal?: AbortSignal,
 ): Promise<RedemptionImportReport> {
-  return new Promise((resolve, reject) => {
-    const form = new FormData();
-    form.append('onInvalid', onInvalid);
-    form.append('file', file, file.name);
-    const xhr = new XMLHttpRequest();
-    xhr.open('POST', `/v1/merchants/${enc(merchantId)}/redemptions/import`);
-    xhr.setRequestHeader('accept', 'application/json');
-    xhr.upload.onprogress = (e) => {
-      if (e.lengthComputable) onProgress(e.loaded / e.total);
-    };
-    xhr.onerror = () => reject(new ApiError(0, 'network_error', 'The file did not reach the server.', [], undefined));
-    xhr.onabort = () => reject(new ApiError(0, 'cancelled', 'Import cancelled: nothing was recorded.', [], undefined));
-    signal?.addEventListener('abort', () => xhr.abort(), { once: true });
-    xhr.onload = () => {
-      let body: unknown;
-      try {
-        body = JSON.parse(xhr.responseText);
-      } catch {
-        body = undefined;
-      }
-      if (xhr.status === 201) return resolve(body as RedemptionImportReport);
+  return postFile<RedemptionImportReport>(`/v1/merchants/${enc(merchantId)}/redemptions/import`, [['onInvalid', onInvalid]], file, {
+    onProgress,
+    signal,
+    what: 'import',
+    cancelled: 'Import cancelled: nothing was recorded.',
+    accepted: (status, body) => {
       const err = body as (ApiErrorBody & { import?: RedemptionImportReport }) | undefined;
-      if (xhr.status === 422 && err?.error?.code === 'import_rejected' && err.import) return resolve(err.import);
-      reject(
-        new ApiError(
-          xhr.status,
-          err?.error?.code ?? `http_${xhr.status}`,
-          err?.error?.message ?? `import failed (${xhr.status})`,
-          err?.error?.details ?? [],
-          err,
-        ),
-      );
-    };
-    xhr.send(form);
+      return status === 422 && err?.error?.code === 'import_rejected' && err.import ? err.import : undefined;
+    },
   });
 }
