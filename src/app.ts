@@ -39,6 +39,7 @@ import { runsRoutes } from './modules/conductor/runs-routes.ts';
 import { installationSecret } from './platform/secret.ts';
 import { suppressionsService } from './modules/suppressions/service.ts';
 import { suppressionsRoutes } from './modules/suppressions/routes.ts';
+import { lifecycleRoutes } from './modules/lifecycle/routes.ts';
 import { unsubscribeService } from './modules/unsubscribe/service.ts';
 import { unsubscribeRoutes } from './modules/unsubscribe/routes.ts';
 import { redemptionsService, type RedemptionCounter } from './modules/redemptions/service.ts';
@@ -379,6 +380,7 @@ export async function createApp(deps: AppDeps) {
   conductorRoutes(http, services.conductor);
   runsRoutes(http, runsService({ database: deps.database, clock: deps.clock, conductor: services.conductor }));
   suppressionsRoutes(http, services.suppressions);
+  lifecycleRoutes(http, { database: deps.database, clock: deps.clock, services });
   await unsubscribeRoutes(http, services.unsubscribe);
   redemptionsRoutes(http, services.redemptions);
   codesRoutes(http, services.codes);

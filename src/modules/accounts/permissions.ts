@@ -154,6 +154,9 @@ export const ROUTE_RULES: Record<string, RouteRule> = {
   'GET /v1/contacts': read('contacts:read'),
   'GET /v1/contacts/:contactId': read('contacts:read'),
   'POST /v1/contacts/import': change('contacts:write', 'contact.import'),
+  // Erasure: the entry names the action, not whom it was about (the person is gone).
+  'DELETE /v1/contacts/:contactId': change('contacts:write', 'contact.erase', 'none'),
+  'GET /v1/contacts/:contactId/export': read('contacts:export'),
   'POST /v1/events': change('events:write', 'event.record', 'new'),
   'POST /v1/events/batch': change('events:write', 'event.batch'),
 

@@ -5,7 +5,8 @@ import { toSuppression } from './suppressions.sql.ts';
 
 type Q = Kysely<DB>;
 
-export { suppress, suppressedAmong } from './suppressions.sql.ts';
+export { suppress, suppressedAmong, keepAsHash, erasedKey } from './suppressions.sql.ts';
+import { erasedKey } from './suppressions.sql.ts';
 
 export async function findSuppression(db: Q, accountId: string, email: string): Promise<Suppression | undefined> {
   const row = await db
@@ -30,7 +31,12 @@ export async function listSuppressions(
   return (await q.orderBy('email').limit(p.limit).execute()).map(toSuppression);
 }
 
+/** The address's suppression, and the hash an erasure of it left (the address asked to be mailed again). */
 export async function deleteSuppression(db: Q, accountId: string, email: string): Promise<boolean> {
-  const result = await db.deleteFrom('suppressions').where('account_id', '=', accountId).where('email', '=', email).executeTakeFirst();
+  const result = await db
+    .deleteFrom('suppressions')
+    .where('account_id', '=', accountId)
+    .where('email', 'in', [email, erasedKey(accountId, email)])
+    .executeTakeFirst();
   return Number(result.numDeletedRows) > 0;
 }

@@ -37,6 +37,11 @@ export function suppressionsService(deps: { database: AppDatabase; clock: Clock 
     return repo.suppressedAmong(tx, accountId, [...new Set(emails.map(suppressionKey))]);
   }
 
+  /** Erasure, within its transaction: the address's suppression is kept as a hash only. */
+  async function keepAsHashWithin(tx: Kysely<DB>, accountId: string, email: string): Promise<boolean> {
+    return repo.keepAsHash(tx, accountId, suppressionKey(email));
+  }
+
   async function add(
     principal: Principal,
     input: { email: string; reason: SuppressionReason; detail?: string | null | undefined },
@@ -88,7 +93,7 @@ export function suppressionsService(deps: { database: AppDatabase; clock: Clock 
     return { lines: counted, suppressed: rows.length, rejected: errors.length, errors: errors.slice(0, 100) };
   }
 
-  return { suppressWithin, suppressedAmong, add, get, list, remove, importCsv };
+  return { suppressWithin, suppressedAmong, keepAsHashWithin, add, get, list, remove, importCsv };
 }
 
 export type SuppressionsService = ReturnType<typeof suppressionsService>;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../schema.ts';
 import { recordset } from '../../platform/db/bulk.ts';
@@ -50,14 +51,48 @@ export async function suppress(
   return out;
 }
 
-/** Which of these (lower-cased) addresses are suppressed: one indexed lookup for a whole batch. */
+/**
+ * The key an erased contact's suppression is kept under (SPEC §7.3): `sha256:` and the hex
+ * SHA-256 of the account id and the lower-cased address. The address itself is gone; the same
+ * address, imported again, hashes to the same key and stays suppressed.
+ */
+export const erasedKey = (accountId: string, email: string): string =>
+  `sha256:${createHash('sha256').update(`${accountId}:${email}`).digest('hex')}`;
+
+/**
+ * Which of these (lower-cased) addresses are suppressed, by address or by the hash an erasure
+ * left (erasedKey): one indexed lookup for a whole batch.
+ */
 export async function suppressedAmong(db: Q, accountId: string, emails: readonly string[]): Promise<Set<string>> {
   if (emails.length === 0) return new Set();
+  const byKey = new Map<string, string>();
+  for (const email of emails) {
+    byKey.set(email, email);
+    byKey.set(erasedKey(accountId, email), email);
+  }
   const rows = await db
     .selectFrom('suppressions')
     .select('email')
     .where('account_id', '=', accountId)
-    .where('email', '=', sql<string>`any(${[...emails]}::text[])`)
+    .where('email', '=', sql<string>`any(${[...byKey.keys()]}::text[])`)
     .execute();
-  return new Set(rows.map((r) => r.email));
+  return new Set(rows.map((r) => byKey.get(r.email)!));
+}
+
+/**
+ * Erasure (in its transaction): the address's suppression, if any, is kept under its hash
+ * (erasedKey) instead. Locks the two suppression rows; idempotent (`on conflict do nothing`,
+ * then the plain row is gone).
+ */
+export async function keepAsHash(db: Q, accountId: string, email: string): Promise<boolean> {
+  const moved = await sql<{ email: string }>`
+    with plain as (
+      delete from suppressions where account_id = ${accountId} and email = ${email}
+      returning reason, created_at
+    )
+    insert into suppressions (account_id, email, reason, detail, created_at)
+    select ${accountId}, ${erasedKey(accountId, email)}, reason, null, created_at from plain
+    on conflict (account_id, email) do nothing
+    returning email`.execute(db);
+  return moved.rows.length > 0;
 }

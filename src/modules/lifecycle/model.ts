@@ -1,0 +1,61 @@
+/** Erasure and export of a contact (SPEC §7.3, GDPR art. 17 and 15): the export's shape. Pure. */
+import { z } from 'zod';
+import { contactOut } from '../contacts/model.ts';
+import { enrollmentOut } from '../conductor/model.ts';
+
+/** GET /v1/contacts/{contactId}/export: everything held about the contact, by the API's names. */
+export const contactExport = z.object({
+  exportedAt: z.string(),
+  contact: contactOut,
+  events: z.array(
+    z.object({
+      id: z.string(),
+      type: z.string(),
+      properties: z.record(z.string(), z.unknown()),
+      occurredAt: z.string(),
+      createdAt: z.string(),
+    }),
+  ),
+  runs: z.array(enrollmentOut),
+  codes: z.array(
+    z.object({
+      id: z.string(),
+      poolId: z.string(),
+      merchantId: z.string(),
+      code: z.string(),
+      source: z.string(),
+      expiresAt: z.string().nullable(),
+      createdAt: z.string(),
+      releasedAt: z.string().nullable(),
+    }),
+  ),
+  redemptions: z.array(
+    z.object({
+      id: z.string(),
+      code: z.string(),
+      poolId: z.string(),
+      merchantId: z.string(),
+      orderId: z.string(),
+      amount: z.string().nullable(),
+      currency: z.string().nullable(),
+      source: z.string(),
+      redeemedAt: z.string(),
+      rolledBackAt: z.string().nullable(),
+    }),
+  ),
+  mails: z.array(
+    z.object({
+      id: z.string(),
+      to: z.string(),
+      subject: z.string(),
+      html: z.string(),
+      text: z.string().nullable(),
+      status: z.string(),
+      kind: z.string(),
+      createdAt: z.string(),
+      sentAt: z.string().nullable(),
+    }),
+  ),
+  suppression: z.object({ reason: z.string(), createdAt: z.string() }).nullable(),
+});
+export type ContactExport = z.infer<typeof contactExport>;
