@@ -59,7 +59,7 @@ export async function lockContact(db: Q, accountId: string, contactId: string): 
 
 /** Whether `column` (text) names the address or the contact id. */
 const names = (column: ReturnType<typeof sql.ref>, t: ErasureTarget) =>
-  sql<boolean>`(strpos(lower(${column}), ${t.email}) > 0 or strpos(${column}, ${t.contactId}) > 0)`;
+  sql<boolean>`(strpos(lower(${column}::text), ${t.email}) > 0 or strpos(${column}::text, ${t.contactId}) > 0)`;
 
 /**
  * 3. Everything else. Assignments keep their code (never handed out twice) but name no one; a
