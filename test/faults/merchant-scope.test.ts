@@ -524,6 +524,9 @@ const CASES: Record<string, Case> = {
   },
   'GET /metrics': { kind: 'not-for-limited', call: () => ({ method: 'GET', url: '/metrics' }) },
   // Webhooks receive every merchant's events (issue 14).
+  // A contact's data spans every merchant: its erasure and export are for unlimited callers.
+  'DELETE /v1/contacts/:contactId': { kind: 'not-for-limited', call: () => ({ method: 'DELETE', url: '/v1/contacts/nobody' }) },
+  'GET /v1/contacts/:contactId/export': { kind: 'not-for-limited', call: () => ({ method: 'GET', url: '/v1/contacts/nobody/export' }) },
   'GET /v1/webhooks': { kind: 'not-for-limited', call: () => ({ method: 'GET', url: '/v1/webhooks' }) },
   'POST /v1/webhooks': {
     kind: 'not-for-limited',
