@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { api, type ContactWithRuns } from '../../api.ts';
+import { api, request, type ContactWithRuns } from '../../api.ts';
 import { href } from '../../router.ts';
 import { Badge, ErrorBanner, Loading } from '../../ui.tsx';
 import { suppressionsApi } from './contactApi.ts';
@@ -27,6 +27,7 @@ export function ContactScreen({ contactId }: { contactId: string }) {
       <h2>Fields</h2>
       <FieldValues contact={c} timeZone={timeZone} />
       <Journeys contact={c} timeZone={timeZone} />
+      <Privacy contact={c} />
     </section>
   );
 }
@@ -88,6 +89,43 @@ function Subscription({ contact }: { contact: ContactWithRuns }) {
         ) : null}
       </div>
       <ErrorBanner error={unsubscribe.error ?? resubscribe.error ?? suppression.error} />
+    </div>
+  );
+}
+
+/** GDPR: Export (everything held, as a JSON file) and Erase (after a confirmation; codes stay used, unlinked). */
+function Privacy({ contact }: { contact: ContactWithRuns }) {
+  const exportIt = useMutation({
+    mutationFn: async () => {
+      const data = await request<unknown>('GET', `/v1/contacts/${encodeURIComponent(contact.id)}/export`);
+      const link = document.createElement('a');
+      link.href = URL.createObjectURL(new Blob([JSON.stringify(data, null, 2)], { type: 'application/json' }));
+      link.download = `contact-${contact.id}.json`;
+      link.click();
+    },
+  });
+  const erase = useMutation({
+    mutationFn: () => request<unknown>('DELETE', `/v1/contacts/${encodeURIComponent(contact.id)}`),
+    onSuccess: () => window.location.assign(href('contacts')),
+  });
+  const confirmErase = () => {
+    const sure = window.confirm(
+      `Erase ${contact.email}? Profile, field values, events, runs' personal data and mails are deleted; codes and redemptions stay, unlinked. This cannot be undone.`,
+    );
+    if (sure) erase.mutate();
+  };
+  return (
+    <div className="panel" aria-label="Personal data">
+      <h2>Personal data</h2>
+      <div className="actions">
+        <button type="button" onClick={() => exportIt.mutate()} disabled={exportIt.isPending}>
+          Export
+        </button>
+        <button type="button" className="danger" onClick={confirmErase} disabled={erase.isPending}>
+          Erase
+        </button>
+      </div>
+      <ErrorBanner error={exportIt.error ?? erase.error} />
     </div>
   );
 }
