@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiClient } from '../src/cli/api-client.ts';
-import { startServer, type BenchServer } from './server.ts';
+import { profileArgs, startServer, type BenchServer } from './server.ts';
 
 const PG_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const CONTACTS = Number(process.env.BENCH_CONDUCTOR_CONTACTS ?? 100_000);
@@ -23,7 +23,7 @@ const engineEnv = { CONDUCTOR_POLL_INTERVAL_MS: '20', CONDUCTOR_BATCH_SIZE: '100
 const rate = (n: number, ms: number) => Math.round(n / (ms / 1000));
 
 function startWorker(env: Record<string, string>): { child: ChildProcess; stop(): Promise<void> } {
-  const child = spawn(process.execPath, ['dist/main.js', 'worker'], {
+  const child = spawn(process.execPath, [...profileArgs(), 'dist/main.js', 'worker'], {
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

@@ -10,9 +10,16 @@ export interface BenchServer {
   stop(): Promise<void>;
 }
 
+/**
+ * BENCH_CPU_PROF=<dir>: the processes a benchmark starts write a V8 CPU profile there when they
+ * exit (node --cpu-prof; open it in Chrome DevTools or speedscope).
+ */
+export const profileArgs = (): string[] =>
+  process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+
 /** Starts the compiled `couponflow serve` (as `npm start` runs it) as its own process. */
 export async function startServer(env: Record<string, string>): Promise<BenchServer> {
-  const child: ChildProcess = spawn(process.execPath, ['dist/main.js', 'serve'], {
+  const child: ChildProcess = spawn(process.execPath, [...profileArgs(), 'dist/main.js', 'serve'], {
     env: { ...process.env, PORT: '0', LOG_LEVEL: 'warn', COUPONFLOW_BOOTSTRAP_TOKEN: 'cf_bench_token_0123456789abcdef', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
