@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../../platform/clock.ts';
+import { isUniqueViolation } from '../../platform/db/errors.ts';
 import { DomainError, forbidden, invalid, notFound } from '../../platform/errors.ts';
 import { hashToken, newId, newToken } from '../../platform/ids.ts';
 import { decodeCursor, toPage, type PageQuery } from '../../platform/pagination.ts';
@@ -40,7 +41,6 @@ const toView = (u: repo.UserRow): UserView => ({
 const emailTaken = () => new DomainError('conflict', 'email_taken', 'A user with this email address exists already.');
 const linkInvalid = () =>
   new DomainError('not_found', 'link_invalid', 'This link is not valid: it was used already, it expired, or it never existed.');
-const isUniqueViolation = (err: unknown) => (err as { code?: string }).code === '23505';
 
 /**
  * Users (SPEC §7.2): invited by email, who set a password through a one-time link and sign in to
