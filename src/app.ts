@@ -96,13 +96,19 @@ export function createServices(deps: AppDeps, counters: { redemptions?: Redempti
   const accounts = accountsService(deps.database, deps.clock);
   const audit = auditService({ database: deps.database, clock: deps.clock, retentionDays: deps.config.AUDIT_RETENTION_DAYS });
   const sessions = sessionsService({ database: deps.database, clock: deps.clock, accounts, maxFailures: deps.config.SIGN_IN_MAX_FAILURES });
-  const pools = poolsService({ database: deps.database, clock: deps.clock, accounts });
+  const pools = poolsService({
+    database: deps.database,
+    clock: deps.clock,
+    accounts,
+    usedBy: (tx, a, ref) => conductor.poolUsedBy(tx, a, ref),
+  });
   const uploads = uploadsService({
     database: deps.database,
     clock: deps.clock,
     accounts,
     pools,
     onImported: (pool) => assignments.checkNotices(pool),
+    onRemoved: (pool) => assignments.checkNotices(pool),
   });
   const staticCodes = staticCodesService({ database: deps.database, accounts, pools });
   const segmentation = segmentationService({ database: deps.database });

@@ -82,6 +82,8 @@ export interface DB {
     expiry_reminder_days: Generated<number | null>;
     created_at: Generated<Date>;
     updated_at: Generated<Date>;
+    /** Archived (migration 0018): distributes nothing, takes no codes, listed apart. */
+    archived_at: Generated<Date | null>;
   };
   contacts: {
     account_id: string;
@@ -152,7 +154,7 @@ export interface DB {
     file_name: string | null;
     token_id: string | null;
     options: unknown;
-    status: 'imported' | 'rejected' | 'failed' | 'cancelled';
+    status: 'imported' | 'rejected' | 'failed' | 'cancelled' | 'undone';
     lines: number;
     imported: number;
     duplicates: number;
@@ -164,6 +166,10 @@ export interface DB {
     errors: unknown;
     created_at: Generated<Date>;
     finished_at: Date | null;
+    /** Undo (migration 0018): when, codes removed, assigned codes kept. */
+    undone_at: Generated<Date | null>;
+    removed: Generated<number | null>;
+    kept_assigned: Generated<number | null>;
   };
   outbox: {
     account_id: string;
@@ -223,6 +229,8 @@ export interface DB {
     live_version: number | null;
     created_at: Date;
     updated_at: Date;
+    /** Archived (migration 0018): enrolls nobody; runs in progress finish. */
+    archived_at: Generated<Date | null>;
   };
   conversation_versions: {
     account_id: string;

@@ -15,6 +15,7 @@ import * as uploadOutcomes from './0013-upload-outcomes.ts';
 import * as codeUploads from './0014-code-uploads.ts';
 import * as integrations from './0015-integrations.ts';
 import * as team from './0016-team.ts';
+import * as lifecycle from './0017-lifecycle.ts';
 
 /** Every migration, in order. Forward only: never edit one that has shipped; add the next. */
 export const migrations: Migration[] = [
@@ -34,4 +35,5 @@ export const migrations: Migration[] = [
   { version: 14, name: '0014-code-uploads', up: codeUploads.up },
   { version: 15, name: '0015-integrations', up: integrations.up },
   { version: 16, name: '0016-team', up: team.up },
+  { version: 17, name: '0017-lifecycle', up: lifecycle.up },
 ];

@@ -161,6 +161,41 @@ const CASES: Record<string, Case> = {
     status: 404,
     call: (r) => ({ method: 'GET', url: `/v1/pools/${r.poolId}/codes/export` }),
   },
+  // Lifecycle (SPEC §7.3): each call on a fresh upload or pool of the side's merchant (made by the unlimited token).
+  'DELETE /v1/uploads/:uploadId': {
+    kind: 'refused',
+    status: 404,
+    call: async (r, fx) => {
+      const body = multipart({ expiration: 'none' }, { content: `UNDO-${Math.random().toString(36).slice(2, 10)}\n` });
+      const made = await fx.full({ method: 'POST', url: `/v1/pools/${r.poolId}/uploads`, payload: body.payload, headers: body.headers });
+      return { method: 'DELETE', url: `/v1/uploads/${made.json().id}` };
+    },
+  },
+  'POST /v1/pools/:poolId/archive': {
+    kind: 'refused',
+    status: 404,
+    call: async (r, fx) => {
+      const made = await fx.full({
+        method: 'POST',
+        url: `/v1/merchants/${r.merchantId}/pools`,
+        ...json({ name: `arch-${Math.random().toString(36).slice(2, 8)}`, type: 'unique' }),
+      });
+      return { method: 'POST', url: `/v1/pools/${made.json().id}/archive` };
+    },
+  },
+  'POST /v1/pools/:poolId/unarchive': {
+    kind: 'refused',
+    status: 404,
+    call: async (r, fx) => {
+      const made = await fx.full({
+        method: 'POST',
+        url: `/v1/merchants/${r.merchantId}/pools`,
+        ...json({ name: `unarch-${Math.random().toString(36).slice(2, 8)}`, type: 'unique' }),
+      });
+      await fx.full({ method: 'POST', url: `/v1/pools/${made.json().id}/archive` });
+      return { method: 'POST', url: `/v1/pools/${made.json().id}/unarchive` };
+    },
+  },
   'GET /v1/pools/:poolId/report': { kind: 'refused', status: 404, call: (r) => ({ method: 'GET', url: `/v1/pools/${r.poolId}/report` }) },
   // Checkout under /v1/merchants/{id}: another merchant is forbidden, as the merchant itself.
   'POST /v1/merchants/:merchantId/codes/validate': {

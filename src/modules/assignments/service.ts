@@ -64,8 +64,10 @@ export function assignmentsService(deps: {
    * do the rest get the static offer or the default code. Throws a unique violation on
    * assignments_idempotency_key when a racing transaction recorded one of the keys first.
    */
-  async function assignWithin(tx: Kysely<DB>, pool: Pool, requests: AssignRequest[]): Promise<Map<string, AssignOutcome>> {
+  async function assignWithin(tx: Kysely<DB>, given: Pool, requests: AssignRequest[]): Promise<Map<string, AssignOutcome>> {
     const now = deps.clock.now();
+    // An archived pool distributes nothing, as an inactive one (SPEC §7.3).
+    const pool = given.archivedAt ? { ...given, active: false } : given;
     const outcomes = new Map<string, AssignOutcome>();
     let todo = [...new Map(requests.map((r) => [r.idempotencyKey, r])).values()];
     const offer = pool.active ? await staticOffer(tx, pool, now) : undefined;

@@ -25,6 +25,7 @@ import {
 } from './model.ts';
 import * as repo from './repo.ts';
 import { exitRedeemedRunsStatement, type RedeemedCode } from './conductor.sql.ts';
+import { archivedPoolIssues, conversationsUsing, poolIdsIn } from './usage.ts';
 
 export type { StepCounts };
 
@@ -214,6 +215,7 @@ export function conductorService(deps: { database: AppDatabase; clock: Clock; st
       live_version: null,
       created_at: now,
       updated_at: now,
+      archived_at: null,
     };
     try {
       await db.transaction().execute(async (tx) => {
@@ -356,6 +358,7 @@ export function conductorService(deps: { database: AppDatabase; clock: Clock; st
       const row = await load(principal, id, tx, true);
       const doc = row.draft as ConversationDocument;
       const { errors, warnings } = await check(tx, principal.accountId, id, doc);
+      errors.push(...(await archivedPoolIssues(tx, principal.accountId, doc)));
       if (errors.length > 0) {
         throw new DomainError(
           'invalid',
@@ -487,7 +490,12 @@ export function conductorService(deps: { database: AppDatabase; clock: Clock; st
   const exitOnRedemption = async (tx: Kysely<DB>, code: Omit<RedeemedCode, 'now'>) =>
     (await exitRedeemedRunsStatement({ ...code, now: deps.clock.now() }).execute(tx)).rows;
 
+  /** The conversations that use a pool (its archive is refused while any does). */
+  const poolUsedBy = (tx: Kysely<DB>, accountId: string, ref: { poolId: string }) =>
+    conversationsUsing(tx, accountId, (doc) => poolIdsIn(doc).has(ref.poolId));
+
   return {
+    poolUsedBy,
     exitOnRedemption,
     couponCodeFields,
     createConversation,

@@ -39,6 +39,8 @@ export interface Pool extends PoolSettings {
   merchantId: string;
   createdAt: Date;
   updatedAt: Date;
+  /** Archived: distributes nothing (assignments answer pool_inactive), takes no codes, listed apart. */
+  archivedAt: Date | null;
 }
 
 export interface PoolWithCounts extends Pool {
@@ -133,6 +135,7 @@ export const poolOut = z.object({
   runsOutAt: z.string().nullable(),
   createdAt: z.string(),
   updatedAt: z.string(),
+  archivedAt: z.string().nullable().describe('archived: distributes nothing, takes no codes, listed apart (?archived=true)'),
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -189,3 +192,7 @@ export type PoolSettingsInput = z.input<typeof poolSettingsBody>;
 export type StaticRowJson = z.infer<typeof rowOut>;
 export type StaticRowInputJson = z.infer<typeof rowIn>;
 export type RowProblemJson = z.infer<typeof problem>;
+
+/** A conversation that uses something (a pool, a field, a message): named in a 409 `…_in_use`. */
+export const usedByOut = z.object({ type: z.literal('conversation'), id: z.string(), name: z.string(), status: z.string() });
+export type UsedByJson = z.infer<typeof usedByOut>;

@@ -24,6 +24,7 @@ const toPool = (row: PoolRow): Pool => ({
   expiryReminderDays: row.expiry_reminder_days,
   createdAt: row.created_at,
   updatedAt: row.updated_at,
+  archivedAt: row.archived_at,
 });
 
 const settingsColumns = (s: Partial<PoolSettings>) => ({
@@ -100,13 +101,14 @@ export async function listPools(
   db: Q,
   accountId: string,
   merchantId: string,
-  page: { after?: string | undefined; limit: number },
+  page: { after?: string | undefined; limit: number; archived?: boolean },
 ): Promise<Pool[]> {
   let query = db
     .selectFrom('pools')
     .selectAll()
     .where('account_id', '=', accountId)
     .where('merchant_id', '=', merchantId)
+    .where('archived_at', page.archived ? 'is not' : 'is', null)
     .orderBy('id')
     .limit(page.limit);
   if (page.after) query = query.where('id', '>', page.after);
@@ -136,6 +138,7 @@ export async function listPoolsToWatch(db: Q, afterKey: number, limit: number): 
     .selectFrom('pools')
     .selectAll()
     .where('key', '>', afterKey)
+    .where('archived_at', 'is', null)
     .where((eb) => eb(eb.fn<number>('cardinality', ['notification_emails']), '>', 0))
     .orderBy('key')
     .limit(limit)
@@ -147,4 +150,30 @@ export async function listPoolsToWatch(db: Q, afterKey: number, limit: number): 
 export async function findPoolsByKey(db: Q, keys: number[]): Promise<Pool[]> {
   if (keys.length === 0) return [];
   return (await db.selectFrom('pools').selectAll().where('key', 'in', keys).execute()).map(toPool);
+}
+
+/** Archives (a date) or unarchives (null) a pool whose row the caller has locked. */
+export async function setArchived(db: Q, accountId: string, id: string, at: Date | null, now: Date): Promise<Pool> {
+  const row = await db
+    .updateTable('pools')
+    .set({ archived_at: at, updated_at: now })
+    .where('account_id', '=', accountId)
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return toPool(row);
+}
+
+/** Locks these pools against an archive (FOR SHARE) while a publish checks them; answers which are archived. */
+export async function lockPoolsShared(db: Q, accountId: string, ids: string[]): Promise<{ id: string; name: string; archived: boolean }[]> {
+  if (ids.length === 0) return [];
+  const rows = await db
+    .selectFrom('pools')
+    .select(['id', 'name', 'archived_at'])
+    .where('account_id', '=', accountId)
+    .where('id', 'in', ids)
+    .orderBy('key')
+    .forShare()
+    .execute();
+  return rows.map((r) => ({ id: r.id, name: r.name, archived: r.archived_at !== null }));
 }

@@ -22,6 +22,7 @@ export const poolJson = (p: PoolWithCounts): z.infer<typeof poolOut> => ({
   runsOutAt: p.runsOutAt?.toISOString() ?? null,
   createdAt: p.createdAt.toISOString(),
   updatedAt: p.updatedAt.toISOString(),
+  archivedAt: p.archivedAt?.toISOString() ?? null,
 });
 
 const poolParams = z.object({ poolId: z.string().max(100) });
@@ -34,12 +35,14 @@ export function poolsRoutes(app: HttpApp, pools: PoolsService) {
         tags: ['pools'],
         summary: "List a merchant's coupon pools with their counts",
         params: z.object({ merchantId: z.string().max(100) }),
-        querystring: pageQuery,
+        description: 'Archived pools are listed apart: `?archived=true` lists them (and only them).',
+        querystring: pageQuery.extend({ archived: z.enum(['true', 'false']).optional() }),
         response: { 200: z.object({ items: z.array(poolOut), nextCursor: z.string().nullable() }) },
       },
     },
     async (request) => {
-      const page = await pools.listPools(principalOf(request), request.params.merchantId, request.query);
+      const { archived, ...page0 } = request.query;
+      const page = await pools.listPools(principalOf(request), request.params.merchantId, page0, archived === 'true');
       return { items: page.items.map(poolJson), nextCursor: page.nextCursor };
     },
   );
@@ -78,4 +81,28 @@ export function poolsRoutes(app: HttpApp, pools: PoolsService) {
     },
     async (request) => poolJson(await pools.updatePool(principalOf(request), request.params.poolId, request.body)),
   );
+
+  for (const [verb, archive] of [
+    ['archive', true],
+    ['unarchive', false],
+  ] as const) {
+    app.post(
+      `/v1/pools/:poolId/${verb}`,
+      {
+        schema: {
+          tags: ['pools'],
+          summary: archive
+            ? 'Archive a pool: it distributes nothing, takes no codes, and is listed apart'
+            : 'Unarchive a pool: it is listed and distributes again',
+          ...(archive && {
+            description:
+              '409 pool_in_use while a live or paused conversation (or a run in progress) uses it; `details` names the conversations.',
+          }),
+          params: poolParams,
+          response: { 200: poolOut },
+        },
+      },
+      async (request) => poolJson(await pools.setArchived(principalOf(request), request.params.poolId, archive)),
+    );
+  }
 }

@@ -4,7 +4,8 @@ import type { Principal } from '../accounts/principal.ts';
 import { newId } from '../../platform/ids.ts';
 import { decodeCursor, toPage, type Page, type PageQuery } from '../../platform/pagination.ts';
 import { isUniqueViolation } from '../../platform/db/errors.ts';
-import type { AppDatabase } from '../../schema.ts';
+import type { Kysely } from 'kysely';
+import type { AppDatabase, DB } from '../../schema.ts';
 import type { AccountsService } from '../accounts/service.ts';
 import { canUseMerchant } from '../accounts/model.ts';
 import { parseDate } from '../uploads/lines.ts';
@@ -17,6 +18,7 @@ import {
   type PoolSettings,
   type PoolType,
   type PoolWithCounts,
+  type UsedByJson,
 } from './model.ts';
 import * as repo from './repo.ts';
 
@@ -34,7 +36,10 @@ export interface PoolInput {
   expiryReminderDays?: number | null | undefined;
 }
 
-export function poolsService(deps: { database: AppDatabase; clock: Clock; accounts: AccountsService }) {
+/** Who uses something: the conversations that would break without it (the conductor answers it, in `db`). */
+export type UsedBy = (db: Kysely<DB>, accountId: string, ref: { poolId: string }) => Promise<UsedByJson[]>;
+
+export function poolsService(deps: { database: AppDatabase; clock: Clock; accounts: AccountsService; usedBy?: UsedBy }) {
   const { db } = deps.database;
 
   async function normalize(
@@ -149,9 +154,13 @@ export function poolsService(deps: { database: AppDatabase; clock: Clock; accoun
     return (await withCounts([await getPoolFor(principal, poolId)]))[0]!;
   }
 
-  async function listPools(principal: Principal, merchantId: string, page: PageQuery): Promise<Page<PoolWithCounts>> {
+  async function listPools(principal: Principal, merchantId: string, page: PageQuery, archived = false): Promise<Page<PoolWithCounts>> {
     await deps.accounts.getMerchant(principal, merchantId);
-    const rows = await repo.listPools(db, principal.accountId, merchantId, { after: decodeCursor(page.cursor), limit: page.limit + 1 });
+    const rows = await repo.listPools(db, principal.accountId, merchantId, {
+      after: decodeCursor(page.cursor),
+      limit: page.limit + 1,
+      archived,
+    });
     const pageOfPools = toPage(rows, page.limit, (p) => p.id);
     return { items: await withCounts(pageOfPools.items), nextCursor: pageOfPools.nextCursor };
   }
@@ -159,7 +168,43 @@ export function poolsService(deps: { database: AppDatabase; clock: Clock; accoun
   /** By key, unscoped (internal: a bounce gave codes back to these pools). */
   const findByKeys = (keys: number[]): Promise<Pool[]> => repo.findPoolsByKey(db, keys);
 
-  return { createPool, updatePool, getPool, getPoolFor, listPools, findByKeys };
+  /**
+   * Archives (or unarchives) a pool. The pool row is locked first (FOR UPDATE): a publish locks the
+   * pools it names FOR SHARE before checking them, so a publish and an archive never both pass on
+   * stale readings. Refused (409 pool_in_use, naming them) while a conversation uses the pool.
+   */
+  async function setArchived(principal: Principal, poolId: string, archive: boolean): Promise<PoolWithCounts> {
+    await getPoolFor(principal, poolId);
+    const pool = await db.transaction().execute(async (tx) => {
+      const current = (await repo.lockPool(tx, principal.accountId, poolId))!;
+      if (archive === (current.archivedAt !== null)) return current;
+      if (archive) {
+        const users = (await deps.usedBy?.(tx, principal.accountId, { poolId })) ?? [];
+        if (users.length > 0) throw inUse('pool_in_use', `The pool "${current.name}"`, users);
+      }
+      return repo.setArchived(tx, principal.accountId, poolId, archive ? deps.clock.now() : null, deps.clock.now());
+    });
+    return (await withCounts([pool]))[0]!;
+  }
+
+  /** An archived pool takes no codes (uploads, generate, static rows): 409 pool_archived. */
+  function refuseArchived(pool: Pool): void {
+    if (pool.archivedAt)
+      throw new DomainError('conflict', 'pool_archived', `The pool "${pool.name}" is archived: unarchive it to add codes.`);
+  }
+
+  return { createPool, updatePool, getPool, getPoolFor, listPools, findByKeys, setArchived, refuseArchived };
 }
 
 export type PoolsService = ReturnType<typeof poolsService>;
+
+/** 409 `<what>_in_use`: the message names the conversations, `details` lists them. */
+export function inUse(code: string, subject: string, users: UsedByJson[]): DomainError {
+  const names = users.map((u) => `"${u.name}" (${u.status})`).join(', ');
+  return new DomainError(
+    'conflict',
+    code,
+    `${subject} is used by ${users.length === 1 ? 'the conversation' : 'the conversations'} ${names}.`,
+    users,
+  );
+}

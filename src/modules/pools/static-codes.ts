@@ -44,6 +44,7 @@ export function staticCodesService(deps: { database: AppDatabase; accounts: Acco
 
   /** Replaces all rows, after validating them; rows with errors are refused whole (422). */
   async function saveRows(principal: Principal, poolId: string, rows: StaticRowInput[]) {
+    deps.pools.refuseArchived(await deps.pools.getPoolFor(principal, poolId));
     const pool = await staticPool(principal, poolId);
     const { timeZone } = await deps.accounts.getAccount(principal.accountId);
     const checked = validateStaticRows(rows, timeZone);

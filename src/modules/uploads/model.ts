@@ -21,8 +21,11 @@ export interface LineError {
   reason: string;
 }
 
-/** `cancelled`: the client went away mid-file (the console's Cancel); nothing of it was kept. */
-export type UploadStatus = 'imported' | 'rejected' | 'failed' | 'cancelled';
+/**
+ * `cancelled`: the client went away mid-file (the console's Cancel); nothing of it was kept.
+ * `undone`: its unassigned codes were removed (`DELETE /v1/uploads/{id}`); assigned ones stay.
+ */
+export type UploadStatus = 'imported' | 'rejected' | 'failed' | 'cancelled' | 'undone';
 
 export interface Upload {
   id: string;
@@ -43,6 +46,16 @@ export interface Upload {
   alreadyExpired: number;
   createdAt: Date;
   finishedAt: Date | null;
+  /** Set by an undo, with what it did. */
+  undoneAt?: Date | null;
+  removed?: number | null;
+  keptAssigned?: number | null;
+}
+
+/** What an undo did: codes removed, and the upload's codes kept because they were assigned (or redeemed). */
+export interface UndoOutcome {
+  removed: number;
+  keptAssigned: number;
 }
 
 export const MAX_REPORTED_ERRORS = 100;
@@ -77,8 +90,8 @@ export const uploadOut = z.object({
   fileName: z.string().nullable(),
   options: z.record(z.string(), z.unknown()),
   status: z
-    .enum(['imported', 'rejected', 'failed', 'cancelled'])
-    .describe('cancelled: the client closed the connection mid-file; nothing was kept'),
+    .enum(['imported', 'rejected', 'failed', 'cancelled', 'undone'])
+    .describe('cancelled: the client closed the connection mid-file; nothing was kept. undone: its unassigned codes were removed'),
   lines: z.number(),
   imported: z.number(),
   duplicates: z.number(),
@@ -89,6 +102,9 @@ export const uploadOut = z.object({
   alreadyExpired: z.number().describe('imported codes already past their expiration date (never assigned)'),
   createdAt: z.string(),
   finishedAt: z.string().nullable(),
+  undoneAt: z.string().nullable(),
+  removed: z.number().nullable().describe('undone: the unassigned codes removed'),
+  keptAssigned: z.number().nullable().describe('undone: the codes kept because they were assigned (or redeemed)'),
 });
 export type UploadJson = z.infer<typeof uploadOut>;
 
@@ -103,3 +119,9 @@ export const uploadOptions = z.object({
   onInvalid: z.enum(['reject', 'skip']).default('reject'),
 });
 export type UploadOptionsInput = z.input<typeof uploadOptions>;
+
+export const undoOut = z.object({
+  removed: z.number().describe('unassigned codes of the upload removed from the pool'),
+  keptAssigned: z.number().describe('codes of the upload kept: assigned (or redeemed) before the undo'),
+});
+export type UndoJson = z.infer<typeof undoOut>;

@@ -16,6 +16,8 @@ export {
   addToCounters,
   analyzeCodes,
   nextUploadKey,
+  removeUnassignedCodes,
+  countUploadCodes,
 } from './uploads.sql.ts';
 
 export interface UploadRecord {
@@ -86,6 +88,9 @@ const toUpload =
     errorCount: Number(row.error_count),
     createdAt: row.created_at,
     finishedAt: row.finished_at,
+    undoneAt: row.undone_at,
+    removed: row.removed === null ? null : Number(row.removed),
+    keptAssigned: row.kept_assigned === null ? null : Number(row.kept_assigned),
   });
 
 export async function listUploads(db: Q, accountId: string, pool: { key: number; id: string }, limit: number): Promise<Upload[]> {
@@ -99,4 +104,23 @@ export async function listUploads(db: Q, accountId: string, pool: { key: number;
     .limit(limit)
     .execute();
   return rows.map(toUpload(pool.id));
+}
+
+/** The upload row, locked (FOR UPDATE) for its undo: a second undo waits, then finds it undone. */
+export async function lockUpload(db: Q, accountId: string, id: string) {
+  return db.selectFrom('uploads').selectAll().where('account_id', '=', accountId).where('id', '=', id).forUpdate().executeTakeFirst();
+}
+
+/** Any upload of the account by id (the pool it belongs to is checked by the caller). */
+export async function findUpload(db: Q, accountId: string, id: string) {
+  return db.selectFrom('uploads').select(['id', 'pool_key']).where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
+}
+
+export async function markUndone(db: Q, accountId: string, id: string, p: { at: Date; removed: number; keptAssigned: number }) {
+  await db
+    .updateTable('uploads')
+    .set({ status: 'undone', undone_at: p.at, removed: p.removed, kept_assigned: p.keptAssigned })
+    .where('account_id', '=', accountId)
+    .where('id', '=', id)
+    .execute();
 }

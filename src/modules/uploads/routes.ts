@@ -5,7 +5,7 @@ import { multipartFile } from '../../platform/http/multipart.ts';
 import { invalid } from '../../platform/errors.ts';
 import type { UploadsService } from './service.ts';
 import { uploadJsonFields } from './service.ts';
-import { uploadOptions, uploadOut } from './model.ts';
+import { undoOut, uploadOptions, uploadOut } from './model.ts';
 
 /** The option fields, in any order, all before the file part. */
 const UPLOAD_FIELDS = ['expiration', 'delimiter', 'expiresOn', 'onInvalid'] as const;
@@ -83,5 +83,20 @@ export function uploadsRoutes(app: HttpApp, uploads: UploadsService) {
     },
     async (request, reply) =>
       reply.status(201).send(uploadJsonFields(await uploads.generate(principalOf(request), request.params.poolId, request.body))),
+  );
+
+  app.delete(
+    '/v1/uploads/:uploadId',
+    {
+      schema: {
+        tags: ['uploads'],
+        summary: 'Undo an upload: its unassigned codes are removed, assigned ones stay (counted in keptAssigned)',
+        description:
+          'One transaction. The upload stays listed with status `undone` and these counts; undoing it again answers the same. A rejected, failed or cancelled upload brought no codes: 409 upload_not_imported.',
+        params: z.object({ uploadId: z.string().max(100) }),
+        response: { 200: undoOut },
+      },
+    },
+    async (request) => uploads.undoUpload(principalOf(request), request.params.uploadId),
   );
 }

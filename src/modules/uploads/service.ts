@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { DomainError, invalid } from '../../platform/errors.ts';
+import { DomainError, invalid, notFound } from '../../platform/errors.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { Principal } from '../accounts/principal.ts';
 import { newId } from '../../platform/ids.ts';
@@ -11,7 +11,7 @@ import { lockPool } from '../pools/repo.ts';
 import { parseDate, parseUpload, type UploadLine } from './lines.ts';
 import { checkGenerateRequest, generateCodes } from './generate.ts';
 import { CopyChunk } from './copy-chunk.ts';
-import { LineTally, type Upload, type UploadOptions } from './model.ts';
+import { LineTally, type UndoOutcome, type Upload, type UploadOptions } from './model.ts';
 import { isUniqueViolation } from '../../platform/db/errors.ts';
 import * as repo from './repo.ts';
 
@@ -54,11 +54,14 @@ export function uploadsService(deps: {
   pools: PoolsService;
   /** After codes went in (threshold notices re-arm on it). */
   onImported?: (pool: Pool) => Promise<void>;
+  /** After an undo took codes out (a threshold notice may be due). */
+  onRemoved?: (pool: Pool) => Promise<void>;
 }) {
   const { database } = deps;
 
   async function uniquePool(principal: Principal, poolId: string): Promise<Pool> {
     const pool = await deps.pools.getPoolFor(principal, poolId);
+    deps.pools.refuseArchived(pool);
     if (pool.type !== 'unique') {
       throw new DomainError(
         'conflict',
@@ -307,7 +310,44 @@ export function uploadsService(deps: {
     return repo.listUploads(database.db, principal.accountId, pool, 100);
   }
 
-  return { uploadFile, generate, listUploads };
+  /**
+   * Undo: the upload's unassigned codes leave the pool in one transaction; assigned (and redeemed)
+   * ones stay and are counted. The upload stays listed, `undone`. Repeating it answers the same.
+   */
+  async function undoUpload(principal: Principal, uploadId: string): Promise<UndoOutcome> {
+    const found = await repo.findUpload(database.db, principal.accountId, uploadId);
+    const [owner] = found ? await deps.pools.findByKeys([Number(found.pool_key)]) : [];
+    if (!found || !owner) throw notFound('upload');
+    const pool = await deps.pools.getPoolFor(principal, owner.id);
+    const outcome = await database.db.transaction().execute(async (tx) => {
+      await lockPool(tx, principal.accountId, pool.id);
+      const row = await repo.lockUpload(tx, principal.accountId, uploadId);
+      if (!row) throw notFound('upload');
+      if (row.status === 'undone')
+        return { removed: Number(row.removed ?? 0), keptAssigned: Number(row.kept_assigned ?? 0), repeated: true };
+      if (row.status !== 'imported')
+        throw new DomainError(
+          'conflict',
+          'upload_not_imported',
+          `This upload was ${row.status}: it brought no codes, there is nothing to undo.`,
+        );
+      const at = { accountId: principal.accountId, poolKey: pool.key, uploadKey: Number(row.key) };
+      const removed = await repo.removeUnassignedCodes(tx, at);
+      const keptAssigned = await repo.countUploadCodes(tx, at);
+      if (removed + keptAssigned === 0 && Number(row.imported) > 0)
+        throw new DomainError(
+          'conflict',
+          'upload_not_undoable',
+          'The codes of this upload are not traceable to it (uploaded before codes recorded their upload); nothing was removed.',
+        );
+      await repo.markUndone(tx, principal.accountId, uploadId, { at: deps.clock.now(), removed, keptAssigned });
+      return { removed, keptAssigned, repeated: false };
+    });
+    if (!outcome.repeated && outcome.removed > 0) await deps.onRemoved?.(pool);
+    return { removed: outcome.removed, keptAssigned: outcome.keptAssigned };
+  }
+
+  return { uploadFile, generate, listUploads, undoUpload };
 }
 
 export function uploadJsonFields(u: Upload) {
@@ -328,6 +368,9 @@ export function uploadJsonFields(u: Upload) {
     alreadyExpired: u.alreadyExpired,
     createdAt: u.createdAt.toISOString(),
     finishedAt: u.finishedAt?.toISOString() ?? null,
+    undoneAt: u.undoneAt?.toISOString() ?? null,
+    removed: u.removed ?? null,
+    keptAssigned: u.keptAssigned ?? null,
   };
 }
 

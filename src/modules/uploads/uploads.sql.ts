@@ -95,3 +95,46 @@ export async function nextUploadKey(db: Q): Promise<number> {
   const { rows } = await sql<{ key: string }>`select nextval(pg_get_serial_sequence('uploads', 'key'))::text as key`.execute(db);
   return Number(rows[0]!.key);
 }
+
+/**
+ * Undo of an upload (`DELETE /v1/uploads/{id}`), inside one transaction that first locked the pool
+ * row (lockPool, as an upload does) and then the upload row (lockUpload). Removes the upload's
+ * UNASSIGNED codes and takes them off the pool's counters, in one statement.
+ * Locks, in this order: pool → upload row → the removed code rows → the counter rows (slot 0) of
+ * their expiration instants. The same order as an upload (pool → codes → counters) and as a claim
+ * (codes → counters): no cycle. A code a concurrent claim holds locked is waited for and re-checked
+ * (READ COMMITTED re-evaluates `assigned_at is null` on the new row version): a code assigned
+ * meanwhile stays; one whose claim rolled back goes. A claim passes over codes being removed
+ * (SKIP LOCKED) and, after our commit, they are gone: no code is both handed out and removed.
+ * The scan walks codes_claim_idx (the pool's unassigned codes) filtered on upload_key; a code of
+ * the same text in another pool has another pool_key, so only this upload's rows go.
+ * Idempotent through the upload row: the caller sets its status to `undone` in the same
+ * transaction, and a second undo finds it so (under the row lock) and answers what the first did.
+ * Counters: slot 0 takes the negative deltas; a pool's counts are sums over slots, so the
+ * invariant sum(codes) = count(*) of its codes (and likewise unassigned) holds after commit.
+ */
+export async function removeUnassignedCodes(db: Q, p: { accountId: string; poolKey: number; uploadKey: number }): Promise<number> {
+  const result = await sql<{ removed: number }>`
+    with removed as (
+      delete from codes
+      where pool_key = ${p.poolKey} and upload_key = ${p.uploadKey} and assigned_at is null
+      returning expires_at
+    ), buckets as (
+      select expires_at, count(*) as n from removed group by expires_at
+    ), counted as (
+      insert into pool_code_counts (account_id, pool_key, expires_at, slot, codes, unassigned)
+      select ${p.accountId}, ${p.poolKey}, expires_at, 0, -n, -n from buckets
+      on conflict (pool_key, expires_at, slot) do update
+        set codes = pool_code_counts.codes + excluded.codes,
+            unassigned = pool_code_counts.unassigned + excluded.unassigned
+    )
+    select coalesce(sum(n), 0) as removed from buckets`.execute(db);
+  return Number(result.rows[0]?.removed ?? 0);
+}
+
+/** After the removal, in the same transaction: the upload's codes left in the pool (all assigned). Reads, locks nothing. */
+export async function countUploadCodes(db: Q, p: { poolKey: number; uploadKey: number }): Promise<number> {
+  const result = await sql<{ n: number }>`
+    select count(*) as n from codes where pool_key = ${p.poolKey} and upload_key = ${p.uploadKey}`.execute(db);
+  return Number(result.rows[0]?.n ?? 0);
+}

@@ -1,0 +1,75 @@
+import type { Kysely } from 'kysely';
+import type { DB } from '../../schema.ts';
+import { lockPoolsShared } from '../pools/repo.ts';
+import type { PublishIssue } from './model.ts';
+
+/*
+ * What conversations use (SPEC §7.3): a pool, a field, a message is "in use" while a conversation
+ * that runs could reach it — the live version of a live or paused conversation (not archived), and
+ * any version that still has runs in progress (active, held or failed). Drafts use nothing yet: the
+ * publish checks refuse a draft whose pool, field or message is gone (or whose pool is archived).
+ * Documents are walked generically (any nesting of steps: branches, waits), by the ids they hold.
+ */
+
+type Q = Kysely<DB>;
+
+export interface UsedBy {
+  type: 'conversation';
+  id: string;
+  name: string;
+  status: string;
+}
+
+/** Every object inside a JSON value (depth first). */
+function* objectsIn(value: unknown): Generator<Record<string, unknown>> {
+  if (Array.isArray(value)) for (const v of value) yield* objectsIn(v);
+  else if (value && typeof value === 'object') {
+    yield value as Record<string, unknown>;
+    for (const v of Object.values(value)) yield* objectsIn(v);
+  }
+}
+
+/** The assignCoupon actions anywhere in a document: `{type: 'assignCoupon', poolId, …}`. */
+export const poolIdsIn = (doc: unknown): Set<string> =>
+  new Set([...objectsIn(doc)].flatMap((o) => (o.type === 'assignCoupon' && typeof o.poolId === 'string' ? [o.poolId] : [])));
+
+/** The documents that run: live versions of live/paused, unarchived conversations, and versions with runs in progress. */
+export async function runningDocuments(db: Q, accountId: string) {
+  return db
+    .selectFrom('conversation_versions as v')
+    .innerJoin('conversations as c', (j) => j.onRef('c.account_id', '=', 'v.account_id').onRef('c.id', '=', 'v.conversation_id'))
+    .select(['c.id', 'c.name', 'c.status', 'v.document'])
+    .where('v.account_id', '=', accountId)
+    .where((eb) =>
+      eb.or([
+        eb.and([eb('c.status', 'in', ['live', 'paused']), eb('c.archived_at', 'is', null), eb('v.version', '=', eb.ref('c.live_version'))]),
+        eb.exists(
+          eb
+            .selectFrom('enrollments as e')
+            .select('e.id')
+            .whereRef('e.conversation_id', '=', 'v.conversation_id')
+            .whereRef('e.version', '=', 'v.version')
+            .where('e.status', 'in', ['active', 'held', 'failed']),
+        ),
+      ]),
+    )
+    .orderBy('c.name')
+    .execute();
+}
+
+/** The conversations whose running documents satisfy `uses`, once each. */
+export async function conversationsUsing(db: Q, accountId: string, uses: (doc: unknown) => boolean): Promise<UsedBy[]> {
+  const out = new Map<string, UsedBy>();
+  for (const d of await runningDocuments(db, accountId)) {
+    if (!out.has(d.id) && uses(d.document)) out.set(d.id, { type: 'conversation', id: d.id, name: d.name, status: d.status });
+  }
+  return [...out.values()];
+}
+
+/** Publish: the pools the draft names, locked FOR SHARE (an archive waits, then sees the new version); an archived one is an error. */
+export async function archivedPoolIssues(db: Q, accountId: string, doc: unknown): Promise<PublishIssue[]> {
+  const pools = await lockPoolsShared(db, accountId, [...poolIdsIn(doc)]);
+  return pools
+    .filter((p) => p.archived)
+    .map((p) => ({ stepId: null, field: 'poolId', message: `the pool "${p.name}" is archived (unarchive it, or use another pool)` }));
+}
