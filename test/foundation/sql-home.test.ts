@@ -74,6 +74,7 @@ const CROSS_AREA_REPO_IMPORTS = [
   'src/modules/conductor/engine.ts -> segmentation/repo.ts',
   'src/modules/conductor/service.ts -> pools/repo.ts',
   'src/modules/conductor/service.ts -> segmentation/repo.ts',
+  'src/modules/conductor/usage.ts -> pools/repo.ts',
   'src/modules/events/service.ts -> contacts/repo.ts',
   'src/modules/uploads/service.ts -> pools/repo.ts',
 ];
