@@ -162,6 +162,15 @@ const CASES: Record<string, Case> = {
     call: (r) => ({ method: 'GET', url: `/v1/pools/${r.poolId}/codes/export` }),
   },
   // Lifecycle (SPEC §7.3): each call on a fresh upload or pool of the side's merchant (made by the unlimited token).
+  'GET /v1/uploads/:uploadId': {
+    kind: 'refused',
+    status: 404,
+    call: async (r, fx) => {
+      const body = multipart({ expiration: 'none' }, { content: `READ-${Math.random().toString(36).slice(2, 10)}\n` });
+      const made = await fx.full({ method: 'POST', url: `/v1/pools/${r.poolId}/uploads`, payload: body.payload, headers: body.headers });
+      return { method: 'GET', url: `/v1/uploads/${made.json().id}` };
+    },
+  },
   'DELETE /v1/uploads/:uploadId': {
     kind: 'refused',
     status: 404,

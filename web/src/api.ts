@@ -5,7 +5,7 @@
  */
 // The API's shapes are the server's own (src/modules/<area>/model.ts), never restated here.
 import type { MerchantJson as Merchant, SessionJson as Session } from '../../src/modules/accounts/model.ts';
-import type { AssignmentJson, AssignmentStatus } from '../../src/modules/assignments/model.ts';
+import type { AssignmentStatus, ListedAssignmentJson as ListedAssignment } from '../../src/modules/assignments/model.ts';
 import type { ConversationInput, ConversationJson, EnrollmentJson, PublishIssue } from '../../src/modules/conductor/model.ts';
 import type { ContactJson as Contact, ContactWithRunsJson as ContactWithRuns } from '../../src/modules/contacts/model.ts';
 import type { MessageJson as Message, MessageSettings, RenderedJson as Rendered } from '../../src/modules/messages/model.ts';
@@ -18,7 +18,12 @@ import type {
   StaticRowJson as StaticRow,
 } from '../../src/modules/pools/model.ts';
 import type { FieldGroupJson as FieldGroup, FieldJson as Field, FieldType } from '../../src/modules/segmentation/model.ts';
-import type { UploadJson as Upload, UploadOptionsInput } from '../../src/modules/uploads/model.ts';
+import type {
+  UndoJson as UndoOutcome,
+  UploadDetailJson as UploadDetail,
+  UploadJson as Upload,
+  UploadOptionsInput,
+} from '../../src/modules/uploads/model.ts';
 
 export type {
   ListedAssignment,
@@ -37,12 +42,12 @@ export type {
   Session,
   StaticRow,
   StaticRowInput,
+  UndoOutcome,
   Upload,
+  UploadDetail,
 };
 export type { PoolType } from '../../src/modules/pools/model.ts';
 export type { AssignmentStatus };
-/** An assignment; in the pool's list (GET …/assignments) also where it stands now. */
-type ListedAssignment = AssignmentJson & { status?: AssignmentStatus };
 /** The pool's assignment list's filters (query parameters q and status). */
 export interface AssignmentFilter {
   q?: string;
@@ -239,11 +244,16 @@ export const api = {
   merchants: () => all<Merchant>('/v1/merchants'),
   createMerchant: (body: { name: string; domain: string }) => post<Merchant>('/v1/merchants', body),
 
-  pools: (merchantId: string) => all<Pool>(`/v1/merchants/${enc(merchantId)}/pools`),
+  /** A merchant's pools; `archived`: its archived pools (listed apart) instead. */
+  pools: (merchantId: string, archived = false) =>
+    all<Pool>(`/v1/merchants/${enc(merchantId)}/pools${archived ? '?archived=true' : ''}`),
   pool: (poolId: string) => get<Pool>(`/v1/pools/${enc(poolId)}`),
   createPool: (merchantId: string, body: PoolSettings) => post<Pool>(`/v1/merchants/${enc(merchantId)}/pools`, body),
   updatePool: (poolId: string, body: Partial<PoolSettings>) => patch<Pool>(`/v1/pools/${enc(poolId)}`, body),
   uploads: (poolId: string) => get<{ items: Upload[] }>(`/v1/pools/${enc(poolId)}/uploads`).then((r) => r.items),
+  upload: (uploadId: string) => get<UploadDetail>(`/v1/uploads/${enc(uploadId)}`),
+  undoUpload: (uploadId: string) => request<UndoOutcome>('DELETE', `/v1/uploads/${enc(uploadId)}`),
+  archivePool: (poolId: string, archive: boolean) => post<Pool>(`/v1/pools/${enc(poolId)}/${archive ? 'archive' : 'unarchive'}`),
   generate: (poolId: string, body: { count: number; length: number; prefix?: string; alphabet?: string; expiresOn?: string }) =>
     post<Upload>(`/v1/pools/${enc(poolId)}/generate`, body),
   staticRows: (poolId: string) => get<{ rows: StaticRow[]; warnings: RowProblem[] }>(`/v1/pools/${enc(poolId)}/static-codes`),

@@ -123,6 +123,7 @@ export const ROUTE_RULES: Record<string, RouteRule> = {
   'POST /v1/pools/:poolId/static-codes/validate': query('pools:read'),
   'POST /v1/pools/:poolId/uploads': change('uploads:write', 'upload.create', 'poolId'),
   'GET /v1/pools/:poolId/uploads': read('uploads:read'),
+  'GET /v1/uploads/:uploadId': read('uploads:read'),
   'DELETE /v1/uploads/:uploadId': change('uploads:write', 'upload.undo'),
   'POST /v1/pools/:poolId/archive': change('pools:write', 'pool.archive'),
   'POST /v1/pools/:poolId/unarchive': change('pools:write', 'pool.unarchive'),

@@ -247,7 +247,8 @@ export const toAssignment =
   });
 
 export interface AssignmentListRow extends Assignment {
-  email: string;
+  /** null: the contact was erased (the assignment stays, unlinked: its code is never handed out again). */
+  email: string | null;
   status: AssignmentStatus;
 }
 
@@ -277,7 +278,8 @@ export async function listAssignments(
     when a.expires_at < ${page.now} then 'expired' else 'assigned' end`;
   let query = db
     .selectFrom('assignments as a')
-    .innerJoin('contacts as c', (j) => j.onRef('c.account_id', '=', 'a.account_id').onRef('c.id', '=', 'a.contact_id'))
+    // A left join: an erased contact's assignments stay listed, with no email.
+    .leftJoin('contacts as c', (j) => j.onRef('c.account_id', '=', 'a.account_id').onRef('c.id', '=', 'a.contact_id'))
     .selectAll('a')
     .select('c.email')
     .select(status.as('status'))

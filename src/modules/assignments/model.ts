@@ -55,5 +55,8 @@ export type AssignmentJson = z.infer<typeof assignmentOut>;
 export const ASSIGNMENT_STATUSES = ['assigned', 'redeemed', 'expired', 'released'] as const;
 export type AssignmentStatus = (typeof ASSIGNMENT_STATUSES)[number];
 /** In the list: the assignment and where it stands now. */
-export const listedAssignmentOut = assignmentOut.extend({ status: z.enum(ASSIGNMENT_STATUSES) });
+export const listedAssignmentOut = assignmentOut.extend({
+  email: z.string().nullable().describe('null: the contact was erased (the assignment stays, its code used)'),
+  status: z.enum(ASSIGNMENT_STATUSES),
+});
 export type ListedAssignmentJson = z.infer<typeof listedAssignmentOut>;

@@ -24,18 +24,19 @@ type Row = {
   expiresAt: Date | null;
   source: 'unique' | 'static' | 'default';
   contactId: string;
-  email: string;
+  email: string | null;
   idempotencyKey: string;
   createdAt: Date;
   status?: AssignmentStatus;
 };
-const assignmentJson = (a: Row) => ({
+/** The email stays as typed: a string for a fresh assignment, null in a list for an erased contact. */
+const assignmentJson = <R extends Row>(a: R) => ({
   id: a.id,
   code: a.code,
   expiresAt: a.expiresAt?.toISOString() ?? null,
   source: a.source,
   contactId: a.contactId,
-  email: a.email,
+  email: a.email as R['email'],
   idempotencyKey: a.idempotencyKey,
   createdAt: a.createdAt.toISOString(),
   ...(a.status && { status: a.status }),

@@ -108,6 +108,17 @@ export const uploadOut = z.object({
 });
 export type UploadJson = z.infer<typeof uploadOut>;
 
+/** Whether an undo would do something: only an imported upload brought codes (an undone one answers what it did). */
+export const isUndoable = (u: Pick<UploadJson, 'status'>): boolean => u.status === 'imported';
+
+/** GET /v1/uploads/{id}: the upload and what an undo would remove now (the console's confirmation says it). */
+export const uploadDetailOut = uploadOut.extend({
+  unassignedCodes: z
+    .number()
+    .describe('codes of the upload in the pool and not assigned: what an undo would remove now (0 once undone, or when it brought none)'),
+});
+export type UploadDetailJson = z.infer<typeof uploadDetailOut>;
+
 /** The option fields of an upload (multipart fields before the file). */
 export const uploadOptions = z.object({
   expiration: z.enum(['none', 'file', 'fixed']).default('none'),

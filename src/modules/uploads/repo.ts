@@ -18,6 +18,7 @@ export {
   nextUploadKey,
   removeUnassignedCodes,
   countUploadCodes,
+  countUnassignedUploadCodes,
 } from './uploads.sql.ts';
 
 export interface UploadRecord {
@@ -109,6 +110,12 @@ export async function listUploads(db: Q, accountId: string, pool: { key: number;
 /** The upload row, locked (FOR UPDATE) for its undo: a second undo waits, then finds it undone. */
 export async function lockUpload(db: Q, accountId: string, id: string) {
   return db.selectFrom('uploads').selectAll().where('account_id', '=', accountId).where('id', '=', id).forUpdate().executeTakeFirst();
+}
+
+/** One upload of the account, whole (the pool it belongs to is checked by the caller). */
+export async function getUpload(db: Q, accountId: string, id: string, poolId: string): Promise<(Upload & { key: number }) | undefined> {
+  const row = await db.selectFrom('uploads').selectAll().where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
+  return row && { ...toUpload(poolId)(row), key: Number(row.key) };
 }
 
 /** Any upload of the account by id (the pool it belongs to is checked by the caller). */

@@ -5,7 +5,7 @@ import { multipartFile } from '../../platform/http/multipart.ts';
 import { invalid } from '../../platform/errors.ts';
 import type { UploadsService } from './service.ts';
 import { uploadJsonFields } from './service.ts';
-import { undoOut, uploadOptions, uploadOut } from './model.ts';
+import { undoOut, uploadDetailOut, uploadOptions, uploadOut } from './model.ts';
 
 /** The option fields, in any order, all before the file part. */
 const UPLOAD_FIELDS = ['expiration', 'delimiter', 'expiresOn', 'onInvalid'] as const;
@@ -83,6 +83,22 @@ export function uploadsRoutes(app: HttpApp, uploads: UploadsService) {
     },
     async (request, reply) =>
       reply.status(201).send(uploadJsonFields(await uploads.generate(principalOf(request), request.params.poolId, request.body))),
+  );
+
+  app.get(
+    '/v1/uploads/:uploadId',
+    {
+      schema: {
+        tags: ['uploads'],
+        summary: 'Read an upload, with what undoing it would remove now (unassignedCodes)',
+        params: z.object({ uploadId: z.string().max(100) }),
+        response: { 200: uploadDetailOut },
+      },
+    },
+    async (request) => {
+      const { unassignedCodes, ...upload } = await uploads.getUpload(principalOf(request), request.params.uploadId);
+      return { ...uploadJsonFields(upload), unassignedCodes };
+    },
   );
 
   app.delete(

@@ -310,6 +310,19 @@ export function uploadsService(deps: {
     return repo.listUploads(database.db, principal.accountId, pool, 100);
   }
 
+  /** One upload, with what an undo would remove now (its unassigned codes). 404 as for another account's. */
+  async function getUpload(principal: Principal, uploadId: string): Promise<Upload & { unassignedCodes: number }> {
+    const found = await repo.findUpload(database.db, principal.accountId, uploadId);
+    const [owner] = found ? await deps.pools.findByKeys([Number(found.pool_key)]) : [];
+    if (!found || !owner) throw notFound('upload');
+    const pool = await deps.pools.getPoolFor(principal, owner.id);
+    const upload = await repo.getUpload(database.db, principal.accountId, uploadId, pool.id);
+    if (!upload) throw notFound('upload');
+    const unassignedCodes =
+      upload.status === 'imported' ? await repo.countUnassignedUploadCodes(database.db, { poolKey: pool.key, uploadKey: upload.key }) : 0;
+    return { ...upload, unassignedCodes };
+  }
+
   /**
    * Undo: the upload's unassigned codes leave the pool in one transaction; assigned (and redeemed)
    * ones stay and are counted. The upload stays listed, `undone`. Repeating it answers the same.
@@ -347,7 +360,7 @@ export function uploadsService(deps: {
     return { removed: outcome.removed, keptAssigned: outcome.keptAssigned };
   }
 
-  return { uploadFile, generate, listUploads, undoUpload };
+  return { uploadFile, generate, listUploads, getUpload, undoUpload };
 }
 
 export function uploadJsonFields(u: Upload) {

@@ -138,3 +138,14 @@ export async function countUploadCodes(db: Q, p: { poolKey: number; uploadKey: n
     select count(*) as n from codes where pool_key = ${p.poolKey} and upload_key = ${p.uploadKey}`.execute(db);
   return Number(result.rows[0]?.n ?? 0);
 }
+
+/**
+ * What an undo would remove now (GET /v1/uploads/{id}): the upload's unassigned codes. Reads,
+ * locks nothing: the figure may be passed by a claim or an undo a moment later (the undo answers
+ * what it did). Walks the same index as removeUnassignedCodes.
+ */
+export async function countUnassignedUploadCodes(db: Q, p: { poolKey: number; uploadKey: number }): Promise<number> {
+  const result = await sql<{ n: number }>`
+    select count(*) as n from codes where pool_key = ${p.poolKey} and upload_key = ${p.uploadKey} and assigned_at is null`.execute(db);
+  return Number(result.rows[0]?.n ?? 0);
+}

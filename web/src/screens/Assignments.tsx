@@ -104,7 +104,13 @@ export function AssignmentsList({ pool }: { pool: Pool }) {
                   <tr key={a.id}>
                     <td>{fmtDateTime(a.createdAt)}</td>
                     <td>
-                      <a href={href('contacts', a.contactId)}>{a.email}</a>
+                      {a.email === null ? (
+                        <span className="muted" title="The person asked to be erased: the code stays used, never handed out again.">
+                          erased contact
+                        </span>
+                      ) : (
+                        <a href={href('contacts', a.contactId)}>{a.email}</a>
+                      )}
                     </td>
                     <td>
                       <code>{a.code}</code>
