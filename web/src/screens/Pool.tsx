@@ -1,8 +1,8 @@
 import { Fragment, useEffect, useRef, useState } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { api, fieldErrors, type Merchant, type Pool } from '../api.ts';
+import { api, fieldErrors, type Merchant, type Pool, type Upload } from '../api.ts';
 import { href } from '../router.ts';
-import { Empty, ErrorBanner, Field, fmtDate, fmtDateTime, fmtNumber, Loading } from '../ui.tsx';
+import { Badge, Empty, ErrorBanner, Field, fmtDate, fmtDateTime, fmtNumber, Loading } from '../ui.tsx';
 import { PoolForm } from './PoolForm.tsx';
 import { stockBadge } from './Pools.tsx';
 import { UploadDialog, UploadReport } from './Upload.tsx';
@@ -12,6 +12,8 @@ import { RedemptionFigures } from './pool/Figures.tsx';
 import { AssignmentsList } from './Assignments.tsx';
 import { StaticSummary } from './pool/StaticSummary.tsx';
 import { PoolCodes } from './pool/Codes.tsx';
+import { UndoDialog, undoneSummary, useArchive } from './pool/Lifecycle.tsx';
+import { isUndoable } from '../../../src/modules/uploads/model.ts';
 
 export function PoolScreen({
   poolId,
@@ -34,8 +36,24 @@ export function PoolScreen({
   }, [merchantId]);
   if (pool.isPending) return <Loading />;
   if (!pool.data) return <ErrorBanner error={pool.error} />;
-  const p = pool.data;
+  return <PoolPage pool={pool.data} merchants={merchants} uploading={uploading} setUploading={setUploading} />;
+}
+
+function PoolPage({
+  pool: p,
+  merchants,
+  uploading,
+  setUploading,
+}: {
+  pool: Pool;
+  merchants: Merchant[];
+  uploading: boolean;
+  setUploading: (on: boolean) => void;
+}) {
   const merchant = merchants.find((m) => m.id === p.merchantId);
+  const archive = useArchive(p);
+  // An archived pool takes no codes (the server refuses them too): no upload, generate or row editing.
+  const archived = p.archivedAt !== null;
   return (
     <section>
       <p className="crumbs">
@@ -45,12 +63,21 @@ export function PoolScreen({
         <h1>
           {p.name} {stockBadge(p)}
         </h1>
-        {p.type === 'unique' ? (
-          <button type="button" className="primary" onClick={() => setUploading(true)}>
-            Upload codes
-          </button>
-        ) : null}
+        <div className="actions">
+          {p.type === 'unique' && !archived ? (
+            <button type="button" className="primary" onClick={() => setUploading(true)}>
+              Upload codes
+            </button>
+          ) : null}
+          {archive.button}
+        </div>
       </div>
+      {archive.problem}
+      {archived ? (
+        <p className="banner warning" role="note">
+          Archived on {fmtDate(p.archivedAt)}: this pool hands out no codes and takes none. Unarchive it to use it again.
+        </p>
+      ) : null}
       {p.type === 'static' ? <StaticSummary pool={p} /> : <Counts pool={p} />}
       <RedemptionFigures pool={p} />
       <div className={p.type === 'static' ? 'columns stacked' : 'columns'}>
@@ -59,13 +86,13 @@ export function PoolScreen({
             <>
               <h2>Available codes over time</h2>
               <DepletionChart pool={p} />
-              <UploadsHistory poolId={p.id} />
-              <GenerateForm pool={p} />
+              <UploadsHistory pool={p} />
+              {archived ? null : <GenerateForm pool={p} />}
             </>
           ) : (
             <>
               <h2>Static codes</h2>
-              <StaticRowsEditor pool={p} />
+              {archived ? null : <StaticRowsEditor pool={p} />}
             </>
           )}
         </div>
@@ -103,9 +130,11 @@ function Counts({ pool }: { pool: Pool }) {
   );
 }
 
-function UploadsHistory({ poolId }: { poolId: string }) {
+function UploadsHistory({ pool }: { pool: Pool }) {
+  const poolId = pool.id;
   const uploads = useQuery({ queryKey: ['uploads', poolId], queryFn: () => api.uploads(poolId) });
   const [open, setOpen] = useState<string | undefined>();
+  const [undoing, setUndoing] = useState<Upload | undefined>();
   return (
     <>
       <h2>Uploads</h2>
@@ -131,7 +160,7 @@ function UploadsHistory({ poolId }: { poolId: string }) {
                 Invalid
               </th>
               <th scope="col">
-                <span className="sr-only">Details</span>
+                <span className="sr-only">Actions</span>
               </th>
             </tr>
           </thead>
@@ -141,12 +170,30 @@ function UploadsHistory({ poolId }: { poolId: string }) {
                 <tr>
                   <td>{fmtDateTime(u.createdAt)}</td>
                   <td>{u.source === 'file' ? (u.fileName ?? 'file') : 'generated'}</td>
-                  <td>{u.status}</td>
+                  <td>
+                    {u.status === 'undone' ? (
+                      <span title={undoneSummary(u)}>
+                        <Badge tone="muted">undone</Badge> <span className="muted">{undoneSummary(u)}</span>
+                      </span>
+                    ) : (
+                      u.status
+                    )}
+                  </td>
                   <td className="num">{fmtNumber(u.lines)}</td>
                   <td className="num">{fmtNumber(u.imported)}</td>
                   <td className="num">{fmtNumber(u.duplicates)}</td>
                   <td className="num">{fmtNumber(u.rejected)}</td>
-                  <td>
+                  <td className="row-actions">
+                    {isUndoable(u) ? (
+                      <button
+                        type="button"
+                        className="small"
+                        aria-label={`Undo upload ${u.fileName ?? 'of generated codes'}`}
+                        onClick={() => setUndoing(u)}
+                      >
+                        Undo
+                      </button>
+                    ) : null}
                     {u.errorCount ? (
                       <button
                         type="button"
@@ -171,6 +218,7 @@ function UploadsHistory({ poolId }: { poolId: string }) {
           </tbody>
         </table>
       ) : null}
+      {undoing ? <UndoDialog pool={pool} upload={undoing} onClose={() => setUndoing(undefined)} /> : null}
     </>
   );
 }

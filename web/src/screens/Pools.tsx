@@ -8,6 +8,7 @@ import { UploadDialog } from './Upload.tsx';
 
 /** Empty: nothing left to hand out; low: at or below the pool's threshold. */
 export function stockBadge(pool: Pool) {
+  if (pool.archivedAt) return <Badge tone="muted">archived</Badge>;
   if (!pool.active) return <Badge tone="muted">inactive</Badge>;
   if (pool.type === 'static') return null;
   if (pool.counts.available === 0) return <Badge tone="bad">empty</Badge>;
@@ -16,7 +17,13 @@ export function stockBadge(pool: Pool) {
 }
 
 export function PoolsScreen({ merchant, merchantsLoading }: { merchant: Merchant | undefined; merchantsLoading: boolean }) {
-  const pools = useQuery({ queryKey: ['pools', merchant?.id], queryFn: () => api.pools(merchant!.id), enabled: Boolean(merchant) });
+  // The pools in use, or (the Archived view) the archived ones, listed apart.
+  const [archived, setArchived] = useState(false);
+  const pools = useQuery({
+    queryKey: ['pools', merchant?.id, archived ? 'archived' : 'current'],
+    queryFn: () => api.pools(merchant!.id, archived),
+    enabled: Boolean(merchant),
+  });
   const [adding, setAdding] = useState(false);
   const [uploadTo, setUploadTo] = useState<Pool | undefined>();
 
@@ -32,13 +39,24 @@ export function PoolsScreen({ merchant, merchantsLoading }: { merchant: Merchant
         </button>
       </div>
       <p className="muted">Pools of {merchant.name}. Create one pool per offer (e.g. a 10% and a 15% pool for cart abandonment).</p>
+      <div className="actions" role="group" aria-label="Which pools">
+        <button type="button" aria-pressed={!archived} className={archived ? 'small' : 'small primary'} onClick={() => setArchived(false)}>
+          In use
+        </button>
+        <button type="button" aria-pressed={archived} className={archived ? 'small primary' : 'small'} onClick={() => setArchived(true)}>
+          Archived
+        </button>
+      </div>
       <ErrorBanner error={pools.error} />
       {pools.isPending ? <Loading /> : null}
-      {pools.data && pools.data.length === 0 ? (
+      {pools.data && pools.data.length === 0 && !archived ? (
         <Empty title="No coupon pools yet">Click “Add New Pool” to create one, then upload or generate its codes.</Empty>
       ) : null}
+      {pools.data && pools.data.length === 0 && archived ? (
+        <Empty title="No archived pools">A pool you archive (on its page) is listed here, apart, until you unarchive it.</Empty>
+      ) : null}
       {pools.data && pools.data.length > 0 ? (
-        <table className="table" aria-label="Coupon pools">
+        <table className="table" aria-label={archived ? 'Archived pools' : 'Coupon pools'}>
           <thead>
             <tr>
               <th scope="col">Name</th>
@@ -89,7 +107,7 @@ export function PoolsScreen({ merchant, merchantsLoading }: { merchant: Merchant
                   <button type="button" className="small" aria-label={`Edit ${p.name}`} onClick={() => navigate('pools', p.id)}>
                     ✎ Edit
                   </button>
-                  {p.type === 'unique' ? (
+                  {p.type === 'unique' && !p.archivedAt ? (
                     <button type="button" className="small" aria-label={`Upload codes to ${p.name}`} onClick={() => setUploadTo(p)}>
                       ⇪ Upload
                     </button>
