@@ -245,8 +245,7 @@ export const api = {
   createMerchant: (body: { name: string; domain: string }) => post<Merchant>('/v1/merchants', body),
 
   /** A merchant's pools; `archived`: its archived pools (listed apart) instead. */
-  pools: (merchantId: string, archived = false) =>
-    all<Pool>(`/v1/merchants/${enc(merchantId)}/pools${archived ? '?archived=true' : ''}`),
+  pools: (merchantId: string, archived = false) => all<Pool>(`/v1/merchants/${enc(merchantId)}/pools${archived ? '?archived=true' : ''}`),
   pool: (poolId: string) => get<Pool>(`/v1/pools/${enc(poolId)}`),
   createPool: (merchantId: string, body: PoolSettings) => post<Pool>(`/v1/merchants/${enc(merchantId)}/pools`, body),
   updatePool: (poolId: string, body: Partial<PoolSettings>) => patch<Pool>(`/v1/pools/${enc(poolId)}`, body),

@@ -39,7 +39,7 @@ export function UndoDialog({ pool, upload, onClose }: { pool: Pool; upload: Uplo
         <>
           <p role="status">
             Upload undone: {codes(undo.data.removed)} removed from the pool
-            {undo.data.keptAssigned ? `; ${codes(undo.data.keptAssigned)} kept because they were already assigned` : ''}.
+            {undo.data.keptAssigned ? `; ${codes(undo.data.keptAssigned)} kept (already assigned to contacts)` : ''}.
           </p>
           <div className="actions">
             <button type="button" className="primary" onClick={onClose}>
