@@ -105,7 +105,7 @@ describe('console: the data lifecycle', () => {
     const pool = await a.call('GET', `/v1/pools/${spring.id}`, undefined, 200);
     expect(pool.counts).toMatchObject({ total: 6, available: 4, assigned: 2 });
     // Shown as undone, with what it did, and no Undo any more; the first upload still has its own.
-    await expect.poll(() => row.locator('td').nth(2).textContent()).toBe('undone3 codes removed, 2 kept (already assigned)');
+    await expect.poll(() => row.locator('td').nth(2).textContent()).toBe('undone 3 codes removed, 2 kept (already assigned)');
     expect(await row.getByRole('button', { name: /Undo/ }).count()).toBe(0);
     expect(await uploads.locator('tr', { hasText: 'first.txt' }).getByRole('button', { name: 'Undo upload first.txt' }).count()).toBe(1);
     const listed = (await a.call('GET', `/v1/pools/${spring.id}/uploads`, undefined, 200)).items as { fileName: string; status: string }[];
@@ -202,5 +202,8 @@ describe('console: the data lifecycle', () => {
     await row.waitFor();
     expect(await row.locator('td').nth(1).textContent()).toBe('erased contact');
     expect(await list.getByText('taker1@example.com').count()).toBe(1);
+    // The codes list, too, names nobody for it.
+    const codes = await a.call('GET', `/v1/pools/${spring.id}/codes?limit=500`, undefined, 200);
+    expect(JSON.stringify(codes)).not.toContain('leaving@example.com');
   });
 });

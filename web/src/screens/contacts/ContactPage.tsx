@@ -95,6 +95,7 @@ function Subscription({ contact }: { contact: ContactWithRuns }) {
 
 /** GDPR: Export (everything held, as a JSON file) and Erase (after a confirmation; codes stay used, unlinked). */
 function Privacy({ contact }: { contact: ContactWithRuns }) {
+  const queryClient = useQueryClient();
   const exportIt = useMutation({
     mutationFn: async () => {
       const data = await request<unknown>('GET', `/v1/contacts/${encodeURIComponent(contact.id)}/export`);
@@ -106,7 +107,11 @@ function Privacy({ contact }: { contact: ContactWithRuns }) {
   });
   const erase = useMutation({
     mutationFn: () => request<unknown>('DELETE', `/v1/contacts/${encodeURIComponent(contact.id)}`),
-    onSuccess: () => window.location.assign(href('contacts')),
+    onSuccess: () => {
+      // The person shows in many lists (contacts, assignments, codes, mails): none keeps a stale copy.
+      queryClient.removeQueries();
+      window.location.assign(href('contacts'));
+    },
   });
   const confirmErase = () => {
     const sure = window.confirm(
