@@ -127,6 +127,20 @@ describeEachEngine('contact erasure and export', (ctx) => {
 
     // The codes stay used: the pool still counts them, and only the third one is left to hand out.
     expect((await a.call('GET', `/v1/pools/${pool.id}`, undefined, 200)).counts).toMatchObject({ assigned: 2, available: 1 });
+    // …and the pool's assignment list (and its export) still shows them, naming no one.
+    const listed = (await a.call('GET', `/v1/pools/${pool.id}/assignments`, undefined, 200)).items as {
+      code: string;
+      email: string | null;
+      contactId: string;
+    }[];
+    expect(listed.map((x) => x.code).sort()).toEqual([...handed].sort());
+    expect(listed.every((x) => x.email === null && x.contactId !== contact.id)).toBe(true);
+    const csv = await app.http.inject({ method: 'GET', url: `/v1/pools/${pool.id}/assignments/export`, headers: t.auth });
+    expect(csv.statusCode).toBe(200);
+    const lines = csv.body.trimEnd().split('\n');
+    expect(lines).toHaveLength(3);
+    for (const c of handed) expect(lines.some((line) => line.includes(c))).toBe(true);
+    expect(csv.body.toLowerCase()).not.toContain(email.toLowerCase());
     const bob = await a.call('POST', `/v1/pools/${pool.id}/assignments`, { email: 'bob@example.com', idempotencyKey: 'bob-1' }, 201);
     expect(handed).not.toContain(bob.code);
     const carol = await app.http.inject({

@@ -129,4 +129,46 @@ describeEachEngine('data lifecycle: undo and archive', (ctx) => {
     await a.publish(draft.id);
     await countedTruly(spare.id);
   });
+
+  it("GET /v1/uploads/{id} says what an undo would remove now: the upload's unassigned codes (0 once undone)", async () => {
+    const pool = await a.pool();
+    const first = await a.upload(pool.id, 'R1\nR2\n', { expiration: 'none' });
+    const second = await a.upload(pool.id, 'R3\nR4\nR5\n', { expiration: 'none' });
+    // R1, R2 (the first upload), then R3.
+    for (let i = 0; i < 3; i++)
+      await a.call('POST', `/v1/pools/${pool.id}/assignments`, { email: `r${i}@example.com`, idempotencyKey: `r${i}` }, 201);
+    const read = (id: string) => a.call('GET', `/v1/uploads/${id}`, undefined, 200);
+    expect(await read(second.id)).toMatchObject({ id: second.id, poolId: pool.id, status: 'imported', imported: 3, unassignedCodes: 2 });
+    expect((await read(first.id)).unassignedCodes).toBe(0);
+    // What it said is what the undo does.
+    expect((await del(`/v1/uploads/${second.id}`)).json()).toEqual({ removed: 2, keptAssigned: 1 });
+    expect(await read(second.id)).toMatchObject({ status: 'undone', removed: 2, keptAssigned: 1, unassignedCodes: 0 });
+    expect((await app.http.inject({ method: 'GET', url: '/v1/uploads/nope', headers: t.auth })).statusCode).toBe(404);
+    const rival = await newTenant(app);
+    expect((await app.http.inject({ method: 'GET', url: `/v1/uploads/${first.id}`, headers: rival.auth })).statusCode).toBe(404);
+  });
+
+  it('notices after an undo: dropping to the threshold sends the low notice, to none sends the exhausted one, each once', async () => {
+    const ops = `ops-${Math.random().toString(36).slice(2, 8)}@example.com`;
+    const pool = await a.pool({ threshold: 3, notificationEmails: [ops] });
+    const notices = async () =>
+      ((await a.call('GET', `/v1/outbox?to=${encodeURIComponent(ops)}&kind=notification`, undefined, 200)).items as { subject: string }[])
+        .map((m) => m.subject)
+        .reverse();
+    const first = await a.upload(pool.id, 'N1\nN2\nN3\nN4\n', { expiration: 'none' });
+    const second = await a.upload(pool.id, 'N5\nN6\nN7\nN8\n', { expiration: 'none' });
+    await a.call('POST', `/v1/pools/${pool.id}/assignments`, { email: 'n@example.com', idempotencyKey: 'n1' }, 201); // N1: 7 left
+    expect(await notices()).toEqual([]);
+
+    // 7 → 3 by the undo alone: at the threshold of 3.
+    expect((await del(`/v1/uploads/${second.id}`)).json()).toEqual({ removed: 4, keptAssigned: 0 });
+    expect(await notices()).toEqual([`Coupon pool "${pool.name}" is low: 3 codes left`]);
+    // 1 → 0: exhausted (N1 stays assigned, so the pool has held codes).
+    expect((await del(`/v1/uploads/${first.id}`)).json()).toEqual({ removed: 3, keptAssigned: 1 });
+    expect(await notices()).toEqual([`Coupon pool "${pool.name}" is low: 3 codes left`, `Coupon pool "${pool.name}" has run out of codes`]);
+    // A repeated undo removes nothing and sends nothing more.
+    await del(`/v1/uploads/${first.id}`);
+    expect(await notices()).toHaveLength(2);
+    expect((await countedTruly(pool.id)).available).toBe(0);
+  });
 });
