@@ -16,6 +16,7 @@ import * as codeUploads from './0014-code-uploads.ts';
 import * as integrations from './0015-integrations.ts';
 import * as team from './0016-team.ts';
 import * as lifecycle from './0017-lifecycle.ts';
+import * as undoIndex from './0018-undo-index.ts';
 
 /** Every migration, in order. Forward only: never edit one that has shipped; add the next. */
 export const migrations: Migration[] = [
@@ -36,4 +37,5 @@ export const migrations: Migration[] = [
   { version: 15, name: '0015-integrations', up: integrations.up },
   { version: 16, name: '0016-team', up: team.up },
   { version: 17, name: '0017-lifecycle', up: lifecycle.up },
+  { version: 18, name: '0018-undo-index', up: undoIndex.up },
 ];

@@ -346,7 +346,11 @@ export function uploadsService(deps: {
         );
       const at = { accountId: principal.accountId, poolKey: pool.key, uploadKey: Number(row.key) };
       const removed = await repo.removeUnassignedCodes(tx, at);
-      const keptAssigned = await repo.countUploadCodes(tx, at);
+      // The rest of the upload's codes stayed because they are assigned. Only an undo deletes codes
+      // (once per upload) and `imported` counts the rows the upload inserted, so when some were
+      // removed the kept ones are the difference; when none were, a count (a scan of the pool's
+      // codes, no index serves assigned ones) tells "all handed out" from "not traceable".
+      const keptAssigned = removed > 0 ? Number(row.imported) - removed : await repo.countUploadCodes(tx, at);
       if (removed + keptAssigned === 0 && Number(row.imported) > 0)
         throw new DomainError(
           'conflict',

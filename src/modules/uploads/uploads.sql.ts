@@ -106,15 +106,22 @@ export async function nextUploadKey(db: Q): Promise<number> {
  * (READ COMMITTED re-evaluates `assigned_at is null` on the new row version): a code assigned
  * meanwhile stays; one whose claim rolled back goes. A claim passes over codes being removed
  * (SKIP LOCKED) and, after our commit, they are gone: no code is both handed out and removed.
- * The scan walks codes_claim_idx (the pool's unassigned codes) filtered on upload_key; a code of
- * the same text in another pool has another pool_key, so only this upload's rows go.
+ * The scan walks codes_upload_unassigned_idx (pool_key, upload_key, partial on unassigned: migration
+ * 0018), only this upload's unassigned rows; a code of the same text in another pool has another
+ * pool_key, so only this upload's rows go.
  * Idempotent through the upload row: the caller sets its status to `undone` in the same
  * transaction, and a second undo finds it so (under the row lock) and answers what the first did.
  * Counters: slot 0 takes the negative deltas; a pool's counts are sums over slots, so the
  * invariant sum(codes) = count(*) of its codes (and likewise unassigned) holds after commit.
  */
 export async function removeUnassignedCodes(db: Q, p: { accountId: string; poolKey: number; uploadKey: number }): Promise<number> {
-  const result = await sql<{ removed: number }>`
+  const result = await removeUnassignedStatement(p).execute(db);
+  return Number(result.rows[0]?.removed ?? 0);
+}
+
+/** The statement of removeUnassignedCodes (test/lifecycle/undo-plan.test.ts explains it). */
+export function removeUnassignedStatement(p: { accountId: string; poolKey: number; uploadKey: number }) {
+  return sql<{ removed: number }>`
     with removed as (
       delete from codes
       where pool_key = ${p.poolKey} and upload_key = ${p.uploadKey} and assigned_at is null
@@ -128,11 +135,14 @@ export async function removeUnassignedCodes(db: Q, p: { accountId: string; poolK
         set codes = pool_code_counts.codes + excluded.codes,
             unassigned = pool_code_counts.unassigned + excluded.unassigned
     )
-    select coalesce(sum(n), 0) as removed from buckets`.execute(db);
-  return Number(result.rows[0]?.removed ?? 0);
+    select coalesce(sum(n), 0) as removed from buckets`;
 }
 
-/** After the removal, in the same transaction: the upload's codes left in the pool (all assigned). Reads, locks nothing. */
+/**
+ * After a removal that removed nothing, in the same transaction: the upload's codes left in the pool
+ * (all assigned). Reads, locks nothing. No index covers assigned codes by upload (a claim would pay
+ * for one): this walks the pool's codes, which only this rare case does.
+ */
 export async function countUploadCodes(db: Q, p: { poolKey: number; uploadKey: number }): Promise<number> {
   const result = await sql<{ n: number }>`
     select count(*) as n from codes where pool_key = ${p.poolKey} and upload_key = ${p.uploadKey}`.execute(db);
@@ -142,10 +152,14 @@ export async function countUploadCodes(db: Q, p: { poolKey: number; uploadKey: n
 /**
  * What an undo would remove now (GET /v1/uploads/{id}): the upload's unassigned codes. Reads,
  * locks nothing: the figure may be passed by a claim or an undo a moment later (the undo answers
- * what it did). Walks the same index as removeUnassignedCodes.
+ * what it did). Walks codes_upload_unassigned_idx, as removeUnassignedCodes does.
  */
 export async function countUnassignedUploadCodes(db: Q, p: { poolKey: number; uploadKey: number }): Promise<number> {
-  const result = await sql<{ n: number }>`
-    select count(*) as n from codes where pool_key = ${p.poolKey} and upload_key = ${p.uploadKey} and assigned_at is null`.execute(db);
+  const result = await countUnassignedStatement(p).execute(db);
   return Number(result.rows[0]?.n ?? 0);
 }
+
+/** The statement of countUnassignedUploadCodes (explained by the plan test). */
+export const countUnassignedStatement = (p: { poolKey: number; uploadKey: number }) =>
+  sql<{ n: number }>`
+    select count(*) as n from codes where pool_key = ${p.poolKey} and upload_key = ${p.uploadKey} and assigned_at is null`;
