@@ -452,7 +452,9 @@ const CASES: Record<string, Case> = {
       const group = (
         await fx.full({ method: 'POST', url: '/v1/field-groups', ...json({ name: `G${Math.random().toString(36).slice(2, 8)}` }) })
       ).json();
-      const field = (await fx.full({ method: 'POST', url: `/v1/field-groups/${group.id}/fields`, ...json({ name: 'Note', type: 'text' }) })).json();
+      const field = (
+        await fx.full({ method: 'POST', url: `/v1/field-groups/${group.id}/fields`, ...json({ name: 'Note', type: 'text' }) })
+      ).json();
       return { method: 'DELETE', url: `/v1/field-groups/${group.id}/fields/${field.id}` };
     },
   },
@@ -474,7 +476,14 @@ const CASES: Record<string, Case> = {
         await fx.full({
           method: 'POST',
           url: '/v1/messages',
-          ...json({ name: `m ${Math.random()}`, fromName: 'Shop', fromEmail: 'shop@example.com', subject: 'Hi', html: '<p>Hi</p>', text: null }),
+          ...json({
+            name: `m ${Math.random()}`,
+            fromName: 'Shop',
+            fromEmail: 'shop@example.com',
+            subject: 'Hi',
+            html: '<p>Hi</p>',
+            text: null,
+          }),
         })
       ).json();
       return { method: 'DELETE', url: `/v1/messages/${m.id}` };

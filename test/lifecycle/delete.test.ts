@@ -27,10 +27,14 @@ describeEachEngine('data lifecycle: delete and archive what nothing uses', (ctx)
       )
     ).rows[0]!.n;
   const audited = async (action: string) =>
-    ((await a.call('GET', `/v1/audit?action=${action}`, undefined, 200)).items as { action: string; resource: { id: string | null } }[]).map(
-      (e) => e.resource.id,
-    );
-  const refusal = (res: { statusCode: number; body: string; json: () => { error: { code: string; message: string; details: unknown[] } } }) => {
+    (
+      (await a.call('GET', `/v1/audit?action=${action}`, undefined, 200)).items as { action: string; resource: { id: string | null } }[]
+    ).map((e) => e.resource.id);
+  const refusal = (res: {
+    statusCode: number;
+    body: string;
+    json: () => { error: { code: string; message: string; details: unknown[] } };
+  }) => {
     expect(res.statusCode, res.body).toBe(409);
     return res.json().error;
   };
@@ -49,7 +53,12 @@ describeEachEngine('data lifecycle: delete and archive what nothing uses', (ctx)
     const color = await a.call('POST', `/v1/field-groups/${group.id}/fields`, { name: 'Color', type: 'text' }, 201);
     const size = await a.call('POST', `/v1/field-groups/${group.id}/fields`, { name: 'Size', type: 'number' }, 201);
     for (let i = 0; i < 5; i++)
-      await a.call('PUT', '/v1/contacts', { email: `p${i}@example.com`, fields: { Prefs: { Color: `c${i}`, ...(i < 3 ? { Size: i } : {}) } } }, 200);
+      await a.call(
+        'PUT',
+        '/v1/contacts',
+        { email: `p${i}@example.com`, fields: { Prefs: { Color: `c${i}`, ...(i < 3 ? { Size: i } : {}) } } },
+        200,
+      );
     await a.call('PUT', '/v1/contacts', { email: 'none@example.com' }, 200);
     expect(await holding(color.id)).toBe(5);
     expect(await holding(size.id)).toBe(3);
@@ -61,7 +70,9 @@ describeEachEngine('data lifecycle: delete and archive what nothing uses', (ctx)
     expect(await holding(size.id)).toBe(3);
     const contact = await a.call('GET', '/v1/contacts?email=p1@example.com', undefined, 200);
     expect(contact.fields).toEqual({ Prefs: { Size: 1 } });
-    expect((await a.call('GET', `/v1/field-groups/${group.id}`, undefined, 200)).fields.map((f: { id: string }) => f.id)).toEqual([size.id]);
+    expect((await a.call('GET', `/v1/field-groups/${group.id}`, undefined, 200)).fields.map((f: { id: string }) => f.id)).toEqual([
+      size.id,
+    ]);
     expect((await send('DELETE', `/v1/field-groups/${group.id}/fields/${color.id}`)).statusCode).toBe(404);
     expect(await audited('field.delete')).toContain(color.id);
 
@@ -83,7 +94,9 @@ describeEachEngine('data lifecycle: delete and archive what nothing uses', (ctx)
     const { group, code, expiration } = await a.couponFields();
     const note = await a.call('POST', `/v1/field-groups/${group.id}/fields`, { name: 'Note', type: 'text' }, 201);
     const message = await a.message(`<p>Your code: ${code.snippet}</p>`);
-    const live = (await a.commit(await a.conversation({ trigger: { event: 'del_live' }, steps: assignSteps(pool.id, code.id, message.id) }))) as Conv;
+    const live = (await a.commit(
+      await a.conversation({ trigger: { event: 'del_live' }, steps: assignSteps(pool.id, code.id, message.id) }),
+    )) as Conv;
     await a.publish(live.id);
     const assignId = live.steps[1]!.id;
     const sendId = live.steps[2]!.id;
@@ -165,7 +178,9 @@ describeEachEngine('data lifecycle: delete and archive what nothing uses', (ctx)
     expect((await app.http.inject({ method: 'GET', url: `/v1/conversations/${draft.id}`, headers: t.auth })).statusCode).toBe(404);
     expect(await audited('conversation.delete')).toContain(draft.id);
 
-    const live = (await a.commit(await a.conversation({ trigger: { event: 'arc_live' }, steps: assignSteps(pool.id, code.id, message.id) }))) as Conv;
+    const live = (await a.commit(
+      await a.conversation({ trigger: { event: 'arc_live' }, steps: assignSteps(pool.id, code.id, message.id) }),
+    )) as Conv;
     await a.publish(live.id);
     const published = refusal(await send('DELETE', `/v1/conversations/${live.id}`));
     expect(published.code).toBe('conversation_published');
@@ -212,7 +227,9 @@ describeEachEngine('data lifecycle: delete and archive what nothing uses', (ctx)
     await a.upload(pool.id, 'HELD1\n', { expiration: 'none' });
     const { code } = await a.couponFields();
     const message = await a.message(`<p>${code.snippet}</p>`);
-    const c = (await a.commit(await a.conversation({ trigger: { event: 'held_live' }, steps: assignSteps(pool.id, code.id, message.id) }))) as Conv;
+    const c = (await a.commit(
+      await a.conversation({ trigger: { event: 'held_live' }, steps: assignSteps(pool.id, code.id, message.id) }),
+    )) as Conv;
     await a.publish(c.id);
     await a.event('held_live', 'held@example.com');
     await a.call('POST', `/v1/conversations/${c.id}/pause`, undefined, 200);

@@ -205,7 +205,12 @@ export async function deleteDraftConversation(db: Q, accountId: string, id: stri
 }
 
 export async function setConversationArchived(db: Q, accountId: string, id: string, at: Date | null, now: Date): Promise<void> {
-  await db.updateTable('conversations').set({ archived_at: at, updated_at: now }).where('account_id', '=', accountId).where('id', '=', id).execute();
+  await db
+    .updateTable('conversations')
+    .set({ archived_at: at, updated_at: now })
+    .where('account_id', '=', accountId)
+    .where('id', '=', id)
+    .execute();
 }
 
 export async function countRuns(db: Q, accountId: string, conversationId: string, statuses: EnrollmentRow['status'][]): Promise<number> {

@@ -175,7 +175,8 @@ export function messagesService(deps: {
       const message = await repo.lockMessage(tx, principal.accountId, id);
       if (!message) throw notFound('message');
       const users = (await deps.usedBy?.(tx, principal.accountId, id)) ?? [];
-      if (users.length > 0) throw new DomainError('conflict', 'message_in_use', inUseMessage(`The message "${message.name}"`, users), users);
+      if (users.length > 0)
+        throw new DomainError('conflict', 'message_in_use', inUseMessage(`The message "${message.name}"`, users), users);
       await repo.deleteMessage(tx, principal.accountId, id);
     });
   }
@@ -193,7 +194,16 @@ export function messagesService(deps: {
   return {
     deleteMessage,
     readersOf,
-    createMessage, updateMessage, getMessage, findMessage, listMessages, allMessages, renderBatch, preview, renderFor };
+    createMessage,
+    updateMessage,
+    getMessage,
+    findMessage,
+    listMessages,
+    allMessages,
+    renderBatch,
+    preview,
+    renderFor,
+  };
 }
 
 export type MessagesService = ReturnType<typeof messagesService>;

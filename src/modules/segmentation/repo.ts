@@ -58,12 +58,25 @@ export async function lockFields(db: Q, accountId: string, ref: { ids: string[] 
 /** Locks these fields FOR SHARE while a publish checks them (a delete waits, or has gone first). */
 export async function lockFieldsShared(db: Q, accountId: string, ids: string[]): Promise<string[]> {
   if (ids.length === 0) return [];
-  const rows = await db.selectFrom('fields').select('id').where('account_id', '=', accountId).where('id', 'in', ids).orderBy('id').forShare().execute();
+  const rows = await db
+    .selectFrom('fields')
+    .select('id')
+    .where('account_id', '=', accountId)
+    .where('id', 'in', ids)
+    .orderBy('id')
+    .forShare()
+    .execute();
   return rows.map((r) => r.id);
 }
 
 export async function lockGroup(db: Q, accountId: string, groupId: string) {
-  return db.selectFrom('field_groups').select(['id', 'name']).where('account_id', '=', accountId).where('id', '=', groupId).forUpdate().executeTakeFirst();
+  return db
+    .selectFrom('field_groups')
+    .select(['id', 'name'])
+    .where('account_id', '=', accountId)
+    .where('id', '=', groupId)
+    .forUpdate()
+    .executeTakeFirst();
 }
 
 export async function deleteFields(db: Q, accountId: string, ids: string[]): Promise<void> {

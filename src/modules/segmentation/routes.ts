@@ -81,7 +81,7 @@ export function segmentationRoutes(app: HttpApp, segmentation: SegmentationServi
     {
       schema: {
         tags: ['segmentation'],
-        summary: "Delete a field nothing uses: its values leave every contact (one statement); answers how many contacts held one",
+        summary: 'Delete a field nothing uses: its values leave every contact (one statement); answers how many contacts held one',
         description: refusal.replace('%s', 'field_in_use'),
         params: fieldParams,
         response: { 200: removedOut },
