@@ -111,7 +111,18 @@ export function createServices(deps: AppDeps, counters: { redemptions?: Redempti
     onRemoved: (pool) => assignments.checkNotices(pool),
   });
   const staticCodes = staticCodesService({ database: deps.database, accounts, pools });
-  const segmentation = segmentationService({ database: deps.database });
+  // A field is used by conversations (the conductor) and by messages' templates; deleting it drops the contacts' values.
+  const segmentation = segmentationService({
+    database: deps.database,
+    usedBy: async (tx, accountId, fieldIds, groups) => {
+      const [byConversations, byMessages] = [
+        await conductor.fieldUsedBy(tx, accountId, fieldIds, groups),
+        await messages.readersOf(tx, accountId, fieldIds, groups),
+      ];
+      return new Map(fieldIds.map((f) => [f, [...(byConversations.get(f) ?? []), ...(byMessages.get(f) ?? [])]]));
+    },
+    removeValues: (tx, accountId, fieldIds) => contacts.removeFieldValues(tx, accountId, fieldIds),
+  });
   const reports = reportsService({ database: deps.database, clock: deps.clock, accounts, pools });
   const conductor = conductorService({ database: deps.database, clock: deps.clock, stepRedemptions: reports.stepRedemptions });
   const contacts = contactsService({
@@ -226,7 +237,15 @@ export function createServices(deps: AppDeps, counters: { redemptions?: Redempti
   });
   // Rendering runs on worker threads (started on first use), shared by previews and the conductor.
   const renderPool = createRenderPool({ threads: config.RENDER_THREADS || defaultRenderThreads() });
-  const messages = messagesService({ database: deps.database, clock: deps.clock, accounts, segmentation, contacts, renderPool });
+  const messages = messagesService({
+    database: deps.database,
+    clock: deps.clock,
+    accounts,
+    segmentation,
+    contacts,
+    renderPool,
+    usedBy: (tx, accountId, messageId) => conductor.messageUsedBy(tx, accountId, messageId),
+  });
   const redemptions = redemptionsService({
     database: deps.database,
     clock: deps.clock,

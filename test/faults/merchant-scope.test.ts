@@ -335,6 +335,29 @@ const CASES: Record<string, Case> = {
       return { method: 'POST', url: `/v1/conversations/${c.id}/resume` };
     },
   },
+  // Lifecycle (SPEC §7.3): a fresh draft, or a fresh live conversation, of the side's merchant.
+  'DELETE /v1/conversations/:conversationId': {
+    kind: 'refused',
+    status: 403,
+    call: async (r, fx) => {
+      const made = await fx.full({ method: 'POST', url: '/v1/conversations', ...json(conversationBody(r, `draft ${Math.random()}`)) });
+      return { method: 'DELETE', url: `/v1/conversations/${made.json().id}` };
+    },
+  },
+  'POST /v1/conversations/:conversationId/archive': {
+    kind: 'refused',
+    status: 403,
+    call: async (_r, fx, side) => ({ method: 'POST', url: `/v1/conversations/${(await fx.live(side)).id}/archive` }),
+  },
+  'POST /v1/conversations/:conversationId/unarchive': {
+    kind: 'refused',
+    status: 403,
+    call: async (_r, fx, side) => {
+      const c = await fx.live(side);
+      expect((await fx.full({ method: 'POST', url: `/v1/conversations/${c.id}/archive` })).statusCode).toBe(200);
+      return { method: 'POST', url: `/v1/conversations/${c.id}/unarchive` };
+    },
+  },
   'POST /v1/conversations/:conversationId/enrollments/:enrollmentId/resume': {
     kind: 'refused',
     status: 403,
@@ -430,6 +453,51 @@ const CASES: Record<string, Case> = {
       return { method: 'POST', url: `/v1/field-groups/${group.id}/fields`, ...json({ name: 'Note', type: 'text' }) };
     },
     status: 201,
+  },
+  'DELETE /v1/field-groups/:groupId/fields/:fieldId': {
+    kind: 'account',
+    why: 'fields belong to the account (a field nothing uses)',
+    call: async (fx) => {
+      const group = (
+        await fx.full({ method: 'POST', url: '/v1/field-groups', ...json({ name: `G${Math.random().toString(36).slice(2, 8)}` }) })
+      ).json();
+      const field = (
+        await fx.full({ method: 'POST', url: `/v1/field-groups/${group.id}/fields`, ...json({ name: 'Note', type: 'text' }) })
+      ).json();
+      return { method: 'DELETE', url: `/v1/field-groups/${group.id}/fields/${field.id}` };
+    },
+  },
+  'DELETE /v1/field-groups/:groupId': {
+    kind: 'account',
+    why: 'fields belong to the account (a group nothing uses)',
+    call: async (fx) => {
+      const group = (
+        await fx.full({ method: 'POST', url: '/v1/field-groups', ...json({ name: `G${Math.random().toString(36).slice(2, 8)}` }) })
+      ).json();
+      return { method: 'DELETE', url: `/v1/field-groups/${group.id}` };
+    },
+  },
+  'DELETE /v1/messages/:id': {
+    kind: 'account',
+    why: 'messages belong to the account (a message nothing sends)',
+    call: async (fx) => {
+      const m = (
+        await fx.full({
+          method: 'POST',
+          url: '/v1/messages',
+          ...json({
+            name: `m ${Math.random()}`,
+            fromName: 'Shop',
+            fromEmail: 'shop@example.com',
+            subject: 'Hi',
+            html: '<p>Hi</p>',
+            text: null,
+          }),
+        })
+      ).json();
+      return { method: 'DELETE', url: `/v1/messages/${m.id}` };
+    },
+    status: 204,
   },
   'GET /v1/suppressions': {
     kind: 'account',

@@ -24,6 +24,7 @@ import type {
   UploadJson as Upload,
   UploadOptionsInput,
 } from '../../src/modules/uploads/model.ts';
+import type { UsageJson as Usage } from '../../src/modules/lifecycle/model.ts';
 
 export type {
   ListedAssignment,
@@ -45,6 +46,7 @@ export type {
   UndoOutcome,
   Upload,
   UploadDetail,
+  Usage,
 };
 export type { PoolType } from '../../src/modules/pools/model.ts';
 export type { AssignmentStatus };
@@ -127,6 +129,7 @@ const get = <T>(path: string) => request<T>('GET', path);
 const post = <T>(path: string, body: unknown = {}) => request<T>('POST', path, body);
 const put = <T>(path: string, body: unknown) => request<T>('PUT', path, body);
 const patch = <T>(path: string, body: unknown) => request<T>('PATCH', path, body);
+const del = <T>(path: string) => request<T>('DELETE', path);
 const enc = encodeURIComponent;
 const qs = (params: Record<string, string | number | undefined>) => {
   const entries = Object.entries(params).filter(([, v]) => v !== undefined && v !== '') as [string, string][];
@@ -271,6 +274,9 @@ export const api = {
   fieldGroups: () => all<FieldGroup>('/v1/field-groups'),
   createFieldGroup: (name: string) => post<FieldGroup>('/v1/field-groups', { name }),
   addField: (groupId: string, body: { name: string; type: FieldType }) => post<Field>(`/v1/field-groups/${enc(groupId)}/fields`, body),
+  deleteField: (groupId: string, fieldId: string) =>
+    del<{ fieldsDeleted: number; valuesRemoved: number }>(`/v1/field-groups/${enc(groupId)}/fields/${enc(fieldId)}`),
+  deleteFieldGroup: (groupId: string) => del<{ fieldsDeleted: number; valuesRemoved: number }>(`/v1/field-groups/${enc(groupId)}`),
 
   contacts: (cursor?: string) => get<Page<Contact>>(`/v1/contacts${qs({ limit: 50, cursor })}`),
   contactByEmail: (email: string) => get<ContactWithRuns>(`/v1/contacts${qs({ email })}`),
@@ -282,9 +288,14 @@ export const api = {
   message: (id: string) => get<Message>(`/v1/messages/${enc(id)}`),
   createMessage: (body: MessageSettings) => post<Message>('/v1/messages', body),
   updateMessage: (id: string, body: MessageSettings) => put<Message>(`/v1/messages/${enc(id)}`, body),
+  deleteMessage: (id: string) => del<void>(`/v1/messages/${enc(id)}`),
   preview: (id: string, body: { email?: string; contactId?: string }) => post<Rendered>(`/v1/messages/${enc(id)}/preview`, body),
 
   conversations: () => all<ConversationJson>('/v1/conversations'),
+  archivedConversations: () => all<ConversationJson>('/v1/conversations?archived=true'),
+  deleteConversation: (id: string) => del<void>(`/v1/conversations/${enc(id)}`),
+  archiveConversation: (id: string) => post<ConversationJson>(`/v1/conversations/${enc(id)}/archive`),
+  unarchiveConversation: (id: string) => post<ConversationJson>(`/v1/conversations/${enc(id)}/unarchive`),
   conversation: (id: string) => get<ConversationJson>(`/v1/conversations/${enc(id)}`),
   createConversation: (body: ConversationInput) => post<ConversationJson>('/v1/conversations', body),
   updateConversation: (id: string, body: ConversationInput) => put<ConversationJson>(`/v1/conversations/${enc(id)}`, body),

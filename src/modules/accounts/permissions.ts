@@ -153,6 +153,8 @@ export const ROUTE_RULES: Record<string, RouteRule> = {
   'POST /v1/field-groups': change('fields:write', 'field_group.create', 'new'),
   'GET /v1/field-groups/:groupId': read('fields:read'),
   'POST /v1/field-groups/:groupId/fields': change('fields:write', 'field.create', 'new'),
+  'DELETE /v1/field-groups/:groupId/fields/:fieldId': change('fields:write', 'field.delete'),
+  'DELETE /v1/field-groups/:groupId': change('fields:write', 'field_group.delete'),
 
   'PUT /v1/contacts': change('contacts:write', 'contact.upsert', 'new'),
   'GET /v1/contacts': read('contacts:read'),
@@ -168,6 +170,7 @@ export const ROUTE_RULES: Record<string, RouteRule> = {
   'POST /v1/messages': change('messages:write', 'message.create', 'new'),
   'GET /v1/messages/:id': read('messages:read'),
   'PUT /v1/messages/:id': change('messages:write', 'message.update'),
+  'DELETE /v1/messages/:id': change('messages:write', 'message.delete'),
   'POST /v1/messages/:id/preview': query('messages:read'),
   'POST /v1/messages/:id/test': change('messages:write', 'message.test_send'),
 
@@ -184,6 +187,9 @@ export const ROUTE_RULES: Record<string, RouteRule> = {
   'POST /v1/conversations/:conversationId/publish': change('conversations:write', 'conversation.publish'),
   'POST /v1/conversations/:conversationId/pause': change('conversations:write', 'conversation.pause'),
   'POST /v1/conversations/:conversationId/resume': change('conversations:write', 'conversation.resume'),
+  'DELETE /v1/conversations/:conversationId': change('conversations:write', 'conversation.delete'),
+  'POST /v1/conversations/:conversationId/archive': change('conversations:write', 'conversation.archive'),
+  'POST /v1/conversations/:conversationId/unarchive': change('conversations:write', 'conversation.unarchive'),
   'GET /v1/conversations/:conversationId/enrollments': read('conversations:read'),
   'POST /v1/conversations/:conversationId/enrollments/:enrollmentId/resume': change('conversations:write', 'enrollment.resume'),
 

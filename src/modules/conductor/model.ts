@@ -374,6 +374,7 @@ export const conversationOut = z.object({
   stepCounts: z.record(z.string(), stepCounts),
   createdAt: z.string(),
   updatedAt: z.string(),
+  archivedAt: z.string().nullable().describe('set: enrolls nobody, listed apart (?archived=true); runs in progress finish'),
 });
 
 /** A step as answered: a message step carries its commit (null before the first one). */

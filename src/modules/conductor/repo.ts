@@ -28,9 +28,13 @@ export async function findConversation(db: Q, accountId: string, id: string, loc
 export async function listConversations(
   db: Q,
   accountId: string,
-  page: { after: string | undefined; limit: number; exclude?: string[] },
+  page: { after: string | undefined; limit: number; exclude?: string[]; archived?: boolean },
 ): Promise<ConversationRow[]> {
-  let q = db.selectFrom('conversations').selectAll().where('account_id', '=', accountId);
+  let q = db
+    .selectFrom('conversations')
+    .selectAll()
+    .where('account_id', '=', accountId)
+    .where('archived_at', page.archived ? 'is not' : 'is', null);
   if (page.exclude?.length) q = q.where('id', 'not in', page.exclude);
   if (page.after) q = q.where('id', '>', page.after);
   return q.orderBy('id').limit(page.limit).execute();
@@ -88,7 +92,7 @@ export async function accountDocuments(db: Q, accountId: string): Promise<{ id: 
 // ---------------------------------------------------------------------------------------------
 // Events: enrollment and exits
 
-/** Live conversations started by `eventType`, with their live version. */
+/** Live, unarchived conversations started by `eventType`, with their live version. */
 export async function conversationsTriggeredBy(db: Q, accountId: string, eventType: string) {
   return db
     .selectFrom('conversations as c')
@@ -96,6 +100,7 @@ export async function conversationsTriggeredBy(db: Q, accountId: string, eventTy
     .select(['c.id', 'c.live_version', 'v.document'])
     .where('c.account_id', '=', accountId)
     .where('c.status', '=', 'live')
+    .where('c.archived_at', 'is', null)
     .where('v.trigger_event', '=', eventType)
     .execute();
 }
@@ -189,4 +194,32 @@ export async function poolMerchants(db: Q, accountId: string, poolIds: string[])
 
 export async function listConversationIds(db: Q, accountId: string): Promise<string[]> {
   return (await db.selectFrom('conversations').select('id').where('account_id', '=', accountId).execute()).map((r) => r.id);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lifecycle (archive.ts)
+
+/** A conversation never published: no version, no run refers to it. */
+export async function deleteDraftConversation(db: Q, accountId: string, id: string): Promise<void> {
+  await db.deleteFrom('conversations').where('account_id', '=', accountId).where('id', '=', id).where('live_version', 'is', null).execute();
+}
+
+export async function setConversationArchived(db: Q, accountId: string, id: string, at: Date | null, now: Date): Promise<void> {
+  await db
+    .updateTable('conversations')
+    .set({ archived_at: at, updated_at: now })
+    .where('account_id', '=', accountId)
+    .where('id', '=', id)
+    .execute();
+}
+
+export async function countRuns(db: Q, accountId: string, conversationId: string, statuses: EnrollmentRow['status'][]): Promise<number> {
+  const row = await db
+    .selectFrom('enrollments')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('account_id', '=', accountId)
+    .where('conversation_id', '=', conversationId)
+    .where('status', 'in', statuses)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
 }

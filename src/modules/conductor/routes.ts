@@ -22,6 +22,7 @@ const conversationJson = (c: Conversation): z.infer<typeof conversationOut> => (
   stepCounts: c.stepCounts,
   createdAt: c.createdAt.toISOString(),
   updatedAt: c.updatedAt.toISOString(),
+  archivedAt: c.archivedAt?.toISOString() ?? null,
 });
 
 export function conductorRoutes(app: HttpApp, conductor: ConductorService) {
@@ -32,12 +33,14 @@ export function conductorRoutes(app: HttpApp, conductor: ConductorService) {
       schema: {
         tags,
         summary: 'Conversations, with per-step counts',
-        querystring: pageQuery,
+        description: 'Archived conversations are listed apart: `?archived=true` lists them (and only them).',
+        querystring: pageQuery.extend({ archived: z.enum(['true', 'false']).optional() }),
         response: { 200: z.object({ items: z.array(conversationOut), nextCursor: z.string().nullable() }) },
       },
     },
     async (request) => {
-      const page = await conductor.listConversations(principalOf(request), request.query);
+      const { archived, ...page0 } = request.query;
+      const page = await conductor.listConversations(principalOf(request), page0, archived === 'true');
       return { items: page.items.map(conversationJson), nextCursor: page.nextCursor };
     },
   );
@@ -136,6 +139,49 @@ export function conductorRoutes(app: HttpApp, conductor: ConductorService) {
     '/v1/conversations/:conversationId/resume',
     { schema: { tags, summary: 'Resume a paused conversation', params, response: { 200: conversationOut } } },
     async (request) => conversationJson(await conductor.setPaused(principalOf(request), request.params.conversationId, false)),
+  );
+
+  app.delete(
+    '/v1/conversations/:conversationId',
+    {
+      schema: {
+        tags,
+        summary: 'Delete a conversation never published (a draft) → 204',
+        description: '409 `conversation_published` for one that was ever published: archive it instead.',
+        params,
+      },
+    },
+    async (request, reply) => {
+      await conductor.deleteConversation(principalOf(request), request.params.conversationId);
+      return reply.status(204).send();
+    },
+  );
+
+  app.post(
+    '/v1/conversations/:conversationId/archive',
+    {
+      schema: {
+        tags,
+        summary: 'Archive a conversation: it enrolls nobody and is listed apart; runs in progress finish on their version',
+        description:
+          '409 `runs_held` for a paused conversation with held runs (resume it first: archived, they would hold forever). Unarchive brings it back as it was.',
+        params,
+        response: { 200: conversationOut },
+      },
+    },
+    async (request) => {
+      await conductor.setArchived(principalOf(request), request.params.conversationId, true);
+      return conversationJson(await conductor.getConversation(principalOf(request), request.params.conversationId));
+    },
+  );
+
+  app.post(
+    '/v1/conversations/:conversationId/unarchive',
+    { schema: { tags, summary: 'Unarchive a conversation (a live one enrolls again)', params, response: { 200: conversationOut } } },
+    async (request) => {
+      await conductor.setArchived(principalOf(request), request.params.conversationId, false);
+      return conversationJson(await conductor.getConversation(principalOf(request), request.params.conversationId));
+    },
   );
 
   app.get(

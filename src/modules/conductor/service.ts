@@ -7,7 +7,7 @@ import { newId } from '../../platform/ids.ts';
 import { decodeCursor, toPage, type Page, type PageQuery } from '../../platform/pagination.ts';
 import type { AppDatabase, DB } from '../../schema.ts';
 import { findPool } from '../pools/repo.ts';
-import { listGroups } from '../segmentation/repo.ts';
+import { listGroups, lockFieldsShared } from '../segmentation/repo.ts';
 import { catalogOf } from '../segmentation/model.ts';
 import { validateTemplates } from '../messages/template.ts';
 import { partsOf } from './engine.ts';
@@ -25,7 +25,8 @@ import {
 } from './model.ts';
 import * as repo from './repo.ts';
 import { exitRedeemedRunsStatement, type RedeemedCode } from './conductor.sql.ts';
-import { archivedPoolIssues, conversationsUsing, poolIdsIn } from './usage.ts';
+import { archivedPoolIssues, conversationsUsing, fieldsOfStep, fieldUsers, messageUsers, poolIdsIn } from './usage.ts';
+import { archiveOps } from './archive.ts';
 
 export type { StepCounts };
 
@@ -37,6 +38,8 @@ export interface Conversation {
   draft: ConversationDocument;
   createdAt: Date;
   updatedAt: Date;
+  /** Set: enrolls nobody, listed apart (runs in progress finish). */
+  archivedAt: Date | null;
   stepCounts: Record<string, StepCounts>;
 }
 
@@ -191,6 +194,7 @@ export function conductorService(deps: { database: AppDatabase; clock: Clock; st
     draft: row.draft as ConversationDocument,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+    archivedAt: row.archived_at,
     stepCounts: counts,
   });
 
@@ -250,12 +254,13 @@ export function conductorService(deps: { database: AppDatabase; clock: Clock; st
     return (await withCounts([await load(principal, id)]))[0]!;
   }
 
-  async function listConversations(principal: Principal, page: PageQuery): Promise<Page<Conversation>> {
+  async function listConversations(principal: Principal, page: PageQuery, archived = false): Promise<Page<Conversation>> {
     const hidden = (await scopeOf(principal))?.hiddenConversations;
     const rows = await repo.listConversations(db, principal.accountId, {
       after: decodeCursor(page.cursor),
       limit: page.limit + 1,
       exclude: hidden ? [...hidden] : [],
+      archived,
     });
     const p = toPage(rows, page.limit, (r) => r.id);
     return { items: await withCounts(p.items), nextCursor: p.nextCursor };
@@ -321,6 +326,8 @@ export function conductorService(deps: { database: AppDatabase; clock: Clock; st
           .select('id')
           .where('account_id', '=', accountId)
           .where('id', 'in', [...messageIds])
+          .orderBy('id')
+          .forShare()
           .execute()
       : [];
     const couponFieldsElsewhere = new Set<string>();
@@ -357,6 +364,11 @@ export function conductorService(deps: { database: AppDatabase; clock: Clock; st
     return db.transaction().execute(async (tx) => {
       const row = await load(principal, id, tx, true);
       const doc = row.draft as ConversationDocument;
+      if (row.archived_at !== null)
+        throw new DomainError('conflict', 'conversation_archived', `The conversation "${row.name}" is archived: unarchive it to publish.`);
+      // The fields it writes or reads, locked FOR SHARE (a field delete waits, or has gone first and the checks see it gone).
+      const groups = await listGroups(tx, principal.accountId);
+      await lockFieldsShared(tx, principal.accountId, [...new Set(doc.steps.flatMap((s) => [...fieldsOfStep(s, groups)]))]);
       const { errors, warnings } = await check(tx, principal.accountId, id, doc);
       errors.push(...(await archivedPoolIssues(tx, principal.accountId, doc)));
       if (errors.length > 0) {
@@ -494,7 +506,19 @@ export function conductorService(deps: { database: AppDatabase; clock: Clock; st
   const poolUsedBy = (tx: Kysely<DB>, accountId: string, ref: { poolId: string }) =>
     conversationsUsing(tx, accountId, (doc) => poolIdsIn(doc).has(ref.poolId));
 
+  /** The conversations that use each of these fields (a field delete is refused while any does). */
+  const fieldUsedBy = (tx: Kysely<DB>, accountId: string, fieldIds: string[], groups: Parameters<typeof fieldUsers>[3]) =>
+    fieldUsers(tx, accountId, fieldIds, groups);
+
+  /** The conversations that send a message (its delete is refused while any does). */
+  const messageUsedBy = (tx: Kysely<DB>, accountId: string, messageId: string) => messageUsers(tx, accountId, messageId);
+
+  const archive = archiveOps({ db, clock: deps.clock, load: (p, id, tx, lock) => load(p, id, tx, lock) });
+
   return {
+    ...archive,
+    fieldUsedBy,
+    messageUsedBy,
     poolUsedBy,
     exitOnRedemption,
     couponCodeFields,

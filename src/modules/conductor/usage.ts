@@ -1,7 +1,9 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../../schema.ts';
 import { lockPoolsShared } from '../pools/repo.ts';
-import type { PublishIssue } from './model.ts';
+import type { ConversationDocument, PublishIssue, Step } from './model.ts';
+import { fieldsRead } from './references.ts';
+import type { UsageJson } from '../lifecycle/model.ts';
 
 /*
  * What conversations use (SPEC §7.3): a pool, a field, a message is "in use" while a conversation
@@ -9,6 +11,10 @@ import type { PublishIssue } from './model.ts';
  * any version that still has runs in progress (active, held or failed). Drafts use nothing yet: the
  * publish checks refuse a draft whose pool, field or message is gone (or whose pool is archived).
  * Documents are walked generically (any nesting of steps: branches, waits), by the ids they hold.
+ *
+ * Deleting (fields, groups, messages: not undoable) asks more than archiving a pool: the drafts of
+ * unarchived conversations count too (`usersOf`), so that a delete never leaves a draft that can no
+ * longer be published; the 409 names the draft and its steps.
  */
 
 type Q = Kysely<DB>;
@@ -73,3 +79,64 @@ export async function archivedPoolIssues(db: Q, accountId: string, doc: unknown)
     .filter((p) => p.archived)
     .map((p) => ({ stepId: null, field: 'poolId', message: `the pool "${p.name}" is archived (unarchive it, or use another pool)` }));
 }
+
+type Groups = readonly { name: string; fields: readonly { id: string; name: string }[] }[];
+
+/** The fields (ids) one step writes or, through its committed copy, reads. */
+export function fieldsOfStep(step: Step, groups: Groups): Set<string> {
+  const out = new Set<string>();
+  if (step.type === 'action' && step.action.type === 'assignCoupon') {
+    out.add(step.action.saveCodeTo);
+    if (step.action.saveExpirationTo) out.add(step.action.saveExpirationTo);
+  }
+  if (step.type === 'action' && step.action.type === 'setField') out.add(step.action.field);
+  if (step.type === 'message' && step.committed) {
+    const m = step.committed;
+    const parts = [
+      { field: 'subject' as const, source: m.subject },
+      { field: 'html' as const, source: m.html },
+      ...(m.text !== null ? [{ field: 'text' as const, source: m.text }] : []),
+    ];
+    for (const f of fieldsRead(parts, groups)) out.add(f);
+  }
+  return out;
+}
+
+/** What a delete checks: the drafts of unarchived conversations and every running document. */
+export async function usageDocuments(db: Q, accountId: string) {
+  const drafts = await db
+    .selectFrom('conversations')
+    .select(['id', 'name', 'status', 'draft as document'])
+    .where('account_id', '=', accountId)
+    .where('archived_at', 'is', null)
+    .orderBy('name')
+    .execute();
+  return [...drafts, ...(await runningDocuments(db, accountId))];
+}
+type UsageDocuments = Awaited<ReturnType<typeof usageDocuments>>;
+
+/** The conversations among `docs` with steps that `uses`, once each, with those steps. */
+export function usersIn(docs: UsageDocuments, uses: (step: Step) => boolean): UsageJson[] {
+  const out = new Map<string, UsageJson & { steps: { id: string; name: string }[] }>();
+  for (const d of docs) {
+    const steps = ((d.document as ConversationDocument).steps ?? []).filter(uses);
+    if (steps.length === 0) continue;
+    const entry = out.get(d.id) ?? { type: 'conversation' as const, id: d.id, name: d.name, status: d.status, steps: [] };
+    for (const s of steps) if (!entry.steps.some((x) => x.id === s.id)) entry.steps.push({ id: s.id, name: s.name });
+    out.set(d.id, entry);
+  }
+  return [...out.values()];
+}
+
+/** Who uses each of these fields: conversations (steps that fill them, committed copies that read them). */
+export async function fieldUsers(db: Q, accountId: string, fieldIds: readonly string[], groups: Groups): Promise<Map<string, UsageJson[]>> {
+  const docs = await usageDocuments(db, accountId);
+  return new Map(fieldIds.map((id) => [id, usersIn(docs, (s) => fieldsOfStep(s, groups).has(id))]));
+}
+
+/** Who uses a message: conversations whose steps send it (committed or not yet). */
+export const messageUsers = async (db: Q, accountId: string, messageId: string): Promise<UsageJson[]> =>
+  usersIn(
+    await usageDocuments(db, accountId),
+    (s) => s.type === 'message' && (s.messageId === messageId || s.committed?.messageId === messageId),
+  );

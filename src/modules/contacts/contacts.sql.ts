@@ -128,3 +128,17 @@ export async function ensureContacts(db: Q, accountId: string, emails: { id: str
   for (const r of rows.rows) ids.set(r.key, r.id);
   return ids;
 }
+
+/**
+ * A deleted field's values leave every contact, in one statement (set-wise, not per contact).
+ * Locks: the contact rows that hold a value, in the field delete's transaction (after the field row).
+ * Idempotent: a second run finds no contact holding the keys. Invariant: no contact keeps a value
+ * under the id of a field that no longer exists.
+ */
+export async function removeFieldValues(db: Q, accountId: string, fieldIds: readonly string[]): Promise<number> {
+  if (fieldIds.length === 0) return 0;
+  const result = await sql`
+    update contacts set fields = fields - ${[...fieldIds]}::text[], updated_at = now()
+    where account_id = ${accountId} and fields ?| ${[...fieldIds]}::text[]`.execute(db);
+  return Number(result.numAffectedRows ?? 0);
+}

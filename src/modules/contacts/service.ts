@@ -4,7 +4,8 @@ import type { Principal } from '../accounts/principal.ts';
 import { isUniqueViolation } from '../../platform/db/errors.ts';
 import { newId, newIds } from '../../platform/ids.ts';
 import { decodeCursor, toPage, type Page, type PageQuery } from '../../platform/pagination.ts';
-import type { AppDatabase } from '../../schema.ts';
+import type { Kysely } from 'kysely';
+import type { AppDatabase, DB } from '../../schema.ts';
 import type { SegmentationService } from '../segmentation/service.ts';
 import type { FieldGroup } from '../segmentation/model.ts';
 import { LineTally } from '../uploads/model.ts';
@@ -270,7 +271,11 @@ export function contactsService(deps: {
     };
   }
 
-  return { resolveContact, upsertContact, getContact, listContacts, findForRendering, importCsv, groupsOf };
+  /** Fields were deleted (in `tx`, the delete's transaction): their values leave every contact, in one statement. */
+  const removeFieldValues = (tx: Kysely<DB>, accountId: string, fieldIds: readonly string[]) =>
+    repo.removeFieldValues(tx, accountId, fieldIds);
+
+  return { resolveContact, upsertContact, getContact, listContacts, findForRendering, importCsv, groupsOf, removeFieldValues };
 }
 
 export type ContactsService = ReturnType<typeof contactsService>;

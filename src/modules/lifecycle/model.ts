@@ -59,3 +59,28 @@ export const contactExport = z.object({
   suppression: z.object({ reason: z.string(), createdAt: z.string() }).nullable(),
 });
 export type ContactExport = z.infer<typeof contactExport>;
+
+/**
+ * What uses a field, a group's field or a message (SPEC §7.3): named in a 409 `…_in_use` (`details`).
+ * A conversation (its status, and the steps that use the thing) or a message whose templates read a
+ * field; `field` says which field of a group the entry is about (group refusals).
+ */
+export const usageOut = z.object({
+  type: z.enum(['conversation', 'message']),
+  id: z.string(),
+  name: z.string(),
+  status: z.string().optional(),
+  steps: z.array(z.object({ id: z.string(), name: z.string() })).optional(),
+  field: z.object({ id: z.string(), name: z.string() }).optional(),
+});
+export type UsageJson = z.infer<typeof usageOut>;
+
+/** The 409 message: `<subject> is used by the conversation "X" (live; step "Assign"), the message "Welcome".` Pure. */
+export function inUseMessage(subject: string, users: readonly UsageJson[]): string {
+  const named = users.map((u) => {
+    const steps = u.steps?.length ? `; ${u.steps.length === 1 ? 'step' : 'steps'} ${u.steps.map((s) => `"${s.name}"`).join(', ')}` : '';
+    const what = u.type === 'conversation' ? `the conversation "${u.name}" (${u.status ?? 'draft'}${steps})` : `the message "${u.name}"`;
+    return u.field ? `${what} through "${u.field.name}"` : what;
+  });
+  return `${subject} is used by ${named.join(', ')}.`;
+}

@@ -60,3 +60,19 @@ export async function listMessages(db: Q, accountId: string, p: { after?: string
 export async function allMessages(db: Q, accountId: string): Promise<Message[]> {
   return (await db.selectFrom('messages').selectAll().where('account_id', '=', accountId).orderBy('id').execute()).map(toMessage);
 }
+
+/** The message, locked FOR UPDATE for its delete (a publish reads the messages it sends FOR SHARE). */
+export async function lockMessage(db: Q, accountId: string, id: string): Promise<Message | undefined> {
+  const row = await db
+    .selectFrom('messages')
+    .selectAll()
+    .where('account_id', '=', accountId)
+    .where('id', '=', id)
+    .forUpdate()
+    .executeTakeFirst();
+  return row && toMessage(row);
+}
+
+export async function deleteMessage(db: Q, accountId: string, id: string): Promise<void> {
+  await db.deleteFrom('messages').where('account_id', '=', accountId).where('id', '=', id).execute();
+}

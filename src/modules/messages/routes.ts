@@ -85,6 +85,23 @@ export function messagesRoutes(app: HttpApp, messages: MessagesService, testSend
     async (request) => messageJson(await messages.updateMessage(principalOf(request), request.params.id, settings(request.body))),
   );
 
+  app.delete(
+    '/v1/messages/:id',
+    {
+      schema: {
+        tags: ['messages'],
+        summary: 'Delete a message no conversation sends → 204',
+        description:
+          '409 `message_in_use` while a step of a live or paused conversation, of a version with runs in progress, or of an unarchived draft sends it (committed or not); `details` names the conversations and steps. Mail already sent stays in the outbox.',
+        params,
+      },
+    },
+    async (request, reply) => {
+      await messages.deleteMessage(principalOf(request), request.params.id);
+      return reply.status(204).send();
+    },
+  );
+
   app.post(
     '/v1/messages/:id/preview',
     {

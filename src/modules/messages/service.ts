@@ -13,6 +13,10 @@ import { partsOf, type Message, type MessageContent, type MessageSettings } from
 import { TemplateError, validateTemplates, type RenderContext, type RenderedMessage, type Renderer } from './template.ts';
 import type { RenderPool } from './render-pool.ts';
 import * as repo from './repo.ts';
+import type { Kysely } from 'kysely';
+import type { DB } from '../../schema.ts';
+import { inUseMessage, type UsageJson } from '../lifecycle/model.ts';
+import { fieldsRead } from '../conductor/references.ts';
 
 export type BatchOutcome =
   | { contactId: string; email: string; ok: true; rendered: RenderedMessage }
@@ -50,6 +54,8 @@ export function messagesService(deps: {
   segmentation: SegmentationService;
   contacts: ContactsService;
   renderPool: RenderPool;
+  /** The conversations that send a message (the conductor's; in `tx`, after the message is locked). */
+  usedBy?: (tx: Kysely<DB>, accountId: string, messageId: string) => Promise<UsageJson[]>;
 }) {
   const { db } = deps.database;
 
@@ -157,7 +163,47 @@ export function messagesService(deps: {
   /** Every message of the account (the outbox's scope rule for test sends). */
   const allMessages = (accountId: string) => repo.allMessages(db, accountId);
 
-  return { createMessage, updateMessage, getMessage, findMessage, listMessages, allMessages, renderBatch, preview, renderFor };
+  /**
+   * Deletes a message no conversation sends: one transaction, the message row locked first (FOR
+   * UPDATE), then its users read; a publish reads the messages it sends FOR SHARE, so either it
+   * waits and finds the message gone, or the delete waits and sees the new version. Refused (409
+   * `message_in_use`) while a live or paused conversation, a version with runs in progress, or an
+   * unarchived draft has a step sending it (committed or not), naming them and their steps.
+   */
+  async function deleteMessage(principal: Principal, id: string): Promise<void> {
+    await db.transaction().execute(async (tx) => {
+      const message = await repo.lockMessage(tx, principal.accountId, id);
+      if (!message) throw notFound('message');
+      const users = (await deps.usedBy?.(tx, principal.accountId, id)) ?? [];
+      if (users.length > 0)
+        throw new DomainError('conflict', 'message_in_use', inUseMessage(`The message "${message.name}"`, users), users);
+      await repo.deleteMessage(tx, principal.accountId, id);
+    });
+  }
+
+  /** The messages whose templates read each of these fields (a field delete names them), in `tx`. */
+  async function readersOf(tx: Kysely<DB>, accountId: string, fieldIds: readonly string[], groups: readonly FieldGroup[]) {
+    const out = new Map<string, UsageJson[]>(fieldIds.map((f) => [f, []]));
+    for (const m of await repo.allMessages(tx, accountId)) {
+      const read = fieldsRead(partsOf(m), groups);
+      for (const f of fieldIds) if (read.has(f)) out.get(f)!.push({ type: 'message', id: m.id, name: m.name });
+    }
+    return out;
+  }
+
+  return {
+    deleteMessage,
+    readersOf,
+    createMessage,
+    updateMessage,
+    getMessage,
+    findMessage,
+    listMessages,
+    allMessages,
+    renderBatch,
+    preview,
+    renderFor,
+  };
 }
 
 export type MessagesService = ReturnType<typeof messagesService>;

@@ -47,3 +47,42 @@ export async function listGroups(
       .map((f) => toField({ id: f.id, groupId: f.group_id, name: f.name, type: f.type }, g.name)),
   }));
 }
+
+/** The fields with these ids (or all of a group's), locked FOR UPDATE: a publish naming one (FOR SHARE) waits for the delete. */
+export async function lockFields(db: Q, accountId: string, ref: { ids: string[] } | { groupId: string }) {
+  let q = db.selectFrom('fields').select(['id', 'group_id', 'name', 'type']).where('account_id', '=', accountId);
+  q = 'ids' in ref ? q.where('id', 'in', ref.ids.length ? ref.ids : ['']) : q.where('group_id', '=', ref.groupId);
+  return q.orderBy('id').forUpdate().execute();
+}
+
+/** Locks these fields FOR SHARE while a publish checks them (a delete waits, or has gone first). */
+export async function lockFieldsShared(db: Q, accountId: string, ids: string[]): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const rows = await db
+    .selectFrom('fields')
+    .select('id')
+    .where('account_id', '=', accountId)
+    .where('id', 'in', ids)
+    .orderBy('id')
+    .forShare()
+    .execute();
+  return rows.map((r) => r.id);
+}
+
+export async function lockGroup(db: Q, accountId: string, groupId: string) {
+  return db
+    .selectFrom('field_groups')
+    .select(['id', 'name'])
+    .where('account_id', '=', accountId)
+    .where('id', '=', groupId)
+    .forUpdate()
+    .executeTakeFirst();
+}
+
+export async function deleteFields(db: Q, accountId: string, ids: string[]): Promise<void> {
+  if (ids.length > 0) await db.deleteFrom('fields').where('account_id', '=', accountId).where('id', 'in', ids).execute();
+}
+
+export async function deleteGroup(db: Q, accountId: string, groupId: string): Promise<void> {
+  await db.deleteFrom('field_groups').where('account_id', '=', accountId).where('id', '=', groupId).execute();
+}

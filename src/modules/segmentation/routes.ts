@@ -20,6 +20,10 @@ const groupJson = (g: FieldGroup): z.infer<typeof groupOut> => ({
 });
 
 const groupParams = z.object({ groupId: z.string().max(100) });
+const fieldParams = groupParams.extend({ fieldId: z.string().max(100) });
+const removedOut = z.object({ fieldsDeleted: z.number(), valuesRemoved: z.number() });
+const refusal =
+  '409 `%s` while a conversation (live, paused, a draft, or a version with runs in progress) or a message uses it; `details` names them ({type, id, name, status, steps, field}).';
 
 export function segmentationRoutes(app: HttpApp, segmentation: SegmentationService) {
   app.get(
@@ -70,5 +74,34 @@ export function segmentationRoutes(app: HttpApp, segmentation: SegmentationServi
     },
     async (request, reply) =>
       reply.status(201).send(fieldJson(await segmentation.addField(principalOf(request), request.params.groupId, request.body))),
+  );
+
+  app.delete(
+    '/v1/field-groups/:groupId/fields/:fieldId',
+    {
+      schema: {
+        tags: ['segmentation'],
+        summary: 'Delete a field nothing uses: its values leave every contact (one statement); answers how many contacts held one',
+        description: refusal.replace('%s', 'field_in_use'),
+        params: fieldParams,
+        response: { 200: removedOut },
+      },
+    },
+    async (request) =>
+      segmentation.removeFields(principalOf(request), { groupId: request.params.groupId, fieldId: request.params.fieldId }),
+  );
+
+  app.delete(
+    '/v1/field-groups/:groupId',
+    {
+      schema: {
+        tags: ['segmentation'],
+        summary: 'Delete a field group with its fields, when none of them is used (their values leave every contact)',
+        description: `${refusal.replace('%s', 'group_in_use')} Each entry's \`field\` names the field of the group it uses; nothing is deleted.`,
+        params: groupParams,
+        response: { 200: removedOut },
+      },
+    },
+    async (request) => segmentation.removeFields(principalOf(request), { groupId: request.params.groupId }),
   );
 }

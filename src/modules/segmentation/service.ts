@@ -3,12 +3,25 @@ import type { Principal } from '../accounts/principal.ts';
 import { isUniqueViolation } from '../../platform/db/errors.ts';
 import { newId } from '../../platform/ids.ts';
 import { decodeCursor, toPage, type Page, type PageQuery } from '../../platform/pagination.ts';
-import type { AppDatabase } from '../../schema.ts';
+import type { Kysely } from 'kysely';
+import type { AppDatabase, DB } from '../../schema.ts';
+import { inUseMessage, type UsageJson } from '../lifecycle/model.ts';
 import { fieldNameProblem, groupNameProblem, toField, type Field, type FieldGroup, type FieldType } from './model.ts';
 import * as repo from './repo.ts';
 
+/**
+ * Who uses each of these fields (in `tx`, after the fields are locked): the conductor's conversations
+ * and the messages whose templates read them (wired in app.ts).
+ */
+export type FieldUsers = (tx: Kysely<DB>, accountId: string, fieldIds: string[], groups: FieldGroup[]) => Promise<Map<string, UsageJson[]>>;
+
 /** Field groups and their typed fields: what contacts hold and what messages may show. */
-export function segmentationService(deps: { database: AppDatabase }) {
+export function segmentationService(deps: {
+  database: AppDatabase;
+  usedBy?: FieldUsers;
+  /** The contacts' values of deleted fields go (in `tx`, one statement); how many contacts held one. */
+  removeValues?: (tx: Kysely<DB>, accountId: string, fieldIds: string[]) => Promise<number>;
+}) {
   const { db } = deps.database;
 
   async function createGroup(principal: Principal, input: { name: string }): Promise<FieldGroup> {
@@ -55,7 +68,41 @@ export function segmentationService(deps: { database: AppDatabase }) {
   /** Every group of the account with its fields (templates and imports resolve names with it). */
   const allGroups = (accountId: string): Promise<FieldGroup[]> => repo.listGroups(db, accountId);
 
-  return { createGroup, getGroup, listGroups, addField, allGroups };
+  /**
+   * Deletes fields (one, or every field of a group with the group) when nothing uses them, in one
+   * transaction: the field rows are locked first (FOR UPDATE; a publish locks the fields it names
+   * FOR SHARE, so it either sees them gone or this waits and then sees its new version), then the
+   * users are read, then the contacts' values go in one statement, then the rows. Refused with 409
+   * `code` naming every user (per field), nothing deleted.
+   */
+  async function removeFields(
+    principal: Principal,
+    ref: { fieldId: string; groupId: string } | { groupId: string },
+  ): Promise<{ fieldsDeleted: number; valuesRemoved: number }> {
+    const group = await getGroup(principal, ref.groupId);
+    return db.transaction().execute(async (tx) => {
+      if (!('fieldId' in ref)) await repo.lockGroup(tx, principal.accountId, group.id);
+      const locked = await repo.lockFields(tx, principal.accountId, 'fieldId' in ref ? { ids: [ref.fieldId] } : { groupId: group.id });
+      const fields = locked.filter((f) => f.group_id === group.id);
+      if ('fieldId' in ref && fields.length === 0) throw notFound('field');
+      const ids = fields.map((f) => f.id);
+      const groups = await repo.listGroups(tx, principal.accountId);
+      const users = (await deps.usedBy?.(tx, principal.accountId, ids, groups)) ?? new Map<string, UsageJson[]>();
+      const named = fields.flatMap((f) =>
+        (users.get(f.id) ?? []).map((u) => ('fieldId' in ref ? u : { ...u, field: { id: f.id, name: f.name } })),
+      );
+      if (named.length > 0) {
+        const subject = 'fieldId' in ref ? `The field "${group.name}.${fields[0]!.name}"` : `The field group "${group.name}"`;
+        throw new DomainError('conflict', 'fieldId' in ref ? 'field_in_use' : 'group_in_use', inUseMessage(subject, named), named);
+      }
+      const valuesRemoved = (await deps.removeValues?.(tx, principal.accountId, ids)) ?? 0;
+      await repo.deleteFields(tx, principal.accountId, ids);
+      if (!('fieldId' in ref)) await repo.deleteGroup(tx, principal.accountId, group.id);
+      return { fieldsDeleted: ids.length, valuesRemoved };
+    });
+  }
+
+  return { createGroup, getGroup, listGroups, addField, allGroups, removeFields };
 }
 
 export type SegmentationService = ReturnType<typeof segmentationService>;

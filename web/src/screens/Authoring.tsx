@@ -6,8 +6,10 @@ import { href, navigate } from '../router.ts';
 import { Empty, ErrorBanner, Field, fmtDateTime, Loading } from '../ui.tsx';
 import { MailFrame } from './Outbox.tsx';
 import { TestSendPanel } from './authoring/TestSend.tsx';
+import { RemoveButton } from './Removal.tsx';
 
 export function AuthoringScreen() {
+  const queryClient = useQueryClient();
   const messages = useQuery({ queryKey: ['messages'], queryFn: api.messages });
   return (
     <section>
@@ -32,6 +34,9 @@ export function AuthoringScreen() {
               <th scope="col">Subject</th>
               <th scope="col">From</th>
               <th scope="col">Updated</th>
+              <th scope="col">
+                <span className="sr-only">Delete</span>
+              </th>
             </tr>
           </thead>
           <tbody>
@@ -45,6 +50,14 @@ export function AuthoringScreen() {
                   {m.fromName} &lt;{m.fromEmail}&gt;
                 </td>
                 <td>{fmtDateTime(m.updatedAt)}</td>
+                <td>
+                  <RemoveButton
+                    label={`Delete ${m.name}`}
+                    confirm={`Delete the message ${m.name}? Mail already sent stays in the outbox.`}
+                    run={() => api.deleteMessage(m.id)}
+                    onDone={() => queryClient.invalidateQueries({ queryKey: ['messages'] })}
+                  />
+                </td>
               </tr>
             ))}
           </tbody>

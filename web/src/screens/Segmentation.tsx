@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, ApiError, fieldErrors, type FieldGroup, type FieldType } from '../api.ts';
 import { CopyButton, Empty, ErrorBanner, Field, Loading } from '../ui.tsx';
+import { RemoveButton } from './Removal.tsx';
 
 const nameError = (err: unknown) => (err instanceof ApiError && err.code === 'name_taken' ? err.message : fieldErrors(err).name);
 
@@ -64,9 +65,16 @@ function GroupCard({ group }: { group: FieldGroup }) {
       queryClient.invalidateQueries({ queryKey: ['fieldGroups'] });
     },
   });
+  const refresh = () => queryClient.invalidateQueries({ queryKey: ['fieldGroups'] });
   return (
     <article className="panel group" aria-label={`Field group ${group.name}`}>
       <h2>{group.name}</h2>
+      <RemoveButton
+        label="Delete group"
+        confirm={`Delete the field group ${group.name}${group.fields.length ? ` and its ${group.fields.length} field(s)? Their values are removed from every contact.` : '?'}`}
+        run={() => api.deleteFieldGroup(group.id)}
+        onDone={refresh}
+      />
       {group.fields.length === 0 ? (
         <p className="muted">No fields yet: add one below (a text field named like the pool, e.g. SCA10Off).</p>
       ) : (
@@ -78,6 +86,9 @@ function GroupCard({ group }: { group: FieldGroup }) {
               <th scope="col">Snippet</th>
               <th scope="col">
                 <span className="sr-only">Copy</span>
+              </th>
+              <th scope="col">
+                <span className="sr-only">Delete</span>
               </th>
             </tr>
           </thead>
@@ -91,6 +102,14 @@ function GroupCard({ group }: { group: FieldGroup }) {
                 </td>
                 <td>
                   <CopyButton text={f.snippet} label="Copy snippet" />
+                </td>
+                <td>
+                  <RemoveButton
+                    label={`Delete ${f.name}`}
+                    confirm={`Delete the field ${group.name}.${f.name}? Its values are removed from every contact.`}
+                    run={() => api.deleteField(group.id, f.id)}
+                    onDone={refresh}
+                  />
                 </td>
               </tr>
             ))}
