@@ -7,6 +7,7 @@ import type { AppDatabase } from './schema.ts';
 import { accountsService } from './modules/accounts/service.ts';
 import { accountsRoutes } from './modules/accounts/routes.ts';
 import { consoleRoutes } from './console.ts';
+import { createLogger, type Logger } from './platform/logger.ts';
 import { sessionsService } from './modules/accounts/sessions.ts';
 import { SESSION_COOKIE, sessionRoutes } from './modules/accounts/session-routes.ts';
 import { poolsService } from './modules/pools/service.ts';
@@ -89,6 +90,8 @@ export interface AppDeps {
   transport?: MailTransport;
   /** The built console (default web/dist). */
   consoleDir?: string;
+  /** The process's logger (platform/logger.ts); by default one at LOG_LEVEL on stdout. */
+  logger?: Logger;
 }
 
 /** The composition root: every service, built from its dependencies (no HTTP). */
@@ -355,7 +358,7 @@ export async function createApp(deps: AppDeps) {
   const { sessions } = services;
   const allowedOrigins = deps.config.PUBLIC_URL ? [new URL(deps.config.PUBLIC_URL).origin] : [];
   const http: HttpApp = await createHttpApp({
-    logLevel: deps.config.LOG_LEVEL,
+    logger: deps.logger ?? createLogger(deps.config),
     bodyLimit: deps.config.BODY_LIMIT_BYTES,
     uploadLimit: deps.config.UPLOAD_LIMIT_BYTES,
     trustProxy: deps.config.TRUST_PROXY ?? false,
