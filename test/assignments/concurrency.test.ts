@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { sql } from 'kysely';
 import { describePostgres } from '../helpers/engines.ts';
-import { newTenant, testApp, type TestTenant } from '../helpers/app.ts';
+import { useTenant } from '../helpers/fixture.ts';
 import { multipart } from '../helpers/multipart.ts';
 
 type Outcome = { code: string | null; source: string | null; failure?: string };
@@ -25,13 +25,7 @@ function runProcess(env: Record<string, string>): Promise<Outcome[]> {
 }
 
 describePostgres('assignment under concurrency', (ctx) => {
-  let app: Awaited<ReturnType<typeof testApp>>;
-  let t: TestTenant;
-  beforeAll(async () => {
-    app = await testApp(ctx.database);
-    t = await newTenant(app);
-  });
-  afterAll(() => app.http.close());
+  const { app, t } = useTenant(ctx);
 
   const poolWith = async (codes: number, settings: object = {}) => {
     const res = await app.http.inject({

@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { sql } from 'kysely';
 import { describePostgres } from '../helpers/engines.ts';
-import { newTenant, testApp, type TestTenant } from '../helpers/app.ts';
+import { useTenant } from '../helpers/fixture.ts';
 import { redemptionApi } from './setup.ts';
 import { ownerPrincipal } from '../../src/modules/accounts/principal.ts';
 
@@ -26,13 +26,7 @@ function runProcess(env: Record<string, string>): Promise<Result> {
 }
 
 describePostgres('redemption under concurrency', (ctx) => {
-  let app: Awaited<ReturnType<typeof testApp>>;
-  let t: TestTenant;
-  beforeAll(async () => {
-    app = await testApp(ctx.database);
-    t = await newTenant(app);
-  });
-  afterAll(() => app.http.close());
+  const { app, t } = useTenant(ctx);
 
   it('8 processes redeeming the same 1,000 unique codes with different orders: exactly one winner per code', async () => {
     const api = redemptionApi(app, t);
