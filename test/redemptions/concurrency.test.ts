@@ -1,29 +1,14 @@
 import { expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { sql } from 'kysely';
 import { describePostgres } from '../helpers/engines.ts';
+import { runScript } from '../helpers/script.ts';
 import { useTenant } from '../helpers/fixture.ts';
 import { redemptionApi } from './setup.ts';
 import { ownerPrincipal } from '../../src/modules/accounts/principal.ts';
 
 type Result = { won: string[]; failures: Record<string, number> };
 
-function runProcess(env: Record<string, string>): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/redemptions/redeem-process.ts'], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('exit', (code) => {
-      if (code !== 0) return reject(new Error(`redeem process exited ${code}: ${err}`));
-      resolve(JSON.parse(out.trim().split('\n').pop()!));
-    });
-  });
-}
+const runProcess = (env: Record<string, string>) => runScript<Result>('test/redemptions/redeem-process.ts', env);
 
 describePostgres('redemption under concurrency', (ctx) => {
   const { app, t } = useTenant(ctx);
