@@ -4,60 +4,39 @@ import { createHttpApp, type HttpApp } from './platform/http/app.ts';
 import { createMetrics } from './platform/metrics.ts';
 import { sql } from 'kysely';
 import type { AppDatabase } from './schema.ts';
+import { mountRoutes } from './routes.ts';
 import { accountsService } from './modules/accounts/service.ts';
-import { accountsRoutes } from './modules/accounts/routes.ts';
-import { consoleRoutes } from './console.ts';
+import { createLogger, type Logger } from './platform/logger.ts';
 import { sessionsService } from './modules/accounts/sessions.ts';
-import { SESSION_COOKIE, sessionRoutes } from './modules/accounts/session-routes.ts';
+import { SESSION_COOKIE } from './modules/accounts/session-routes.ts';
 import { poolsService } from './modules/pools/service.ts';
-import { poolsRoutes } from './modules/pools/routes.ts';
 import { uploadsService } from './modules/uploads/service.ts';
-import { uploadsRoutes } from './modules/uploads/routes.ts';
 import { staticCodesService } from './modules/pools/static-codes.ts';
-import { staticCodesRoutes } from './modules/pools/static-routes.ts';
 import { contactsService } from './modules/contacts/service.ts';
 import { assignmentsService } from './modules/assignments/service.ts';
-import { assignmentsRoutes } from './modules/assignments/routes.ts';
 import { noticeMail } from './modules/assignments/notices.ts';
 import { outboxService } from './modules/outbox/service.ts';
-import { outboxRoutes } from './modules/outbox/routes.ts';
 import { mailTransport, type MailTransport } from './platform/mail/transport.ts';
 import { segmentationService } from './modules/segmentation/service.ts';
-import { segmentationRoutes } from './modules/segmentation/routes.ts';
-import { contactsRoutes } from './modules/contacts/routes.ts';
 import { messagesService } from './modules/messages/service.ts';
-import { messagesRoutes } from './modules/messages/routes.ts';
 import { createRenderPool, defaultRenderThreads } from './modules/messages/render-pool.ts';
 import { testSendService } from './modules/messages/test-send.ts';
 import { eventsService } from './modules/events/service.ts';
-import { eventsRoutes } from './modules/events/routes.ts';
 import { conductorService, enrollmentView } from './modules/conductor/service.ts';
 import { conductorEngine } from './modules/conductor/engine.ts';
-import { conductorRoutes } from './modules/conductor/routes.ts';
-import { runsService } from './modules/conductor/runs.ts';
-import { runsRoutes } from './modules/conductor/runs-routes.ts';
 import { installationSecret } from './platform/secret.ts';
 import { suppressionsService } from './modules/suppressions/service.ts';
-import { suppressionsRoutes } from './modules/suppressions/routes.ts';
-import { lifecycleRoutes } from './modules/lifecycle/routes.ts';
 import { unsubscribeService } from './modules/unsubscribe/service.ts';
-import { unsubscribeRoutes } from './modules/unsubscribe/routes.ts';
 import { redemptionsService, type RedemptionCounter } from './modules/redemptions/service.ts';
-import { redemptionsRoutes } from './modules/redemptions/routes.ts';
 import { codesService } from './modules/codes/service.ts';
-import { codesRoutes } from './modules/codes/routes.ts';
 import { reportsService } from './modules/reports/service.ts';
-import { reportsRoutes } from './modules/reports/routes.ts';
 import { webhooksService } from './modules/webhooks/service.ts';
-import { webhooksRoutes } from './modules/webhooks/routes.ts';
 import { integrationsService } from './modules/integrations/service.ts';
-import { integrationsRoutes } from './modules/integrations/routes.ts';
 import { remindersService } from './modules/reminders/service.ts';
 import { authHook } from './modules/accounts/auth-hook.ts';
 import { auditService } from './modules/audit/service.ts';
-import { auditHook, auditRoutes } from './modules/audit/routes.ts';
+import { auditHook } from './modules/audit/routes.ts';
 import { usersService } from './modules/users/service.ts';
-import { usersRoutes } from './modules/users/routes.ts';
 
 type MailSettings =
   | 'SMTP_URL'
@@ -89,6 +68,8 @@ export interface AppDeps {
   transport?: MailTransport;
   /** The built console (default web/dist). */
   consoleDir?: string;
+  /** The process's logger (platform/logger.ts); by default one at LOG_LEVEL on stdout. */
+  logger?: Logger;
 }
 
 /** The composition root: every service, built from its dependencies (no HTTP). */
@@ -367,14 +348,13 @@ export async function createApp(deps: AppDeps) {
     'result',
   ]);
   const services = createServices(deps, { redemptions: (source, result, n = 1) => redeemed.inc({ source, result }, n) });
-  const { accounts, pools, uploads, staticCodes, assignments, outbox, segmentation, contacts, messages, events } = services;
+  const { accounts, sessions } = services;
   // Generated and kept at first start when SECRET_KEY is unset (a database not answering yet: at first use).
   await services.secret.get().catch(() => undefined);
   // Console sign-in: the Origin of a signed-in change must be this server or PUBLIC_URL.
-  const { sessions } = services;
   const allowedOrigins = deps.config.PUBLIC_URL ? [new URL(deps.config.PUBLIC_URL).origin] : [];
   const http: HttpApp = await createHttpApp({
-    logLevel: deps.config.LOG_LEVEL,
+    logger: deps.logger ?? createLogger(deps.config),
     bodyLimit: deps.config.BODY_LIMIT_BYTES,
     uploadLimit: deps.config.UPLOAD_LIMIT_BYTES,
     trustProxy: deps.config.TRUST_PROXY ?? false,
@@ -392,30 +372,7 @@ export async function createApp(deps: AppDeps) {
   });
   // Before the routes: every state-changing call carries its audit entry (modules/audit).
   auditHook(http, services.audit);
-  accountsRoutes(http, accounts);
-  poolsRoutes(http, pools);
-  uploadsRoutes(http, uploads);
-  staticCodesRoutes(http, staticCodes);
-  assignmentsRoutes(http, assignments);
-  outboxRoutes(http, outbox);
-  segmentationRoutes(http, segmentation);
-  contactsRoutes(http, contacts);
-  messagesRoutes(http, messages, services.testSends);
-  eventsRoutes(http, events);
-  conductorRoutes(http, services.conductor);
-  runsRoutes(http, runsService({ database: deps.database, clock: deps.clock, conductor: services.conductor }));
-  suppressionsRoutes(http, services.suppressions);
-  lifecycleRoutes(http, { database: deps.database, clock: deps.clock, services });
-  await unsubscribeRoutes(http, services.unsubscribe);
-  redemptionsRoutes(http, services.redemptions);
-  codesRoutes(http, services.codes);
-  reportsRoutes(http, services.reports);
-  webhooksRoutes(http, services.webhooks);
-  await integrationsRoutes(http, services.integrations, { publicUrl: deps.config.PUBLIC_URL, bodyLimit: deps.config.BODY_LIMIT_BYTES });
-  usersRoutes(http, services.users);
-  auditRoutes(http, services.audit);
-  sessionRoutes(http, { accounts, sessions, allowedOrigins, passwordSignIn: services.users.signIn });
-  consoleRoutes(http, { dir: deps.consoleDir });
+  await mountRoutes(http, deps, services, allowedOrigins);
   http.addHook('onClose', () => services.renderPool.close());
   await http.ready();
   return { http, services, metrics };

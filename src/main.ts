@@ -12,6 +12,7 @@ import { ApiClient, CliError } from './cli/api-client.ts';
 import { usersCommands } from './cli/users.ts';
 import { ROLES, type Role } from './modules/accounts/permissions.ts';
 import type { Config } from './config.ts';
+import { createLogger } from './platform/logger.ts';
 
 const program = new Command('couponflow').description('Coupon pools, distribution and conversations').showHelpAfterError();
 
@@ -25,9 +26,10 @@ async function withDatabase<T>(
   viaApi?: (api: ApiClient) => Promise<T>,
 ): Promise<T> {
   const config = loadConfig();
+  const logger = createLogger(config, { stream: 'stderr' });
   let database: AppDatabase;
   try {
-    database = await openAppDatabase(config);
+    database = await openAppDatabase(config, logger);
   } catch (err) {
     if (!(err instanceof DataDirInUseError) || !viaApi) throw err;
     if (!process.env.COUPONFLOW_TOKEN) {
@@ -38,7 +40,7 @@ async function withDatabase<T>(
     return viaApi(ApiClient.fromEnv());
   }
   try {
-    await migrateDatabase(database, config);
+    await migrateDatabase(database, config, logger);
     return await fn(database, config);
   } finally {
     await database.close();
@@ -60,9 +62,10 @@ program
   .description('apply pending database migrations')
   .action(async () => {
     const config = loadConfig();
+    const logger = createLogger(config, { stream: 'stderr' });
     let database: AppDatabase;
     try {
-      database = await openAppDatabase(config);
+      database = await openAppDatabase(config, logger);
     } catch (err) {
       if (!(err instanceof DataDirInUseError)) throw err;
       // PGlite has one owner: the running server, which migrated the database when it started.
@@ -72,7 +75,7 @@ program
       return;
     }
     try {
-      const applied = await migrateDatabase(database, config);
+      const applied = await migrateDatabase(database, config, logger);
       console.log(applied.length ? `applied migrations ${applied.join(', ')}` : 'database is up to date');
     } finally {
       await database.close();

@@ -8,9 +8,11 @@ import { migrations } from './migrations/index.ts';
 import type { AppDatabase, DB } from './schema.ts';
 import { createApp, createServices } from './app.ts';
 import { startBackgroundJobs } from './jobs.ts';
+import { createLogger, type Logger } from './platform/logger.ts';
 
-export async function openAppDatabase(config: Config): Promise<AppDatabase> {
+export async function openAppDatabase(config: Config, logger?: Logger): Promise<AppDatabase> {
   return openDatabase<DB>({
+    logger,
     databaseUrl: config.DATABASE_URL,
     dataDir: config.DATA_DIR,
     schema: config.DATABASE_SCHEMA,
@@ -23,12 +25,12 @@ export async function openAppDatabase(config: Config): Promise<AppDatabase> {
  * waited for, up to a minute, instead of ending the process; each migration is its own transaction
  * that re-checks what is applied, so a retry is safe.
  */
-export async function migrateDatabase(database: AppDatabase, config: Config): Promise<number[]> {
+export async function migrateDatabase(database: AppDatabase, config: Config, logger: Logger): Promise<number[]> {
   return retryOnConnectionLoss(() => migrate(database.db as never, migrations, config.DATABASE_SCHEMA), {
     giveUpAfterMs: 60_000,
     maxDelayMs: 5_000,
     onRetry: (err, attempt) => {
-      if (attempt === 1 || attempt % 10 === 0) console.error(`database unavailable at start (${(err as Error).message}); retrying`);
+      if (attempt === 1 || attempt % 10 === 0) logger.warn({ err, attempt }, 'database unavailable at start; retrying');
     },
   });
 }
@@ -44,25 +46,25 @@ const jobsConfig = (config: Config) => ({
 });
 
 /** Stops on SIGTERM/SIGINT: no new work, in-flight work finished, then the database closed. */
-function onShutdown(stop: () => Promise<void>, timeoutMs: number) {
+function onShutdown(stop: () => Promise<void>, timeoutMs: number, logger: Logger) {
   let stopping = false;
   const handler = (signal: string) => {
     if (stopping) {
       // A second signal while closing: the operator insists.
-      console.error(`${signal} again: exiting now`);
+      logger.warn({ signal }, `${signal} again: exiting now`);
       process.exit(1);
     }
     stopping = true;
-    console.error(`${signal}: shutting down…`);
+    logger.info({ signal }, `${signal}: shutting down…`);
     const force = setTimeout(() => {
-      console.error('shutdown timed out; exiting');
+      logger.error({ timeoutMs }, 'shutdown timed out; exiting');
       process.exit(1);
     }, timeoutMs);
     force.unref();
     stop().then(
       () => process.exit(0),
       (err) => {
-        console.error(err);
+        logger.error({ err }, 'shutdown failed');
         process.exit(1);
       },
     );
@@ -72,22 +74,27 @@ function onShutdown(stop: () => Promise<void>, timeoutMs: number) {
 }
 
 export async function serve(config: Config): Promise<void> {
-  const database = await openAppDatabase(config);
-  await migrateDatabase(database, config);
-  const app = await createApp({ config, database, clock: systemClock });
+  const logger = createLogger(config);
+  const database = await openAppDatabase(config, logger);
+  await migrateDatabase(database, config, logger);
+  const app = await createApp({ config, database, clock: systemClock, logger });
   const boot = await app.services.accounts.bootstrap({ token: config.COUPONFLOW_BOOTSTRAP_TOKEN, timeZone: config.DEFAULT_TIME_ZONE });
   const stopVacuum =
     database.engine === 'pglite'
-      ? scheduleVacuum(database.db as never, config.VACUUM_INTERVAL_SECONDS * 1000, (err) => app.http.log.error({ err }, 'vacuum failed'))
+      ? scheduleVacuum(database.db as never, config.VACUUM_INTERVAL_SECONDS * 1000, (err) => logger.error({ err }, 'vacuum failed'))
       : () => {};
-  const stopJobs = config.SERVE_WORKERS ? startBackgroundJobs(app.services, jobsConfig(config), app.http.log) : async () => {};
-  onShutdown(async () => {
-    stopVacuum();
-    await app.http.close();
-    await stopJobs();
-    app.services.outbox.close();
-    await database.close();
-  }, config.SHUTDOWN_TIMEOUT_SECONDS * 1000);
+  const stopJobs = config.SERVE_WORKERS ? startBackgroundJobs(app.services, jobsConfig(config), logger) : async () => {};
+  onShutdown(
+    async () => {
+      stopVacuum();
+      await app.http.close();
+      await stopJobs();
+      app.services.outbox.close();
+      await database.close();
+    },
+    config.SHUTDOWN_TIMEOUT_SECONDS * 1000,
+    logger,
+  );
 
   const address = await app.http.listen({ port: config.PORT, host: config.HOST });
   const url = config.PUBLIC_URL ?? `http://localhost:${(app.http.server.address() as { port: number }).port}`;
@@ -103,7 +110,7 @@ export async function serve(config: Config): Promise<void> {
     );
     // The owner's console sign-in: a one-time link (7 days) to set the password of OWNER_EMAIL.
     const owner = await app.services.users.bootstrapOwner(boot.account.id, config.OWNER_EMAIL, url).catch((err: Error) => {
-      app.http.log.error({ err }, 'creating the owner user failed');
+      logger.error({ err }, 'creating the owner user failed');
       return undefined;
     });
     if (owner && 'url' in owner) {
@@ -123,27 +130,28 @@ export async function serve(config: Config): Promise<void> {
 
 /** `couponflow worker`: background work only, to scale out beside `serve`. */
 export async function worker(config: Config): Promise<void> {
-  const database = await openAppDatabase(config);
-  await migrateDatabase(database, config);
+  const logger = createLogger(config);
+  const database = await openAppDatabase(config, logger);
+  await migrateDatabase(database, config, logger);
   const stopVacuum =
     database.engine === 'pglite'
-      ? scheduleVacuum(database.db as never, config.VACUUM_INTERVAL_SECONDS * 1000, (err) => console.error('vacuum failed', err))
+      ? scheduleVacuum(database.db as never, config.VACUUM_INTERVAL_SECONDS * 1000, (err) => logger.error({ err }, 'vacuum failed'))
       : () => {};
   const services = createServices({ config, database, clock: systemClock });
   // Kept once read here; otherwise every batch with a message step would read it inside its transaction.
   await services.secret.get().catch(() => undefined);
-  const stopJobs = startBackgroundJobs(services, jobsConfig(config), {
-    error: (obj, msg) => console.error(msg, obj),
-    warn: (obj, msg) => console.error(msg, obj),
-    info: (obj, msg) => console.error(msg, obj),
-  });
+  const stopJobs = startBackgroundJobs(services, jobsConfig(config), logger);
   const keepAlive = setInterval(() => {}, 1 << 30);
-  onShutdown(async () => {
-    stopVacuum();
-    clearInterval(keepAlive);
-    await stopJobs();
-    services.outbox.close();
-    await database.close();
-  }, config.SHUTDOWN_TIMEOUT_SECONDS * 1000);
-  console.log(`Couponflow worker started (pid ${process.pid}).`);
+  onShutdown(
+    async () => {
+      stopVacuum();
+      clearInterval(keepAlive);
+      await stopJobs();
+      services.outbox.close();
+      await database.close();
+    },
+    config.SHUTDOWN_TIMEOUT_SECONDS * 1000,
+    logger,
+  );
+  logger.info({ pid: process.pid }, 'Couponflow worker started');
 }

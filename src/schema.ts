@@ -1,4 +1,9 @@
-import type { Generated } from 'kysely';
+import type { Generated, JSONColumnType } from 'kysely';
+import type { StoredFields } from './modules/contacts/model.ts';
+import type { LineError } from './modules/uploads/model.ts';
+import type { ConversationDocument } from './modules/conductor/model.ts';
+import type { EventOutcome } from './modules/events/repo.ts';
+import type { WebhookEvent } from './modules/webhooks/model.ts';
 import type { Database } from './platform/db/database.ts';
 
 /** The tables, as Kysely sees them. Each area's repo.ts is the only code that touches its own. */
@@ -93,7 +98,7 @@ export interface DB {
     created_at: Generated<Date>;
     updated_at: Generated<Date>;
     /** Field values by field id (migration 0005); see contacts/model.ts. */
-    fields: Generated<unknown>;
+    fields: JSONColumnType<StoredFields, string | undefined, string>;
   };
   assignments: {
     account_id: string;
@@ -153,7 +158,7 @@ export interface DB {
     source: 'file' | 'generate';
     file_name: string | null;
     token_id: string | null;
-    options: unknown;
+    options: JSONColumnType<Record<string, unknown>>;
     status: 'imported' | 'rejected' | 'failed' | 'cancelled' | 'undone';
     lines: number;
     imported: number;
@@ -163,7 +168,7 @@ export interface DB {
     blank: Generated<number>;
     already_expired: Generated<number>;
     error_count: number;
-    errors: unknown;
+    errors: JSONColumnType<LineError[]>;
     created_at: Generated<Date>;
     finished_at: Date | null;
     /** Undo (migration 0018): when, codes removed, assigned codes kept. */
@@ -194,7 +199,7 @@ export interface DB {
     /** The claiming sender's fencing token (migration 0009); null when no sender holds the mail. */
     lease_token: string | null;
     /** Extra headers (migration 0010): List-Unsubscribe and List-Unsubscribe-Post on marketing mail. */
-    headers: Generated<Record<string, string> | null>;
+    headers: JSONColumnType<Record<string, string> | null, string | null | undefined, string | null>;
   };
   // mail (migration 0010): the generated SECRET_KEY, and each account's suppressed addresses
   installation_settings: {
@@ -225,7 +230,7 @@ export interface DB {
     name: string;
     status: 'draft' | 'live' | 'paused';
     trigger_event: string;
-    draft: unknown;
+    draft: JSONColumnType<ConversationDocument>;
     live_version: number | null;
     created_at: Date;
     updated_at: Date;
@@ -236,7 +241,7 @@ export interface DB {
     account_id: string;
     conversation_id: string;
     version: number;
-    document: unknown;
+    document: JSONColumnType<ConversationDocument>;
     trigger_event: string;
     exit_events: string[];
     published_at: Date;
@@ -291,10 +296,10 @@ export interface DB {
     id: string;
     contact_id: string;
     type: string;
-    properties: unknown;
+    properties: JSONColumnType<Record<string, unknown>>;
     occurred_at: Date;
     idempotency_key: string | null;
-    outcome: unknown;
+    outcome: JSONColumnType<EventOutcome, string | undefined, string>;
     created_at: Date;
   };
   // redemptions (migration 0011): see modules/redemptions/redemptions.sql.ts
@@ -348,7 +353,7 @@ export interface DB {
     topic: string;
     result: 'processed' | 'duplicate' | 'ignored' | 'failed';
     order_id: string | null;
-    detail: unknown;
+    detail: JSONColumnType<Record<string, unknown>, string | undefined, string>;
     received_at: Date;
   };
   webhooks: {
@@ -364,7 +369,7 @@ export interface DB {
     webhook_id: string;
     event_id: string;
     type: string;
-    payload: unknown;
+    payload: JSONColumnType<WebhookEvent>;
     created_at: Date;
     status: Generated<'queued' | 'delivered' | 'failed'>;
     attempts: Generated<number>;

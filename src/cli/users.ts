@@ -42,7 +42,7 @@ const printUsers = (items: UserView[]) =>
       : 'no users',
   );
 
-/** `couponflow users invite|list`: on the database, or through the API while serve owns the PGlite data dir (SPEC §8). */
+/** `couponflow users invite|list`: on the database, or through the API while serve owns the PGlite data dir. */
 export function usersCommands(program: Command, withDatabase: WithDatabase) {
   const users = program.command('users').description('console users (invited by email)');
 

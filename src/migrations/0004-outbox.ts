@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 
 /**
- * The outbox (SPEC §6): every mail, messages and notifications alike, is a row written in the same
+ * The outbox: every mail, messages and notifications alike, is a row written in the same
  * transaction as the change that calls for it. With the `outbox` transport the row is the mail
  * (kept, like a local mail catcher); with SMTP a sender delivers due rows, with retries.
  */

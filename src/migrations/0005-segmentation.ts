@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 
 /**
- * Segmentation (SPEC §4), messages and events (§5).
+ * Segmentation, messages and events.
  *
  * Field values live in one jsonb column on contacts, keyed by field id (not name: renaming a
  * field or group never rewrites contacts). Reading a contact for a message is one row; the

@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 
 /**
- * Conversations (SPEC §5): a draft document, frozen published versions, one enrollment (run) per
+ * Conversations: a draft document, frozen published versions, one enrollment (run) per
  * contact and start, and one step run per (enrollment, step), whose primary key makes a retried
  * batch unable to produce a second effect.
  */

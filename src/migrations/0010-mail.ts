@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 
 /**
- * Mail like a real sender (SPEC §6):
+ * Mail like a real sender:
  * - installation_settings: values the installation keeps for itself (the generated SECRET_KEY).
  * - suppressions: per account, by lower-cased address; a suppressed address gets no marketing mail.
  * - outbox: the mail's extra headers (List-Unsubscribe), kind `test`.

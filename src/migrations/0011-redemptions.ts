@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 
 /**
- * Redemptions (SPEC §3.1): an order used a code. Two partial unique indexes are the whole of the
+ * Redemptions: an order used a code. Two partial unique indexes are the whole of the
  * "exactly once" rule (see redemptions/redeem.ts), rolled-back rows leave both:
  * - redemptions_code_live_key: a unique code (code_id) has at most one live redemption;
  * - redemptions_order_key: one live redemption per (merchant, code, order), so a retried order

@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 
 /**
- * The pools' daily history (SPEC §3.1 reports): one row per pool and calendar day in the account's
+ * The pools' daily history (reports): one row per pool and calendar day in the account's
  * time zone, written once by the periodic job after that day ended (reports/reports.sql.ts):
  * the assignments and the redemptions of the day, and the codes available at its end. The primary
  * key (pool_key, day) with `on conflict do nothing` makes the row exactly-once, whichever process

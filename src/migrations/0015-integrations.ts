@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 
 /**
- * Integrations (SPEC §3.1, §7.1; issue 14).
+ * Integrations (issue 14).
  * - pools.expiry_reminder_days: the reminder setting; expiry_reminders: one row per assignment that
  *   got its `coupon_expiring` event — its primary key is the "once per assignment" (integrations/reminders.sql.ts).
  *   assignments_expiry_idx serves the periodic job's range scan per pool (unique codes, not released).

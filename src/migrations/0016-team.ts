@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 
 /**
- * Team access (SPEC §7.2, issue 18): tokens gain a role; users (invited by email, with a scrypt
+ * Team access (issue 18): tokens gain a role; users (invited by email, with a scrypt
  * password hash) sign in to the console; one-time links (invitation, password reset) are stored by
  * hash like tokens; a console session belongs to a token or to a user (removing either ends it, by
  * cascade); the audit log keeps who changed what (kept when its actor is removed: no foreign key).

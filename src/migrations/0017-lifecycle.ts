@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 
 /**
- * Data lifecycle (SPEC §7.3, issue 19, items 1–3):
+ * Data lifecycle (issue 19, items 1–3):
  * - uploads: status `undone` (its unassigned codes were removed by `DELETE /v1/uploads/{id}`), when,
  *   and what the undo did: `removed` codes, `kept_assigned` (assigned or redeemed, they stay);
  * - pools.archived_at: an archived pool distributes nothing, takes no codes, is listed apart;

@@ -1,37 +1,16 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
+import { expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { describePostgres } from '../helpers/engines.ts';
-import { newTenant, testApp, type TestTenant } from '../helpers/app.ts';
+import { runScript } from '../helpers/script.ts';
+import { useTenant } from '../helpers/fixture.ts';
 import { multipart } from '../helpers/multipart.ts';
 
 type Outcome = { code: string | null; source: string | null; failure?: string };
 
-function runProcess(env: Record<string, string>): Promise<Outcome[]> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/assignments/assign-process.ts'], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('exit', (code) => {
-      if (code !== 0) return reject(new Error(`assign process exited ${code}: ${err}`));
-      resolve(JSON.parse(out.trim().split('\n').pop()!));
-    });
-  });
-}
+const runProcess = (env: Record<string, string>) => runScript<Outcome[]>('test/assignments/assign-process.ts', env);
 
 describePostgres('assignment under concurrency', (ctx) => {
-  let app: Awaited<ReturnType<typeof testApp>>;
-  let t: TestTenant;
-  beforeAll(async () => {
-    app = await testApp(ctx.database);
-    t = await newTenant(app);
-  });
-  afterAll(() => app.http.close());
+  const { app, t } = useTenant(ctx);
 
   const poolWith = async (codes: number, settings: object = {}) => {
     const res = await app.http.inject({

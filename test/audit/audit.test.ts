@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { describeEachEngine } from '../helpers/engines.ts';
-import { newTenant, testApp, type TestTenant } from '../helpers/app.ts';
+import { useTenant } from '../helpers/fixture.ts';
 import { runAsUnitOfWork } from '../../src/platform/db/unit-of-work.ts';
 import { newId } from '../../src/platform/ids.ts';
 import { ownerPrincipal } from '../../src/modules/accounts/principal.ts';
@@ -8,13 +8,7 @@ import { activeUser, passwordSignIn, sessionHeaders } from '../users/team.ts';
 
 /** The audit log (SPEC §7.2): every state-changing call, in the change's own transaction. */
 describeEachEngine('audit log', (ctx) => {
-  let app: Awaited<ReturnType<typeof testApp>>;
-  let t: TestTenant;
-  beforeAll(async () => {
-    app = await testApp(ctx.database);
-    t = await newTenant(app);
-  }, 120_000);
-  afterAll(() => app.http.close());
+  const { app, t } = useTenant(ctx, { setupTimeoutMs: 120_000 });
 
   const as = (headers: Record<string, string>) => (method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE', url: string, payload?: object) =>
     app.http.inject({ method, url, headers, ...(payload && { payload }) });

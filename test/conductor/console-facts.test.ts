@@ -1,19 +1,15 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { describeEachEngine } from '../helpers/engines.ts';
-import { newTenant, testApp, type TestTenant } from '../helpers/app.ts';
+import { useTenant } from '../helpers/fixture.ts';
 import { api } from './setup.ts';
 
 /** What the console shows about a conversation, as the API answers it: empty-code warnings, waiting runs, commits. */
 describeEachEngine('conductor: what the console shows', (ctx) => {
-  let app: Awaited<ReturnType<typeof testApp>>;
-  let t: TestTenant;
+  const { app, t } = useTenant(ctx);
   let a: ReturnType<typeof api>;
   beforeAll(async () => {
-    app = await testApp(ctx.database);
-    t = await newTenant(app);
     a = api(app, t);
   });
-  afterAll(() => app.http.close());
 
   const assign = (poolId: string, codeId: string, extra: object = {}) => ({
     type: 'action',

@@ -1,7 +1,8 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { describeEachEngine } from '../helpers/engines.ts';
-import { newTenant, testApp, type TestTenant } from '../helpers/app.ts';
+import { newTenant } from '../helpers/app.ts';
+import { useTenant } from '../helpers/fixture.ts';
 import { api } from './setup.ts';
 
 /**
@@ -10,15 +11,11 @@ import { api } from './setup.ts';
  * a paused conversation are `held`, out of the claim's due index.
  */
 describeEachEngine('conductor failures', (ctx) => {
-  let app: Awaited<ReturnType<typeof testApp>>;
-  let t: TestTenant;
+  const { app, t } = useTenant(ctx, { config: { CONDUCTOR_MAX_ATTEMPTS: 3, CONDUCTOR_RETRY_SECONDS: 60 } });
   let a: ReturnType<typeof api>;
   beforeAll(async () => {
-    app = await testApp(ctx.database, { config: { CONDUCTOR_MAX_ATTEMPTS: 3, CONDUCTOR_RETRY_SECONDS: 60 } });
-    t = await newTenant(app);
     a = api(app, t);
   });
-  afterAll(() => app.http.close());
 
   /** Every run of the conversation, page after page. */
   const allRuns = async (conversationId: string) => {

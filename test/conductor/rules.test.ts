@@ -1,18 +1,14 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { describeEachEngine } from '../helpers/engines.ts';
-import { newTenant, testApp, type TestTenant } from '../helpers/app.ts';
+import { useTenant } from '../helpers/fixture.ts';
 import { api } from './setup.ts';
 
 describeEachEngine('conductor rules', (ctx) => {
-  let app: Awaited<ReturnType<typeof testApp>>;
-  let t: TestTenant;
+  const { app, t } = useTenant(ctx);
   let a: ReturnType<typeof api>;
   beforeAll(async () => {
-    app = await testApp(ctx.database);
-    t = await newTenant(app);
     a = api(app, t);
   });
-  afterAll(() => app.http.close());
 
   const assignStep = (poolId: string, codeId: string, expId: string | null, extra: object = {}) => ({
     type: 'action',

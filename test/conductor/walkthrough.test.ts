@@ -1,17 +1,11 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { describeEachEngine } from '../helpers/engines.ts';
-import { newTenant, testApp, type TestTenant } from '../helpers/app.ts';
+import { useTenant } from '../helpers/fixture.ts';
 import { api } from './setup.ts';
 
 /** SPEC's walkthrough through the API: pool, upload, fields, message, conversation, events, mail. */
 describeEachEngine('conductor walkthrough', (ctx) => {
-  let app: Awaited<ReturnType<typeof testApp>>;
-  let t: TestTenant;
-  beforeAll(async () => {
-    app = await testApp(ctx.database);
-    t = await newTenant(app);
-  });
-  afterAll(() => app.http.close());
+  const { app, t } = useTenant(ctx);
 
   it('a published conversation gives each contact one code, saves it with its expiration date, and mails it', async () => {
     const a = api(app, t);

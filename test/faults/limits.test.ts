@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { describeEachEngine } from '../helpers/engines.ts';
-import { newTenant, testApp, type TestTenant } from '../helpers/app.ts';
+import { useTenant } from '../helpers/fixture.ts';
 import { multipart } from '../helpers/multipart.ts';
 
 /** A multipart body assembled part by part, to send what well-behaved clients never do. */
@@ -20,13 +20,7 @@ function rawMultipart(parts: ({ field: string; value: string } | { file: string;
 const LIMIT = 4096;
 
 describeEachEngine('limits refuse, never truncate', (ctx) => {
-  let app: Awaited<ReturnType<typeof testApp>>;
-  let t: TestTenant;
-  beforeAll(async () => {
-    app = await testApp(ctx.database, { config: { UPLOAD_LIMIT_BYTES: LIMIT } });
-    t = await newTenant(app);
-  });
-  afterAll(() => app.http.close());
+  const { app, t } = useTenant(ctx, { config: { UPLOAD_LIMIT_BYTES: LIMIT } });
 
   const newPool = async () => {
     const res = await app.http.inject({

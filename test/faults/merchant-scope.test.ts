@@ -75,6 +75,24 @@ const staticRows = {
   rows: [{ code: 'STATIC-1', expiresOn: '2026-12-31', beginDistribution: '2026-01-01', endDistribution: '2026-12-31' }],
 };
 const has = (res: LightMyRequestResponse, text: string) => res.body.includes(text);
+/** A message's body: a fresh name, the sender, a one-line HTML part. */
+const messageBody = (html = '<p>Hi</p>', name = `m ${Math.random()}`) => ({
+  name,
+  fromName: 'Shop',
+  fromEmail: 'shop@example.com',
+  subject: 'Hi',
+  html,
+  text: null,
+});
+/** A fresh unique pool of this side's merchant, made by the unlimited token; its id. */
+const freshPool = async (r: Resources, fx: Fixture): Promise<string> => {
+  const made = await fx.full({
+    method: 'POST',
+    url: `/v1/merchants/${r.merchantId}/pools`,
+    ...json({ name: `fresh-${Math.random().toString(36).slice(2, 8)}`, type: 'unique' }),
+  });
+  return made.json().id;
+};
 
 const conversationBody = (r: Resources, name: string) => ({
   name,
@@ -183,26 +201,15 @@ const CASES: Record<string, Case> = {
   'POST /v1/pools/:poolId/archive': {
     kind: 'refused',
     status: 404,
-    call: async (r, fx) => {
-      const made = await fx.full({
-        method: 'POST',
-        url: `/v1/merchants/${r.merchantId}/pools`,
-        ...json({ name: `arch-${Math.random().toString(36).slice(2, 8)}`, type: 'unique' }),
-      });
-      return { method: 'POST', url: `/v1/pools/${made.json().id}/archive` };
-    },
+    call: async (r, fx) => ({ method: 'POST', url: `/v1/pools/${await freshPool(r, fx)}/archive` }),
   },
   'POST /v1/pools/:poolId/unarchive': {
     kind: 'refused',
     status: 404,
     call: async (r, fx) => {
-      const made = await fx.full({
-        method: 'POST',
-        url: `/v1/merchants/${r.merchantId}/pools`,
-        ...json({ name: `unarch-${Math.random().toString(36).slice(2, 8)}`, type: 'unique' }),
-      });
-      await fx.full({ method: 'POST', url: `/v1/pools/${made.json().id}/archive` });
-      return { method: 'POST', url: `/v1/pools/${made.json().id}/unarchive` };
+      const poolId = await freshPool(r, fx);
+      await fx.full({ method: 'POST', url: `/v1/pools/${poolId}/archive` });
+      return { method: 'POST', url: `/v1/pools/${poolId}/unarchive` };
     },
   },
   'GET /v1/pools/:poolId/report': { kind: 'refused', status: 404, call: (r) => ({ method: 'GET', url: `/v1/pools/${r.poolId}/report` }) },
@@ -545,14 +552,7 @@ const CASES: Record<string, Case> = {
     call: () => ({
       method: 'POST',
       url: '/v1/messages',
-      ...json({
-        name: `m ${Math.random()}`,
-        fromName: 'Shop',
-        fromEmail: 'shop@example.com',
-        subject: 'Hi',
-        html: '<p>Hi</p>',
-        text: null,
-      }),
+      ...json(messageBody()),
     }),
     status: 201,
   },
@@ -569,14 +569,7 @@ const CASES: Record<string, Case> = {
         await fx.full({
           method: 'POST',
           url: '/v1/messages',
-          ...json({
-            name: `m ${Math.random()}`,
-            fromName: 'Shop',
-            fromEmail: 'shop@example.com',
-            subject: 'Hi',
-            html: '<p>Hi</p>',
-            text: null,
-          }),
+          ...json(messageBody()),
         })
       ).json();
       return {
@@ -861,14 +854,7 @@ describeEachEngine('merchant scope', (ctx) => {
       await fx.full({
         method: 'POST',
         url: '/v1/messages',
-        ...json({
-          name: `shows B ${Math.random()}`,
-          fromName: 'Shop',
-          fromEmail: 'shop@example.com',
-          subject: 'Hi',
-          html: `<p>{{ ${B.groupName}.Code }}</p>`,
-          text: null,
-        }),
+        ...json(messageBody(`<p>{{ ${B.groupName}.Code }}</p>`, `shows B ${Math.random()}`)),
       })
     ).json();
     const own = await create({ steps: [{ type: 'message', name: 'Mail', messageId: message.id }] });

@@ -1,17 +1,12 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { describeEachEngine } from '../helpers/engines.ts';
-import { newTenant, testApp, type TestTenant } from '../helpers/app.ts';
+import { newTenant, testApp } from '../helpers/app.ts';
+import { useTenant } from '../helpers/fixture.ts';
 import { vi } from 'vitest';
 
 /** GET/POST /v1/tokens, DELETE /v1/tokens/{id} (tokens carry a role). */
 describeEachEngine('API tokens', (ctx) => {
-  let app: Awaited<ReturnType<typeof testApp>>;
-  let t: TestTenant;
-  beforeAll(async () => {
-    app = await testApp(ctx.database);
-    t = await newTenant(app);
-  });
-  afterAll(() => app.http.close());
+  const { app, t } = useTenant(ctx);
   const call = (method: 'GET' | 'POST' | 'DELETE', url: string, token: string, payload?: object) =>
     app.http.inject({ method, url, headers: { authorization: `Bearer ${token}` }, ...(payload && { payload }) });
 

@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { describeEachEngine } from '../helpers/engines.ts';
-import { newTenant, testApp, type TestTenant } from '../helpers/app.ts';
+import { useTenant } from '../helpers/fixture.ts';
 import { multipart } from '../helpers/multipart.ts';
 import { api } from '../conductor/setup.ts';
 
@@ -11,13 +11,7 @@ import { api } from '../conductor/setup.ts';
  * or the contact id fails this test until lifecycle.sql.ts handles it.
  */
 describeEachEngine('contact erasure and export', (ctx) => {
-  let app: Awaited<ReturnType<typeof testApp>>;
-  let t: TestTenant;
-  beforeAll(async () => {
-    app = await testApp(ctx.database);
-    t = await newTenant(app);
-  });
-  afterAll(() => app.http.close());
+  const { app, t } = useTenant(ctx);
 
   /** Every (table, column) whose value names `needle` (case-insensitive), with the row count. */
   async function rowsNaming(needles: string[]): Promise<string[]> {

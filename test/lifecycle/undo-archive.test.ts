@@ -1,20 +1,17 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { describeEachEngine } from '../helpers/engines.ts';
-import { newTenant, testApp, type TestTenant } from '../helpers/app.ts';
+import { newTenant } from '../helpers/app.ts';
+import { useTenant } from '../helpers/fixture.ts';
 import { api } from '../conductor/setup.ts';
 
 /** SPEC §7.3: undo an upload, archive a pool (refused while used, refusing publish after). */
 describeEachEngine('data lifecycle: undo and archive', (ctx) => {
-  let app: Awaited<ReturnType<typeof testApp>>;
-  let t: TestTenant;
+  const { app, t } = useTenant(ctx);
   let a: ReturnType<typeof api>;
   beforeAll(async () => {
-    app = await testApp(ctx.database);
-    t = await newTenant(app);
     a = api(app, t);
   });
-  afterAll(() => app.http.close());
 
   const del = (url: string) => app.http.inject({ method: 'DELETE', url, headers: t.auth });
   const codesOf = async (poolId: string) =>

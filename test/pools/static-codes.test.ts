@@ -1,14 +1,11 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { describeEachEngine } from '../helpers/engines.ts';
-import { newTenant, testApp, type TestTenant } from '../helpers/app.ts';
+import { useTenant } from '../helpers/fixture.ts';
 
 describeEachEngine('static codes', (ctx) => {
-  let app: Awaited<ReturnType<typeof testApp>>;
-  let t: TestTenant;
+  const { app, t } = useTenant(ctx);
   let poolId: string;
   beforeAll(async () => {
-    app = await testApp(ctx.database);
-    t = await newTenant(app);
     const res = await app.http.inject({
       method: 'POST',
       url: `/v1/merchants/${t.merchantId}/pools`,
@@ -17,7 +14,6 @@ describeEachEngine('static codes', (ctx) => {
     });
     poolId = res.json().id;
   });
-  afterAll(() => app.http.close());
 
   const call = (method: 'GET' | 'PUT' | 'POST', url: string, payload?: object) =>
     app.http.inject({ method, url: `/v1/pools/${poolId}/static-codes${url}`, headers: t.auth, ...(payload && { payload }) });

@@ -1,17 +1,11 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { describeEachEngine } from '../helpers/engines.ts';
-import { newTenant, testApp, type TestTenant } from '../helpers/app.ts';
+import { useTenant } from '../helpers/fixture.ts';
 import { multipart } from '../helpers/multipart.ts';
 
 /** The upload answer accounts for every line: read = imported + duplicates + invalid + blank; expired codes are told. */
 describeEachEngine('upload report: blank lines and codes already expired', (ctx) => {
-  let app: Awaited<ReturnType<typeof testApp>>;
-  let t: TestTenant;
-  beforeAll(async () => {
-    app = await testApp(ctx.database);
-    t = await newTenant(app);
-  });
-  afterAll(() => app.http.close());
+  const { app, t } = useTenant(ctx);
 
   const newPool = async () => {
     const res = await app.http.inject({

@@ -1,17 +1,12 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { request as httpRequest } from 'node:http';
 import { describeEachEngine } from '../helpers/engines.ts';
-import { newTenant, testApp, type TestTenant } from '../helpers/app.ts';
+import { newTenant } from '../helpers/app.ts';
+import { useTenant } from '../helpers/fixture.ts';
 import { multipart } from '../helpers/multipart.ts';
 
 describeEachEngine('uploads', (ctx) => {
-  let app: Awaited<ReturnType<typeof testApp>>;
-  let t: TestTenant;
-  beforeAll(async () => {
-    app = await testApp(ctx.database);
-    t = await newTenant(app);
-  });
-  afterAll(() => app.http.close());
+  const { app, t } = useTenant(ctx);
 
   const newPool = async (settings: object = {}) => {
     const res = await app.http.inject({

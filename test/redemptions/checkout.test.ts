@@ -1,23 +1,20 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { describeEachEngine } from '../helpers/engines.ts';
-import { newTenant, testApp, type TestTenant } from '../helpers/app.ts';
+import { newTenant } from '../helpers/app.ts';
+import { useTenant } from '../helpers/fixture.ts';
 import { redemptionApi } from './setup.ts';
 
 describeEachEngine('checkout API: validate and redeem', (ctx) => {
-  let app: Awaited<ReturnType<typeof testApp>>;
-  let t: TestTenant;
+  const { app, t } = useTenant(ctx);
   let api: ReturnType<typeof redemptionApi>;
   let uniquePool: string;
   beforeAll(async () => {
-    app = await testApp(ctx.database);
-    t = await newTenant(app);
     api = redemptionApi(app, t);
     uniquePool = await api.pool({ type: 'unique' });
     await api.upload(uniquePool, ['U-1,2026-03-10', 'U-2,2026-04-30', 'U-3,2026-05-31', 'U-4,2026-06-30', 'U-5,2026-07-31'], 'file');
     await api.upload(uniquePool, ['NEVER']);
   });
-  afterAll(() => app.http.close());
 
   it('answers every validate reason, changing nothing', async () => {
     const ann = await api.assign(uniquePool, 'ann@example.com'); // U-1, soonest expiration

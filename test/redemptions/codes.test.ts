@@ -1,19 +1,16 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { parse } from 'csv-parse/sync';
 import { describeEachEngine } from '../helpers/engines.ts';
-import { newTenant, testApp, type TestTenant } from '../helpers/app.ts';
+import { useTenant } from '../helpers/fixture.ts';
 import { redemptionApi } from './setup.ts';
 
 describeEachEngine('codes out: list and export with status', (ctx) => {
-  let app: Awaited<ReturnType<typeof testApp>>;
-  let t: TestTenant;
+  const { app, t } = useTenant(ctx);
   let api: ReturnType<typeof redemptionApi>;
   let poolId: string;
   let firstUpload: string;
   let secondUpload: string;
   beforeAll(async () => {
-    app = await testApp(ctx.database);
-    t = await newTenant(app);
     api = redemptionApi(app, t);
     poolId = await api.pool({ type: 'unique' });
     // A-1 soonest: assigned to ann, then redeemed; A-2 assigned to bob; OLD expired; the rest available.
@@ -26,7 +23,6 @@ describeEachEngine('codes out: list and export with status', (ctx) => {
     await api.assign(poolId, 'bob@example.com');
     expect((await api.redeem({ code: 'A-1', orderId: 'o-1' })).statusCode).toBe(201);
   });
-  afterAll(() => app.http.close());
 
   const list = async (query: string) => {
     const res = await api.call('GET', `/v1/pools/${poolId}/codes${query}`);

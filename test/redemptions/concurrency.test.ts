@@ -1,38 +1,17 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
+import { expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { describePostgres } from '../helpers/engines.ts';
-import { newTenant, testApp, type TestTenant } from '../helpers/app.ts';
+import { runScript } from '../helpers/script.ts';
+import { useTenant } from '../helpers/fixture.ts';
 import { redemptionApi } from './setup.ts';
 import { ownerPrincipal } from '../../src/modules/accounts/principal.ts';
 
 type Result = { won: string[]; failures: Record<string, number> };
 
-function runProcess(env: Record<string, string>): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/redemptions/redeem-process.ts'], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('exit', (code) => {
-      if (code !== 0) return reject(new Error(`redeem process exited ${code}: ${err}`));
-      resolve(JSON.parse(out.trim().split('\n').pop()!));
-    });
-  });
-}
+const runProcess = (env: Record<string, string>) => runScript<Result>('test/redemptions/redeem-process.ts', env);
 
 describePostgres('redemption under concurrency', (ctx) => {
-  let app: Awaited<ReturnType<typeof testApp>>;
-  let t: TestTenant;
-  beforeAll(async () => {
-    app = await testApp(ctx.database);
-    t = await newTenant(app);
-  });
-  afterAll(() => app.http.close());
+  const { app, t } = useTenant(ctx);
 
   it('8 processes redeeming the same 1,000 unique codes with different orders: exactly one winner per code', async () => {
     const api = redemptionApi(app, t);

@@ -1,18 +1,15 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { describeEachEngine } from '../helpers/engines.ts';
-import { newTenant, testApp, type TestTenant } from '../helpers/app.ts';
+import { useTenant } from '../helpers/fixture.ts';
 import { redemptionApi } from './setup.ts';
 
 describeEachEngine('events name coupon codes: redemptions from events (a report source)', (ctx) => {
-  let app: Awaited<ReturnType<typeof testApp>>;
-  let t: TestTenant;
+  const { app, t } = useTenant(ctx);
   let api: ReturnType<typeof redemptionApi>;
   let poolId: string;
   let staticPool: string;
   beforeAll(async () => {
-    app = await testApp(ctx.database);
-    t = await newTenant(app);
     api = redemptionApi(app, t);
     poolId = await api.pool({ type: 'unique' });
     await api.upload(poolId, ['E-1,2026-03-05', 'E-2,2026-03-06', 'E-3,2026-03-07'], 'file');
@@ -20,7 +17,6 @@ describeEachEngine('events name coupon codes: redemptions from events (a report 
     await api.assign(poolId, 'bob@example.com'); // E-2
     staticPool = await api.pool({ type: 'static', defaultCode: 'WELCOME' });
   });
-  afterAll(() => app.http.close());
 
   const event = (body: object, auth = t.auth) => app.http.inject({ method: 'POST', url: '/v1/events', headers: auth, payload: body });
   const stored = async () =>

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { runScript } from '../helpers/script.ts';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachEngine, describePostgres, type EngineContext } from '../helpers/engines.ts';
 import { newTenant, testApp, type TestTenant } from '../helpers/app.ts';
@@ -98,17 +98,7 @@ describePostgres('expiry reminders in two processes', (ctx) => {
   });
   afterAll(() => app.http.close());
 
-  const run = (now: string) =>
-    new Promise<{ recorded: number }>((resolve, reject) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'test/reminders/reminder-process.ts'], {
-        env: { ...process.env, ...ctx.env, NOW: now },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let out = '';
-      child.stdout.on('data', (c) => (out += c));
-      child.stderr.on('data', (c) => (out += c));
-      child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!)) : reject(new Error(out))));
-    });
+  const run = (now: string) => runScript<{ recorded: number }>('test/reminders/reminder-process.ts', { ...ctx.env, NOW: now });
 
   it('exactly one event per assignment between them', async () => {
     const a = api(app, t);

@@ -1,26 +1,12 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { sql } from 'kysely';
 import { describePostgres } from '../helpers/engines.ts';
+import { runScript } from '../helpers/script.ts';
 import { testApp } from '../helpers/app.ts';
 import { redemptionApi } from '../redemptions/setup.ts';
 import { tenantIn } from './setup.ts';
 
-function runProcess(env: Record<string, string>): Promise<{ written: number }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/reports/history-process.ts'], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('exit', (code) =>
-      code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!)) : reject(new Error(`history process exited ${code}: ${err}`)),
-    );
-  });
-}
+const runProcess = (env: Record<string, string>) => runScript<{ written: number }>('test/reports/history-process.ts', env);
 
 describePostgres('daily history: exactly once across processes', (ctx) => {
   let app: Awaited<ReturnType<typeof testApp>>;

@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { describeEachEngine } from '../helpers/engines.ts';
-import { newTenant, testApp, type TestTenant } from '../helpers/app.ts';
+import { newTenant } from '../helpers/app.ts';
+import { useTenant } from '../helpers/fixture.ts';
 import { redemptionApi } from '../redemptions/setup.ts';
 
 const HOUR = 3_600_000;
@@ -9,15 +10,11 @@ const at = (hours: number) => new Date(T0 + hours * HOUR);
 
 /** GET /v1/pools/{id}/report against fixtures counted by hand. */
 describeEachEngine('pool report: figures', (ctx) => {
-  let app: Awaited<ReturnType<typeof testApp>>;
-  let t: TestTenant;
+  const { app, t } = useTenant(ctx);
   let api: ReturnType<typeof redemptionApi>;
   beforeAll(async () => {
-    app = await testApp(ctx.database);
-    t = await newTenant(app);
     api = redemptionApi(app, t);
   });
-  afterAll(() => app.http.close());
 
   const report = async (poolId: string) => {
     const res = await api.call('GET', `/v1/pools/${poolId}/report`);

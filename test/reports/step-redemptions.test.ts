@@ -1,18 +1,12 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { describeEachEngine } from '../helpers/engines.ts';
-import { newTenant, testApp, type TestTenant } from '../helpers/app.ts';
+import { useTenant } from '../helpers/fixture.ts';
 import { api as conductorApi } from '../conductor/setup.ts';
 import { redemptionApi } from '../redemptions/setup.ts';
 
 /** A conversation's per-step counts gain the redemptions and revenue of the codes each step handed out. */
 describeEachEngine('per-step redemptions of a conversation', (ctx) => {
-  let app: Awaited<ReturnType<typeof testApp>>;
-  let t: TestTenant;
-  beforeAll(async () => {
-    app = await testApp(ctx.database);
-    t = await newTenant(app);
-  });
-  afterAll(() => app.http.close());
+  const { app, t } = useTenant(ctx);
 
   it('counts redeemed and revenue per step: unique codes by code, a shared code once per order for its latest assignment', async () => {
     const a = conductorApi(app, t);

@@ -1,13 +1,11 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { describeEachEngine } from '../helpers/engines.ts';
-import { newTenant, testApp, type TestTenant } from '../helpers/app.ts';
+import { newTenant } from '../helpers/app.ts';
+import { useTenant } from '../helpers/fixture.ts';
 
 describeEachEngine('contacts', (ctx) => {
-  let app: Awaited<ReturnType<typeof testApp>>;
-  let t: TestTenant;
+  const { app, t } = useTenant(ctx);
   beforeAll(async () => {
-    app = await testApp(ctx.database);
-    t = await newTenant(app);
     const group = (
       await app.http.inject({ method: 'POST', url: '/v1/field-groups', headers: t.auth, payload: { name: 'Shopper' } })
     ).json();
@@ -20,7 +18,6 @@ describeEachEngine('contacts', (ctx) => {
       await app.http.inject({ method: 'POST', url: `/v1/field-groups/${group.id}/fields`, headers: t.auth, payload: { name, type } });
     }
   });
-  afterAll(() => app.http.close());
 
   const put = (payload: object, auth = t.auth) => app.http.inject({ method: 'PUT', url: '/v1/contacts', headers: auth, payload });
   const get = (url: string, auth = t.auth) => app.http.inject({ method: 'GET', url, headers: auth });

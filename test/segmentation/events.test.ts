@@ -1,18 +1,13 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { describeEachEngine } from '../helpers/engines.ts';
-import { newTenant, testApp, type TestTenant } from '../helpers/app.ts';
+import { newTenant } from '../helpers/app.ts';
+import { useTenant } from '../helpers/fixture.ts';
 import { eventsService } from '../../src/modules/events/service.ts';
 import { ownerPrincipal } from '../../src/modules/accounts/principal.ts';
 
 describeEachEngine('events', (ctx) => {
-  let app: Awaited<ReturnType<typeof testApp>>;
-  let t: TestTenant;
-  beforeAll(async () => {
-    app = await testApp(ctx.database);
-    t = await newTenant(app);
-  });
-  afterAll(() => app.http.close());
+  const { app, t } = useTenant(ctx);
 
   const send = (payload: object, auth = t.auth) => app.http.inject({ method: 'POST', url: '/v1/events', headers: auth, payload });
   const eventsOf = async (contactId: string) =>

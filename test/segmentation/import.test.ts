@@ -1,14 +1,12 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { describeEachEngine } from '../helpers/engines.ts';
-import { newTenant, testApp, type TestTenant } from '../helpers/app.ts';
+import { newTenant } from '../helpers/app.ts';
+import { useTenant } from '../helpers/fixture.ts';
 import { multipart } from '../helpers/multipart.ts';
 
 describeEachEngine('contacts import', (ctx) => {
-  let app: Awaited<ReturnType<typeof testApp>>;
-  let t: TestTenant;
+  const { app, t } = useTenant(ctx);
   beforeAll(async () => {
-    app = await testApp(ctx.database);
-    t = await newTenant(app);
     const group = (
       await app.http.inject({ method: 'POST', url: '/v1/field-groups', headers: t.auth, payload: { name: 'Shopper' } })
     ).json();
@@ -21,7 +19,6 @@ describeEachEngine('contacts import', (ctx) => {
       await app.http.inject({ method: 'POST', url: `/v1/field-groups/${group.id}/fields`, headers: t.auth, payload: { name, type } });
     }
   });
-  afterAll(() => app.http.close());
 
   const importCsv = (content: string, fields: Record<string, string> = {}, tenant = t) => {
     const body = multipart(fields, { name: 'contacts.csv', content });

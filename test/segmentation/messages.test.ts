@@ -1,14 +1,12 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { describeEachEngine } from '../helpers/engines.ts';
-import { newTenant, testApp, type TestTenant } from '../helpers/app.ts';
+import { newTenant } from '../helpers/app.ts';
+import { useTenant } from '../helpers/fixture.ts';
 
 describeEachEngine('messages', (ctx) => {
-  let app: Awaited<ReturnType<typeof testApp>>;
-  let t: TestTenant;
+  const { app, t } = useTenant(ctx);
   beforeAll(async () => {
-    app = await testApp(ctx.database);
-    t = await newTenant(app);
     await sql`update accounts set time_zone = 'America/New_York' where id = ${t.accountId}`.execute(ctx.database.db);
     const group = (
       await app.http.inject({ method: 'POST', url: '/v1/field-groups', headers: t.auth, payload: { name: 'ShopperInfo' } })
@@ -31,7 +29,6 @@ describeEachEngine('messages', (ctx) => {
       },
     });
   });
-  afterAll(() => app.http.close());
 
   const message = (overrides: object = {}) => ({
     name: 'Your 10% off',

@@ -1,18 +1,12 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { describeEachEngine } from '../helpers/engines.ts';
-import { newTenant, testApp, type TestTenant } from '../helpers/app.ts';
+import { useTenant } from '../helpers/fixture.ts';
 import { HOST, ORIGIN, PASSWORD, activeUser, cookieOf, linkTokenFor, passwordSignIn, sessionHeaders } from './team.ts';
 import { verifyPassword } from '../../src/modules/users/passwords.ts';
 
 /** Users (SPEC §7.2): invitation, one-time links, password sign-in, reset, role changes, removal, throttling. */
 describeEachEngine('users', (ctx) => {
-  let app: Awaited<ReturnType<typeof testApp>>;
-  let t: TestTenant;
-  beforeAll(async () => {
-    app = await testApp(ctx.database);
-    t = await newTenant(app);
-  }, 120_000);
-  afterAll(() => app.http.close());
+  const { app, t } = useTenant(ctx, { setupTimeoutMs: 120_000 });
 
   const asOwner = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: object) =>
     app.http.inject({ method, url, headers: t.auth, ...(payload && { payload }) });

@@ -31,6 +31,33 @@ export function Field(props: {
   );
 }
 
+/** A password row (sign-in, setting a password): required, with the browser's autocomplete hint. */
+export function PasswordField(props: {
+  label: string;
+  error?: string | undefined;
+  value: string;
+  onChange: (value: string) => void;
+  autoComplete: 'current-password' | 'new-password';
+  autoFocus?: boolean;
+}) {
+  return (
+    <Field label={props.label} error={props.error}>
+      {(id, d) => (
+        <input
+          id={id}
+          aria-describedby={d}
+          type="password"
+          autoComplete={props.autoComplete}
+          required
+          value={props.value}
+          onChange={(e) => props.onChange(e.target.value)}
+          autoFocus={props.autoFocus}
+        />
+      )}
+    </Field>
+  );
+}
+
 export function ErrorBanner({ error }: { error: unknown }) {
   if (!error) return null;
   const message = error instanceof ApiError ? error.message : error instanceof Error ? error.message : String(error);

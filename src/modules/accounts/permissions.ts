@@ -1,5 +1,5 @@
 /**
- * Roles and permissions (SPEC §7.2), as ONE declarative table: every route of the API names the
+ * Roles and permissions, as ONE declarative table: every route of the API names the
  * permission it needs, and the auth hook (auth-hook.ts) checks it for users and tokens alike. A
  * route missing here is refused to everyone (403), and test/foundation/role-matrix.test.ts fails
  * naming it: a new route is classified here, in one line. Pure: the console imports it too.

@@ -66,7 +66,7 @@ export function assignmentsService(deps: {
    */
   async function assignWithin(tx: Kysely<DB>, given: Pool, requests: AssignRequest[]): Promise<Map<string, AssignOutcome>> {
     const now = deps.clock.now();
-    // An archived pool distributes nothing, as an inactive one (SPEC §7.3).
+    // An archived pool distributes nothing, as an inactive one.
     const pool = given.archivedAt ? { ...given, active: false } : given;
     const outcomes = new Map<string, AssignOutcome>();
     let todo = [...new Map(requests.map((r) => [r.idempotencyKey, r])).values()];

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** The audit log's contract (SPEC §7.2, endpoint table): pure schemas, shared with the console. */
+/** The audit log's contract (endpoint table): pure schemas, shared with the console. */
 export const auditEntry = z.object({
   id: z.string(),
   at: z.string(),

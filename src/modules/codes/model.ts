@@ -1,4 +1,4 @@
-/** Codes out (SPEC §3.1): the shapes the API answers and the console reads. Pure: no I/O. */
+/** Codes out: the shapes the API answers and the console reads. Pure: no I/O. */
 
 export type CodeStatus = 'available' | 'assigned' | 'redeemed' | 'expired';
 export const CODE_STATUSES: readonly CodeStatus[] = ['available', 'assigned', 'redeemed', 'expired'];

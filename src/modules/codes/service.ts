@@ -13,7 +13,7 @@ const EXPORT_PAGE = 5000;
 /** The list's and the export's filters: status, search, and the upload the codes came with. */
 export type CodesQuery = repo.CodeFilter & { uploadId?: string | undefined };
 
-/** Codes out of the product (SPEC §3.1): a pool's unique codes listed and exported with their status. */
+/** Codes out of the product: a pool's unique codes listed and exported with their status. */
 export function codesService(deps: { database: AppDatabase; clock: Clock; pools: PoolsService }) {
   const { db } = deps.database;
 

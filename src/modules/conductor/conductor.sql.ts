@@ -281,7 +281,7 @@ export interface RedeemedCode {
 }
 
 /**
- * exitOnRedemption (SPEC §3.1): ends the open runs (active, held or failed) that were handed the
+ * exitOnRedemption: ends the open runs (active, held or failed) that were handed the
  * redeemed code, when their version says `exitOnRedemption`, reason `redeemed`. Runs inside the
  * redemption's transaction.
  *

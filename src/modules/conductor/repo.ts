@@ -86,7 +86,7 @@ export async function insertVersion(
 /** Every draft and live document of the account (coupon fields filled elsewhere, at publish). */
 export async function accountDocuments(db: Q, accountId: string): Promise<{ id: string; draft: ConversationDocument }[]> {
   const rows = await db.selectFrom('conversations').select(['id', 'draft']).where('account_id', '=', accountId).execute();
-  return rows.map((r) => ({ id: r.id, draft: r.draft as ConversationDocument }));
+  return rows.map((r) => ({ id: r.id, draft: r.draft }));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -177,7 +177,7 @@ export async function scopeDocuments(db: Q, accountId: string): Promise<{ conver
     .select(['conversation_id as conversationId', 'document'])
     .where('account_id', '=', accountId);
   const rows = await drafts.unionAll(versions).execute();
-  return rows.map((r) => ({ conversationId: r.conversationId, document: r.document as ConversationDocument }));
+  return rows.map((r) => ({ conversationId: r.conversationId, document: r.document }));
 }
 
 /** Pool id → the merchant that owns it (a read of the pools table: which merchant a step uses). */

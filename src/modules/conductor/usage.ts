@@ -6,7 +6,7 @@ import { fieldsRead } from './references.ts';
 import type { UsageJson } from '../lifecycle/model.ts';
 
 /*
- * What conversations use (SPEC §7.3): a pool, a field, a message is "in use" while a conversation
+ * What conversations use: a pool, a field, a message is "in use" while a conversation
  * that runs could reach it — the live version of a live or paused conversation (not archived), and
  * any version that still has runs in progress (active, held or failed). Drafts use nothing yet: the
  * publish checks refuse a draft whose pool, field or message is gone (or whose pool is archived).

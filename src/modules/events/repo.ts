@@ -32,7 +32,7 @@ export async function findByKey(db: Q, accountId: string, key: string): Promise<
     .where('account_id', '=', accountId)
     .where('idempotency_key', '=', key)
     .executeTakeFirst();
-  return row && { contactId: row.contact_id, outcome: row.outcome as EventOutcome };
+  return row && { contactId: row.contact_id, outcome: row.outcome };
 }
 
 export async function saveOutcome(db: Q, accountId: string, id: string, outcome: EventOutcome): Promise<void> {
@@ -58,6 +58,6 @@ export async function findByKeys(
     .where('account_id', '=', accountId)
     .where('idempotency_key', 'in', keys)
     .execute();
-  for (const r of rows) found.set(r.idempotency_key!, { contactId: r.contact_id, outcome: r.outcome as EventOutcome });
+  for (const r of rows) found.set(r.idempotency_key!, { contactId: r.contact_id, outcome: r.outcome });
   return found;
 }

@@ -1,4 +1,4 @@
-/** The Shopify orders webhook (SPEC §7.1): the contract the API and the console share. Pure: no I/O. */
+/** The Shopify orders webhook: the contract the API and the console share. Pure: no I/O. */
 import { z } from 'zod';
 
 export const shopifySettingsInput = z.object({

@@ -50,7 +50,7 @@ export async function recentDeliveries(db: Q, accountId: string, merchantId: str
     topic: r.topic,
     result: r.result,
     orderId: r.order_id,
-    detail: (r.detail ?? {}) as Record<string, unknown>,
+    detail: r.detail,
     receivedAt: new Date(r.received_at),
   }));
 }

@@ -1,4 +1,4 @@
-/** Erasure and export of a contact (SPEC §7.3, GDPR art. 17 and 15): the export's shape. Pure. */
+/** Erasure and export of a contact (GDPR art. 17 and 15): the export's shape. Pure. */
 import { z } from 'zod';
 import { contactOut } from '../contacts/model.ts';
 import { enrollmentOut } from '../conductor/model.ts';

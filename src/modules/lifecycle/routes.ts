@@ -12,7 +12,7 @@ import { enrollmentView } from '../conductor/service.ts';
 
 const params = z.object({ contactId: z.string().max(100) });
 
-/** The data lifecycle's routes (SPEC §7.3): erasure and export of a contact. */
+/** The data lifecycle's routes: erasure and export of a contact. */
 export function lifecycleRoutes(
   app: HttpApp,
   deps: {

@@ -13,7 +13,7 @@ import * as q from './lifecycle.sql.ts';
 const iso = (d: Date | null) => d?.toISOString() ?? null;
 
 /**
- * Erasure (GDPR art. 17) and export (art. 15) of one contact, SPEC §7.3. A contact belongs to the
+ * Erasure (GDPR art. 17) and export (art. 15) of one contact. A contact belongs to the
  * whole account (its codes and runs span every merchant): a caller limited to some merchants may
  * do neither (403).
  */

@@ -242,7 +242,7 @@ export interface ReportedCounts {
 
 /**
  * THE report-source statement (file import, events): records the redemptions of many lines at
- * once, set-wise — no statement per line — with the lenient rules of SPEC §3.1: every known code
+ * once, set-wise — no statement per line — with the lenient rules of report sources: every known code
  * that no other order redeemed is recorded, expired, unassigned or in an inactive pool alike.
  *
  * Per line, in one statement: the candidates (the code text among the scope's pools: unique codes

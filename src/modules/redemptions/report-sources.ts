@@ -1,5 +1,5 @@
 /**
- * The report sources (SPEC §3.1, lenient: the order already happened): a CSV file of redemptions
+ * The report sources (lenient: the order already happened): a CSV file of redemptions
  * and the coupon codes named by events. Both go through one set-wise statement
  * (redemptions.sql.ts: recordReportedStatement), never a statement per line.
  */

@@ -12,7 +12,7 @@ export interface DueReminder {
 }
 
 /**
- * Expiry reminders (SPEC §3.1): the next `limit` assignments due a `coupon_expiring` event — unique
+ * Expiry reminders: the next `limit` assignments due a `coupon_expiring` event — unique
  * codes of pools with `expiry_reminder_days`, not released, not redeemed (no live redemption),
  * expiring after now and at most that many days from now, not reminded yet — and the claim of
  * each, in ONE statement.

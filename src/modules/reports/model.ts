@@ -1,5 +1,5 @@
 /**
- * Pool reports (SPEC §3.1): the contract the console imports, and the pure forecast. No I/O.
+ * Pool reports: the contract the console imports, and the pure forecast. No I/O.
  */
 
 /** Revenue in one currency: `amount` is an exact decimal string ("1234.50"), never a float. */

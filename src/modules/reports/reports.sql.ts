@@ -1,7 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 
 /**
- * The statements of the reports (SPEC §3.1): the daily history the periodic job records, the pool
+ * The statements of the reports: the daily history the periodic job records, the pool
  * report's figures, and the redemptions of the codes each conversation step handed out. All but
  * {@link recordDayStatement} only read.
  *

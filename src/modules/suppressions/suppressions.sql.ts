@@ -52,7 +52,7 @@ export async function suppress(
 }
 
 /**
- * The key an erased contact's suppression is kept under (SPEC §7.3): `sha256:` and the hex
+ * The key an erased contact's suppression is kept under: `sha256:` and the hex
  * SHA-256 of the account id and the lower-cased address. The address itself is gone; the same
  * address, imported again, hashes to the same key and stays suppressed.
  */

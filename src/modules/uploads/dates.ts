@@ -1,4 +1,4 @@
-/** Dates in files (SPEC §2.1): the forms an expiration or a date field may take. Pure (luxon only): contacts/model.ts, which the console imports, reads dates with it. */
+/** Dates in files: the forms an expiration or a date field may take. Pure (luxon only): contacts/model.ts, which the console imports, reads dates with it. */
 import { DateTime } from 'luxon';
 
 /** What a plain date (no time) stands for: the first or the last millisecond of that day. */

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { emailField } from '../../platform/email.ts';
 import { ROLES } from '../accounts/permissions.ts';
 
-/** Users' contract (SPEC §7.2, endpoint table): pure schemas and rules, shared with the console. */
+/** Users' contract (endpoint table): pure schemas and rules, shared with the console. */
 
 export const PASSWORD_MIN_LENGTH = 10;
 export const PASSWORD_MAX_LENGTH = 200;

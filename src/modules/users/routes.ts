@@ -7,7 +7,7 @@ import type { UsersService } from './service.ts';
 
 const userParams = z.object({ userId: z.string().max(100) });
 
-/** Users (SPEC §7.2); the password sign-in itself is POST /v1/session (accounts/session-routes.ts). */
+/** Users; the password sign-in itself is POST /v1/session (accounts/session-routes.ts). */
 export function usersRoutes(app: HttpApp, users: UsersService) {
   app.get(
     '/v1/users',

@@ -43,7 +43,7 @@ const linkInvalid = () =>
   new DomainError('not_found', 'link_invalid', 'This link is not valid: it was used already, it expired, or it never existed.');
 
 /**
- * Users (SPEC §7.2): invited by email, who set a password through a one-time link and sign in to
+ * Users: invited by email, who set a password through a one-time link and sign in to
  * the console with email and password. Passwords: scrypt (passwords.ts); links: random tokens
  * stored as their SHA-256, single use (one UPDATE … WHERE used_at IS NULL decides).
  */

@@ -1,4 +1,4 @@
-/** Outgoing webhooks (SPEC §7.1): the contract the API and the console share. Pure: no I/O. */
+/** Outgoing webhooks: the contract the API and the console share. Pure: no I/O. */
 import { z } from 'zod';
 
 export const WEBHOOK_EVENTS = ['pool.low', 'pool.exhausted', 'code.assigned', 'code.redeemed', 'contact.unsubscribed'] as const;

@@ -36,6 +36,8 @@ export interface DatabaseOptions {
   dataDir: string;
   schema: string;
   poolSize?: number;
+  /** Where the embedded data dir's lock reports a failed heartbeat. */
+  logger?: { error(obj: object, msg: string): void };
 }
 
 // int8 counts and ids fit a JS number; a `date` stays the 'YYYY-MM-DD' it is (no local midnight).
@@ -47,7 +49,7 @@ const asIs = (v: string) => v;
 export async function openDatabase<S>(options: DatabaseOptions): Promise<Database<S>> {
   return options.databaseUrl
     ? openPostgres<S>(options.databaseUrl, options.schema, options.poolSize ?? 10)
-    : openPglite<S>(options.dataDir, options.schema);
+    : openPglite<S>(options.dataDir, options.schema, options.logger);
 }
 
 async function openPostgres<S>(url: string, schema: string, max: number): Promise<Database<S>> {
@@ -111,9 +113,13 @@ async function openPostgres<S>(url: string, schema: string, max: number): Promis
   };
 }
 
-async function openPglite<S>(dataDir: string, schema: string): Promise<Database<S>> {
+async function openPglite<S>(dataDir: string, schema: string, logger?: DatabaseOptions['logger']): Promise<Database<S>> {
   const inMemory = dataDir.startsWith('memory://');
-  const unlock = inMemory ? async () => {} : await lockDataDir(dataDir);
+  const unlock = inMemory
+    ? async () => {}
+    : await lockDataDir(dataDir, {
+        onHeartbeatError: logger && ((err) => logger.error({ err }, 'the data-dir lock heartbeat stopped')),
+      });
   let pglite: PGlite;
   try {
     pglite = await PGlite.create(inMemory ? dataDir : `${dataDir}/pgdata`, {

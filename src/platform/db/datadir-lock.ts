@@ -27,6 +27,8 @@ export interface LockOptions {
   heartbeatMs?: number;
   /** A heartbeat older than this means a dead owner, where its pid cannot be checked. */
   staleMs?: number;
+  /** Told when the heartbeat thread dies (the lock then goes stale). */
+  onHeartbeatError?: (err: Error) => void;
 }
 
 const HEARTBEAT_MS = 1_000;
@@ -55,7 +57,7 @@ export async function lockDataDir(dir: string, options: LockOptions = {}): Promi
   const lockFile = join(dir, 'couponflow.lock');
   const me = currentOwner();
   for (let attempt = 0; attempt < 60; attempt++) {
-    if (tryCreate(lockFile, me)) return holdLock(lockFile, me, heartbeatMs);
+    if (tryCreate(lockFile, me)) return holdLock(lockFile, me, heartbeatMs, options.onHeartbeatError);
     const found = readLock(lockFile, dir);
     if (found === 'gone') continue; // released between our two looks
     if (found === 'unreadable') {
@@ -164,7 +166,12 @@ async function takeOver(dir: string, lockFile: string, ownerId: string | null): 
  * Keeps the lock: a worker thread touches it every `heartbeatMs` (while it still names us). The
  * release stops the heartbeat and removes the file.
  */
-async function holdLock(lockFile: string, me: LockOwner, heartbeatMs: number): Promise<() => Promise<void>> {
+async function holdLock(
+  lockFile: string,
+  me: LockOwner,
+  heartbeatMs: number,
+  onError: (err: Error) => void = (err) => process.emitWarning(`the data-dir lock heartbeat stopped: ${err.message}`),
+): Promise<() => Promise<void>> {
   const worker = new Worker(
     `const { workerData } = process.getBuiltinModule('node:worker_threads');
      const fs = process.getBuiltinModule('node:fs');
@@ -181,7 +188,7 @@ async function holdLock(lockFile: string, me: LockOwner, heartbeatMs: number): P
     // No loaders or flags of ours (tsx, --input-type): plain script, quick to start.
     { eval: true, execArgv: [], workerData: { file: lockFile, ownerId: me.ownerId, heartbeatMs } },
   );
-  worker.on('error', (err) => console.error('couponflow: the data-dir lock heartbeat stopped:', err));
+  worker.on('error', onError);
   // Its start needs our event loop: wait for it, so that a loop blocked right after still beats.
   await once(worker, 'online');
   worker.unref();

@@ -29,7 +29,8 @@ declare module 'fastify' {
 }
 
 export interface HttpOptions {
-  logLevel: string;
+  /** The process's pino logger: requests are logged where the rest is. */
+  logger: FastifyBaseLogger;
   bodyLimit: number;
   /** Largest uploaded file, in bytes. */
   uploadLimit: number;
@@ -45,7 +46,7 @@ export interface HttpOptions {
 
 export async function createHttpApp(options: HttpOptions): Promise<HttpApp> {
   const app = Fastify({
-    logger: { level: options.logLevel },
+    loggerInstance: options.logger,
     bodyLimit: options.bodyLimit,
     // Keep-alive connections must not hold shutdown hostage.
     forceCloseConnections: 'idle',

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { api, ApiError, request, type Session } from '../api.ts';
-import { ErrorBanner, Field } from '../ui.tsx';
+import { ErrorBanner, Field, PasswordField } from '../ui.tsx';
 import { teamApi } from './team/api.ts';
 
 type Mode = 'password' | 'token' | 'forgot';
@@ -81,19 +81,7 @@ export function SignIn({ onSignedIn, failed }: { onSignedIn: (s: Session) => voi
               />
             )}
           </Field>
-          <Field label="Password" error={error}>
-            {(id, d) => (
-              <input
-                id={id}
-                aria-describedby={d}
-                type="password"
-                autoComplete="current-password"
-                required
-                value={password}
-                onChange={(e) => setPassword(e.target.value)}
-              />
-            )}
-          </Field>
+          <PasswordField label="Password" error={error} autoComplete="current-password" value={password} onChange={setPassword} />
           <button type="submit" className="primary" disabled={busy || !email.trim() || !password}>
             {busy ? 'Signing in…' : 'Sign in'}
           </button>

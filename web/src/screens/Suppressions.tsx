@@ -12,7 +12,7 @@ const REASON_TONE: Record<SuppressionReason, 'muted' | 'bad' | 'warn' | 'info'> 
   manual: 'info',
 };
 
-/** The account's suppression list (SPEC §6): search, add an address, lift one. */
+/** The account's suppression list: search, add an address, lift one. */
 export function SuppressionsScreen() {
   const queryClient = useQueryClient();
   const [input, setInput] = useState('');

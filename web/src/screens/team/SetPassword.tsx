@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { ApiError } from '../../api.ts';
-import { ErrorBanner, Field, Loading } from '../../ui.tsx';
+import { ErrorBanner, Loading, PasswordField } from '../../ui.tsx';
 import { passwordProblem, PASSWORD_MIN_LENGTH } from '../../../../src/modules/users/model.ts';
 import { teamApi } from './api.ts';
 
@@ -44,33 +44,15 @@ export function SetPasswordScreen({ token }: { token: string }) {
             {link.data.purpose === 'invite' ? 'Welcome! Choose the password' : 'Choose a new password'} for{' '}
             <strong>{link.data.email}</strong> (at least {PASSWORD_MIN_LENGTH} characters; a long phrase is good).
           </p>
-          <Field label="New password" error={problem ?? undefined}>
-            {(id, d) => (
-              <input
-                id={id}
-                aria-describedby={d}
-                type="password"
-                autoComplete="new-password"
-                value={password}
-                onChange={(e) => setPassword(e.target.value)}
-                autoFocus
-                required
-              />
-            )}
-          </Field>
-          <Field label="Repeat it" error={mismatch}>
-            {(id, d) => (
-              <input
-                id={id}
-                aria-describedby={d}
-                type="password"
-                autoComplete="new-password"
-                value={again}
-                onChange={(e) => setAgain(e.target.value)}
-                required
-              />
-            )}
-          </Field>
+          <PasswordField
+            label="New password"
+            error={problem ?? undefined}
+            autoComplete="new-password"
+            value={password}
+            onChange={setPassword}
+            autoFocus
+          />
+          <PasswordField label="Repeat it" error={mismatch} autoComplete="new-password" value={again} onChange={setAgain} />
           <ErrorBanner error={save.error} />
           <button type="submit" className="primary" disabled={!password || !!problem || again !== password || save.isPending}>
             {save.isPending ? 'Saving…' : 'Set password'}

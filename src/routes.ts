@@ -1,0 +1,55 @@
+import type { AppDeps, Services } from './app.ts';
+import type { HttpApp } from './platform/http/app.ts';
+import { consoleRoutes } from './console.ts';
+import { accountsRoutes } from './modules/accounts/routes.ts';
+import { poolsRoutes } from './modules/pools/routes.ts';
+import { uploadsRoutes } from './modules/uploads/routes.ts';
+import { staticCodesRoutes } from './modules/pools/static-routes.ts';
+import { assignmentsRoutes } from './modules/assignments/routes.ts';
+import { outboxRoutes } from './modules/outbox/routes.ts';
+import { segmentationRoutes } from './modules/segmentation/routes.ts';
+import { contactsRoutes } from './modules/contacts/routes.ts';
+import { messagesRoutes } from './modules/messages/routes.ts';
+import { eventsRoutes } from './modules/events/routes.ts';
+import { conductorRoutes } from './modules/conductor/routes.ts';
+import { runsService } from './modules/conductor/runs.ts';
+import { runsRoutes } from './modules/conductor/runs-routes.ts';
+import { suppressionsRoutes } from './modules/suppressions/routes.ts';
+import { lifecycleRoutes } from './modules/lifecycle/routes.ts';
+import { unsubscribeRoutes } from './modules/unsubscribe/routes.ts';
+import { redemptionsRoutes } from './modules/redemptions/routes.ts';
+import { codesRoutes } from './modules/codes/routes.ts';
+import { reportsRoutes } from './modules/reports/routes.ts';
+import { webhooksRoutes } from './modules/webhooks/routes.ts';
+import { integrationsRoutes } from './modules/integrations/routes.ts';
+import { auditRoutes } from './modules/audit/routes.ts';
+import { sessionRoutes } from './modules/accounts/session-routes.ts';
+import { usersRoutes } from './modules/users/routes.ts';
+
+/** Every area's routes on the HTTP app (after the auth and audit hooks), then the console. */
+export async function mountRoutes(http: HttpApp, deps: AppDeps, services: Services, allowedOrigins: string[]): Promise<void> {
+  accountsRoutes(http, services.accounts);
+  poolsRoutes(http, services.pools);
+  uploadsRoutes(http, services.uploads);
+  staticCodesRoutes(http, services.staticCodes);
+  assignmentsRoutes(http, services.assignments);
+  outboxRoutes(http, services.outbox);
+  segmentationRoutes(http, services.segmentation);
+  contactsRoutes(http, services.contacts);
+  messagesRoutes(http, services.messages, services.testSends);
+  eventsRoutes(http, services.events);
+  conductorRoutes(http, services.conductor);
+  runsRoutes(http, runsService({ database: deps.database, clock: deps.clock, conductor: services.conductor }));
+  suppressionsRoutes(http, services.suppressions);
+  lifecycleRoutes(http, { database: deps.database, clock: deps.clock, services });
+  await unsubscribeRoutes(http, services.unsubscribe);
+  redemptionsRoutes(http, services.redemptions);
+  codesRoutes(http, services.codes);
+  reportsRoutes(http, services.reports);
+  webhooksRoutes(http, services.webhooks);
+  await integrationsRoutes(http, services.integrations, { publicUrl: deps.config.PUBLIC_URL, bodyLimit: deps.config.BODY_LIMIT_BYTES });
+  usersRoutes(http, services.users);
+  auditRoutes(http, services.audit);
+  sessionRoutes(http, { accounts: services.accounts, sessions: services.sessions, allowedOrigins, passwordSignIn: services.users.signIn });
+  consoleRoutes(http, { dir: deps.consoleDir });
+}

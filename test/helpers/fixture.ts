@@ -1,0 +1,43 @@
+import { afterAll, beforeAll } from 'vitest';
+import type { AppDatabase } from '../../src/schema.ts';
+import { newTenant, testApp, type TestTenant } from './app.ts';
+
+export type TestApp = Awaited<ReturnType<typeof testApp>>;
+
+/**
+ * The one setup of a suite over one engine: an app (`testApp`) and a fresh tenant (`newTenant`),
+ * made in `beforeAll` and closed in `afterAll`. Call it at the top of the suite; `app` and `t`
+ * stand for the real ones from the first hook on (hooks the suite adds after it see them made),
+ * not while the suite is being collected.
+ */
+export function useTenant(
+  ctx: { database: AppDatabase },
+  options: Parameters<typeof testApp>[1] & { setupTimeoutMs?: number } = {},
+): { app: TestApp; t: TestTenant } {
+  const { setupTimeoutMs, ...appOptions } = options;
+  const made: { app?: TestApp; t?: TestTenant } = {};
+  beforeAll(async () => {
+    made.app = await testApp(ctx.database, appOptions);
+    made.t = await newTenant(made.app);
+  }, setupTimeoutMs);
+  afterAll(() => made.app?.http.close());
+  return { app: late(() => made.app), t: late(() => made.t) };
+}
+
+/** An object that forwards every read to `get()`'s answer, which must exist by then. */
+function late<T extends object>(get: () => T | undefined): T {
+  const target = () => {
+    const value = get();
+    if (!value) throw new Error('useTenant: the app and tenant exist from beforeAll on, not while the suite is collected');
+    return value;
+  };
+  return new Proxy({} as T, {
+    get: (_, key) => Reflect.get(target(), key),
+    has: (_, key) => Reflect.has(target(), key),
+    ownKeys: () => Reflect.ownKeys(target()),
+    getOwnPropertyDescriptor: (_, key) => {
+      const d = Reflect.getOwnPropertyDescriptor(target(), key);
+      return d && { ...d, configurable: true };
+    },
+  });
+}
