@@ -15,6 +15,8 @@ export default defineConfig({
       'test/foundation/bootstrap.test.ts',
       'test/foundation/pgbouncer.test.ts',
     ],
+    // Within CI's budget (about two minutes more): the heaviest variants stay in the main run only.
+    testNamePattern: /^(?!.*(SIGKILL|\(batch\)))/,
     globalSetup: ['test/helpers/pgbouncer-setup.ts'],
     pool: 'forks',
     testTimeout: 30_000,
