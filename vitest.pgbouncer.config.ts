@@ -13,7 +13,6 @@ export default defineConfig({
       'test/segmentation/events.test.ts',
       'test/pools/uploads.test.ts',
       'test/foundation/bootstrap.test.ts',
-      'test/foundation/pgbouncer.test.ts',
     ],
     // Within CI's budget (about two minutes more): the heaviest variants stay in the main run only.
     testNamePattern: /^(?!.*(SIGKILL|\(batch\)))/,
