@@ -9,6 +9,7 @@ export default defineConfig({
     include: [
       'test/assignments/concurrency.test.ts',
       'test/assignments/assignments.test.ts',
+      'test/assignments/single.test.ts',
       'test/conductor/workers.test.ts',
       'test/segmentation/events.test.ts',
       'test/pools/uploads.test.ts',
