@@ -24,7 +24,7 @@ const CODES = Number(process.env.BENCH_ASSIGN_CODES ?? 100_000);
 const BATCH = 1000;
 const HTTP_SECONDS = Number(process.env.BENCH_HTTP_SECONDS ?? 10);
 /** Codes in the pools of the HTTP run and its baseline: more than 32 clients take in HTTP_SECONDS. */
-const HTTP_CODES = 500_000;
+const HTTP_CODES = Number(process.env.BENCH_HTTP_CODES ?? 500_000);
 
 const rate = (n: number, ms: number) => Math.round(n / (ms / 1000));
 const principalOf = (accountId: string) => ownerPrincipal(accountId, 'bench');

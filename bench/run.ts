@@ -3,6 +3,7 @@ const benches: Record<string, () => Promise<unknown>> = {
   upload: async () => (await import('./upload.ts')).run(),
   assign: async () => (await import('./assign.ts')).run(),
   conductor: async () => (await import('./conductor.ts')).run(),
+  intake: async () => (await import('./intake.ts')).run(),
   contacts: async () => (await import('./contacts.ts')).run(),
   mail: async () => (await import('./mail.ts')).run(),
   redeem: async () => (await import('./redeem.ts')).run(),

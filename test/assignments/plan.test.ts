@@ -2,6 +2,7 @@ import { expect, it } from 'vitest';
 import { sql, type RawBuilder } from 'kysely';
 import { describeEachEngine } from '../helpers/engines.ts';
 import { assignStatement, claimStatement } from '../../src/modules/assignments/assignments.sql.ts';
+import { assignOneStatement } from '../../src/modules/assignments/assign-one.sql.ts';
 
 /**
  * The claim must follow codes_claim_idx whatever the statistics say: fresh, stale (the table was
@@ -20,8 +21,26 @@ describeEachEngine('the claim query plan', (ctx) => {
     const assign = await explain(
       assignStatement({ accountId: 'plan-acct', poolKey, requests, claim: true, fallback: undefined, eligibleFrom: at, now: at, slot: 0 }),
     );
-    for (const plan of [bare, assign]) expect(plan).toContain('Tid Scan');
-    return bare.includes('codes_claim_idx') && assign.includes('codes_claim_idx') ? 'codes_claim_idx' : `${bare}\n${assign}`;
+    // The single HTTP assignment's statement, with its contact, webhook and audit CTEs around the claim.
+    const one = await explain(
+      assignOneStatement({
+        accountId: 'plan-acct',
+        pool: { key: poolKey, id: 'plan-a', merchantId: 'plan-m' },
+        contact: { email: 'plan@example.com', newId: 'c-new' },
+        idempotencyKey: 'k-one',
+        assignmentId: 'a-one',
+        claim: true,
+        fallback: undefined,
+        eligibleFrom: at,
+        now: at,
+        slot: 0,
+        webhookEventId: 'e-one',
+        audit: undefined,
+        watch: true,
+      }),
+    );
+    for (const plan of [bare, assign, one]) expect(plan).toContain('Tid Scan');
+    return [bare, assign, one].every((plan) => plan.includes('codes_claim_idx')) ? 'codes_claim_idx' : `${bare}\n${assign}\n${one}`;
   };
 
   it('uses the claim index with stale, fresh and skewed statistics', async () => {

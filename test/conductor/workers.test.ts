@@ -139,7 +139,7 @@ describePostgres('conductor workers', (ctx) => {
   it('a worker killed with SIGKILL in the middle of a 20,000-run batch, then restarted: all done, nothing twice, nothing lost', async () => {
     const s = await scenario(20_000);
     const applicationName = `cf-kill-${s.conv.id.slice(-8)}`;
-    const url = new URL(TEST_DATABASE_URL);
+    const url = new URL(ctx.env.DATABASE_URL!);
     url.searchParams.set('application_name', applicationName);
     const env = { DATABASE_URL: url.toString(), CONDUCTOR_BATCH_SIZE: '20000' };
     const first = worker(env);

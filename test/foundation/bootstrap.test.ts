@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
 import { sql } from 'kysely';
-import { describeEachEngine, describePostgres, TEST_DATABASE_URL } from '../helpers/engines.ts';
+import { describeEachEngine, describePostgres } from '../helpers/engines.ts';
 import { openDatabase } from '../../src/platform/db/database.ts';
 import { accountsService } from '../../src/modules/accounts/service.ts';
 import type { DB } from '../../src/schema.ts';
@@ -13,7 +13,7 @@ describePostgres('bootstrap', (ctx) => {
   it('calls racing from separate connection pools on a fresh schema create exactly one account', async () => {
     // Two more pools beside the suite's own, as separate processes would have.
     const others = await Promise.all(
-      [1, 2].map(() => openDatabase<DB>({ databaseUrl: TEST_DATABASE_URL, dataDir: '', schema: ctx.schema, poolSize: 3 })),
+      [1, 2].map(() => openDatabase<DB>({ databaseUrl: ctx.env.DATABASE_URL, dataDir: '', schema: ctx.schema, poolSize: 3 })),
     );
     try {
       const services = [ctx.database, ...others].map((database) => accountsService(database));

@@ -12,7 +12,14 @@ import type { AppDatabase, DB } from '../../src/schema.ts';
  * own. With CI set, an unreachable PostgreSQL fails the run instead of skipping it.
  * TEST_ENGINES=pglite (or postgres) narrows the run locally.
  */
-export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const DIRECT_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+/**
+ * Set by vitest.pgbouncer.config.ts: a PgBouncer in transaction pooling mode in front of
+ * PostgreSQL. Each suite then connects as a role of its own (named like its schema) whose
+ * search_path is that schema, as an installation behind PgBouncer does (README, "Behind PgBouncer").
+ */
+export const PGBOUNCER_URL = process.env.TEST_PGBOUNCER_URL;
+export const TEST_DATABASE_URL = PGBOUNCER_URL ?? DIRECT_DATABASE_URL;
 const selected = (process.env.TEST_ENGINES ?? 'pglite,postgres').split(',').map((e) => e.trim()) as Engine[];
 
 let reachable: Promise<string | undefined> | undefined;
@@ -53,20 +60,43 @@ export async function openTestDatabase(engine: Engine): Promise<TestDatabase> {
     return { engine, database, schema: 'public', env: {}, close: () => database.close() };
   }
   const schema = randomSchema();
-  const database = await openDatabase<DB>({ databaseUrl: TEST_DATABASE_URL, dataDir: '', schema, poolSize: 10 });
+  const url = PGBOUNCER_URL ? await suiteRole(schema) : TEST_DATABASE_URL;
+  const database = await openDatabase<DB>({ databaseUrl: url, dataDir: '', schema, poolSize: 10 });
   return {
     engine,
     database,
     schema,
-    env: { DATABASE_URL: TEST_DATABASE_URL, DATABASE_SCHEMA: schema },
+    env: { DATABASE_URL: url, DATABASE_SCHEMA: schema },
     async close() {
       await database.close();
-      const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
-      await admin.connect();
-      await admin.query(`drop schema if exists ${schema} cascade`);
-      await admin.end();
+      await asAdmin(async (admin) => {
+        await admin.query(`drop schema if exists ${schema} cascade`);
+        if (PGBOUNCER_URL) await admin.query(`drop owned by ${schema}; drop role ${schema}`);
+      });
     },
   };
+}
+
+async function asAdmin(fn: (admin: pg.Client) => Promise<void>) {
+  const admin = new pg.Client({ connectionString: DIRECT_DATABASE_URL });
+  await admin.connect();
+  try {
+    await fn(admin);
+  } finally {
+    await admin.end();
+  }
+}
+
+/** Behind PgBouncer: a login role for `schema`, its search_path set on the role; the URL it connects by. */
+async function suiteRole(schema: string): Promise<string> {
+  await asAdmin(async (admin) => {
+    const database = (await admin.query<{ db: string }>('select current_database() as db')).rows[0]!.db;
+    await admin.query(`create role ${schema} login; alter role ${schema} set search_path = ${schema}`);
+    await admin.query(`grant create on database ${database} to ${schema}`);
+  });
+  const url = new URL(PGBOUNCER_URL!);
+  url.username = schema;
+  return url.toString();
 }
 
 export async function openMigratedDatabase(engine: Engine): Promise<TestDatabase> {

@@ -45,7 +45,7 @@ export type { ClaimedCode };
  * Assigned codes leave that partial index; their dead entries are cleaned by (auto)vacuum.
  * `gate`, if given, is one more condition that does not depend on the row (a one-time filter).
  */
-function claimCtes(p: { poolKey: number; eligibleFrom: Date; count: number; now: Date; gate?: RawBuilder<unknown> }) {
+export function claimCtes(p: { poolKey: number; eligibleFrom: Date; count: number; now: Date; gate?: RawBuilder<unknown> }) {
   return sql`
     picked as materialized (
       select ctid from codes

@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { DomainError } from '../../platform/errors.ts';
+import { DomainError, notFound } from '../../platform/errors.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { Principal } from '../accounts/principal.ts';
 import { newId } from '../../platform/ids.ts';
@@ -12,6 +12,8 @@ import type { PoolsService } from '../pools/service.ts';
 import { eligibleFrom, forecastRunOut, type Pool } from '../pools/model.ts';
 import { countsFor, findOpenStaticRow, listPoolsToWatch } from '../pools/repo.ts';
 import { assignStatement, disarm, noticeFlags, rearm, type AssignedRow, type Fallback } from './assignments.sql.ts';
+import { assignOneStatement, type AssignOneRow } from './assign-one.sql.ts';
+import { claimAuditEntry } from '../audit/service.ts';
 import type { Assignment, AssignOutcome, AssignRequest, StaticOffer } from './model.ts';
 import { isUniqueViolation } from '../../platform/db/errors.ts';
 import { noticesDue, type PoolNotice } from './notices.ts';
@@ -21,6 +23,22 @@ import * as repo from './repo.ts';
 export type Notify = (db: Kysely<DB>, notice: PoolNotice) => Promise<void>;
 
 const SLOTS = 16;
+const NO_CODE = 'The pool has no eligible code and no default code.';
+
+/**
+ * How far above a crossing the single assignment still runs the notice check: its count of
+ * available codes is read in its own snapshot, so claims of concurrent requests not yet committed
+ * are not subtracted from it. Far above the threshold (the steady state) no check runs; the
+ * periodic check (POOL_CHECK_INTERVAL_SECONDS) remains the backstop for anything missed.
+ */
+export const NOTICE_MARGIN = 256;
+
+/** Whether `available` (after an assignment) may have crossed the threshold or reached zero, or calls for a re-arm. */
+export function nearCrossing(pool: Pick<Pool, 'threshold'>, available: number | null | undefined): boolean {
+  if (available === null || available === undefined) return true;
+  if (available <= NOTICE_MARGIN) return true; // exhaustion (and its re-arm) is near
+  return pool.threshold !== null && available <= pool.threshold + NOTICE_MARGIN;
+}
 const DAY_MS = 86_400_000;
 
 const toAssignment = (pool: Pool, r: AssignedRow): Assignment => ({
@@ -129,17 +147,77 @@ export function assignmentsService(deps: {
     }
   }
 
+  /**
+   * POST /v1/pools/:id/assignments: the pool's read, then ONE statement (assign-one.sql.ts) that
+   * resolves the contact, claims, records, queues the webhook rows and writes the audit entry. The
+   * notice check follows only when the statement's count of available codes lies near a crossing.
+   * Static pools (their offer is read first) take the general path.
+   */
   async function assign(
     principal: Principal,
     poolId: string,
     input: { email?: string | undefined; contactId?: string | undefined; idempotencyKey: string },
   ) {
-    const pool = await deps.pools.getPoolFor(principal, poolId);
+    const given = await deps.pools.getPoolFor(principal, poolId);
+    if (given.type === 'static') return assignGeneral(principal, given, input);
+    const pool = given.archivedAt ? { ...given, active: false } : given;
+    const fallback: Fallback | undefined =
+      pool.active && pool.defaultCode ? { source: 'default', code: pool.defaultCode, expiresAt: pool.defaultCodeExpiresAt } : undefined;
+    const watch = pool.notificationEmails.length > 0 || pool.threshold !== null;
+    for (let attempt = 0; ; attempt++) {
+      const now = deps.clock.now();
+      if (!input.contactId && !input.email) throw notFound('contact');
+      const audit = claimAuditEntry();
+      let row: AssignOneRow;
+      try {
+        row = (
+          await assignOneStatement({
+            accountId: pool.accountId,
+            pool,
+            contact: input.contactId ? { id: input.contactId } : { email: input.email!, newId: newId() },
+            idempotencyKey: input.idempotencyKey,
+            assignmentId: newId(),
+            claim: pool.active,
+            fallback,
+            eligibleFrom: eligibleFrom(now, pool.expirationCutoffDays),
+            now,
+            slot: randomInt(SLOTS),
+            webhookEventId: newId(),
+            audit: audit?.row,
+            watch,
+          }).execute(db)
+        ).rows[0]!;
+      } catch (err) {
+        audit?.settle(false);
+        // A racing request recorded this key first: everything was undone; ask again.
+        if (!isUniqueViolation(err, 'assignments_idempotency_key') || attempt >= 3) throw err;
+        continue;
+      }
+      audit?.settle(row.wrote);
+      if (row.resolved_id === null) {
+        if (input.contactId) throw notFound('contact');
+        if (attempt >= 3) throw new Error(`contact ${input.email} neither inserted nor found`);
+        continue; // inserted by a racing request after this statement's snapshot: the next one sees it
+      }
+      if (row.id === null || row.id === undefined) {
+        const reason = pool.active ? 'pool_exhausted' : 'pool_inactive';
+        throw new DomainError('conflict', reason, reason === 'pool_inactive' ? 'The pool is not active.' : NO_CODE);
+      }
+      const assignment = toAssignment(pool, row as AssignedRow);
+      if (row.created && watch && nearCrossing(pool, row.available)) await checkNotices(pool);
+      return { ok: true as const, assignment, created: Boolean(row.created), email: row.resolved_email! };
+    }
+  }
+
+  async function assignGeneral(
+    principal: Principal,
+    pool: Pool,
+    input: { email?: string | undefined; contactId?: string | undefined; idempotencyKey: string },
+  ) {
     const contact = await deps.contacts.resolveContact(principal.accountId, input);
     const [outcome] = await assignMany(pool, [{ contactId: contact.id, idempotencyKey: input.idempotencyKey }]);
     if (!outcome!.ok) {
-      const message =
-        outcome!.reason === 'pool_inactive' ? 'The pool is not active.' : 'The pool has no eligible code and no default code.';
+      const message = outcome!.reason === 'pool_inactive' ? 'The pool is not active.' : NO_CODE;
       throw new DomainError('conflict', outcome!.reason, message);
     }
     return { ...outcome!, email: contact.email };

@@ -47,12 +47,18 @@ export class AuditRecord implements UnitOfWork {
   }
 
   claim() {
+    const row = this.claimRow();
+    return row && repo.compileInsert(this.database.db, row);
+  }
+
+  /** The entry as a row, claimed: for a statement that writes it itself (then committed() or released()). */
+  claimRow(): repo.AuditRow | undefined {
     if (this.state !== 'pending') return undefined;
     this.state = 'claimed';
     const { principal, route, action, resourceId, summary } = this.facts;
     const resolved =
       this.noted.resourceId !== undefined ? this.noted.resourceId : resourceId === 'new' ? (this.firstId ?? null) : resourceId;
-    return repo.compileInsert(this.database.db, {
+    return {
       account_id: principal.accountId,
       id: this.entryId,
       at: this.clock.now(),
@@ -64,7 +70,7 @@ export class AuditRecord implements UnitOfWork {
       resource_type: action.split('.')[0] ?? action,
       resource_id: resolved,
       summary: (this.noted.summary ?? summary).slice(0, 300),
-    });
+    };
   }
 
   committed() {
@@ -78,6 +84,19 @@ export class AuditRecord implements UnitOfWork {
   get isCommitted() {
     return this.state === 'committed';
   }
+}
+
+/**
+ * From inside a service whose one statement writes the current call's entry itself (a hot path
+ * that cannot afford the unit of work's BEGIN … COMMIT around it): the entry's row, claimed, and
+ * how to settle it. undefined outside an audited call (or once its entry is written).
+ */
+export function claimAuditEntry(): { row: repo.AuditRow; settle(written: boolean): void } | undefined {
+  const work = currentUnitOfWork();
+  if (!(work instanceof AuditRecord)) return undefined;
+  const row = work.claimRow();
+  if (!row) return undefined;
+  return { row, settle: (written) => (written ? work.committed() : work.released()) };
 }
 
 /** From inside a service: refine the current call's audit entry (no-op outside an audited call). */

@@ -118,14 +118,26 @@ export async function ensureContacts(db: Q, accountId: string, emails: { id: str
   const ids = new Map<string, string>();
   if (emails.length === 0) return ids;
   const unique = [...new Map(emails.map((e) => [e.email.toLowerCase(), e])).values()];
-  await sql`
-    insert into contacts (account_id, id, email)
-    select ${accountId}, x.id, x.email from ${recordset(unique, { id: 'text', email: 'text' }, 'x')}
-    on conflict (account_id, lower(email)) do nothing`.execute(db);
+  const keys = unique.map((e) => e.email.toLowerCase());
+  // One statement: the contacts this statement's snapshot holds, and the ones it inserts.
   const rows = await sql<{ id: string; key: string }>`
-    select id, lower(email) as key from contacts
-    where account_id = ${accountId} and lower(email) = any(${unique.map((e) => e.email.toLowerCase())}::text[])`.execute(db);
+    with made as (
+      insert into contacts (account_id, id, email)
+      select ${accountId}, x.id, x.email from ${recordset(unique, { id: 'text', email: 'text' }, 'x')}
+      on conflict (account_id, lower(email)) do nothing
+      returning id, lower(email) as key
+    )
+    select id, key from made
+    union all
+    select id, lower(email) from contacts where account_id = ${accountId} and lower(email) = any(${keys}::text[])`.execute(db);
   for (const r of rows.rows) ids.set(r.key, r.id);
+  // Inserted by a racing transaction after this statement's snapshot (then skipped by it): read again.
+  const missing = keys.filter((k) => !ids.has(k));
+  if (missing.length > 0) {
+    const late = await sql<{ id: string; key: string }>`
+      select id, lower(email) as key from contacts where account_id = ${accountId} and lower(email) = any(${missing}::text[])`.execute(db);
+    for (const r of late.rows) ids.set(r.key, r.id);
+  }
   return ids;
 }
 

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../../platform/clock.ts';
 import type { Principal } from '../accounts/principal.ts';
-import { newId } from '../../platform/ids.ts';
+import { newId, newIds } from '../../platform/ids.ts';
 import type { AppDatabase, DB } from '../../schema.ts';
 import { ensureContact, ensureContacts } from '../contacts/repo.ts';
 import * as repo from './repo.ts';
@@ -121,10 +121,12 @@ export function eventsService(deps: {
     const answers: (EventAnswer | undefined)[] = inputs.map(() => undefined);
     const raced = await db.transaction().execute(async (tx) => {
       const now = deps.clock.now();
+      // Ids drawn for the whole batch at once (newId() draws its randomness per id).
+      const ids = newIds(inputs.length * 2);
       const contactIds = await ensureContacts(
         tx,
         accountId,
-        inputs.map((e) => ({ id: newId(), email: e.email })),
+        inputs.map((e, i) => ({ id: ids[2 * i]!, email: e.email })),
       );
       const fresh: { index: number; event: repo.EventRecord }[] = [];
       inputs.forEach((input, index) => {
@@ -133,7 +135,7 @@ export function eventsService(deps: {
         if (key !== null) firstOfKey.set(key, index);
         const event: repo.EventRecord = {
           accountId,
-          id: newId(),
+          id: ids[2 * index + 1]!,
           contactId: contactIds.get(input.email.toLowerCase())!,
           type: input.type,
           properties: input.properties ?? {},

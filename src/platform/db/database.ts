@@ -9,6 +9,7 @@ import { Mutex } from './mutex.ts';
 import { withUnitsOfWork } from './unit-of-work.ts';
 import { lockDataDir } from './datadir-lock.ts';
 import { SQLSTATE } from './sqlstate.ts';
+import { isConnectionLoss } from './errors.ts';
 
 export type Engine = 'pglite' | 'postgres';
 
@@ -53,13 +54,17 @@ export async function openDatabase<S>(options: DatabaseOptions): Promise<Databas
 }
 
 async function openPostgres<S>(url: string, schema: string, max: number): Promise<Database<S>> {
+  // Behind PgBouncer (transaction pooling) the `options` startup parameter is refused: the schema
+  // then comes from the role's settings (README, "Behind PgBouncer"), checked below.
+  const pooler = await refusesStartupOptions(url);
   const pool = new pg.Pool({
     connectionString: url,
     max,
     // While the server is away, fail a request within 10 s (503) instead of queueing it forever.
     connectionTimeoutMillis: 10_000,
+    ...(pooler ? {} : { options: `-c search_path=${schema}` }),
     // UTC sessions: `+ interval '1 day'` means 24 hours everywhere, whatever the server's zone.
-    options: `-c search_path=${schema} -c timezone=UTC`,
+    Client: UtcClient,
     types: {
       getTypeParser: ((oid: number, format?: string) =>
         oid === INT8 ? toNumber : oid === DATE ? asIs : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
@@ -71,10 +76,18 @@ async function openPostgres<S>(url: string, schema: string, max: number): Promis
   // the same error; callers see it as connection loss (errors.ts) and the pool connects anew.
   pool.on('error', () => {});
   pool.on('connect', (client) => client.on('error', () => {}));
-  if (schema !== 'public') {
-    await pool.query(`create schema if not exists ${schema}`).catch((err: { code?: string }) => {
-      if (err.code !== SQLSTATE.uniqueViolation && err.code !== SQLSTATE.duplicateSchema) throw err; // created by a racing process
-    });
+  if (schema !== 'public' || pooler) {
+    try {
+      if (schema !== 'public') {
+        await pool.query(`create schema if not exists ${schema}`).catch((err: { code?: string }) => {
+          if (err.code !== SQLSTATE.uniqueViolation && err.code !== SQLSTATE.duplicateSchema) throw err; // created by a racing process
+        });
+      }
+      await checkSession(pool, schema, pooler);
+    } catch (err) {
+      await pool.end().catch(() => {});
+      throw err;
+    }
   }
   const db = new Kysely<S>({ dialect: withUnitsOfWork(new PostgresDialect({ pool })) });
   return {
@@ -111,6 +124,57 @@ async function openPostgres<S>(url: string, schema: string, max: number): Promis
     },
     close: () => db.destroy(),
   };
+}
+
+/**
+ * Every session runs in UTC. Sent as the `TimeZone` startup parameter, which PostgreSQL applies
+ * and PgBouncer keeps per client (it sets it on whichever server connection serves the client).
+ */
+class UtcClient extends pg.Client {
+  getStartupConf(): Record<string, string> {
+    const base = (pg.Client.prototype as unknown as { getStartupConf(this: pg.Client): Record<string, string> }).getStartupConf.call(this);
+    return { ...base, TimeZone: 'UTC' };
+  }
+}
+
+/** Whether the server refuses the `options` startup parameter, as PgBouncer does (“unsupported startup parameter”). */
+async function refusesStartupOptions(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000, options: '-c search_path=public' });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    return false;
+  } catch (err) {
+    if (/unsupported startup parameter/i.test((err as Error).message ?? '')) return true;
+    // Unreachable now: sessions get the options (the first statement fails and is retried as it would be).
+    if (isConnectionLoss(err)) return false;
+    throw err;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+const UTC_NAMES = new Set(['utc', 'etc/utc', 'uct', 'etc/uct', 'gmt', 'etc/gmt', 'universal', 'etc/universal', 'zulu', 'etc/zulu']);
+
+/** Sessions must resolve names in `schema` and run in UTC; behind a pooler, through the role's settings. */
+async function checkSession(pool: pg.Pool, schema: string, pooler: boolean): Promise<void> {
+  const r = await pool.query<{ schema: string | null; path: string; tz: string; role: string }>(
+    `select current_schema() as schema, current_setting('search_path') as path, current_setting('TimeZone') as tz, current_user as role`,
+  );
+  const s = r.rows[0]!;
+  const problems: string[] = [];
+  if (s.schema !== schema)
+    problems.push(
+      `search_path is "${s.path}", so names resolve in ${s.schema ?? 'no schema (missing, or the role has no USAGE on it)'}, not in "${schema}"`,
+    );
+  if (!UTC_NAMES.has(s.tz.toLowerCase())) problems.push(`the time zone is ${s.tz}, not UTC`);
+  if (problems.length === 0) return;
+  const fix = pooler
+    ? `The server refuses the startup option that sets the schema (a pooler such as PgBouncer in transaction mode): ` +
+      `set it on the role once, \`ALTER ROLE "${s.role}" SET search_path = ${schema}\`, then let the pooler reconnect ` +
+      `(PgBouncer: RECONNECT in its console, or restart it).`
+    : `Check the role's and the database's settings (ALTER ROLE/DATABASE … RESET search_path, timezone).`;
+  throw new Error(`DATABASE_SCHEMA is "${schema}" but the database sessions do not match: ${problems.join('; ')}. ${fix}`);
 }
 
 async function openPglite<S>(dataDir: string, schema: string, logger?: DatabaseOptions['logger']): Promise<Database<S>> {
