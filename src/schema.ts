@@ -262,6 +262,7 @@ export interface DB {
     step_path: string | null;
     /** At a waitForEvent step: the event type waited for (the timeout is next_due_at), and when it arrived. */
     waiting_for: string | null;
+    wait_until: Date | null;
     received_at: Date | null;
     /** The trigger event's properties (split conditions read them). */
     trigger_properties: unknown;
