@@ -64,6 +64,14 @@ create table codes (
 create index codes_claim_idx on codes (pool_key, expires_at, id) WHERE (assigned_at IS NULL);
 create index codes_upload_unassigned_idx on codes (pool_key, upload_key) WHERE ((assigned_at IS NULL) AND (upload_key IS NOT NULL));
 
+create table conductor_settings (
+  account_id text not null,
+  frequency_cap jsonb,
+  updated_at timestamp with time zone not null,
+  constraint conductor_settings_pkey PRIMARY KEY (account_id),
+  constraint conductor_settings_account_id_fkey FOREIGN KEY (account_id) REFERENCES accounts(id)
+);
+
 create table console_sessions (
   id_hash text not null,
   account_id text not null,
@@ -140,6 +148,10 @@ create table enrollments (
   ended_at timestamp with time zone,
   attempts integer default 0 not null,
   last_error text,
+  step_path text,
+  waiting_for text,
+  received_at timestamp with time zone,
+  trigger_properties jsonb,
   constraint enrollments_pkey PRIMARY KEY (account_id, id),
   constraint enrollments_conversation_id_fkey FOREIGN KEY (conversation_id) REFERENCES conversations(id),
   constraint enrollments_status_check CHECK ((status = ANY (ARRAY['active'::text, 'held'::text, 'failed'::text, 'completed'::text, 'exited'::text])))
@@ -148,6 +160,7 @@ create index enrollments_contact_idx on enrollments (account_id, contact_id);
 create index enrollments_conversation_idx on enrollments (conversation_id, id);
 create index enrollments_due_idx on enrollments (next_due_at) WHERE (status = 'active'::text);
 create UNIQUE index enrollments_one_active on enrollments (conversation_id, contact_id) WHERE (status = ANY (ARRAY['active'::text, 'held'::text, 'failed'::text]));
+create index enrollments_waits_idx on enrollments (account_id, contact_id, waiting_for) WHERE (waiting_for IS NOT NULL);
 
 create table events (
   account_id text not null,

@@ -17,6 +17,7 @@ import * as integrations from './0015-integrations.ts';
 import * as team from './0016-team.ts';
 import * as lifecycle from './0017-lifecycle.ts';
 import * as undoIndex from './0018-undo-index.ts';
+import * as branches from './0019-branches.ts';
 
 /** Every migration, in order. Forward only: never edit one that has shipped; add the next. */
 export const migrations: Migration[] = [
@@ -38,4 +39,5 @@ export const migrations: Migration[] = [
   { version: 16, name: '0016-team', up: team.up },
   { version: 17, name: '0017-lifecycle', up: lifecycle.up },
   { version: 18, name: '0018-undo-index', up: undoIndex.up },
+  { version: 19, name: '0019-branches', up: branches.up },
 ];

@@ -48,9 +48,17 @@ export function api(app: App, t: TestTenant) {
     async conversation(body: object) {
       return call('POST', '/v1/conversations', { name: unique('conversation'), ...body }, 201);
     },
+    /** Commits every message step of the tree (branches included). */
     async commit(conversation: { id: string; steps: { id: string; type: string }[] }) {
       let latest = conversation;
-      for (const step of conversation.steps.filter((s) => s.type === 'message')) {
+      type Tree = { id: string; type: string; branches?: { steps: Tree[] }[]; otherwise?: { steps: Tree[] } };
+      type Waits = { received?: { steps: Tree[] }; timedOut?: { steps: Tree[] } };
+      const all = (steps: Tree[]): Tree[] =>
+        steps.flatMap((s) => [
+          s,
+          ...all([...(s.branches ?? []), s.otherwise, (s as Waits).received, (s as Waits).timedOut].flatMap((b) => b?.steps ?? [])),
+        ]);
+      for (const step of all(conversation.steps).filter((s) => s.type === 'message')) {
         latest = await call('POST', `/v1/conversations/${conversation.id}/steps/${step.id}/commit`, undefined, 200);
       }
       return latest;

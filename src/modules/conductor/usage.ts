@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../../schema.ts';
 import { lockPoolsShared } from '../pools/repo.ts';
-import type { ConversationDocument, PublishIssue, Step } from './model.ts';
+import { allSteps, leavesOf, splitFieldName, type ConversationDocument, type PublishIssue, type Step } from './model.ts';
 import { fieldsRead } from './references.ts';
 import type { UsageJson } from '../lifecycle/model.ts';
 
@@ -90,6 +90,13 @@ export function fieldsOfStep(step: Step, groups: Groups): Set<string> {
     if (step.action.saveExpirationTo) out.add(step.action.saveExpirationTo);
   }
   if (step.type === 'action' && step.action.type === 'setField') out.add(step.action.field);
+  if (step.type === 'split') {
+    for (const leaf of step.branches.flatMap((b) => leavesOf(b.condition))) {
+      const ref = 'field' in leaf ? splitFieldName(leaf.field) : null;
+      const id = ref && groups.find((g) => g.name === ref.group)?.fields.find((f) => f.name === ref.name)?.id;
+      if (id) out.add(id);
+    }
+  }
   if (step.type === 'message' && step.committed) {
     const m = step.committed;
     const parts = [
@@ -119,7 +126,7 @@ type UsageDocuments = Awaited<ReturnType<typeof usageDocuments>>;
 export function usersIn(docs: UsageDocuments, uses: (step: Step) => boolean): UsageJson[] {
   const out = new Map<string, UsageJson & { steps: { id: string; name: string }[] }>();
   for (const d of docs) {
-    const steps = ((d.document as ConversationDocument).steps ?? []).filter(uses);
+    const steps = allSteps((d.document as ConversationDocument).steps ?? []).filter(uses);
     if (steps.length === 0) continue;
     const entry = out.get(d.id) ?? { type: 'conversation' as const, id: d.id, name: d.name, status: d.status, steps: [] };
     for (const s of steps) if (!entry.steps.some((x) => x.id === s.id)) entry.steps.push({ id: s.id, name: s.name });

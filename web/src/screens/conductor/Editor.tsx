@@ -105,7 +105,7 @@ function Editor({ conversation, merchants }: { conversation: ConversationJson | 
     steps.splice(i + by, 0, step!);
     change({ ...draft, steps });
   };
-  const addStep = (type: DraftStep['type']) => {
+  const addStep = (type: 'delay' | 'action' | 'message') => {
     const step: DraftStep =
       type === 'delay'
         ? { type, name: DEFAULT_NAMES.delay, duration: 'PT1H' }
@@ -122,7 +122,7 @@ function Editor({ conversation, merchants }: { conversation: ConversationJson | 
                 whenNoCode: 'exit',
               },
             }
-          : { type, name: DEFAULT_NAMES.message, messageId: '' };
+          : { type: 'message', name: DEFAULT_NAMES.message, messageId: '' };
     change({ ...draft, steps: [...draft.steps, step] });
   };
 

@@ -59,7 +59,9 @@ export function StepCard(props: {
 }) {
   const { step, index } = props;
   const n = index + 1;
-  const kind = { delay: 'Delay step', action: 'Action step', message: 'Message step' }[step.type];
+  const kind = { delay: 'Delay step', action: 'Action step', message: 'Message step', split: 'Split', waitForEvent: 'Wait for event' }[
+    step.type
+  ];
   return (
     <li
       className={`step ${step.type}${props.issues.errors.length ? ' has-error' : props.issues.warnings.length ? ' has-warning' : ''}`}
