@@ -1,4 +1,13 @@
-import type { PendingCondition as Condition, PendingOp as Op, PendingValue as Value } from './pending.ts';
+import {
+  COUPON_SOURCES,
+  UNARY_OPS,
+  type Condition,
+  type ConditionOp as Op,
+  type ConditionValue as Value,
+  type CouponIs,
+  type EventCondition as EventC,
+  type FieldCondition as FieldC,
+} from '../../../../src/modules/conductor/model.ts';
 
 export type FieldType = 'text' | 'date' | 'number' | 'boolean';
 /** What a condition may name: the account's fields (`Group.Field`), the earlier assign-coupon steps of the path. */
@@ -40,14 +49,14 @@ export const OPS_FOR: Record<FieldType, Op[]> = {
   date: ['eq', 'neq', 'gt', 'gte', 'lt', 'lte', 'isSet', 'isNotSet'],
   boolean: ['eq', 'neq', 'isSet', 'isNotSet'],
 };
-const COUPON_LABELS = {
+const COUPON_LABELS: Record<CouponIs, string> = {
   unique: 'gave a unique code',
   static: 'gave a static code',
   default: "gave the pool's default code",
   none: 'gave no code',
   redeemed: 'gave a code that was redeemed',
-} as const;
-const takesValue = (op: Op) => op !== 'isSet' && op !== 'isNotSet';
+};
+const takesValue = (op: Op) => !UNARY_OPS.includes(op);
 
 /** A new condition of a kind; `all`, `any` and `not` wrap the one there was. */
 export function newCondition(kind: Kind, from?: Condition): Condition {
@@ -116,10 +125,10 @@ export function ConditionEditor(props: {
                 <option value={c.coupon}>(a step not on this path)</option>
               ) : null}
             </select>
-            <select aria-label={`${label} outcome`} value={c.is} onChange={(e) => onChange({ ...c, is: e.target.value as typeof c.is })}>
-              {Object.entries(COUPON_LABELS).map(([k, text]) => (
+            <select aria-label={`${label} outcome`} value={c.is} onChange={(e) => onChange({ ...c, is: e.target.value as CouponIs })}>
+              {COUPON_SOURCES.map((k) => (
                 <option key={k} value={k}>
-                  {text}
+                  {COUPON_LABELS[k]}
                 </option>
               ))}
             </select>
@@ -166,9 +175,6 @@ function Several(props: { label: string; list: Condition[]; scope: ConditionScop
     </div>
   );
 }
-
-type FieldC = Extract<Condition, { field: string }>;
-type EventC = Extract<Condition, { event: string }>;
 
 function FieldCondition({
   label,

@@ -73,7 +73,7 @@ export function walkDraft(steps: readonly DraftStep[], list: Path = 'steps'): { 
  * A step's number in labels: `2` at the top, `2.1.3` for the third step of its first branch (a
  * split's otherwise comes after its branches; a wait's received path is 1, its timed-out path 2).
  */
-export function numberOf(draft: Draft, path: Path): string {
+export function numberOf(draft: { steps: readonly unknown[] }, path: Path): string {
   const keys = parts(path);
   const out: string[] = [];
   let node: unknown = draft;
@@ -151,3 +151,18 @@ export function listsOf(draft: Draft): { path: Path; label: string }[] {
 export const depthOf = (list: Path): number =>
   parts(list).filter((k) => k === 'branches' || k === 'otherwise' || k === 'received' || k === 'timedOut').length;
 export { join as joinPath };
+
+/** The tree with `fn` applied to every step (children first). */
+export function mapTree(steps: readonly DraftStep[], fn: (s: DraftStep) => DraftStep): DraftStep[] {
+  return steps.map((s) => {
+    if (s.type === 'split')
+      return fn({
+        ...s,
+        branches: s.branches.map((b) => ({ ...b, steps: mapTree(b.steps, fn) })),
+        otherwise: { steps: mapTree(s.otherwise.steps, fn) },
+      });
+    if (s.type === 'waitForEvent')
+      return fn({ ...s, received: { steps: mapTree(s.received.steps, fn) }, timedOut: { steps: mapTree(s.timedOut.steps, fn) } });
+    return fn(s);
+  });
+}
