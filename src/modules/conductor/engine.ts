@@ -304,7 +304,7 @@ export function conductorEngine(deps: {
             run.status = 'completed';
             return;
           }
-          run.nextDueAt = dueAt(run.doc, run.index, work.now);
+          run.nextDueAt = dueAt(run.doc, `steps.${run.index}`, work.now);
           // A step that waits stays for a later claim; one due now goes on in this batch.
           if (run.nextDueAt.getTime() <= work.now.getTime() || run.doc.steps[run.index]!.type !== 'delay') next.push(run);
         });
@@ -324,6 +324,9 @@ export function conductorEngine(deps: {
           : runs.map((r) => setField(work, step.action as SetField, r));
       case 'message':
         return sendMessage(work, step, runs, groups, renderer);
+      case 'split':
+      case 'waitForEvent':
+        throw new Error(`${step.type} steps are not run yet`);
       default: {
         const exhaustive: never = step;
         return exhaustive;

@@ -15,6 +15,7 @@ const conversationJson = (c: Conversation): z.infer<typeof conversationOut> => (
   status: c.status,
   version: c.version,
   trigger: c.draft.trigger,
+  sendWindow: c.draft.sendWindow ?? null,
   exitEvents: c.draft.exitEvents,
   reentry: c.draft.reentry,
   exitOnRedemption: c.draft.exitOnRedemption ?? false,

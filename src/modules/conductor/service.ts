@@ -447,7 +447,7 @@ export function conductorService(deps: { database: AppDatabase; clock: Clock; st
             conversationId: c.id,
             version: c.live_version!,
             contactId: e.contactId,
-            nextDueAt: dueAt(doc, 0, now).toISOString(),
+            nextDueAt: dueAt(doc, 'steps.0', now).toISOString(),
             reentry: doc.reentry,
           };
         }),
@@ -528,6 +528,8 @@ export const enrollmentView = (e: EnrollmentWithSteps) => ({
   status: e.status,
   exitReason: e.exit_reason,
   stepIndex: e.step_index,
+  position: e.status === 'completed' || e.status === 'exited' ? null : `steps.${e.step_index}`,
+  waitingFor: null,
   nextDueAt: e.status === 'active' || e.status === 'held' ? e.next_due_at.toISOString() : null,
   attempts: e.attempts,
   lastError: e.last_error,
@@ -535,6 +537,7 @@ export const enrollmentView = (e: EnrollmentWithSteps) => ({
   endedAt: e.ended_at?.toISOString() ?? null,
   steps: e.steps.map((s) => ({
     stepId: s.step_id,
+    path: null,
     outcome: s.outcome,
     at: s.at.toISOString(),
     ...(s.code !== null ? { code: s.code, expiresAt: s.expires_at?.toISOString() ?? null } : {}),
