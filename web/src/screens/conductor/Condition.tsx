@@ -1,6 +1,8 @@
 import {
+  CONDITION_OPS,
   COUPON_SOURCES,
   UNARY_OPS,
+  valueProblem,
   type Condition,
   type ConditionOp as Op,
   type ConditionValue as Value,
@@ -9,7 +11,7 @@ import {
   type FieldCondition as FieldC,
 } from '../../../../src/modules/conductor/model.ts';
 
-export type FieldType = 'text' | 'date' | 'number' | 'boolean';
+import type { FieldType } from '../../../../src/modules/segmentation/model.ts';
 /** What a condition may name: the account's fields (`Group.Field`), the earlier assign-coupon steps of the path. */
 export interface ConditionScope {
   fields: { ref: string; type: FieldType }[];
@@ -42,13 +44,15 @@ const OP_LABELS: Record<Op, string> = {
   isNotSet: 'is not set',
 };
 const DATE_OP_LABELS: Partial<Record<Op, string>> = { gt: 'is after', gte: 'is on or after', lt: 'is before', lte: 'is on or before' };
-/** The ops that fit a value type (the server's publish check refuses the others). */
-export const OPS_FOR: Record<FieldType, Op[]> = {
-  text: ['eq', 'neq', 'contains', 'isSet', 'isNotSet'],
-  number: ['eq', 'neq', 'gt', 'gte', 'lt', 'lte', 'isSet', 'isNotSet'],
-  date: ['eq', 'neq', 'gt', 'gte', 'lt', 'lte', 'isSet', 'isNotSet'],
-  boolean: ['eq', 'neq', 'isSet', 'isNotSet'],
-};
+/** A value of each type, to ask the server's rule (valueProblem) which ops fit the type. */
+const SAMPLE: Record<FieldType, Value> = { text: 'x', number: 1, date: '2026-01-01', boolean: true };
+/** The ops that fit a value type: those the server's publish check accepts. */
+export const OPS_FOR = Object.fromEntries(
+  (Object.keys(SAMPLE) as FieldType[]).map((t) => [
+    t,
+    CONDITION_OPS.filter((op) => valueProblem(op, UNARY_OPS.includes(op) ? undefined : SAMPLE[t], t) === null),
+  ]),
+) as Record<FieldType, Op[]>;
 const COUPON_LABELS: Record<CouponIs, string> = {
   unique: 'gave a unique code',
   static: 'gave a static code',
@@ -188,7 +192,7 @@ function FieldCondition({
   onChange: (c: Condition) => void;
 }) {
   const type = scope.fields.find((f) => f.ref === c.field)?.type;
-  const ops = type ? OPS_FOR[type] : (Object.keys(OP_LABELS) as Op[]);
+  const ops = type ? OPS_FOR[type] : [...CONDITION_OPS];
   return (
     <>
       <select
