@@ -8,6 +8,7 @@ import { attemptOf, emptyDraft, serverOnly, shownIssues, toDraft, type Attempt }
 import { forSave, inputIssues, publishIssues, remapIds, saveIssues, withRenamedSteps, type Draft, type Issues } from './check.ts';
 import type { ConditionScope } from './Condition.tsx';
 import type { TreeContext } from './context.ts';
+import { FrequencyCapPanel } from './FrequencyCap.tsx';
 import { useKnown } from './known.ts';
 import { statusTone } from './List.tsx';
 import { Runs, TestEvent } from './Runs.tsx';
@@ -194,6 +195,7 @@ function Editor({ conversation, merchants }: { conversation: ConversationJson | 
             <p className="muted">Save the conversation to send test events and see its runs.</p>
           )}
           {current ? <Runs conversation={current} /> : null}
+          <FrequencyCapPanel compact />
         </aside>
       </div>
     </section>

@@ -2,6 +2,7 @@ import { useQuery } from '@tanstack/react-query';
 import { api } from '../../api.ts';
 import { href } from '../../router.ts';
 import { Badge, Empty, ErrorBanner, Loading } from '../../ui.tsx';
+import { FrequencyCapPanel } from './FrequencyCap.tsx';
 
 export const statusTone = { draft: 'muted', live: 'ok', paused: 'warn' } as const;
 
@@ -68,6 +69,7 @@ export function ConductorScreen() {
           </tbody>
         </table>
       ) : null}
+      <FrequencyCapPanel />
     </section>
   );
 }
