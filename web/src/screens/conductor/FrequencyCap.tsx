@@ -21,13 +21,16 @@ export function FrequencyCapPanel({ compact }: { compact?: boolean }) {
   const [on, setOn] = useState(false);
   const [messages, setMessages] = useState('3');
   const [perDays, setPerDays] = useState('7');
+  // The form follows the saved cap whenever it changes (loaded, or saved here).
+  const savedKey = JSON.stringify(cap);
   useEffect(() => {
-    setOn(cap !== null);
-    if (cap) {
-      setMessages(String(cap.messages));
-      setPerDays(String(cap.perDays));
+    const saved = JSON.parse(savedKey) as ConductorSettings['frequencyCap'];
+    setOn(saved !== null);
+    if (saved) {
+      setMessages(String(saved.messages));
+      setPerDays(String(saved.perDays));
     }
-  }, [cap?.messages, cap?.perDays, cap === null]); // eslint-disable-line react-hooks/exhaustive-deps
+  }, [savedKey]);
   const wanted = on ? { messages: Number(messages), perDays: Number(perDays) } : null;
   const invalid = wanted !== null && !frequencyCap.safeParse(wanted).success;
   const save = useMutation({
