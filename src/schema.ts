@@ -258,6 +258,20 @@ export interface DB {
     created_at: Date;
     updated_at: Date;
     ended_at: Date | null;
+    /** The run's place in its version's tree (`steps.2.branches.0.steps.1`); null: `steps.<step_index>` (runs before 0020). */
+    step_path: string | null;
+    /** At a waitForEvent step: the event type waited for (the timeout is next_due_at), and when it arrived. */
+    waiting_for: string | null;
+    wait_until: Date | null;
+    received_at: Date | null;
+    /** The trigger event's properties (split conditions read them). */
+    trigger_properties: unknown;
+  };
+  conductor_settings: {
+    account_id: string;
+    /** `{messages, perDays}` or null: no cap. */
+    frequency_cap: unknown;
+    updated_at: Date;
   };
   step_runs: {
     account_id: string;

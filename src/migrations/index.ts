@@ -16,6 +16,7 @@ import * as codeUploads from './0014-code-uploads.ts';
 import * as integrations from './0015-integrations.ts';
 import * as team from './0016-team.ts';
 import * as lifecycle from './0017-lifecycle.ts';
+import * as branches from './0020-branches.ts';
 
 /** Every migration, in order. Forward only: never edit one that has shipped; add the next. */
 export const migrations: Migration[] = [
@@ -36,4 +37,6 @@ export const migrations: Migration[] = [
   { version: 15, name: '0015-integrations', up: integrations.up },
   { version: 16, name: '0016-team', up: team.up },
   { version: 17, name: '0017-lifecycle', up: lifecycle.up },
+  // Numbered 0020 for the merge (0018 and 0019 are taken by branches merged alongside): the lead sets its version then.
+  { version: 18, name: '0020-branches', up: branches.up },
 ];

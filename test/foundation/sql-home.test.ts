@@ -70,10 +70,11 @@ describe('raw SQL lives in *.sql.ts files', () => {
 const CROSS_AREA_REPO_IMPORTS = [
   'src/modules/assignments/service.ts -> pools/repo.ts',
   'src/modules/conductor/engine.ts -> contacts/repo.ts',
-  'src/modules/conductor/engine.ts -> pools/repo.ts',
   'src/modules/conductor/engine.ts -> segmentation/repo.ts',
-  'src/modules/conductor/service.ts -> pools/repo.ts',
+  'src/modules/conductor/publish.ts -> pools/repo.ts',
+  'src/modules/conductor/publish.ts -> segmentation/repo.ts',
   'src/modules/conductor/service.ts -> segmentation/repo.ts',
+  'src/modules/conductor/steps.ts -> pools/repo.ts',
   'src/modules/conductor/usage.ts -> pools/repo.ts',
   'src/modules/events/service.ts -> contacts/repo.ts',
   'src/modules/uploads/service.ts -> pools/repo.ts',

@@ -142,18 +142,68 @@ export interface RunUpdate {
   id: string;
   status: 'active' | 'completed' | 'exited';
   stepIndex: number;
+  /** The run's place in the tree (null once it is done). */
+  stepPath: string | null;
   nextDueAt: string;
   exitReason: string | null;
+  /** At a waitForEvent step: the event type waited for (null otherwise) and when it came. */
+  waitingFor: string | null;
+  waitUntil: string | null;
+  receivedAt: string | null;
 }
 
+/** The batch's new positions, in the transaction that holds the runs' row locks (claimed). */
 export async function updateRuns(db: Q, accountId: string, updates: RunUpdate[], now: Date): Promise<void> {
   if (updates.length === 0) return;
   await sql`
     update enrollments e
-    set status = u.status, step_index = u."stepIndex", next_due_at = u."nextDueAt", exit_reason = u."exitReason",
+    set status = u.status, step_index = u."stepIndex", step_path = u."stepPath", next_due_at = u."nextDueAt", exit_reason = u."exitReason",
+        waiting_for = u."waitingFor", wait_until = u."waitUntil", received_at = u."receivedAt",
         attempts = 0, last_error = null, updated_at = ${now}, ended_at = case when u.status = 'active' then null else ${now}::timestamptz end
-    from ${recordset(updates, { id: 'text', status: 'text', stepIndex: 'integer', nextDueAt: 'timestamptz', exitReason: 'text' }, 'u')}
+    from ${recordset(
+      updates,
+      {
+        id: 'text',
+        status: 'text',
+        stepIndex: 'integer',
+        stepPath: 'text',
+        nextDueAt: 'timestamptz',
+        exitReason: 'text',
+        waitingFor: 'text',
+        waitUntil: 'timestamptz',
+        receivedAt: 'timestamptz',
+      },
+      'u',
+    )}
     where e.account_id = ${accountId} and e.id = u.id`.execute(db);
+}
+
+/**
+ * An event wakes the runs of its contact that wait for its type (waitForEvent), in the event's
+ * transaction: `received_at` is set and the run is due now, so the next batch takes the
+ * `received` branch. Found by `enrollments_waits_idx` (account, contact, waiting_for). Locks those
+ * enrollment rows (one statement, after the exits of the same round): a batch that holds one (its
+ * claim) is waited for, and the where clause is checked again on the row it committed — a run whose
+ * wait timed out in that batch no longer waits, so it is not woken: exactly one branch. Held and
+ * failed runs are woken too (they take the branch once resumed). Idempotent: a woken run is skipped.
+ */
+export async function wakeWaitingRuns(
+  db: Q,
+  accountId: string,
+  events: { contactId: string; type: string }[],
+  now: Date,
+  /** Conversations whose runs stay (a merchant-limited caller's events do not reach them). */
+  exclude: string[] = [],
+): Promise<number> {
+  if (events.length === 0) return 0;
+  const result = await sql`
+    update enrollments e
+    set received_at = ${now}, next_due_at = ${now}, updated_at = ${now}
+    from ${recordset(events, { contactId: 'text', type: 'text' }, 'x')}
+    where e.account_id = ${accountId} and e.contact_id = x."contactId" and e.waiting_for = x.type
+      and e.received_at is null and e.status in ('active', 'held', 'failed')
+      and e.conversation_id not in (select jsonb_array_elements_text(${JSON.stringify(exclude)}::jsonb))`.execute(db);
+  return Number(result.numAffectedRows ?? 0);
 }
 
 const STEP_RUN_COLUMNS = {
@@ -198,16 +248,26 @@ export async function patchContactFields(
 }
 
 /**
- * Per conversation, version and step index: runs waiting there (`active`: also held and failed
- * runs) or ended there (`exited`).
+ * Per conversation, version and place in the tree: runs there (`active`: also held and failed
+ * runs; `waiting`: not due yet — a delay, a wait for an event, a send window) or ended there
+ * (`exited`). Runs written before migration 0020 are at `steps.<step_index>`.
  */
-export async function runPositions(db: Q, conversationIds: string[]) {
+export async function runPositions(db: Q, conversationIds: string[], now: Date) {
   if (conversationIds.length === 0) return [];
-  const result = await sql<{ conversation_id: string; version: number; step_index: number; status: 'active' | 'exited'; n: number }>`
-    select conversation_id, version, step_index, case when status = 'exited' then 'exited' else 'active' end as status, count(*) as n
+  const result = await sql<{
+    conversation_id: string;
+    version: number;
+    path: string;
+    status: 'active' | 'exited';
+    waiting: boolean;
+    n: number;
+  }>`
+    select conversation_id, version, coalesce(step_path, 'steps.' || step_index) as path,
+           case when status = 'exited' then 'exited' else 'active' end as status,
+           status <> 'exited' and next_due_at > ${now} as waiting, count(*) as n
     from enrollments
     where conversation_id = any(${conversationIds}::text[]) and status in ('active', 'held', 'failed', 'exited')
-    group by 1, 2, 3, 4`.execute(db);
+    group by 1, 2, 3, 4, 5`.execute(db);
   return result.rows;
 }
 
@@ -235,6 +295,10 @@ export async function exitRunsMany(
 
 export interface NewRun {
   id: string;
+  /** Where the run starts (null: a version with no step; it completes at its first claim). */
+  stepPath: string | null;
+  /** The trigger event's properties (split conditions read them). */
+  properties: Record<string, unknown>;
   conversationId: string;
   version: number;
   contactId: string;
@@ -255,9 +319,22 @@ export async function enrollMany(
 ): Promise<{ contactId: string; conversationId: string }[]> {
   if (runs.length === 0) return [];
   const result = await sql<{ contact_id: string; conversation_id: string }>`
-    insert into enrollments (account_id, id, conversation_id, version, contact_id, status, step_index, next_due_at, created_at, updated_at)
-    select ${accountId}, r.id, r."conversationId", r.version, r."contactId", 'active', 0, r."nextDueAt", ${now}, ${now}
-    from ${recordset(runs, { id: 'text', conversationId: 'text', version: 'integer', contactId: 'text', nextDueAt: 'timestamptz', reentry: 'text' }, 'r')}
+    insert into enrollments (account_id, id, conversation_id, version, contact_id, status, step_index, step_path, next_due_at, trigger_properties, created_at, updated_at)
+    select ${accountId}, r.id, r."conversationId", r.version, r."contactId", 'active', 0, r."stepPath", r."nextDueAt", r.properties, ${now}, ${now}
+    from ${recordset(
+      runs,
+      {
+        id: 'text',
+        conversationId: 'text',
+        version: 'integer',
+        contactId: 'text',
+        stepPath: 'text',
+        nextDueAt: 'timestamptz',
+        reentry: 'text',
+        properties: 'jsonb',
+      },
+      'r',
+    )}
     where r.reentry <> 'never'
        -- by (account_id, contact_id): an index; by conversation alone it would scan all its runs
        or not exists (select 1 from enrollments e where e.account_id = ${accountId} and e.contact_id = r."contactId" and e.conversation_id = r."conversationId")

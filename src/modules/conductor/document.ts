@@ -208,6 +208,24 @@ export function allSteps<T extends AnyTree>(steps: T[]): T[] {
   return out;
 }
 
+/** The tree with each step replaced by `fn(step)` (branches mapped first, in their new step). */
+export function mapSteps(steps: Step[], fn: (step: Step) => Step): Step[] {
+  return steps.map((s) => {
+    switch (s.type) {
+      case 'split':
+        return fn({
+          ...s,
+          branches: s.branches.map((b) => ({ ...b, steps: mapSteps(b.steps, fn) })),
+          otherwise: { steps: mapSteps(s.otherwise.steps, fn) },
+        });
+      case 'waitForEvent':
+        return fn({ ...s, received: { steps: mapSteps(s.received.steps, fn) }, timedOut: { steps: mapSteps(s.timedOut.steps, fn) } });
+      default:
+        return fn(s);
+    }
+  });
+}
+
 /** Step id → its path. */
 export function pathsById(doc: { steps: Step[] }): Map<string, string> {
   const out = new Map<string, string>();

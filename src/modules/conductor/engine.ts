@@ -10,52 +10,22 @@ import type { Kysely } from 'kysely';
 import type { Clock } from '../../platform/clock.ts';
 import type { AppDatabase, DB } from '../../schema.ts';
 import type { AssignmentsService } from '../assignments/service.ts';
-import type { AssignOutcome } from '../assignments/model.ts';
-import { findPool } from '../pools/repo.ts';
 import type { Pool } from '../pools/model.ts';
 import type { OutboxService } from '../outbox/service.ts';
-import { afterFailure, type NewMail, type RetryPolicy } from '../outbox/model.ts';
-import type { FieldGroup } from '../segmentation/model.ts';
+import { afterFailure, type RetryPolicy } from '../outbox/model.ts';
 import { listGroups } from '../segmentation/repo.ts';
-import { namedFields, type StoredFields } from '../contacts/model.ts';
-import { findRecords, type ContactRecord } from '../contacts/repo.ts';
-import type { TemplatePart } from '../messages/template.ts';
+import { findRecords } from '../contacts/repo.ts';
 import type { RenderPool } from '../messages/render-pool.ts';
-import { dueAt, type AssignCoupon, type ConversationDocument, type SetField, type Step, type CommittedMessage } from './model.ts';
+import { after, dueAt, into, settle, stepAt, topIndex, type ConversationDocument, type SetField, type Step } from './model.ts';
 import * as repo from './repo.ts';
 import { isConnectionLoss } from '../../platform/db/errors.ts';
 import { SQLSTATE } from '../../platform/db/sqlstate.ts';
-import { marketingMail, type MarketingRules } from '../unsubscribe/marketing.ts';
+import type { MarketingRules } from '../unsubscribe/marketing.ts';
+import { isHold, type BatchWork, type Outcome, type Run } from './batch.ts';
+import { assignCoupon, setField, split, waitForEvent, type RedeemedCodes } from './steps.ts';
+import { sendMessage } from './message-step.ts';
 
-/** One run as the batch carries it from step to step. */
-interface Run {
-  row: repo.EnrollmentRow;
-  doc: ConversationDocument;
-  index: number;
-  status: 'active' | 'completed' | 'exited';
-  exitReason: string | null;
-  nextDueAt: Date;
-}
-
-interface StepResult {
-  outcome: string;
-  code?: string | null;
-  expiresAt?: Date | null;
-  mailId?: string | null;
-  detail?: string | null;
-  exit?: string;
-}
-
-/** What one batch leaves to write, and what it touched. */
-interface BatchWork {
-  tx: Kysely<DB>;
-  now: Date;
-  accountId: string;
-  contacts: Map<string, ContactRecord>;
-  patches: Map<string, Record<string, unknown>>;
-  stepRuns: repo.StepRunRow[];
-  pools: Map<string, Pool>;
-}
+export { partsOf } from './message-step.ts';
 
 export interface EngineReport {
   runs: number;
@@ -112,10 +82,10 @@ export function conductorEngine(deps: {
   renderPool: RenderPool;
   /** Suppression and unsubscribe links for marketing mail (without: neither). */
   marketing?: MarketingRules;
+  /** Live redemptions of handed codes (coupon conditions `is: "redeemed"`; without: never redeemed). */
+  redeemedCodes?: RedeemedCodes;
 }) {
   const { db } = deps.database;
-  // What a batch renders with: the pool, in the account's zone.
-  const rendererFor = (zone: string): Renderer => ({ timeZone: zone });
   // Published versions never change: keep them once read.
   const documents = new Map<string, ConversationDocument>();
 
@@ -220,22 +190,41 @@ export function conductorEngine(deps: {
     const byAccount = new Map<string, repo.EnrollmentRow[]>();
     for (const r of rows) byAccount.set(r.account_id, [...(byAccount.get(r.account_id) ?? []), r]);
     const zones = await repo.accountTimeZones(tx, [...byAccount.keys()]);
+    const caps = await repo.frequencyCaps(tx, [...byAccount.keys()]);
     for (const [accountId, accountRows] of byAccount) {
       // Everything inside the batch goes through `tx` (PGlite has one connection, held by it).
       const groups = await listGroups(tx, accountId);
       const contacts = new Map(
         (await findRecords(tx, accountId, [...new Set(accountRows.map((r) => r.contact_id))])).map((c) => [c.id, c]),
       );
-      const work: BatchWork = { tx, now, accountId, contacts, patches: new Map(), stepRuns: [], pools: touchedPools };
-      const runs: Run[] = accountRows.map((row) => ({
-        row,
-        doc: documents.get(`${row.conversation_id}:${row.version}`)!,
-        index: row.step_index,
-        status: 'active',
-        exitReason: null,
-        nextDueAt: now,
-      }));
-      steps += await advance(work, runs, groups, rendererFor(zones.get(accountId) ?? 'UTC'));
+      const work: BatchWork = {
+        tx,
+        now,
+        accountId,
+        timeZone: zones.get(accountId) ?? 'UTC',
+        groups,
+        contacts,
+        patches: new Map(),
+        stepRuns: [],
+        pools: touchedPools,
+        frequencyCap: caps.get(accountId) ?? null,
+      };
+      const runs: Run[] = accountRows.map((row) => {
+        const doc = documents.get(`${row.conversation_id}:${row.version}`)!;
+        return {
+          row,
+          doc,
+          // Runs written before branches existed are at `steps.<step_index>`.
+          path: doc ? settle(doc, row.step_path ?? `steps.${row.step_index}`) : null,
+          status: 'active',
+          exitReason: null,
+          nextDueAt: now,
+          waitingFor: row.waiting_for,
+          receivedAt: row.received_at,
+          waitUntil: row.wait_until,
+        };
+      });
+      steps += await advance(work, runs);
       await repo.patchContactFields(
         tx,
         accountId,
@@ -249,9 +238,13 @@ export function conductorEngine(deps: {
         runs.map((r) => ({
           id: r.row.id,
           status: r.status,
-          stepIndex: r.index,
+          stepIndex: r.doc ? topIndex(r.doc, r.path) : r.row.step_index,
+          stepPath: r.status === 'completed' ? null : r.path,
           nextDueAt: r.nextDueAt.toISOString(),
           exitReason: r.exitReason,
+          waitingFor: r.status === 'active' ? r.waitingFor : null,
+          waitUntil: r.status === 'active' && r.waitingFor !== null ? (r.waitUntil?.toISOString() ?? null) : null,
+          receivedAt: r.status === 'active' && r.waitingFor !== null ? (r.receivedAt?.toISOString() ?? null) : null,
         })),
         now,
       );
@@ -260,28 +253,35 @@ export function conductorEngine(deps: {
   }
 
   /**
-   * Moves every run through the steps that are due now: the runs at the same step of the same
-   * version go through it together, then on to the next step unless it waits.
+   * Moves every run through the steps that are due now: the runs at the same step (path) of the
+   * same version go through it together — a split is one evaluation for all of them — then on to
+   * their next step (the branch's first step, or the step after) unless it waits.
    */
-  async function advance(work: BatchWork, runs: Run[], groups: FieldGroup[], renderer: Renderer): Promise<number> {
+  async function advance(work: BatchWork, runs: Run[]): Promise<number> {
     let steps = 0;
-    let moving = runs.filter((r) => r.doc && r.index < r.doc.steps.length);
-    for (const r of runs) if (!r.doc || r.index >= r.doc.steps.length) r.status = 'completed';
+    let moving = runs.filter((r) => r.doc && r.path !== null);
+    for (const r of runs) if (!r.doc || r.path === null) r.status = 'completed';
     while (moving.length > 0) {
       const atStep = new Map<string, Run[]>();
       for (const r of moving) {
-        const key = `${r.row.conversation_id}:${r.row.version}:${r.index}`;
+        const key = `${r.row.conversation_id}:${r.row.version}:${r.path}`;
         atStep.set(key, [...(atStep.get(key) ?? []), r]);
       }
       const next: Run[] = [];
       for (const group of atStep.values()) {
-        const step = group[0]!.doc.steps[group[0]!.index]!;
-        const results = await execute(work, step, group, groups, renderer).catch((err: unknown) => {
+        const path = group[0]!.path!;
+        const step = stepAt(group[0]!.doc, path)!;
+        const results = await execute(work, step, group).catch((err: unknown) => {
           throw new StepFailure(step, err);
         });
-        steps += group.length;
         group.forEach((run, i) => {
           const result = results[i]!;
+          if (isHold(result)) {
+            // Not done yet (a wait for an event, a send window): the run stays at the step until then.
+            run.nextDueAt = result.holdUntil;
+            return;
+          }
+          steps++;
           work.stepRuns.push({
             account_id: work.accountId,
             enrollment_id: run.row.id,
@@ -299,14 +299,15 @@ export function conductorEngine(deps: {
             run.exitReason = result.exit;
             return;
           }
-          run.index++;
-          if (run.index >= run.doc.steps.length) {
+          if (step.type === 'waitForEvent') [run.waitingFor, run.receivedAt, run.waitUntil] = [null, null, null];
+          run.path = result.branch ? into(run.doc, path, result.branch) : after(run.doc, path);
+          if (run.path === null) {
             run.status = 'completed';
             return;
           }
-          run.nextDueAt = dueAt(run.doc, `steps.${run.index}`, work.now);
-          // A step that waits stays for a later claim; one due now goes on in this batch.
-          if (run.nextDueAt.getTime() <= work.now.getTime() || run.doc.steps[run.index]!.type !== 'delay') next.push(run);
+          run.nextDueAt = dueAt(run.doc, run.path, work.now);
+          // A delay stays for a later claim; a step due now goes on in this batch.
+          if (run.nextDueAt.getTime() <= work.now.getTime() || stepAt(run.doc, run.path)!.type !== 'delay') next.push(run);
         });
       }
       moving = next;
@@ -314,131 +315,25 @@ export function conductorEngine(deps: {
     return steps;
   }
 
-  async function execute(work: BatchWork, step: Step, runs: Run[], groups: FieldGroup[], renderer: Renderer): Promise<StepResult[]> {
+  async function execute(work: BatchWork, step: Step, runs: Run[]): Promise<Outcome[]> {
     switch (step.type) {
       case 'delay':
         return runs.map(() => ({ outcome: 'waited' }));
       case 'action':
         return step.action.type === 'assignCoupon'
-          ? assignCoupon(work, step, step.action, runs)
+          ? assignCoupon(deps.assignments, work, step, step.action, runs)
           : runs.map((r) => setField(work, step.action as SetField, r));
       case 'message':
-        return sendMessage(work, step, runs, groups, renderer);
+        return sendMessage(deps, work, step, runs);
       case 'split':
+        return split(work, step, runs, deps.redeemedCodes);
       case 'waitForEvent':
-        throw new Error(`${step.type} steps are not run yet`);
+        return waitForEvent(work, step, runs);
       default: {
         const exhaustive: never = step;
         return exhaustive;
       }
     }
-  }
-
-  function patch(work: BatchWork, contactId: string, values: Record<string, unknown>): void {
-    work.patches.set(contactId, { ...work.patches.get(contactId), ...values });
-    const contact = work.contacts.get(contactId);
-    // Later steps of this batch (the message) read the new values.
-    if (contact) contact.fields = { ...contact.fields, ...(values as StoredFields) };
-  }
-
-  async function assignCoupon(work: BatchWork, step: Step, action: AssignCoupon, runs: Run[]): Promise<StepResult[]> {
-    const pool = await findPool(work.tx, work.accountId, action.poolId);
-    if (!pool) {
-      return runs.map(() =>
-        action.whenNoCode === 'exit'
-          ? { outcome: 'no_code_exit', detail: 'pool_not_found', exit: 'no code: the pool no longer exists' }
-          : { outcome: 'no_code', detail: 'pool_not_found' },
-      );
-    }
-    const requests = runs.map((r) => ({ contactId: r.row.contact_id, idempotencyKey: `run:${r.row.id}:${step.id}` }));
-    const outcomes: Map<string, AssignOutcome> = await deps.assignments.assignWithin(work.tx, pool, requests);
-    work.pools.set(pool.id, pool);
-    return runs.map((run, i) => {
-      const outcome = outcomes.get(requests[i]!.idempotencyKey)!;
-      if (!outcome.ok)
-        return action.whenNoCode === 'exit'
-          ? { outcome: 'no_code_exit', detail: outcome.reason, exit: `no code: ${outcome.reason}` }
-          : { outcome: 'no_code', detail: outcome.reason };
-      const { code, expiresAt, source } = outcome.assignment;
-      const values: Record<string, unknown> = { [action.saveCodeTo]: code };
-      if (action.saveExpirationTo) values[action.saveExpirationTo] = expiresAt ? expiresAt.toISOString() : null;
-      patch(work, run.row.contact_id, values);
-      return { outcome: source === 'default' ? 'default_code' : 'assigned', code, expiresAt };
-    });
-  }
-
-  function setField(work: BatchWork, action: SetField, run: Run): StepResult {
-    patch(work, run.row.contact_id, { [action.field]: action.value });
-    return { outcome: 'field_set' };
-  }
-
-  async function sendMessage(
-    work: BatchWork,
-    step: Extract<Step, { type: 'message' }>,
-    runs: Run[],
-    groups: FieldGroup[],
-    renderer: Renderer,
-  ): Promise<StepResult[]> {
-    const message = step.committed;
-    if (!message) return runs.map(() => ({ outcome: 'failed', detail: 'message not committed', exit: 'message not committed' }));
-    const results: StepResult[] = [];
-    const toRender: { index: number; contact: ContactRecord; url: string | null }[] = [];
-    // Suppressed addresses (one lookup for the batch) and the signed unsubscribe links: unsubscribe/marketing.ts.
-    const marketing = await marketingMail(
-      deps.marketing,
-      work.tx,
-      work.accountId,
-      message,
-      runs.map((r) => work.contacts.get(r.row.contact_id)?.email),
-    );
-    runs.forEach((run, i) => {
-      const contact = work.contacts.get(run.row.contact_id);
-      if (!contact) return results.push({ outcome: 'failed', detail: 'contact not found', exit: 'contact not found' });
-      if (contact.status === 'unsubscribed') return results.push({ outcome: 'skipped', detail: 'unsubscribed', exit: 'unsubscribed' });
-      if (marketing.suppressed(contact.email)) return results.push({ outcome: 'skipped', detail: 'suppressed', exit: 'suppressed' });
-      toRender.push({ index: i, contact, url: marketing.link(contact.id) });
-      return results.push({ outcome: 'sent' });
-    });
-    const outcomes = await deps.renderPool.render(work.accountId, {
-      timeZone: renderer.timeZone,
-      parts: partsOf(message),
-      contexts: toRender.map(({ contact, url }) => ({
-        contact: { id: contact.id, email: contact.email, status: contact.status },
-        fields: namedFields(groups, (contact.fields ?? {}) as StoredFields, true),
-        ...(url !== null && { unsubscribeUrl: url }),
-      })),
-    });
-    const mails: { index: number; mail: NewMail }[] = [];
-    toRender.forEach(({ index, contact, url }, k) => {
-      const outcome = outcomes[k]!;
-      if (!outcome.ok) {
-        // Over the budget (or blocking its thread): this contact fails, the batch goes on.
-        const detail = outcome.error.reason === 'time_limit' ? `render_timeout: ${outcome.error.message}` : outcome.error.message;
-        results[index] = { outcome: 'failed', detail, exit: 'message could not be rendered' };
-        return;
-      }
-      const rendered = marketing.finish(outcome.rendered, url);
-      mails.push({
-        index,
-        mail: {
-          accountId: work.accountId,
-          merchantId: null,
-          kind: 'message',
-          to: contact.email,
-          from: { name: message.fromName, email: message.fromEmail },
-          subject: rendered.subject,
-          html: rendered.html,
-          text: message.text === null ? null : rendered.text,
-          headers: marketing.headers(url),
-        },
-      });
-    });
-    const ids = await deps.outbox.enqueue(
-      work.tx,
-      mails.map((m) => m.mail),
-    );
-    mails.forEach((m, k) => (results[m.index]!.mailId = ids[k]!));
-    return results;
   }
 
   /** Runs batches until nothing is due. */
@@ -454,15 +349,4 @@ export function conductorEngine(deps: {
   }
 
   return { runBatch, runDue };
-}
-
-export const partsOf = (m: CommittedMessage): TemplatePart[] => [
-  { field: 'subject', source: m.subject },
-  { field: 'html', source: m.html },
-  ...(m.text !== null ? [{ field: 'text' as const, source: m.text }] : []),
-];
-
-/** A batch renders with the pool in its account's zone. */
-interface Renderer {
-  timeZone: string;
 }

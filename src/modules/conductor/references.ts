@@ -1,7 +1,7 @@
 import type { Liquid } from 'liquidjs';
 import { createEngine } from '../messages/liquid.ts';
 import type { TemplatePart } from '../messages/template.ts';
-import type { AssignCoupon, ConversationDocument } from './model.ts';
+import { allSteps, isFieldCondition, leavesOf, type AssignCoupon, type ConversationDocument } from './model.ts';
 
 let engine: Liquid | undefined;
 
@@ -55,7 +55,7 @@ export function fieldsRead(
 
 /** The assignCoupon actions of a document. */
 export const couponActions = (doc: ConversationDocument): AssignCoupon[] =>
-  doc.steps.flatMap((s) => (s.type === 'action' && s.action.type === 'assignCoupon' ? [s.action] : []));
+  allSteps(doc.steps).flatMap((s) => (s.type === 'action' && s.action.type === 'assignCoupon' ? [s.action] : []));
 
 /** The merchants one assignCoupon step uses: the one it names and the one that owns its pool. */
 export function merchantsOfStep(action: AssignCoupon, poolMerchants: ReadonlyMap<string, string>): string[] {
@@ -79,7 +79,13 @@ type Groups = readonly { name: string; fields: readonly { id: string; name: stri
 /** The fields a document's steps write (coupon fields, setField) and its committed messages read. */
 function fieldsTouched(doc: ConversationDocument, groups: Groups): Set<string> {
   const touched = new Set<string>();
-  for (const s of doc.steps) {
+  const byName = new Map(groups.flatMap((g) => g.fields.map((f): [string, string] => [`${g.name}.${f.name}`, f.id])));
+  for (const s of allSteps(doc.steps)) {
+    // A split reads the fields its conditions name.
+    if (s.type === 'split')
+      for (const b of s.branches)
+        for (const leaf of leavesOf(b.condition))
+          if (isFieldCondition(leaf) && byName.has(leaf.field)) touched.add(byName.get(leaf.field)!);
     if (s.type === 'action' && s.action.type === 'assignCoupon') {
       touched.add(s.action.saveCodeTo);
       if (s.action.saveExpirationTo) touched.add(s.action.saveExpirationTo);

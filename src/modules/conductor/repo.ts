@@ -1,6 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { DB } from '../../schema.ts';
-import type { ConversationDocument } from './model.ts';
+import type { ConversationDocument, FrequencyCap } from './model.ts';
 
 type Q = Kysely<DB>;
 
@@ -113,6 +113,33 @@ export async function findEnrollment(db: Q, accountId: string, conversationId: s
     .executeTakeFirst();
 }
 
+/** The step runs of these runs at these steps (what earlier assignCoupon steps gave, for coupon conditions). */
+export async function stepRunsAt(db: Q, enrollmentIds: string[], stepIds: string[]): Promise<StepRunRow[]> {
+  if (enrollmentIds.length === 0 || stepIds.length === 0) return [];
+  return db.selectFrom('step_runs').selectAll().where('enrollment_id', 'in', enrollmentIds).where('step_id', 'in', stepIds).execute();
+}
+
+/** The accounts' frequency caps (absent: none). */
+export async function frequencyCaps(db: Q, accountIds: string[]): Promise<Map<string, FrequencyCap>> {
+  if (accountIds.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('conductor_settings')
+    .select(['account_id', 'frequency_cap'])
+    .where('account_id', 'in', accountIds)
+    .where('frequency_cap', 'is not', null)
+    .execute();
+  return new Map(rows.map((r) => [r.account_id, r.frequency_cap as FrequencyCap]));
+}
+
+export async function saveFrequencyCap(db: Q, accountId: string, cap: FrequencyCap | null, now: Date): Promise<void> {
+  const value = cap === null ? null : JSON.stringify(cap);
+  await db
+    .insertInto('conductor_settings')
+    .values({ account_id: accountId, frequency_cap: value, updated_at: now })
+    .onConflict((oc) => oc.column('account_id').doUpdateSet({ frequency_cap: value, updated_at: now }))
+    .execute();
+}
+
 export async function accountTimeZones(db: Q, accountIds: string[]): Promise<Map<string, string>> {
   const rows = await db.selectFrom('accounts').select(['id', 'time_zone']).where('id', 'in', accountIds).execute();
   return new Map(rows.map((r) => [r.id, r.time_zone]));
@@ -147,15 +174,28 @@ export async function stepRunsOf(db: Q, enrollmentIds: string[]): Promise<StepRu
   return db.selectFrom('step_runs').selectAll().where('enrollment_id', 'in', enrollmentIds).orderBy('at').execute();
 }
 
-/** Per conversation and step: step runs by outcome. */
+/** Per conversation and step: step runs by outcome (a split's by the branch it took, too). */
 export async function stepOutcomeCounts(db: Q, conversationIds: string[]) {
   if (conversationIds.length === 0) return [];
   return db
     .selectFrom('step_runs')
-    .select(['conversation_id', 'step_id', 'outcome', (eb) => eb.fn.countAll<number>().as('n')])
+    .select((eb) => [
+      'conversation_id',
+      'step_id',
+      'outcome',
+      eb.case().when('outcome', '=', 'branch').then(eb.ref('detail')).else(null).end().as('branch'),
+      eb.fn.countAll<number>().as('n'),
+    ])
     .where('conversation_id', 'in', conversationIds)
-    .groupBy(['conversation_id', 'step_id', 'outcome'])
+    .groupBy(['conversation_id', 'step_id', 'outcome', 'branch'])
     .execute();
+}
+
+/** The drafts of these conversations (every step the editor shows gets its counts). */
+export async function draftDocuments(db: Q, conversationIds: string[]): Promise<Map<string, ConversationDocument>> {
+  if (conversationIds.length === 0) return new Map();
+  const rows = await db.selectFrom('conversations').select(['id', 'draft']).where('id', 'in', conversationIds).execute();
+  return new Map(rows.map((r) => [r.id, r.draft as ConversationDocument]));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -2,7 +2,8 @@ import type { Clock } from '../../platform/clock.ts';
 import { DomainError, forbidden, notFound } from '../../platform/errors.ts';
 import type { Principal } from '../accounts/principal.ts';
 import type { AppDatabase } from '../../schema.ts';
-import { enrollmentView, type ConductorService } from './service.ts';
+import type { ConductorService } from './service.ts';
+import { enrollmentView, withSteps } from './readback.ts';
 import * as repo from './repo.ts';
 
 /**
@@ -28,8 +29,7 @@ export function runsService(deps: { database: AppDatabase; clock: Clock; conduct
       if (!run) throw notFound('enrollment');
       throw new DomainError('conflict', 'invalid_state', `Only a failed run can be resumed; this one is ${run.status}.`);
     }
-    const steps = await repo.stepRunsOf(db, [resumed.id]);
-    return enrollmentView({ ...resumed, steps });
+    return enrollmentView((await withSteps(db, [resumed]))[0]!);
   }
 
   return { resumeRun };

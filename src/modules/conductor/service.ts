@@ -6,25 +6,25 @@ import type { Principal } from '../accounts/principal.ts';
 import { newId } from '../../platform/ids.ts';
 import { decodeCursor, toPage, type Page, type PageQuery } from '../../platform/pagination.ts';
 import type { AppDatabase, DB } from '../../schema.ts';
-import { findPool } from '../pools/repo.ts';
 import { listGroups } from '../segmentation/repo.ts';
-import { catalogOf } from '../segmentation/model.ts';
-import { validateTemplates } from '../messages/template.ts';
-import { partsOf } from './engine.ts';
 import { couponActions, fieldsRead, merchantScope, merchantsOfStep, withinMerchants, type MerchantScope } from './references.ts';
 import {
+  allSteps,
   applyEdit,
-  checkForPublish,
-  dueAt,
+  mapSteps,
+  withPaths,
   type StepCounts,
   type CommittedMessage,
   type ConversationDocument,
   type ConversationInput,
-  type PublishCatalog,
   type PublishIssue,
 } from './model.ts';
 import * as repo from './repo.ts';
+import { intakeEvents, type EventOutcome, type IntakeEvent } from './intake.ts';
+import { countsFor, withSteps, type StepRedemptionsOf } from './readback.ts';
+export { enrollmentView, type EnrollmentWithSteps } from './readback.ts';
 import { exitRedeemedRunsStatement, type RedeemedCode } from './conductor.sql.ts';
+import { publishCheck } from './publish.ts';
 import { archivedPoolIssues, conversationsUsing, poolIdsIn } from './usage.ts';
 
 export type { StepCounts };
@@ -40,29 +40,9 @@ export interface Conversation {
   stepCounts: Record<string, StepCounts>;
 }
 
-export interface EventOutcome {
-  enrolled: string[];
-  exited: string[];
-}
+export type { EventOutcome };
 
-const emptyCounts = (): StepCounts => ({
-  entered: 0,
-  completed: 0,
-  codesAssigned: 0,
-  defaultCodes: 0,
-  noCode: 0,
-  messagesSent: 0,
-  exits: 0,
-  waiting: 0,
-  redeemed: 0,
-  revenue: [],
-});
-const COMPLETED = new Set(['waited', 'assigned', 'default_code', 'no_code', 'field_set', 'sent']);
-
-/** Per conversation and step id: the redemptions of the codes the step handed out (the reports module answers it). */
-export type StepRedemptionsOf = (
-  conversationIds: string[],
-) => Promise<Map<string, Map<string, { redeemed: number; revenue: { currency: string; amount: string }[] }>>>;
+export type { StepRedemptionsOf };
 
 export function conductorService(deps: { database: AppDatabase; clock: Clock; stepRedemptions?: StepRedemptionsOf }) {
   const { db } = deps.database;
@@ -145,44 +125,6 @@ export function conductorService(deps: { database: AppDatabase; clock: Clock; st
     }
   }
 
-  /** Per step of each conversation: what its runs did there (all versions, by step id). */
-  async function countsFor(conversationIds: string[]): Promise<Map<string, Record<string, StepCounts>>> {
-    const out = new Map<string, Record<string, StepCounts>>(conversationIds.map((id) => [id, {}]));
-    const at = (conversationId: string, stepId: string) => {
-      const steps = out.get(conversationId)!;
-      return (steps[stepId] ??= emptyCounts());
-    };
-    for (const r of await repo.stepOutcomeCounts(db, conversationIds)) {
-      const c = at(r.conversation_id, r.step_id);
-      const n = Number(r.n);
-      c.entered += n;
-      if (COMPLETED.has(r.outcome)) c.completed += n;
-      if (r.outcome === 'assigned') c.codesAssigned += n;
-      if (r.outcome === 'default_code') c.defaultCodes += n;
-      if (r.outcome === 'no_code' || r.outcome === 'no_code_exit') c.noCode += n;
-      if (r.outcome === 'sent') c.messagesSent += n;
-    }
-    const positions = await repo.runPositions(db, conversationIds);
-    const docs = await repo.findVersions(db, [
-      ...new Map(
-        positions.map((p) => [`${p.conversation_id}:${p.version}`, { conversationId: p.conversation_id, version: p.version }]),
-      ).values(),
-    ]);
-    for (const p of positions) {
-      const step = docs.get(`${p.conversation_id}:${p.version}`)?.steps[p.step_index];
-      if (!step) continue;
-      // Active runs wait at their step (entered, not done yet); exited runs ended at it.
-      if (p.status === 'active') {
-        at(p.conversation_id, step.id).entered += Number(p.n);
-        if (step.type === 'delay') at(p.conversation_id, step.id).waiting += Number(p.n);
-      } else at(p.conversation_id, step.id).exits += Number(p.n);
-    }
-    for (const [conversationId, steps] of (await deps.stepRedemptions?.(conversationIds)) ?? []) {
-      for (const [stepId, r] of steps) Object.assign(at(conversationId, stepId), { redeemed: r.redeemed, revenue: r.revenue });
-    }
-    return out;
-  }
-
   const toConversation = (row: repo.ConversationRow, counts: Record<string, StepCounts> = {}): Conversation => ({
     id: row.id,
     name: row.name,
@@ -195,7 +137,12 @@ export function conductorService(deps: { database: AppDatabase; clock: Clock; st
   });
 
   async function withCounts(rows: repo.ConversationRow[]): Promise<Conversation[]> {
-    const counts = await countsFor(rows.map((r) => r.id));
+    const counts = await countsFor(
+      db,
+      rows.map((r) => r.id),
+      deps.clock.now(),
+      deps.stepRedemptions,
+    );
     return rows.map((r) => toConversation(r, counts.get(r.id)));
   }
 
@@ -266,7 +213,7 @@ export function conductorService(deps: { database: AppDatabase; clock: Clock; st
     await db.transaction().execute(async (tx) => {
       const row = await load(principal, id, tx, true);
       const draft = row.draft as ConversationDocument;
-      const step = draft.steps.find((s) => s.id === stepId);
+      const step = allSteps(draft.steps).find((s) => s.id === stepId);
       if (!step) throw notFound('step');
       if (step.type !== 'message') throw new DomainError('invalid', 'not_a_message_step', 'Only a message step has a message to commit.');
       const message = await tx
@@ -289,7 +236,7 @@ export function conductorService(deps: { database: AppDatabase; clock: Clock; st
         html: message.html,
         text: message.text,
       };
-      const steps = draft.steps.map((s) => (s.id === stepId ? { ...step, committed } : s));
+      const steps = mapSteps(draft.steps, (s) => (s.id === stepId && s.type === 'message' ? { ...s, committed } : s));
       await repo.saveDraft(tx, principal.accountId, id, { ...draft, steps }, deps.clock.now());
       // A committed message that reads another merchant's coupon field: refused (and rolled back).
       if (principal.merchantIds !== null) await refuseIfHidden(tx, principal.accountId, principal.merchantIds, id);
@@ -297,59 +244,9 @@ export function conductorService(deps: { database: AppDatabase; clock: Clock; st
     return getConversation(principal, id);
   }
 
-  /** The publish checks for the draft against what exists now. */
-  async function check(
-    tx: Kysely<DB>,
-    accountId: string,
-    conversationId: string,
-    doc: ConversationDocument,
-  ): Promise<{ errors: PublishIssue[]; warnings: PublishIssue[] }> {
-    const groups = await listGroups(tx, accountId);
-    const fields = new Map(groups.flatMap((g) => g.fields.map((f) => [f.id, { group: g.name, name: f.name, type: f.type }] as const)));
-    const pools: PublishCatalog['pools'] = new Map();
-    const messageIds = new Set<string>();
-    for (const s of doc.steps) {
-      if (s.type === 'action' && s.action.type === 'assignCoupon' && !pools.has(s.action.poolId)) {
-        const pool = await findPool(tx, accountId, s.action.poolId);
-        if (pool) pools.set(pool.id, { merchantId: pool.merchantId, name: pool.name, defaultCode: pool.defaultCode !== null });
-      }
-      if (s.type === 'message') messageIds.add(s.messageId);
-    }
-    const existing = messageIds.size
-      ? await tx
-          .selectFrom('messages')
-          .select('id')
-          .where('account_id', '=', accountId)
-          .where('id', 'in', [...messageIds])
-          .execute()
-      : [];
-    const couponFieldsElsewhere = new Set<string>();
-    for (const other of await repo.accountDocuments(tx, accountId)) {
-      if (other.id === conversationId) continue;
-      for (const s of other.draft.steps) {
-        if (s.type === 'action' && s.action.type === 'assignCoupon') {
-          couponFieldsElsewhere.add(s.action.saveCodeTo);
-          if (s.action.saveExpirationTo) couponFieldsElsewhere.add(s.action.saveExpirationTo);
-        }
-      }
-    }
-    const catalog = catalogOf(groups);
-    return checkForPublish(doc, {
-      pools,
-      fields,
-      messages: new Set(existing.map((m) => m.id)),
-      templateProblems: (m) =>
-        validateTemplates(partsOf(m), catalog).map(
-          (i) => `${i.field} line ${i.line}${i.column ? `, column ${i.column}` : ''}: ${i.message}`,
-        ),
-      fieldsUsed: (m) => fieldsRead(partsOf(m), groups),
-      couponFieldsElsewhere,
-    });
-  }
-
   async function checkDraft(principal: Principal, id: string) {
     const row = await load(principal, id);
-    return check(db, principal.accountId, id, row.draft as ConversationDocument);
+    return publishCheck(db, principal.accountId, id, row.draft as ConversationDocument);
   }
 
   /** Validates the draft and makes it the live version; runs in progress stay on theirs. */
@@ -357,8 +254,8 @@ export function conductorService(deps: { database: AppDatabase; clock: Clock; st
     return db.transaction().execute(async (tx) => {
       const row = await load(principal, id, tx, true);
       const doc = row.draft as ConversationDocument;
-      const { errors, warnings } = await check(tx, principal.accountId, id, doc);
-      errors.push(...(await archivedPoolIssues(tx, principal.accountId, doc)));
+      const { errors, warnings } = await publishCheck(tx, principal.accountId, id, doc);
+      errors.push(...withPaths(doc, await archivedPoolIssues(tx, principal.accountId, doc)));
       if (errors.length > 0) {
         throw new DomainError(
           'invalid',
@@ -395,89 +292,43 @@ export function conductorService(deps: { database: AppDatabase; clock: Clock; st
   }
 
   /**
-   * An event, inside the transaction that records it: ends the runs it is an exit event of, then
-   * starts a run in every live conversation it triggers (one active run per contact and
-   * conversation; re-entry as the version says).
+   * An event, inside the transaction that records it: ends the runs it is an exit event of, wakes
+   * the runs waiting for it, then starts a run in every live conversation it triggers and whose
+   * trigger filter it passes (one active run per contact and conversation; re-entry as the version says).
    */
   async function handleEvent(
     tx: Kysely<DB>,
-    event: { accountId: string; contactId: string; type: string },
+    event: IntakeEvent & { accountId: string },
     merchantIds: string[] | null = null,
   ): Promise<EventOutcome> {
     return (await handleEvents(tx, event.accountId, [event], merchantIds))[0]!;
   }
 
   /**
-   * `handleEvent` for many events at once (the batch intake), with the same outcome as one call
-   * per event in order: events are taken in rounds in which each contact appears once, and each
-   * round ends runs first, then starts them, in two statements. The events of a merchant-limited
-   * caller (`merchantIds`) neither start nor end runs of conversations that use other merchants.
+   * `handleEvent` for many events at once (the batch intake; intake.ts), with the same outcome as
+   * one call per event in order. The events of a merchant-limited caller (`merchantIds`) neither
+   * start, wake nor end runs of conversations that use other merchants.
    */
   async function handleEvents(
     tx: Kysely<DB>,
     accountId: string,
-    events: { contactId: string; type: string }[],
+    events: IntakeEvent[],
     merchantIds: string[] | null = null,
   ): Promise<EventOutcome[]> {
-    const now = deps.clock.now();
-    const outcomes: EventOutcome[] = events.map(() => ({ enrolled: [], exited: [] }));
     const hidden = merchantIds === null ? [] : [...(await scopeFor(tx, accountId, merchantIds)).hiddenConversations];
-    const triggered = new Map<string, Awaited<ReturnType<typeof repo.conversationsTriggeredBy>>>();
-    for (const type of new Set(events.map((e) => e.type))) {
-      triggered.set(
-        type,
-        (await repo.conversationsTriggeredBy(tx, accountId, type)).filter((c) => !hidden.includes(c.id)),
-      );
-    }
-    let pending = events.map((e, index) => ({ ...e, index }));
-    while (pending.length > 0) {
-      const seen = new Set<string>();
-      const round = pending.filter((e) => !seen.has(e.contactId) && seen.add(e.contactId));
-      pending = pending.filter((e) => !round.includes(e));
-      const byContact = new Map(round.map((e) => [e.contactId, e.index]));
-      for (const left of await repo.exitRunsMany(tx, accountId, round, now, hidden)) {
-        const out = outcomes[byContact.get(left.contactId)!]!;
-        if (!out.exited.includes(left.conversationId)) out.exited.push(left.conversationId);
-      }
-      const runs: repo.NewRun[] = round.flatMap((e) =>
-        (triggered.get(e.type) ?? []).map((c) => {
-          const doc = c.document as ConversationDocument;
-          return {
-            id: newId(),
-            conversationId: c.id,
-            version: c.live_version!,
-            contactId: e.contactId,
-            nextDueAt: dueAt(doc, 'steps.0', now).toISOString(),
-            reentry: doc.reentry,
-          };
-        }),
-      );
-      for (const started of await repo.enrollMany(tx, accountId, runs, now))
-        outcomes[byContact.get(started.contactId)!]!.enrolled.push(started.conversationId);
-    }
-    return outcomes;
-  }
-
-  async function withSteps(rows: repo.EnrollmentRow[]) {
-    const runs = await repo.stepRunsOf(
-      db,
-      rows.map((r) => r.id),
-    );
-    const byRun = new Map<string, repo.StepRunRow[]>();
-    for (const s of runs) byRun.set(s.enrollment_id, [...(byRun.get(s.enrollment_id) ?? []), s]);
-    return rows.map((r) => ({ ...r, steps: byRun.get(r.id) ?? [] }));
+    return intakeEvents(tx, accountId, events, hidden, deps.clock.now());
   }
 
   async function listEnrollments(principal: Principal, id: string, page: PageQuery) {
     await load(principal, id);
     const rows = await repo.listEnrollments(db, principal.accountId, id, { after: decodeCursor(page.cursor), limit: page.limit + 1 });
     const p = toPage(rows, page.limit, (r) => r.id);
-    return { items: await withSteps(p.items), nextCursor: p.nextCursor };
+    return { items: await withSteps(db, p.items), nextCursor: p.nextCursor };
   }
 
   /** A contact's runs with their steps: the contact's journey. */
   async function runsOfContact(accountId: string, contactId: string) {
-    return withSteps(await repo.enrollmentsOfContact(db, accountId, contactId));
+    return withSteps(db, await repo.enrollmentsOfContact(db, accountId, contactId));
   }
 
   /** The fields any conversation of the account saves a code into (test sends show a placeholder there). */
@@ -517,31 +368,3 @@ export function conductorService(deps: { database: AppDatabase; clock: Clock; st
 }
 
 export type ConductorService = ReturnType<typeof conductorService>;
-export type EnrollmentWithSteps = Awaited<ReturnType<ConductorService['runsOfContact']>>[number];
-
-/** A run with its steps as the API shows it (enrollments list, a contact's journey). */
-export const enrollmentView = (e: EnrollmentWithSteps) => ({
-  id: e.id,
-  conversationId: e.conversation_id,
-  contactId: e.contact_id,
-  version: e.version,
-  status: e.status,
-  exitReason: e.exit_reason,
-  stepIndex: e.step_index,
-  position: e.status === 'completed' || e.status === 'exited' ? null : `steps.${e.step_index}`,
-  waitingFor: null,
-  nextDueAt: e.status === 'active' || e.status === 'held' ? e.next_due_at.toISOString() : null,
-  attempts: e.attempts,
-  lastError: e.last_error,
-  createdAt: e.created_at.toISOString(),
-  endedAt: e.ended_at?.toISOString() ?? null,
-  steps: e.steps.map((s) => ({
-    stepId: s.step_id,
-    path: null,
-    outcome: s.outcome,
-    at: s.at.toISOString(),
-    ...(s.code !== null ? { code: s.code, expiresAt: s.expires_at?.toISOString() ?? null } : {}),
-    ...(s.mail_id !== null ? { messageId: s.mail_id } : {}),
-    ...(s.detail !== null ? { detail: s.detail } : {}),
-  })),
-});

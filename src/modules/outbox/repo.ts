@@ -74,3 +74,22 @@ export async function findMail(db: Q, f: MailFilter, id: string): Promise<Mail |
   const row = await filtered(db, f).where('id', '=', id).executeTakeFirst();
   return row ? toMail(row) : undefined;
 }
+
+/**
+ * Marketing mail (kind `message`, not failed) written to each address since `since`: what an
+ * account's frequency cap counts (conductor). By `outbox_to_idx` (account, lower(to_email)).
+ */
+export async function marketingMailSince(db: Q, accountId: string, emails: string[], since: Date): Promise<Map<string, number>> {
+  if (emails.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('outbox')
+    .select((eb) => [eb.fn<string>('lower', ['to_email']).as('email'), eb.fn.countAll<number>().as('n')])
+    .where('account_id', '=', accountId)
+    .where((eb) => eb(eb.fn('lower', ['to_email']), 'in', [...new Set(emails.map((e) => e.toLowerCase()))]))
+    .where('kind', '=', 'message')
+    .where('status', '!=', 'failed')
+    .where('created_at', '>', since)
+    .groupBy((eb) => eb.fn('lower', ['to_email']))
+    .execute();
+  return new Map(rows.map((r) => [r.email, Number(r.n)]));
+}

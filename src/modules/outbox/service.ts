@@ -230,7 +230,11 @@ export function outboxService(deps: {
     if (deps.transport.kind === 'smtp') deps.transport.close();
   }
 
-  return { enqueue, deliverDue, listMails, getMail, close, transportKind: deps.transport.kind };
+  /** Per address (lower case): marketing mail written to it since `since`, in `tx` (the conductor's frequency cap). */
+  const marketingMailSince = (tx: Kysely<DB>, accountId: string, emails: string[], since: Date) =>
+    repo.marketingMailSince(tx, accountId, emails, since);
+
+  return { enqueue, deliverDue, listMails, getMail, close, marketingMailSince, transportKind: deps.transport.kind };
 }
 
 export type OutboxService = ReturnType<typeof outboxService>;
