@@ -144,7 +144,12 @@ function StepCountsLine({ step, n, counts }: { step: DraftStep; n: string; count
   if (step.type === 'delay' || step.type === 'waitForEvent') parts.push(`${counts.waiting ?? 0} waiting`);
   if (step.type === 'action')
     parts.push(`${counts.codesAssigned} codes assigned`, `${counts.defaultCodes} default codes`, `${counts.noCode} without a code`);
-  if (step.type === 'message') parts.push(`${counts.messagesSent} sent`);
+  if (step.type === 'message') {
+    parts.push(`${counts.messagesSent} sent`);
+    if (counts.capped) parts.push(`${counts.capped} capped`);
+    // Runs held by the send window until it opens.
+    if (counts.waiting) parts.push(`${counts.waiting} waiting for the send window`);
+  }
   // Only an action step hands out codes, so only its codes can be redeemed.
   if (step.type === 'action' && counts.redeemed !== undefined) parts.push(`${counts.redeemed} redeemed`);
   const revenue = (counts.revenue ?? []).map((r) => `${r.amount} ${r.currency}`).join(' + ');
