@@ -259,7 +259,11 @@ export function createServices(deps: AppDeps, counters: { redemptions?: Redempti
     database: deps.database,
     clock: deps.clock,
     onEvent: (tx, event, merchantIds) =>
-      conductor.handleEvent(tx, { accountId: event.accountId, contactId: event.contactId, type: event.type }, merchantIds),
+      conductor.handleEvent(
+        tx,
+        { accountId: event.accountId, contactId: event.contactId, type: event.type, properties: event.properties },
+        merchantIds,
+      ),
     onEvents: (tx, accountId, batch, merchantIds) => conductor.handleEvents(tx, accountId, batch, merchantIds),
     onCoupons: (tx, accountId, merchantIds, batch) => redemptions.recordEvents(tx, accountId, merchantIds, batch),
   });

@@ -22,6 +22,7 @@ export function ConversationEditor({ conversationId, merchants }: { conversation
     queryKey: ['conversation', conversationId],
     queryFn: () => api.conversation(conversationId!),
     enabled: Boolean(conversationId),
+    refetchInterval: 10_000,
   });
   if (conversationId && loaded.isPending) return <Loading />;
   if (conversationId && !loaded.data) return <ErrorBanner error={loaded.error} />;
@@ -137,7 +138,8 @@ function Editor({ conversation, merchants }: { conversation: ConversationJson | 
     commit: (path) => void commit(path),
     busy: Boolean(busy),
     issues: shown,
-    counts: (stepId) => (stepId ? current?.stepCounts[stepId] : undefined),
+    // The counts as last fetched (the query refreshes them while the editor is open).
+    counts: (stepId) => (stepId ? (conversation?.id === current?.id ? conversation : current)?.stepCounts[stepId] : undefined),
     scope: (path): ConditionScope => ({
       fields,
       // The assign-coupon steps a run may have passed before this one: those before it in document order.
