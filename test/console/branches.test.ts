@@ -160,7 +160,7 @@ describe('console: a split by the cart value, built in the editor', () => {
 
     // The split's step card counts the runs each branch took.
     await page.goto(`${server.url}/#/conversations/${conversationId}`);
-    await expect.poll(() => page.getByLabel('Step 1 branch 1 taken').textContent()).toBe('1 taken');
+    await expect.poll(() => page.getByLabel('Step 1 branch 1 taken').textContent(), { timeout: 15_000 }).toBe('1 taken');
     expect(await page.getByLabel('Step 1 otherwise taken').textContent()).toBe('1 taken');
     expect(await page.getByLabel('Step 2 counts').textContent()).toMatch(/^2 entered · 2 completed · 2 sent/);
   }, 90_000);

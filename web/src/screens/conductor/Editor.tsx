@@ -22,6 +22,8 @@ export function ConversationEditor({ conversationId, merchants }: { conversation
     queryKey: ['conversation', conversationId],
     queryFn: () => api.conversation(conversationId!),
     enabled: Boolean(conversationId),
+    // Opened, the editor shows the counts as they are now, and refreshes them while open.
+    staleTime: 0,
     refetchInterval: 10_000,
   });
   if (conversationId && loaded.isPending) return <Loading />;
