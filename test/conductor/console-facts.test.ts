@@ -47,6 +47,7 @@ describeEachEngine('conductor: what the console shows', (ctx) => {
     expect(result.warnings).toEqual([
       {
         stepId: risky.steps[1]!.id,
+        path: 'steps.1',
         field: 'message',
         message: `the coupon field ${group.name}.SCA10Off may be empty: "Assign Coupon Code 10%" continues when no code is left; add a fallback ({{ ${group.name}.SCA10Off | default: "…" }}) or end the run when no code is left`,
       },

@@ -45,7 +45,12 @@ describeEachEngine('conductor rules', (ctx) => {
     });
     let details = await publishRefusal(conv.id);
     expect(details).toEqual([
-      { stepId: conv.steps[0].id, field: 'messageId', message: 'the message is not committed to this step: commit it first' },
+      {
+        stepId: conv.steps[0].id,
+        path: 'steps.0',
+        field: 'messageId',
+        message: 'the message is not committed to this step: commit it first',
+      },
     ]);
     await a.commit(conv);
     details = await publishRefusal(conv.id);
@@ -61,9 +66,19 @@ describeEachEngine('conductor rules', (ctx) => {
     });
     details = await publishRefusal(wrongTypes.id);
     expect(details).toEqual([
-      { stepId: wrongTypes.steps[0].id, field: 'action.saveCodeTo', message: expect.stringContaining('the code goes into a text field') },
-      { stepId: wrongTypes.steps[0].id, field: 'action.saveExpirationTo', message: expect.stringContaining('goes into a date field') },
-      { stepId: wrongTypes.steps[1].id, field: 'action.poolId', message: 'the pool does not exist' },
+      {
+        stepId: wrongTypes.steps[0].id,
+        path: 'steps.0',
+        field: 'action.saveCodeTo',
+        message: expect.stringContaining('the code goes into a text field'),
+      },
+      {
+        stepId: wrongTypes.steps[0].id,
+        path: 'steps.0',
+        field: 'action.saveExpirationTo',
+        message: expect.stringContaining('goes into a date field'),
+      },
+      { stepId: wrongTypes.steps[1].id, path: 'steps.1', field: 'action.poolId', message: 'the pool does not exist' },
     ]);
     // The conversation stays a draft.
     expect((await a.call('GET', `/v1/conversations/${wrongTypes.id}`, undefined, 200)).status).toBe('draft');
@@ -89,7 +104,7 @@ describeEachEngine('conductor rules', (ctx) => {
     const published = await a.publish(conv.id);
     expect(published.version).toBe(1);
     expect(published.warnings).toEqual([
-      { stepId: conv.steps[2].id, field: 'message', message: expect.stringContaining('right before this message') },
+      { stepId: conv.steps[2].id, path: 'steps.2', field: 'message', message: expect.stringContaining('right before this message') },
     ]);
   });
 

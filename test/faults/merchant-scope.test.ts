@@ -422,6 +422,16 @@ const CASES: Record<string, Case> = {
     },
     status: 201,
   },
+  'GET /v1/conductor/settings': {
+    kind: 'account',
+    why: "the frequency cap is the account's",
+    call: () => ({ method: 'GET', url: '/v1/conductor/settings' }),
+  },
+  'PUT /v1/conductor/settings': {
+    kind: 'account',
+    why: "the frequency cap is the account's",
+    call: () => ({ method: 'PUT', url: '/v1/conductor/settings', ...json({ frequencyCap: null }) }),
+  },
   'GET /v1/suppressions': {
     kind: 'account',
     why: "the suppression list is the account's",

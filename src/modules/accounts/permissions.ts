@@ -185,6 +185,8 @@ export const ROUTE_RULES: Record<string, RouteRule> = {
   'POST /v1/conversations/:conversationId/resume': change('conversations:write', 'conversation.resume'),
   'GET /v1/conversations/:conversationId/enrollments': read('conversations:read'),
   'POST /v1/conversations/:conversationId/enrollments/:enrollmentId/resume': change('conversations:write', 'enrollment.resume'),
+  'GET /v1/conductor/settings': read('conversations:read'),
+  'PUT /v1/conductor/settings': change('conversations:write', 'conductor.settings', 'none'),
 
   'GET /v1/outbox': read('outbox:read'),
   'GET /v1/outbox/:mailId': read('outbox:read'),

@@ -57,6 +57,12 @@ type Choice = { name: string; branch: string };
 export const routeText = (route: Choice[]): string =>
   route.length === 0 ? 'the main path' : `the path ${route.map((c) => `"${c.name}" → ${c.branch}`).join(', then ')}`;
 
+/** ` on the path "Cart" → otherwise` (nothing on the main path, the only one without branches). */
+const where = (route: Choice[]) => (route.length === 0 ? '' : ` on ${routeText(route)}`);
+/** The issue with the path it is on, when that path goes through branches. */
+const onRoute = (issue: PublishIssue, route: Choice[]): PublishIssue =>
+  route.length === 0 ? issue : { ...issue, route: routeText(route) };
+
 /** What holds where a step sits, over all the paths that reach it. */
 interface Flow {
   /** Coupon fields (and `step:<id>` for assignCoupon steps) not filled (passed) on some path: a path where not. */
@@ -101,10 +107,9 @@ export function checkForPublish(doc: ConversationDocument, catalog: PublishCatal
           errors.push(at(field, `the condition reads the coupon of "${source.name}", which is not an "assign coupon" step`));
         else if (flow.missing.has(`step:${source.id}`)) {
           const route = flow.missing.get(`step:${source.id}`)!;
-          warnings.push({
-            ...at(field, `"${source.name}" does not come before this step on ${routeText(route)}: there its coupon counts as "none"`),
-            route: routeText(route),
-          });
+          warnings.push(
+            onRoute(at(field, `"${source.name}" does not come before this step${where(route)}: there its coupon counts as "none"`), route),
+          );
         }
       } else if (isEventCondition(leaf)) {
         if (eventProperty(leaf.event) === null) errors.push(at(field, `"${leaf.event}" is not an event property: write properties.<name>`));
@@ -196,14 +201,8 @@ export function checkForPublish(doc: ConversationDocument, catalog: PublishCatal
           }
           const notRightBefore = flow.previous.find((p) => !p.step || !filledBy(p.step).includes(f));
           if (notRightBefore) {
-            const route = routeText(notRightBefore.route);
-            warnings.push({
-              ...at(
-                'message',
-                `the message uses the coupon field ${fieldLabel(f)}; put the "assign coupon" step that fills it right before this message (on ${route})`,
-              ),
-              route,
-            });
+            const text = `the message uses the coupon field ${fieldLabel(f)}; put the "assign coupon" step that fills it right before this message${where(notRightBefore.route)}`;
+            warnings.push(onRoute(at('message', text), notRightBefore.route));
           }
           const emptying = (flow.fillers.get(f) ?? []).find((s) => mayLeaveEmpty(s, f, catalog));
           const field = catalog.fields.get(f);

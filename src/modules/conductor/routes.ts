@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { HttpApp } from '../../platform/http/app.ts';
 import { principalOf } from '../accounts/principal.ts';
 import { pageQuery } from '../../platform/pagination.ts';
-import { conversationInput, conversationOut, enrollmentOut, publishIssue, stepJson } from './model.ts';
+import { conductorSettings, conversationInput, conversationOut, enrollmentOut, publishIssue, stepJson } from './model.ts';
 import { enrollmentView, type Conversation, type ConductorService } from './service.ts';
 
 const params = z.object({ conversationId: z.string().max(100) });
@@ -50,7 +50,7 @@ export function conductorRoutes(app: HttpApp, conductor: ConductorService) {
         tags,
         summary: 'Create a conversation (a draft); steps get ids',
         description:
-          'Steps: `delay` {duration: ISO-8601, PT0S allowed}, `action` {action: assignCoupon {merchantId, poolId, saveCodeTo, saveExpirationTo?, whenNoCode} or setField {field, value}}, `message` {messageId}.',
+          'Steps: `delay` {duration: ISO-8601, PT0S allowed}, `action` {action: assignCoupon {merchantId, poolId, saveCodeTo, saveExpirationTo?, whenNoCode} or setField {field, value}}, `message` {messageId}, `split` {branches: [{name, condition, steps}], otherwise: {steps}}, `waitForEvent` {event, within, received: {steps}, timedOut: {steps}} (branches nest 5 levels at most). Conditions: {field: "Group.Field", op, value}, {event: "properties.<name>", op, value}, {coupon: stepId, is}, {all}, {any}, {not}. `trigger.where` filters the trigger (event conditions); `sendWindow` {start, end, days?} holds messages outside it (account zone).',
         body: conversationInput,
         response: { 201: conversationOut },
       },
@@ -154,5 +154,25 @@ export function conductorRoutes(app: HttpApp, conductor: ConductorService) {
       const page = await conductor.listEnrollments(principalOf(request), request.params.conversationId, request.query);
       return { items: page.items.map(enrollmentView), nextCursor: page.nextCursor };
     },
+  );
+
+  app.get(
+    '/v1/conductor/settings',
+    { schema: { tags, summary: "The account's conductor settings: its frequency cap", response: { 200: conductorSettings } } },
+    async (request) => conductor.settings(principalOf(request)),
+  );
+
+  app.put(
+    '/v1/conductor/settings',
+    {
+      schema: {
+        tags,
+        summary: 'Set the frequency cap: at most `messages` marketing mails per contact in any `perDays` days (null: none)',
+        description: 'A message step that would exceed the cap is skipped (outcome `capped`) and the run goes on.',
+        body: conductorSettings,
+        response: { 200: conductorSettings },
+      },
+    },
+    async (request) => conductor.saveSettings(principalOf(request), request.body),
   );
 }

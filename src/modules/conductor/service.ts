@@ -14,6 +14,7 @@ import {
   mapSteps,
   withPaths,
   type StepCounts,
+  type ConductorSettings,
   type CommittedMessage,
   type ConversationDocument,
   type ConversationInput,
@@ -345,7 +346,19 @@ export function conductorService(deps: { database: AppDatabase; clock: Clock; st
   const poolUsedBy = (tx: Kysely<DB>, accountId: string, ref: { poolId: string }) =>
     conversationsUsing(tx, accountId, (doc) => poolIdsIn(doc).has(ref.poolId));
 
+  async function settings(principal: Principal): Promise<ConductorSettings> {
+    const caps = await repo.frequencyCaps(db, [principal.accountId]);
+    return { frequencyCap: caps.get(principal.accountId) ?? null };
+  }
+
+  async function saveSettings(principal: Principal, input: ConductorSettings): Promise<ConductorSettings> {
+    await repo.saveFrequencyCap(db, principal.accountId, input.frequencyCap, deps.clock.now());
+    return settings(principal);
+  }
+
   return {
+    settings,
+    saveSettings,
     poolUsedBy,
     exitOnRedemption,
     couponCodeFields,
