@@ -12,7 +12,7 @@ export function ActionSettings({
   onChange,
 }: {
   step: Extract<DraftStep, { type: 'action' }>;
-  n: number;
+  n: number | string;
   merchants: Merchant[];
   onChange: (s: DraftStep) => void;
 }) {

@@ -1,67 +1,30 @@
 import { useState } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import type { ConversationJson, StepJson } from '../../../../src/modules/conductor/model.ts';
+import type { ConversationJson } from '../../../../src/modules/conductor/model.ts';
 import { api, ApiError, type Merchant } from '../../api.ts';
 import { href } from '../../router.ts';
 import { Badge, Empty, ErrorBanner, Loading } from '../../ui.tsx';
-import {
-  beyond,
-  forSave,
-  inputIssues,
-  issuesOf,
-  publishIssues,
-  saveIssues,
-  union,
-  type Draft,
-  type DraftStep,
-  type Issues,
-} from './check.ts';
+import { attemptOf, emptyDraft, serverOnly, shownIssues, toDraft, type Attempt } from './attempt.ts';
+import { forSave, inputIssues, publishIssues, remapIds, saveIssues, withRenamedSteps, type Draft, type Issues } from './check.ts';
+import type { ConditionScope } from './Condition.tsx';
+import type { TreeContext } from './context.ts';
+import { FrequencyCapPanel } from './FrequencyCap.tsx';
 import { useKnown } from './known.ts';
 import { statusTone } from './List.tsx';
 import { Runs, TestEvent } from './Runs.tsx';
 import { SettingsPanel } from './SettingsPanel.tsx';
-import { IssuesBox, StepCard } from './StepCard.tsx';
-
-const DEFAULT_NAMES = { delay: 'Wait', action: 'Update Segment Field with Coupon Code', message: 'Send message' } as const;
-
-const toDraft = (c: ConversationJson): Draft => ({
-  name: c.name,
-  trigger: { event: c.trigger.event },
-  exitEvents: [...c.exitEvents],
-  reentry: c.reentry,
-  exitOnRedemption: c.exitOnRedemption ?? false,
-  steps: c.steps.map((s: StepJson): DraftStep => structuredClone(s)),
-});
-
-/**
- * The last save or publish the marketer asked for. Its problems are re-checked on every edit (the
- * server's own checks, run here), so a fixed one goes at once; what only the server can tell (the
- * templates' syntax) stays while its step is unchanged.
- */
-interface Attempt {
-  mode: 'save' | 'publish';
-  /** The server's issues the console's check does not reproduce. */
-  server: Issues;
-  /** The steps (by id) and the whole draft as they were when the server answered. */
-  steps: Map<string, string>;
-  whole: string;
-  published?: number;
-}
-const noIssues: Issues = { errors: [], warnings: [] };
-const stepKey = (s: DraftStep, i: number) => s.id ?? `#${i}`;
-const attemptOf = (mode: Attempt['mode'], draft: Draft, server: Issues = noIssues, published?: number): Attempt => ({
-  mode,
-  server,
-  steps: new Map(draft.steps.map((s, i) => [stepKey(s, i), JSON.stringify(s)])),
-  whole: JSON.stringify(draft),
-  ...(published !== undefined ? { published } : {}),
-});
+import { IssuesBox } from './StepCard.tsx';
+import { AddStepButtons, StepList } from './StepList.tsx';
+import { numberOf, stepAt, walkDraft, type Path } from './tree.ts';
 
 export function ConversationEditor({ conversationId, merchants }: { conversationId: string | undefined; merchants: Merchant[] }) {
   const loaded = useQuery({
     queryKey: ['conversation', conversationId],
     queryFn: () => api.conversation(conversationId!),
     enabled: Boolean(conversationId),
+    // Opened, the editor shows the counts as they are now, and refreshes them while open.
+    staleTime: 0,
+    refetchInterval: 10_000,
   });
   if (conversationId && loaded.isPending) return <Loading />;
   if (conversationId && !loaded.data) return <ErrorBanner error={loaded.error} />;
@@ -70,18 +33,7 @@ export function ConversationEditor({ conversationId, merchants }: { conversation
 
 function Editor({ conversation, merchants }: { conversation: ConversationJson | undefined; merchants: Merchant[] }) {
   const queryClient = useQueryClient();
-  const [draft, setDraft] = useState<Draft>(() =>
-    conversation
-      ? toDraft(conversation)
-      : {
-          name: '',
-          trigger: { event: 'cart_abandoned' },
-          exitEvents: ['order_placed'],
-          reentry: 'afterCompletion',
-          exitOnRedemption: false,
-          steps: [],
-        },
-  );
+  const [draft, setDraft] = useState<Draft>(() => (conversation ? toDraft(conversation) : emptyDraft()));
   const [dirty, setDirty] = useState(!conversation);
   const [attempt, setAttempt] = useState<Attempt | undefined>();
   const [error, setError] = useState<unknown>();
@@ -98,57 +50,7 @@ function Editor({ conversation, merchants }: { conversation: ConversationJson | 
     setDraft(next);
     setDirty(true);
   };
-  const setStep = (i: number, step: DraftStep) => change({ ...draft, steps: draft.steps.map((s, j) => (j === i ? step : s)) });
-  const move = (i: number, by: -1 | 1) => {
-    const steps = [...draft.steps];
-    const [step] = steps.splice(i, 1);
-    steps.splice(i + by, 0, step!);
-    change({ ...draft, steps });
-  };
-  const addStep = (type: 'delay' | 'action' | 'message') => {
-    const step: DraftStep =
-      type === 'delay'
-        ? { type, name: DEFAULT_NAMES.delay, duration: 'PT1H' }
-        : type === 'action'
-          ? {
-              type,
-              name: DEFAULT_NAMES.action,
-              action: {
-                type: 'assignCoupon',
-                merchantId: merchants[0]?.id ?? '',
-                poolId: '',
-                saveCodeTo: '',
-                saveExpirationTo: null,
-                whenNoCode: 'exit',
-              },
-            }
-          : { type: 'message', name: DEFAULT_NAMES.message, messageId: '' };
-    change({ ...draft, steps: [...draft.steps, step] });
-  };
-
-  // The problems shown now: the checks on the draft as it is, and the server's own while their step is unchanged.
-  let shown: (Issues & { published?: number | undefined; notSaved: boolean }) | undefined;
-  if (attempt) {
-    const input = inputIssues(draft);
-    const local = input.length || attempt.mode === 'save' || !known ? { errors: input, warnings: [] } : publishIssues(draft, known);
-    const whole = JSON.stringify(draft);
-    const unchanged = (p: { stepId: string | null }) =>
-      p.stepId === null
-        ? whole === attempt.whole
-        : draft.steps.some((s, i) => stepKey(s, i) === p.stepId && attempt.steps.get(p.stepId) === JSON.stringify(s));
-    shown = {
-      errors: union(local.errors, attempt.server.errors.filter(unchanged)),
-      warnings: union(local.warnings, attempt.server.warnings.filter(unchanged)),
-      published: whole === attempt.whole ? attempt.published : undefined,
-      notSaved: attempt.mode === 'save',
-    };
-  }
-
-  /** The server's answer about `saved`, less what the console's check already says. */
-  const serverOnly = (saved: Draft, answer: Issues): Issues => {
-    const local = known ? publishIssues(saved, known) : noIssues;
-    return { errors: beyond(answer.errors, local.errors), warnings: beyond(answer.warnings, local.warnings) };
-  };
+  const shown = shownIssues(attempt, draft, known);
 
   /** Saves the draft when it changed (creating the conversation the first time); answers the saved one, or undefined when it cannot be saved. */
   async function saveDraft(mode: Attempt['mode']): Promise<ConversationJson | undefined> {
@@ -157,12 +59,15 @@ function Editor({ conversation, merchants }: { conversation: ConversationJson | 
       return undefined;
     }
     try {
-      const saved =
+      let saved =
         current && !dirty
           ? current
           : current
             ? await api.updateConversation(current.id, forSave(draft))
             : await api.createConversation(forSave(draft));
+      // Conditions that named a new step (by its `new-…` id) now name the id the server gave it.
+      const renamed = withRenamedSteps(toDraft(saved), remapIds(draft, toDraft(saved)));
+      if (renamed) saved = await api.updateConversation(saved.id, forSave(renamed));
       // A new conversation gets its own address without remounting this editor (no hashchange).
       if (!current) window.history.replaceState(null, '', href('conversations', saved.id));
       remember(saved);
@@ -171,7 +76,7 @@ function Editor({ conversation, merchants }: { conversation: ConversationJson | 
       return saved;
     } catch (err) {
       if (!(err instanceof ApiError && err.status === 422 && err.code === 'validation_failed')) throw err;
-      setAttempt(attemptOf('save', draft, { errors: saveIssues(err), warnings: [] }));
+      setAttempt(attemptOf('save', draft, { errors: saveIssues(draft, err), warnings: [] }));
       return undefined;
     }
   }
@@ -192,11 +97,11 @@ function Editor({ conversation, merchants }: { conversation: ConversationJson | 
     act('save', async () => {
       if ((await saveDraft('save')) && attempt?.mode === 'save') setAttempt(undefined);
     });
-  const commit = (index: number) =>
+  const commit = (path: Path) =>
     act('commit', async () => {
       const saved = await saveDraft(attempt?.mode ?? 'save');
       if (!saved) return;
-      const stepId = saved.steps[index]?.id;
+      const stepId = stepAt(toDraft(saved), path)?.id;
       if (!stepId) throw new Error('The step has no id after saving.');
       const after = await api.commitStep(saved.id, stepId);
       remember(after);
@@ -212,18 +117,43 @@ function Editor({ conversation, merchants }: { conversation: ConversationJson | 
       const savedDraft = toDraft(saved);
       try {
         const answer = await api.publish(saved.id);
-        setAttempt(attemptOf('publish', savedDraft, serverOnly(savedDraft, { errors: [], warnings: answer.warnings }), answer.version));
+        setAttempt(
+          attemptOf('publish', savedDraft, serverOnly(savedDraft, { errors: [], warnings: answer.warnings }, known), answer.version),
+        );
         remember(await api.conversation(saved.id));
       } catch (err) {
         if (!(err instanceof ApiError && err.status === 422 && err.code === 'publish_refused')) throw err;
         const answer = { errors: err.details as Issues['errors'], warnings: (err.body?.warnings as Issues['warnings'] | undefined) ?? [] };
-        setAttempt(attemptOf('publish', savedDraft, serverOnly(savedDraft, answer)));
+        setAttempt(attemptOf('publish', savedDraft, serverOnly(savedDraft, answer, known)));
       }
     });
   const toggle = (which: 'pause' | 'resume') =>
     act(which, async () => {
       remember(await api[which](current!.id));
     });
+
+  const fields = (known?.groups ?? []).flatMap((g) => g.fields.map((f) => ({ ref: `${g.name}.${f.name}`, type: f.type })));
+  const ctx: TreeContext = {
+    draft,
+    merchants,
+    change,
+    commit: (path) => void commit(path),
+    busy: Boolean(busy),
+    issues: shown,
+    // The counts as last fetched (the query refreshes them while the editor is open).
+    counts: (stepId) => (stepId ? (conversation?.id === current?.id ? conversation : current)?.stepCounts[stepId] : undefined),
+    scope: (path): ConditionScope => ({
+      fields,
+      // The assign-coupon steps a run may have passed before this one: those before it in document order.
+      couponSteps: walkDraft(draft.steps)
+        .slice(
+          0,
+          walkDraft(draft.steps).findIndex((w) => w.path === path),
+        )
+        .filter((w) => w.step.type === 'action' && w.step.action.type === 'assignCoupon' && w.step.id)
+        .map((w) => ({ id: w.step.id!, label: `Step ${numberOf(draft, w.path)}: ${w.step.name}` })),
+    }),
+  };
 
   return (
     <section>
@@ -254,40 +184,13 @@ function Editor({ conversation, merchants }: { conversation: ConversationJson | 
       {shown ? <IssuesBox issues={shown} /> : null}
       <div className="columns editor">
         <div>
-          <SettingsPanel draft={draft} onChange={change} />
+          <SettingsPanel draft={draft} onChange={change} fields={fields} />
           <h2>Steps</h2>
           {draft.steps.length === 0 ? (
             <Empty title="No steps yet">Add an action step that assigns a coupon code, then the message step that shows it.</Empty>
           ) : null}
-          <ol className="steps">
-            {draft.steps.map((step, i) => (
-              <StepCard
-                key={step.id ?? `new-${i}`}
-                index={i}
-                count={draft.steps.length}
-                step={step}
-                merchants={merchants}
-                onChange={(s) => setStep(i, s)}
-                onMove={(by) => move(i, by)}
-                onRemove={() => change({ ...draft, steps: draft.steps.filter((_, j) => j !== i) })}
-                onCommit={() => void commit(i)}
-                busy={Boolean(busy)}
-                issues={issuesOf(shown, step.id, i)}
-                counts={step.id ? current?.stepCounts[step.id] : undefined}
-              />
-            ))}
-          </ol>
-          <div className="actions">
-            <button type="button" onClick={() => addStep('delay')}>
-              Add delay step
-            </button>
-            <button type="button" onClick={() => addStep('action')}>
-              Add action step
-            </button>
-            <button type="button" onClick={() => addStep('message')}>
-              Add message step
-            </button>
-          </div>
+          <StepList ctx={ctx} list="steps" />
+          <AddStepButtons ctx={ctx} />
         </div>
         <aside>
           {current ? (
@@ -296,6 +199,7 @@ function Editor({ conversation, merchants }: { conversation: ConversationJson | 
             <p className="muted">Save the conversation to send test events and see its runs.</p>
           )}
           {current ? <Runs conversation={current} /> : null}
+          <FrequencyCapPanel compact />
         </aside>
       </div>
     </section>

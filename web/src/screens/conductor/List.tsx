@@ -5,6 +5,7 @@ import type { ConversationJson } from '../../../../src/modules/conductor/model.t
 import { href } from '../../router.ts';
 import { Badge, Empty, ErrorBanner, Loading } from '../../ui.tsx';
 import { RemoveButton } from '../Removal.tsx';
+import { FrequencyCapPanel } from './FrequencyCap.tsx';
 
 export const statusTone = { draft: 'muted', live: 'ok', paused: 'warn' } as const;
 
@@ -92,6 +93,7 @@ export function ConductorScreen() {
           </tbody>
         </table>
       ) : null}
+      <FrequencyCapPanel />
     </section>
   );
 }

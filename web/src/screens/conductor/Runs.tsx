@@ -4,6 +4,7 @@ import type { ConversationJson, EnrollmentJson } from '../../../../src/modules/c
 import { api } from '../../api.ts';
 import { href } from '../../router.ts';
 import { ErrorBanner, Field } from '../../ui.tsx';
+import { numberOf, walkDraft } from './tree.ts';
 
 /** Sends the trigger (or any) event for a contact: a test run, through the same API as the shop. */
 export function TestEvent({ conversation }: { conversation: ConversationJson }) {
@@ -64,7 +65,8 @@ export function Runs({ conversation }: { conversation: ConversationJson }) {
   for (const e of runs.data ?? ([] as EnrollmentJson[])) {
     for (const s of e.steps) {
       const counts = perStep.get(s.stepId) ?? {};
-      counts[s.outcome] = (counts[s.outcome] ?? 0) + 1;
+      const outcome = s.branch ? `${s.outcome} (${s.branch})` : s.outcome;
+      counts[outcome] = (counts[outcome] ?? 0) + 1;
       perStep.set(s.stepId, counts);
     }
   }
@@ -89,9 +91,11 @@ export function Runs({ conversation }: { conversation: ConversationJson }) {
               </tr>
             </thead>
             <tbody>
-              {conversation.steps.map((s) => (
+              {walkDraft(conversation.steps).map(({ step: s, path }) => (
                 <tr key={s.id}>
-                  <td>{s.name}</td>
+                  <td>
+                    {numberOf(conversation, path)}. {s.name}
+                  </td>
                   <td>
                     {Object.entries(perStep.get(s.id ?? '') ?? {})
                       .map(([k, v]) => `${k}: ${v}`)

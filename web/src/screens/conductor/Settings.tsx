@@ -3,7 +3,7 @@ import { changedSinceCommit } from '../../../../src/modules/conductor/model.ts';
 import { api } from '../../api.ts';
 import { href } from '../../router.ts';
 import { Field } from '../../ui.tsx';
-import type { DraftStep } from './check.ts';
+import { committedOf, type DraftStep } from './check.ts';
 
 const UNITS = [
   ['M', 'minutes'],
@@ -28,30 +28,44 @@ export function DelaySettings({
   onChange,
 }: {
   step: Extract<DraftStep, { type: 'delay' }>;
-  n: number;
+  n: number | string;
   onChange: (s: DraftStep) => void;
 }) {
-  const { amount, unit } = parseDuration(step.duration);
   return (
     <div className="form inline">
-      <Field label={`Step ${n} wait`}>
+      <DurationInputs
+        label={`Step ${n} wait`}
+        unitLabel={`Step ${n} unit`}
+        value={step.duration}
+        onChange={(duration) => onChange({ ...step, duration })}
+      />
+    </div>
+  );
+}
+
+/** A duration as an amount and a unit (minutes, hours, days), kept as ISO-8601 (`PT2H`, `P3D`). */
+export function DurationInputs(props: { label: string; unitLabel: string; value: string; onChange: (iso: string) => void }) {
+  const { amount, unit } = parseDuration(props.value);
+  return (
+    <>
+      <Field label={props.label}>
         {(id, d) => (
           <input
             id={id}
             aria-describedby={d}
             inputMode="numeric"
             value={amount}
-            onChange={(e) => onChange({ ...step, duration: toDuration(e.target.value, unit) })}
+            onChange={(e) => props.onChange(toDuration(e.target.value, unit))}
           />
         )}
       </Field>
-      <Field label={`Step ${n} unit`}>
+      <Field label={props.unitLabel}>
         {(id, d) => (
           <select
             id={id}
             aria-describedby={d}
             value={unit}
-            onChange={(e) => onChange({ ...step, duration: toDuration(amount, e.target.value as 'M' | 'H' | 'D') })}
+            onChange={(e) => props.onChange(toDuration(amount, e.target.value as 'M' | 'H' | 'D'))}
           >
             {UNITS.map(([u, label]) => (
               <option key={u} value={u}>
@@ -61,14 +75,14 @@ export function DelaySettings({
           </select>
         )}
       </Field>
-    </div>
+    </>
   );
 }
 
 /** A message step: which message, and its commit (the copy runs send), flagged when the message changed since. */
 export function MessageSettings(props: {
   step: Extract<DraftStep, { type: 'message' }>;
-  n: number;
+  n: number | string;
   onChange: (s: DraftStep) => void;
   onCommit: () => void;
   busy: boolean;
@@ -76,7 +90,8 @@ export function MessageSettings(props: {
   const { step, n } = props;
   const messages = useQuery({ queryKey: ['messages'], queryFn: api.messages });
   const message = messages.data?.find((m) => m.id === step.messageId);
-  const stale = Boolean(step.committed && message && changedSinceCommit(step.committed, message));
+  const committed = committedOf(step);
+  const stale = Boolean(committed && message && changedSinceCommit(committed, message));
   return (
     <div className="form inline">
       <Field label={`Step ${n} message`}>
@@ -85,7 +100,7 @@ export function MessageSettings(props: {
             id={id}
             aria-describedby={d}
             value={step.messageId}
-            onChange={(e) => props.onChange({ ...step, messageId: e.target.value, committed: null })}
+            onChange={(e) => props.onChange({ ...step, messageId: e.target.value, committed: null } as DraftStep)}
           >
             <option value="">Choose…</option>
             {messages.data?.map((m) => (
@@ -101,8 +116,8 @@ export function MessageSettings(props: {
           {stale ? 'Re-commit message' : 'Commit message'}
         </button>
         <span className="muted" role="status">
-          {step.committed
-            ? `Committed ${step.committed.committedAt.replace('T', ' ').slice(0, 16)}.`
+          {committed
+            ? `Committed ${committed.committedAt.replace('T', ' ').slice(0, 16)}.`
             : 'Not committed: commit the message to this conversation.'}
         </span>
         {stale ? (

@@ -1,8 +1,22 @@
 import { Field } from '../../ui.tsx';
 import type { Draft } from './check.ts';
+import { ConditionEditor, type ConditionScope } from './Condition.tsx';
+import { SendWindowSettings } from './SendWindow.tsx';
 
-/** The conversation's own settings: its name, the event that starts a run, those that end one, re-entry. */
-export function SettingsPanel({ draft, onChange: change }: { draft: Draft; onChange: (next: Draft) => void }) {
+/**
+ * The conversation's own settings: its name, the event that starts a run (and the filter on its
+ * properties), those that end one, re-entry, and the hours its messages may go out.
+ */
+export function SettingsPanel({
+  draft,
+  onChange: change,
+  fields,
+}: {
+  draft: Draft;
+  onChange: (next: Draft) => void;
+  fields: ConditionScope['fields'];
+}) {
+  const where = draft.trigger.where;
   return (
     <div className="panel form">
       <Field label="Conversation name">
@@ -15,7 +29,7 @@ export function SettingsPanel({ draft, onChange: change }: { draft: Draft; onCha
               id={id}
               aria-describedby={d}
               value={draft.trigger.event}
-              onChange={(e) => change({ ...draft, trigger: { event: e.target.value.trim() } })}
+              onChange={(e) => change({ ...draft, trigger: { ...draft.trigger, event: e.target.value.trim() } })}
             />
           )}
         </Field>
@@ -59,6 +73,26 @@ export function SettingsPanel({ draft, onChange: change }: { draft: Draft; onCha
           End a run when its code is redeemed
         </label>
       </div>
+      <label className="check">
+        <input
+          type="checkbox"
+          checked={where !== undefined}
+          onChange={(e) => {
+            const { where: _where, ...trigger } = draft.trigger;
+            change({ ...draft, trigger: e.target.checked ? { ...trigger, where: { event: 'properties.', op: 'gt', value: 0 } } : trigger });
+          }}
+        />{' '}
+        Only events whose properties match start a run
+      </label>
+      {where ? (
+        <ConditionEditor
+          label="Trigger filter"
+          condition={where}
+          scope={{ fields, couponSteps: [], eventsOnly: true }}
+          onChange={(c) => change({ ...draft, trigger: { ...draft.trigger, where: c } })}
+        />
+      ) : null}
+      <SendWindowSettings draft={draft} onChange={change} />
     </div>
   );
 }

@@ -1,6 +1,7 @@
 import { useQueries, useQuery } from '@tanstack/react-query';
 import { api, type Merchant } from '../../api.ts';
 import type { Draft, Known } from './check.ts';
+import { walkDraft } from './tree.ts';
 
 /**
  * What the publish check needs to know of the account (pools, fields, messages, the coupon fields
@@ -11,7 +12,7 @@ export function useKnown(draft: Draft, conversationId: string | undefined, merch
   const groups = useQuery({ queryKey: ['fieldGroups'], queryFn: api.fieldGroups });
   const messages = useQuery({ queryKey: ['messages'], queryFn: api.messages });
   const conversations = useQuery({ queryKey: ['conversations'], queryFn: api.conversations });
-  const named = draft.steps.flatMap((s) =>
+  const named = walkDraft(draft.steps).flatMap(({ step: s }) =>
     s.type === 'action' && s.action.type === 'assignCoupon' && s.action.merchantId ? [s.action.merchantId] : [],
   );
   const merchantIds = [...new Set([...merchants.map((m) => m.id), ...named])];
@@ -20,7 +21,7 @@ export function useKnown(draft: Draft, conversationId: string | undefined, merch
   const couponFieldsElsewhere = new Set<string>();
   for (const other of conversations.data) {
     if (other.id === conversationId) continue;
-    for (const s of other.steps) {
+    for (const { step: s } of walkDraft(other.steps)) {
       if (s.type !== 'action' || s.action.type !== 'assignCoupon') continue;
       couponFieldsElsewhere.add(s.action.saveCodeTo);
       if (s.action.saveExpirationTo) couponFieldsElsewhere.add(s.action.saveExpirationTo);

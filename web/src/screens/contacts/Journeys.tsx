@@ -1,6 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
 import { api, type ContactWithRuns } from '../../api.ts';
-import type { ConversationJson as Conversation } from '../../../../src/modules/conductor/model.ts';
+import { allSteps, type ConversationJson as Conversation } from '../../../../src/modules/conductor/model.ts';
 import { href } from '../../router.ts';
 import { Badge, ErrorBanner, fmtDateTime } from '../../ui.tsx';
 import { codesOfContact, fmtDay, type CodeStatus } from './contactApi.ts';
@@ -13,6 +13,8 @@ interface RunStep {
   expiresAt?: string | null;
   /** The mail this step wrote (an outbox id). */
   messageId?: string;
+  /** Splits and waits: the branch the run took (its name). */
+  branch?: string;
 }
 
 const stepsOf = (run: ContactWithRuns['runs'][number]) => (Array.isArray(run.steps) ? (run.steps as RunStep[]) : []);
@@ -28,7 +30,7 @@ export function Journeys({ contact, timeZone }: { contact: ContactWithRuns; time
   const conversations = useQuery({ queryKey: ['conversations'], queryFn: api.conversations });
   const byId = new Map((conversations.data ?? []).map((c) => [c.id, c]));
   const stepName = (conv: Conversation | undefined, stepId: string) =>
-    conv?.steps.find((s) => s.id === stepId)?.name ?? 'a step since removed';
+    (conv ? allSteps(conv.steps) : []).find((s) => s.id === stepId)?.name ?? 'a step since removed';
   return (
     <>
       <h2>Journeys</h2>
@@ -63,6 +65,7 @@ export function Journeys({ contact, timeZone }: { contact: ContactWithRuns; time
                       {stepsOf(run).map((s, k) => (
                         <li key={k}>
                           {fmtDateTime(s.at)} — <strong>{stepName(conv, s.stepId)}</strong>: {s.outcome}
+                          {s.branch ? <> → {s.branch}</> : null}
                           {s.code ? (
                             <>
                               {' '}
@@ -105,7 +108,8 @@ function Codes({
     stepsOf(run)
       .filter((s) => s.code)
       .map((s) => {
-        const step = conversations.get(run.conversationId)?.steps.find((x) => x.id === s.stepId);
+        const conv = conversations.get(run.conversationId);
+        const step = (conv ? allSteps(conv.steps) : []).find((x) => x.id === s.stepId);
         const poolId = step?.type === 'action' && step.action.type === 'assignCoupon' ? step.action.poolId : undefined;
         return { code: s.code!, poolId, expiresAt: s.expiresAt ?? null };
       }),
