@@ -9,8 +9,8 @@ import type { RedemptionWithPool } from './redemptions.sql.ts';
  * a code a conversation run was handed, i.e. an assignment keyed `run:<enrollment id>:<step id>`
  * (the engine's key, see conductor.sql.ts exitRedeemedRunsStatement): by the unique code
  * (`assignments (code_id)`), or for a shared code by the redemption's contact
- * (`assignments_contact_idx`). So an import of a million redemptions nobody listens to and no run
- * was handed reads back nothing.
+ * (`assignments_contact_idx`); a redemption with no contact was handed to nobody. So an import of
+ * a million redemptions nobody listens to and no run was handed reads back nothing.
  * Reads only (redemptions by their primary key): locks nothing; the hook's own statements lock.
  */
 export function recordedStatement(p: { accountId: string; ids: RawBuilder<unknown>; every: boolean }) {
@@ -19,9 +19,10 @@ export function recordedStatement(p: { accountId: string; ids: RawBuilder<unknow
     from redemptions r
     join pools p on p.key = r.pool_key
     cross join lateral (select case
+      when r.contact_id is null then false
       when r.code_id is not null then exists (
         select from assignments a where a.code_id = r.code_id and a.idempotency_key like 'run:%')
-      else r.contact_id is not null and exists (
+      else exists (
         select from assignments a
         where a.account_id = r.account_id and a.contact_id = r.contact_id and a.pool_key = r.pool_key and a.code = r.code
           and a.idempotency_key like 'run:%')

@@ -48,12 +48,21 @@ export const toRedemption = (r: RedemptionRow & { pool_id: string }): Redemption
 });
 
 /**
- * A report source recorded redemptions under the ids `ids` selects, within `tx`: reads back those
- * the hook wants (one statement) and hands them to it. Answers how many it handed.
+ * A report source recorded redemptions under the ids `ids` selects (`withContact` of them with a
+ * contact), within `tx`: reads back those the hook wants (one statement) and hands them to it.
+ * Answers how many it handed.
  */
-export async function afterRecorded(hooks: RedeemedHooks, tx: Kysely<DB>, accountId: string, ids: RawBuilder<unknown>): Promise<number> {
+export async function afterRecorded(
+  hooks: RedeemedHooks,
+  tx: Kysely<DB>,
+  accountId: string,
+  ids: RawBuilder<unknown>,
+  withContact: number,
+): Promise<number> {
   if (!hooks.onRedeemed) return 0;
   const every = hooks.everyRedemption ? await hooks.everyRedemption(tx, accountId) : true;
+  // A run was handed its code to a contact: with no listener and no redemption of a contact, none can end.
+  if (!every && withContact === 0) return 0;
   const { rows } = await recordedStatement({ accountId, ids, every }).execute(tx);
   if (rows.length === 0) return 0;
   await hooks.onRedeemed(

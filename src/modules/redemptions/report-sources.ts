@@ -134,9 +134,9 @@ export function reportSources(deps: { database: AppDatabase; clock: Clock; count
               problemsOnly: true,
             }).execute(tx);
             // What the chunk's redemptions cause (runs ending, code.redeemed), in this transaction.
-            if (Number(rows[rows.length - 1]!.recorded_count) > 0) await afterRecorded(deps, tx, accountId, stagedIds);
-            await truncateReportedLines(tx);
             const totals = rows[rows.length - 1]!;
+            if (Number(totals.recorded_count) > 0) await afterRecorded(deps, tx, accountId, stagedIds, Number(totals.with_contact_count));
+            await truncateReportedLines(tx);
             report.recorded += Number(totals.recorded_count);
             report.duplicates += Number(totals.duplicate_count);
             const problems = rows.slice(0, -1);
@@ -186,7 +186,8 @@ export function reportSources(deps: { database: AppDatabase; clock: Clock; count
     }).execute(tx);
     const recorded = rows.filter((r) => r.outcome === 'recorded');
     counted('event', rows, recorded.length, rows.filter((r) => r.outcome === 'duplicate').length);
-    if (recorded.length > 0) await afterRecorded(deps, tx, accountId, givenIds(recorded.map((r) => r.redemption_id!)));
+    if (recorded.length > 0)
+      await afterRecorded(deps, tx, accountId, givenIds(recorded.map((r) => r.redemption_id!)), Number(rows[0]!.with_contact_count));
     return rows;
   }
 
