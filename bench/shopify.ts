@@ -70,6 +70,7 @@ export async function run(): Promise<void> {
     );
     const signatures = bodies.map((b) => createHmac('sha256', SECRET).update(b).digest('base64'));
     let failures = 0;
+    const sent = performance.now();
     const shopifyMs = await inFlight(ORDERS, CONCURRENCY, async (i) => {
       const res = await fetch(`${server.url}${hook}`, {
         method: 'POST',
@@ -83,6 +84,8 @@ export async function run(): Promise<void> {
       });
       await res.arrayBuffer();
       if (res.status !== 200) failures++;
+      // Progress on stderr (a run cut short still says how far it got, and how fast).
+      if ((i + 1) % 1000 === 0) console.error(`  shopify: ${i + 1} orders sent after ${((performance.now() - sent) / 1000).toFixed(1)} s`);
     });
     const recorded = Number((await admin.query(`select count(*) as n from redemptions where source = 'shopify'`)).rows[0].n);
 

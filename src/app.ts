@@ -28,6 +28,7 @@ import { installationSecret } from './platform/secret.ts';
 import { suppressionsService } from './modules/suppressions/service.ts';
 import { unsubscribeService } from './modules/unsubscribe/service.ts';
 import { redemptionsService, type RedemptionCounter } from './modules/redemptions/service.ts';
+import { redeemedEventData } from './modules/redemptions/redeemed.ts';
 import { codesService } from './modules/codes/service.ts';
 import { reportsService } from './modules/reports/service.ts';
 import { webhooksService } from './modules/webhooks/service.ts';
@@ -232,27 +233,18 @@ export function createServices(deps: AppDeps, counters: { redemptions?: Redempti
     clock: deps.clock,
     accounts,
     ...(counters.redemptions ? { count: counters.redemptions } : {}),
-    // In the redemption's transaction: runs handed this code end (exitOnRedemption), code.redeemed is queued.
-    onRedeemed: async (tx, accountId, { redemption: r, poolKey, codeId }) => {
-      await conductor.exitOnRedemption(tx, { accountId, poolKey, codeId, code: r.code, contactId: r.contactId });
-      await webhooks.enqueue(tx, accountId, [
-        {
-          type: 'code.redeemed',
-          data: {
-            redemptionId: r.id,
-            poolId: r.poolId,
-            merchantId: r.merchantId,
-            code: r.code,
-            orderId: r.orderId,
-            contactId: r.contactId,
-            amount: r.amount,
-            currency: r.currency,
-            source: r.source,
-            redeemedAt: r.redeemedAt.toISOString(),
-          },
-        },
-      ]);
+    // In the redemptions' transaction: runs handed the codes end (exitOnRedemption), code.redeemed is queued (one insert).
+    onRedeemed: async (tx, accountId, redeemed) => {
+      for (const { redemption: r, poolKey, codeId, handedByRun } of redeemed)
+        if (handedByRun !== false)
+          await conductor.exitOnRedemption(tx, { accountId, poolKey, codeId, code: r.code, contactId: r.contactId });
+      await webhooks.enqueue(
+        tx,
+        accountId,
+        redeemed.map(({ redemption }) => ({ type: 'code.redeemed' as const, data: redeemedEventData(redemption) })),
+      );
     },
+    everyRedemption: (q, accountId) => webhooks.subscribes(q, accountId, 'code.redeemed'),
   });
   // Events start and end conversation runs, and record the redemptions their coupon codes name, in the transaction that records them.
   const events = eventsService({

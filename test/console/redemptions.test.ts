@@ -12,6 +12,7 @@ describe('console: redemptions and the Codes section', () => {
   let page: Page;
   let auth: { authorization: string };
   let poolId: string;
+  let annCode: string;
 
   beforeAll(async () => {
     built = await buildConsole();
@@ -31,9 +32,9 @@ describe('console: redemptions and the Codes section', () => {
     });
     expect(up.statusCode, up.body).toBe(201);
     expect((await inject('POST', `/v1/pools/${poolId}/generate`, { count: 2, length: 8, prefix: 'GEN' })).statusCode).toBe(201);
-    expect((await inject('POST', `/v1/pools/${poolId}/assignments`, { email: 'ann@example.com', idempotencyKey: 'k1' })).statusCode).toBe(
-      201,
-    );
+    const assigned = await inject('POST', `/v1/pools/${poolId}/assignments`, { email: 'ann@example.com', idempotencyKey: 'k1' });
+    expect(assigned.statusCode, assigned.body).toBe(201);
+    annCode = assigned.json().code;
     browser = await launchBrowser();
     page = browser.context.pages()[0] ?? (await browser.context.newPage());
     page.setDefaultTimeout(20_000);
@@ -64,6 +65,14 @@ describe('console: redemptions and the Codes section', () => {
     await page.keyboard.press('Escape');
 
     const table = page.getByRole('table', { name: 'Redemptions' });
+    await expect.poll(async () => (await table.textContent()) ?? '').toContain('order-2');
+
+    // The pool page shows them: 2 redeemed; the rate is of the one assignment (ann's), redeemed if her code was in the file.
+    await page.goto(`${server.url}/#/pools/${poolId}`);
+    await expect.poll(() => page.locator('[data-count="redeemed"] dd').textContent()).toBe('2');
+    const rate = ['SPRING-1', 'SPRING-2'].includes(annCode) ? '100%' : '0%';
+    await expect.poll(() => page.locator('[data-count="redemptionRate"] dd').textContent()).toBe(rate);
+    await page.goto(`${server.url}/#/redemptions`);
     await expect.poll(async () => (await table.textContent()) ?? '').toContain('order-2');
     const row = table.getByRole('row').filter({ hasText: 'order-1' });
     expect(await row.textContent()).toContain('12.50 EUR');

@@ -26,6 +26,7 @@ describe('console: the article, walked in a browser', () => {
   let browser: Awaited<ReturnType<typeof launchBrowser>>;
   let page: Page;
   let token: string;
+  let merchantId: string;
   const pageErrors: string[] = [];
 
   const shot = async (name: string) => {
@@ -46,6 +47,7 @@ describe('console: the article, walked in a browser', () => {
       payload: { name: 'Main shop', domain: 'shop.example.com' },
     });
     expect(res.statusCode).toBe(201);
+    merchantId = res.json().id;
     browser = await launchBrowser();
     page = browser.context.pages()[0] ?? (await browser.context.newPage());
     page.setDefaultTimeout(10_000);
@@ -100,17 +102,29 @@ describe('console: the article, walked in a browser', () => {
     await dialog.getByLabel('Type').selectOption('unique');
     await dialog.getByLabel('Expiration cutoff (days)').fill('seven');
     await dialog.getByLabel('Notification emails').fill('ops@example.com; not-an-address');
+    await dialog.getByLabel('Expiry reminder (days before)').fill('0');
     await dialog.getByRole('button', { name: 'Save Settings' }).click();
     await dialog.getByText('A whole number of days, 0 or more.').waitFor();
     await dialog.getByText('Not an email address: not-an-address').waitFor();
+    await dialog.getByText('A whole number of days from 1 to 3650 (or leave empty).').waitFor();
     await shot('pool-settings');
 
     await dialog.getByLabel('Expiration cutoff (days)').fill('7');
     await dialog.getByLabel('Default code', { exact: true }).fill('SORRY10');
     await dialog.getByLabel('Threshold').fill('100');
     await dialog.getByLabel('Notification emails').fill('ops@example.com; marketing@example.com');
+    await dialog.getByLabel('Expiry reminder (days before)').fill('3');
     await dialog.getByRole('button', { name: 'Save Settings' }).click();
     await page.getByRole('heading', { name: /SCA10Off/ }).waitFor();
+    const saved = await server.app.http.inject({
+      method: 'GET',
+      url: `/v1/merchants/${merchantId}/pools?limit=100`,
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(saved.json().items.find((p: { name: string }) => p.name === 'SCA10Off')).toMatchObject({
+      expiryReminderDays: 3,
+      threshold: 100,
+    });
     await expect.poll(() => page.locator('[data-count="available"] dd').textContent()).toBe('0');
     await page.getByText('No codes yet').waitFor();
   });

@@ -59,6 +59,26 @@ export interface ShopifyDelivery {
   receivedAt: Date;
 }
 
+/** GET …/integrations/shopify as JSON: configured or not (never the secret), the URL, the last deliveries. */
+export const shopifyStatusOut = z.object({
+  configured: z.boolean(),
+  updatedAt: z.string().nullable(),
+  webhookUrl: z.string(),
+  deliveries: z.array(
+    z.object({
+      id: z.string(),
+      webhookId: z.string(),
+      topic: z.string(),
+      result: z.enum(['processed', 'duplicate', 'ignored', 'failed']),
+      orderId: z.string().nullable(),
+      detail: z.record(z.string(), z.unknown()),
+      receivedAt: z.string(),
+    }),
+  ),
+});
+export type ShopifyStatusJson = z.infer<typeof shopifyStatusOut>;
+export type ShopifyDeliveryJson = ShopifyStatusJson['deliveries'][number];
+
 export const webhookUrlFor = (baseUrl: string, merchantId: string) =>
   `${baseUrl.replace(/\/+$/, '')}/v1/merchants/${encodeURIComponent(merchantId)}/integrations/shopify/webhooks`;
 

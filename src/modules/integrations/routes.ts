@@ -4,7 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { HttpApp } from '../../platform/http/app.ts';
 import { principalOf } from '../accounts/principal.ts';
 import { errorBody } from '../../platform/http/errors.ts';
-import { shopifySettingsInput } from './model.ts';
+import { shopifySettingsInput, shopifyStatusOut } from './model.ts';
 import type { IntegrationsService } from './service.ts';
 
 const params = z.object({ merchantId: z.string().max(100) });
@@ -49,22 +49,7 @@ export async function integrationsRoutes(
         summary: 'The Shopify connection: configured or not (never the secret), the webhook URL, the last 20 deliveries',
         params,
         response: {
-          200: z.object({
-            configured: z.boolean(),
-            updatedAt: z.string().nullable(),
-            webhookUrl: z.string(),
-            deliveries: z.array(
-              z.object({
-                id: z.string(),
-                webhookId: z.string(),
-                topic: z.string(),
-                result: z.enum(['processed', 'duplicate', 'ignored', 'failed']),
-                orderId: z.string().nullable(),
-                detail: z.record(z.string(), z.unknown()),
-                receivedAt: z.string(),
-              }),
-            ),
-          }),
+          200: shopifyStatusOut,
         },
       },
     },

@@ -144,6 +144,19 @@ export const poolOut = z.object({
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 export const noControlChars = (s: string) => !/[\u0000-\u001f\u007f]/.test(s);
 
+/** expiryReminderDays' bounds (the API's schema and the console's pool form). */
+export const EXPIRY_REMINDER_DAYS = { min: 1, max: 3650 } as const;
+
+/** The pool form's check of expiryReminderDays as typed (empty: no reminders); null when it is fine. */
+export const expiryReminderDaysProblem = (typed: string): string | null => {
+  const s = typed.trim();
+  if (!s) return null;
+  const n = Number(s);
+  return /^\d+$/.test(s) && n >= EXPIRY_REMINDER_DAYS.min && n <= EXPIRY_REMINDER_DAYS.max
+    ? null
+    : `A whole number of days from ${EXPIRY_REMINDER_DAYS.min} to ${EXPIRY_REMINDER_DAYS.max} (or leave empty).`;
+};
+
 export const poolSettingsBody = z.object({
   name: z.string().trim().min(1).max(100),
   type: z.enum(['unique', 'static']),
@@ -160,8 +173,8 @@ export const poolSettingsBody = z.object({
   expiryReminderDays: z
     .number()
     .int()
-    .min(1)
-    .max(3650)
+    .min(EXPIRY_REMINDER_DAYS.min)
+    .max(EXPIRY_REMINDER_DAYS.max)
     .nullable()
     .optional()
     .describe('a coupon_expiring event this many days before an assigned, unredeemed unique code expires'),

@@ -264,7 +264,8 @@ export interface ReportedCounts {
  * Outcome of a line the insert skipped: `duplicate` when this order holds the code (before this
  * statement, or from an earlier line of it), else `already_redeemed` (another order's, or a
  * concurrent transaction's that committed meanwhile).
- * `problemsOnly` answers the lines not recorded (an import keeps the first 100) and the counts.
+ * `problemsOnly` answers the lines not recorded (an import keeps the first 100) and the counts
+ * (`with_contact_count`: new redemptions with a contact — only those can end a run).
  */
 export function recordReportedStatement(p: {
   accountId: string;
@@ -276,7 +277,7 @@ export function recordReportedStatement(p: {
   problemsOnly: boolean;
 }) {
   const scope = p.merchantIds === null ? sql`` : sql`and merchant_id = any(${[...p.merchantIds]}::text[])`;
-  return sql<ReportedRow & { recorded_count: number; duplicate_count: number }>`
+  return sql<ReportedRow & { recorded_count: number; duplicate_count: number; with_contact_count: number }>`
     with lines as materialized (${p.lines}),
     scope_pools as materialized (
       select key, id, merchant_id, default_code from pools where account_id = ${p.accountId} ${scope}
@@ -323,7 +324,7 @@ export function recordReportedStatement(p: {
       from chosen ch join lines l on l.line = ch.line
       order by l.code, l.line
       on conflict do nothing
-      returning id, merchant_id, code, order_id
+      returning id, merchant_id, code, order_id, contact_id
     ),
     known as (
       select distinct line from candidates
@@ -355,13 +356,15 @@ export function recordReportedStatement(p: {
     )
     select line, code, outcome, redemption_id, pool_id, kind,
            (select count(*) from classified where outcome = 'recorded')::int as recorded_count,
-           (select count(*) from classified where outcome = 'duplicate')::int as duplicate_count
+           (select count(*) from classified where outcome = 'duplicate')::int as duplicate_count,
+           (select count(*) from inserted where contact_id is not null)::int as with_contact_count
     from classified
     ${p.problemsOnly ? sql`where outcome not in ('recorded', 'duplicate')` : sql``}
     ${
       p.problemsOnly
         ? sql`union all select null, null, null, null, null, null,
-           (select count(*) from classified where outcome = 'recorded')::int, (select count(*) from classified where outcome = 'duplicate')::int`
+           (select count(*) from classified where outcome = 'recorded')::int, (select count(*) from classified where outcome = 'duplicate')::int,
+           (select count(*) from inserted where contact_id is not null)::int`
         : sql``
     }
     order by line nulls last`;

@@ -1,7 +1,9 @@
 /**
  * The report sources (lenient: the order already happened): a CSV file of redemptions
  * and the coupon codes named by events. Both go through one set-wise statement
- * (redemptions.sql.ts: recordReportedStatement), never a statement per line.
+ * (redemptions.sql.ts: recordReportedStatement), never a statement per line; what the recorded
+ * redemptions cause (runs ending on redemption, code.redeemed webhooks) follows in the same
+ * transaction, one read-back per chunk or batch (redeemed.ts: afterRecorded).
  */
 import type { Readable } from 'node:stream';
 import type { Kysely } from 'kysely';
@@ -24,6 +26,8 @@ import {
   type ReportedLine,
   type ReportedRow,
 } from './redemptions.sql.ts';
+import { afterRecorded, type RedeemedHooks } from './redeemed.ts';
+import { givenIds, stagedIds } from './redeemed.sql.ts';
 
 /** Counts redemptions by source and result, for /metrics. */
 export type RedemptionCounter = (source: RedemptionSource, result: string, n?: number) => void;
@@ -48,7 +52,7 @@ const copyText = (s: string | null) => (s === null ? '\\N' : s.includes('\\') ? 
 
 const reasonText = (row: ReportedRow) => `${row.code}: ${row.outcome} (${REASON_MESSAGES[row.outcome as InvalidReason] ?? row.outcome})`;
 
-export function reportSources(deps: { database: AppDatabase; clock: Clock; count?: RedemptionCounter }) {
+export function reportSources(deps: { database: AppDatabase; clock: Clock; count?: RedemptionCounter } & RedeemedHooks) {
   const { database } = deps;
 
   const counted = (source: RedemptionSource, rows: { outcome: string }[], recorded: number, duplicates: number) => {
@@ -129,8 +133,10 @@ export function reportSources(deps: { database: AppDatabase; clock: Clock; count
               now: deps.clock.now(),
               problemsOnly: true,
             }).execute(tx);
-            await truncateReportedLines(tx);
+            // What the chunk's redemptions cause (runs ending, code.redeemed), in this transaction.
             const totals = rows[rows.length - 1]!;
+            if (Number(totals.recorded_count) > 0) await afterRecorded(deps, tx, accountId, stagedIds, Number(totals.with_contact_count));
+            await truncateReportedLines(tx);
             report.recorded += Number(totals.recorded_count);
             report.duplicates += Number(totals.duplicate_count);
             const problems = rows.slice(0, -1);
@@ -178,8 +184,10 @@ export function reportSources(deps: { database: AppDatabase; clock: Clock; count
       now: deps.clock.now(),
       problemsOnly: false,
     }).execute(tx);
-    const recorded = rows.filter((r) => r.outcome === 'recorded').length;
-    counted('event', rows, recorded, rows.filter((r) => r.outcome === 'duplicate').length);
+    const recorded = rows.filter((r) => r.outcome === 'recorded');
+    counted('event', rows, recorded.length, rows.filter((r) => r.outcome === 'duplicate').length);
+    if (recorded.length > 0)
+      await afterRecorded(deps, tx, accountId, givenIds(recorded.map((r) => r.redemption_id!)), Number(rows[0]!.with_contact_count));
     return rows;
   }
 

@@ -26,6 +26,7 @@ import {
   type RedemptionRow,
 } from './redemptions.sql.ts';
 import * as repo from './repo.ts';
+import { toRedemption, type RedeemedHooks } from './redeemed.ts';
 import { reportSources, type RedemptionCounter } from './report-sources.ts';
 
 export interface RedeemRequest {
@@ -50,6 +51,7 @@ export interface ValidateAnswer {
 export type RecordOutcome = { ok: true; redemption: Redemption; created: boolean } | { ok: false; reason: InvalidReason };
 
 export type { RedemptionCounter } from './report-sources.ts';
+export { toRedemption, type OnRedeemed, type Redeemed } from './redeemed.ts';
 
 const toCandidate = (r: CandidateRow): Candidate => ({
   poolKey: Number(r.pool_key),
@@ -62,38 +64,16 @@ const toCandidate = (r: CandidateRow): Candidate => ({
   redeemedBy: r.redeemed_by,
 });
 
-export const toRedemption = (r: RedemptionRow & { pool_id: string }): Redemption => ({
-  id: r.id,
-  merchantId: r.merchant_id,
-  poolId: r.pool_id,
-  code: r.code,
-  kind: r.kind,
-  contactId: r.contact_id,
-  email: r.email,
-  orderId: r.order_id,
-  amount: r.amount === null ? null : String(r.amount),
-  currency: r.currency,
-  source: r.source,
-  redeemedAt: new Date(r.redeemed_at),
-  rolledBackAt: r.rolled_back_at === null ? null : new Date(r.rolled_back_at),
-});
-
 const normalizeAmount = (amount: number | string | undefined): string | null => (amount === undefined ? null : Number(amount).toFixed(2));
 
-/** What else a new redemption causes, in its transaction: runs that end (exitOnRedemption), code.redeemed webhooks. */
-export type OnRedeemed = (
-  tx: Kysely<DB>,
-  accountId: string,
-  redeemed: { redemption: Redemption; poolKey: number; codeId: number | null },
-) => Promise<void>;
-
-export function redemptionsService(deps: {
-  database: AppDatabase;
-  clock: Clock;
-  accounts: AccountsService;
-  count?: RedemptionCounter;
-  onRedeemed?: OnRedeemed;
-}) {
+export function redemptionsService(
+  deps: {
+    database: AppDatabase;
+    clock: Clock;
+    accounts: AccountsService;
+    count?: RedemptionCounter;
+  } & RedeemedHooks,
+) {
   const { db } = deps.database;
   const reported = reportSources(deps);
 
@@ -193,7 +173,7 @@ export function redemptionsService(deps: {
       }).execute(q);
       if (rows[0]) {
         const redemption = withPool(rows[0], chosen.poolId);
-        await deps.onRedeemed?.(q, accountId, { redemption, poolKey: chosen.poolKey, codeId: chosen.codeId });
+        await deps.onRedeemed?.(q, accountId, [{ redemption, poolKey: chosen.poolKey, codeId: chosen.codeId, handedByRun: null }]);
         return { ok: true, redemption, created: true };
       }
       const live = await liveRedemptionsStatement({

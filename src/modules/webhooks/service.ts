@@ -12,7 +12,7 @@ import { urlProblem, type Webhook, type WebhookAttempt, type WebhookEvent, type 
 import * as repo from './repo.ts';
 import { postJson, signature } from './sender.ts';
 import { checkHost, RefusedTarget } from './ssrf.ts';
-import { claimStatement, enqueueStatement, settleStatement } from './webhooks.sql.ts';
+import { claimStatement, enqueueStatement, settleStatement, subscribesStatement } from './webhooks.sql.ts';
 
 export interface WebhookDeliveryPolicy {
   maxAttempts: number;
@@ -102,6 +102,10 @@ export function webhooksService(deps: { database: AppDatabase; clock: Clock; sec
     return full.map((e) => e.id);
   }
 
+  /** Whether an event of `type` would be written for the account at all (some webhook subscribes). */
+  const subscribes = async (q: Kysely<DB>, accountId: string, type: WebhookEventType): Promise<boolean> =>
+    (await subscribesStatement(accountId, type).execute(q)).rows.length > 0;
+
   /** One claim, one POST, one settle. false when nothing was due. */
   async function deliverOne(report: DeliveryReport): Promise<boolean> {
     const now = deps.clock.now();
@@ -176,7 +180,7 @@ export function webhooksService(deps: { database: AppDatabase; clock: Clock; sec
     return report;
   }
 
-  return { create, list, remove, deliveries, enqueue, deliverDue };
+  return { create, list, remove, deliveries, enqueue, subscribes, deliverDue };
 }
 
 export type WebhooksService = ReturnType<typeof webhooksService>;

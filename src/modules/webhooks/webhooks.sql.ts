@@ -30,6 +30,13 @@ export function enqueueStatement(accountId: string, events: WebhookEvent[], now:
 }
 
 /**
+ * Whether any webhook of the account subscribes to `type` (a report source asks before it reads
+ * back every redemption it recorded for code.redeemed). A read; locks nothing.
+ */
+export const subscribesStatement = (accountId: string, type: string) =>
+  sql<{ one: number }>`select 1 as one from webhooks where account_id = ${accountId} and ${type} = any (events) limit 1`;
+
+/**
  * The sender's claim: up to `limit` due events of ONE webhook (one POST carries them), the rows
  * other senders hold skipped. The webhook is the one of the oldest due row nobody holds. The claim
  * uses the array idiom (`ctid = any(array(select … for update skip locked))`: the locking select

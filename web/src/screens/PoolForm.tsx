@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { api, ApiError, fieldErrors, type Pool, type PoolSettings, type PoolType } from '../api.ts';
+import { expiryReminderDaysProblem } from '../../../src/modules/pools/model.ts';
 import { ErrorBanner, Field } from '../ui.tsx';
 
 interface Draft {
@@ -12,6 +13,7 @@ interface Draft {
   defaultCodeExpiresAt: string;
   threshold: string;
   notificationEmails: string;
+  expiryReminderDays: string;
 }
 
 const fromPool = (p?: Pool): Draft => ({
@@ -23,6 +25,7 @@ const fromPool = (p?: Pool): Draft => ({
   defaultCodeExpiresAt: p?.defaultCodeExpiresAt ? p.defaultCodeExpiresAt.slice(0, 10) : '',
   threshold: p?.threshold === null || p?.threshold === undefined ? '' : String(p.threshold),
   notificationEmails: p?.notificationEmails.join(', ') ?? '',
+  expiryReminderDays: p?.expiryReminderDays == null ? '' : String(p.expiryReminderDays),
 });
 
 const EMAIL = /^[^\s@,;]+@[^\s@,;]+\.[^\s@,;]+$/;
@@ -43,6 +46,8 @@ export function validatePool(d: Draft): Record<string, string> {
     .filter((s) => s && !EMAIL.test(s));
   if (bad.length) e.notificationEmails = `Not an email address: ${bad.join(', ')}`;
   if (d.defaultCodeExpiresAt && !d.defaultCode.trim()) e.defaultCodeExpiresAt = 'Only with a default code.';
+  const reminder = d.type === 'unique' ? expiryReminderDaysProblem(d.expiryReminderDays) : null;
+  if (reminder) e.expiryReminderDays = reminder;
   return e;
 }
 
@@ -55,6 +60,7 @@ const toSettings = (d: Draft): PoolSettings => ({
   defaultCodeExpiresAt: d.defaultCode.trim() && d.defaultCodeExpiresAt ? d.defaultCodeExpiresAt : null,
   threshold: d.threshold.trim() ? Number(d.threshold) : null,
   notificationEmails: d.notificationEmails,
+  expiryReminderDays: d.type === 'unique' && d.expiryReminderDays.trim() ? Number(d.expiryReminderDays) : null,
 });
 
 /** Add or edit a pool: every pool setting, each with its message beside it. */
@@ -186,6 +192,26 @@ export function PoolForm(props: { merchantId: string; pool?: Pool; onSaved: (poo
             aria-describedby={d}
             value={draft.notificationEmails}
             onChange={(e) => set('notificationEmails', e.target.value)}
+          />
+        )}
+      </Field>
+      <Field
+        label="Expiry reminder (days before)"
+        error={errorOf('expiryReminderDays')}
+        hint={
+          draft.type === 'unique'
+            ? 'Records a coupon_expiring event for each handed-out, unredeemed code this many days before it expires (a conversation can remind the contact). Empty: no reminders.'
+            : 'Applies to unique pools only.'
+        }
+      >
+        {(id, d) => (
+          <input
+            id={id}
+            aria-describedby={d}
+            inputMode="numeric"
+            disabled={draft.type !== 'unique'}
+            value={draft.expiryReminderDays}
+            onChange={(e) => set('expiryReminderDays', e.target.value)}
           />
         )}
       </Field>

@@ -1,15 +1,8 @@
 import { request } from '../../api.ts';
-import type { ShopifyDelivery } from '../../../../src/modules/integrations/model.ts';
+import type { ShopifyDeliveryJson, ShopifyStatusJson } from '../../../../src/modules/integrations/model.ts';
 
-/** ShopifyDelivery as JSON (times as ISO strings). */
-export type DeliveryJson = Omit<ShopifyDelivery, 'receivedAt'> & { receivedAt: string };
-
-export interface ShopifyStatus {
-  configured: boolean;
-  updatedAt: string | null;
-  webhookUrl: string;
-  deliveries: DeliveryJson[];
-}
+export type DeliveryJson = ShopifyDeliveryJson;
+export type ShopifyStatus = ShopifyStatusJson;
 
 const base = (merchantId: string) => `/v1/merchants/${encodeURIComponent(merchantId)}/integrations/shopify`;
 
