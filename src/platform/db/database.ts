@@ -4,6 +4,8 @@ import pg from 'pg';
 import { from as copyFromStdin } from 'pg-copy-streams';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { ConnectionDriver, connectionDialect, type RawConnection } from './driver.ts';
 import { Mutex } from './mutex.ts';
 import { withUnitsOfWork } from './unit-of-work.ts';
@@ -27,7 +29,17 @@ export interface Database<S> {
   db: Kysely<S>;
   /** Pins one connection for `fn`; on PGlite, nobody else uses the database meanwhile. */
   session<T>(fn: (session: Session<S>) => Promise<T>): Promise<T>;
+  /**
+   * PGlite only: a copy of the data directory (a gzipped tar), taken behind the mutex every query
+   * and transaction takes, after a CHECKPOINT: between two transactions, never inside one.
+   */
+  dumpDataDir?(): Promise<Blob>;
   close(): Promise<void>;
+}
+
+/** `restoreDataDir` found something in the target directory: it restores into an empty one only. */
+export class DataDirNotEmptyError extends Error {
+  readonly code = 'data_dir_not_empty';
 }
 
 export interface DatabaseOptions {
@@ -48,6 +60,22 @@ export async function openDatabase<S>(options: DatabaseOptions): Promise<Databas
   return options.databaseUrl
     ? openPostgres<S>(options.databaseUrl, options.schema, options.poolSize ?? 10)
     : openPglite<S>(options.dataDir, options.schema);
+}
+
+/**
+ * Fills an empty (or absent) PGlite data directory from a tar of another one (`dumpDataDir`,
+ * uncompressed here), then runs `check` on it (its schema version, say) and closes it. All of it
+ * under the data-dir lock: a live owner is refused (DataDirInUseError), a directory holding
+ * anything is refused (DataDirNotEmptyError), and a failed load or check leaves it empty again.
+ */
+export async function restoreDataDir<S>(options: {
+  dataDir: string;
+  schema: string;
+  tarball: Blob;
+  check: (database: Database<S>) => Promise<void>;
+}): Promise<void> {
+  const database = await openPglite<S>(options.dataDir, options.schema, options);
+  await database.close();
 }
 
 async function openPostgres<S>(url: string, schema: string, max: number): Promise<Database<S>> {
@@ -111,15 +139,37 @@ async function openPostgres<S>(url: string, schema: string, max: number): Promis
   };
 }
 
-async function openPglite<S>(dataDir: string, schema: string): Promise<Database<S>> {
+async function openPglite<S>(
+  dataDir: string,
+  schema: string,
+  restore?: { tarball: Blob; check: (database: Database<S>) => Promise<void> },
+): Promise<Database<S>> {
   const inMemory = dataDir.startsWith('memory://');
   const unlock = inMemory ? async () => {} : await lockDataDir(dataDir);
+  // A restore fills an empty directory; on failure what it wrote goes (ours: it was empty).
+  const pgdata = join(dataDir, 'pgdata');
+  let restoring = false;
+  const undoRestore = () => {
+    if (restoring) rmSync(pgdata, { recursive: true, force: true });
+  };
   let pglite: PGlite;
   try {
-    pglite = await PGlite.create(inMemory ? dataDir : `${dataDir}/pgdata`, {
+    if (restore) {
+      if (inMemory) throw new Error('a restore needs a data directory on disk');
+      const found = readdirSync(dataDir).filter((name) => name !== 'couponflow.lock');
+      if (found.length > 0) {
+        throw new DataDirNotEmptyError(
+          `the data directory ${dataDir} is not empty (${found.slice(0, 3).join(', ')}${found.length > 3 ? ', …' : ''}): restore into an empty or new directory (set DATA_DIR)`,
+        );
+      }
+      restoring = true;
+    }
+    pglite = await PGlite.create(inMemory ? dataDir : pgdata, {
       parsers: { [INT8]: toNumber, [DATE]: asIs },
+      ...(restore && { loadDataDir: restore.tarball }),
     });
   } catch (err) {
+    undoRestore();
     await unlock();
     throw err;
   }
@@ -142,8 +192,10 @@ async function openPglite<S>(dataDir: string, schema: string): Promise<Database<
     },
   };
   const mutex = new Mutex();
+  let keep = true;
   const close = async () => {
     await mutex.run(() => pglite.close());
+    if (!keep) undoRestore();
     await unlock();
   };
   const db = new Kysely<S>({
@@ -151,7 +203,7 @@ async function openPglite<S>(dataDir: string, schema: string): Promise<Database<
       connectionDialect(new ConnectionDriver(async () => ({ connection: raw, release: await mutex.lock() }), close)),
     ),
   });
-  return {
+  const database: Database<S> = {
     engine: 'pglite',
     db,
     session: (fn) =>
@@ -172,8 +224,24 @@ async function openPglite<S>(dataDir: string, schema: string): Promise<Database<
           },
         }),
       ),
+    dumpDataDir: () =>
+      mutex.run(async () => {
+        // Dirty pages written out first: the copy then needs no WAL replay when it is opened.
+        await pglite.exec('checkpoint');
+        return pglite.dumpDataDir('gzip');
+      }),
     close: () => db.destroy(),
   };
+  if (restore) {
+    try {
+      await restore.check(database);
+    } catch (err) {
+      keep = false;
+      await database.close();
+      throw err;
+    }
+  }
+  return database;
 }
 
 /** Joins small chunks into buffers of at least `min` bytes, keeping order; big ones pass as they are. */
