@@ -193,11 +193,13 @@ async function openPglite<S>(
   };
   const mutex = new Mutex();
   let keep = true;
-  const close = async () => {
-    await mutex.run(() => pglite.close());
-    if (!keep) undoRestore();
-    await unlock();
-  };
+  let closed: Promise<void> | undefined;
+  const close = () =>
+    (closed ??= (async () => {
+      await mutex.run(() => pglite.close());
+      if (!keep) undoRestore();
+      await unlock();
+    })());
   const db = new Kysely<S>({
     dialect: withUnitsOfWork(
       connectionDialect(new ConnectionDriver(async () => ({ connection: raw, release: await mutex.lock() }), close)),
@@ -230,7 +232,11 @@ async function openPglite<S>(
         await pglite.exec('checkpoint');
         return pglite.dumpDataDir('gzip');
       }),
-    close: () => db.destroy(),
+    // Kysely destroys a driver only once it ran a query: a database only dumped is closed here.
+    close: async () => {
+      await db.destroy();
+      await close();
+    },
   };
   if (restore) {
     try {
