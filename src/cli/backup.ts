@@ -75,27 +75,14 @@ async function restore(file: string): Promise<void> {
   const config = loadConfig();
   if (config.DATABASE_URL)
     throw new CliError(`DATABASE_URL is set: restore PostgreSQL with pg_restore instead, into an empty database: ${pgRestoreCommand(file)}`);
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(file);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new CliError(`cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (err as Error).message}`);
-  }
-  let tarball: Uint8Array;
-  try {
-    tarball = await backupTarball(bytes, file);
-  } catch (err) {
-    if (err instanceof NotABackupError) throw new CliError(err.message);
-    throw err;
-  }
   const known = migrations.length;
   let version = 0;
   try {
     await restoreDataDir<DB>({
       dataDir: config.DATA_DIR,
       schema: config.DATABASE_SCHEMA,
-      tarball: new Blob([tarball as Uint8Array<ArrayBuffer>], { type: 'application/x-tar' }),
+      // Read once the directory is found empty (a refusal needs no file read).
+      tarball: async () => new Blob([(await readBackup(file)) as Uint8Array<ArrayBuffer>], { type: 'application/x-tar' }),
       check: async (database) => {
         version = await recordedVersion(database.db as never);
         if (version === 0) throw new CliError(`${file} holds no Couponflow database in schema ${config.DATABASE_SCHEMA} (DATABASE_SCHEMA)`);
@@ -115,6 +102,23 @@ async function restore(file: string): Promise<void> {
   }
   const pending = version < known ? `; serve applies migrations ${version + 1} to ${known} when it starts` : '';
   console.log(`restored ${file} into ${config.DATA_DIR} (schema version ${version}${pending}); start it with \`couponflow serve\``);
+}
+
+/** The tar inside a backup file, checked (gzip, tar, a PostgreSQL data directory). */
+async function readBackup(file: string): Promise<Uint8Array> {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new CliError(`cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (err as Error).message}`);
+  }
+  try {
+    return await backupTarball(bytes, file);
+  } catch (err) {
+    if (err instanceof NotABackupError) throw new CliError(err.message);
+    throw err;
+  }
 }
 
 export function backupCommands(program: Command) {

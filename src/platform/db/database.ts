@@ -4,7 +4,7 @@ import pg from 'pg';
 import { from as copyFromStdin } from 'pg-copy-streams';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConnectionDriver, connectionDialect, type RawConnection } from './driver.ts';
 import { Mutex } from './mutex.ts';
@@ -71,7 +71,8 @@ export async function openDatabase<S>(options: DatabaseOptions): Promise<Databas
 export async function restoreDataDir<S>(options: {
   dataDir: string;
   schema: string;
-  tarball: Blob;
+  /** Read once the directory is ours and found empty. */
+  tarball: () => Promise<Blob>;
   check: (database: Database<S>) => Promise<void>;
 }): Promise<void> {
   const database = await openPglite<S>(options.dataDir, options.schema, options);
@@ -142,15 +143,21 @@ async function openPostgres<S>(url: string, schema: string, max: number): Promis
 async function openPglite<S>(
   dataDir: string,
   schema: string,
-  restore?: { tarball: Blob; check: (database: Database<S>) => Promise<void> },
+  restore?: { tarball: () => Promise<Blob>; check: (database: Database<S>) => Promise<void> },
 ): Promise<Database<S>> {
   const inMemory = dataDir.startsWith('memory://');
+  const existed = existsSync(dataDir);
   const unlock = inMemory ? async () => {} : await lockDataDir(dataDir);
-  // A restore fills an empty directory; on failure what it wrote goes (ours: it was empty).
+  // A restore fills an empty directory; on failure what it wrote goes (ours: it was empty), and
+  // a directory it created with it.
   const pgdata = join(dataDir, 'pgdata');
   let restoring = false;
   const undoRestore = () => {
     if (restoring) rmSync(pgdata, { recursive: true, force: true });
+  };
+  const unlockAfterRestore = async () => {
+    await unlock();
+    if (restoring && !existed) rmdirSync(dataDir, { recursive: false }); // empty again: pgdata and the lock are gone
   };
   let pglite: PGlite;
   try {
@@ -166,11 +173,11 @@ async function openPglite<S>(
     }
     pglite = await PGlite.create(inMemory ? dataDir : pgdata, {
       parsers: { [INT8]: toNumber, [DATE]: asIs },
-      ...(restore && { loadDataDir: restore.tarball }),
+      ...(restore && { loadDataDir: await restore.tarball() }),
     });
   } catch (err) {
     undoRestore();
-    await unlock();
+    await unlockAfterRestore();
     throw err;
   }
   await pglite.exec(
@@ -197,8 +204,9 @@ async function openPglite<S>(
   const close = () =>
     (closed ??= (async () => {
       await mutex.run(() => pglite.close());
-      if (!keep) undoRestore();
-      await unlock();
+      if (keep) return unlock();
+      undoRestore();
+      await unlockAfterRestore();
     })());
   const db = new Kysely<S>({
     dialect: withUnitsOfWork(
