@@ -8,13 +8,7 @@ import type { DB } from '../schema.ts';
 import { DataDirInUseError } from '../platform/db/datadir-lock.ts';
 import { DataDirNotEmptyError, restoreDataDir } from '../platform/db/database.ts';
 import { recordedVersion } from '../platform/db/catalog.sql.ts';
-import {
-  backupTarball,
-  NotABackupError,
-  pgDumpCommand,
-  pgRestoreCommand,
-  writeFileAtomically,
-} from '../platform/db/backup-file.ts';
+import { backupTarball, NotABackupError, pgDumpCommand, pgRestoreCommand, writeFileAtomically } from '../platform/db/backup-file.ts';
 import { ApiClient, CliError } from './api-client.ts';
 
 const size = (bytes: number) => (bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MB` : `${Math.ceil(bytes / 1024)} KB`);
@@ -74,7 +68,9 @@ async function backup(file: string): Promise<void> {
 async function restore(file: string): Promise<void> {
   const config = loadConfig();
   if (config.DATABASE_URL)
-    throw new CliError(`DATABASE_URL is set: restore PostgreSQL with pg_restore instead, into an empty database: ${pgRestoreCommand(file)}`);
+    throw new CliError(
+      `DATABASE_URL is set: restore PostgreSQL with pg_restore instead, into an empty database: ${pgRestoreCommand(file)}`,
+    );
   const known = migrations.length;
   let version = 0;
   try {
@@ -111,7 +107,9 @@ async function readBackup(file: string): Promise<Uint8Array> {
     bytes = readFileSync(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new CliError(`cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (err as Error).message}`);
+    throw new CliError(
+      `cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (err as Error).message}`,
+    );
   }
   try {
     return await backupTarball(bytes, file);

@@ -60,7 +60,14 @@ function streamingUpload(url: string, poolId: string, token: string) {
 /** The invariants of the codes and their counters, as a restored database holds them. */
 async function inconsistencies(database: Database<DB>) {
   // Per pool and expiry: the counters (pool_code_counts, all slots) against count(*) of the codes.
-  const counts = await sql<{ pool_key: number; expires_at: Date; counted: number; actual: number; counted_free: number; actual_free: number }>`
+  const counts = await sql<{
+    pool_key: number;
+    expires_at: Date;
+    counted: number;
+    actual: number;
+    counted_free: number;
+    actual_free: number;
+  }>`
     with counted as (
       select pool_key, expires_at, sum(codes)::int as codes, sum(unassigned)::int as unassigned
       from pool_code_counts group by pool_key, expires_at
@@ -135,7 +142,8 @@ describe('couponflow backup and restore (PGlite, real processes)', () => {
       body: small.payload,
     });
     expect(first.status).toBe(201);
-    for (let i = 0; i < 5; i++) await api('POST', `/v1/pools/${pool.id}/assignments`, { email: `p${i}@example.com`, idempotencyKey: `k${i}` });
+    for (let i = 0; i < 5; i++)
+      await api('POST', `/v1/pools/${pool.id}/assignments`, { email: `p${i}@example.com`, idempotencyKey: `k${i}` });
 
     const upload = streamingUpload(server.url, pool.id, admin);
     await upload.write(2000);
@@ -157,7 +165,9 @@ describe('couponflow backup and restore (PGlite, real processes)', () => {
     expect(uploaded.status, JSON.stringify(uploaded.body)).toBe(201);
     expect(uploaded.body.imported).toBe(upload.sent());
     expect(backedUp.code, backedUp.stderr).toBe(0);
-    expect(backedUp.stdout).toMatch(/^backed up the database of the server at http:\/\/127\.0\.0\.1:\d+ to .*live\.tar\.gz \([\d.]+ [KM]B\)/);
+    expect(backedUp.stdout).toMatch(
+      /^backed up the database of the server at http:\/\/127\.0\.0\.1:\d+ to .*live\.tar\.gz \([\d.]+ [KM]B\)/,
+    );
     bigUploadId = uploaded.body.id;
     bigImported = uploaded.body.imported;
 
@@ -172,13 +182,12 @@ describe('couponflow backup and restore (PGlite, real processes)', () => {
       expect(found).toMatchObject(consistent);
       expect(found.pools).toBeGreaterThanOrEqual(1);
       // The upload's transaction was under way when the backup was asked for: the copy waited for its end.
-      const big = await database.db
-        .selectFrom('uploads')
-        .select(['status', 'imported'])
-        .where('id', '=', bigUploadId)
-        .executeTakeFirst();
+      const big = await database.db.selectFrom('uploads').select(['status', 'imported']).where('id', '=', bigUploadId).executeTakeFirst();
       expect(big).toEqual({ status: 'imported', imported: bigImported });
-      const assigned = await database.db.selectFrom('assignments').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      const assigned = await database.db
+        .selectFrom('assignments')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow();
       expect(assigned.n).toBe(5);
     } finally {
       await database.close();
@@ -272,7 +281,12 @@ describeEachEngine('GET /v1/backup', (ctx) => {
     app = await testApp(ctx.database);
     const t = await newTenant(app);
     owner = t.auth;
-    const token = await app.services.accounts.createToken({ accountId: t.accountId, name: 'installation', role: 'owner', installationAdmin: true });
+    const token = await app.services.accounts.createToken({
+      accountId: t.accountId,
+      name: 'installation',
+      role: 'owner',
+      installationAdmin: true,
+    });
     headers = { authorization: `Bearer ${token}` };
   });
   afterAll(() => app.http.close());

@@ -23,7 +23,11 @@ export function backupRoutes(app: HttpApp, database: AppDatabase, schema = 'publ
     },
     async (_request, reply) => {
       if (!database.dumpDataDir) {
-        throw new DomainError('conflict', 'not_embedded', `This server runs on PostgreSQL: back it up with pg_dump (${pgDumpCommand('couponflow.dump', schema)}).`);
+        throw new DomainError(
+          'conflict',
+          'not_embedded',
+          `This server runs on PostgreSQL: back it up with pg_dump (${pgDumpCommand('couponflow.dump', schema)}).`,
+        );
       }
       const dump = await database.dumpDataDir();
       const stamp = new Date().toISOString().replace(/[:.]/g, '-');

@@ -41,7 +41,7 @@ export async function backupTarball(bytes: Uint8Array, file: string): Promise<Ui
 /** The entry names of a ustar archive, or undefined when it is not one (or is cut short). */
 function tarNames(tar: Buffer): string[] | undefined {
   const names: string[] = [];
-  for (let at = 0; at + 512 <= tar.length; ) {
+  for (let at = 0; at + 512 <= tar.length;) {
     const header = tar.subarray(at, at + 512);
     if (header.every((b) => b === 0)) return names; // the end-of-archive blocks
     if (header.toString('latin1', 257, 262) !== 'ustar') return undefined;
