@@ -10,7 +10,7 @@ import { runCli, startServer, type Exit, type RunningServer } from '../foundatio
 import { describeEachEngine } from '../helpers/engines.ts';
 import { newTenant, testApp } from '../helpers/app.ts';
 import { multipart } from '../helpers/multipart.ts';
-import { openDatabase, type Database } from '../../src/platform/db/database.ts';
+import { openDatabase, restoreDataDir, type Database } from '../../src/platform/db/database.ts';
 import { backupTarball } from '../../src/platform/db/backup-file.ts';
 import { migrations } from '../../src/migrations/index.ts';
 import type { DB } from '../../src/schema.ts';
@@ -271,6 +271,47 @@ describe('couponflow backup and restore (PGlite, real processes)', () => {
     );
     expect(readdirSync(target)).toEqual([]); // as it was
   }, 400_000);
+});
+
+describe('Database.dumpDataDir (PGlite)', () => {
+  it('waits for a transaction under way and copies it whole, never half', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'couponflow-dump-'));
+    const database = await openDatabase<DB>({ dataDir: join(dir, 'live'), schema: 'public' });
+    try {
+      await sql`create table t (n int)`.execute(database.db);
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      let firstHalf!: () => void;
+      const halfway = new Promise<void>((resolve) => (firstHalf = resolve));
+      const transaction = database.db.transaction().execute(async (tx) => {
+        await sql`insert into t select generate_series(1, 1000)`.execute(tx);
+        firstHalf();
+        await gate;
+        await sql`insert into t select generate_series(1001, 2000)`.execute(tx);
+      });
+      await halfway;
+      let dumped = false;
+      const dump = database.dumpDataDir!().then((blob) => ((dumped = true), blob));
+      await sleep(1000);
+      expect(dumped).toBe(false); // behind the transaction, which holds the connection
+      release();
+      await transaction;
+      const copy = new Uint8Array(await (await dump).arrayBuffer());
+      let rows = -1;
+      await restoreDataDir<DB>({
+        dataDir: join(dir, 'copy'),
+        schema: 'public',
+        tarball: async () => new Blob([(await backupTarball(copy, 'the dump')) as Uint8Array<ArrayBuffer>]),
+        check: async (restored) => {
+          rows = (await sql<{ n: number }>`select count(*)::int as n from t`.execute(restored.db)).rows[0]!.n;
+        },
+      });
+      expect(rows).toBe(2000);
+    } finally {
+      await database.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
 
 describeEachEngine('GET /v1/backup', (ctx) => {
