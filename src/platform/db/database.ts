@@ -157,7 +157,12 @@ async function openPglite<S>(
   };
   const unlockAfterRestore = async () => {
     await unlock();
-    if (restoring && !existed) rmdirSync(dataDir, { recursive: false }); // empty again: pgdata and the lock are gone
+    if (!restoring || existed) return;
+    try {
+      rmdirSync(dataDir); // empty again (pgdata and the lock are gone), unless someone wrote there since
+    } catch {
+      // not empty: left as it is
+    }
   };
   let pglite: PGlite;
   try {
