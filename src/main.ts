@@ -10,6 +10,7 @@ import { poolsCommands } from './cli/pools.ts';
 import { contactsCommands } from './cli/contacts.ts';
 import { ApiClient, CliError } from './cli/api-client.ts';
 import { usersCommands } from './cli/users.ts';
+import { backupCommands } from './cli/backup.ts';
 import { ROLES, type Role } from './modules/accounts/permissions.ts';
 import type { Config } from './config.ts';
 import { createLogger } from './platform/logger.ts';
@@ -154,6 +155,7 @@ token
 poolsCommands(program);
 contactsCommands(program);
 usersCommands(program, withDatabase);
+backupCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof SchemaTooNewError) {

@@ -2,6 +2,7 @@ import { createReadStream, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { writeFileAtomically } from '../platform/db/backup-file.ts';
 
 /** An expected failure of a CLI command: printed as one line (`couponflow: …`), exit code 1. */
 export class CliError extends Error {}
@@ -72,6 +73,27 @@ export class ApiClient {
   }
 
   /**
+   * Downloads `path` into `file`, whole or not at all (a temporary file renamed over it), checking
+   * the length the server announced. Returns the bytes written.
+   */
+  async download(path: string, file: string): Promise<number> {
+    const res = await this.send(path, { headers: { authorization: `Bearer ${this.token}` } });
+    if (!res.ok || !res.body) {
+      const text = await res.text();
+      throw apiFailure(res.status, parseJson(text) as ErrorBody | undefined, text);
+    }
+    const announced = Number(res.headers.get('content-length') ?? NaN);
+    let written: number;
+    try {
+      written = await writeFileAtomically(file, checkedLength(res.body, announced));
+    } catch (err) {
+      if (err instanceof CliError) throw err;
+      throw new CliError(`the download from ${this.baseUrl} broke off: ${(err as Error).message}; ${file} was left as it was`);
+    }
+    return written;
+  }
+
+  /**
    * Streams a file as multipart/form-data (option fields first), reporting bytes sent. Answers the
    * body for 2xx and for refusals that carry a report (the caller prints it); throws otherwise.
    */
@@ -118,4 +140,15 @@ export class ApiClient {
     if (res.status === 401 || parsed === undefined) throw apiFailure(res.status, parsed as ErrorBody | undefined, text);
     return { status: res.status, body: parsed as T };
   }
+}
+
+/** The body's chunks; fails (before the file is renamed into place) when fewer or more bytes come than announced. */
+async function* checkedLength(body: ReadableStream<Uint8Array>, announced: number): AsyncGenerator<Uint8Array> {
+  let received = 0;
+  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+    received += chunk.length;
+    yield chunk;
+  }
+  if (Number.isFinite(announced) && received !== announced)
+    throw new CliError(`the server announced ${announced} bytes and sent ${received}: nothing was written, try again`);
 }

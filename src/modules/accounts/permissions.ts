@@ -98,6 +98,8 @@ export const ROUTE_RULES: Record<string, RouteRule> = {
   'GET /docs': read('self'),
   'GET /metrics': read('installation:admin'),
   'POST /v1/accounts': change('installation:admin', 'account.create', 'new'),
+  // The whole embedded database, every account's: for `couponflow backup` while serve runs.
+  'GET /v1/backup': read('installation:admin'),
   'GET /v1/session': read('self'),
   'DELETE /v1/session': read('self'),
 

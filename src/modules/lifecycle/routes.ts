@@ -9,10 +9,11 @@ import type { ContactsService } from '../contacts/service.ts';
 import type { SuppressionsService } from '../suppressions/service.ts';
 import type { ConductorService } from '../conductor/service.ts';
 import { enrollmentView } from '../conductor/service.ts';
+import { backupRoutes } from './backup-routes.ts';
 
 const params = z.object({ contactId: z.string().max(100) });
 
-/** The data lifecycle's routes: erasure and export of a contact. */
+/** The data lifecycle's routes: erasure and export of a contact, the embedded database's backup. */
 export function lifecycleRoutes(
   app: HttpApp,
   deps: {
@@ -22,6 +23,7 @@ export function lifecycleRoutes(
   },
 ) {
   const { contacts, suppressions, conductor } = deps.services;
+  backupRoutes(app, deps.database);
   const privacy: PrivacyService = privacyService({
     database: deps.database,
     clock: deps.clock,

@@ -4,6 +4,8 @@ import pg from 'pg';
 import { from as copyFromStdin } from 'pg-copy-streams';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { existsSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { ConnectionDriver, connectionDialect, type RawConnection } from './driver.ts';
 import { Mutex } from './mutex.ts';
 import { withUnitsOfWork } from './unit-of-work.ts';
@@ -28,7 +30,17 @@ export interface Database<S> {
   db: Kysely<S>;
   /** Pins one connection for `fn`; on PGlite, nobody else uses the database meanwhile. */
   session<T>(fn: (session: Session<S>) => Promise<T>): Promise<T>;
+  /**
+   * PGlite only: a copy of the data directory (a gzipped tar), taken behind the mutex every query
+   * and transaction takes, after a CHECKPOINT: between two transactions, never inside one.
+   */
+  dumpDataDir?(): Promise<Blob>;
   close(): Promise<void>;
+}
+
+/** `restoreDataDir` found something in the target directory: it restores into an empty one only. */
+export class DataDirNotEmptyError extends Error {
+  readonly code = 'data_dir_not_empty';
 }
 
 export interface DatabaseOptions {
@@ -51,6 +63,23 @@ export async function openDatabase<S>(options: DatabaseOptions): Promise<Databas
   return options.databaseUrl
     ? openPostgres<S>(options.databaseUrl, options.schema, options.poolSize ?? 10)
     : openPglite<S>(options.dataDir, options.schema, options.logger);
+}
+
+/**
+ * Fills an empty (or absent) PGlite data directory from a tar of another one (`dumpDataDir`,
+ * uncompressed here), then runs `check` on it (its schema version, say) and closes it. All of it
+ * under the data-dir lock: a live owner is refused (DataDirInUseError), a directory holding
+ * anything is refused (DataDirNotEmptyError), and a failed load or check leaves it empty again.
+ */
+export async function restoreDataDir<S>(options: {
+  dataDir: string;
+  schema: string;
+  /** Read once the directory is ours and found empty. */
+  tarball: () => Promise<Blob>;
+  check: (database: Database<S>) => Promise<void>;
+}): Promise<void> {
+  const database = await openPglite<S>(options.dataDir, options.schema, undefined, options);
+  await database.close();
 }
 
 async function openPostgres<S>(url: string, schema: string, max: number): Promise<Database<S>> {
@@ -177,20 +206,54 @@ async function checkSession(pool: pg.Pool, schema: string, pooler: boolean): Pro
   throw new Error(`DATABASE_SCHEMA is "${schema}" but the database sessions do not match: ${problems.join('; ')}. ${fix}`);
 }
 
-async function openPglite<S>(dataDir: string, schema: string, logger?: DatabaseOptions['logger']): Promise<Database<S>> {
+async function openPglite<S>(
+  dataDir: string,
+  schema: string,
+  logger?: DatabaseOptions['logger'],
+  restore?: { tarball: () => Promise<Blob>; check: (database: Database<S>) => Promise<void> },
+): Promise<Database<S>> {
   const inMemory = dataDir.startsWith('memory://');
+  const existed = existsSync(dataDir);
   const unlock = inMemory
     ? async () => {}
     : await lockDataDir(dataDir, {
         onHeartbeatError: logger && ((err) => logger.error({ err }, 'the data-dir lock heartbeat stopped')),
       });
+  // A restore fills an empty directory; on failure what it wrote goes (ours: it was empty), and
+  // a directory it created with it.
+  const pgdata = join(dataDir, 'pgdata');
+  let restoring = false;
+  const undoRestore = () => {
+    if (restoring) rmSync(pgdata, { recursive: true, force: true });
+  };
+  const unlockAfterRestore = async () => {
+    await unlock();
+    if (!restoring || existed) return;
+    try {
+      rmdirSync(dataDir); // empty again (pgdata and the lock are gone), unless someone wrote there since
+    } catch {
+      // not empty: left as it is
+    }
+  };
   let pglite: PGlite;
   try {
-    pglite = await PGlite.create(inMemory ? dataDir : `${dataDir}/pgdata`, {
+    if (restore) {
+      if (inMemory) throw new Error('a restore needs a data directory on disk');
+      const found = readdirSync(dataDir).filter((name) => name !== 'couponflow.lock');
+      if (found.length > 0) {
+        throw new DataDirNotEmptyError(
+          `the data directory ${dataDir} is not empty (${found.slice(0, 3).join(', ')}${found.length > 3 ? ', …' : ''}): restore into an empty or new directory (set DATA_DIR)`,
+        );
+      }
+      restoring = true;
+    }
+    pglite = await PGlite.create(inMemory ? dataDir : pgdata, {
       parsers: { [INT8]: toNumber, [DATE]: asIs },
+      ...(restore && { loadDataDir: await restore.tarball() }),
     });
   } catch (err) {
-    await unlock();
+    undoRestore();
+    await unlockAfterRestore();
     throw err;
   }
   await pglite.exec(
@@ -212,16 +275,21 @@ async function openPglite<S>(dataDir: string, schema: string, logger?: DatabaseO
     },
   };
   const mutex = new Mutex();
-  const close = async () => {
-    await mutex.run(() => pglite.close());
-    await unlock();
-  };
+  let keep = true;
+  let closed: Promise<void> | undefined;
+  const close = () =>
+    (closed ??= (async () => {
+      await mutex.run(() => pglite.close());
+      if (keep) return unlock();
+      undoRestore();
+      await unlockAfterRestore();
+    })());
   const db = new Kysely<S>({
     dialect: withUnitsOfWork(
       connectionDialect(new ConnectionDriver(async () => ({ connection: raw, release: await mutex.lock() }), close)),
     ),
   });
-  return {
+  const database: Database<S> = {
     engine: 'pglite',
     db,
     session: (fn) =>
@@ -242,8 +310,28 @@ async function openPglite<S>(dataDir: string, schema: string, logger?: DatabaseO
           },
         }),
       ),
-    close: () => db.destroy(),
+    dumpDataDir: () =>
+      mutex.run(async () => {
+        // Dirty pages written out first: the copy then needs no WAL replay when it is opened.
+        await pglite.exec('checkpoint');
+        return pglite.dumpDataDir('gzip');
+      }),
+    // Kysely destroys a driver only once it ran a query: a database only dumped is closed here.
+    close: async () => {
+      await db.destroy();
+      await close();
+    },
   };
+  if (restore) {
+    try {
+      await restore.check(database);
+    } catch (err) {
+      keep = false;
+      await database.close();
+      throw err;
+    }
+  }
+  return database;
 }
 
 /** Joins small chunks into buffers of at least `min` bytes, keeping order; big ones pass as they are. */
