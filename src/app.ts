@@ -283,6 +283,7 @@ export function createServices(deps: AppDeps, counters: { redemptions?: Redempti
       maxDelayMs: 3_600_000,
     },
     marketing: { suppressedAmong: suppressions.suppressedAmong, linkMaker: unsubscribe.linkMaker },
+    redeemedCodes: redemptions.redeemedAmong,
   });
   const testSends = testSendService({
     database: deps.database,

@@ -24,6 +24,7 @@ import {
   redeemStatement,
   type CandidateRow,
   type RedemptionRow,
+  redeemedAmongStatement,
 } from './redemptions.sql.ts';
 import * as repo from './repo.ts';
 import { toRedemption, type RedeemedHooks } from './redeemed.ts';
@@ -244,7 +245,14 @@ export function redemptionsService(
     return reported.importFile(principal.accountId, merchantId, { ...input, timeZone });
   }
 
-  return { validate, redeem, record, rollback, rollbackOrderWithin, list, importCsv, recordEvents: reported.recordEvents };
+  /** The engine's split on `{coupon, is: "redeemed"}`: which handed (contact, code) pairs have a live redemption, as `contact:code`. */
+  async function redeemedAmong(q: Kysely<DB>, accountId: string, handed: readonly { contactId: string; code: string }[]) {
+    if (handed.length === 0) return new Set<string>();
+    const { rows } = await redeemedAmongStatement(accountId, handed).execute(q);
+    return new Set(rows.map((r) => `${r.contact_id}:${r.code}`));
+  }
+
+  return { validate, redeem, record, rollback, rollbackOrderWithin, list, importCsv, recordEvents: reported.recordEvents, redeemedAmong };
 }
 
 export type RedemptionsService = ReturnType<typeof redemptionsService>;
