@@ -113,6 +113,59 @@ describeEachEngine('conductor branches', (ctx) => {
     expect(await a.mailsTo('tiny@example.com')).toEqual([]);
   });
 
+  it('a split on {coupon, is: "redeemed"} sends the thanks to who redeemed the code and the reminder to who did not', async () => {
+    app.clock.set('2026-04-03T10:00:00Z');
+    const { p10, code, message } = await twoPools();
+    const thanks = await a.message('<p>thanks</p>', 'Thanks');
+    const reminder = await a.message(`<p>reminder ${code.snippet}</p>`, 'Reminder');
+    const trigger = { event: 'redeem_split' };
+    const first: Json = await a.conversation({ trigger, steps: [assign(p10.id, code.id, 'Code')] });
+    const assignId = first.steps[0].id;
+    const edited: Json = await a.call(
+      'PUT',
+      `/v1/conversations/${first.id}`,
+      {
+        name: first.name,
+        trigger,
+        steps: [
+          { id: assignId, ...assign(p10.id, code.id, 'Code') },
+          { type: 'message', name: 'Mail', messageId: message.id },
+          { type: 'delay', name: 'Two days', duration: 'P2D' },
+          {
+            type: 'split',
+            name: 'Used it?',
+            branches: [
+              {
+                name: 'Redeemed',
+                condition: { coupon: assignId, is: 'redeemed' },
+                steps: [{ type: 'message', name: 'Thanks', messageId: thanks.id }],
+              },
+            ],
+            otherwise: { steps: [{ type: 'message', name: 'Reminder', messageId: reminder.id }] },
+          },
+        ],
+      },
+      200,
+    );
+    await a.commit(edited);
+    await a.publish(first.id);
+    await a.event('redeem_split', 'used@example.com');
+    await a.event('redeem_split', 'unused@example.com');
+    await app.services.engine.runDue();
+    const used = (await a.mailsTo('used@example.com')).map((m) => codeIn(m.html));
+    expect(used).toHaveLength(1);
+    await a.call(
+      'POST',
+      `/v1/merchants/${t.merchantId}/redemptions`,
+      { code: used[0], orderId: 'order-1', email: 'used@example.com' },
+      201,
+    );
+    app.clock.advance(3 * 86_400_000);
+    await app.services.engine.runDue();
+    expect((await a.mailsTo('used@example.com')).map((m) => m.subject).sort()).toEqual(['Thanks', 'Your 10% off']);
+    expect((await a.mailsTo('unused@example.com')).map((m) => m.subject).sort()).toEqual(['Reminder', 'Your 10% off']);
+  });
+
   it('waitForEvent: received, timed out, and the event in the same batch as the timeout takes exactly one branch', async () => {
     app.clock.set('2026-04-03T10:00:00Z');
     const { p10, p15, code, message } = await twoPools();
