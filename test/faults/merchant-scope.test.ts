@@ -632,6 +632,7 @@ const CASES: Record<string, Case> = {
     kind: 'not-for-limited',
     call: () => ({ method: 'DELETE', url: '/v1/tokens/01900000-0000-7000-8000-000000000000' }),
   },
+  'GET /v1/backup': { kind: 'not-for-limited', call: () => ({ method: 'GET', url: '/v1/backup' }) },
   'POST /v1/accounts': { kind: 'not-for-limited', call: () => ({ method: 'POST', url: '/v1/accounts', ...json({ name: 'Rival' }) }) },
   'POST /v1/merchants': {
     kind: 'not-for-limited',
