@@ -29,7 +29,7 @@ export interface ErasureTarget {
   now: Date;
 }
 
-/** 1. Runs: ended (`exited`, reason `erased`) and unlinked; their steps lose the mail and detail. Locks the enrollment rows. */
+/** 1. Runs: ended (`exited`, reason `erased`) and unlinked, the trigger event's properties gone; their steps lose the mail and detail. Locks the enrollment rows. */
 export async function unlinkRuns(db: Q, t: ErasureTarget): Promise<number> {
   const ended = await sql<{ id: string }>`
     update enrollments
@@ -38,6 +38,7 @@ export async function unlinkRuns(db: Q, t: ErasureTarget): Promise<number> {
         exit_reason = case when status in ('active', 'held', 'failed') then 'erased' else exit_reason end,
         ended_at = coalesce(ended_at, ${t.now}),
         last_error = null,
+        trigger_properties = null,
         updated_at = ${t.now}
     where account_id = ${t.accountId} and contact_id = ${t.contactId}
     returning id`.execute(db);
