@@ -6,7 +6,7 @@ import type { Kysely } from 'kysely';
 import type { DB } from '../../schema.ts';
 import type { Pool } from '../pools/model.ts';
 import type { FieldGroup } from '../segmentation/model.ts';
-import type { ContactRecord } from '../contacts/repo.ts';
+import type { ContactRecord } from '../contacts/service.ts';
 import type { ConversationDocument, FrequencyCap } from './model.ts';
 import type * as repo from './repo.ts';
 

@@ -265,7 +265,9 @@ export function conductorEngine(deps: {
       const atStep = new Map<string, Run[]>();
       for (const r of moving) {
         const key = `${r.row.conversation_id}:${r.row.version}:${r.path}`;
-        atStep.set(key, [...(atStep.get(key) ?? []), r]);
+        const group = atStep.get(key);
+        if (group) group.push(r);
+        else atStep.set(key, [r]);
       }
       const next: Run[] = [];
       for (const group of atStep.values()) {

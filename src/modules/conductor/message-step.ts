@@ -7,7 +7,7 @@
 import type { NewMail } from '../outbox/model.ts';
 import type { OutboxService } from '../outbox/service.ts';
 import { namedFields, type StoredFields } from '../contacts/model.ts';
-import type { ContactRecord } from '../contacts/repo.ts';
+import type { ContactRecord } from '../contacts/service.ts';
 import type { TemplatePart } from '../messages/template.ts';
 import type { RenderPool } from '../messages/render-pool.ts';
 import { marketingMail, type MarketingRules } from '../unsubscribe/marketing.ts';

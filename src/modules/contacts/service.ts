@@ -14,6 +14,8 @@ import { parseContactsCsv, type ImportLine } from './import-lines.ts';
 import { namedFields, resolveFields, type Contact, type ContactStatus, type NamedFields, type StoredValue } from './model.ts';
 import * as repo from './repo.ts';
 
+export type { ContactRecord } from './repo.ts';
+
 /** A contact's run through a conversation; filled in by the conductor (none until it exists). */
 export interface ContactRun {
   conversationId: string;
