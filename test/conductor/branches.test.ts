@@ -207,7 +207,7 @@ describeEachEngine('conductor branches', (ctx) => {
     expect(counts).toMatchObject({ waiting: 0, branches: { received: 2, timedOut: 1 } });
   });
 
-  it('a send window holds a message due at 22:00 until 09:00 next day (account zone; the DST night is in branches-model); the frequency cap skips the 4th mail in a week', async () => {
+  it('a send window holds a message due at 22:00 until 09:00 next day (account zone UTC; the DST night in Berlin is in send-window-dst); the frequency cap skips the 4th mail in a week', async () => {
     await a.call('PUT', '/v1/conductor/settings', { frequencyCap: { messages: 3, perDays: 7 } }, 200);
     const message = await a.message('<p>hello</p>');
     const windowed = await a.commit(
@@ -218,7 +218,7 @@ describeEachEngine('conductor branches', (ctx) => {
       }),
     );
     await a.publish(windowed.id);
-    // The account's zone is UTC unless set: use the contact's own time in UTC (DST is covered by the pure test in Berlin).
+    // The account's zone is UTC here; the DST night in Europe/Berlin through the engine is send-window-dst.test.ts.
     app.clock.set('2026-03-28T22:00:00Z');
     await a.event('late_night', 'owl@example.com');
     await app.services.engine.runDue();
