@@ -1,10 +1,16 @@
 /**
- * `npm run bench -- conductor`: 100,000 contacts sent the trigger event of a conversation with an
- * action step (assign a code, save it into a field) right before a message step, until every
- * email is in the outbox. Events go in over HTTP in batches (POST /v1/events/batch, 1,000 each,
- * 4 at a time); the clock stops when the conversation's message step has sent them all.
- * PostgreSQL: a `serve` process taking events (SERVE_WORKERS=false) and 1 or 2 `worker`
- * processes; PGlite: one `serve` doing both.
+ * `npm run bench -- conductor`: 100,000 contacts (BENCH_CONDUCTOR_CONTACTS) sent the trigger event
+ * of a conversation with an action step (assign a code, save it into a field) right before a
+ * message step, until every email is in the outbox. Events go in over HTTP in batches
+ * (POST /v1/events/batch, 1,000 each, 4 at a time); the clock stops when the conversation's message
+ * step has sent them all. PostgreSQL: a `serve` process taking events (SERVE_WORKERS=false) and 1 or
+ * 2 `worker` processes; PGlite: one `serve` doing both.
+ *
+ * Issue 17's variant (skip with BENCH_CONDUCTOR_SPLIT=false): the same contacts and events (each with
+ * `properties.cart`, 150 for every other contact, 50 for the rest) through a conversation with a
+ * split in front of the assign step, `cart > 100` assigning from one pool and `otherwise` from
+ * another, then the same message; measured right after the linear conversation in the same setup
+ * (a fresh schema or data directory each), with the ratio split/linear (goal: within 15 %).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,6 +22,10 @@ import { profileArgs, startServer, type BenchServer } from './server.ts';
 
 const PG_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const CONTACTS = Number(process.env.BENCH_CONDUCTOR_CONTACTS ?? 100_000);
+const SPLIT = !['0', 'false', 'no'].includes((process.env.BENCH_CONDUCTOR_SPLIT ?? 'true').toLowerCase());
+/** Split/linear throughput at least this: "within 15 % of the linear conversation". */
+const SPLIT_GOAL = 0.85;
+type Variant = 'linear' | 'split';
 const BATCH = 1000;
 const CONCURRENT_BATCHES = 4;
 const engineEnv = { CONDUCTOR_POLL_INTERVAL_MS: '20', CONDUCTOR_BATCH_SIZE: '1000', POOL_CHECK_INTERVAL_SECONDS: '0' };
@@ -38,20 +48,29 @@ function startWorker(env: Record<string, string>): { child: ChildProcess; stop()
   };
 }
 
-/** Pool with codes, fields, a committed message and a published conversation; answers its ids. */
-async function prepare(api: ApiClient, dir: string) {
-  const merchants = await api.request<{ items: { id: string }[] }>('GET', '/v1/merchants');
-  const merchantId = merchants.items[0]!.id;
+/** A unique pool holding `count` codes (and a few to spare); answers its id. */
+async function makePool(api: ApiClient, dir: string, merchantId: string, count: number): Promise<string> {
   const pool = await api.request<{ id: string }>('POST', `/v1/merchants/${merchantId}/pools`, {
     name: `bench-${randomBytes(4).toString('hex')}`,
     type: 'unique',
   });
-  const file = join(dir, 'codes.txt');
+  const file = join(dir, `codes-${pool.id}.txt`);
   const codes: string[] = [];
-  for (let i = 0; i < CONTACTS + 1000; i++) codes.push(`B${randomBytes(6).toString('hex').toUpperCase()}${i},2027-0${1 + (i % 9)}-15`);
+  for (let i = 0; i < count + 1000; i++) codes.push(`B${randomBytes(6).toString('hex').toUpperCase()}${i},2027-0${1 + (i % 9)}-15`);
   writeFileSync(file, codes.join('\n') + '\n');
   const upload = await api.uploadFile<{ imported: number }>(`/v1/pools/${pool.id}/uploads`, { expiration: 'file', delimiter: ',' }, file);
   if (upload.status !== 201) throw new Error(`upload failed: ${JSON.stringify(upload.body)}`);
+  return pool.id;
+}
+
+/**
+ * Pool(s) with codes, fields, a committed message and a published conversation; answers its ids.
+ * `linear`: assign, message. `split`: a split on `properties.cart > 100` whose branch assigns from
+ * one pool and whose `otherwise` from another (into the same fields), then the message.
+ */
+async function prepare(api: ApiClient, dir: string, variant: Variant) {
+  const merchants = await api.request<{ items: { id: string }[] }>('GET', '/v1/merchants');
+  const merchantId = merchants.items[0]!.id;
   const group = await api.request<{ id: string; name: string }>('POST', '/v1/field-groups', { name: 'ShopperInfo' });
   const code = await api.request<{ id: string; snippet: string }>('POST', `/v1/field-groups/${group.id}/fields`, {
     name: 'SCA10Off',
@@ -69,29 +88,42 @@ async function prepare(api: ApiClient, dir: string) {
     html: `<p>Hello {{ contact.email }}, your code is <b>${code.snippet}</b>, valid until ${exp.snippet}.</p>`,
     text: null,
   });
+  const assign = async (name: string, count: number) => ({
+    type: 'action',
+    name,
+    action: {
+      type: 'assignCoupon',
+      merchantId,
+      poolId: await makePool(api, dir, merchantId, count),
+      saveCodeTo: code.id,
+      saveExpirationTo: exp.id,
+      whenNoCode: 'continue',
+    },
+  });
+  const first =
+    variant === 'linear'
+      ? await assign('Assign Coupon Code 10%', CONTACTS)
+      : {
+          type: 'split',
+          name: 'Cart value',
+          branches: [
+            {
+              name: 'Over 100',
+              condition: { event: 'properties.cart', op: 'gt', value: 100 },
+              steps: [await assign('Assign Coupon Code 15%', Math.ceil(CONTACTS / 2))],
+            },
+          ],
+          otherwise: { steps: [await assign('Assign Coupon Code 10%', Math.ceil(CONTACTS / 2))] },
+        };
   const conv = await api.request<{ id: string; steps: { id: string; type: string }[] }>('POST', '/v1/conversations', {
-    name: 'Cart abandonment 10%',
+    name: variant === 'linear' ? 'Cart abandonment 10%' : 'Cart abandonment 15% or 10%',
     trigger: { event: 'cart_abandoned' },
-    steps: [
-      {
-        type: 'action',
-        name: 'Assign Coupon Code 10%',
-        action: {
-          type: 'assignCoupon',
-          merchantId,
-          poolId: pool.id,
-          saveCodeTo: code.id,
-          saveExpirationTo: exp.id,
-          whenNoCode: 'continue',
-        },
-      },
-      { type: 'message', name: 'Your 10% off', messageId: message.id },
-    ],
+    steps: [first, { type: 'message', name: 'Your 10% off', messageId: message.id }],
   });
   const messageStep = conv.steps[1]!.id;
   await api.request('POST', `/v1/conversations/${conv.id}/steps/${messageStep}/commit`);
   await api.request('POST', `/v1/conversations/${conv.id}/publish`);
-  return { conversationId: conv.id, messageStep };
+  return { conversationId: conv.id, messageStep, splitStep: variant === 'split' ? conv.steps[0]!.id : null };
 }
 
 /** Sends the events, then waits for the last mail; answers the end-to-end and intake times. */
@@ -106,6 +138,7 @@ async function drive(api: ApiClient, run: string, target: { conversationId: stri
       const events = Array.from({ length: Math.min(BATCH, CONTACTS - start) }, (_, i) => ({
         type: 'cart_abandoned',
         email: `c${start + i}-${run}@example.com`,
+        properties: { cart: (start + i) % 2 ? 150 : 50 },
       }));
       await api.request('POST', '/v1/events/batch', { events });
     }
@@ -124,18 +157,36 @@ async function drive(api: ApiClient, run: string, target: { conversationId: stri
   return { totalMs: performance.now() - t0, intakeMs };
 }
 
-async function scenario(label: string, serverEnv: Record<string, string>, workers: number, workerEnv: Record<string, string>) {
+async function scenario(
+  label: string,
+  serverEnv: Record<string, string>,
+  workers: number,
+  workerEnv: Record<string, string>,
+  variant: Variant = 'linear',
+  run = randomBytes(3).toString('hex'),
+) {
   const dir = mkdtempSync(join(tmpdir(), 'cf-bench-conductor-'));
   let server: BenchServer | undefined;
   const started: ReturnType<typeof startWorker>[] = [];
   try {
     server = await startServer(serverEnv);
     const api = new ApiClient(server.url, server.token);
-    const target = await prepare(api, dir);
+    const target = await prepare(api, dir, variant);
     for (let i = 0; i < workers; i++) started.push(startWorker(workerEnv));
-    const { totalMs, intakeMs } = await drive(api, randomBytes(3).toString('hex'), target);
+    const { totalMs, intakeMs } = await drive(api, run, target);
+    let taken = '';
+    if (target.splitStep) {
+      const conv = await api.request<{ stepCounts: Record<string, { branches?: Record<string, number> }> }>(
+        'GET',
+        `/v1/conversations/${target.conversationId}`,
+      );
+      const branches = conv.stepCounts[target.splitStep]?.branches ?? {};
+      taken = `; branches taken: ${Object.entries(branches)
+        .map(([k, n]) => `${k} ${n.toLocaleString('en-US')}`)
+        .join(', ')}`;
+    }
     console.log(
-      `${label.padEnd(28)} ${rate(CONTACTS, totalMs).toLocaleString('en-US')} contacts/s end to end (${(totalMs / 1000).toFixed(1)} s for ${CONTACTS.toLocaleString('en-US')}; events taken in ${(intakeMs / 1000).toFixed(1)} s)`,
+      `${label.padEnd(28)} ${rate(CONTACTS, totalMs).toLocaleString('en-US')} contacts/s end to end (${(totalMs / 1000).toFixed(1)} s for ${CONTACTS.toLocaleString('en-US')}; events taken in ${(intakeMs / 1000).toFixed(1)} s${taken})`,
     );
     return rate(CONTACTS, totalMs);
   } finally {
@@ -145,28 +196,47 @@ async function scenario(label: string, serverEnv: Record<string, string>, worker
   }
 }
 
+const ratioLine = (engine: string, linear: number, split: number) =>
+  `${engine}: split / linear = ${(split / linear).toFixed(2)} (goal >= ${SPLIT_GOAL}, within 15 %: ${split / linear >= SPLIT_GOAL ? 'met' : 'not met'})`;
+
 export async function run() {
   console.log(
     `${CONTACTS.toLocaleString('en-US')} contacts; conversation: assign a code (saved with its expiration date), then the message showing it`,
   );
+  if (SPLIT)
+    console.log(
+      'split variant: the same contacts and events, a split on properties.cart > 100 (half of them) choosing the pool in front of the assign step',
+    );
   const schema = () => `bench_conductor_${randomBytes(4).toString('hex')}`;
   const pg = (s: string) => ({ DATABASE_URL: PG_URL, DATABASE_SCHEMA: s, ...engineEnv });
-  const s1 = schema();
-  const one = await scenario('PostgreSQL, 1 worker', { ...pg(s1), SERVE_WORKERS: 'false' }, 1, pg(s1));
-  const s2 = schema();
-  const two = await scenario('PostgreSQL, 2 workers', { ...pg(s2), SERVE_WORKERS: 'false' }, 2, pg(s2));
+  const schemas: string[] = [];
+  const pgScenario = (label: string, workers: number, variant: Variant, run?: string) => {
+    const s = schema();
+    schemas.push(s);
+    return scenario(label, { ...pg(s), SERVE_WORKERS: 'false' }, workers, pg(s), variant, run);
+  };
+  const pgRun = randomBytes(3).toString('hex');
+  const one = await pgScenario('PostgreSQL, 1 worker', 1, 'linear', pgRun);
+  const oneSplit = SPLIT ? await pgScenario('PostgreSQL, 1 worker, split', 1, 'split', pgRun) : null;
+  const two = await pgScenario('PostgreSQL, 2 workers', 2, 'linear');
   console.log(`PostgreSQL: 2 workers / 1 worker = ${(two / one).toFixed(2)}x (goal >= 5,000 contacts/s with one worker, more with two)`);
-  const dataDir = mkdtempSync(join(tmpdir(), 'cf-bench-pglite-'));
-  try {
-    await scenario('PGlite (serve runs the engine)', { DATA_DIR: dataDir, SERVE_WORKERS: 'true', ...engineEnv }, 0, {});
-    console.log('PGlite goal: >= 2,000 contacts/s');
-  } finally {
-    rmSync(dataDir, { recursive: true, force: true });
-  }
+  if (oneSplit !== null) console.log(ratioLine('PostgreSQL, 1 worker', one, oneSplit));
+  const pgliteRun = randomBytes(3).toString('hex');
+  const pglite = async (label: string, variant: Variant) => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'cf-bench-pglite-'));
+    try {
+      return await scenario(label, { DATA_DIR: dataDir, SERVE_WORKERS: 'true', ...engineEnv }, 0, {}, variant, pgliteRun);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  };
+  const lite = await pglite('PGlite (serve runs the engine)', 'linear');
+  console.log('PGlite goal: >= 2,000 contacts/s');
+  if (SPLIT) console.log(ratioLine('PGlite', lite, await pglite('PGlite, split', 'split')));
   // Drop the benchmark's schemas.
   const { default: pgLib } = await import('pg');
   const admin = new pgLib.Client({ connectionString: PG_URL });
   await admin.connect();
-  for (const s of [s1, s2]) await admin.query(`drop schema if exists ${s} cascade`);
+  for (const s of schemas) await admin.query(`drop schema if exists ${s} cascade`);
   await admin.end();
 }
