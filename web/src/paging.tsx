@@ -17,17 +17,24 @@ export function useCursorPages() {
 }
 
 /** The Previous / Next buttons under a list (each shown only when there is a page that way). */
-export function Pager({ pages, nextCursor }: { pages: ReturnType<typeof useCursorPages>; nextCursor: string | null | undefined }) {
+export function Pager(props: {
+  pages: ReturnType<typeof useCursorPages>;
+  nextCursor: string | null | undefined;
+  /** The buttons' text (a newest-first log says Newer / Older). */
+  labels?: [previous: string, next: string];
+}) {
+  const { pages, nextCursor } = props;
+  const [previous, next] = props.labels ?? ['Previous', 'Next'];
   return (
     <div className="actions">
       {pages.page > 1 ? (
         <button type="button" onClick={pages.back}>
-          Previous
+          {previous}
         </button>
       ) : null}
       {nextCursor ? (
         <button type="button" onClick={() => pages.next(nextCursor)}>
-          Next
+          {next}
         </button>
       ) : null}
     </div>
