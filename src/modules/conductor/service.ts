@@ -14,7 +14,6 @@ import {
   mapSteps,
   withPaths,
   type StepCounts,
-  type ConductorSettings,
   type CommittedMessage,
   type ConversationDocument,
   type ConversationInput,
@@ -26,7 +25,8 @@ import { countsFor, withSteps, type StepRedemptionsOf } from './readback.ts';
 export { enrollmentView, type EnrollmentWithSteps } from './readback.ts';
 import { exitRedeemedRunsStatement, type RedeemedCode } from './conductor.sql.ts';
 import { publishCheck } from './publish.ts';
-import { archivedPoolIssues, conversationsUsing, fieldsOfStep, fieldUsers, messageUsers, poolIdsIn } from './usage.ts';
+import { archivedPoolIssues, fieldsOfStep, fieldUsedBy, messageUsedBy, poolUsedBy } from './usage.ts';
+import { settingsOps } from './settings.ts';
 import { archiveOps } from './archive.ts';
 
 export type { StepCounts };
@@ -352,28 +352,8 @@ export function conductorService(deps: { database: AppDatabase; clock: Clock; st
   const exitOnRedemption = async (tx: Kysely<DB>, code: Omit<RedeemedCode, 'now'>) =>
     (await exitRedeemedRunsStatement({ ...code, now: deps.clock.now() }).execute(tx)).rows;
 
-  /** The conversations that use a pool (its archive is refused while any does). */
-  const poolUsedBy = (tx: Kysely<DB>, accountId: string, ref: { poolId: string }) =>
-    conversationsUsing(tx, accountId, (doc) => poolIdsIn(doc).has(ref.poolId));
-
-  /** The conversations that use each of these fields (a field delete is refused while any does). */
-  const fieldUsedBy = (tx: Kysely<DB>, accountId: string, fieldIds: string[], groups: Parameters<typeof fieldUsers>[3]) =>
-    fieldUsers(tx, accountId, fieldIds, groups);
-
-  /** The conversations that send a message (its delete is refused while any does). */
-  const messageUsedBy = (tx: Kysely<DB>, accountId: string, messageId: string) => messageUsers(tx, accountId, messageId);
-
   const archive = archiveOps({ db, clock: deps.clock, load: (p, id, tx, lock) => load(p, id, tx, lock) });
-
-  async function settings(principal: Principal): Promise<ConductorSettings> {
-    const caps = await repo.frequencyCaps(db, [principal.accountId]);
-    return { frequencyCap: caps.get(principal.accountId) ?? null };
-  }
-
-  async function saveSettings(principal: Principal, input: ConductorSettings): Promise<ConductorSettings> {
-    await repo.saveFrequencyCap(db, principal.accountId, input.frequencyCap, deps.clock.now());
-    return settings(principal);
-  }
+  const { settings, saveSettings } = settingsOps({ db, clock: deps.clock });
 
   return {
     ...archive,

@@ -147,3 +147,15 @@ export const messageUsers = async (db: Q, accountId: string, messageId: string):
     await usageDocuments(db, accountId),
     (s) => s.type === 'message' && (s.messageId === messageId || s.committed?.messageId === messageId),
   );
+
+/* What other areas ask the conductor service (poolUsedBy, fieldUsedBy, messageUsedBy) before they archive or delete. */
+
+/** The conversations that use a pool (its archive is refused while any does). */
+export const poolUsedBy = (tx: Q, accountId: string, ref: { poolId: string }) =>
+  conversationsUsing(tx, accountId, (doc) => poolIdsIn(doc).has(ref.poolId));
+
+/** The conversations that use each of these fields (a field delete is refused while any does). */
+export const fieldUsedBy = (tx: Q, accountId: string, fieldIds: string[], groups: Groups) => fieldUsers(tx, accountId, fieldIds, groups);
+
+/** The conversations that send a message (its delete is refused while any does). */
+export const messageUsedBy = (tx: Q, accountId: string, messageId: string) => messageUsers(tx, accountId, messageId);

@@ -37,3 +37,17 @@ export const stagedIds = sql`select id from reported_lines`;
 
 /** Ids given by the caller (an event batch's recorded redemptions). */
 export const givenIds = (ids: readonly string[]) => sql`select unnest(${[...ids]}::text[])`;
+
+/**
+ * Which of these (contact, code) pairs have a live redemption: a split's `{coupon, is: "redeemed"}`.
+ * Reads only (no lock): a redemption committing after this read is seen by the next evaluation.
+ * Matched on the contact too, so a shared (static, default) code counts only for who redeemed it.
+ */
+export function redeemedAmongStatement(accountId: string, handed: readonly { contactId: string; code: string }[]) {
+  return sql<{ contact_id: string; code: string }>`
+    select distinct r.contact_id, r.code
+    from redemptions r
+    join unnest(${handed.map((h) => h.contactId)}::text[], ${handed.map((h) => h.code)}::text[]) as h(contact_id, code)
+      on r.contact_id = h.contact_id and r.code = h.code
+    where r.account_id = ${accountId} and r.rolled_back_at is null`;
+}

@@ -179,20 +179,6 @@ export function liveRedemptionsStatement(p: {
     )`;
 }
 
-/**
- * Which of these (contact, code) pairs have a live redemption: a split's `{coupon, is: "redeemed"}`.
- * Reads only (no lock): a redemption committing after this read is seen by the next evaluation.
- * Matched on the contact too, so a shared (static, default) code counts only for who redeemed it.
- */
-export function redeemedAmongStatement(accountId: string, handed: readonly { contactId: string; code: string }[]) {
-  return sql<{ contact_id: string; code: string }>`
-    select distinct r.contact_id, r.code
-    from redemptions r
-    join unnest(${handed.map((h) => h.contactId)}::text[], ${handed.map((h) => h.code)}::text[]) as h(contact_id, code)
-      on r.contact_id = h.contact_id and r.code = h.code
-    where r.account_id = ${accountId} and r.rolled_back_at is null`;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Report sources (file import, events): lines staged, then recorded set-wise
 

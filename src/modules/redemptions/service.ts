@@ -24,8 +24,8 @@ import {
   redeemStatement,
   type CandidateRow,
   type RedemptionRow,
-  redeemedAmongStatement,
 } from './redemptions.sql.ts';
+import { redeemedAmongStatement } from './redeemed.sql.ts';
 import * as repo from './repo.ts';
 import { toRedemption, type RedeemedHooks } from './redeemed.ts';
 import { reportSources, type RedemptionCounter } from './report-sources.ts';

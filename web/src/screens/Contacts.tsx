@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { Pager, useCursorPages } from '../paging.tsx';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, ApiError, fieldErrors, type Contact } from '../api.ts';
 import { href, navigate } from '../router.ts';
@@ -6,8 +7,8 @@ import { Badge, Empty, ErrorBanner, Field, fmtDateTime, Loading } from '../ui.ts
 
 export function ContactsScreen() {
   const queryClient = useQueryClient();
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
-  const cursor = cursors[cursors.length - 1];
+  const pages = useCursorPages();
+  const cursor = pages.cursor;
   const list = useQuery({ queryKey: ['contacts', cursor], queryFn: () => api.contacts(cursor) });
   const [search, setSearch] = useState('');
   const [searchError, setSearchError] = useState<string | undefined>();
@@ -99,18 +100,7 @@ export function ContactsScreen() {
         </Empty>
       ) : null}
       {list.data?.items.length ? <ContactTable contacts={list.data.items} /> : null}
-      <div className="actions">
-        {cursors.length > 1 ? (
-          <button type="button" onClick={() => setCursors(cursors.slice(0, -1))}>
-            Previous
-          </button>
-        ) : null}
-        {list.data?.nextCursor ? (
-          <button type="button" onClick={() => setCursors([...cursors, list.data!.nextCursor!])}>
-            Next
-          </button>
-        ) : null}
-      </div>
+      <Pager pages={pages} nextCursor={list.data?.nextCursor} />
     </section>
   );
 }

@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { Pager, useCursorPages } from '../paging.tsx';
 import { useQuery } from '@tanstack/react-query';
 import { api } from '../api.ts';
 import { href } from '../router.ts';
@@ -17,8 +18,8 @@ export function MailFrame({ html, title }: { html: string; title: string }) {
 export function OutboxScreen({ mailId }: { mailId: string | undefined }) {
   const [to, setTo] = useState('');
   const [filter, setFilter] = useState('');
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
-  const cursor = cursors[cursors.length - 1];
+  const pages = useCursorPages();
+  const cursor = pages.cursor;
   const list = useQuery({
     queryKey: ['outbox', filter, cursor],
     queryFn: () => api.outbox(filter || undefined, cursor),
@@ -41,7 +42,7 @@ export function OutboxScreen({ mailId }: { mailId: string | undefined }) {
         role="search"
         onSubmit={(e) => {
           e.preventDefault();
-          setCursors([undefined]);
+          pages.reset();
           setFilter(to.trim());
         }}
       >
@@ -89,18 +90,7 @@ export function OutboxScreen({ mailId }: { mailId: string | undefined }) {
               ))}
             </ul>
           ) : null}
-          <div className="actions">
-            {cursors.length > 1 ? (
-              <button type="button" onClick={() => setCursors(cursors.slice(0, -1))}>
-                Newer
-              </button>
-            ) : null}
-            {list.data?.nextCursor ? (
-              <button type="button" onClick={() => setCursors([...cursors, list.data!.nextCursor!])}>
-                Older
-              </button>
-            ) : null}
-          </div>
+          <Pager pages={pages} nextCursor={list.data?.nextCursor} labels={['Newer', 'Older']} />
         </div>
         <div>{mailId ? <MailView mailId={mailId} /> : <p className="muted">Pick a mail to read it.</p>}</div>
       </div>

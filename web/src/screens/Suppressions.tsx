@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { fieldErrors } from '../api.ts';
 import { href } from '../router.ts';
+import { Pager, useCursorPages } from '../paging.tsx';
 import { Badge, Empty, ErrorBanner, Field, fmtDateTime, Loading } from '../ui.tsx';
 import { suppressionsApi, type SuppressionReason } from './contacts/contactApi.ts';
 
@@ -17,8 +18,8 @@ export function SuppressionsScreen() {
   const queryClient = useQueryClient();
   const [input, setInput] = useState('');
   const [search, setSearch] = useState('');
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
-  const cursor = cursors[cursors.length - 1];
+  const pages = useCursorPages();
+  const cursor = pages.cursor;
   const list = useQuery({ queryKey: ['suppressions', search, cursor], queryFn: () => suppressionsApi.list(search || undefined, cursor) });
   const [email, setEmail] = useState('');
   const refresh = () => queryClient.invalidateQueries({ queryKey: ['suppressions'] });
@@ -48,7 +49,7 @@ export function SuppressionsScreen() {
           role="search"
           onSubmit={(e) => {
             e.preventDefault();
-            setCursors([undefined]);
+            pages.reset();
             setSearch(input.trim());
           }}
         >
@@ -136,18 +137,7 @@ export function SuppressionsScreen() {
           </tbody>
         </table>
       ) : null}
-      <div className="actions">
-        {cursors.length > 1 ? (
-          <button type="button" onClick={() => setCursors(cursors.slice(0, -1))}>
-            Previous
-          </button>
-        ) : null}
-        {list.data?.nextCursor ? (
-          <button type="button" onClick={() => setCursors([...cursors, list.data!.nextCursor!])}>
-            Next
-          </button>
-        ) : null}
-      </div>
+      <Pager pages={pages} nextCursor={list.data?.nextCursor} />
     </section>
   );
 }

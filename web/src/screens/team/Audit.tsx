@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { Pager, useCursorPages } from '../../paging.tsx';
 import { useQuery } from '@tanstack/react-query';
 import { Empty, ErrorBanner, Field, fmtDateTime, Loading } from '../../ui.tsx';
 import { teamApi } from './api.ts';
@@ -8,8 +9,8 @@ export function AuditScreen() {
   const [action, setAction] = useState('');
   const [resourceType, setResourceType] = useState('');
   const [filter, setFilter] = useState<{ action?: string; resourceType?: string }>({});
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
-  const cursor = cursors[cursors.length - 1];
+  const pages = useCursorPages();
+  const cursor = pages.cursor;
   const list = useQuery({
     queryKey: ['audit', filter, cursor],
     queryFn: () => teamApi.audit({ ...filter, ...(cursor ? { cursor } : {}) }),
@@ -27,7 +28,7 @@ export function AuditScreen() {
         role="search"
         onSubmit={(e) => {
           e.preventDefault();
-          setCursors([undefined]);
+          pages.reset();
           setFilter({
             ...(action.trim() ? { action: action.trim() } : {}),
             ...(resourceType.trim() ? { resourceType: resourceType.trim() } : {}),
@@ -80,18 +81,7 @@ export function AuditScreen() {
           </tbody>
         </table>
       ) : null}
-      <div className="actions">
-        {cursors.length > 1 ? (
-          <button type="button" onClick={() => setCursors(cursors.slice(0, -1))}>
-            Newer
-          </button>
-        ) : null}
-        {list.data?.nextCursor ? (
-          <button type="button" onClick={() => setCursors([...cursors, list.data!.nextCursor!])}>
-            Older
-          </button>
-        ) : null}
-      </div>
+      <Pager pages={pages} nextCursor={list.data?.nextCursor} labels={['Newer', 'Older']} />
     </section>
   );
 }
