@@ -59,7 +59,7 @@ describe('console: the data lifecycle', () => {
 
   /** Uploads a file through the pool page's dialog; `expiresOn`: every code expires that day. */
   async function uploadFile(name: string, content: string, expiresOn?: string) {
-    await page.getByRole('button', { name: 'Upload codes' }).click();
+    await page.getByRole('button', { name: 'Upload codes', exact: true }).click();
     const dialog = page.getByRole('dialog', { name: /Upload codes to Spring codes/ });
     if (expiresOn) {
       await dialog.getByLabel('Expire on').check();
@@ -130,7 +130,7 @@ describe('console: the data lifecycle', () => {
     await page.getByRole('button', { name: 'Archive', exact: true }).click();
     await page.getByRole('button', { name: 'Unarchive' }).waitFor();
     expect(await page.getByRole('heading', { name: /Spring codes/ }).textContent()).toContain('archived');
-    expect(await page.getByRole('button', { name: 'Upload codes' }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Upload codes', exact: true }).count()).toBe(0);
     expect(await page.getByRole('button', { name: 'Generate' }).count()).toBe(0);
     await page
       .getByRole('note')
@@ -153,7 +153,7 @@ describe('console: the data lifecycle', () => {
 
     await row.getByRole('link', { name: 'Spring codes' }).click();
     await page.getByRole('button', { name: 'Unarchive' }).click();
-    await page.getByRole('button', { name: 'Upload codes' }).waitFor();
+    await page.getByRole('button', { name: 'Upload codes', exact: true }).waitFor();
     expect(await page.getByRole('heading', { name: /Spring codes/ }).textContent()).not.toContain('archived');
     await page.goto(`${server.url}/#/pools`);
     await page.getByRole('table', { name: 'Coupon pools' }).locator('tr[data-pool="Spring codes"]').waitFor();

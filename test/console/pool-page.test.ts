@@ -150,7 +150,7 @@ describe('console: the pool page', () => {
   it('a dialog taller than the window scrolls inside it', async () => {
     await page.setViewportSize({ width: 1280, height: 420 });
     await page.goto(`${server.url}/#/pools/${ids.unique}`);
-    await page.getByRole('button', { name: 'Upload codes' }).click();
+    await page.getByRole('button', { name: 'Upload codes', exact: true }).click();
     const dialog = page.getByRole('dialog');
     await dialog.waitFor();
     const box = (await page.evaluate(

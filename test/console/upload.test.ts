@@ -99,7 +99,7 @@ describe('console: the upload dialog', () => {
   const counts = async () => (await server.app.http.inject({ method: 'GET', url: `/v1/pools/${poolId}`, headers: auth })).json().counts;
 
   it('keeps the dialog open when the file picker is dismissed or the same file is chosen again; the hint follows the option', async () => {
-    await page.getByRole('button', { name: 'Upload codes' }).click();
+    await page.getByRole('button', { name: 'Upload codes', exact: true }).click();
     const dialog = page.getByRole('dialog', { name: /Upload codes to Big Pool/ });
     const input = dialog.getByLabel('File', { exact: true });
     const file = { name: 'same.txt', mimeType: 'text/plain', buffer: Buffer.from('A1\nA2\n') };
@@ -128,7 +128,7 @@ describe('console: the upload dialog', () => {
 
   it('Cancel during a (throttled) upload stops it: the report says cancelled and the pool is unchanged', async () => {
     const before = await counts();
-    await page.getByRole('button', { name: 'Upload codes' }).click();
+    await page.getByRole('button', { name: 'Upload codes', exact: true }).click();
     const dialog = page.getByRole('dialog', { name: /Upload codes to Big Pool/ });
     const lines = Array.from({ length: 200_000 }, (_, i) => `BIG-${String(i).padStart(7, '0')}`).join('\n');
     await dialog

@@ -130,7 +130,7 @@ describe('console: the article, walked in a browser', () => {
   });
 
   it('uploads a bad file (rejected, with its line errors), then a good one (imported, counts up)', async () => {
-    await page.getByRole('button', { name: 'Upload codes' }).click();
+    await page.getByRole('button', { name: 'Upload codes', exact: true }).click();
     const dialog = page.getByRole('dialog', { name: /Upload codes to SCA10Off/ });
     await dialog.getByLabel('Use date in file').check();
     await dialog.getByLabel('Delimiter').selectOption(',');
