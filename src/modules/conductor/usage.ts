@@ -3,6 +3,7 @@ import type { DB } from '../../schema.ts';
 import { lockPoolsShared } from '../pools/repo.ts';
 import { allSteps, leavesOf, splitFieldName, type ConversationDocument, type PublishIssue, type Step } from './model.ts';
 import { fieldsRead } from './references.ts';
+import { partsOf } from './message-step.ts';
 import type { UsageJson } from '../lifecycle/model.ts';
 
 /*
@@ -13,7 +14,7 @@ import type { UsageJson } from '../lifecycle/model.ts';
  * Documents are walked generically (any nesting of steps: branches, waits), by the ids they hold.
  *
  * Deleting (fields, groups, messages: not undoable) asks more than archiving a pool: the drafts of
- * unarchived conversations count too (`usersOf`), so that a delete never leaves a draft that can no
+ * unarchived conversations count too (`usageDocuments`), so that a delete never leaves a draft that can no
  * longer be published; the 409 names the draft and its steps.
  */
 
@@ -97,15 +98,7 @@ export function fieldsOfStep(step: Step, groups: Groups): Set<string> {
       if (id) out.add(id);
     }
   }
-  if (step.type === 'message' && step.committed) {
-    const m = step.committed;
-    const parts = [
-      { field: 'subject' as const, source: m.subject },
-      { field: 'html' as const, source: m.html },
-      ...(m.text !== null ? [{ field: 'text' as const, source: m.text }] : []),
-    ];
-    for (const f of fieldsRead(parts, groups)) out.add(f);
-  }
+  if (step.type === 'message' && step.committed) for (const f of fieldsRead(partsOf(step.committed), groups)) out.add(f);
   return out;
 }
 
