@@ -1,11 +1,8 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { sql } from 'kysely';
-import pg from 'pg';
-import type { ChildProcess } from 'node:child_process';
-import { describePostgres, TEST_DATABASE_URL } from '../helpers/engines.ts';
-import { newTenant, testApp, type TestTenant } from '../helpers/app.ts';
-import { spawnCli } from '../foundation/processes.ts';
+import { describePostgres } from '../helpers/engines.ts';
 import { api } from './setup.ts';
+import { useWorkerProcesses } from './worker-processes.ts';
 
 /**
  * SPEC §5 branches under real concurrency: `couponflow worker` processes on one PostgreSQL run a
@@ -14,17 +11,7 @@ import { api } from './setup.ts';
  * of workers, and a worker killed mid-batch inside the branches repeats nothing.
  */
 describePostgres('conductor workers through a split', (ctx) => {
-  let app: Awaited<ReturnType<typeof testApp>>;
-  let t: TestTenant;
-  const children: ChildProcess[] = [];
-  beforeAll(async () => {
-    app = await testApp(ctx.database);
-    t = await newTenant(app);
-  });
-  afterAll(async () => {
-    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-    await app.http.close();
-  });
+  const { app, t, worker, stop, completed, waitForAll, killMidBatch } = useWorkerProcesses(ctx);
 
   const one = async (q: ReturnType<typeof sql>) => Number(((await q.execute(ctx.database.db)).rows[0] as { n: string }).n);
 
@@ -83,19 +70,6 @@ describePostgres('conductor workers through a split', (ctx) => {
     return { p15, p10, conv, runs, tag, stepsPerRun: at === 'split' ? 3 : 2 };
   }
 
-  const completed = (conversationId: string) =>
-    one(sql`select count(*) as n from enrollments where conversation_id = ${conversationId} and status = 'completed'`);
-
-  async function waitForAll(conversationId: string, runs: number, timeoutMs: number) {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const done = await completed(conversationId);
-      if (done === runs) return;
-      if (Date.now() > deadline) throw new Error(`only ${done} of ${runs} runs completed in ${timeoutMs} ms`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
-
   /** Each contact exactly one code, from its branch's pool, and one mail showing it; every run completed. */
   async function expectExactlyOnce(s: Awaited<ReturnType<typeof scenario>>) {
     const db = ctx.database.db;
@@ -133,24 +107,6 @@ describePostgres('conductor workers through a split', (ctx) => {
     }
   }
 
-  const worker = (env: Record<string, string> = {}) => {
-    const child = spawnCli(['worker'], {
-      ...ctx.env,
-      CONDUCTOR_POLL_INTERVAL_MS: '50',
-      POOL_CHECK_INTERVAL_SECONDS: '0',
-      LOG_LEVEL: 'warn',
-      ...env,
-    });
-    children.push(child);
-    return child;
-  };
-  const stop = (child: ChildProcess) =>
-    new Promise<void>((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      child.once('close', () => resolve());
-      child.kill('SIGTERM');
-    });
-
   it('3 worker processes over 20,000 runs through a split on a trigger property: each contact one code of its pool, one mail', async () => {
     const s = await scenario(20_000, 'split');
     const workers = [worker(), worker(), worker()];
@@ -161,31 +117,7 @@ describePostgres('conductor workers through a split', (ctx) => {
 
   it('a worker killed with SIGKILL mid-batch while 20,000 runs are inside the split’s branches, then restarted: no second code or mail', async () => {
     const s = await scenario(20_000, 'branch');
-    const applicationName = `cf-kill-${s.tag}`;
-    const url = new URL(ctx.env.DATABASE_URL!);
-    url.searchParams.set('application_name', applicationName);
-    const env = { DATABASE_URL: url.toString(), CONDUCTOR_BATCH_SIZE: '20000' };
-    const first = worker(env);
-    // Wait until its batch transaction has begun writing (it holds a transaction id), then kill it.
-    const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
-    await admin.connect();
-    try {
-      const deadline = Date.now() + 60_000;
-      for (;;) {
-        const r = await admin.query(`select 1 from pg_stat_activity where application_name = $1 and backend_xid is not null`, [
-          applicationName,
-        ]);
-        if (r.rowCount) break;
-        if (Date.now() > deadline) throw new Error('the worker never started its batch');
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      const killed = new Promise((resolve) => first.once('close', resolve));
-      first.kill('SIGKILL');
-      await killed;
-    } finally {
-      await admin.end();
-    }
+    const env = await killMidBatch(s.tag);
     // Killed mid-batch: nothing of it was committed, no code handed, no mail written.
     expect(await completed(s.conv.id)).toBe(0);
     expect(await one(sql`select count(*) as n from outbox where kind = 'message' and to_email like ${`%-${s.tag}@example.com`}`)).toBe(0);

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { describeEachEngine } from '../helpers/engines.ts';
-import { newTenant, testApp, type TestTenant } from '../helpers/app.ts';
+import { useTenant } from '../helpers/fixture.ts';
 import { api } from './setup.ts';
 
 /** The API's answers, read loosely (nested steps). */
@@ -9,15 +9,11 @@ type Json = any;
 
 /** SPEC §5 "Branches and waits" through the API and the engine, with the injected clock. */
 describeEachEngine('conductor branches', (ctx) => {
-  let app: Awaited<ReturnType<typeof testApp>>;
-  let t: TestTenant;
+  const { app, t } = useTenant(ctx);
   let a: ReturnType<typeof api>;
-  beforeAll(async () => {
-    app = await testApp(ctx.database);
-    t = await newTenant(app);
+  beforeAll(() => {
     a = api(app, t);
   });
-  afterAll(() => app.http.close());
 
   const assign = (poolId: string, codeField: string, name = 'Assign') => ({
     type: 'action',

@@ -1,28 +1,15 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { sql } from 'kysely';
-import pg from 'pg';
-import type { ChildProcess } from 'node:child_process';
-import { describePostgres, TEST_DATABASE_URL } from '../helpers/engines.ts';
-import { newTenant, testApp, type TestTenant } from '../helpers/app.ts';
-import { spawnCli } from '../foundation/processes.ts';
+import { describePostgres } from '../helpers/engines.ts';
 import { api } from './setup.ts';
+import { useWorkerProcesses } from './worker-processes.ts';
 
 /**
  * The engine in several real `couponflow worker` processes on one PostgreSQL: every run executed
  * once, whatever the concurrency, and a worker killed mid-batch loses nothing and repeats nothing.
  */
 describePostgres('conductor workers', (ctx) => {
-  let app: Awaited<ReturnType<typeof testApp>>;
-  let t: TestTenant;
-  const children: ChildProcess[] = [];
-  beforeAll(async () => {
-    app = await testApp(ctx.database);
-    t = await newTenant(app);
-  });
-  afterAll(async () => {
-    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-    await app.http.close();
-  });
+  const { app, t, worker, stop, completed, waitForAll, killMidBatch } = useWorkerProcesses(ctx);
 
   /** A live conversation (assign a code, then mail it) and `runs` due runs of new contacts. */
   async function scenario(runs: number) {
@@ -59,27 +46,6 @@ describePostgres('conductor workers', (ctx) => {
     return { pool, conv, runs };
   }
 
-  const completed = async (conversationId: string) =>
-    Number(
-      (
-        await sql<{
-          n: string;
-        }>`select count(*) as n from enrollments where conversation_id = ${conversationId} and status = 'completed'`.execute(
-          ctx.database.db,
-        )
-      ).rows[0]!.n,
-    );
-
-  async function waitForAll(conversationId: string, runs: number, timeoutMs: number) {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const done = await completed(conversationId);
-      if (done === runs) return;
-      if (Date.now() > deadline) throw new Error(`only ${done} of ${runs} runs completed in ${timeoutMs} ms`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
-
   /** Each contact exactly one code and one mail showing it; the pool's counts agree. */
   async function expectExactlyOnce(s: Awaited<ReturnType<typeof scenario>>) {
     const db = ctx.database.db;
@@ -110,24 +76,6 @@ describePostgres('conductor workers', (ctx) => {
     expect(pool.json().counts).toMatchObject({ assigned: s.runs, available: 10 });
   }
 
-  const worker = (env: Record<string, string> = {}) => {
-    const child = spawnCli(['worker'], {
-      ...ctx.env,
-      CONDUCTOR_POLL_INTERVAL_MS: '50',
-      POOL_CHECK_INTERVAL_SECONDS: '0',
-      LOG_LEVEL: 'warn',
-      ...env,
-    });
-    children.push(child);
-    return child;
-  };
-  const stop = (child: ChildProcess) =>
-    new Promise<void>((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      child.once('close', () => resolve());
-      child.kill('SIGTERM');
-    });
-
   it('3 worker processes over 10,000 runs: each contact exactly one code and one email', async () => {
     const s = await scenario(10_000);
     const workers = [worker(), worker(), worker()];
@@ -138,31 +86,7 @@ describePostgres('conductor workers', (ctx) => {
 
   it('a worker killed with SIGKILL in the middle of a 20,000-run batch, then restarted: all done, nothing twice, nothing lost', async () => {
     const s = await scenario(20_000);
-    const applicationName = `cf-kill-${s.conv.id.slice(-8)}`;
-    const url = new URL(ctx.env.DATABASE_URL!);
-    url.searchParams.set('application_name', applicationName);
-    const env = { DATABASE_URL: url.toString(), CONDUCTOR_BATCH_SIZE: '20000' };
-    const first = worker(env);
-    // Wait until its batch transaction has begun writing (it holds a transaction id), then kill it.
-    const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
-    await admin.connect();
-    try {
-      const deadline = Date.now() + 60_000;
-      for (;;) {
-        const r = await admin.query(`select 1 from pg_stat_activity where application_name = $1 and backend_xid is not null`, [
-          applicationName,
-        ]);
-        if (r.rowCount) break;
-        if (Date.now() > deadline) throw new Error('the worker never started its batch');
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      const killed = new Promise((resolve) => first.once('close', resolve));
-      first.kill('SIGKILL');
-      await killed;
-    } finally {
-      await admin.end();
-    }
+    const env = await killMidBatch(s.conv.id.slice(-8));
     // Killed mid-batch: nothing of it was committed.
     expect(await completed(s.conv.id)).toBe(0);
     const second = worker(env);

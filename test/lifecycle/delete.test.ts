@@ -1,22 +1,19 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { describeEachEngine } from '../helpers/engines.ts';
-import { newTenant, testApp, type TestTenant } from '../helpers/app.ts';
+import { newTenant } from '../helpers/app.ts';
+import { useTenant } from '../helpers/fixture.ts';
 import { api } from '../conductor/setup.ts';
 
 type Conv = { id: string; name: string; steps: { id: string; type: string }[] };
 
 /** SPEC §7.3 (issue 19, item 3): delete fields, groups, messages and draft conversations; archive published ones. */
 describeEachEngine('data lifecycle: delete and archive what nothing uses', (ctx) => {
-  let app: Awaited<ReturnType<typeof testApp>>;
-  let t: TestTenant;
+  const { app, t } = useTenant(ctx);
   let a: ReturnType<typeof api>;
-  beforeAll(async () => {
-    app = await testApp(ctx.database);
-    t = await newTenant(app);
+  beforeAll(() => {
     a = api(app, t);
   });
-  afterAll(() => app.http.close());
 
   const send = (method: 'DELETE' | 'POST', url: string) => app.http.inject({ method, url, headers: t.auth });
   /** Contacts of the account that hold a value under this field id (straight from the table). */
