@@ -75,7 +75,7 @@ describeEachEngine('conductor branches', (ctx) => {
     expect(big.steps[0].branch).toBe('Over 100');
   });
 
-  it('a split on a trigger property, nested in a split on the coupon source; the trigger filter', async () => {
+  it('a split on a trigger property; the trigger filter (nested splits and coupon-source splits: branches-sources.test.ts)', async () => {
     app.clock.set('2026-04-02T10:00:00Z');
     const { p10, p15, code, message } = await twoPools();
     const conv: Json = await a.commit(
