@@ -424,6 +424,120 @@ describeEachEngine('conductor branches: coupon sources, nesting, publish, the wa
     expect(await a.publish(conv.id)).toMatchObject({ version: 1 });
   });
 
+  it('runs inside a branch of version 1 finish that branch on version 1 when version 2 puts a new branch first', async () => {
+    app.clock.set('2026-06-07T10:00:00Z');
+    const pools: Record<string, { id: string }> = {};
+    for (const p of ['P15', 'P10', 'P50']) {
+      pools[p] = await a.pool();
+      await a.upload(pools[p]!.id, `${p}-A\n${p}-B\n`, { expiration: 'none' });
+    }
+    const { group, code } = await a.couponFields();
+    await a.call('POST', `/v1/field-groups/${group.id}/fields`, { name: 'Cart', type: 'number' }, 201);
+    const message = await a.message(`<p>code ${code.snippet}</p>`);
+    const cart = (op: string, value: number) => ({ field: `${group.name}.Cart`, op, value });
+    const wait = { type: 'delay', name: 'An hour', duration: 'PT1H' };
+    const conv: Json = await a.commit(
+      await a.conversation({
+        trigger: { event: 'rebranched' },
+        steps: [
+          {
+            type: 'split',
+            name: 'Cart value',
+            branches: [{ name: 'Over 100', condition: cart('gt', 100), steps: [wait, assign(pools.P15!.id, code.id, 'Big code')] }],
+            otherwise: { steps: [wait, assign(pools.P10!.id, code.id, 'Small code')] },
+          },
+          mail('Mail', message.id),
+        ],
+      }),
+    );
+    await a.publish(conv.id);
+    await a.call('PUT', '/v1/contacts', { email: 'v1-big@example.com', fields: { [group.name]: { Cart: 5000 } } }, 200);
+    await a.call('PUT', '/v1/contacts', { email: 'v2-big@example.com', fields: { [group.name]: { Cart: 5000 } } }, 200);
+    await a.event('rebranched', 'v1-big@example.com');
+    await app.services.engine.runDue();
+    expect(await runOf(conv.id, 'v1-big@example.com')).toMatchObject({ status: 'active', position: 'steps.0.branches.0.steps.0' });
+
+    // Version 2: a new first branch (over 1000, the 50% pool) where the run's place was.
+    const draft: Json = await a.call('GET', `/v1/conversations/${conv.id}`, undefined, 200);
+    const split = draft.steps[0];
+    await a.call(
+      'PUT',
+      `/v1/conversations/${conv.id}`,
+      {
+        name: draft.name,
+        trigger: { event: 'rebranched' },
+        steps: [
+          {
+            ...split,
+            branches: [
+              { name: 'Over 1000', condition: cart('gt', 1000), steps: [wait, assign(pools.P50!.id, code.id, 'Huge code')] },
+              ...split.branches,
+            ],
+          },
+          draft.steps[1],
+        ],
+      },
+      200,
+    );
+    expect((await a.publish(conv.id)).version).toBe(2);
+    await a.event('rebranched', 'v2-big@example.com');
+    await app.services.engine.runDue();
+    app.clock.advance(3600_000);
+    await app.services.engine.runDue();
+
+    const codes = async (email: string) => (await a.mailsTo(email)).map((m) => /code (P\d\d-[AB])/.exec(m.html)?.[1]);
+    expect(await codes('v1-big@example.com')).toEqual(['P15-A']);
+    expect(await codes('v2-big@example.com')).toEqual(['P50-A']);
+    const v1 = await runOf(conv.id, 'v1-big@example.com');
+    expect(v1).toMatchObject({ version: 1, status: 'completed' });
+    expect(journey(v1)).toEqual([
+      'steps.0 branch',
+      'steps.0.branches.0.steps.0 waited',
+      'steps.0.branches.0.steps.1 assigned',
+      'steps.1 sent',
+    ]);
+    expect(branchNames(v1)).toEqual(['Over 100']);
+    const v2 = await runOf(conv.id, 'v2-big@example.com');
+    expect(v2).toMatchObject({ version: 2, status: 'completed' });
+    expect(branchNames(v2)).toEqual(['Over 1000']);
+  });
+
+  it('the frequency cap counts mail sent in earlier batches: the fourth mail within a week is capped, one after the week is sent', async () => {
+    app.clock.set('2026-07-01T10:00:00Z');
+    await a.call('PUT', '/v1/conductor/settings', { frequencyCap: { messages: 3, perDays: 7 } }, 200);
+    try {
+      const message = await a.message('<p>news</p>', 'News');
+      const twoDays = (i: number) => ({ type: 'delay', name: `Two days ${i}`, duration: 'P2D' });
+      // Mails on days 0, 2, 4, 6 (capped: three in the last seven days) and 8 (day 0's mail has left the week).
+      const conv: Json = await a.commit(
+        await a.conversation({
+          trigger: { event: 'weekly' },
+          steps: [1, 2, 3, 4, 5].flatMap((i) => [...(i > 1 ? [twoDays(i)] : []), mail(`Mail ${i}`, message.id)]),
+        }),
+      );
+      await a.publish(conv.id);
+      await a.event('weekly', 'reader@example.com');
+      const sent: number[] = [];
+      for (let day = 0; day <= 8; day += 2) {
+        if (day > 0) app.clock.advance(2 * 86_400_000);
+        await app.services.engine.runDue();
+        sent.push((await a.mailsTo('reader@example.com')).length);
+      }
+      expect(sent).toEqual([1, 2, 3, 3, 4]);
+      const run = await runOf(conv.id, 'reader@example.com');
+      expect(run.status).toBe('completed');
+      expect(run.steps.filter((s: { outcome: string }) => s.outcome !== 'waited').map((s: { outcome: string }) => s.outcome)).toEqual([
+        'sent',
+        'sent',
+        'sent',
+        'capped',
+        'sent',
+      ]);
+    } finally {
+      await a.call('PUT', '/v1/conductor/settings', { frequencyCap: null }, 200);
+    }
+  });
+
   it('the order arriving while the batch that times the wait out holds the run: one branch (timed out), the wake changes nothing', async () => {
     app.clock.set('2026-06-06T10:00:00Z');
     const pool = await a.pool();
