@@ -1,5 +1,5 @@
-import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { shopifyHeaders } from '../helpers/redemption-sources.ts';
 import { useConsole } from './fixture.ts';
 
 const SECRET = 'shpss_console_0123456789abcdef0123';
@@ -53,21 +53,15 @@ describe('console: the Integrations screen (Shopify)', () => {
         created_at: '2026-03-01T13:00:00+01:00',
         discount_codes: [{ code, amount: '10.00', type: 'fixed_amount' }],
       });
-      const post = (hmac: string, webhookId: string) =>
+      const post = (secret: string, webhookId: string) =>
         fetch(hookUrl(), {
           method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            'x-shopify-topic': 'orders/create',
-            'x-shopify-hmac-sha256': hmac,
-            'x-shopify-webhook-id': webhookId,
-            'x-shopify-shop-domain': 'boots.myshopify.com',
-          },
+          headers: shopifyHeaders({ body: order, secret, topic: 'orders/create', webhookId, shop: 'boots.myshopify.com' }),
           body: order,
         });
-      const bad = await post(createHmac('sha256', 'not-the-secret').update(order).digest('base64'), 'wh-bad');
+      const bad = await post('not-the-secret', 'wh-bad');
       expect(bad.status).toBe(401);
-      const good = await post(createHmac('sha256', SECRET).update(order).digest('base64'), 'wh-good');
+      const good = await post(SECRET, 'wh-good');
       expect(good.status, await good.text()).toBe(200);
 
       await page.reload();
