@@ -11,21 +11,14 @@ describe('console: the conversation tree editor', () => {
   const { server, page, call } = useConsole({
     account: 'Tree Co',
     merchant: { name: 'Main shop', domain: 'shop.example.com' },
-    async seed({ call, pool: newPool }) {
+    async seed({ call, pool: newPool, message }) {
       const pool = await newPool('Welcome 10%');
       const group = await call('POST', '/v1/field-groups', { name: 'Shopper' });
       const code = await call('POST', `/v1/field-groups/${group.id}/fields`, { name: 'Code', type: 'text' });
       await call('POST', `/v1/field-groups/${group.id}/fields`, { name: 'Orders', type: 'number' });
       await call('POST', `/v1/field-groups/${group.id}/fields`, { name: 'VIP', type: 'boolean' });
       await call('POST', `/v1/field-groups/${group.id}/fields`, { name: 'Since', type: 'date' });
-      await call('POST', '/v1/messages', {
-        name: 'Code mail',
-        fromName: 'Shop',
-        fromEmail: 'shop@example.com',
-        subject: 'Your code',
-        html: `<p>${code.snippet}</p>`,
-        text: null,
-      });
+      await message('Code mail', 'Your code', `<p>${code.snippet}</p>`);
       ids = { poolId: pool.id, codeField: code.id };
     },
     pageTimeout: 20_000,

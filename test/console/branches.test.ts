@@ -13,7 +13,7 @@ describe('console: a split by the cart value, built in the editor', () => {
   const { server, page, call } = useConsole({
     account: 'Split Co',
     merchant: { name: 'Main shop', domain: 'shop.example.com' },
-    async seed({ call, t, pool, upload }) {
+    async seed({ call, t, pool, upload, message }) {
       const big = await pool('Big carts 15%');
       const small = await pool('Small carts 10%');
       const fields = { expiration: 'fixed', expiresOn: '2027-06-30', onInvalid: 'reject' };
@@ -21,15 +21,8 @@ describe('console: a split by the cart value, built in the editor', () => {
       await upload(small.id, ['SMALL10-1', 'SMALL10-2'], fields);
       const group = await call('POST', '/v1/field-groups', { name: 'Offer' });
       const code = await call('POST', `/v1/field-groups/${group.id}/fields`, { name: 'Code', type: 'text' });
-      const message = await call('POST', '/v1/messages', {
-        name: 'Your cart code',
-        fromName: 'Shop',
-        fromEmail: 'shop@example.com',
-        subject: 'A code for your cart',
-        html: `<p>Your code: ${code.snippet}</p>`,
-        text: null,
-      });
-      ids = { merchantId: t.merchantId, bigPool: big.id, smallPool: small.id, codeField: code.id, messageId: message.id };
+      const mail = await message('Your cart code', 'A code for your cart', `<p>Your code: ${code.snippet}</p>`);
+      ids = { merchantId: t.merchantId, bigPool: big.id, smallPool: small.id, codeField: code.id, messageId: mail.id };
     },
     pageTimeout: 20_000,
     signIn: { at: '#/conversations/new', ready: (page) => page.getByLabel('Conversation name') },

@@ -11,19 +11,12 @@ describe('console: problems and facts on the steps of a conversation', () => {
   const { server, page, call } = useConsole({
     account: 'Steps Co',
     merchant: { name: 'Main shop', domain: 'shop.example.com' },
-    async seed({ call, t, pool: newPool }) {
+    async seed({ call, t, pool: newPool, message }) {
       const pool = await newPool('SCA10Off');
       const group = await call('POST', '/v1/field-groups', { name: 'ShopperInfo' });
       const code = await call('POST', `/v1/field-groups/${group.id}/fields`, { name: 'SCA10Off', type: 'text' });
-      const message = await call('POST', '/v1/messages', {
-        name: 'Your 10% off',
-        fromName: 'Shop',
-        fromEmail: 'shop@example.com',
-        subject: 'Your 10% off',
-        html: `<p>Your code: ${code.snippet}</p>`,
-        text: null,
-      });
-      ids = { merchantId: t.merchantId, poolId: pool.id, groupName: group.name, codeFieldId: code.id, messageId: message.id };
+      const mail = await message('Your 10% off', 'Your 10% off', `<p>Your code: ${code.snippet}</p>`);
+      ids = { merchantId: t.merchantId, poolId: pool.id, groupName: group.name, codeFieldId: code.id, messageId: mail.id };
     },
     pageTimeout: 20_000,
     onPage: (page) =>

@@ -18,27 +18,14 @@ describe('console: contact page, imports, outbox, suppressions, test sends', () 
 
   const { server, page, t, call } = useConsole({
     account: 'Contact Co',
-    async seed({ call, t, server, pool: newPool, upload }) {
+    async seed({ call, t, server, pool: newPool, upload, message }) {
       const pool = await newPool('Welcome codes');
       await upload(pool.id, ['WELCOME-1', 'WELCOME-2', 'WELCOME-3'], { expiration: 'fixed', expiresOn: '2026-12-31', onInvalid: 'reject' });
       const group = await call('POST', '/v1/field-groups', { name: 'Offer' }, 201);
       const codeField = await call('POST', `/v1/field-groups/${group.id}/fields`, { name: 'Code', type: 'text' }, 201);
       const until = await call('POST', `/v1/field-groups/${group.id}/fields`, { name: 'Until', type: 'date' }, 201);
       await call('POST', `/v1/field-groups/${group.id}/fields`, { name: 'Nickname', type: 'text' }, 201);
-      const message = await call(
-        'POST',
-        '/v1/messages',
-        {
-          name: 'Welcome mail',
-          fromName: 'Shop',
-          fromEmail: 'shop@example.com',
-          subject: 'Your code',
-          html: `<p>Code ${codeField.snippet}</p>`,
-          text: null,
-        },
-        201,
-      );
-      messageId = message.id;
+      messageId = (await message('Welcome mail', 'Your code', `<p>Code ${codeField.snippet}</p>`)).id;
       const conversation = await call(
         'POST',
         '/v1/conversations',
@@ -60,7 +47,7 @@ describe('console: contact page, imports, outbox, suppressions, test sends', () 
                 whenNoCode: 'exit',
               },
             },
-            { type: 'message', name: 'Send the code', messageId: message.id },
+            { type: 'message', name: 'Send the code', messageId },
           ],
         },
         201,

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect } from 'vitest';
 import type { Locator, Page } from 'playwright-core';
 import type { TestTenant } from '../helpers/app.ts';
 import { late } from '../helpers/fixture.ts';
-import { multipart } from '../helpers/multipart.ts';
+import { api } from '../conductor/setup.ts';
 import { buildConsole, launchBrowser, startServer, type ConsoleServer } from './browser.ts';
 
 export type Browser = Awaited<ReturnType<typeof launchBrowser>>;
@@ -42,6 +42,8 @@ export interface ConsoleFixture {
   upload(poolId: string, codes: string[] | string, fields?: Record<string, string>): Promise<unknown>;
   /** Assigns a code of the pool to `email`: 201, the assignment. */
   assign(poolId: string, email: string, idempotencyKey: string): Promise<{ code: string; contactId: string }>;
+  /** A message from "Shop" <shop@example.com>, HTML only: 201, the message. */
+  message(name: string, subject: string, html: string): Promise<{ id: string }>;
   /** Signs in with the tenant's token at `at` on `page` (default the suite's page) and waits for `ready`. */
   signIn(at: string, ready?: (page: Page) => Locator, page?: Page): Promise<void>;
 }
@@ -77,18 +79,11 @@ export function useConsole(options: ConsoleOptions): ConsoleFixture {
     t,
     call,
     pool: (name, type = 'unique', merchantId = t.merchantId) => call('POST', `/v1/merchants/${merchantId}/pools`, { name, type }, 201),
-    async upload(poolId, codes, fields = {}) {
-      const body = multipart(fields, { content: typeof codes === 'string' ? codes : `${codes.join('\n')}\n` });
-      const res = await server.app.http.inject({
-        method: 'POST',
-        url: `/v1/pools/${poolId}/uploads`,
-        headers: { ...t.auth, ...body.headers },
-        payload: body.payload,
-      });
-      expect(res.statusCode, res.body).toBe(201);
-      return res.json();
-    },
+    upload: (poolId, codes, fields = {}) =>
+      api(server.app as Parameters<typeof api>[0], t).upload(poolId, typeof codes === 'string' ? codes : `${codes.join('\n')}\n`, fields),
     assign: (poolId, email, idempotencyKey) => call('POST', `/v1/pools/${poolId}/assignments`, { email, idempotencyKey }, 201),
+    message: (name, subject, html) =>
+      call('POST', '/v1/messages', { name, fromName: 'Shop', fromEmail: 'shop@example.com', subject, html, text: null }, 201),
     async signIn(at, ready, page = made.page!) {
       await page.goto(/^https?:/.test(at) ? at : `${server.url}/${at}`);
       await page.getByRole('button', { name: 'Use an API token instead' }).click();
