@@ -1,74 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Page } from 'playwright-core';
-import { multipart } from '../helpers/multipart.ts';
-import { buildConsole, launchBrowser, startServer, type ConsoleServer } from './browser.ts';
+import { describe, expect, it } from 'vitest';
+import { useConsole } from './fixture.ts';
 
 describe('console: who got which code, on the pool page', () => {
-  let server: ConsoleServer;
-  let built: Awaited<ReturnType<typeof buildConsole>>;
-  let browser: Awaited<ReturnType<typeof launchBrowser>>;
-  let page: Page;
   let poolId: string;
-  let merchantId: string;
-  let auth: { authorization: string };
-
-  beforeAll(async () => {
-    built = await buildConsole();
-    server = await startServer(built.dir);
-    const tenant = await server.app.services.accounts.createAccountFromCli({ name: 'Assign Co' });
-    auth = { authorization: `Bearer ${tenant.token}` };
-    const merchant = (
-      await server.app.http.inject({
-        method: 'POST',
-        url: '/v1/merchants',
-        headers: auth,
-        payload: { name: 'Shop', domain: 'shop.example.com' },
-      })
-    ).json();
-    merchantId = merchant.id;
-    poolId = (
-      await server.app.http.inject({
-        method: 'POST',
-        url: `/v1/merchants/${merchant.id}/pools`,
-        headers: auth,
-        payload: { name: 'Gifts', type: 'unique' },
-      })
-    ).json().id;
-    const codes = Array.from({ length: 60 }, (_, i) => `GIFT-${String(i + 1).padStart(3, '0')}`).join('\n');
-    const body = multipart({}, { content: `${codes}\n` });
-    expect(
-      (
-        await server.app.http.inject({
-          method: 'POST',
-          url: `/v1/pools/${poolId}/uploads`,
-          headers: { ...auth, ...body.headers },
-          payload: body.payload,
-        })
-      ).statusCode,
-    ).toBe(201);
-    for (let i = 1; i <= 55; i++) {
-      const res = await server.app.http.inject({
-        method: 'POST',
-        url: `/v1/pools/${poolId}/assignments`,
-        headers: auth,
-        payload: { email: `shopper${i}@example.com`, idempotencyKey: `k${i}` },
-      });
-      expect(res.statusCode, res.body).toBe(201);
-    }
-    browser = await launchBrowser();
-    page = browser.context.pages()[0] ?? (await browser.context.newPage());
-    page.setDefaultTimeout(15_000);
-    await page.goto(`${server.url}/#/pools/${poolId}`);
-    await page.getByRole('button', { name: 'Use an API token instead' }).click();
-    await page.getByLabel('API token').fill(tenant.token);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: /Gifts/ }).waitFor();
-  }, 180_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await built?.remove();
+  const { server, page, t } = useConsole({
+    account: 'Assign Co',
+    async seed({ pool, upload, assign }) {
+      poolId = (await pool('Gifts')).id;
+      await upload(
+        poolId,
+        Array.from({ length: 60 }, (_, i) => `GIFT-${String(i + 1).padStart(3, '0')}`),
+      );
+      for (let i = 1; i <= 55; i++) await assign(poolId, `shopper${i}@example.com`, `k${i}`);
+    },
+    signIn: { at: () => `#/pools/${poolId}`, ready: (page) => page.getByRole('heading', { name: /Gifts/ }) },
   });
 
   it('lists assignments a page at a time, finds them by email or code and by status on the server, and exports them (filtered or all) as CSV', async () => {
@@ -97,12 +42,12 @@ describe('console: who got which code, on the pool page', () => {
 
     // Status: shopper2's code was redeemed.
     const redeemed = (
-      await server.app.http.inject({ method: 'GET', url: `/v1/pools/${poolId}/assignments?q=shopper2%40`, headers: auth })
+      await server.app.http.inject({ method: 'GET', url: `/v1/pools/${poolId}/assignments?q=shopper2%40`, headers: t.auth })
     ).json().items[0];
     const redeem = await server.app.http.inject({
       method: 'POST',
-      url: `/v1/merchants/${merchantId}/redemptions`,
-      headers: auth,
+      url: `/v1/merchants/${t.merchantId}/redemptions`,
+      headers: t.auth,
       payload: { code: redeemed.code, orderId: 'order-1' },
     });
     expect(redeem.statusCode, redeem.body).toBe(201);

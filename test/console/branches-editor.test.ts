@@ -1,6 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Page } from 'playwright-core';
-import { buildConsole, launchBrowser, startServer, type ConsoleServer } from './browser.ts';
+import { describe, expect, it } from 'vitest';
+import { useConsole } from './fixture.ts';
 
 /**
  * The tree editor's controls (issue 17.4): conditions typed by the field they read, all/any/not,
@@ -8,54 +7,22 @@ import { buildConsole, launchBrowser, startServer, type ConsoleServer } from './
  * path, conditions that name a step not saved yet, the trigger filter, the send window and the cap.
  */
 describe('console: the conversation tree editor', () => {
-  let server: ConsoleServer;
-  let built: Awaited<ReturnType<typeof buildConsole>>;
-  let browser: Awaited<ReturnType<typeof launchBrowser>>;
-  let page: Page;
-  let auth: { authorization: string };
   let ids: { poolId: string; codeField: string };
-
-  const call = async (method: 'GET' | 'POST' | 'PUT', url: string, payload?: object) => {
-    const res = await server.app.http.inject({ method, url, headers: auth, ...(payload ? { payload } : {}) });
-    expect(res.statusCode, `${method} ${url}: ${res.body}`).toBeLessThan(300);
-    return res.body ? res.json() : undefined;
-  };
-
-  beforeAll(async () => {
-    built = await buildConsole();
-    server = await startServer(built.dir);
-    const tenant = await server.app.services.accounts.createAccountFromCli({ name: 'Tree Co' });
-    auth = { authorization: `Bearer ${tenant.token}` };
-    const merchant = await call('POST', '/v1/merchants', { name: 'Main shop', domain: 'shop.example.com' });
-    const pool = await call('POST', `/v1/merchants/${merchant.id}/pools`, { name: 'Welcome 10%', type: 'unique' });
-    const group = await call('POST', '/v1/field-groups', { name: 'Shopper' });
-    const code = await call('POST', `/v1/field-groups/${group.id}/fields`, { name: 'Code', type: 'text' });
-    await call('POST', `/v1/field-groups/${group.id}/fields`, { name: 'Orders', type: 'number' });
-    await call('POST', `/v1/field-groups/${group.id}/fields`, { name: 'VIP', type: 'boolean' });
-    await call('POST', `/v1/field-groups/${group.id}/fields`, { name: 'Since', type: 'date' });
-    await call('POST', '/v1/messages', {
-      name: 'Code mail',
-      fromName: 'Shop',
-      fromEmail: 'shop@example.com',
-      subject: 'Your code',
-      html: `<p>${code.snippet}</p>`,
-      text: null,
-    });
-    ids = { poolId: pool.id, codeField: code.id };
-    browser = await launchBrowser();
-    page = browser.context.pages()[0] ?? (await browser.context.newPage());
-    page.setDefaultTimeout(20_000);
-    await page.goto(`${server.url}/#/conversations/new`);
-    await page.getByRole('button', { name: 'Use an API token instead' }).click();
-    await page.getByLabel('API token').fill(tenant.token);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByLabel('Conversation name').waitFor();
-  }, 180_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await built?.remove();
+  const { server, page, call } = useConsole({
+    account: 'Tree Co',
+    merchant: { name: 'Main shop', domain: 'shop.example.com' },
+    async seed({ call, pool: newPool, message }) {
+      const pool = await newPool('Welcome 10%');
+      const group = await call('POST', '/v1/field-groups', { name: 'Shopper' });
+      const code = await call('POST', `/v1/field-groups/${group.id}/fields`, { name: 'Code', type: 'text' });
+      await call('POST', `/v1/field-groups/${group.id}/fields`, { name: 'Orders', type: 'number' });
+      await call('POST', `/v1/field-groups/${group.id}/fields`, { name: 'VIP', type: 'boolean' });
+      await call('POST', `/v1/field-groups/${group.id}/fields`, { name: 'Since', type: 'date' });
+      await message('Code mail', 'Your code', `<p>${code.snippet}</p>`);
+      ids = { poolId: pool.id, codeField: code.id };
+    },
+    pageTimeout: 20_000,
+    signIn: { at: '#/conversations/new', ready: (page) => page.getByLabel('Conversation name') },
   });
 
   const options = (label: string) => page.getByLabel(label, { exact: true }).locator('option').allTextContents();

@@ -1,7 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Page } from 'playwright-core';
-import { multipart } from '../helpers/multipart.ts';
-import { buildConsole, launchBrowser, startServer, type ConsoleServer } from './browser.ts';
+import { describe, expect, it } from 'vitest';
+import { useConsole } from './fixture.ts';
 
 /**
  * The conversation editor as a tree (issue 17.4, SPEC §5 "Branches and waits"): a split by the
@@ -10,67 +8,24 @@ import { buildConsole, launchBrowser, startServer, type ConsoleServer } from './
  * console shows a code from the pool of its branch.
  */
 describe('console: a split by the cart value, built in the editor', () => {
-  let server: ConsoleServer;
-  let built: Awaited<ReturnType<typeof buildConsole>>;
-  let browser: Awaited<ReturnType<typeof launchBrowser>>;
-  let page: Page;
-  let auth: { authorization: string };
   let ids: { merchantId: string; bigPool: string; smallPool: string; codeField: string; messageId: string };
   let conversationId: string;
-
-  const call = async (method: 'GET' | 'POST' | 'PUT', url: string, payload?: object, status?: number) => {
-    const res = await server.app.http.inject({ method, url, headers: auth, ...(payload ? { payload } : {}) });
-    if (status !== undefined) expect(res.statusCode, `${method} ${url}: ${res.body}`).toBe(status);
-    else expect(res.statusCode, `${method} ${url}: ${res.body}`).toBeLessThan(300);
-    return res.body ? res.json() : undefined;
-  };
-  const upload = async (poolId: string, codes: string[]) => {
-    const body = multipart({ expiration: 'fixed', expiresOn: '2027-06-30', onInvalid: 'reject' }, { content: `${codes.join('\n')}\n` });
-    const res = await server.app.http.inject({
-      method: 'POST',
-      url: `/v1/pools/${poolId}/uploads`,
-      headers: { ...auth, ...body.headers },
-      payload: body.payload,
-    });
-    expect(res.statusCode, res.body).toBe(201);
-  };
-
-  beforeAll(async () => {
-    built = await buildConsole();
-    server = await startServer(built.dir);
-    const tenant = await server.app.services.accounts.createAccountFromCli({ name: 'Split Co' });
-    auth = { authorization: `Bearer ${tenant.token}` };
-    const merchant = await call('POST', '/v1/merchants', { name: 'Main shop', domain: 'shop.example.com' });
-    const big = await call('POST', `/v1/merchants/${merchant.id}/pools`, { name: 'Big carts 15%', type: 'unique' });
-    const small = await call('POST', `/v1/merchants/${merchant.id}/pools`, { name: 'Small carts 10%', type: 'unique' });
-    await upload(big.id, ['BIG15-1', 'BIG15-2']);
-    await upload(small.id, ['SMALL10-1', 'SMALL10-2']);
-    const group = await call('POST', '/v1/field-groups', { name: 'Offer' });
-    const code = await call('POST', `/v1/field-groups/${group.id}/fields`, { name: 'Code', type: 'text' });
-    const message = await call('POST', '/v1/messages', {
-      name: 'Your cart code',
-      fromName: 'Shop',
-      fromEmail: 'shop@example.com',
-      subject: 'A code for your cart',
-      html: `<p>Your code: ${code.snippet}</p>`,
-      text: null,
-    });
-    ids = { merchantId: merchant.id, bigPool: big.id, smallPool: small.id, codeField: code.id, messageId: message.id };
-
-    browser = await launchBrowser();
-    page = browser.context.pages()[0] ?? (await browser.context.newPage());
-    page.setDefaultTimeout(20_000);
-    await page.goto(`${server.url}/#/conversations/new`);
-    await page.getByRole('button', { name: 'Use an API token instead' }).click();
-    await page.getByLabel('API token').fill(tenant.token);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByLabel('Conversation name').waitFor();
-  }, 180_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await built?.remove();
+  const { server, page, call } = useConsole({
+    account: 'Split Co',
+    merchant: { name: 'Main shop', domain: 'shop.example.com' },
+    async seed({ call, t, pool, upload, message }) {
+      const big = await pool('Big carts 15%');
+      const small = await pool('Small carts 10%');
+      const fields = { expiration: 'fixed', expiresOn: '2027-06-30', onInvalid: 'reject' };
+      await upload(big.id, ['BIG15-1', 'BIG15-2'], fields);
+      await upload(small.id, ['SMALL10-1', 'SMALL10-2'], fields);
+      const group = await call('POST', '/v1/field-groups', { name: 'Offer' });
+      const code = await call('POST', `/v1/field-groups/${group.id}/fields`, { name: 'Code', type: 'text' });
+      const mail = await message('Your cart code', 'A code for your cart', `<p>Your code: ${code.snippet}</p>`);
+      ids = { merchantId: t.merchantId, bigPool: big.id, smallPool: small.id, codeField: code.id, messageId: mail.id };
+    },
+    pageTimeout: 20_000,
+    signIn: { at: '#/conversations/new', ready: (page) => page.getByLabel('Conversation name') },
   });
 
   const problems = (n: string) => page.getByRole('list', { name: `Step ${n} problems` });

@@ -1,65 +1,29 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Page } from 'playwright-core';
-import { buildConsole, launchBrowser, startServer, type ConsoleServer } from './browser.ts';
+import { describe, expect, it } from 'vitest';
+import { useConsole } from './fixture.ts';
 
 /**
  * The conversation editor checks with the server's own rules (src/modules/conductor/model.ts) and
  * marks each problem on its step; it shows a commit that is behind its message, and what runs do.
  */
 describe('console: problems and facts on the steps of a conversation', () => {
-  let server: ConsoleServer;
-  let built: Awaited<ReturnType<typeof buildConsole>>;
-  let browser: Awaited<ReturnType<typeof launchBrowser>>;
-  let page: Page;
-  let call: (method: 'GET' | 'POST' | 'PUT', url: string, payload?: object) => Promise<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
   let ids: { merchantId: string; poolId: string; groupName: string; codeFieldId: string; messageId: string };
   const publishRequests: string[] = [];
-
-  beforeAll(async () => {
-    built = await buildConsole();
-    server = await startServer(built.dir);
-    const tenant = await server.app.services.accounts.createAccountFromCli({ name: 'Steps Co' });
-    call = async (method, url, payload) => {
-      const res = await server.app.http.inject({
-        method,
-        url,
-        headers: { authorization: `Bearer ${tenant.token}` },
-        ...(payload ? { payload } : {}),
-      });
-      expect(res.statusCode, `${method} ${url}: ${res.body}`).toBeLessThan(300);
-      return res.json();
-    };
-    const merchant = await call('POST', '/v1/merchants', { name: 'Main shop', domain: 'shop.example.com' });
-    const pool = await call('POST', `/v1/merchants/${merchant.id}/pools`, { name: 'SCA10Off', type: 'unique' });
-    const group = await call('POST', '/v1/field-groups', { name: 'ShopperInfo' });
-    const code = await call('POST', `/v1/field-groups/${group.id}/fields`, { name: 'SCA10Off', type: 'text' });
-    const message = await call('POST', '/v1/messages', {
-      name: 'Your 10% off',
-      fromName: 'Shop',
-      fromEmail: 'shop@example.com',
-      subject: 'Your 10% off',
-      html: `<p>Your code: ${code.snippet}</p>`,
-      text: null,
-    });
-    ids = { merchantId: merchant.id, poolId: pool.id, groupName: group.name, codeFieldId: code.id, messageId: message.id };
-
-    browser = await launchBrowser();
-    page = browser.context.pages()[0] ?? (await browser.context.newPage());
-    page.setDefaultTimeout(20_000);
-    page.on('request', (r) => {
-      if (r.method() === 'POST' && r.url().endsWith('/publish')) publishRequests.push(r.url());
-    });
-    await page.goto(`${server.url}/#/conversations/new`);
-    await page.getByRole('button', { name: 'Use an API token instead' }).click();
-    await page.getByLabel('API token').fill(tenant.token);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByLabel('Conversation name').waitFor();
-  }, 180_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await built?.remove();
+  const { server, page, call } = useConsole({
+    account: 'Steps Co',
+    merchant: { name: 'Main shop', domain: 'shop.example.com' },
+    async seed({ call, t, pool: newPool, message }) {
+      const pool = await newPool('SCA10Off');
+      const group = await call('POST', '/v1/field-groups', { name: 'ShopperInfo' });
+      const code = await call('POST', `/v1/field-groups/${group.id}/fields`, { name: 'SCA10Off', type: 'text' });
+      const mail = await message('Your 10% off', 'Your 10% off', `<p>Your code: ${code.snippet}</p>`);
+      ids = { merchantId: t.merchantId, poolId: pool.id, groupName: group.name, codeFieldId: code.id, messageId: mail.id };
+    },
+    pageTimeout: 20_000,
+    onPage: (page) =>
+      page.on('request', (r) => {
+        if (r.method() === 'POST' && r.url().endsWith('/publish')) publishRequests.push(r.url());
+      }),
+    signIn: { at: '#/conversations/new', ready: (page) => page.getByLabel('Conversation name') },
   });
 
   const problems = (n: number) => page.getByRole('list', { name: `Step ${n} problems` });

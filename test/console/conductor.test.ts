@@ -1,38 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Page } from 'playwright-core';
-import { buildConsole, launchBrowser, startServer, type ConsoleServer } from './browser.ts';
+import { describe, expect, it } from 'vitest';
+import { useConsole } from './fixture.ts';
 
 describe("console: the conversation editor speaks the marketer's words", () => {
-  let server: ConsoleServer;
-  let built: Awaited<ReturnType<typeof buildConsole>>;
-  let browser: Awaited<ReturnType<typeof launchBrowser>>;
-  let page: Page;
-
-  beforeAll(async () => {
-    built = await buildConsole();
-    server = await startServer(built.dir);
-    const tenant = await server.app.services.accounts.createAccountFromCli({ name: 'Conductor Co' });
-    const auth = { authorization: `Bearer ${tenant.token}` };
-    await server.app.http.inject({
-      method: 'POST',
-      url: '/v1/merchants',
-      headers: auth,
-      payload: { name: 'Shop', domain: 'shop.example.com' },
-    });
-    browser = await launchBrowser();
-    page = browser.context.pages()[0] ?? (await browser.context.newPage());
-    page.setDefaultTimeout(15_000);
-    await page.goto(`${server.url}/#/conversations/new`);
-    await page.getByRole('button', { name: 'Use an API token instead' }).click();
-    await page.getByLabel('API token').fill(tenant.token);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByLabel('Conversation name').waitFor();
-  }, 120_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await built?.remove();
+  const { page } = useConsole({
+    account: 'Conductor Co',
+    signIn: { at: '#/conversations/new', ready: (page) => page.getByLabel('Conversation name') },
   });
 
   it('a refused save is marked on the step it concerns, without raw validation text, and cleared once fixed', async () => {

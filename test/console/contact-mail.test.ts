@@ -1,129 +1,71 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Page } from 'playwright-core';
-import { multipart } from '../helpers/multipart.ts';
+import { describe, expect, it } from 'vitest';
 import { startSmtp } from '../mail/smtp-server.ts';
 import { systemClock } from '../../src/platform/clock.ts';
 import { outboxService } from '../../src/modules/outbox/service.ts';
 import { smtpTransport } from '../../src/platform/mail/transport.ts';
-import { buildConsole, launchBrowser, startServer, type ConsoleServer } from './browser.ts';
+import { useConsole } from './fixture.ts';
 
 /**
  * The contact page (issue 11.4, 15.6, 13.5), the contacts import, the outbox's SMTP reply and
  * headers, the suppression screen and the test-send button, in a real browser against a real server.
  */
 describe('console: contact page, imports, outbox, suppressions, test sends', () => {
-  let server: ConsoleServer;
-  let built: Awaited<ReturnType<typeof buildConsole>>;
-  let browser: Awaited<ReturnType<typeof launchBrowser>>;
-  let page: Page;
-  let auth: { authorization: string };
-  let accountId: string;
   let contactId: string;
   let conversationId: string;
   let messageId: string;
   let mailId: string;
   let code: string;
 
-  const call = async (method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, payload?: unknown, status?: number) => {
-    const res = await server.app.http.inject({
-      method,
-      url,
-      headers: auth,
-      ...(payload === undefined ? {} : { payload: payload as object }),
-    });
-    if (status !== undefined) expect(res.statusCode, `${method} ${url}: ${res.body}`).toBe(status);
-    return res.body ? res.json() : undefined;
-  };
-
-  beforeAll(async () => {
-    built = await buildConsole();
-    server = await startServer(built.dir);
-    const tenant = await server.app.services.accounts.createAccountFromCli({ name: 'Contact Co' });
-    accountId = tenant.account.id;
-    auth = { authorization: `Bearer ${tenant.token}` };
-    const merchant = await call('POST', '/v1/merchants', { name: 'Shop', domain: 'shop.example.com' }, 201);
-    const pool = await call('POST', `/v1/merchants/${merchant.id}/pools`, { name: 'Welcome codes', type: 'unique' }, 201);
-    const body = multipart(
-      { expiration: 'fixed', expiresOn: '2026-12-31', onInvalid: 'reject' },
-      { content: 'WELCOME-1\nWELCOME-2\nWELCOME-3\n' },
-    );
-    const up = await server.app.http.inject({
-      method: 'POST',
-      url: `/v1/pools/${pool.id}/uploads`,
-      headers: { ...auth, ...body.headers },
-      payload: body.payload,
-    });
-    expect(up.statusCode, up.body).toBe(201);
-    const group = await call('POST', '/v1/field-groups', { name: 'Offer' }, 201);
-    const codeField = await call('POST', `/v1/field-groups/${group.id}/fields`, { name: 'Code', type: 'text' }, 201);
-    const until = await call('POST', `/v1/field-groups/${group.id}/fields`, { name: 'Until', type: 'date' }, 201);
-    await call('POST', `/v1/field-groups/${group.id}/fields`, { name: 'Nickname', type: 'text' }, 201);
-    const message = await call(
-      'POST',
-      '/v1/messages',
-      {
-        name: 'Welcome mail',
-        fromName: 'Shop',
-        fromEmail: 'shop@example.com',
-        subject: 'Your code',
-        html: `<p>Code ${codeField.snippet}</p>`,
-        text: null,
-      },
-      201,
-    );
-    messageId = message.id;
-    const conversation = await call(
-      'POST',
-      '/v1/conversations',
-      {
-        name: 'Welcome journey',
-        trigger: { event: 'signed_up' },
-        exitEvents: [],
-        reentry: 'never',
-        steps: [
-          {
-            type: 'action',
-            name: 'Give a code',
-            action: {
-              type: 'assignCoupon',
-              merchantId: merchant.id,
-              poolId: pool.id,
-              saveCodeTo: codeField.id,
-              saveExpirationTo: until.id,
-              whenNoCode: 'exit',
+  const { server, page, t, call } = useConsole({
+    account: 'Contact Co',
+    async seed({ call, t, server, pool: newPool, upload, message }) {
+      const pool = await newPool('Welcome codes');
+      await upload(pool.id, ['WELCOME-1', 'WELCOME-2', 'WELCOME-3'], { expiration: 'fixed', expiresOn: '2026-12-31', onInvalid: 'reject' });
+      const group = await call('POST', '/v1/field-groups', { name: 'Offer' }, 201);
+      const codeField = await call('POST', `/v1/field-groups/${group.id}/fields`, { name: 'Code', type: 'text' }, 201);
+      const until = await call('POST', `/v1/field-groups/${group.id}/fields`, { name: 'Until', type: 'date' }, 201);
+      await call('POST', `/v1/field-groups/${group.id}/fields`, { name: 'Nickname', type: 'text' }, 201);
+      messageId = (await message('Welcome mail', 'Your code', `<p>Code ${codeField.snippet}</p>`)).id;
+      const conversation = await call(
+        'POST',
+        '/v1/conversations',
+        {
+          name: 'Welcome journey',
+          trigger: { event: 'signed_up' },
+          exitEvents: [],
+          reentry: 'never',
+          steps: [
+            {
+              type: 'action',
+              name: 'Give a code',
+              action: {
+                type: 'assignCoupon',
+                merchantId: t.merchantId,
+                poolId: pool.id,
+                saveCodeTo: codeField.id,
+                saveExpirationTo: until.id,
+                whenNoCode: 'exit',
+              },
             },
-          },
-          { type: 'message', name: 'Send the code', messageId: message.id },
-        ],
-      },
-      201,
-    );
-    conversationId = conversation.id;
-    const mailStep = conversation.steps.find((s: { type: string }) => s.type === 'message');
-    await call('POST', `/v1/conversations/${conversationId}/steps/${mailStep.id}/commit`, undefined, 200);
-    await call('POST', `/v1/conversations/${conversationId}/publish`, undefined, 200);
-    const event = await call('POST', '/v1/events', { type: 'signed_up', email: 'robin@example.com' }, 202);
-    contactId = event.contactId;
-    await server.app.services.engine.runDue();
-    const contact = await call('GET', `/v1/contacts/${contactId}`, undefined, 200);
-    code = contact.fields.Offer.Code;
-    expect(code).toMatch(/^WELCOME-/);
-    mailId = (await call('GET', '/v1/outbox?to=robin@example.com', undefined, 200)).items[0].id;
-
-    browser = await launchBrowser();
-    page = browser.context.pages()[0] ?? (await browser.context.newPage());
-    page.setDefaultTimeout(20_000);
-    await page.goto(`${server.url}/#/contacts/${contactId}`);
-    await page.getByRole('button', { name: 'Use an API token instead' }).click();
-    await page.getByLabel('API token').fill(tenant.token);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'robin@example.com' }).waitFor();
-  }, 180_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await built?.remove();
+            { type: 'message', name: 'Send the code', messageId },
+          ],
+        },
+        201,
+      );
+      conversationId = conversation.id;
+      const mailStep = conversation.steps.find((s: { type: string }) => s.type === 'message');
+      await call('POST', `/v1/conversations/${conversationId}/steps/${mailStep.id}/commit`, undefined, 200);
+      await call('POST', `/v1/conversations/${conversationId}/publish`, undefined, 200);
+      const event = await call('POST', '/v1/events', { type: 'signed_up', email: 'robin@example.com' }, 202);
+      contactId = event.contactId;
+      await server.app.services.engine.runDue();
+      const contact = await call('GET', `/v1/contacts/${contactId}`, undefined, 200);
+      code = contact.fields.Offer.Code;
+      expect(code).toMatch(/^WELCOME-/);
+      mailId = (await call('GET', '/v1/outbox?to=robin@example.com', undefined, 200)).items[0].id;
+    },
+    pageTimeout: 20_000,
+    signIn: { at: () => `#/contacts/${contactId}`, ready: (page) => page.getByRole('heading', { name: 'robin@example.com' }) },
   });
 
   it('shows conversation and step names with links to the conversation and the mail, dates as dates, each code with its status', async () => {
@@ -213,7 +155,7 @@ describe('console: contact page, imports, outbox, suppressions, test sends', () 
       const [id] = await server.database.database.db.transaction().execute((tx) =>
         sender.enqueue(tx, [
           {
-            accountId,
+            accountId: t.accountId,
             merchantId: null,
             kind: 'message',
             to: 'smtp@example.com',

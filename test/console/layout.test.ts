@@ -1,55 +1,20 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { buildConsole, launchBrowser, startServer, type ConsoleServer } from './browser.ts';
+import { useConsole } from './fixture.ts';
 
 /** How far the page scrolls sideways (0 when nothing overflows the window). */
 const overflow = (page: Page) =>
   page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth') as Promise<number>;
 
 describe('console: usable down to 768 px wide', () => {
-  let server: ConsoleServer;
-  let built: Awaited<ReturnType<typeof buildConsole>>;
-  let browser: Awaited<ReturnType<typeof launchBrowser>>;
-  let page: Page;
   const ids: Record<string, string> = {};
-
-  beforeAll(async () => {
-    built = await buildConsole();
-    server = await startServer(built.dir);
-    const tenant = await server.app.services.accounts.createAccountFromCli({ name: 'Narrow Co' });
-    const auth = { authorization: `Bearer ${tenant.token}` };
-    const merchant = (
-      await server.app.http.inject({
-        method: 'POST',
-        url: '/v1/merchants',
-        headers: auth,
-        payload: { name: 'Shop', domain: 'shop.example.com' },
-      })
-    ).json();
-    for (const type of ['unique', 'static'] as const) {
-      const res = await server.app.http.inject({
-        method: 'POST',
-        url: `/v1/merchants/${merchant.id}/pools`,
-        headers: auth,
-        payload: { name: `Spring ${type} pool`, type },
-      });
-      ids[type] = res.json().id;
-    }
-    browser = await launchBrowser();
-    page = browser.context.pages()[0] ?? (await browser.context.newPage());
-    page.setDefaultTimeout(15_000);
-    await page.setViewportSize({ width: 768, height: 900 });
-    await page.goto(server.url);
-    await page.getByRole('button', { name: 'Use an API token instead' }).click();
-    await page.getByLabel('API token').fill(tenant.token);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Coupon Manager' }).waitFor();
-  }, 120_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await built?.remove();
+  const { server, page } = useConsole({
+    account: 'Narrow Co',
+    async seed({ pool }) {
+      for (const type of ['unique', 'static'] as const) ids[type] = (await pool(`Spring ${type} pool`, type)).id;
+    },
+    viewport: { width: 768, height: 900 },
+    signIn: { at: '', ready: (page) => page.getByRole('heading', { name: 'Coupon Manager' }) },
   });
 
   it.each([
@@ -72,47 +37,13 @@ describe('console: usable down to 768 px wide', () => {
 });
 
 describe('console: static rows at desktop widths', () => {
-  let server: ConsoleServer;
-  let built: Awaited<ReturnType<typeof buildConsole>>;
-  let browser: Awaited<ReturnType<typeof launchBrowser>>;
-  let page: Page;
   let poolId: string;
-
-  beforeAll(async () => {
-    built = await buildConsole();
-    server = await startServer(built.dir);
-    const tenant = await server.app.services.accounts.createAccountFromCli({ name: 'Wide Co' });
-    const auth = { authorization: `Bearer ${tenant.token}` };
-    const merchant = (
-      await server.app.http.inject({
-        method: 'POST',
-        url: '/v1/merchants',
-        headers: auth,
-        payload: { name: 'Shop', domain: 'shop.example.com' },
-      })
-    ).json();
-    poolId = (
-      await server.app.http.inject({
-        method: 'POST',
-        url: `/v1/merchants/${merchant.id}/pools`,
-        headers: auth,
-        payload: { name: 'Shared code', type: 'static' },
-      })
-    ).json().id;
-    browser = await launchBrowser();
-    page = browser.context.pages()[0] ?? (await browser.context.newPage());
-    page.setDefaultTimeout(15_000);
-    await page.goto(`${server.url}/#/pools/${poolId}`);
-    await page.getByRole('button', { name: 'Use an API token instead' }).click();
-    await page.getByLabel('API token').fill(tenant.token);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: /Shared code/ }).waitFor();
-  }, 120_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await built?.remove();
+  const { page } = useConsole({
+    account: 'Wide Co',
+    async seed({ pool }) {
+      poolId = (await pool('Shared code', 'static')).id;
+    },
+    signIn: { at: () => `#/pools/${poolId}`, ready: (page) => page.getByRole('heading', { name: /Shared code/ }) },
   });
 
   it.each([1280, 1440, 1920])(

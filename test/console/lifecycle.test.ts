@@ -1,58 +1,38 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
-import type { Page } from 'playwright-core';
-import { newTenant, type TestTenant } from '../helpers/app.ts';
 import { api } from '../conductor/setup.ts';
-import { buildConsole, launchBrowser, startServer, type ConsoleServer } from './browser.ts';
+import { useConsole } from './fixture.ts';
 
 /** Issue 19 in the console: undo an upload, archive a pool (and the archived list), a contact's personal data. */
 describe('console: the data lifecycle', () => {
-  let server: ConsoleServer;
-  let built: Awaited<ReturnType<typeof buildConsole>>;
-  let browser: Awaited<ReturnType<typeof launchBrowser>>;
-  let page: Page;
-  let t: TestTenant;
   let a: ReturnType<typeof api>;
   let spring: { id: string; name: string };
   let held: { id: string; name: string };
   let conversation: { id: string; name: string };
   const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
 
-  beforeAll(async () => {
-    built = await buildConsole();
-    server = await startServer(built.dir);
-    t = await newTenant(server.app);
-    a = api(server.app as Parameters<typeof api>[0], t);
-    spring = await a.pool({ name: 'Spring codes' });
-    // A pool a live conversation hands out: archiving it is refused, naming the conversation.
-    held = await a.pool({ name: 'Welcome codes', defaultCode: 'WELCOME' });
-    const { code } = await a.couponFields();
-    conversation = await a.conversation({
-      name: 'Welcome series',
-      trigger: { event: 'signed_up' },
-      steps: [
-        {
-          type: 'action',
-          name: 'Assign',
-          action: { type: 'assignCoupon', merchantId: t.merchantId, poolId: held.id, saveCodeTo: code.id, whenNoCode: 'continue' },
-        },
-      ],
-    });
-    await a.publish(conversation.id);
-    browser = await launchBrowser();
-    page = browser.context.pages()[0] ?? (await browser.context.newPage());
-    page.setDefaultTimeout(15_000);
-    await page.goto(server.url);
-    await page.getByRole('button', { name: 'Use an API token instead' }).click();
-    await page.getByLabel('API token').fill(t.token);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Coupon Manager' }).waitFor();
-  }, 120_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await built?.remove();
+  const { server, page, t } = useConsole({
+    account: 'Lifecycle Co',
+    async seed({ server, t }) {
+      a = api(server.app as Parameters<typeof api>[0], t);
+      spring = await a.pool({ name: 'Spring codes' });
+      // A pool a live conversation hands out: archiving it is refused, naming the conversation.
+      held = await a.pool({ name: 'Welcome codes', defaultCode: 'WELCOME' });
+      const { code } = await a.couponFields();
+      conversation = await a.conversation({
+        name: 'Welcome series',
+        trigger: { event: 'signed_up' },
+        steps: [
+          {
+            type: 'action',
+            name: 'Assign',
+            action: { type: 'assignCoupon', merchantId: t.merchantId, poolId: held.id, saveCodeTo: code.id, whenNoCode: 'continue' },
+          },
+        ],
+      });
+      await a.publish(conversation.id);
+    },
+    signIn: { at: '', ready: (page) => page.getByRole('heading', { name: 'Coupon Manager' }) },
   });
 
   const shown = async (key: string) => (await page.getByLabel('Pool counts').locator(`[data-count="${key}"] dd`).textContent())?.trim();

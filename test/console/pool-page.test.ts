@@ -1,61 +1,24 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Page } from 'playwright-core';
-import { multipart } from '../helpers/multipart.ts';
-import { buildConsole, launchBrowser, startServer, type ConsoleServer } from './browser.ts';
+import { describe, expect, it } from 'vitest';
+import { useConsole } from './fixture.ts';
 
 /** Issue 11 on the pool page: static rows' words and schedule, the merchant switcher, the header, dialogs, /docs. */
 describe('console: the pool page', () => {
-  let server: ConsoleServer;
-  let built: Awaited<ReturnType<typeof buildConsole>>;
-  let browser: Awaited<ReturnType<typeof launchBrowser>>;
-  let page: Page;
-  let auth: { authorization: string };
-  let token: string;
   const ids: Record<string, string> = {};
   const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
 
-  beforeAll(async () => {
-    built = await buildConsole();
-    server = await startServer(built.dir);
-    const tenant = await server.app.services.accounts.createAccountFromCli({ name: 'Pool Page Co' });
-    token = tenant.token;
-    auth = { authorization: `Bearer ${tenant.token}` };
-    const post = async (url: string, payload: object) => {
-      const res = await server.app.http.inject({ method: 'POST', url, headers: auth, payload });
-      expect(res.statusCode, res.body).toBe(201);
-      return res.json();
-    };
-    ids.first = (await post('/v1/merchants', { name: 'First Shop', domain: 'first.example.com' })).id;
-    ids.second = (
-      await post('/v1/merchants', { name: 'The Second Shop With A Rather Long Trading Name', domain: 'second.example.com' })
-    ).id;
-    ids.static = (await post(`/v1/merchants/${ids.first}/pools`, { name: 'Shared code', type: 'static' })).id;
-    ids.unique = (await post(`/v1/merchants/${ids.second}/pools`, { name: 'Second shop codes', type: 'unique' })).id;
-    const body = multipart({}, { content: 'S1\nS2\n' });
-    expect(
-      (
-        await server.app.http.inject({
-          method: 'POST',
-          url: `/v1/pools/${ids.unique}/uploads`,
-          headers: { ...auth, ...body.headers },
-          payload: body.payload,
-        })
-      ).statusCode,
-    ).toBe(201);
-    browser = await launchBrowser();
-    page = browser.context.pages()[0] ?? (await browser.context.newPage());
-    page.setDefaultTimeout(15_000);
-    await page.goto(server.url);
-    await page.getByRole('button', { name: 'Use an API token instead' }).click();
-    await page.getByLabel('API token').fill(tenant.token);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Coupon Manager' }).waitFor();
-  }, 120_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await built?.remove();
+  const { server, browser, page, t } = useConsole({
+    account: 'Pool Page Co',
+    merchant: { name: 'First Shop', domain: 'first.example.com' },
+    async seed({ call, t, pool, upload }) {
+      ids.first = t.merchantId;
+      ids.second = (
+        await call('POST', '/v1/merchants', { name: 'The Second Shop With A Rather Long Trading Name', domain: 'second.example.com' }, 201)
+      ).id;
+      ids.static = (await pool('Shared code', 'static', ids.first)).id;
+      ids.unique = (await pool('Second shop codes', 'unique', ids.second)).id;
+      await upload(ids.unique, ['S1', 'S2']);
+    },
+    signIn: { at: '', ready: (page) => page.getByRole('heading', { name: 'Coupon Manager' }) },
   });
 
   it('static rows: errors name rows from 1, with field labels and the dates the inputs show; saving refreshes the schedule and the counts', async () => {
@@ -173,7 +136,7 @@ describe('console: the pool page', () => {
     await other.getByRole('button', { name: 'Use an API token instead' }).click();
     await other.getByLabel('API token').waitFor();
     expect(new URL(other.url()).searchParams.get('next')).toBe('/docs');
-    await other.getByLabel('API token').fill(token);
+    await other.getByLabel('API token').fill(t.token);
     await other.getByRole('button', { name: 'Sign in' }).click();
     await other.waitForURL(`${server.url}/docs`);
     expect(await other.content()).toContain('Couponflow API');

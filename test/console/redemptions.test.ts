@@ -1,54 +1,21 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
-import type { Page } from 'playwright-core';
 import { parse } from 'csv-parse/sync';
-import { buildConsole, launchBrowser, startServer, type ConsoleServer } from './browser.ts';
-import { multipart } from '../helpers/multipart.ts';
+import { useConsole } from './fixture.ts';
 
 describe('console: redemptions and the Codes section', () => {
-  let server: ConsoleServer;
-  let built: Awaited<ReturnType<typeof buildConsole>>;
-  let browser: Awaited<ReturnType<typeof launchBrowser>>;
-  let page: Page;
-  let auth: { authorization: string };
   let poolId: string;
   let annCode: string;
-
-  beforeAll(async () => {
-    built = await buildConsole();
-    server = await startServer(built.dir);
-    const tenant = await server.app.services.accounts.createAccountFromCli({ name: 'Redeem Co' });
-    auth = { authorization: `Bearer ${tenant.token}` };
-    const inject = (method: 'POST' | 'GET', url: string, payload?: object) =>
-      server.app.http.inject({ method, url, headers: auth, ...(payload ? { payload } : {}) });
-    const merchant = (await inject('POST', '/v1/merchants', { name: 'Shop', domain: 'shop.example.com' })).json();
-    poolId = (await inject('POST', `/v1/merchants/${merchant.id}/pools`, { name: 'Spring Pool', type: 'unique' })).json().id;
-    const body = multipart({ expiration: 'none' }, { content: 'SPRING-1\nSPRING-2\nSPRING-3\n' });
-    const up = await server.app.http.inject({
-      method: 'POST',
-      url: `/v1/pools/${poolId}/uploads`,
-      headers: { ...auth, ...body.headers },
-      payload: body.payload,
-    });
-    expect(up.statusCode, up.body).toBe(201);
-    expect((await inject('POST', `/v1/pools/${poolId}/generate`, { count: 2, length: 8, prefix: 'GEN' })).statusCode).toBe(201);
-    const assigned = await inject('POST', `/v1/pools/${poolId}/assignments`, { email: 'ann@example.com', idempotencyKey: 'k1' });
-    expect(assigned.statusCode, assigned.body).toBe(201);
-    annCode = assigned.json().code;
-    browser = await launchBrowser();
-    page = browser.context.pages()[0] ?? (await browser.context.newPage());
-    page.setDefaultTimeout(20_000);
-    await page.goto(`${server.url}/#/redemptions`);
-    await page.getByRole('button', { name: 'Use an API token instead' }).click();
-    await page.getByLabel('API token').fill(tenant.token);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: /Redemptions/ }).waitFor();
-  }, 180_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await built?.remove();
+  const { server, page } = useConsole({
+    account: 'Redeem Co',
+    async seed({ call, pool, upload, assign }) {
+      poolId = (await pool('Spring Pool')).id;
+      await upload(poolId, ['SPRING-1', 'SPRING-2', 'SPRING-3'], { expiration: 'none' });
+      await call('POST', `/v1/pools/${poolId}/generate`, { count: 2, length: 8, prefix: 'GEN' }, 201);
+      annCode = (await assign(poolId, 'ann@example.com', 'k1')).code;
+    },
+    pageTimeout: 20_000,
+    signIn: { at: '#/redemptions', ready: (page) => page.getByRole('heading', { name: /Redemptions/ }) },
   });
 
   it('imports a redemptions file, shows its report, lists the redemptions and rolls one back', { timeout: 120_000 }, async () => {

@@ -1,8 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
-import { multipart } from '../helpers/multipart.ts';
-import { buildConsole, launchBrowser, startServer, type ConsoleServer } from './browser.ts';
+import { useConsole } from './fixture.ts';
 
 const DAY = 86_400_000;
 const isoDay = (t: number) => new Date(t).toISOString().slice(0, 10);
@@ -10,68 +8,39 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
 const label = (t: number) => `${MONTHS[new Date(t).getUTCMonth()]} ${new Date(t).getUTCDate()}`;
 
 describe('console: redemptions and the depletion chart on the pool page', () => {
-  let server: ConsoleServer;
-  let built: Awaited<ReturnType<typeof buildConsole>>;
-  let browser: Awaited<ReturnType<typeof launchBrowser>>;
-  let page: Page;
   const threeDaysAgo = Date.now() - 3 * DAY;
-
-  beforeAll(async () => {
-    built = await buildConsole();
-    server = await startServer(built.dir);
-    const tenant = await server.app.services.accounts.createAccountFromCli({ name: 'Report Co' });
-    const auth = { authorization: `Bearer ${tenant.token}` };
-    const call = async (method: 'GET' | 'POST', url: string, payload?: object) => {
-      const res = await server.app.http.inject({ method, url, headers: auth, ...(payload ? { payload } : {}) });
-      expect(res.statusCode, res.body).toBeLessThan(300);
-      return res.json();
-    };
-    const merchant = await call('POST', '/v1/merchants', { name: 'Shop', domain: 'shop.example.com' });
-    const pool = await call('POST', `/v1/merchants/${merchant.id}/pools`, { name: 'Spring', type: 'unique' });
-    const body = multipart({}, { content: Array.from({ length: 40 }, (_, i) => `SPRING-${i}`).join('\n') });
-    expect(
-      (
-        await server.app.http.inject({
-          method: 'POST',
-          url: `/v1/pools/${pool.id}/uploads`,
-          headers: { ...auth, ...body.headers },
-          payload: body.payload,
-        })
-      ).statusCode,
-    ).toBe(201);
-    const codes: string[] = [];
-    for (let i = 0; i < 8; i++)
-      codes.push((await call('POST', `/v1/pools/${pool.id}/assignments`, { email: `s${i}@example.com`, idempotencyKey: `k${i}` })).code);
-    for (let i = 0; i < 2; i++)
-      await call('POST', `/v1/merchants/${merchant.id}/redemptions`, { code: codes[i], orderId: `o-${i}`, amount: 19.9, currency: 'EUR' });
-    // Three ended days as the job records them (this server runs on the real clock: the pool is
-    // new today, so its recorded days are written here the way the job writes them).
-    const key = (await sql<{ key: number }>`select key from pools where id = ${pool.id}`.execute(server.database.database.db)).rows[0]!.key;
-    for (const [i, [assigned, redeemed, available]] of [
-      [5, 1, 60],
-      [7, 3, 53],
-      [4, 2, 49],
-    ].entries()) {
-      await sql`insert into pool_daily_history (account_id, pool_key, day, assigned, redeemed, available, recorded_at)
-        values (${tenant.account.id}, ${key}, ${isoDay(threeDaysAgo + i * DAY)}::date, ${assigned}, ${redeemed}, ${available}, now())`.execute(
-        server.database.database.db,
-      );
-    }
-    browser = await launchBrowser();
-    page = browser.context.pages()[0] ?? (await browser.context.newPage());
-    page.setDefaultTimeout(15_000);
-    await page.setViewportSize({ width: 1280, height: 900 });
-    await page.goto(`${server.url}/#/pools/${pool.id}`);
-    await page.getByRole('button', { name: 'Use an API token instead' }).click();
-    await page.getByLabel('API token').fill(tenant.token);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: /Spring/ }).waitFor();
-  }, 180_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await built?.remove();
+  let poolId: string;
+  const { page } = useConsole({
+    account: 'Report Co',
+    async seed({ call, server, t, pool, upload, assign }) {
+      poolId = (await pool('Spring')).id;
+      await upload(poolId, Array.from({ length: 40 }, (_, i) => `SPRING-${i}`).join('\n'));
+      const codes: string[] = [];
+      for (let i = 0; i < 8; i++) codes.push((await assign(poolId, `s${i}@example.com`, `k${i}`)).code);
+      for (let i = 0; i < 2; i++)
+        await call('POST', `/v1/merchants/${t.merchantId}/redemptions`, {
+          code: codes[i],
+          orderId: `o-${i}`,
+          amount: 19.9,
+          currency: 'EUR',
+        });
+      // Three ended days as the job records them (this server runs on the real clock: the pool is
+      // new today, so its recorded days are written here the way the job writes them).
+      const key = (await sql<{ key: number }>`select key from pools where id = ${poolId}`.execute(server.database.database.db)).rows[0]!
+        .key;
+      for (const [i, [assigned, redeemed, available]] of [
+        [5, 1, 60],
+        [7, 3, 53],
+        [4, 2, 49],
+      ].entries()) {
+        await sql`insert into pool_daily_history (account_id, pool_key, day, assigned, redeemed, available, recorded_at)
+        values (${t.accountId}, ${key}, ${isoDay(threeDaysAgo + i * DAY)}::date, ${assigned}, ${redeemed}, ${available}, now())`.execute(
+          server.database.database.db,
+        );
+      }
+    },
+    viewport: { width: 1280, height: 900 },
+    signIn: { at: () => `#/pools/${poolId}`, ready: (page) => page.getByRole('heading', { name: /Spring/ }) },
   });
 
   it('shows redeemed, the rate and the revenue after redemptions', async () => {

@@ -1,18 +1,12 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { describeEachEngine } from '../helpers/engines.ts';
-import { newTenant, testApp, type TestTenant } from '../helpers/app.ts';
+import { useTenant } from '../helpers/fixture.ts';
 
 /** Console sign-in over the API: cookie attributes, Origin checks, sign-out, expiry, tokens unchanged. */
 describeEachEngine('console session', (ctx) => {
-  let app: Awaited<ReturnType<typeof testApp>>;
-  let tenant: TestTenant;
+  const { app, t: tenant } = useTenant(ctx);
   const host = 'console.example.com';
   const origin = `http://${host}`;
-  beforeAll(async () => {
-    app = await testApp(ctx.database);
-    tenant = await newTenant(app);
-  });
-  afterAll(() => app.http.close());
 
   const signIn = async (token = tenant.token, headers: Record<string, string> = { host, origin }) =>
     app.http.inject({ method: 'POST', url: '/v1/session', headers, payload: { token } });

@@ -1,47 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Page } from 'playwright-core';
-import { buildConsole, launchBrowser, startServer, type ConsoleServer } from './browser.ts';
+import { describe, expect, it } from 'vitest';
+import { useConsole } from './fixture.ts';
 import { linkTokenFor } from '../users/team.ts';
 
 /** Team access in the browser: invitation → password → sign-in → sign-out; tokens shown once; the audit log. */
 describe('console: team access', () => {
-  let server: ConsoleServer;
-  let built: Awaited<ReturnType<typeof buildConsole>>;
-  let browser: Awaited<ReturnType<typeof launchBrowser>>;
-  let page: Page;
-  let accountId: string;
-  let ownerToken: string;
   const invitee = 'maria.marketer@example.com';
   const password = 'summer sale every day';
-
-  beforeAll(async () => {
-    built = await buildConsole();
-    server = await startServer(built.dir);
-    const tenant = await server.app.services.accounts.createAccountFromCli({ name: 'Team Co' });
-    accountId = tenant.account.id;
-    ownerToken = tenant.token;
-    await server.app.http.inject({
-      method: 'POST',
-      url: '/v1/merchants',
-      headers: { authorization: `Bearer ${ownerToken}` },
-      payload: { name: 'Shop', domain: 'shop.example.com' },
-    });
-    browser = await launchBrowser();
-    page = browser.context.pages()[0] ?? (await browser.context.newPage());
-    page.setDefaultTimeout(20_000);
-  }, 180_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await built?.remove();
-  });
+  const { server, browser, page, t, signIn } = useConsole({ account: 'Team Co', pageTimeout: 20_000 });
 
   it('an owner invites a user from the Users screen', async () => {
-    await page.goto(server.url);
-    await page.getByRole('button', { name: 'Use an API token instead' }).click();
-    await page.getByLabel('API token').fill(ownerToken);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await signIn('');
     await page.getByRole('link', { name: 'Users' }).click();
     await page.getByRole('heading', { name: 'Users' }).waitFor();
     await page.getByLabel('Email').fill(invitee);
@@ -58,7 +26,7 @@ describe('console: team access', () => {
   }, 120_000);
 
   it('the invitation link sets a password (a common one refused); the user signs in with it, sees only their sections, and signs out', async () => {
-    const token = await linkTokenFor(server.app, accountId, invitee);
+    const token = await linkTokenFor(server.app, t.accountId, invitee);
     await page.goto(`${server.url}/#/set-password/${encodeURIComponent(token)}`);
     await page.getByText(invitee).waitFor();
     await page.getByLabel('New password').fill('password123');
@@ -93,10 +61,7 @@ describe('console: team access', () => {
   }, 120_000);
 
   it('an owner creates a token (shown once), sees it listed, and reads the audit log', async () => {
-    await page.goto(server.url);
-    await page.getByRole('button', { name: 'Use an API token instead' }).click();
-    await page.getByLabel('API token').fill(ownerToken);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await signIn('');
     await page.getByRole('link', { name: 'Tokens' }).click();
     await page.getByLabel('Token name').fill('checkout');
     await page.getByLabel('Token role', { exact: true }).selectOption('analyst');

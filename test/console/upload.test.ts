@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createServer, connect, type Server, type Socket } from 'node:net';
-import type { Page } from 'playwright-core';
-import { buildConsole, launchBrowser, startServer, type ConsoleServer } from './browser.ts';
+import { buildConsole } from './browser.ts';
+import { useConsole } from './fixture.ts';
 
 /**
  * A TCP proxy in front of the server that forwards what the browser sends at `bytesPerTick` every
@@ -49,54 +49,19 @@ async function slowProxy(target: URL, bytesPerTick: number) {
 }
 
 describe('console: the upload dialog', () => {
-  let server: ConsoleServer;
-  let built: Awaited<ReturnType<typeof buildConsole>>;
-  let browser: Awaited<ReturnType<typeof launchBrowser>>;
   let proxy: Awaited<ReturnType<typeof slowProxy>>;
-  let page: Page;
-  let auth: { authorization: string };
   let poolId: string;
-
-  beforeAll(async () => {
-    built = await buildConsole();
-    server = await startServer(built.dir);
-    const tenant = await server.app.services.accounts.createAccountFromCli({ name: 'Upload Co' });
-    auth = { authorization: `Bearer ${tenant.token}` };
-    const merchant = (
-      await server.app.http.inject({
-        method: 'POST',
-        url: '/v1/merchants',
-        headers: auth,
-        payload: { name: 'Shop', domain: 'shop.example.com' },
-      })
-    ).json();
-    const pool = await server.app.http.inject({
-      method: 'POST',
-      url: `/v1/merchants/${merchant.id}/pools`,
-      headers: auth,
-      payload: { name: 'Big Pool', type: 'unique' },
-    });
-    expect(pool.statusCode, pool.body).toBe(201);
-    poolId = pool.json().id;
-    proxy = await slowProxy(new URL(server.url), 16 * 1024);
-    browser = await launchBrowser();
-    page = browser.context.pages()[0] ?? (await browser.context.newPage());
-    page.setDefaultTimeout(15_000);
-    await page.goto(`${proxy.url}/#/pools/${poolId}`);
-    await page.getByRole('button', { name: 'Use an API token instead' }).click();
-    await page.getByLabel('API token').fill(tenant.token);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: /Big Pool/ }).waitFor();
-  }, 120_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await proxy?.close();
-    await server?.close();
-    await built?.remove();
+  const { server, page, t } = useConsole({
+    account: 'Upload Co',
+    async seed({ server, pool }) {
+      poolId = (await pool('Big Pool')).id;
+      proxy = await slowProxy(new URL(server.url), 16 * 1024);
+    },
+    signIn: { at: () => `${proxy.url}/#/pools/${poolId}`, ready: (page) => page.getByRole('heading', { name: /Big Pool/ }) },
   });
+  afterAll(() => proxy?.close());
 
-  const counts = async () => (await server.app.http.inject({ method: 'GET', url: `/v1/pools/${poolId}`, headers: auth })).json().counts;
+  const counts = async () => (await server.app.http.inject({ method: 'GET', url: `/v1/pools/${poolId}`, headers: t.auth })).json().counts;
 
   it('keeps the dialog open when the file picker is dismissed or the same file is chosen again; the hint follows the option', async () => {
     await page.getByRole('button', { name: 'Upload codes', exact: true }).click();
@@ -147,11 +112,11 @@ describe('console: the upload dialog', () => {
     await expect
       .poll(
         async () =>
-          (await server.app.http.inject({ method: 'GET', url: `/v1/pools/${poolId}/uploads`, headers: auth })).json().items.length,
+          (await server.app.http.inject({ method: 'GET', url: `/v1/pools/${poolId}/uploads`, headers: t.auth })).json().items.length,
         { timeout: 15_000 },
       )
       .toBeGreaterThan(0);
-    const uploads = (await server.app.http.inject({ method: 'GET', url: `/v1/pools/${poolId}/uploads`, headers: auth })).json().items;
+    const uploads = (await server.app.http.inject({ method: 'GET', url: `/v1/pools/${poolId}/uploads`, headers: t.auth })).json().items;
     expect(uploads[0]).toMatchObject({ fileName: 'big.txt', imported: 0, status: 'cancelled' });
     expect(await counts()).toEqual(before);
     // The pool page's uploads list says so too, once the dialog is closed.

@@ -1,9 +1,8 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { tmpdir } from 'node:os';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
-import { buildConsole, launchBrowser, startServer, type ConsoleServer } from './browser.ts';
+import { useConsole } from './fixture.ts';
 
 /** The part of a <textarea> the test uses, evaluated in the page. */
 type TextArea = { setSelectionRange(start: number, end: number): void };
@@ -21,13 +20,19 @@ type TextArea = { setSelectionRange(start: number, end: number): void };
 const shots = process.env.SCREENSHOT_DIR;
 
 describe('console: the article, walked in a browser', () => {
-  let server: ConsoleServer;
-  let built: Awaited<ReturnType<typeof buildConsole>>;
-  let browser: Awaited<ReturnType<typeof launchBrowser>>;
-  let page: Page;
-  let token: string;
-  let merchantId: string;
   const pageErrors: string[] = [];
+  const { server, browser, page, t } = useConsole({
+    account: 'Shop & Co',
+    merchant: { name: 'Main shop', domain: 'shop.example.com' },
+    pageTimeout: 10_000,
+    onPage(page) {
+      page.on('pageerror', (err) => pageErrors.push(err.message));
+      // Answers like the 401 before sign-in are expected; scripts' own errors are not.
+      page.on('console', (msg) => {
+        if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource')) pageErrors.push(msg.text());
+      });
+    },
+  });
 
   const shot = async (name: string) => {
     if (!shots) return;
@@ -35,41 +40,16 @@ describe('console: the article, walked in a browser', () => {
     await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
   };
 
-  beforeAll(async () => {
-    built = await buildConsole();
-    server = await startServer(built.dir);
-    const tenant = await server.app.services.accounts.createAccountFromCli({ name: 'Shop & Co' });
-    token = tenant.token;
-    const res = await server.app.http.inject({
-      method: 'POST',
-      url: '/v1/merchants',
-      headers: { authorization: `Bearer ${token}` },
-      payload: { name: 'Main shop', domain: 'shop.example.com' },
-    });
-    expect(res.statusCode).toBe(201);
-    merchantId = res.json().id;
-    browser = await launchBrowser();
-    page = browser.context.pages()[0] ?? (await browser.context.newPage());
-    page.setDefaultTimeout(10_000);
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    // Answers like the 401 before sign-in are expected; scripts' own errors are not.
-    page.on('console', (msg) => {
-      if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource')) pageErrors.push(msg.text());
-    });
-  }, 120_000);
-
   // A failed step leaves a screenshot and the console's errors behind, to see what the user saw.
   afterEach(async (ctx) => {
-    if (ctx.task.result?.state !== 'fail' || !page) return;
+    if (ctx.task.result?.state !== 'fail') return;
     const path = join(tmpdir(), `couponflow-walk-failure-${Date.now()}.png`);
-    await page.screenshot({ path, fullPage: true }).catch(() => {});
+    try {
+      await page.screenshot({ path, fullPage: true }); // throws too when the setup failed before the page existed
+    } catch {
+      /* no screenshot */
+    }
     console.error(`screenshot of the failure: ${path}; page errors: ${JSON.stringify(pageErrors)}`);
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await built?.remove();
   });
 
   it('signs in with a token exchanged for an HttpOnly cookie; the token is kept nowhere in the browser', async () => {
@@ -80,7 +60,7 @@ describe('console: the article, walked in a browser', () => {
     await expect.poll(() => page.getByRole('alert').textContent()).toContain('This token is not valid.');
     await shot('sign-in');
 
-    await page.getByLabel('API token').fill(token);
+    await page.getByLabel('API token').fill(t.token);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Coupon Manager' }).waitFor();
     await page.getByText('No coupon pools yet').waitFor();
@@ -88,10 +68,10 @@ describe('console: the article, walked in a browser', () => {
     const cookies = await browser.context.cookies();
     const session = cookies.find((c) => c.name === 'couponflow_session');
     expect(session).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
-    expect(session?.value).not.toContain(token);
+    expect(session?.value).not.toContain(t.token);
     // Evaluated in the page (a string, so the server's tsconfig needs no DOM types).
     const storage = String(await page.evaluate('JSON.stringify({ ...localStorage, ...sessionStorage }) + document.cookie'));
-    expect(storage).not.toContain(token);
+    expect(storage).not.toContain(t.token);
     expect(storage).not.toContain('couponflow_session');
   });
 
@@ -118,8 +98,8 @@ describe('console: the article, walked in a browser', () => {
     await page.getByRole('heading', { name: /SCA10Off/ }).waitFor();
     const saved = await server.app.http.inject({
       method: 'GET',
-      url: `/v1/merchants/${merchantId}/pools?limit=100`,
-      headers: { authorization: `Bearer ${token}` },
+      url: `/v1/merchants/${t.merchantId}/pools?limit=100`,
+      headers: { authorization: `Bearer ${t.token}` },
     });
     expect(saved.json().items.find((p: { name: string }) => p.name === 'SCA10Off')).toMatchObject({
       expiryReminderDays: 3,
@@ -371,7 +351,7 @@ describe('console: the article, walked in a browser', () => {
     const assigned = await server.app.http.inject({
       method: 'GET',
       url: '/v1/outbox?to=shopper@example.com',
-      headers: { authorization: `Bearer ${token}` },
+      headers: { authorization: `Bearer ${t.token}` },
     });
     expect(assigned.json().items[0].html).toContain(code);
     expect(body).toMatch(/Valid until \d{2}\/\d{2}\/2031/);

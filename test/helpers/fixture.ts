@@ -24,15 +24,24 @@ export function useTenant(
   return { app: late(() => made.app), t: late(() => made.t) };
 }
 
-/** An object that forwards every read to `get()`'s answer, which must exist by then. */
-function late<T extends object>(get: () => T | undefined): T {
+/**
+ * An object that forwards every read to `get()`'s answer, which must exist by then. With `bind`,
+ * a method read through it is bound to the real object (for classes with private state, such as
+ * playwright's Page).
+ */
+export function late<T extends object>(get: () => T | undefined, options: { bind?: boolean; what?: string } = {}): T {
   const target = () => {
     const value = get();
-    if (!value) throw new Error('useTenant: the app and tenant exist from beforeAll on, not while the suite is collected');
+    if (!value)
+      throw new Error(`${options.what ?? 'useTenant: the app and tenant'} exist from beforeAll on, not while the suite is collected`);
     return value;
   };
   return new Proxy({} as T, {
-    get: (_, key) => Reflect.get(target(), key),
+    get: (_, key) => {
+      const real = target();
+      const value: unknown = Reflect.get(real, key);
+      return options.bind && typeof value === 'function' ? value.bind(real) : value;
+    },
     has: (_, key) => Reflect.has(target(), key),
     ownKeys: () => Reflect.ownKeys(target()),
     getOwnPropertyDescriptor: (_, key) => {

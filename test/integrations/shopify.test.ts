@@ -1,8 +1,8 @@
-import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachEngine } from '../helpers/engines.ts';
 import { newTenant, testApp, type TestTenant } from '../helpers/app.ts';
 import { api } from '../conductor/setup.ts';
+import { runsHandedCodes, shopifyHeaders, shopifySignature } from '../helpers/redemption-sources.ts';
 
 type App = Awaited<ReturnType<typeof testApp>>;
 const SECRET = 'shpss_0123456789abcdef0123456789abcdef';
@@ -22,7 +22,7 @@ const orderBody = (o: { id: number; email: string; codes: { code: string; amount
     line_items: [{ id: 1, title: 'Shoes', quantity: 1, price: '100.00' }],
   });
 
-const sign = (body: string | Buffer, secret = SECRET) => createHmac('sha256', secret).update(body).digest('base64');
+const sign = (body: string | Buffer, secret = SECRET) => shopifySignature(body, secret);
 
 describeEachEngine('Shopify orders webhook', (ctx) => {
   let app: App;
@@ -41,7 +41,7 @@ describeEachEngine('Shopify orders webhook', (ctx) => {
       payload: body,
     });
   const signed = (body: string, topic: string, webhookId: string) =>
-    deliver(body, { 'x-shopify-hmac-sha256': sign(body), 'x-shopify-topic': topic, 'x-shopify-webhook-id': webhookId });
+    deliver(body, shopifyHeaders({ body, secret: SECRET, topic, webhookId }));
   const db = () => ctx.database.db;
   const counts = async () => ({
     deliveries: Number(
@@ -78,27 +78,10 @@ describeEachEngine('Shopify orders webhook', (ctx) => {
     app = await testApp(ctx.database, { config: { PUBLIC_URL: 'https://coupons.example.com' } });
     t = await newTenant(app);
     a = api(app, t);
-    const pool = await a.pool({});
-    await a.upload(pool.id, 'SHOP-AAAA\nSHOP-BBBB\nSHOP-CCCC\n', { expiration: 'none' });
-    const { code: field } = await a.couponFields();
-    const conversation = await a.conversation({
-      trigger: { event: 'cart_abandoned' },
-      exitOnRedemption: true,
-      steps: [
-        {
-          type: 'action',
-          name: 'Assign',
-          action: { type: 'assignCoupon', merchantId: t.merchantId, poolId: pool.id, saveCodeTo: field.id, whenNoCode: 'exit' },
-        },
-        { type: 'delay', name: 'Wait two days', duration: 'P2D' },
-      ],
-    });
+    const { conversation, runs } = await runsHandedCodes(app, a, t.merchantId, 'SHOP-AAAA\nSHOP-BBBB\nSHOP-CCCC\n', [email]);
     expect(conversation.exitOnRedemption).toBe(true);
     conversationId = conversation.id;
-    await a.publish(conversationId);
-    await a.event('cart_abandoned', email);
-    await app.services.engine.runDue();
-    const [run] = await a.enrollments(conversationId);
+    const [run] = runs;
     expect(run.status).toBe('active');
     code = run.steps[0].code;
     expect(code).toMatch(/^SHOP-/);

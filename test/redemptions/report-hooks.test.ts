@@ -4,6 +4,7 @@ import { describeEachEngine } from '../helpers/engines.ts';
 import { newTenant, testApp, type TestTenant } from '../helpers/app.ts';
 import { multipart } from '../helpers/multipart.ts';
 import { api } from '../conductor/setup.ts';
+import { runsHandedCodes } from '../helpers/redemption-sources.ts';
 
 type App = Awaited<ReturnType<typeof testApp>>;
 
@@ -26,27 +27,9 @@ describeEachEngine('report sources: exitOnRedemption and code.redeemed', (ctx) =
     app = await testApp(ctx.database);
     t = await newTenant(app);
     a = api(app, t);
-    const pool = await a.pool({});
-    await a.upload(pool.id, 'RH-1\nRH-2\nRH-3\nRH-4\nRH-FREE-1\nRH-FREE-2\n', { expiration: 'none' });
     webhookId = (await a.call('POST', '/v1/webhooks', { url: 'https://hooks.example.com/in', events: ['code.redeemed'] }, 201)).id;
-    const { code: field } = await a.couponFields();
-    const conversation = await a.conversation({
-      trigger: { event: 'cart_abandoned' },
-      exitOnRedemption: true,
-      steps: [
-        {
-          type: 'action',
-          name: 'Assign',
-          action: { type: 'assignCoupon', merchantId: t.merchantId, poolId: pool.id, saveCodeTo: field.id, whenNoCode: 'exit' },
-        },
-        { type: 'delay', name: 'Wait two days', duration: 'P2D' },
-      ],
-    });
+    const { conversation, runs } = await runsHandedCodes(app, a, t.merchantId, 'RH-1\nRH-2\nRH-3\nRH-4\nRH-FREE-1\nRH-FREE-2\n', people);
     conversationId = conversation.id;
-    await a.publish(conversationId);
-    for (const email of people) await a.event('cart_abandoned', email);
-    await app.services.engine.runDue();
-    const runs = await a.enrollments(conversationId);
     expect(runs).toHaveLength(people.length);
     for (const run of runs) {
       expect(run.status).toBe('active');
