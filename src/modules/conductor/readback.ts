@@ -87,13 +87,13 @@ export async function countsFor(
       if (p.waiting) c.waiting += Number(p.n);
     } else c.exits += Number(p.n);
   }
-  // Splits and waits answer every branch, taken or not.
+  // Every step of the draft's tree answers (zeros where no run has been), and splits and waits
+  // answer every branch, taken or not.
   for (const [conversationId, doc] of await repo.draftDocuments(db, conversationIds)) {
     for (const [id, path] of pathsById(doc)) {
-      const step = stepAt(doc, path)!;
-      const branches = branchesOf(step);
-      if (branches.length === 0) continue;
       const c = at(conversationId, id);
+      const branches = branchesOf(stepAt(doc, path)!);
+      if (branches.length === 0) continue;
       c.branches = Object.fromEntries(branches.map((b) => [b.key, c.branches?.[b.key] ?? 0]));
     }
   }
