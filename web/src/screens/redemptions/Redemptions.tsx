@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { Merchant } from '../../api.ts';
+import { PAGE_LABELS, Pager, useCursorPages } from '../../paging.tsx';
 import { Badge, Empty, ErrorBanner, Field, fmtDateTime, Loading } from '../../ui.tsx';
 import { REDEMPTION_SOURCES } from '../../../../src/modules/redemptions/model.ts';
 import { redemptionsApi, type RedemptionFilters, type RedemptionJson } from './api.ts';
@@ -10,11 +11,10 @@ import { ImportDialog } from './Import.tsx';
 export function RedemptionsScreen({ merchant }: { merchant: Merchant | undefined }) {
   const [filters, setFilters] = useState<RedemptionFilters>({});
   const [draft, setDraft] = useState<RedemptionFilters>({});
-  // The cursors of the pages seen so far: back is the previous one, next the answer's.
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
   const [importing, setImporting] = useState(false);
-  const cursor = cursors[cursors.length - 1];
   const merchantId = merchant?.id ?? '';
+  const pages = useCursorPages(merchantId);
+  const cursor = pages.cursor;
   const page = useQuery({
     queryKey: ['redemptions', merchantId, filters, cursor],
     queryFn: () => redemptionsApi.list(merchantId, filters, cursor),
@@ -37,7 +37,7 @@ export function RedemptionsScreen({ merchant }: { merchant: Merchant | undefined
         onSubmit={(e) => {
           e.preventDefault();
           setFilters(draft);
-          setCursors([undefined]);
+          pages.reset();
         }}
       >
         <Field label="Code">
@@ -85,18 +85,7 @@ export function RedemptionsScreen({ merchant }: { merchant: Merchant | undefined
         <Empty title="No redemptions">Orders that used a code show here: by the checkout API, an import, events or Shopify.</Empty>
       ) : null}
       {page.data?.items.length ? <RedemptionsTable items={page.data.items} merchantId={merchantId} /> : null}
-      <div className="actions">
-        {cursors.length > 1 ? (
-          <button type="button" onClick={() => setCursors((c) => c.slice(0, -1))}>
-            Previous page
-          </button>
-        ) : null}
-        {page.data?.nextCursor ? (
-          <button type="button" onClick={() => setCursors((c) => [...c, page.data!.nextCursor!])}>
-            Next page
-          </button>
-        ) : null}
-      </div>
+      <Pager pages={pages} nextCursor={page.data?.nextCursor} labels={PAGE_LABELS} />
       {importing ? <ImportDialog merchantId={merchantId} onClose={() => setImporting(false)} /> : null}
     </section>
   );

@@ -2,13 +2,16 @@ import { useState } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { CopyButton, Empty, ErrorBanner, Field, fmtDateTime, Loading } from '../../ui.tsx';
 import type { Role } from '../../../../src/modules/accounts/permissions.ts';
+import { Pager, useCursorPages } from '../../paging.tsx';
 import { teamApi } from './api.ts';
 import { RoleSelect } from './Users.tsx';
 
 /** API tokens (owners only): created with a role, shown once, listed with lastUsedAt, revoked. */
 export function TokensScreen() {
   const queryClient = useQueryClient();
-  const tokens = useQuery({ queryKey: ['tokens'], queryFn: teamApi.tokens });
+  const pages = useCursorPages();
+  const cursor = pages.cursor;
+  const tokens = useQuery({ queryKey: ['tokens', cursor], queryFn: () => teamApi.tokens(cursor) });
   const [name, setName] = useState('');
   const [role, setRole] = useState<Role>('marketer');
   const refresh = () => queryClient.invalidateQueries({ queryKey: ['tokens'] });
@@ -58,8 +61,8 @@ export function TokensScreen() {
       ) : null}
       <ErrorBanner error={create.error ?? revoke.error ?? tokens.error} />
       {tokens.isPending ? <Loading /> : null}
-      {tokens.data?.length === 0 ? <Empty title="No tokens">Create one above.</Empty> : null}
-      {tokens.data?.length ? (
+      {tokens.data?.items.length === 0 && pages.page === 1 ? <Empty title="No tokens">Create one above.</Empty> : null}
+      {tokens.data?.items.length ? (
         <table className="table" aria-label="Tokens">
           <thead>
             <tr>
@@ -72,7 +75,7 @@ export function TokensScreen() {
             </tr>
           </thead>
           <tbody>
-            {tokens.data.map((t) => (
+            {tokens.data.items.map((t) => (
               <tr key={t.id}>
                 <td>
                   {t.name}
@@ -98,6 +101,7 @@ export function TokensScreen() {
           </tbody>
         </table>
       ) : null}
+      <Pager pages={pages} nextCursor={tokens.data?.nextCursor} />
     </section>
   );
 }

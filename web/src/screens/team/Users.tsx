@@ -3,6 +3,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { fieldErrors, type Merchant } from '../../api.ts';
 import { Badge, Empty, ErrorBanner, Field, fmtDateTime, Loading } from '../../ui.tsx';
 import { ROLES, type Role } from '../../../../src/modules/accounts/permissions.ts';
+import { Pager, useCursorPages } from '../../paging.tsx';
 import { teamApi } from './api.ts';
 
 export const ROLE_HINTS: Record<Role, string> = {
@@ -27,7 +28,9 @@ export function RoleSelect({ value, onChange, label }: { value: Role; onChange: 
 /** Users (owners only): invite by email, change role, remove (their sessions end at once). */
 export function UsersScreen({ merchants }: { merchants: Merchant[] }) {
   const queryClient = useQueryClient();
-  const users = useQuery({ queryKey: ['users'], queryFn: teamApi.users });
+  const pages = useCursorPages();
+  const cursor = pages.cursor;
+  const users = useQuery({ queryKey: ['users', cursor], queryFn: () => teamApi.users(cursor) });
   const [email, setEmail] = useState('');
   const [role, setRole] = useState<Role>('marketer');
   const [merchantId, setMerchantId] = useState('');
@@ -97,8 +100,8 @@ export function UsersScreen({ merchants }: { merchants: Merchant[] }) {
       {invite.isSuccess ? <p role="status">Invitation sent to {invite.data.email}.</p> : null}
       <ErrorBanner error={invite.error ?? update.error ?? remove.error ?? users.error} />
       {users.isPending ? <Loading /> : null}
-      {users.data?.length === 0 ? <Empty title="No users yet">Invite your team above.</Empty> : null}
-      {users.data?.length ? (
+      {users.data?.items.length === 0 && pages.page === 1 ? <Empty title="No users yet">Invite your team above.</Empty> : null}
+      {users.data?.items.length ? (
         <table className="table" aria-label="Users">
           <thead>
             <tr>
@@ -111,7 +114,7 @@ export function UsersScreen({ merchants }: { merchants: Merchant[] }) {
             </tr>
           </thead>
           <tbody>
-            {users.data.map((u) => (
+            {users.data.items.map((u) => (
               <tr key={u.id}>
                 <td>{u.email}</td>
                 <td>
@@ -138,6 +141,7 @@ export function UsersScreen({ merchants }: { merchants: Merchant[] }) {
           </tbody>
         </table>
       ) : null}
+      <Pager pages={pages} nextCursor={users.data?.nextCursor} />
     </section>
   );
 }
