@@ -175,6 +175,11 @@ export function uploadCodes(
     signal,
     what: 'upload',
     cancelled: 'Upload cancelled: nothing was imported.',
+    // A rejected file resolves too: its record (status `rejected`) travels in the 422.
+    accepted: (status, body) => {
+      const err = body as (ApiErrorBody & { upload?: Upload }) | undefined;
+      return status === 422 && err?.error?.code === 'upload_rejected' && err.upload ? err.upload : undefined;
+    },
   });
 }
 

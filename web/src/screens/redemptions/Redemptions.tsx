@@ -5,7 +5,7 @@ import { PAGE_LABELS, Pager, useCursorPages } from '../../paging.tsx';
 import { Badge, Empty, ErrorBanner, Field, fmtDateTime, Loading } from '../../ui.tsx';
 import { REDEMPTION_SOURCES } from '../../../../src/modules/redemptions/model.ts';
 import { redemptionsApi, type RedemptionFilters, type RedemptionJson } from './api.ts';
-import { ImportDialog } from './Import.tsx';
+import { RedemptionsImport } from './Import.tsx';
 
 /** A merchant's redemptions: filters, pages, rollback, and the import of a file of orders. */
 export function RedemptionsScreen({ merchant }: { merchant: Merchant | undefined }) {
@@ -86,7 +86,7 @@ export function RedemptionsScreen({ merchant }: { merchant: Merchant | undefined
       ) : null}
       {page.data?.items.length ? <RedemptionsTable items={page.data.items} merchantId={merchantId} /> : null}
       <Pager pages={pages} nextCursor={page.data?.nextCursor} labels={PAGE_LABELS} />
-      {importing ? <ImportDialog merchantId={merchantId} onClose={() => setImporting(false)} /> : null}
+      {importing ? <RedemptionsImport merchantId={merchantId} onClose={() => setImporting(false)} /> : null}
     </section>
   );
 }
