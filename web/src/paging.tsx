@@ -8,6 +8,9 @@ import { useCallback, useMemo, useState } from 'react';
  */
 export function useCursorPages(scope?: string) {
   const [seen, setSeen] = useState<{ scope: string | undefined; cursors: (string | undefined)[] }>({ scope, cursors: [undefined] });
+  // A new scope forgets the cursors at once (state adjusted while rendering, as React advises), so
+  // coming back to the old scope starts on its first page too.
+  if (seen.scope !== scope) setSeen({ scope, cursors: [undefined] });
   const cursors = seen.scope === scope ? seen.cursors : [undefined];
   const change = useCallback(
     (f: (cursors: (string | undefined)[]) => (string | undefined)[]) =>
