@@ -20,6 +20,18 @@ export interface ImportTexts {
   cancelled: ReactNode;
 }
 
+/** The words a CSV import (contacts, redemptions) shares; each adds what it does with the lines. */
+export const CSV_IMPORT = {
+  file: 'CSV file',
+  noFile: 'Choose a CSV file first.',
+  accept: '.csv,text/csv,text/plain',
+  submit: 'Import',
+  sending: 'Sending…',
+  cancel: 'Cancel',
+  progress: 'Import progress',
+  report: 'Import report',
+} satisfies Partial<ImportTexts>;
+
 /**
  * The flow of a file sent to an import endpoint: the page's options, the file, Submit (with
  * progress), Cancel (the request is cut: the server rolls back), then the page's report; a 422's

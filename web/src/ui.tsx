@@ -80,6 +80,30 @@ export function OneFieldForm(props: {
   );
 }
 
+/** A filter's select: "Any" (no value, `undefined`), then each of `values`, shown by its name in `names` or as itself. */
+export function FilterSelect<T extends string>(props: {
+  label: string;
+  values: readonly T[];
+  value: T | undefined;
+  onChange: (value: T | undefined) => void;
+  names?: Record<T, string>;
+}) {
+  return (
+    <Field label={props.label}>
+      {(id) => (
+        <select id={id} value={props.value ?? ''} onChange={(e) => props.onChange((e.target.value || undefined) as T | undefined)}>
+          <option value="">Any</option>
+          {props.values.map((v) => (
+            <option key={v} value={v}>
+              {props.names?.[v] ?? v}
+            </option>
+          ))}
+        </select>
+      )}
+    </Field>
+  );
+}
+
 /** A password row (sign-in, setting a password): required, with the browser's autocomplete hint. */
 export function PasswordField(props: {
   label: string;

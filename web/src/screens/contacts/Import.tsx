@@ -1,20 +1,13 @@
 import { useState } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
 import { href } from '../../router.ts';
-import { ImportForm, LineErrors, type ImportTexts } from '../../importing.tsx';
+import { CSV_IMPORT, ImportForm, LineErrors, type ImportTexts } from '../../importing.tsx';
 import { Field, fmtNumber } from '../../ui.tsx';
 import { importContacts, type ContactImportReport } from './contactApi.ts';
 
 const TEXTS: ImportTexts = {
-  file: 'CSV file',
-  noFile: 'Choose a CSV file first.',
-  accept: '.csv,text/csv,text/plain',
-  submit: 'Import',
-  sending: 'Sending…',
-  cancel: 'Cancel',
-  progress: 'Import progress',
+  ...CSV_IMPORT,
   processing: 'Importing…',
-  report: 'Import report',
   cancelled: (
     <>
       <strong>Cancelled.</strong> The import was stopped; nothing was imported.

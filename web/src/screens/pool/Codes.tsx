@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { useQuery } from '@tanstack/react-query';
 import { api, type Pool } from '../../api.ts';
 import { PAGE_LABELS, Pager, useCursorPages } from '../../paging.tsx';
-import { Badge, Empty, ErrorBanner, Field, fmtDate, fmtDateTime, Loading } from '../../ui.tsx';
+import { Badge, Empty, ErrorBanner, Field, FilterSelect, fmtDate, fmtDateTime, Loading } from '../../ui.tsx';
 import { CODE_STATUSES, exportPath, type CodeStatus } from '../../../../src/modules/codes/model.ts';
 import { redemptionsApi, type CodesQuery } from '../redemptions/api.ts';
 
@@ -40,22 +40,7 @@ export function PoolCodes({ pool }: { pool: Pool }) {
             <input id={id} aria-describedby={d} value={draft.q ?? ''} onChange={(e) => set({ q: e.target.value.trim() || undefined })} />
           )}
         </Field>
-        <Field label="Status">
-          {(id) => (
-            <select
-              id={id}
-              value={draft.status ?? ''}
-              onChange={(e) => set({ status: (e.target.value || undefined) as CodeStatus | undefined })}
-            >
-              <option value="">Any</option>
-              {CODE_STATUSES.map((s) => (
-                <option key={s} value={s}>
-                  {s}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
+        <FilterSelect label="Status" values={CODE_STATUSES} value={draft.status} onChange={(status) => set({ status })} />
         <Field label="Upload">
           {(id) => (
             <select id={id} value={draft.uploadId ?? ''} onChange={(e) => set({ uploadId: e.target.value || undefined })}>

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
-import { ImportDialog, LineErrors, OnInvalidChoice, type ImportTexts } from '../../importing.tsx';
+import { CSV_IMPORT, ImportDialog, LineErrors, OnInvalidChoice, type ImportTexts } from '../../importing.tsx';
 import { fmtNumber } from '../../ui.tsx';
 import { importRedemptions, type RedemptionImportReport } from './api.ts';
 
@@ -20,15 +20,8 @@ export function ImportReport({ report }: { report: RedemptionImportReport }) {
 }
 
 const TEXTS: ImportTexts = {
-  file: 'CSV file',
-  noFile: 'Choose a CSV file first.',
-  accept: '.csv,text/csv,text/plain',
-  submit: 'Import',
-  sending: 'Sending…',
-  cancel: 'Cancel',
-  progress: 'Import progress',
+  ...CSV_IMPORT,
   processing: 'Recording…',
-  report: 'Import report',
   cancelled: (
     <>
       <strong>Cancelled.</strong> The import was stopped; nothing was recorded.

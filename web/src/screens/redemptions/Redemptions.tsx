@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { Merchant } from '../../api.ts';
 import { PAGE_LABELS, Pager, useCursorPages } from '../../paging.tsx';
-import { Badge, Empty, ErrorBanner, Field, fmtDateTime, Loading } from '../../ui.tsx';
+import { Badge, Empty, ErrorBanner, Field, FilterSelect, fmtDateTime, Loading } from '../../ui.tsx';
 import { REDEMPTION_SOURCES } from '../../../../src/modules/redemptions/model.ts';
 import { redemptionsApi, type RedemptionFilters, type RedemptionJson } from './api.ts';
 import { RedemptionsImport } from './Import.tsx';
@@ -46,35 +46,14 @@ export function RedemptionsScreen({ merchant }: { merchant: Merchant | undefined
         <Field label="Order">
           {(id) => <input id={id} value={draft.orderId ?? ''} onChange={(e) => set({ orderId: e.target.value || undefined })} />}
         </Field>
-        <Field label="Source">
-          {(id) => (
-            <select
-              id={id}
-              value={draft.source ?? ''}
-              onChange={(e) => set({ source: (e.target.value || undefined) as RedemptionFilters['source'] })}
-            >
-              <option value="">Any</option>
-              {REDEMPTION_SOURCES.map((s) => (
-                <option key={s} value={s}>
-                  {s}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
-        <Field label="Status">
-          {(id) => (
-            <select
-              id={id}
-              value={draft.status ?? ''}
-              onChange={(e) => set({ status: (e.target.value || undefined) as RedemptionFilters['status'] })}
-            >
-              <option value="">Any</option>
-              <option value="live">Redeemed</option>
-              <option value="rolled_back">Rolled back</option>
-            </select>
-          )}
-        </Field>
+        <FilterSelect label="Source" values={REDEMPTION_SOURCES} value={draft.source} onChange={(source) => set({ source })} />
+        <FilterSelect
+          label="Status"
+          values={['live', 'rolled_back'] as const}
+          names={{ live: 'Redeemed', rolled_back: 'Rolled back' }}
+          value={draft.status}
+          onChange={(status) => set({ status })}
+        />
         <div className="actions">
           <button type="submit">Filter</button>
         </div>
