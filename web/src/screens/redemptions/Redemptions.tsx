@@ -1,11 +1,12 @@
 import { useState } from 'react';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
 import type { Merchant } from '../../api.ts';
 import { PAGE_LABELS, Pager, useCursorPages } from '../../paging.tsx';
 import { Badge, Empty, ErrorBanner, Field, FilterSelect, fmtDateTime, Loading } from '../../ui.tsx';
 import { REDEMPTION_SOURCES } from '../../../../src/modules/redemptions/model.ts';
 import { redemptionsApi, type RedemptionFilters, type RedemptionJson } from './api.ts';
 import { RedemptionsImport } from './Import.tsx';
+import { RemoveButton } from '../Removal.tsx';
 
 /** A merchant's redemptions: filters, pages, rollback, and the import of a file of orders. */
 export function RedemptionsScreen({ merchant }: { merchant: Merchant | undefined }) {
@@ -72,13 +73,8 @@ export function RedemptionsScreen({ merchant }: { merchant: Merchant | undefined
 
 function RedemptionsTable({ items, merchantId }: { items: RedemptionJson[]; merchantId: string }) {
   const queryClient = useQueryClient();
-  const rollback = useMutation({
-    mutationFn: (id: string) => redemptionsApi.rollback(id),
-    onSuccess: () => queryClient.invalidateQueries({ queryKey: ['redemptions', merchantId] }),
-  });
   return (
     <>
-      <ErrorBanner error={rollback.error} />
       <table className="table" aria-label="Redemptions">
         <thead>
           <tr>
@@ -110,17 +106,13 @@ function RedemptionsTable({ items, merchantId }: { items: RedemptionJson[]; merc
               <td>{r.rolledBackAt ? <Badge tone="muted">rolled back</Badge> : <Badge tone="ok">redeemed</Badge>}</td>
               <td>
                 {r.rolledBackAt ? null : (
-                  <button
-                    type="button"
+                  <RemoveButton
+                    label="Roll back"
                     className="small"
-                    disabled={rollback.isPending}
-                    onClick={() => {
-                      if (window.confirm(`Roll back the redemption of ${r.code} by order ${r.orderId}? It will count nowhere.`))
-                        rollback.mutate(r.id);
-                    }}
-                  >
-                    Roll back
-                  </button>
+                    confirm={`Roll back the redemption of ${r.code} by order ${r.orderId}? It will count nowhere.`}
+                    run={() => redemptionsApi.rollback(r.id)}
+                    onDone={() => void queryClient.invalidateQueries({ queryKey: ['redemptions', merchantId] })}
+                  />
                 )}
               </td>
             </tr>

@@ -5,6 +5,7 @@ import type { Role } from '../../../../src/modules/accounts/permissions.ts';
 import { Pager, useCursorPages } from '../../paging.tsx';
 import { teamApi } from './api.ts';
 import { RoleSelect } from './Users.tsx';
+import { RemoveButton } from '../Removal.tsx';
 
 /** API tokens (owners only): created with a role, shown once, listed with lastUsedAt, revoked. */
 export function TokensScreen() {
@@ -22,7 +23,6 @@ export function TokensScreen() {
       void refresh();
     },
   });
-  const revoke = useMutation({ mutationFn: (id: string) => teamApi.revokeToken(id), onSuccess: refresh });
 
   return (
     <section>
@@ -59,7 +59,7 @@ export function TokensScreen() {
           <code aria-label="New token">{create.data.token}</code> <CopyButton text={create.data.token} />
         </div>
       ) : null}
-      <ErrorBanner error={create.error ?? revoke.error ?? tokens.error} />
+      <ErrorBanner error={create.error ?? tokens.error} />
       {tokens.isPending ? <Loading /> : null}
       {tokens.data?.items.length === 0 && pages.page === 1 ? <Empty title="No tokens">Create one above.</Empty> : null}
       {tokens.data?.items.length ? (
@@ -86,15 +86,13 @@ export function TokensScreen() {
                 <td>{fmtDateTime(t.createdAt)}</td>
                 <td>{t.lastUsedAt ? fmtDateTime(t.lastUsedAt) : 'never'}</td>
                 <td>
-                  <button
-                    type="button"
+                  <RemoveButton
+                    label="Revoke"
                     className="ghost"
-                    onClick={() => {
-                      if (window.confirm(`Revoke ${t.name}? Whatever uses it stops working.`)) revoke.mutate(t.id);
-                    }}
-                  >
-                    Revoke
-                  </button>
+                    confirm={`Revoke ${t.name}? Whatever uses it stops working.`}
+                    run={() => teamApi.revokeToken(t.id)}
+                    onDone={refresh}
+                  />
                 </td>
               </tr>
             ))}

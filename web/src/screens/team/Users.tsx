@@ -5,6 +5,7 @@ import { Badge, Empty, ErrorBanner, Field, fmtDateTime, Loading } from '../../ui
 import { ROLES, type Role } from '../../../../src/modules/accounts/permissions.ts';
 import { Pager, useCursorPages } from '../../paging.tsx';
 import { teamApi } from './api.ts';
+import { RemoveButton } from '../Removal.tsx';
 
 export const ROLE_HINTS: Record<Role, string> = {
   owner: 'everything',
@@ -46,7 +47,6 @@ export function UsersScreen({ merchants }: { merchants: Merchant[] }) {
     mutationFn: (v: { id: string; role: Role }) => teamApi.updateUser(v.id, { role: v.role }),
     onSuccess: refresh,
   });
-  const remove = useMutation({ mutationFn: (id: string) => teamApi.removeUser(id), onSuccess: refresh });
   const errors = fieldErrors(invite.error);
 
   return (
@@ -98,7 +98,7 @@ export function UsersScreen({ merchants }: { merchants: Merchant[] }) {
         </div>
       </form>
       {invite.isSuccess ? <p role="status">Invitation sent to {invite.data.email}.</p> : null}
-      <ErrorBanner error={invite.error ?? update.error ?? remove.error ?? users.error} />
+      <ErrorBanner error={invite.error ?? update.error ?? users.error} />
       {users.isPending ? <Loading /> : null}
       {users.data?.items.length === 0 && pages.page === 1 ? <Empty title="No users yet">Invite your team above.</Empty> : null}
       {users.data?.items.length ? (
@@ -126,15 +126,13 @@ export function UsersScreen({ merchants }: { merchants: Merchant[] }) {
                 </td>
                 <td>{fmtDateTime(u.createdAt)}</td>
                 <td>
-                  <button
-                    type="button"
+                  <RemoveButton
+                    label="Remove"
                     className="ghost"
-                    onClick={() => {
-                      if (window.confirm(`Remove ${u.email}? Their sessions end at once.`)) remove.mutate(u.id);
-                    }}
-                  >
-                    Remove
-                  </button>
+                    confirm={`Remove ${u.email}? Their sessions end at once.`}
+                    run={() => teamApi.removeUser(u.id)}
+                    onDone={refresh}
+                  />
                 </td>
               </tr>
             ))}
