@@ -175,6 +175,11 @@ export function uploadCodes(
     signal,
     what: 'upload',
     cancelled: 'Upload cancelled: nothing was imported.',
+    // A rejected file resolves too: its record (status `rejected`) travels in the 422.
+    accepted: (status, body) => {
+      const err = body as (ApiErrorBody & { upload?: Upload }) | undefined;
+      return status === 422 && err?.error?.code === 'upload_rejected' && err.upload ? err.upload : undefined;
+    },
   });
 }
 
@@ -247,8 +252,11 @@ export const api = {
   merchants: () => all<Merchant>('/v1/merchants'),
   createMerchant: (body: { name: string; domain: string }) => post<Merchant>('/v1/merchants', body),
 
-  /** A merchant's pools; `archived`: its archived pools (listed apart) instead. */
-  pools: (merchantId: string, archived = false) => all<Pool>(`/v1/merchants/${enc(merchantId)}/pools${archived ? '?archived=true' : ''}`),
+  /** Every pool of a merchant in use (the pickers). */
+  pools: (merchantId: string) => all<Pool>(`/v1/merchants/${enc(merchantId)}/pools`),
+  /** A page of a merchant's pools; `archived`: of its archived pools (listed apart) instead. */
+  poolsPage: (merchantId: string, archived: boolean, cursor: string | undefined) =>
+    get<Page<Pool>>(`/v1/merchants/${enc(merchantId)}/pools${qs({ archived: archived ? 'true' : undefined, limit: 50, cursor })}`),
   pool: (poolId: string) => get<Pool>(`/v1/pools/${enc(poolId)}`),
   createPool: (merchantId: string, body: PoolSettings) => post<Pool>(`/v1/merchants/${enc(merchantId)}/pools`, body),
   updatePool: (poolId: string, body: Partial<PoolSettings>) => patch<Pool>(`/v1/pools/${enc(poolId)}`, body),

@@ -31,6 +31,79 @@ export function Field(props: {
   );
 }
 
+/**
+ * An inline form of one input and its button: a search, a filter, an address or a name to add.
+ * `required`: the button waits for a value (spaces are none), and the form sends nothing without one.
+ */
+export function OneFieldForm(props: {
+  label: string;
+  value: string;
+  onChange: (value: string) => void;
+  onSubmit: () => void;
+  button: string;
+  type?: 'search' | 'email';
+  placeholder?: string;
+  hint?: ReactNode;
+  error?: string | undefined;
+  role?: 'search';
+  required?: boolean;
+  busy?: boolean;
+}) {
+  const empty = props.required && !props.value.trim();
+  return (
+    <form
+      className="form inline"
+      role={props.role}
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (!empty) props.onSubmit();
+      }}
+    >
+      <Field label={props.label} error={props.error} hint={props.hint}>
+        {(id, d) => (
+          <input
+            id={id}
+            aria-describedby={d}
+            type={props.type}
+            value={props.value}
+            onChange={(e) => props.onChange(e.target.value)}
+            placeholder={props.placeholder}
+          />
+        )}
+      </Field>
+      <div className="actions">
+        <button type="submit" disabled={empty || props.busy}>
+          {props.button}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+/** A filter's select: "Any" (no value, `undefined`), then each of `values`, shown by its name in `names` or as itself. */
+export function FilterSelect<T extends string>(props: {
+  label: string;
+  values: readonly T[];
+  value: T | undefined;
+  onChange: (value: T | undefined) => void;
+  names?: Record<T, string>;
+}) {
+  return (
+    <Field label={props.label}>
+      {(id) => (
+        <select id={id} value={props.value ?? ''} onChange={(e) => props.onChange((e.target.value || undefined) as T | undefined)}>
+          <option value="">Any</option>
+          {props.values.map((v) => (
+            <option key={v} value={v}>
+              {props.names?.[v] ?? v}
+            </option>
+          ))}
+        </select>
+      )}
+    </Field>
+  );
+}
+
 /** A password row (sign-in, setting a password): required, with the browser's autocomplete hint. */
 export function PasswordField(props: {
   label: string;

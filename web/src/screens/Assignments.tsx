@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { api, type AssignmentFilter, type AssignmentStatus, type Pool } from '../api.ts';
 import { href } from '../router.ts';
+import { PAGE_LABELS, Pager, useCursorPages } from '../paging.tsx';
 import { Badge, Empty, ErrorBanner, fmtDate, fmtDateTime } from '../ui.tsx';
 
 const PAGE = 50;
@@ -18,8 +19,8 @@ const statusLabel: Record<AssignmentStatus, [string, 'ok' | 'info' | 'muted' | '
  * code and by status on the server (so a search covers the whole pool), and the CSV of the same.
  */
 export function AssignmentsList({ pool }: { pool: Pool }) {
-  // Cursors of the pages seen so far: the first page has none.
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
+  const pages = useCursorPages();
+  const { reset } = pages;
   const [typed, setTyped] = useState('');
   const [filter, setFilter] = useState<AssignmentFilter>({});
   // The search runs once typing pauses; a new filter starts again from page 1.
@@ -27,11 +28,11 @@ export function AssignmentsList({ pool }: { pool: Pool }) {
     const q = typed.trim();
     const timer = setTimeout(() => {
       setFilter((f) => (f.q === (q || undefined) ? f : { ...f, q: q || undefined }));
-      setCursors([undefined]);
+      reset();
     }, 250);
     return () => clearTimeout(timer);
-  }, [typed]);
-  const cursor = cursors[cursors.length - 1];
+  }, [typed, reset]);
+  const cursor = pages.cursor;
   const page = useQuery({
     queryKey: ['assignments', pool.id, filter, cursor],
     queryFn: () => api.assignmentsPage(pool.id, cursor, PAGE, filter),
@@ -66,7 +67,7 @@ export function AssignmentsList({ pool }: { pool: Pool }) {
             value={filter.status ?? ''}
             onChange={(e) => {
               setFilter({ ...filter, status: (e.target.value || undefined) as AssignmentStatus | undefined });
-              setCursors([undefined]);
+              reset();
             }}
           >
             <option value="">any</option>
@@ -78,7 +79,7 @@ export function AssignmentsList({ pool }: { pool: Pool }) {
           </select>
         </label>
       </div>
-      {page.data && rows.length === 0 && cursors.length === 1 ? (
+      {page.data && rows.length === 0 && pages.page === 1 ? (
         filtered ? (
           <Empty title="No assignment matches">Try another email or code, or another status.</Empty>
         ) : (
@@ -123,19 +124,7 @@ export function AssignmentsList({ pool }: { pool: Pool }) {
               </tbody>
             </table>
           </div>
-          <div className="actions">
-            <button type="button" disabled={cursors.length === 1} onClick={() => setCursors(cursors.slice(0, -1))}>
-              Previous page
-            </button>
-            <span className="muted">Page {cursors.length}</span>
-            <button
-              type="button"
-              disabled={!page.data?.nextCursor}
-              onClick={() => page.data?.nextCursor && setCursors([...cursors, page.data.nextCursor])}
-            >
-              Next page
-            </button>
-          </div>
+          <Pager pages={pages} nextCursor={page.data?.nextCursor} labels={PAGE_LABELS} steady />
         </>
       ) : null}
     </section>

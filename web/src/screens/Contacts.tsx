@@ -3,7 +3,7 @@ import { Pager, useCursorPages } from '../paging.tsx';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, ApiError, fieldErrors, type Contact } from '../api.ts';
 import { href, navigate } from '../router.ts';
-import { Badge, Empty, ErrorBanner, Field, fmtDateTime, Loading } from '../ui.tsx';
+import { Badge, Empty, ErrorBanner, fmtDateTime, Loading, OneFieldForm } from '../ui.tsx';
 
 export function ContactsScreen() {
   const queryClient = useQueryClient();
@@ -30,11 +30,17 @@ export function ContactsScreen() {
         </a>
       </div>
       <div className="columns even">
-        <form
-          className="form inline"
+        <OneFieldForm
           role="search"
-          onSubmit={async (e) => {
-            e.preventDefault();
+          label="Find by email"
+          type="search"
+          placeholder="name@example.com"
+          value={search}
+          onChange={setSearch}
+          error={searchError}
+          button="Search"
+          required
+          onSubmit={async () => {
             setSearchError(undefined);
             try {
               const c = await api.contactByEmail(search.trim());
@@ -47,50 +53,19 @@ export function ContactsScreen() {
               );
             }
           }}
-        >
-          <Field label="Find by email" error={searchError}>
-            {(id, d) => (
-              <input
-                id={id}
-                aria-describedby={d}
-                type="search"
-                value={search}
-                onChange={(e) => setSearch(e.target.value)}
-                placeholder="name@example.com"
-              />
-            )}
-          </Field>
-          <div className="actions">
-            <button type="submit" disabled={!search.trim()}>
-              Search
-            </button>
-          </div>
-        </form>
-        <form
-          className="form inline"
-          onSubmit={(e) => {
-            e.preventDefault();
-            if (email.trim()) add.mutate();
-          }}
-        >
-          <Field label="Add a contact" error={fieldErrors(add.error).email}>
-            {(id, d) => (
-              <input
-                id={id}
-                aria-describedby={d}
-                type="email"
-                value={email}
-                onChange={(e) => setEmail(e.target.value)}
-                placeholder="name@example.com"
-              />
-            )}
-          </Field>
-          <div className="actions">
-            <button type="submit" disabled={!email.trim() || add.isPending}>
-              Add
-            </button>
-          </div>
-        </form>
+        />
+        <OneFieldForm
+          label="Add a contact"
+          type="email"
+          placeholder="name@example.com"
+          value={email}
+          onChange={setEmail}
+          error={fieldErrors(add.error).email}
+          button="Add"
+          required
+          busy={add.isPending}
+          onSubmit={() => add.mutate()}
+        />
       </div>
       <ErrorBanner error={list.error ?? (add.error && !fieldErrors(add.error).email ? add.error : undefined)} />
       {list.isPending ? <Loading /> : null}

@@ -3,7 +3,7 @@ import { Pager, useCursorPages } from '../paging.tsx';
 import { useQuery } from '@tanstack/react-query';
 import { api } from '../api.ts';
 import { href } from '../router.ts';
-import { Badge, Empty, ErrorBanner, Field, fmtDateTime, Loading } from '../ui.tsx';
+import { Badge, Empty, ErrorBanner, fmtDateTime, Loading, OneFieldForm } from '../ui.tsx';
 import { mailDetail } from './contacts/contactApi.ts';
 import { MailHeaders } from './outbox/MailHeaders.tsx';
 
@@ -37,31 +37,19 @@ export function OutboxScreen({ mailId }: { mailId: string | undefined }) {
         Every mail Couponflow sends: messages of conversations and pool notifications. Without SMTP they are kept here, like a local mail
         catcher.
       </p>
-      <form
-        className="form inline"
+      <OneFieldForm
         role="search"
-        onSubmit={(e) => {
-          e.preventDefault();
+        label="Recipient"
+        type="search"
+        placeholder="name@example.com"
+        value={to}
+        onChange={setTo}
+        button="Filter"
+        onSubmit={() => {
           pages.reset();
           setFilter(to.trim());
         }}
-      >
-        <Field label="Recipient">
-          {(id, d) => (
-            <input
-              id={id}
-              aria-describedby={d}
-              type="search"
-              value={to}
-              onChange={(e) => setTo(e.target.value)}
-              placeholder="name@example.com"
-            />
-          )}
-        </Field>
-        <div className="actions">
-          <button type="submit">Filter</button>
-        </div>
-      </form>
+      />
       <ErrorBanner error={list.error} />
       <div className="columns mail">
         <div>

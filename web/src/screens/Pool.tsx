@@ -209,7 +209,7 @@ function UploadsHistory({ pool }: { pool: Pool }) {
                 {open === u.id ? (
                   <tr>
                     <td colSpan={8}>
-                      <UploadReport upload={u} rejected={u.status === 'rejected'} />
+                      <UploadReport upload={u} />
                     </td>
                   </tr>
                 ) : null}

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useState, type InputHTMLAttributes } from 'react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { api, ApiError, fieldErrors, type Pool, type PoolSettings, type PoolType } from '../api.ts';
 import { expiryReminderDaysProblem } from '../../../src/modules/pools/model.ts';
@@ -15,6 +15,9 @@ interface Draft {
   notificationEmails: string;
   expiryReminderDays: string;
 }
+
+/** The settings typed as text (every one but the type and the active switch). */
+type TextSetting = Exclude<keyof Draft, 'type' | 'active'>;
 
 const fromPool = (p?: Pool): Draft => ({
   name: p?.name ?? '',
@@ -89,6 +92,25 @@ export function PoolForm(props: { merchantId: string; pool?: Pool; onSaved: (poo
     setTouched((t) => ({ ...t, [field]: true }));
   };
   const generalError = save.error && !Object.keys(server).length ? save.error : undefined;
+  // A text setting's row: its input, its hint, its message (the client's rule as typed, else the server's).
+  const text = (field: TextSetting, label: string, hint?: string, input?: InputHTMLAttributes<HTMLInputElement>) => (
+    <Field label={label} error={errorOf(field)} hint={hint}>
+      {(id, d) => (
+        <input
+          id={id}
+          aria-describedby={d}
+          aria-invalid={Boolean(errorOf(field))}
+          value={draft[field]}
+          onChange={(e) => set(field, e.target.value)}
+          {...input}
+        />
+      )}
+    </Field>
+  );
+  // The settings of unique pools only: disabled, and saying so, on a static pool.
+  const unique = draft.type === 'unique';
+  const uniqueOnly = (hint: string) => (unique ? hint : 'Applies to unique pools only.');
+  const number = { inputMode: 'numeric', disabled: !unique } as const;
 
   return (
     <form
@@ -102,18 +124,7 @@ export function PoolForm(props: { merchantId: string; pool?: Pool; onSaved: (poo
       }}
     >
       <ErrorBanner error={generalError} />
-      <Field label="Name" error={errorOf('name')} hint="Name it for the campaign and the discount, e.g. SCA10Off.">
-        {(id, d) => (
-          <input
-            id={id}
-            aria-describedby={d}
-            aria-invalid={Boolean(errorOf('name'))}
-            value={draft.name}
-            maxLength={120}
-            onChange={(e) => set('name', e.target.value)}
-          />
-        )}
-      </Field>
+      {text('name', 'Name', 'Name it for the campaign and the discount, e.g. SCA10Off.', { maxLength: 120 })}
       <Field
         label="Type"
         error={errorOf('type')}
@@ -130,91 +141,32 @@ export function PoolForm(props: { merchantId: string; pool?: Pool; onSaved: (poo
           </select>
         )}
       </Field>
-      <Field
-        label="Expiration cutoff (days)"
-        error={errorOf('expirationCutoffDays')}
-        hint={
-          draft.type === 'unique'
-            ? 'A code is handed out only while its expiration is at least this many days away.'
-            : 'Applies to unique pools only.'
-        }
-      >
-        {(id, d) => (
-          <input
-            id={id}
-            aria-describedby={d}
-            inputMode="numeric"
-            disabled={draft.type !== 'unique'}
-            value={draft.expirationCutoffDays}
-            onChange={(e) => set('expirationCutoffDays', e.target.value)}
-          />
-        )}
-      </Field>
+      {text(
+        'expirationCutoffDays',
+        'Expiration cutoff (days)',
+        uniqueOnly('A code is handed out only while its expiration is at least this many days away.'),
+        number,
+      )}
       <div className="field checkbox">
         <label>
           <input type="checkbox" checked={draft.active} onChange={(e) => set('active', e.target.checked)} /> Active
         </label>
         <div className="hint">An inactive pool hands out nothing, not even the default code.</div>
       </div>
-      <Field label="Default code" error={errorOf('defaultCode')} hint="Handed out when no code is left (optional, at most 50 characters).">
-        {(id, d) => <input id={id} aria-describedby={d} value={draft.defaultCode} onChange={(e) => set('defaultCode', e.target.value)} />}
-      </Field>
-      <Field label="Default code expiration" error={errorOf('defaultCodeExpiresAt')}>
-        {(id, d) => (
-          <input
-            id={id}
-            aria-describedby={d}
-            type="date"
-            value={draft.defaultCodeExpiresAt}
-            onChange={(e) => set('defaultCodeExpiresAt', e.target.value)}
-          />
-        )}
-      </Field>
-      <Field
-        label="Threshold"
-        error={errorOf('threshold')}
-        hint="Notify the list below when the available codes fall to this number (optional)."
-      >
-        {(id, d) => (
-          <input
-            id={id}
-            aria-describedby={d}
-            inputMode="numeric"
-            value={draft.threshold}
-            onChange={(e) => set('threshold', e.target.value)}
-          />
-        )}
-      </Field>
-      <Field label="Notification emails" error={errorOf('notificationEmails')} hint="Comma- or semicolon-delimited addresses.">
-        {(id, d) => (
-          <input
-            id={id}
-            aria-describedby={d}
-            value={draft.notificationEmails}
-            onChange={(e) => set('notificationEmails', e.target.value)}
-          />
-        )}
-      </Field>
-      <Field
-        label="Expiry reminder (days before)"
-        error={errorOf('expiryReminderDays')}
-        hint={
-          draft.type === 'unique'
-            ? 'Records a coupon_expiring event for each handed-out, unredeemed code this many days before it expires (a conversation can remind the contact). Empty: no reminders.'
-            : 'Applies to unique pools only.'
-        }
-      >
-        {(id, d) => (
-          <input
-            id={id}
-            aria-describedby={d}
-            inputMode="numeric"
-            disabled={draft.type !== 'unique'}
-            value={draft.expiryReminderDays}
-            onChange={(e) => set('expiryReminderDays', e.target.value)}
-          />
-        )}
-      </Field>
+      {text('defaultCode', 'Default code', 'Handed out when no code is left (optional, at most 50 characters).')}
+      {text('defaultCodeExpiresAt', 'Default code expiration', undefined, { type: 'date' })}
+      {text('threshold', 'Threshold', 'Notify the list below when the available codes fall to this number (optional).', {
+        inputMode: 'numeric',
+      })}
+      {text('notificationEmails', 'Notification emails', 'Comma- or semicolon-delimited addresses.')}
+      {text(
+        'expiryReminderDays',
+        'Expiry reminder (days before)',
+        uniqueOnly(
+          'Records a coupon_expiring event for each handed-out, unredeemed code this many days before it expires (a conversation can remind the contact). Empty: no reminders.',
+        ),
+        number,
+      )}
       <div className="actions">
         <button type="submit" className="primary" disabled={save.isPending}>
           {save.isPending ? 'Saving…' : 'Save Settings'}

@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { useQuery } from '@tanstack/react-query';
 import { api, type Merchant, type Pool } from '../api.ts';
 import { href, navigate } from '../router.ts';
+import { Pager, useCursorPages } from '../paging.tsx';
 import { Badge, Dialog, Empty, ErrorBanner, fmtDate, fmtNumber, Loading } from '../ui.tsx';
 import { PoolForm } from './PoolForm.tsx';
 import { UploadDialog } from './Upload.tsx';
@@ -19,11 +20,14 @@ export function stockBadge(pool: Pool) {
 export function PoolsScreen({ merchant, merchantsLoading }: { merchant: Merchant | undefined; merchantsLoading: boolean }) {
   // The pools in use, or (the Archived view) the archived ones, listed apart.
   const [archived, setArchived] = useState(false);
-  const pools = useQuery({
-    queryKey: ['pools', merchant?.id, archived ? 'archived' : 'current'],
-    queryFn: () => api.pools(merchant!.id, archived),
+  const pages = useCursorPages(`${merchant?.id}:${archived}`);
+  const cursor = pages.cursor;
+  const list = useQuery({
+    queryKey: ['pools', merchant?.id, archived ? 'archived' : 'current', cursor],
+    queryFn: () => api.poolsPage(merchant!.id, archived, cursor),
     enabled: Boolean(merchant),
   });
+  const pools = list.data?.items;
   const [adding, setAdding] = useState(false);
   const [uploadTo, setUploadTo] = useState<Pool | undefined>();
 
@@ -47,15 +51,15 @@ export function PoolsScreen({ merchant, merchantsLoading }: { merchant: Merchant
           Archived
         </button>
       </div>
-      <ErrorBanner error={pools.error} />
-      {pools.isPending ? <Loading /> : null}
-      {pools.data && pools.data.length === 0 && !archived ? (
+      <ErrorBanner error={list.error} />
+      {list.isPending ? <Loading /> : null}
+      {pools?.length === 0 && pages.page === 1 && !archived ? (
         <Empty title="No coupon pools yet">Click “Add New Pool” to create one, then upload or generate its codes.</Empty>
       ) : null}
-      {pools.data && pools.data.length === 0 && archived ? (
+      {pools?.length === 0 && pages.page === 1 && archived ? (
         <Empty title="No archived pools">A pool you archive (on its page) is listed here, apart, until you unarchive it.</Empty>
       ) : null}
-      {pools.data && pools.data.length > 0 ? (
+      {pools?.length ? (
         <table className="table" aria-label={archived ? 'Archived pools' : 'Coupon pools'}>
           <thead>
             <tr>
@@ -87,7 +91,7 @@ export function PoolsScreen({ merchant, merchantsLoading }: { merchant: Merchant
             </tr>
           </thead>
           <tbody>
-            {pools.data.map((p) => (
+            {pools.map((p) => (
               <tr key={p.id} data-pool={p.name}>
                 <td>
                   <a href={href('pools', p.id)}>{p.name}</a> {stockBadge(p)}
@@ -118,6 +122,7 @@ export function PoolsScreen({ merchant, merchantsLoading }: { merchant: Merchant
           </tbody>
         </table>
       ) : null}
+      <Pager pages={pages} nextCursor={list.data?.nextCursor} />
       {adding ? (
         <Dialog title="Add New Pool" onClose={() => setAdding(false)}>
           <PoolForm

@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, ApiError, fieldErrors, type FieldGroup, type FieldType } from '../api.ts';
-import { CopyButton, Empty, ErrorBanner, Field, Loading } from '../ui.tsx';
+import { CopyButton, Empty, ErrorBanner, Field, Loading, OneFieldForm } from '../ui.tsx';
 import { RemoveButton } from './Removal.tsx';
 
 const nameError = (err: unknown) => (err instanceof ApiError && err.code === 'name_taken' ? err.message : fieldErrors(err).name);
@@ -26,22 +26,17 @@ export function SegmentationScreen() {
         Field groups hold typed fields on contacts. A coupon code goes into a text field, its expiration into a date field; copy a field’s
         snippet into a message.
       </p>
-      <form
-        className="form inline"
-        onSubmit={(e) => {
-          e.preventDefault();
-          if (name.trim()) create.mutate();
-        }}
-      >
-        <Field label="New field group" error={nameError(create.error)} hint="e.g. ShopperInfo">
-          {(id, d) => <input id={id} aria-describedby={d} value={name} onChange={(e) => setName(e.target.value)} />}
-        </Field>
-        <div className="actions">
-          <button type="submit" disabled={!name.trim() || create.isPending}>
-            Create group
-          </button>
-        </div>
-      </form>
+      <OneFieldForm
+        label="New field group"
+        hint="e.g. ShopperInfo"
+        value={name}
+        onChange={setName}
+        error={nameError(create.error)}
+        button="Create group"
+        required
+        busy={create.isPending}
+        onSubmit={() => create.mutate()}
+      />
       <ErrorBanner error={create.error && !nameError(create.error) ? create.error : groups.error} />
       {groups.isPending ? <Loading /> : null}
       {groups.data?.length === 0 ? (

@@ -3,7 +3,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { fieldErrors } from '../api.ts';
 import { href } from '../router.ts';
 import { Pager, useCursorPages } from '../paging.tsx';
-import { Badge, Empty, ErrorBanner, Field, fmtDateTime, Loading } from '../ui.tsx';
+import { Badge, Empty, ErrorBanner, fmtDateTime, Loading, OneFieldForm } from '../ui.tsx';
 import { suppressionsApi, type SuppressionReason } from './contacts/contactApi.ts';
 
 const REASON_TONE: Record<SuppressionReason, 'muted' | 'bad' | 'warn' | 'info'> = {
@@ -44,56 +44,31 @@ export function SuppressionsScreen() {
         out.
       </p>
       <div className="columns even">
-        <form
-          className="form inline"
+        <OneFieldForm
           role="search"
-          onSubmit={(e) => {
-            e.preventDefault();
+          label="Search addresses"
+          type="search"
+          placeholder="part of an address"
+          value={input}
+          onChange={setInput}
+          button="Search"
+          onSubmit={() => {
             pages.reset();
             setSearch(input.trim());
           }}
-        >
-          <Field label="Search addresses">
-            {(id, d) => (
-              <input
-                id={id}
-                aria-describedby={d}
-                type="search"
-                value={input}
-                onChange={(e) => setInput(e.target.value)}
-                placeholder="part of an address"
-              />
-            )}
-          </Field>
-          <div className="actions">
-            <button type="submit">Search</button>
-          </div>
-        </form>
-        <form
-          className="form inline"
-          onSubmit={(e) => {
-            e.preventDefault();
-            if (email.trim()) add.mutate();
-          }}
-        >
-          <Field label="Suppress an address" error={fieldErrors(add.error).email}>
-            {(id, d) => (
-              <input
-                id={id}
-                aria-describedby={d}
-                type="email"
-                value={email}
-                onChange={(e) => setEmail(e.target.value)}
-                placeholder="name@example.com"
-              />
-            )}
-          </Field>
-          <div className="actions">
-            <button type="submit" disabled={!email.trim() || add.isPending}>
-              Add
-            </button>
-          </div>
-        </form>
+        />
+        <OneFieldForm
+          label="Suppress an address"
+          type="email"
+          placeholder="name@example.com"
+          value={email}
+          onChange={setEmail}
+          error={fieldErrors(add.error).email}
+          button="Add"
+          required
+          busy={add.isPending}
+          onSubmit={() => add.mutate()}
+        />
       </div>
       <ErrorBanner error={list.error ?? (add.error && !fieldErrors(add.error).email ? add.error : undefined) ?? remove.error} />
       {list.isPending ? <Loading /> : null}

@@ -1,7 +1,8 @@
 import { useState } from 'react';
 import { useQuery } from '@tanstack/react-query';
 import { api, type Pool } from '../../api.ts';
-import { Badge, Empty, ErrorBanner, Field, fmtDate, fmtDateTime, Loading } from '../../ui.tsx';
+import { PAGE_LABELS, Pager, useCursorPages } from '../../paging.tsx';
+import { Badge, Empty, ErrorBanner, Field, FilterSelect, fmtDate, fmtDateTime, Loading } from '../../ui.tsx';
 import { CODE_STATUSES, exportPath, type CodeStatus } from '../../../../src/modules/codes/model.ts';
 import { redemptionsApi, type CodesQuery } from '../redemptions/api.ts';
 
@@ -16,8 +17,8 @@ const TONE: Record<CodeStatus, 'ok' | 'info' | 'muted' | 'warn'> = {
 export function PoolCodes({ pool }: { pool: Pool }) {
   const [draft, setDraft] = useState<CodesQuery>({});
   const [query, setQuery] = useState<CodesQuery>({});
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
-  const cursor = cursors[cursors.length - 1];
+  const pages = useCursorPages();
+  const cursor = pages.cursor;
   const uploads = useQuery({ queryKey: ['uploads', pool.id], queryFn: () => api.uploads(pool.id) });
   const page = useQuery({ queryKey: ['codes', pool.id, query, cursor], queryFn: () => redemptionsApi.codes(pool.id, query, cursor) });
   const set = (patch: CodesQuery) => setDraft((d) => ({ ...d, ...patch }));
@@ -31,7 +32,7 @@ export function PoolCodes({ pool }: { pool: Pool }) {
         onSubmit={(e) => {
           e.preventDefault();
           setQuery(draft);
-          setCursors([undefined]);
+          pages.reset();
         }}
       >
         <Field label="Search" hint="A code's beginning, or a contact's email.">
@@ -39,22 +40,7 @@ export function PoolCodes({ pool }: { pool: Pool }) {
             <input id={id} aria-describedby={d} value={draft.q ?? ''} onChange={(e) => set({ q: e.target.value.trim() || undefined })} />
           )}
         </Field>
-        <Field label="Status">
-          {(id) => (
-            <select
-              id={id}
-              value={draft.status ?? ''}
-              onChange={(e) => set({ status: (e.target.value || undefined) as CodeStatus | undefined })}
-            >
-              <option value="">Any</option>
-              {CODE_STATUSES.map((s) => (
-                <option key={s} value={s}>
-                  {s}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
+        <FilterSelect label="Status" values={CODE_STATUSES} value={draft.status} onChange={(status) => set({ status })} />
         <Field label="Upload">
           {(id) => (
             <select id={id} value={draft.uploadId ?? ''} onChange={(e) => set({ uploadId: e.target.value || undefined })}>
@@ -109,18 +95,7 @@ export function PoolCodes({ pool }: { pool: Pool }) {
           </tbody>
         </table>
       ) : null}
-      <div className="actions">
-        {cursors.length > 1 ? (
-          <button type="button" aria-label="Previous page of codes" onClick={() => setCursors((c) => c.slice(0, -1))}>
-            Previous page
-          </button>
-        ) : null}
-        {page.data?.nextCursor ? (
-          <button type="button" aria-label="Next page of codes" onClick={() => setCursors((c) => [...c, page.data!.nextCursor!])}>
-            Next page
-          </button>
-        ) : null}
-      </div>
+      <Pager pages={pages} nextCursor={page.data?.nextCursor} labels={PAGE_LABELS} of="codes" />
     </section>
   );
 }

@@ -1,20 +1,21 @@
 import { useState } from 'react';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
 import type { Merchant } from '../../api.ts';
-import { Badge, Empty, ErrorBanner, Field, fmtDateTime, Loading } from '../../ui.tsx';
+import { PAGE_LABELS, Pager, useCursorPages } from '../../paging.tsx';
+import { Badge, Empty, ErrorBanner, Field, FilterSelect, fmtDateTime, Loading } from '../../ui.tsx';
 import { REDEMPTION_SOURCES } from '../../../../src/modules/redemptions/model.ts';
 import { redemptionsApi, type RedemptionFilters, type RedemptionJson } from './api.ts';
-import { ImportDialog } from './Import.tsx';
+import { RedemptionsImport } from './Import.tsx';
+import { RemoveButton } from '../Removal.tsx';
 
 /** A merchant's redemptions: filters, pages, rollback, and the import of a file of orders. */
 export function RedemptionsScreen({ merchant }: { merchant: Merchant | undefined }) {
   const [filters, setFilters] = useState<RedemptionFilters>({});
   const [draft, setDraft] = useState<RedemptionFilters>({});
-  // The cursors of the pages seen so far: back is the previous one, next the answer's.
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
   const [importing, setImporting] = useState(false);
-  const cursor = cursors[cursors.length - 1];
   const merchantId = merchant?.id ?? '';
+  const pages = useCursorPages(merchantId);
+  const cursor = pages.cursor;
   const page = useQuery({
     queryKey: ['redemptions', merchantId, filters, cursor],
     queryFn: () => redemptionsApi.list(merchantId, filters, cursor),
@@ -37,7 +38,7 @@ export function RedemptionsScreen({ merchant }: { merchant: Merchant | undefined
         onSubmit={(e) => {
           e.preventDefault();
           setFilters(draft);
-          setCursors([undefined]);
+          pages.reset();
         }}
       >
         <Field label="Code">
@@ -46,35 +47,14 @@ export function RedemptionsScreen({ merchant }: { merchant: Merchant | undefined
         <Field label="Order">
           {(id) => <input id={id} value={draft.orderId ?? ''} onChange={(e) => set({ orderId: e.target.value || undefined })} />}
         </Field>
-        <Field label="Source">
-          {(id) => (
-            <select
-              id={id}
-              value={draft.source ?? ''}
-              onChange={(e) => set({ source: (e.target.value || undefined) as RedemptionFilters['source'] })}
-            >
-              <option value="">Any</option>
-              {REDEMPTION_SOURCES.map((s) => (
-                <option key={s} value={s}>
-                  {s}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
-        <Field label="Status">
-          {(id) => (
-            <select
-              id={id}
-              value={draft.status ?? ''}
-              onChange={(e) => set({ status: (e.target.value || undefined) as RedemptionFilters['status'] })}
-            >
-              <option value="">Any</option>
-              <option value="live">Redeemed</option>
-              <option value="rolled_back">Rolled back</option>
-            </select>
-          )}
-        </Field>
+        <FilterSelect label="Source" values={REDEMPTION_SOURCES} value={draft.source} onChange={(source) => set({ source })} />
+        <FilterSelect
+          label="Status"
+          values={['live', 'rolled_back'] as const}
+          names={{ live: 'Redeemed', rolled_back: 'Rolled back' }}
+          value={draft.status}
+          onChange={(status) => set({ status })}
+        />
         <div className="actions">
           <button type="submit">Filter</button>
         </div>
@@ -85,32 +65,16 @@ export function RedemptionsScreen({ merchant }: { merchant: Merchant | undefined
         <Empty title="No redemptions">Orders that used a code show here: by the checkout API, an import, events or Shopify.</Empty>
       ) : null}
       {page.data?.items.length ? <RedemptionsTable items={page.data.items} merchantId={merchantId} /> : null}
-      <div className="actions">
-        {cursors.length > 1 ? (
-          <button type="button" onClick={() => setCursors((c) => c.slice(0, -1))}>
-            Previous page
-          </button>
-        ) : null}
-        {page.data?.nextCursor ? (
-          <button type="button" onClick={() => setCursors((c) => [...c, page.data!.nextCursor!])}>
-            Next page
-          </button>
-        ) : null}
-      </div>
-      {importing ? <ImportDialog merchantId={merchantId} onClose={() => setImporting(false)} /> : null}
+      <Pager pages={pages} nextCursor={page.data?.nextCursor} labels={PAGE_LABELS} />
+      {importing ? <RedemptionsImport merchantId={merchantId} onClose={() => setImporting(false)} /> : null}
     </section>
   );
 }
 
 function RedemptionsTable({ items, merchantId }: { items: RedemptionJson[]; merchantId: string }) {
   const queryClient = useQueryClient();
-  const rollback = useMutation({
-    mutationFn: (id: string) => redemptionsApi.rollback(id),
-    onSuccess: () => queryClient.invalidateQueries({ queryKey: ['redemptions', merchantId] }),
-  });
   return (
     <>
-      <ErrorBanner error={rollback.error} />
       <table className="table" aria-label="Redemptions">
         <thead>
           <tr>
@@ -142,17 +106,13 @@ function RedemptionsTable({ items, merchantId }: { items: RedemptionJson[]; merc
               <td>{r.rolledBackAt ? <Badge tone="muted">rolled back</Badge> : <Badge tone="ok">redeemed</Badge>}</td>
               <td>
                 {r.rolledBackAt ? null : (
-                  <button
-                    type="button"
+                  <RemoveButton
+                    label="Roll back"
                     className="small"
-                    disabled={rollback.isPending}
-                    onClick={() => {
-                      if (window.confirm(`Roll back the redemption of ${r.code} by order ${r.orderId}? It will count nowhere.`))
-                        rollback.mutate(r.id);
-                    }}
-                  >
-                    Roll back
-                  </button>
+                    confirm={`Roll back the redemption of ${r.code} by order ${r.orderId}? It will count nowhere.`}
+                    run={() => redemptionsApi.rollback(r.id)}
+                    onDone={() => void queryClient.invalidateQueries({ queryKey: ['redemptions', merchantId] })}
+                  />
                 )}
               </td>
             </tr>

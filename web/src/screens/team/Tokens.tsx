@@ -2,13 +2,17 @@ import { useState } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { CopyButton, Empty, ErrorBanner, Field, fmtDateTime, Loading } from '../../ui.tsx';
 import type { Role } from '../../../../src/modules/accounts/permissions.ts';
+import { Pager, useCursorPages } from '../../paging.tsx';
 import { teamApi } from './api.ts';
 import { RoleSelect } from './Users.tsx';
+import { RemoveButton } from '../Removal.tsx';
 
 /** API tokens (owners only): created with a role, shown once, listed with lastUsedAt, revoked. */
 export function TokensScreen() {
   const queryClient = useQueryClient();
-  const tokens = useQuery({ queryKey: ['tokens'], queryFn: teamApi.tokens });
+  const pages = useCursorPages();
+  const cursor = pages.cursor;
+  const tokens = useQuery({ queryKey: ['tokens', cursor], queryFn: () => teamApi.tokens(cursor) });
   const [name, setName] = useState('');
   const [role, setRole] = useState<Role>('marketer');
   const refresh = () => queryClient.invalidateQueries({ queryKey: ['tokens'] });
@@ -19,7 +23,6 @@ export function TokensScreen() {
       void refresh();
     },
   });
-  const revoke = useMutation({ mutationFn: (id: string) => teamApi.revokeToken(id), onSuccess: refresh });
 
   return (
     <section>
@@ -56,10 +59,10 @@ export function TokensScreen() {
           <code aria-label="New token">{create.data.token}</code> <CopyButton text={create.data.token} />
         </div>
       ) : null}
-      <ErrorBanner error={create.error ?? revoke.error ?? tokens.error} />
+      <ErrorBanner error={create.error ?? tokens.error} />
       {tokens.isPending ? <Loading /> : null}
-      {tokens.data?.length === 0 ? <Empty title="No tokens">Create one above.</Empty> : null}
-      {tokens.data?.length ? (
+      {tokens.data?.items.length === 0 && pages.page === 1 ? <Empty title="No tokens">Create one above.</Empty> : null}
+      {tokens.data?.items.length ? (
         <table className="table" aria-label="Tokens">
           <thead>
             <tr>
@@ -72,7 +75,7 @@ export function TokensScreen() {
             </tr>
           </thead>
           <tbody>
-            {tokens.data.map((t) => (
+            {tokens.data.items.map((t) => (
               <tr key={t.id}>
                 <td>
                   {t.name}
@@ -83,21 +86,20 @@ export function TokensScreen() {
                 <td>{fmtDateTime(t.createdAt)}</td>
                 <td>{t.lastUsedAt ? fmtDateTime(t.lastUsedAt) : 'never'}</td>
                 <td>
-                  <button
-                    type="button"
+                  <RemoveButton
+                    label="Revoke"
                     className="ghost"
-                    onClick={() => {
-                      if (window.confirm(`Revoke ${t.name}? Whatever uses it stops working.`)) revoke.mutate(t.id);
-                    }}
-                  >
-                    Revoke
-                  </button>
+                    confirm={`Revoke ${t.name}? Whatever uses it stops working.`}
+                    run={() => teamApi.revokeToken(t.id)}
+                    onDone={refresh}
+                  />
                 </td>
               </tr>
             ))}
           </tbody>
         </table>
       ) : null}
+      <Pager pages={pages} nextCursor={tokens.data?.nextCursor} />
     </section>
   );
 }

@@ -3,7 +3,9 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { fieldErrors, type Merchant } from '../../api.ts';
 import { Badge, Empty, ErrorBanner, Field, fmtDateTime, Loading } from '../../ui.tsx';
 import { ROLES, type Role } from '../../../../src/modules/accounts/permissions.ts';
+import { Pager, useCursorPages } from '../../paging.tsx';
 import { teamApi } from './api.ts';
+import { RemoveButton } from '../Removal.tsx';
 
 export const ROLE_HINTS: Record<Role, string> = {
   owner: 'everything',
@@ -27,7 +29,9 @@ export function RoleSelect({ value, onChange, label }: { value: Role; onChange: 
 /** Users (owners only): invite by email, change role, remove (their sessions end at once). */
 export function UsersScreen({ merchants }: { merchants: Merchant[] }) {
   const queryClient = useQueryClient();
-  const users = useQuery({ queryKey: ['users'], queryFn: teamApi.users });
+  const pages = useCursorPages();
+  const cursor = pages.cursor;
+  const users = useQuery({ queryKey: ['users', cursor], queryFn: () => teamApi.users(cursor) });
   const [email, setEmail] = useState('');
   const [role, setRole] = useState<Role>('marketer');
   const [merchantId, setMerchantId] = useState('');
@@ -43,7 +47,6 @@ export function UsersScreen({ merchants }: { merchants: Merchant[] }) {
     mutationFn: (v: { id: string; role: Role }) => teamApi.updateUser(v.id, { role: v.role }),
     onSuccess: refresh,
   });
-  const remove = useMutation({ mutationFn: (id: string) => teamApi.removeUser(id), onSuccess: refresh });
   const errors = fieldErrors(invite.error);
 
   return (
@@ -95,10 +98,10 @@ export function UsersScreen({ merchants }: { merchants: Merchant[] }) {
         </div>
       </form>
       {invite.isSuccess ? <p role="status">Invitation sent to {invite.data.email}.</p> : null}
-      <ErrorBanner error={invite.error ?? update.error ?? remove.error ?? users.error} />
+      <ErrorBanner error={invite.error ?? update.error ?? users.error} />
       {users.isPending ? <Loading /> : null}
-      {users.data?.length === 0 ? <Empty title="No users yet">Invite your team above.</Empty> : null}
-      {users.data?.length ? (
+      {users.data?.items.length === 0 && pages.page === 1 ? <Empty title="No users yet">Invite your team above.</Empty> : null}
+      {users.data?.items.length ? (
         <table className="table" aria-label="Users">
           <thead>
             <tr>
@@ -111,7 +114,7 @@ export function UsersScreen({ merchants }: { merchants: Merchant[] }) {
             </tr>
           </thead>
           <tbody>
-            {users.data.map((u) => (
+            {users.data.items.map((u) => (
               <tr key={u.id}>
                 <td>{u.email}</td>
                 <td>
@@ -123,21 +126,20 @@ export function UsersScreen({ merchants }: { merchants: Merchant[] }) {
                 </td>
                 <td>{fmtDateTime(u.createdAt)}</td>
                 <td>
-                  <button
-                    type="button"
+                  <RemoveButton
+                    label="Remove"
                     className="ghost"
-                    onClick={() => {
-                      if (window.confirm(`Remove ${u.email}? Their sessions end at once.`)) remove.mutate(u.id);
-                    }}
-                  >
-                    Remove
-                  </button>
+                    confirm={`Remove ${u.email}? Their sessions end at once.`}
+                    run={() => teamApi.removeUser(u.id)}
+                    onDone={refresh}
+                  />
                 </td>
               </tr>
             ))}
           </tbody>
         </table>
       ) : null}
+      <Pager pages={pages} nextCursor={users.data?.nextCursor} />
     </section>
   );
 }

@@ -1,4 +1,4 @@
-import { request } from '../../api.ts';
+import { request, type Page } from '../../api.ts';
 import type { Role } from '../../../../src/modules/accounts/permissions.ts';
 import type { UserView } from '../../../../src/modules/users/model.ts';
 import type { AuditEntry } from '../../../../src/modules/audit/model.ts';
@@ -13,22 +13,18 @@ export interface TokenView {
   createdAt: string;
   lastUsedAt: string | null;
 }
-interface Page<T> {
-  items: T[];
-  nextCursor: string | null;
-}
 const qs = (params: Record<string, string | undefined>) => {
   const entries = Object.entries(params).filter(([, v]) => v) as [string, string][];
   return entries.length ? `?${new URLSearchParams(entries).toString()}` : '';
 };
 
 export const teamApi = {
-  users: () => request<Page<UserView>>('GET', '/v1/users?limit=500').then((p) => p.items),
+  users: (cursor?: string) => request<Page<UserView>>('GET', `/v1/users${qs({ limit: '50', cursor })}`),
   invite: (body: { email: string; role: Role; merchantIds?: string[] }) => request<UserView>('POST', '/v1/users', body),
   updateUser: (id: string, body: { role?: Role; merchantIds?: string[] | null }) =>
     request<UserView>('PATCH', `/v1/users/${encodeURIComponent(id)}`, body),
   removeUser: (id: string) => request<void>('DELETE', `/v1/users/${encodeURIComponent(id)}`),
-  tokens: () => request<Page<TokenView>>('GET', '/v1/tokens?limit=500').then((p) => p.items),
+  tokens: (cursor?: string) => request<Page<TokenView>>('GET', `/v1/tokens${qs({ limit: '50', cursor })}`),
   createToken: (body: { name: string; role: Role; merchantIds?: string[] }) =>
     request<{ id: string; name: string; role: Role; token: string }>('POST', '/v1/tokens', body),
   revokeToken: (id: string) => request<void>('DELETE', `/v1/tokens/${encodeURIComponent(id)}`),
