@@ -134,7 +134,7 @@ export function conductorService(deps: { database: AppDatabase; clock: Clock; st
     name: row.name,
     status: row.status,
     version: row.live_version ?? 0,
-    draft: row.draft as ConversationDocument,
+    draft: row.draft,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     archivedAt: row.archived_at,
@@ -185,7 +185,7 @@ export function conductorService(deps: { database: AppDatabase; clock: Clock; st
     try {
       await db.transaction().execute(async (tx) => {
         const row = await load(principal, id, tx, true);
-        const draft = applyEdit(row.draft as ConversationDocument, input, newId);
+        const draft = applyEdit(row.draft, input, newId);
         await refuseOtherMerchants(tx, principal, draft);
         await repo.saveDraft(tx, principal.accountId, id, draft, deps.clock.now());
         // The new draft may fill or read another merchant's coupon field: refused (and rolled back).
@@ -218,7 +218,7 @@ export function conductorService(deps: { database: AppDatabase; clock: Clock; st
   async function commitStep(principal: Principal, id: string, stepId: string): Promise<Conversation> {
     await db.transaction().execute(async (tx) => {
       const row = await load(principal, id, tx, true);
-      const draft = row.draft as ConversationDocument;
+      const draft = row.draft;
       const step = allSteps(draft.steps).find((s) => s.id === stepId);
       if (!step) throw notFound('step');
       if (step.type !== 'message') throw new DomainError('invalid', 'not_a_message_step', 'Only a message step has a message to commit.');
@@ -252,14 +252,14 @@ export function conductorService(deps: { database: AppDatabase; clock: Clock; st
 
   async function checkDraft(principal: Principal, id: string) {
     const row = await load(principal, id);
-    return publishCheck(db, principal.accountId, id, row.draft as ConversationDocument);
+    return publishCheck(db, principal.accountId, id, row.draft);
   }
 
   /** Validates the draft and makes it the live version; runs in progress stay on theirs. */
   async function publish(principal: Principal, id: string): Promise<{ version: number; warnings: PublishIssue[] }> {
     return db.transaction().execute(async (tx) => {
       const row = await load(principal, id, tx, true);
-      const doc = row.draft as ConversationDocument;
+      const doc = row.draft;
       if (row.archived_at !== null)
         throw new DomainError('conflict', 'conversation_archived', `The conversation "${row.name}" is archived: unarchive it to publish.`);
       // The fields it writes or reads, locked FOR SHARE (a field delete waits, or has gone first and the checks see it gone).

@@ -119,7 +119,7 @@ type UsageDocuments = Awaited<ReturnType<typeof usageDocuments>>;
 export function usersIn(docs: UsageDocuments, uses: (step: Step) => boolean): UsageJson[] {
   const out = new Map<string, UsageJson & { steps: { id: string; name: string }[] }>();
   for (const d of docs) {
-    const steps = allSteps((d.document as ConversationDocument).steps ?? []).filter(uses);
+    const steps = allSteps(d.document.steps ?? []).filter(uses);
     if (steps.length === 0) continue;
     const entry = out.get(d.id) ?? { type: 'conversation' as const, id: d.id, name: d.name, status: d.status, steps: [] };
     for (const s of steps) if (!entry.steps.some((x) => x.id === s.id)) entry.steps.push({ id: s.id, name: s.name });
