@@ -15,6 +15,7 @@ import { staticCodesService } from './modules/pools/static-codes.ts';
 import { contactsService } from './modules/contacts/service.ts';
 import { assignmentsService } from './modules/assignments/service.ts';
 import { noticeMail } from './modules/assignments/notices.ts';
+import { assignedEventData } from './modules/assignments/assigned-event.ts';
 import { outboxService } from './modules/outbox/service.ts';
 import { mailTransport, type MailTransport } from './platform/mail/transport.ts';
 import { segmentationService } from './modules/segmentation/service.ts';
@@ -204,15 +205,7 @@ export function createServices(deps: AppDeps, counters: { redemptions?: Redempti
           pool.accountId,
           made.map((a) => ({
             type: 'code.assigned' as const,
-            data: {
-              assignmentId: a.id,
-              poolId: pool.id,
-              merchantId: pool.merchantId,
-              code: a.code,
-              source: a.source,
-              contactId: a.contactId,
-              expiresAt: a.expiresAt?.toISOString() ?? null,
-            },
+            data: assignedEventData<unknown>(pool, { ...a, expiresAt: a.expiresAt?.toISOString() ?? null }),
           })),
         )
         .then(() => undefined),
