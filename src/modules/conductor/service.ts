@@ -7,7 +7,15 @@ import { newId } from '../../platform/ids.ts';
 import { decodeCursor, toPage, type Page, type PageQuery } from '../../platform/pagination.ts';
 import type { AppDatabase, DB } from '../../schema.ts';
 import { listGroups, lockFieldsShared } from '../segmentation/repo.ts';
-import { couponActions, fieldsRead, merchantScope, merchantsOfStep, withinMerchants, type MerchantScope } from './references.ts';
+import {
+  couponActions,
+  fieldsOfDocument,
+  fieldsRead,
+  merchantScope,
+  merchantsOfStep,
+  withinMerchants,
+  type MerchantScope,
+} from './references.ts';
 import {
   allSteps,
   applyEdit,
@@ -25,7 +33,7 @@ import { countsFor, withSteps, type StepRedemptionsOf } from './readback.ts';
 export { enrollmentView, type EnrollmentWithSteps } from './readback.ts';
 import { exitRedeemedRunsStatement, type RedeemedCode } from './conductor.sql.ts';
 import { publishCheck } from './publish.ts';
-import { archivedPoolIssues, fieldsOfStep, fieldUsedBy, messageUsedBy, poolUsedBy } from './usage.ts';
+import { archivedPoolIssues, fieldUsedBy, messageUsedBy, poolUsedBy } from './usage.ts';
 import { settingsOps } from './settings.ts';
 import { archiveOps } from './archive.ts';
 
@@ -264,7 +272,7 @@ export function conductorService(deps: { database: AppDatabase; clock: Clock; st
         throw new DomainError('conflict', 'conversation_archived', `The conversation "${row.name}" is archived: unarchive it to publish.`);
       // The fields it writes or reads, locked FOR SHARE (a field delete waits, or has gone first and the checks see it gone).
       const groups = await listGroups(tx, principal.accountId);
-      await lockFieldsShared(tx, principal.accountId, [...new Set(allSteps(doc.steps).flatMap((s) => [...fieldsOfStep(s, groups)]))]);
+      await lockFieldsShared(tx, principal.accountId, [...fieldsOfDocument(doc, groups)]);
       const { errors, warnings } = await publishCheck(tx, principal.accountId, id, doc);
       errors.push(...withPaths(doc, await archivedPoolIssues(tx, principal.accountId, doc)));
       if (errors.length > 0) {
