@@ -228,9 +228,13 @@ export function createServices(deps: AppDeps, counters: { redemptions?: Redempti
     ...(counters.redemptions ? { count: counters.redemptions } : {}),
     // In the redemptions' transaction: runs handed the codes end (exitOnRedemption), code.redeemed is queued (one insert).
     onRedeemed: async (tx, accountId, redeemed) => {
-      for (const { redemption: r, poolKey, codeId, handedByRun } of redeemed)
-        if (handedByRun !== false)
-          await conductor.exitOnRedemption(tx, { accountId, poolKey, codeId, code: r.code, contactId: r.contactId });
+      await conductor.exitOnRedemption(
+        tx,
+        accountId,
+        redeemed.flatMap(({ redemption: r, poolKey, codeId, handedByRun }) =>
+          handedByRun === false ? [] : [{ poolKey, codeId, code: r.code, contactId: r.contactId }],
+        ),
+      );
       await webhooks.enqueue(
         tx,
         accountId,

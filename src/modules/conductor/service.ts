@@ -356,9 +356,12 @@ export function conductorService(deps: { database: AppDatabase; clock: Clock; st
     return new Set(docs.flatMap((d) => couponActions(d.draft).map((a) => a.saveCodeTo)));
   }
 
-  /** A code was redeemed (in `tx`, the redemption's transaction): the runs it was handed to end, if their version says so. */
-  const exitOnRedemption = async (tx: Kysely<DB>, code: Omit<RedeemedCode, 'now'>) =>
-    (await exitRedeemedRunsStatement({ ...code, now: deps.clock.now() }).execute(tx)).rows;
+  /**
+   * Codes were redeemed (in `tx`, the redemptions' transaction): the runs they were handed to end, if their version says so.
+   * Set-wise: one statement for all the codes of a checkout, file chunk or event batch. Answers the runs ended.
+   */
+  const exitOnRedemption = async (tx: Kysely<DB>, accountId: string, codes: readonly RedeemedCode[]) =>
+    codes.length === 0 ? [] : (await exitRedeemedRunsStatement({ accountId, codes, now: deps.clock.now() }).execute(tx)).rows;
 
   const archive = archiveOps({ db, clock: deps.clock, load: (p, id, tx, lock) => load(p, id, tx, lock) });
   const { settings, saveSettings } = settingsOps({ db, clock: deps.clock });
