@@ -82,17 +82,13 @@ export interface Fallback {
   expiresAt: Date | null;
 }
 
-export interface AssignedRow {
+/** An assignment as the assignment statements answer it: its columns, and whether this statement created it. */
+export interface AssignedRow extends Pick<
+  Selectable<DB['assignments']>,
+  'id' | 'contact_id' | 'idempotency_key' | 'source' | 'code_id' | 'code' | 'expires_at' | 'created_at'
+> {
   /** false: the key was already recorded; this is its assignment, unchanged. */
   created: boolean;
-  id: string;
-  contact_id: string;
-  idempotency_key: string;
-  source: 'unique' | 'static' | 'default';
-  code_id: number | null;
-  code: string;
-  expires_at: Date | null;
-  created_at: Date;
 }
 
 /**
