@@ -15,6 +15,7 @@ import { staticCodesService } from './modules/pools/static-codes.ts';
 import { contactsService } from './modules/contacts/service.ts';
 import { assignmentsService } from './modules/assignments/service.ts';
 import { noticeMail } from './modules/assignments/notices.ts';
+import { assignedEventData } from './modules/assignments/assigned-event.ts';
 import { outboxService } from './modules/outbox/service.ts';
 import { mailTransport, type MailTransport } from './platform/mail/transport.ts';
 import { segmentationService } from './modules/segmentation/service.ts';
@@ -204,15 +205,7 @@ export function createServices(deps: AppDeps, counters: { redemptions?: Redempti
           pool.accountId,
           made.map((a) => ({
             type: 'code.assigned' as const,
-            data: {
-              assignmentId: a.id,
-              poolId: pool.id,
-              merchantId: pool.merchantId,
-              code: a.code,
-              source: a.source,
-              contactId: a.contactId,
-              expiresAt: a.expiresAt?.toISOString() ?? null,
-            },
+            data: assignedEventData<unknown>(pool, { ...a, expiresAt: a.expiresAt?.toISOString() ?? null }),
           })),
         )
         .then(() => undefined),
@@ -235,9 +228,13 @@ export function createServices(deps: AppDeps, counters: { redemptions?: Redempti
     ...(counters.redemptions ? { count: counters.redemptions } : {}),
     // In the redemptions' transaction: runs handed the codes end (exitOnRedemption), code.redeemed is queued (one insert).
     onRedeemed: async (tx, accountId, redeemed) => {
-      for (const { redemption: r, poolKey, codeId, handedByRun } of redeemed)
-        if (handedByRun !== false)
-          await conductor.exitOnRedemption(tx, { accountId, poolKey, codeId, code: r.code, contactId: r.contactId });
+      await conductor.exitOnRedemption(
+        tx,
+        accountId,
+        redeemed.flatMap(({ redemption: r, poolKey, codeId, handedByRun }) =>
+          handedByRun === false ? [] : [{ poolKey, codeId, code: r.code, contactId: r.contactId }],
+        ),
+      );
       await webhooks.enqueue(
         tx,
         accountId,

@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 
 /**
- * Branches and waits (SPEC §5, issue 17):
+ * Branches and waits (issue 17; docs/ARCHITECTURE.md, "Branches and waits"):
  * - enrollments.step_path: the run's place in its version's tree (`steps.2.branches.0.steps.1`);
  *   null in runs written before (their place is `steps.<step_index>`); step_index stays the
  *   top-level step;

@@ -1,5 +1,5 @@
 import type { Generated, JSONColumnType } from 'kysely';
-import type { ConversationDocument } from '../modules/conductor/model.ts';
+import type { ConversationDocument, FrequencyCap } from '../modules/conductor/model.ts';
 
 /** The conductor: conversations, their versions, enrollments (runs), settings and step runs. */
 export interface ConductorTables {
@@ -54,7 +54,7 @@ export interface ConductorTables {
   conductor_settings: {
     account_id: string;
     /** `{messages, perDays}` or null: no cap. */
-    frequency_cap: unknown;
+    frequency_cap: JSONColumnType<FrequencyCap | null, string | null, string | null>;
     updated_at: Date;
   };
   step_runs: {

@@ -6,7 +6,7 @@ import { newId } from '../../src/platform/ids.ts';
 import { ownerPrincipal } from '../../src/modules/accounts/principal.ts';
 import { activeUser, passwordSignIn, sessionHeaders } from '../users/team.ts';
 
-/** The audit log (SPEC §7.2): every state-changing call, in the change's own transaction. */
+/** The audit log (docs/ARCHITECTURE.md, "Audit log"): every state-changing call, in the change's own transaction. */
 describeEachEngine('audit log', (ctx) => {
   const { app, t } = useTenant(ctx, { setupTimeoutMs: 120_000 });
 

@@ -5,7 +5,7 @@ import { api } from './setup.ts';
 import { useWorkerProcesses } from './worker-processes.ts';
 
 /**
- * SPEC §5 branches under real concurrency: `couponflow worker` processes on one PostgreSQL run a
+ * Branches and waits under real concurrency: `couponflow worker` processes on one PostgreSQL run a
  * split (gold buyers from the 15% pool, the others from the 10% pool, then one mail showing the
  * code); each contact gets exactly one code of its branch's pool and one mail, whatever the number
  * of workers, and a worker killed mid-batch inside the branches repeats nothing.

@@ -12,7 +12,7 @@ import {
   type PublishCatalog,
 } from '../../src/modules/conductor/model.ts';
 
-/** The pure model of SPEC §5 "Branches and waits": the tree, its paths, the publish check on every path, windows. */
+/** The pure model of "Branches and waits" (docs/ARCHITECTURE.md): the tree, its paths, the publish check on every path, windows. */
 const assign = (poolId: string) => ({
   type: 'action',
   name: `Assign ${poolId}`,

@@ -7,7 +7,7 @@ import { api } from './setup.ts';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
 
-/** SPEC §5 "Branches and waits" through the API and the engine, with the injected clock. */
+/** "Branches and waits" (docs/ARCHITECTURE.md) through the API and the engine, with the injected clock. */
 describeEachEngine('conductor branches', (ctx) => {
   const { app, t } = useTenant(ctx);
   let a: ReturnType<typeof api>;

@@ -5,7 +5,7 @@ import { useTenant } from '../helpers/fixture.ts';
 import { api } from './setup.ts';
 
 /**
- * SPEC §5 send windows in the engine, in the account's zone across a DST change: a message due at
+ * Send windows in the engine, in the account's zone across a DST change: a message due at
  * 22:00 Berlin time on the night the clocks change waits until 09:00 Berlin time the next morning,
  * whose UTC instant differs from the evening's offset by the hour the clocks moved.
  */

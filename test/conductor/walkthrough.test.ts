@@ -3,7 +3,7 @@ import { describeEachEngine } from '../helpers/engines.ts';
 import { useTenant } from '../helpers/fixture.ts';
 import { api } from './setup.ts';
 
-/** SPEC's walkthrough through the API: pool, upload, fields, message, conversation, events, mail. */
+/** The product walkthrough through the API: pool, upload, fields, message, conversation, events, mail. */
 describeEachEngine('conductor walkthrough', (ctx) => {
   const { app, t } = useTenant(ctx);
 

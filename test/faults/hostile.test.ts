@@ -10,7 +10,7 @@ import { multipart } from '../helpers/multipart.ts';
  * tomorrow is swept too): NUL, lone surrogates, deep JSON, huge numbers, out-of-range dates and
  * wrong types in bodies, params and query strings. Real ids go into the params where we have them,
  * so the garbage reaches the services and the database. Nothing may answer 5xx, and every
- * refusal is in the SPEC's error format.
+ * refusal is in the API's error format.
  */
 
 /** Thousands of requests: generous on a loaded machine (PGlite runs them one at a time). */

@@ -179,7 +179,7 @@ const CASES: Record<string, Case> = {
     status: 404,
     call: (r) => ({ method: 'GET', url: `/v1/pools/${r.poolId}/codes/export` }),
   },
-  // Lifecycle (SPEC §7.3): each call on a fresh upload or pool of the side's merchant (made by the unlimited token).
+  // Lifecycle (undo, archive, delete): each call on a fresh upload or pool of the side's merchant (made by the unlimited token).
   'GET /v1/uploads/:uploadId': {
     kind: 'refused',
     status: 404,
@@ -342,7 +342,7 @@ const CASES: Record<string, Case> = {
       return { method: 'POST', url: `/v1/conversations/${c.id}/resume` };
     },
   },
-  // Lifecycle (SPEC §7.3): a fresh draft, or a fresh live conversation, of the side's merchant.
+  // Lifecycle (delete, archive): a fresh draft, or a fresh live conversation, of the side's merchant.
   'DELETE /v1/conversations/:conversationId': {
     kind: 'refused',
     status: 403,

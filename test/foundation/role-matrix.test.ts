@@ -7,14 +7,14 @@ import { ownerPrincipal } from '../../src/modules/accounts/principal.ts';
 import { activeUser, passwordSignIn, sessionHeaders } from '../users/team.ts';
 
 /**
- * The role matrix (SPEC §7.2): for every route of the route table and every role, the expected
+ * The role matrix (README, "Team access"): for every route of the route table and every role, the expected
  * allow/deny, generated from the permission table (src/modules/accounts/permissions.ts), checked
  * against a hand-written expectation for a sample of routes, then called for real with a token
  * and with a user's console session of each role. A route missing from the permission table fails
  * the first test, by name: classify it there.
  */
 
-/** Hand-written, from SPEC §7.2's prose, not from the table. O: owner, A: admin, M: marketer, N: analyst. */
+/** Hand-written, from the roles' description (README, "Team access"), not from the table. O: owner, A: admin, M: marketer, N: analyst. */
 const SAMPLE: Record<string, string> = {
   'GET /v1/pools/:poolId': 'OAMN',
   'PATCH /v1/pools/:poolId': 'OAM',

@@ -7,7 +7,7 @@ import { api } from '../conductor/setup.ts';
 
 type Conv = { id: string; name: string; steps: { id: string; type: string }[] };
 
-/** SPEC §7.3 (issue 19, item 3): delete fields, groups, messages and draft conversations; archive published ones. */
+/** Data lifecycle (issue 19, item 3): delete fields, groups, messages and draft conversations; archive published ones. */
 describeEachEngine('data lifecycle: delete and archive what nothing uses', (ctx) => {
   const { app, t } = useTenant(ctx);
   let a: ReturnType<typeof api>;

@@ -6,7 +6,7 @@ import { multipart } from '../helpers/multipart.ts';
 import { api } from '../conductor/setup.ts';
 
 /**
- * Erasure and export of a contact (SPEC §7.3). The leak check reads the catalog: every table and
+ * Erasure and export of a contact (docs/ARCHITECTURE.md, "Erasure and export"). The leak check reads the catalog: every table and
  * every text, jsonb, json, uuid and array column, so a table added later that keeps the address
  * or the contact id fails this test until lifecycle.sql.ts handles it.
  */

@@ -5,7 +5,7 @@ import { newTenant } from '../helpers/app.ts';
 import { useTenant } from '../helpers/fixture.ts';
 import { api } from '../conductor/setup.ts';
 
-/** SPEC §7.3: undo an upload, archive a pool (refused while used, refusing publish after). */
+/** Data lifecycle: undo an upload, archive a pool (refused while used, refusing publish after). */
 describeEachEngine('data lifecycle: undo and archive', (ctx) => {
   const { app, t } = useTenant(ctx);
   let a: ReturnType<typeof api>;

@@ -4,7 +4,7 @@ import { useTenant } from '../helpers/fixture.ts';
 import { HOST, ORIGIN, PASSWORD, activeUser, cookieOf, linkTokenFor, passwordSignIn, sessionHeaders } from './team.ts';
 import { verifyPassword } from '../../src/modules/users/passwords.ts';
 
-/** Users (SPEC §7.2): invitation, one-time links, password sign-in, reset, role changes, removal, throttling. */
+/** Users (README, "Team access"): invitation, one-time links, password sign-in, reset, role changes, removal, throttling. */
 describeEachEngine('users', (ctx) => {
   const { app, t } = useTenant(ctx, { setupTimeoutMs: 120_000 });
 

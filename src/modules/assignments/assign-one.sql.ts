@@ -1,5 +1,10 @@
-import { sql } from 'kysely';
-import { claimCtes, type AssignedRow, type Fallback } from './assignments.sql.ts';
+import { sql, type RawBuilder } from 'kysely';
+import { assignedEventData } from './assigned-event.ts';
+import { claimCtes, recordCtes, type AssignedRow, type Fallback } from './assignments.sql.ts';
+
+/** `jsonb_build_object('k1', v1, …)` from named SQL expressions. */
+const jsonbObject = (o: Record<string, RawBuilder<unknown>>) =>
+  sql`jsonb_build_object(${sql.join(Object.entries(o).map(([k, v]) => sql`${k}::text, ${v}`))})`;
 
 /*
  * The single HTTP assignment (POST /v1/pools/:id/assignments) as ONE statement after the pool's
@@ -29,11 +34,13 @@ export interface AssignOneRow extends Partial<AssignedRow> {
  *    `on conflict do nothing` (contacts_email_key). A contact a racing statement inserted after
  *    this one's snapshot is neither found nor made: no contact, nothing else is done, and the
  *    caller asks again (its next snapshot sees it).
- * 2. From `recorded` on: {@link assignStatement}'s CTEs for one key (assignments.sql.ts: the
+ * 2. From `recorded` on: {@link assignStatement}'s shape for one key (assignments.sql.ts: the
  *    recorded key answers unchanged; else the claim, gated by a contact and no recorded key; the
- *    fallback only when nothing was claimed; the counters), the same locks in the same order.
+ *    fallback only when nothing was claimed), and its very recording CTEs (`recordCtes`: the
+ *    assignment, the counters), the same locks in the same order.
  * 3. `hooked`: code.assigned rows for the account's webhooks that subscribe, shaped as
- *    webhooks.sql.ts enqueueStatement shapes them (to_jsonb of id, type, createdAt, data).
+ *    webhooks.sql.ts enqueueStatement shapes them (to_jsonb of id, type, createdAt, data), the
+ *    data named by assignedEventData (assigned-event.ts), as the batch path's events are.
  * 4. `audited`: the call's audit entry, only when the statement created something (a contact or
  *    an assignment): no entry without its change, the change never without its entry.
  * 5. `available`: the pool's available codes from the counters in this statement's snapshot,
@@ -63,8 +70,25 @@ export function assignOneStatement(p: {
   const byId = 'id' in p.contact ? p.contact.id : null;
   const email = 'email' in p.contact ? p.contact.email : null;
   const newContactId = 'newId' in p.contact ? p.contact.newId : null;
-  // As JavaScript's toISOString() writes it (the payload the other enqueues send).
-  const iso = (column: ReturnType<typeof sql.ref>) => sql`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+  // The event as webhooks.sql.ts enqueueStatement writes one (to_jsonb of id, type, createdAt, data), its data from
+  // assignedEventData over the inserted row `i`; expiresAt as JavaScript's toISOString() writes it.
+  const event = jsonbObject({
+    id: sql`${p.webhookEventId}::text`,
+    type: sql`'code.assigned'::text`,
+    createdAt: sql`${p.now.toISOString()}::text`,
+    data: jsonbObject(
+      assignedEventData(
+        { id: sql`${p.pool.id}::text`, merchantId: sql`${p.pool.merchantId}::text` },
+        {
+          id: sql`i.id`,
+          code: sql`i.code`,
+          source: sql`i.source`,
+          contactId: sql`i.contact_id`,
+          expiresAt: sql`to_char(i.expires_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`,
+        },
+      ),
+    ),
+  });
   return sql<AssignOneRow>`
     with found as (
       select id, email from contacts
@@ -91,46 +115,17 @@ export function assignOneStatement(p: {
       gate: sql`not exists (select from recorded) and exists (select from contact)`,
     })},
     paired as (
-      select ${p.assignmentId}::text as id, k.id as contact_id, c.id as code_id, c.code, nullif(c.expires_at, 'infinity') as expires_at
+      select ${p.assignmentId}::text as id, k.id as contact_id, ${p.idempotencyKey}::text as key,
+             c.id as code_id, c.code, nullif(c.expires_at, 'infinity') as expires_at
       from contact k
       left join claimed c on true
       where not exists (select from recorded)
         and (c.id is not null or (${p.fallback?.source ?? null}::text is not null and not exists (select from claimed)))
     ),
-    inserted as (
-      insert into assignments (account_id, id, pool_key, contact_id, idempotency_key, source, code_id, code, expires_at, created_at)
-      select ${p.accountId}, id, ${p.pool.key}, contact_id, ${p.idempotencyKey},
-             case when code_id is null then ${p.fallback?.source ?? null}::text else 'unique' end,
-             code_id,
-             case when code_id is null then ${p.fallback?.code ?? null}::text else code end,
-             case when code_id is null then ${p.fallback?.expiresAt ?? null}::timestamptz else expires_at end,
-             ${p.now}
-      from paired
-      returning *
-    ),
-    counted as (
-      insert into pool_code_counts (account_id, pool_key, expires_at, slot, codes, unassigned)
-      select ${p.accountId}, ${p.pool.key}, expires_at, ${p.slot}, 0, -count(*)
-      from claimed group by expires_at order by expires_at
-      on conflict (pool_key, expires_at, slot) do update
-        set unassigned = pool_code_counts.unassigned + excluded.unassigned
-    ),
-    daily as (
-      insert into pool_daily_assignments (account_id, pool_key, day, slot, assigned)
-      select ${p.accountId}, ${p.pool.key}, ${p.now.toISOString().slice(0, 10)}::date, ${p.slot}, count(*)
-      from inserted where source <> 'default'
-      having count(*) > 0
-      on conflict (pool_key, day, slot) do update
-        set assigned = pool_daily_assignments.assigned + excluded.assigned
-    ),
+    ${recordCtes({ accountId: p.accountId, poolKey: p.pool.key, fallback: p.fallback, now: p.now, slot: p.slot })},
     hooked as (
       insert into webhook_queue (account_id, webhook_id, event_id, type, payload, created_at, next_attempt_at)
-      select w.account_id, w.id, ${p.webhookEventId}, 'code.assigned',
-             jsonb_build_object('id', ${p.webhookEventId}::text, 'type', 'code.assigned', 'createdAt', ${p.now.toISOString()}::text,
-               'data', jsonb_build_object('assignmentId', i.id, 'poolId', ${p.pool.id}::text, 'merchantId', ${p.pool.merchantId}::text,
-                 'code', i.code, 'source', i.source, 'contactId', i.contact_id,
-                 'expiresAt', case when i.expires_at is null then null else ${iso(sql.ref('i.expires_at'))} end)),
-             ${p.now}, ${p.now}
+      select w.account_id, w.id, ${p.webhookEventId}, 'code.assigned', ${event}, ${p.now}, ${p.now}
       from inserted i
       join webhooks w on w.account_id = ${p.accountId} and 'code.assigned' = any (w.events)
       on conflict do nothing

@@ -82,17 +82,52 @@ export interface Fallback {
   expiresAt: Date | null;
 }
 
-export interface AssignedRow {
+/** An assignment as the assignment statements answer it: its columns, and whether this statement created it. */
+export interface AssignedRow extends Pick<
+  Selectable<DB['assignments']>,
+  'id' | 'contact_id' | 'idempotency_key' | 'source' | 'code_id' | 'code' | 'expires_at' | 'created_at'
+> {
   /** false: the key was already recorded; this is its assignment, unchanged. */
   created: boolean;
-  id: string;
-  contact_id: string;
-  idempotency_key: string;
-  source: 'unique' | 'static' | 'default';
-  code_id: number | null;
-  code: string;
-  expires_at: Date | null;
-  created_at: Date;
+}
+
+/**
+ * The recording both assignment statements end with ({@link assignStatement}, and
+ * assign-one.sql.ts for a lone request), written once. It reads two CTEs the statement defines
+ * before it: `claimed` ({@link claimCtes}) and `paired` (id, contact_id, key, code_id, code,
+ * expires_at: each request to record, with its claimed code or none), and defines three:
+ * - `inserted`: the assignments (the claimed code, else the fallback), `returning *`;
+ * - `counted`: the pool's unassigned counters of this `slot`, one row per expiration instant, in
+ *   expiration order (two writers on one slot lock rows in the same order);
+ * - `daily`: today's assignments of this `slot` (default codes do not count), when there are any.
+ */
+export function recordCtes(p: { accountId: string; poolKey: number; fallback: Fallback | undefined; now: Date; slot: number }) {
+  return sql`inserted as (
+      insert into assignments (account_id, id, pool_key, contact_id, idempotency_key, source, code_id, code, expires_at, created_at)
+      select ${p.accountId}, id, ${p.poolKey}, contact_id, key,
+             case when code_id is null then ${p.fallback?.source ?? null}::text else 'unique' end,
+             code_id,
+             case when code_id is null then ${p.fallback?.code ?? null}::text else code end,
+             case when code_id is null then ${p.fallback?.expiresAt ?? null}::timestamptz else expires_at end,
+             ${p.now}
+      from paired
+      returning *
+    ),
+    counted as (
+      insert into pool_code_counts (account_id, pool_key, expires_at, slot, codes, unassigned)
+      select ${p.accountId}, ${p.poolKey}, expires_at, ${p.slot}, 0, -count(*)
+      from claimed group by expires_at order by expires_at
+      on conflict (pool_key, expires_at, slot) do update
+        set unassigned = pool_code_counts.unassigned + excluded.unassigned
+    ),
+    daily as (
+      insert into pool_daily_assignments (account_id, pool_key, day, slot, assigned)
+      select ${p.accountId}, ${p.poolKey}, ${p.now.toISOString().slice(0, 10)}::date, ${p.slot}, count(*)
+      from inserted where source <> 'default'
+      having count(*) > 0
+      on conflict (pool_key, day, slot) do update
+        set assigned = pool_daily_assignments.assigned + excluded.assigned
+    )`;
 }
 
 /**
@@ -161,32 +196,7 @@ export function assignStatement(p: {
       left join (select claimed.*, row_number() over (order by expires_at, id) as n from claimed) c on c.n = t.n
       where c.id is not null or (${p.fallback?.source ?? null}::text is not null and not exists (select from claimed))
     ),
-    inserted as (
-      insert into assignments (account_id, id, pool_key, contact_id, idempotency_key, source, code_id, code, expires_at, created_at)
-      select ${p.accountId}, id, ${p.poolKey}, contact_id, key,
-             case when code_id is null then ${p.fallback?.source ?? null}::text else 'unique' end,
-             code_id,
-             case when code_id is null then ${p.fallback?.code ?? null}::text else code end,
-             case when code_id is null then ${p.fallback?.expiresAt ?? null}::timestamptz else expires_at end,
-             ${p.now}
-      from paired
-      returning *
-    ),
-    counted as (
-      insert into pool_code_counts (account_id, pool_key, expires_at, slot, codes, unassigned)
-      select ${p.accountId}, ${p.poolKey}, expires_at, ${p.slot}, 0, -count(*)
-      from claimed group by expires_at order by expires_at
-      on conflict (pool_key, expires_at, slot) do update
-        set unassigned = pool_code_counts.unassigned + excluded.unassigned
-    ),
-    daily as (
-      insert into pool_daily_assignments (account_id, pool_key, day, slot, assigned)
-      select ${p.accountId}, ${p.poolKey}, ${p.now.toISOString().slice(0, 10)}::date, ${p.slot}, count(*)
-      from inserted where source <> 'default'
-      having count(*) > 0
-      on conflict (pool_key, day, slot) do update
-        set assigned = pool_daily_assignments.assigned + excluded.assigned
-    )
+    ${recordCtes(p)}
     select true as created, id, contact_id, idempotency_key, source, code_id, code, expires_at, created_at from inserted
     union all
     select false, id, contact_id, idempotency_key, source, code_id, code, expires_at, created_at from recorded`;

@@ -6,7 +6,7 @@ import type { DB } from '../../schema.ts';
 import * as repo from './repo.ts';
 
 /*
- * Deleting and archiving conversations (SPEC §7.3, issue 19 item 3).
+ * Deleting and archiving conversations (docs/ARCHITECTURE.md, "Data lifecycle"; issue 19 item 3).
  * - DELETE: only a conversation never published (no version, hence no run, no step run, no mail)
  *   is removed; one that was ever published is archived instead (409 `conversation_published`).
  * - Archive: the conversation enrolls nobody any more; runs in progress are not ended: they finish

@@ -1,5 +1,5 @@
 /**
- * The publish check, on every path through the tree (SPEC §5): references exist and types fit, a
+ * The publish check, on every path through the tree (docs/ARCHITECTURE.md, "Branches and waits"): references exist and types fit, a
  * message that uses a coupon field has an assignCoupon step filling it earlier on each path that
  * reaches it (error, naming the path without one) and right before it (warning otherwise). Pure:
  * the console runs it in the browser before the server does at publish.

@@ -1,6 +1,6 @@
 /**
- * Conditions (a split's branches, a trigger's filter), send windows and frequency caps, SPEC §5
- * "Branches and waits": their shapes and their pure evaluation, shared by the engine and the console.
+ * Conditions (a split's branches, a trigger's filter), send windows and frequency caps (docs/ARCHITECTURE.md,
+ * "Branches and waits"): their shapes and their pure evaluation, shared by the engine and the console.
  */
 import { DateTime } from 'luxon';
 import { z } from 'zod';

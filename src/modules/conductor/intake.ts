@@ -58,7 +58,7 @@ export async function intakeEvents(tx: Kysely<DB>, accountId: string, events: In
     await repo.wakeWaitingRuns(tx, accountId, round, now, hidden);
     const runs: repo.NewRun[] = round.flatMap((e) =>
       (triggered.get(e.type) ?? []).flatMap((c) => {
-        const doc = c.document as ConversationDocument;
+        const doc = c.document;
         const properties = e.properties ?? {};
         if (!passesTrigger(doc, properties)) return [];
         const path = start(doc);

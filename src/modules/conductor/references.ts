@@ -1,7 +1,8 @@
 import type { Liquid } from 'liquidjs';
 import { createEngine } from '../messages/liquid.ts';
 import type { TemplatePart } from '../messages/template.ts';
-import { allSteps, isFieldCondition, leavesOf, type AssignCoupon, type ConversationDocument } from './model.ts';
+import { allSteps, isFieldCondition, leavesOf, type AssignCoupon, type ConversationDocument, type Step } from './model.ts';
+import { partsOf } from './message-step.ts';
 
 let engine: Liquid | undefined;
 
@@ -74,35 +75,39 @@ export interface MerchantScope {
   hiddenFields: Set<string>;
 }
 
-type Groups = readonly { name: string; fields: readonly { id: string; name: string }[] }[];
+export type Groups = readonly { name: string; fields: readonly { id: string; name: string }[] }[];
 
-/** The fields a document's steps write (coupon fields, setField) and its committed messages read. */
-function fieldsTouched(doc: ConversationDocument, groups: Groups): Set<string> {
-  const touched = new Set<string>();
-  const byName = new Map(groups.flatMap((g) => g.fields.map((f): [string, string] => [`${g.name}.${f.name}`, f.id])));
-  for (const s of allSteps(doc.steps)) {
-    // A split reads the fields its conditions name.
-    if (s.type === 'split')
-      for (const b of s.branches)
-        for (const leaf of leavesOf(b.condition))
-          if (isFieldCondition(leaf) && byName.has(leaf.field)) touched.add(byName.get(leaf.field)!);
-    if (s.type === 'action' && s.action.type === 'assignCoupon') {
-      touched.add(s.action.saveCodeTo);
-      if (s.action.saveExpirationTo) touched.add(s.action.saveExpirationTo);
-    }
-    if (s.type === 'action' && s.action.type === 'setField') touched.add(s.action.field);
-    if (s.type === 'message' && s.committed) {
-      const m = s.committed;
-      const parts: TemplatePart[] = [
-        { field: 'subject', source: m.subject },
-        { field: 'html', source: m.html },
-        ...(m.text !== null ? [{ field: 'text' as const, source: m.text }] : []),
-      ];
-      for (const f of fieldsRead(parts, groups)) touched.add(f);
+/**
+ * The field a condition's `"<Group>.<Field>"` names, as a lookup over the account's groups (group
+ * names hold no dot): the one the engine's split (steps.ts), usage and merchant scope share.
+ */
+export function fieldLookup(groups: Groups): (ref: string) => string | undefined {
+  const ids = new Map(groups.flatMap((g) => g.fields.map((f): [string, string] => [`${g.name}.${f.name}`, f.id])));
+  return (ref) => ids.get(ref);
+}
+
+/** The fields (ids) one step writes (coupon fields, setField) or reads (its split's conditions, its committed message). */
+export function fieldsOfStep(step: Step, groups: Groups): Set<string> {
+  const out = new Set<string>();
+  if (step.type === 'action' && step.action.type === 'assignCoupon') {
+    out.add(step.action.saveCodeTo);
+    if (step.action.saveExpirationTo) out.add(step.action.saveExpirationTo);
+  }
+  if (step.type === 'action' && step.action.type === 'setField') out.add(step.action.field);
+  if (step.type === 'split') {
+    const idOf = fieldLookup(groups);
+    for (const leaf of step.branches.flatMap((b) => leavesOf(b.condition))) {
+      const id = isFieldCondition(leaf) ? idOf(leaf.field) : undefined;
+      if (id) out.add(id);
     }
   }
-  return touched;
+  if (step.type === 'message' && step.committed) for (const f of fieldsRead(partsOf(step.committed), groups)) out.add(f);
+  return out;
 }
+
+/** The fields a document's steps write and read ({@link fieldsOfStep} over the whole tree). */
+export const fieldsOfDocument = (doc: ConversationDocument, groups: Groups): Set<string> =>
+  new Set(allSteps(doc.steps).flatMap((s) => [...fieldsOfStep(s, groups)]));
 
 /**
  * What a caller limited to `allowed` must not see, from every document of the account (drafts and
@@ -130,7 +135,7 @@ export function merchantScope(
   if (scope.hiddenFields.size === 0) return scope;
   for (const { conversationId, document } of documents) {
     if (scope.hiddenConversations.has(conversationId)) continue;
-    for (const f of fieldsTouched(document, groups)) {
+    for (const f of fieldsOfDocument(document, groups)) {
       if (scope.hiddenFields.has(f)) {
         scope.hiddenConversations.add(conversationId);
         break;

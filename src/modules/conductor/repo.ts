@@ -133,7 +133,7 @@ export async function frequencyCaps(db: Q, accountIds: string[]): Promise<Map<st
     .where('account_id', 'in', accountIds)
     .where('frequency_cap', 'is not', null)
     .execute();
-  return new Map(rows.map((r) => [r.account_id, r.frequency_cap as FrequencyCap]));
+  return new Map(rows.flatMap((r) => (r.frequency_cap === null ? [] : [[r.account_id, r.frequency_cap] as const])));
 }
 
 export async function saveFrequencyCap(db: Q, accountId: string, cap: FrequencyCap | null, now: Date): Promise<void> {
@@ -200,7 +200,7 @@ export async function stepOutcomeCounts(db: Q, conversationIds: string[]) {
 export async function draftDocuments(db: Q, conversationIds: string[]): Promise<Map<string, ConversationDocument>> {
   if (conversationIds.length === 0) return new Map();
   const rows = await db.selectFrom('conversations').select(['id', 'draft']).where('id', 'in', conversationIds).execute();
-  return new Map(rows.map((r) => [r.id, r.draft as ConversationDocument]));
+  return new Map(rows.map((r) => [r.id, r.draft]));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -7,7 +7,15 @@ import { newId } from '../../platform/ids.ts';
 import { decodeCursor, toPage, type Page, type PageQuery } from '../../platform/pagination.ts';
 import type { AppDatabase, DB } from '../../schema.ts';
 import { listGroups, lockFieldsShared } from '../segmentation/repo.ts';
-import { couponActions, fieldsRead, merchantScope, merchantsOfStep, withinMerchants, type MerchantScope } from './references.ts';
+import {
+  couponActions,
+  fieldsOfDocument,
+  fieldsRead,
+  merchantScope,
+  merchantsOfStep,
+  withinMerchants,
+  type MerchantScope,
+} from './references.ts';
 import {
   allSteps,
   applyEdit,
@@ -25,7 +33,7 @@ import { countsFor, withSteps, type StepRedemptionsOf } from './readback.ts';
 export { enrollmentView, type EnrollmentWithSteps } from './readback.ts';
 import { exitRedeemedRunsStatement, type RedeemedCode } from './conductor.sql.ts';
 import { publishCheck } from './publish.ts';
-import { archivedPoolIssues, fieldsOfStep, fieldUsedBy, messageUsedBy, poolUsedBy } from './usage.ts';
+import { archivedPoolIssues, fieldUsedBy, messageUsedBy, poolUsedBy } from './usage.ts';
 import { settingsOps } from './settings.ts';
 import { archiveOps } from './archive.ts';
 
@@ -134,7 +142,7 @@ export function conductorService(deps: { database: AppDatabase; clock: Clock; st
     name: row.name,
     status: row.status,
     version: row.live_version ?? 0,
-    draft: row.draft as ConversationDocument,
+    draft: row.draft,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     archivedAt: row.archived_at,
@@ -185,7 +193,7 @@ export function conductorService(deps: { database: AppDatabase; clock: Clock; st
     try {
       await db.transaction().execute(async (tx) => {
         const row = await load(principal, id, tx, true);
-        const draft = applyEdit(row.draft as ConversationDocument, input, newId);
+        const draft = applyEdit(row.draft, input, newId);
         await refuseOtherMerchants(tx, principal, draft);
         await repo.saveDraft(tx, principal.accountId, id, draft, deps.clock.now());
         // The new draft may fill or read another merchant's coupon field: refused (and rolled back).
@@ -218,7 +226,7 @@ export function conductorService(deps: { database: AppDatabase; clock: Clock; st
   async function commitStep(principal: Principal, id: string, stepId: string): Promise<Conversation> {
     await db.transaction().execute(async (tx) => {
       const row = await load(principal, id, tx, true);
-      const draft = row.draft as ConversationDocument;
+      const draft = row.draft;
       const step = allSteps(draft.steps).find((s) => s.id === stepId);
       if (!step) throw notFound('step');
       if (step.type !== 'message') throw new DomainError('invalid', 'not_a_message_step', 'Only a message step has a message to commit.');
@@ -252,19 +260,19 @@ export function conductorService(deps: { database: AppDatabase; clock: Clock; st
 
   async function checkDraft(principal: Principal, id: string) {
     const row = await load(principal, id);
-    return publishCheck(db, principal.accountId, id, row.draft as ConversationDocument);
+    return publishCheck(db, principal.accountId, id, row.draft);
   }
 
   /** Validates the draft and makes it the live version; runs in progress stay on theirs. */
   async function publish(principal: Principal, id: string): Promise<{ version: number; warnings: PublishIssue[] }> {
     return db.transaction().execute(async (tx) => {
       const row = await load(principal, id, tx, true);
-      const doc = row.draft as ConversationDocument;
+      const doc = row.draft;
       if (row.archived_at !== null)
         throw new DomainError('conflict', 'conversation_archived', `The conversation "${row.name}" is archived: unarchive it to publish.`);
       // The fields it writes or reads, locked FOR SHARE (a field delete waits, or has gone first and the checks see it gone).
       const groups = await listGroups(tx, principal.accountId);
-      await lockFieldsShared(tx, principal.accountId, [...new Set(allSteps(doc.steps).flatMap((s) => [...fieldsOfStep(s, groups)]))]);
+      await lockFieldsShared(tx, principal.accountId, [...fieldsOfDocument(doc, groups)]);
       const { errors, warnings } = await publishCheck(tx, principal.accountId, id, doc);
       errors.push(...withPaths(doc, await archivedPoolIssues(tx, principal.accountId, doc)));
       if (errors.length > 0) {
@@ -348,9 +356,12 @@ export function conductorService(deps: { database: AppDatabase; clock: Clock; st
     return new Set(docs.flatMap((d) => couponActions(d.draft).map((a) => a.saveCodeTo)));
   }
 
-  /** A code was redeemed (in `tx`, the redemption's transaction): the runs it was handed to end, if their version says so. */
-  const exitOnRedemption = async (tx: Kysely<DB>, code: Omit<RedeemedCode, 'now'>) =>
-    (await exitRedeemedRunsStatement({ ...code, now: deps.clock.now() }).execute(tx)).rows;
+  /**
+   * Codes were redeemed (in `tx`, the redemptions' transaction): the runs they were handed to end, if their version says so.
+   * Set-wise: one statement for all the codes of a checkout, file chunk or event batch. Answers the runs ended.
+   */
+  const exitOnRedemption = async (tx: Kysely<DB>, accountId: string, codes: readonly RedeemedCode[]) =>
+    codes.length === 0 ? [] : (await exitRedeemedRunsStatement({ accountId, codes, now: deps.clock.now() }).execute(tx)).rows;
 
   const archive = archiveOps({ db, clock: deps.clock, load: (p, id, tx, lock) => load(p, id, tx, lock) });
   const { settings, saveSettings } = settingsOps({ db, clock: deps.clock });

@@ -19,6 +19,7 @@ import {
 } from './model.ts';
 import type { BatchWork, Outcome, Run, StepResult } from './batch.ts';
 import * as repo from './repo.ts';
+import { fieldLookup } from './references.ts';
 
 /** Which handed codes (`<contactId>:<code>`) have a live redemption (coupon conditions `is: "redeemed"`). */
 export type RedeemedCodes = (tx: BatchWork['tx'], accountId: string, handed: { contactId: string; code: string }[]) => Promise<Set<string>>;
@@ -126,14 +127,12 @@ export async function split(
       for (const h of handed) if (redeemed.has(`${h.contactId}:${h.code}`)) coupons.get(h.key)!.redeemed = true;
     }
   }
-  const fieldIds = new Map<string, string>(
-    work.groups.flatMap((g) => g.fields.map((f): [string, string] => [`${g.name}.${f.name}`, f.id])),
-  );
+  const fieldId = fieldLookup(work.groups);
   return runs.map((run): StepResult => {
     const contact = work.contacts.get(run.row.contact_id);
     const facts: ConditionFacts = {
       field: (ref) => {
-        const id = fieldIds.get(ref);
+        const id = fieldId(ref);
         return id === undefined ? undefined : contact?.fields[id];
       },
       property: (name) => propertyOf(run.row.trigger_properties, name),

@@ -1,9 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../../schema.ts';
 import { lockPoolsShared } from '../pools/repo.ts';
-import { allSteps, leavesOf, splitFieldName, type ConversationDocument, type PublishIssue, type Step } from './model.ts';
-import { fieldsRead } from './references.ts';
-import { partsOf } from './message-step.ts';
+import { allSteps, type PublishIssue, type Step } from './model.ts';
+import { fieldsOfStep, type Groups } from './references.ts';
 import type { UsageJson } from '../lifecycle/model.ts';
 
 /*
@@ -81,27 +80,6 @@ export async function archivedPoolIssues(db: Q, accountId: string, doc: unknown)
     .map((p) => ({ stepId: null, field: 'poolId', message: `the pool "${p.name}" is archived (unarchive it, or use another pool)` }));
 }
 
-type Groups = readonly { name: string; fields: readonly { id: string; name: string }[] }[];
-
-/** The fields (ids) one step writes or, through its committed copy, reads. */
-export function fieldsOfStep(step: Step, groups: Groups): Set<string> {
-  const out = new Set<string>();
-  if (step.type === 'action' && step.action.type === 'assignCoupon') {
-    out.add(step.action.saveCodeTo);
-    if (step.action.saveExpirationTo) out.add(step.action.saveExpirationTo);
-  }
-  if (step.type === 'action' && step.action.type === 'setField') out.add(step.action.field);
-  if (step.type === 'split') {
-    for (const leaf of step.branches.flatMap((b) => leavesOf(b.condition))) {
-      const ref = 'field' in leaf ? splitFieldName(leaf.field) : null;
-      const id = ref && groups.find((g) => g.name === ref.group)?.fields.find((f) => f.name === ref.name)?.id;
-      if (id) out.add(id);
-    }
-  }
-  if (step.type === 'message' && step.committed) for (const f of fieldsRead(partsOf(step.committed), groups)) out.add(f);
-  return out;
-}
-
 /** What a delete checks: the drafts of unarchived conversations and every running document. */
 export async function usageDocuments(db: Q, accountId: string) {
   const drafts = await db
@@ -119,7 +97,7 @@ type UsageDocuments = Awaited<ReturnType<typeof usageDocuments>>;
 export function usersIn(docs: UsageDocuments, uses: (step: Step) => boolean): UsageJson[] {
   const out = new Map<string, UsageJson & { steps: { id: string; name: string }[] }>();
   for (const d of docs) {
-    const steps = allSteps((d.document as ConversationDocument).steps ?? []).filter(uses);
+    const steps = allSteps(d.document.steps ?? []).filter(uses);
     if (steps.length === 0) continue;
     const entry = out.get(d.id) ?? { type: 'conversation' as const, id: d.id, name: d.name, status: d.status, steps: [] };
     for (const s of steps) if (!entry.steps.some((x) => x.id === s.id)) entry.steps.push({ id: s.id, name: s.name });

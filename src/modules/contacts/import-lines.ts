@@ -3,9 +3,8 @@
  * pure, streaming, never throws for a line's content (the header is another matter). Records come
  * from the uploads' RFC 4180 reader (uploads/lines.ts), so quoting rules and line numbers match.
  */
-import { StringDecoder } from 'node:string_decoder';
 import { DomainError } from '../../platform/errors.ts';
-import { RecordReader, type RecordSink } from '../uploads/lines.ts';
+import { readHeadedCsv } from '../uploads/headed-csv.ts';
 import type { FieldGroup, FieldType } from '../segmentation/model.ts';
 import { emailProblem, valueFromText, type ContactStatus, type StoredValue } from './model.ts';
 
@@ -21,7 +20,6 @@ interface Column {
 }
 
 const BATCH_SIZE = 5_000;
-const SLICE = 64 * 1024;
 
 /** The header's columns, or a 422 naming each bad column. */
 export function readHeader(cells: string[], groups: readonly FieldGroup[]): Column[] {
@@ -61,99 +59,51 @@ export function readHeader(cells: string[], groups: readonly FieldGroup[]): Colu
   return columns;
 }
 
-/** Applies the header's columns to each record, collecting lines into batches. */
-class ContactCollector implements RecordSink {
-  private columns: Column[] | null = null;
-  private batch: ImportLine[] = [];
-  readonly ready: ImportLine[][] = [];
+const refused = (line: number, reason: string): ImportLine => ({ line, ok: false, reason });
 
-  constructor(private readonly groups: readonly FieldGroup[]) {}
-
-  private push(line: ImportLine): void {
-    this.batch.push(line);
-    if (this.batch.length >= BATCH_SIZE) this.flush();
-  }
-
-  flush(): void {
-    if (this.batch.length) this.ready.push(this.batch);
-    this.batch = [];
-  }
-
-  problem(line: number, reason: string): void {
-    if (!this.columns)
-      throw new DomainError('invalid', 'import_header_invalid', `Line ${line} (the header): ${reason}.`, [
-        { line, column: 0, name: '', message: reason },
-      ]);
-    this.push({ line, ok: false, reason });
-  }
-
-  plain(line: number, text: string): void {
-    this.record(line, text.split(','));
-  }
-
-  record(line: number, cells: string[]): void {
-    if (!this.columns) {
-      this.columns = readHeader(cells, this.groups);
-      return;
+/** One record after the header, as a contact line (or the reason it is refused). */
+function contactLine(line: number, cells: string[], columns: readonly Column[]): ImportLine {
+  const refuse = (reason: string) => refused(line, reason);
+  if (cells.length !== columns.length) return refuse(`expected ${columns.length} columns (as in the header), found ${cells.length}`);
+  let email = '';
+  let status: ContactStatus | null = null;
+  const values: Record<string, StoredValue> = {};
+  for (let i = 0; i < columns.length; i++) {
+    const column = columns[i]!;
+    const cell = cells[i]!;
+    if (column.kind === 'email') {
+      email = cell.trim();
+      const problem = emailProblem(email);
+      if (problem) return refuse(problem);
+    } else if (column.kind === 'status') {
+      const s = cell.trim().toLowerCase();
+      if (s === '') continue;
+      if (s !== 'subscribed' && s !== 'unsubscribed')
+        return refuse(`status ${JSON.stringify(cell)} is neither subscribed nor unsubscribed`);
+      status = s;
+    } else {
+      if (cell === '') continue; // an empty cell leaves the value as it is
+      const parsed = valueFromText(column.type!, cell);
+      if (!parsed.ok) return refuse(`${column.name} (${column.type}): ${parsed.message}`);
+      values[column.fieldId!] = parsed.value;
     }
-    const columns = this.columns;
-    if (cells.length !== columns.length)
-      return this.problem(line, `expected ${columns.length} columns (as in the header), found ${cells.length}`);
-    let email = '';
-    let status: ContactStatus | null = null;
-    const values: Record<string, StoredValue> = {};
-    for (let i = 0; i < columns.length; i++) {
-      const column = columns[i]!;
-      const cell = cells[i]!;
-      if (column.kind === 'email') {
-        email = cell.trim();
-        const problem = emailProblem(email);
-        if (problem) return this.problem(line, problem);
-      } else if (column.kind === 'status') {
-        const s = cell.trim().toLowerCase();
-        if (s === '') continue;
-        if (s !== 'subscribed' && s !== 'unsubscribed')
-          return this.problem(line, `status ${JSON.stringify(cell)} is neither subscribed nor unsubscribed`);
-        status = s;
-      } else {
-        if (cell === '') continue; // an empty cell leaves the value as it is
-        const parsed = valueFromText(column.type!, cell);
-        if (!parsed.ok) return this.problem(line, `${column.name} (${column.type}): ${parsed.message}`);
-        values[column.fieldId!] = parsed.value;
-      }
-    }
-    this.push({ line, ok: true, email, status, values });
   }
-
-  get headerRead(): boolean {
-    return this.columns !== null;
-  }
+  return { line, ok: true, email, status, values };
 }
 
 /** Reads a contacts CSV and yields its lines in batches; a bad header throws a 422 DomainError. */
-export async function* parseContactsCsv(
-  input: AsyncIterable<Buffer | string> | Iterable<Buffer | string>,
-  groups: readonly FieldGroup[],
-): AsyncGenerator<ImportLine[]> {
-  const collector = new ContactCollector(groups);
-  const reader = new RecordReader(',', collector);
-  const decoder = new StringDecoder('utf8');
-  for await (const chunk of input) {
-    const text = typeof chunk === 'string' ? chunk : decoder.write(chunk);
-    for (let at = 0; at < text.length; at += SLICE) {
-      reader.write(text.length <= SLICE ? text : text.slice(at, at + SLICE));
-      yield* collector.ready.splice(0);
-    }
-  }
-  reader.write(decoder.end());
-  reader.end();
-  collector.flush();
-  if (!collector.headerRead)
-    throw new DomainError(
-      'invalid',
-      'import_header_invalid',
-      'The file is empty: expected a header such as "email,ShopperInfo.FirstName".',
-      [{ line: 1, column: 0, name: '', message: 'empty file' }],
-    );
-  yield* collector.ready.splice(0);
-}
+export const parseContactsCsv = (input: AsyncIterable<Buffer | string> | Iterable<Buffer | string>, groups: readonly FieldGroup[]) =>
+  readHeadedCsv<Column[], ImportLine>(input, {
+    batchSize: BATCH_SIZE,
+    header: (cells) => readHeader(cells, groups),
+    line: contactLine,
+    refused,
+    headerError: (line, reason) =>
+      new DomainError('invalid', 'import_header_invalid', `Line ${line} (the header): ${reason}.`, [
+        { line, column: 0, name: '', message: reason },
+      ]),
+    emptyFile: () =>
+      new DomainError('invalid', 'import_header_invalid', 'The file is empty: expected a header such as "email,ShopperInfo.FirstName".', [
+        { line: 1, column: 0, name: '', message: 'empty file' },
+      ]),
+  });

@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import type { HttpApp } from '../../platform/http/app.ts';
 import { principalOf } from '../accounts/principal.ts';
-import { multipartFile } from '../../platform/http/multipart.ts';
-import { invalid } from '../../platform/errors.ts';
+import { importFile } from '../../platform/http/multipart.ts';
 import { pageQuery } from '../../platform/pagination.ts';
 import { emailField } from '../../platform/email.ts';
 import type { ContactsService, ContactView } from './service.ts';
@@ -98,18 +97,7 @@ export function contactsRoutes(app: HttpApp, contacts: ContactsService) {
         response: { 201: importOut },
       },
     },
-    async (request, reply) => {
-      const { fields, file } = await multipartFile(request, { allowed: ['onInvalid'] });
-      const onInvalid = fields.onInvalid ?? 'reject';
-      if (onInvalid !== 'reject' && onInvalid !== 'skip') {
-        file.file.resume();
-        throw invalid('onInvalid: must be "reject" or "skip"', [{ field: 'onInvalid', message: 'must be "reject" or "skip"' }]);
-      }
-      try {
-        return reply.status(201).send(await contacts.importCsv(principalOf(request), { file: file.file, onInvalid }));
-      } finally {
-        file.file.resume(); // a header refused early: drain the rest so the answer goes out
-      }
-    },
+    async (request, reply) =>
+      reply.status(201).send(await importFile(request, (file, onInvalid) => contacts.importCsv(principalOf(request), { file, onInvalid }))),
   );
 }

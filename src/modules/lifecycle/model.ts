@@ -61,7 +61,7 @@ export const contactExport = z.object({
 export type ContactExport = z.infer<typeof contactExport>;
 
 /**
- * What uses a field, a group's field or a message (SPEC §7.3): named in a 409 `…_in_use` (`details`).
+ * What uses a field, a group's field or a message (docs/ARCHITECTURE.md, "Data lifecycle"): named in a 409 `…_in_use` (`details`).
  * A conversation (its status, and the steps that use the thing) or a message whose templates read a
  * field; `field` says which field of a group the entry is about (group refusals).
  */

@@ -4,10 +4,10 @@
  * (a bad header is a 422). Records come from the uploads' RFC 4180 reader (uploads/lines.ts), so
  * BOM, CRLF, quoting and line numbers behave as in an upload.
  */
-import { StringDecoder } from 'node:string_decoder';
 import { DomainError } from '../../platform/errors.ts';
 import { emailProblem } from '../../platform/email.ts';
-import { parseDate, RecordReader, type RecordSink } from '../uploads/lines.ts';
+import { parseDate } from '../uploads/lines.ts';
+import { readHeadedCsv } from '../uploads/headed-csv.ts';
 
 export interface ImportedLine {
   line: number;
@@ -23,7 +23,6 @@ export type RedemptionLine = ({ ok: true } & ImportedLine) | { line: number; ok:
 const COLUMNS = ['code', 'orderId', 'redeemedAt', 'amount', 'currency', 'email'] as const;
 type ColumnName = (typeof COLUMNS)[number];
 const BATCH_SIZE = 10_000;
-const SLICE = 64 * 1024;
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f]/;
 const AMOUNT = /^\d{1,12}(\.\d{1,2})?$/;
@@ -104,60 +103,14 @@ export function checkLine(line: number, cells: readonly string[], columns: reado
   return { ok: true, ...out };
 }
 
-class Collector implements RecordSink {
-  private columns: ColumnName[] | null = null;
-  private batch: RedemptionLine[] = [];
-  readonly ready: RedemptionLine[][] = [];
-  constructor(private readonly timeZone: string) {}
-
-  private push(line: RedemptionLine): void {
-    this.batch.push(line);
-    if (this.batch.length >= BATCH_SIZE) this.flush();
-  }
-  flush(): void {
-    if (this.batch.length) this.ready.push(this.batch);
-    this.batch = [];
-  }
-  problem(line: number, reason: string): void {
-    if (!this.columns) throw headerError(reason, [{ line, column: 0, name: '', message: reason }]);
-    this.push({ line, ok: false, reason });
-  }
-  plain(line: number, text: string): void {
-    this.record(line, text.split(','));
-  }
-  record(line: number, cells: string[]): void {
-    if (!this.columns) {
-      this.columns = readHeader(cells);
-      return;
-    }
-    this.push(checkLine(line, cells, this.columns, this.timeZone));
-  }
-  get headerRead(): boolean {
-    return this.columns !== null;
-  }
-}
-
 /** Reads a redemptions CSV and yields its lines in batches; a bad or missing header throws a 422. */
-export async function* parseRedemptionsCsv(
-  input: AsyncIterable<Buffer | string> | Iterable<Buffer | string>,
-  timeZone: string,
-): AsyncGenerator<RedemptionLine[]> {
-  const collector = new Collector(timeZone);
-  const reader = new RecordReader(',', collector);
-  const decoder = new StringDecoder('utf8');
-  for await (const chunk of input) {
-    const text = typeof chunk === 'string' ? chunk : decoder.write(chunk);
-    for (let at = 0; at < text.length; at += SLICE) {
-      reader.write(text.length <= SLICE ? text : text.slice(at, at + SLICE));
-      yield* collector.ready.splice(0);
-    }
-  }
-  reader.write(decoder.end());
-  reader.end();
-  collector.flush();
-  if (!collector.headerRead)
-    throw headerError('the file is empty: expected a header such as "code,orderId"', [
-      { line: 1, column: 0, name: '', message: 'empty file' },
-    ]);
-  yield* collector.ready.splice(0);
-}
+export const parseRedemptionsCsv = (input: AsyncIterable<Buffer | string> | Iterable<Buffer | string>, timeZone: string) =>
+  readHeadedCsv<ColumnName[], RedemptionLine>(input, {
+    batchSize: BATCH_SIZE,
+    header: readHeader,
+    line: (line, cells, columns) => checkLine(line, cells, columns, timeZone),
+    refused: (line, reason) => ({ line, ok: false, reason }),
+    headerError: (line, reason) => headerError(reason, [{ line, column: 0, name: '', message: reason }]),
+    emptyFile: () =>
+      headerError('the file is empty: expected a header such as "code,orderId"', [{ line: 1, column: 0, name: '', message: 'empty file' }]),
+  });

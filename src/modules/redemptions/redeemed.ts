@@ -1,5 +1,5 @@
 /**
- * What a new redemption causes, in its transaction (SPEC §3.1, issue 14): the runs handed its code
+ * What a new redemption causes, in its transaction (docs/ARCHITECTURE.md "Redemptions", issue 14): the runs handed its code
  * end (exitOnRedemption) and code.redeemed is queued for the webhooks. The checkout and Shopify
  * (one redemption at a time) and the report sources (a file chunk, an event batch: set-wise) all
  * end here.
@@ -78,7 +78,7 @@ export async function afterRecorded(
   return rows.length;
 }
 
-/** The data of the code.redeemed webhook event (SPEC §7.1). */
+/** The data of the code.redeemed webhook event (its fields are listed in README, "Outgoing webhooks"). */
 export const redeemedEventData = (r: Redemption) => ({
   redemptionId: r.id,
   poolId: r.poolId,

@@ -11,6 +11,7 @@ import type { DB } from '../../schema.ts';
  * 8 processes, 1,000 codes, PostgreSQL).
  */
 import type { CodeKind, RedemptionSource } from './model.ts';
+import type { ImportedLine } from './import-lines.ts';
 
 /** A redemption row as the statements return it. */
 export interface RedemptionRow {
@@ -202,15 +203,9 @@ export const truncateReportedLines = (db: Kysely<DB>) => sql`truncate reported_l
 /** The staged table as the statement's source. */
 export const stagedLines = sql`select line, id, code, order_id, redeemed_at, amount, currency, email from reported_lines`;
 
-export interface ReportedLine {
-  line: number;
+/** A line to record: a parsed line (import-lines.ts) with the id drawn for its redemption. */
+export interface ReportedLine extends ImportedLine {
   id: string;
-  code: string;
-  orderId: string;
-  redeemedAt: Date | null;
-  amount: string | null;
-  currency: string | null;
-  email: string | null;
 }
 
 /** A few lines (an event's codes, a batch's) as the statement's source: one array per column. */

@@ -14,7 +14,14 @@ import type { AppDatabase, DB } from '../../schema.ts';
 import { prefetched } from '../uploads/service.ts';
 import { MAX_REPORTED_ERRORS } from '../uploads/model.ts';
 import { parseRedemptionsCsv, type ImportedLine, type RedemptionLine } from './import-lines.ts';
-import { namedCoupons, REASON_MESSAGES, type EventRedemptions, type InvalidReason, type RedemptionSource } from './model.ts';
+import {
+  namedCoupons,
+  REASON_MESSAGES,
+  type EventRedemptions,
+  type InvalidReason,
+  type RedemptionImportReport,
+  type RedemptionSource,
+} from './model.ts';
 import {
   arrayLines,
   COPY_INTO_REPORTED_LINES,
@@ -32,17 +39,8 @@ import { givenIds, stagedIds } from './redeemed.sql.ts';
 /** Counts redemptions by source and result, for /metrics. */
 export type RedemptionCounter = (source: RedemptionSource, result: string, n?: number) => void;
 
-export interface RedemptionImport {
-  status: 'imported' | 'rejected';
-  /** Data lines read (the header and blank lines not counted). */
-  lines: number;
-  recorded: number;
-  /** Lines whose order already holds the code (repeated in the file, or recorded before): skipped, not errors. */
-  duplicates: number;
-  rejected: number;
-  errors: { line: number; reason: string }[];
-  errorCount: number;
-}
+/** An import's report (the API's answer, model.ts). */
+export type RedemptionImport = RedemptionImportReport;
 
 /** Lines per staged chunk: one COPY and one statement each. */
 const CHUNK_LINES = 50_000;

@@ -2,8 +2,7 @@ import { z } from 'zod';
 import type { HttpApp } from '../../platform/http/app.ts';
 import { principalOf } from '../accounts/principal.ts';
 import { pageQuery } from '../../platform/pagination.ts';
-import { multipartFile } from '../../platform/http/multipart.ts';
-import { invalid } from '../../platform/errors.ts';
+import { importFile } from '../../platform/http/multipart.ts';
 import type { Redemption } from './model.ts';
 import type { RedemptionsService } from './service.ts';
 
@@ -89,21 +88,14 @@ export function redemptionsRoutes(app: HttpApp, redemptions: RedemptionsService)
         response: { 201: importOut },
       },
     },
-    async (request, reply) => {
-      const { fields, file } = await multipartFile(request, { allowed: ['onInvalid'] });
-      const onInvalid = fields.onInvalid ?? 'reject';
-      if (onInvalid !== 'reject' && onInvalid !== 'skip') {
-        file.file.resume();
-        throw invalid('onInvalid: must be "reject" or "skip"', [{ field: 'onInvalid', message: 'must be "reject" or "skip"' }]);
-      }
-      try {
-        return reply
-          .status(201)
-          .send(await redemptions.importCsv(principalOf(request), request.params.merchantId, { file: file.file, onInvalid }));
-      } finally {
-        file.file.resume(); // refused early (a header, the merchant): drain the rest so the answer goes out
-      }
-    },
+    async (request, reply) =>
+      reply
+        .status(201)
+        .send(
+          await importFile(request, (file, onInvalid) =>
+            redemptions.importCsv(principalOf(request), request.params.merchantId, { file, onInvalid }),
+          ),
+        ),
   );
 
   app.post(

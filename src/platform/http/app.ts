@@ -53,7 +53,7 @@ export async function createHttpApp(options: HttpOptions): Promise<HttpApp> {
     return503OnClosing: true,
     trustProxy: options.trustProxy ?? false,
     // The router's own refusals (a URL that does not decode, a param over maxParamLength) in the
-    // SPEC's error format like every other answer.
+    // API's error format (`{"error": {"code", "message", "details"}}`) like every other answer.
     frameworkErrors: (error, _request, reply) => {
       const tooLong = error.statusCode === 414;
       const plain = reply as unknown as { status(code: number): { send(body: unknown): unknown } };

@@ -120,3 +120,26 @@ function checkedStream(part: MultipartFile, parts: AsyncIterator<Multipart>, lim
   stream.on('error', () => {});
   return stream;
 }
+
+/**
+ * A CSV import's multipart body (the field onInvalid, then the file), as the contacts and
+ * redemptions imports take it: onInvalid is `reject` (the default) or `skip` (else a 400), and
+ * `run` reads the file. Whatever happens, the rest of the file is drained afterwards, so that an
+ * answer given early (a header refused, an unknown merchant) goes out.
+ */
+export async function importFile<T>(
+  request: FastifyRequest,
+  run: (file: Readable, onInvalid: 'reject' | 'skip') => Promise<T>,
+): Promise<T> {
+  const { fields, file } = await multipartFile(request, { allowed: ['onInvalid'] });
+  const onInvalid = fields.onInvalid ?? 'reject';
+  if (onInvalid !== 'reject' && onInvalid !== 'skip') {
+    file.file.resume();
+    throw invalid('onInvalid: must be "reject" or "skip"', [{ field: 'onInvalid', message: 'must be "reject" or "skip"' }]);
+  }
+  try {
+    return await run(file.file, onInvalid);
+  } finally {
+    file.file.resume();
+  }
+}
