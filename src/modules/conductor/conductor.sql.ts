@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { DB } from '../../schema.ts';
-import { recordset, unnestRows } from '../../platform/db/bulk.ts';
+import { recordset } from '../../platform/db/bulk.ts';
 import type { ConversationDocument } from './model.ts';
 
 /*
@@ -179,8 +179,6 @@ export interface BatchWrites {
 export async function writeBatch(db: Q, accountId: string, w: BatchWrites, now: Date): Promise<void> {
   if (w.patches.length === 0 && w.stepRuns.length === 0 && w.updates.length === 0) return;
   const patches = Object.fromEntries(w.patches.map((p) => [p.id, p.patch]));
-  const s = w.stepRuns;
-  const u = w.updates;
   await sql`
     with patched as (
       update contacts c set fields = c.fields || p.patch, updated_at = ${now}
@@ -190,40 +188,18 @@ export async function writeBatch(db: Q, accountId: string, w: BatchWrites, now: 
     stepped as (
       insert into step_runs (account_id, enrollment_id, step_id, conversation_id, outcome, at, code, expires_at, mail_id, detail)
       select ${accountId}, r.enrollment_id, r.step_id, r.conversation_id, r.outcome, ${now}, r.code, r.expires_at, r.mail_id, r.detail
-      from ${unnestRows(
+      from ${recordset(
+        // The account and the time are parameters of their own, not repeated in every row.
+        w.stepRuns.map(({ account_id: _a, at: _t, ...r }) => r),
         STEP_RUN_COLUMNS,
-        {
-          enrollment_id: s.map((r) => r.enrollment_id),
-          step_id: s.map((r) => r.step_id),
-          conversation_id: s.map((r) => r.conversation_id),
-          outcome: s.map((r) => r.outcome),
-          code: s.map((r) => r.code),
-          expires_at: s.map((r) => r.expires_at?.toISOString() ?? null),
-          mail_id: s.map((r) => r.mail_id),
-          detail: s.map((r) => r.detail),
-        },
         'r',
       )}
     )
     update enrollments e
-    set status = u.status, step_index = u.step_index, step_path = u.step_path, next_due_at = u.next_due_at, exit_reason = u.exit_reason,
-        waiting_for = u.waiting_for, wait_until = u.wait_until, received_at = u.received_at,
+    set status = u.status, step_index = u."stepIndex", step_path = u."stepPath", next_due_at = u."nextDueAt", exit_reason = u."exitReason",
+        waiting_for = u."waitingFor", wait_until = u."waitUntil", received_at = u."receivedAt",
         attempts = 0, last_error = null, updated_at = ${now}, ended_at = case when u.status = 'active' then null else ${now}::timestamptz end
-    from ${unnestRows(
-      RUN_UPDATE_COLUMNS,
-      {
-        id: u.map((r) => r.id),
-        status: u.map((r) => r.status),
-        step_index: u.map((r) => r.stepIndex),
-        step_path: u.map((r) => r.stepPath),
-        next_due_at: u.map((r) => r.nextDueAt),
-        exit_reason: u.map((r) => r.exitReason),
-        waiting_for: u.map((r) => r.waitingFor),
-        wait_until: u.map((r) => r.waitUntil),
-        received_at: u.map((r) => r.receivedAt),
-      },
-      'u',
-    )}
+    from ${recordset(w.updates, RUN_UPDATE_COLUMNS, 'u')}
     where e.account_id = ${accountId} and e.id = u.id`.execute(db);
 }
 
@@ -241,13 +217,13 @@ const STEP_RUN_COLUMNS = {
 const RUN_UPDATE_COLUMNS = {
   id: 'text',
   status: 'text',
-  step_index: 'integer',
-  step_path: 'text',
-  next_due_at: 'timestamptz',
-  exit_reason: 'text',
-  waiting_for: 'text',
-  wait_until: 'timestamptz',
-  received_at: 'timestamptz',
+  stepIndex: 'integer',
+  stepPath: 'text',
+  nextDueAt: 'timestamptz',
+  exitReason: 'text',
+  waitingFor: 'text',
+  waitUntil: 'timestamptz',
+  receivedAt: 'timestamptz',
 } as const;
 
 /**
