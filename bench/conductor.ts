@@ -22,6 +22,8 @@ import { profileArgs, startServer, type BenchServer } from './server.ts';
 
 const PG_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const CONTACTS = Number(process.env.BENCH_CONDUCTOR_CONTACTS ?? 100_000);
+/** BENCH_CONDUCTOR_ENGINES=postgres or pglite: only that engine's scenarios (default: both). */
+const ENGINES = new Set((process.env.BENCH_CONDUCTOR_ENGINES ?? 'postgres,pglite').toLowerCase().split(','));
 const SPLIT = !['0', 'false', 'no'].includes((process.env.BENCH_CONDUCTOR_SPLIT ?? 'true').toLowerCase());
 /** Split/linear throughput at least this: "within 15 % of the linear conversation". */
 const SPLIT_GOAL = 0.85;
@@ -215,12 +217,14 @@ export async function run() {
     schemas.push(s);
     return scenario(label, { ...pg(s), SERVE_WORKERS: 'false' }, workers, pg(s), variant, run);
   };
-  const pgRun = randomBytes(3).toString('hex');
-  const one = await pgScenario('PostgreSQL, 1 worker', 1, 'linear', pgRun);
-  const oneSplit = SPLIT ? await pgScenario('PostgreSQL, 1 worker, split', 1, 'split', pgRun) : null;
-  const two = await pgScenario('PostgreSQL, 2 workers', 2, 'linear');
-  console.log(`PostgreSQL: 2 workers / 1 worker = ${(two / one).toFixed(2)}x (goal >= 5,000 contacts/s with one worker, more with two)`);
-  if (oneSplit !== null) console.log(ratioLine('PostgreSQL, 1 worker', one, oneSplit));
+  if (ENGINES.has('postgres')) {
+    const pgRun = randomBytes(3).toString('hex');
+    const one = await pgScenario('PostgreSQL, 1 worker', 1, 'linear', pgRun);
+    const oneSplit = SPLIT ? await pgScenario('PostgreSQL, 1 worker, split', 1, 'split', pgRun) : null;
+    const two = await pgScenario('PostgreSQL, 2 workers', 2, 'linear');
+    console.log(`PostgreSQL: 2 workers / 1 worker = ${(two / one).toFixed(2)}x (goal >= 5,000 contacts/s with one worker, more with two)`);
+    if (oneSplit !== null) console.log(ratioLine('PostgreSQL, 1 worker', one, oneSplit));
+  }
   const pgliteRun = randomBytes(3).toString('hex');
   const pglite = async (label: string, variant: Variant) => {
     const dataDir = mkdtempSync(join(tmpdir(), 'cf-bench-pglite-'));
@@ -230,9 +234,11 @@ export async function run() {
       rmSync(dataDir, { recursive: true, force: true });
     }
   };
-  const lite = await pglite('PGlite (serve runs the engine)', 'linear');
-  console.log('PGlite goal: >= 2,000 contacts/s');
-  if (SPLIT) console.log(ratioLine('PGlite', lite, await pglite('PGlite, split', 'split')));
+  if (ENGINES.has('pglite')) {
+    const lite = await pglite('PGlite (serve runs the engine)', 'linear');
+    console.log('PGlite goal: >= 2,000 contacts/s');
+    if (SPLIT) console.log(ratioLine('PGlite', lite, await pglite('PGlite, split', 'split')));
+  }
   // Drop the benchmark's schemas.
   const { default: pgLib } = await import('pg');
   const admin = new pgLib.Client({ connectionString: PG_URL });

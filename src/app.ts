@@ -197,18 +197,20 @@ export function createServices(deps: AppDeps, counters: { redemptions?: Redempti
         },
       ]);
     },
-    // code.assigned: one insert per batch, and only rows for webhooks that subscribe.
-    onAssigned: (tx, pool, made) =>
-      webhooks
-        .enqueue(
-          tx,
-          pool.accountId,
-          made.map((a) => ({
-            type: 'code.assigned' as const,
-            data: assignedEventData<unknown>(pool, { ...a, expiresAt: a.expiresAt?.toISOString() ?? null }),
-          })),
-        )
-        .then(() => undefined),
+    // code.assigned: one insert per batch, and only rows for webhooks that subscribe. A batch of an
+    // account without such a webhook asks that first (one small read) instead of sending its events
+    // (a conductor batch of 1,000 assignments: 0.4 MB of JSON that the insert parsed to write nothing).
+    onAssigned: async (tx, pool, made) => {
+      if (made.length > 1 && !(await webhooks.subscribes(tx, pool.accountId, 'code.assigned'))) return;
+      await webhooks.enqueue(
+        tx,
+        pool.accountId,
+        made.map((a) => ({
+          type: 'code.assigned' as const,
+          data: assignedEventData<unknown>(pool, { ...a, expiresAt: a.expiresAt?.toISOString() ?? null }),
+        })),
+      );
+    },
   });
   // Rendering runs on worker threads (started on first use), shared by previews and the conductor.
   const renderPool = createRenderPool({ threads: config.RENDER_THREADS || defaultRenderThreads() });

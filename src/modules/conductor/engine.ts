@@ -189,8 +189,7 @@ export function conductorEngine(deps: {
     let steps = 0;
     const byAccount = new Map<string, repo.EnrollmentRow[]>();
     for (const r of rows) byAccount.set(r.account_id, [...(byAccount.get(r.account_id) ?? []), r]);
-    const zones = await repo.accountTimeZones(tx, [...byAccount.keys()]);
-    const caps = await repo.frequencyCaps(tx, [...byAccount.keys()]);
+    const settings = await repo.batchSettings(tx, [...byAccount.keys()]);
     for (const [accountId, accountRows] of byAccount) {
       // Everything inside the batch goes through `tx` (PGlite has one connection, held by it).
       const groups = await listGroups(tx, accountId);
@@ -201,13 +200,13 @@ export function conductorEngine(deps: {
         tx,
         now,
         accountId,
-        timeZone: zones.get(accountId) ?? 'UTC',
+        timeZone: settings.get(accountId)?.timeZone ?? 'UTC',
         groups,
         contacts,
         patches: new Map(),
         stepRuns: [],
         pools: touchedPools,
-        frequencyCap: caps.get(accountId) ?? null,
+        frequencyCap: settings.get(accountId)?.frequencyCap ?? null,
       };
       const runs: Run[] = accountRows.map((row) => {
         const doc = documents.get(`${row.conversation_id}:${row.version}`)!;
@@ -225,27 +224,24 @@ export function conductorEngine(deps: {
         };
       });
       steps += await advance(work, runs);
-      await repo.patchContactFields(
+      await repo.writeBatch(
         tx,
         accountId,
-        [...work.patches].map(([id, patch]) => ({ id, patch })),
-        now,
-      );
-      await repo.insertStepRuns(tx, work.stepRuns);
-      await repo.updateRuns(
-        tx,
-        accountId,
-        runs.map((r) => ({
-          id: r.row.id,
-          status: r.status,
-          stepIndex: r.doc ? topIndex(r.doc, r.path) : r.row.step_index,
-          stepPath: r.status === 'completed' ? null : r.path,
-          nextDueAt: r.nextDueAt.toISOString(),
-          exitReason: r.exitReason,
-          waitingFor: r.status === 'active' ? r.waitingFor : null,
-          waitUntil: r.status === 'active' && r.waitingFor !== null ? (r.waitUntil?.toISOString() ?? null) : null,
-          receivedAt: r.status === 'active' && r.waitingFor !== null ? (r.receivedAt?.toISOString() ?? null) : null,
-        })),
+        {
+          patches: [...work.patches].map(([id, patch]) => ({ id, patch })),
+          stepRuns: work.stepRuns,
+          updates: runs.map((r) => ({
+            id: r.row.id,
+            status: r.status,
+            stepIndex: r.doc ? topIndex(r.doc, r.path) : r.row.step_index,
+            stepPath: r.status === 'completed' ? null : r.path,
+            nextDueAt: r.nextDueAt.toISOString(),
+            exitReason: r.exitReason,
+            waitingFor: r.status === 'active' ? r.waitingFor : null,
+            waitUntil: r.status === 'active' && r.waitingFor !== null ? (r.waitUntil?.toISOString() ?? null) : null,
+            receivedAt: r.status === 'active' && r.waitingFor !== null ? (r.receivedAt?.toISOString() ?? null) : null,
+          })),
+        },
         now,
       );
     }

@@ -145,9 +145,19 @@ export async function saveFrequencyCap(db: Q, accountId: string, cap: FrequencyC
     .execute();
 }
 
-export async function accountTimeZones(db: Q, accountIds: string[]): Promise<Map<string, string>> {
-  const rows = await db.selectFrom('accounts').select(['id', 'time_zone']).where('id', 'in', accountIds).execute();
-  return new Map(rows.map((r) => [r.id, r.time_zone]));
+/** A batch's accounts: each one's time zone and frequency cap (null: none), in one read. */
+export async function batchSettings(
+  db: Q,
+  accountIds: string[],
+): Promise<Map<string, { timeZone: string; frequencyCap: FrequencyCap | null }>> {
+  if (accountIds.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('accounts as a')
+    .leftJoin('conductor_settings as s', 's.account_id', 'a.id')
+    .select(['a.id', 'a.time_zone', 's.frequency_cap'])
+    .where('a.id', 'in', accountIds)
+    .execute();
+  return new Map(rows.map((r) => [r.id, { timeZone: r.time_zone, frequencyCap: (r.frequency_cap ?? null) as FrequencyCap | null }]));
 }
 
 // ---------------------------------------------------------------------------------------------
