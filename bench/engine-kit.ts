@@ -138,14 +138,21 @@ export async function sendEvents(api: ApiClient, run: string, contacts: number, 
   await Promise.all(Array.from({ length: concurrent }, sender));
 }
 
-/** Waits until the conversation's message step has sent `count` mails (polling every 200 ms). */
-export async function waitForMessages(api: ApiClient, target: { conversationId: string; messageStep: string }, count: number) {
+/** Waits until the conversation's message step has sent `count` mails (polling every 200 ms; `progress` hears each count). */
+export async function waitForMessages(
+  api: ApiClient,
+  target: { conversationId: string; messageStep: string },
+  count: number,
+  progress?: (sent: number) => void,
+) {
   for (;;) {
     const conv = await api.request<{ stepCounts: Record<string, { messagesSent: number }> }>(
       'GET',
       `/v1/conversations/${target.conversationId}`,
     );
-    if ((conv.stepCounts[target.messageStep]?.messagesSent ?? 0) >= count) return;
+    const sent = conv.stepCounts[target.messageStep]?.messagesSent ?? 0;
+    progress?.(sent);
+    if (sent >= count) return;
     await new Promise((r) => setTimeout(r, 200));
   }
 }

@@ -39,21 +39,24 @@ const WORKERS = 2;
 const GOAL = 0.8;
 const HOT_TABLES = ['enrollments', 'step_runs', 'outbox', 'codes', 'assignments', 'contacts', 'events', 'pool_code_counts'];
 
-/** VmRSS of each process every `everyMs`: start (first sample), peak and end (last sample). */
+/**
+ * VmRSS of each process every `everyMs`: start (the sample taken when `warm()` is called: start-up
+ * over, the first tenth of the runs done), peak (the highest sample over the whole run) and end.
+ */
 function sampleRss(pids: number[], everyMs = 1000) {
   const seen = pids.map(() => ({ start: null as number | null, peak: 0, end: null as number | null }));
-  const take = () =>
+  const take = (start = false) =>
     pids.forEach((pid, i) => {
       const mb = rssMb(pid);
       if (mb === null) return;
       const s = seen[i]!;
-      s.start ??= mb;
+      if (start) s.start = mb;
       s.peak = Math.max(s.peak, mb);
       s.end = mb;
     });
-  take();
   const timer = setInterval(take, everyMs);
   return {
+    warm: () => take(true),
     stop() {
       take();
       clearInterval(timer);
@@ -62,16 +65,19 @@ function sampleRss(pids: number[], everyMs = 1000) {
   };
 }
 
-/** Runs finished per tenth of them, by `ended_at` (the tenth's size over the time between its first and last end). */
-async function tenths(db: pg.Client, conversationId: string) {
-  const q = Array.from({ length: 11 }, (_, i) => i / 10);
+/**
+ * Runs finished per tenth of them: the tenth's size over the time from the end of the tenth
+ * before (for the first: from `startedAt`, the first event sent) to its last run's `ended_at`.
+ */
+async function tenths(db: pg.Client, conversationId: string, startedAt: number) {
+  const q = Array.from({ length: 10 }, (_, i) => (i + 1) / 10);
   const { rows } = await db.query<{ n: string; at: Date[] }>(
     `select count(*) as n, percentile_disc($2::float8[]) within group (order by ended_at) as at
      from enrollments where conversation_id = $1 and status = 'completed'`,
     [conversationId, q],
   );
   const n = Number(rows[0]!.n);
-  const at = rows[0]!.at.map((d) => new Date(d).getTime());
+  const at = [startedAt, ...rows[0]!.at.map((d) => new Date(d).getTime())];
   return { n, rates: at.slice(1).map((t, i) => rate(n / 10, Math.max(1, t - at[i]!))) };
 }
 
@@ -123,9 +129,14 @@ export async function run() {
     for (let i = 0; i < WORKERS; i++) workers.push(startWorker(env));
     const rss = sampleRss([...workers.map((w) => w.child.pid!), server.pid]);
     const t0 = performance.now();
+    const startedAt = Date.now();
     await sendEvents(api, randomBytes(3).toString('hex'), CONTACTS);
     const intakeMs = performance.now() - t0;
-    await waitForMessages(api, target, CONTACTS);
+    let warm = false;
+    await waitForMessages(api, target, CONTACTS, (sent) => {
+      if (!warm && sent >= CONTACTS / 10) rss.warm();
+      warm ||= sent >= CONTACTS / 10;
+    });
     const totalMs = performance.now() - t0;
     const memory = rss.stop();
     await Promise.all(workers.map((w) => w.stop()));
@@ -136,14 +147,16 @@ export async function run() {
     );
     await db.connect();
     connected = true;
-    const { n, rates } = await tenths(db, target.conversationId);
+    const { n, rates } = await tenths(db, target.conversationId, startedAt);
     const ratio = rates[9]! / rates[0]!;
     console.log(
       `runs finished: ${fmt(n)}; first 10 %: ${fmt(rates[0]!)} runs/s, last 10 %: ${fmt(rates[9]!)} runs/s; last / first = ${ratio.toFixed(2)} (goal >= ${GOAL}: ${ratio >= GOAL ? 'met' : 'not met'})`,
     );
     console.log(`each tenth (runs/s): ${rates.map(fmt).join(', ')}`);
     memory.forEach((s, i) =>
-      console.log(`${i < WORKERS ? `worker ${i + 1}` : 'serve   '} RSS: start ${s.start} MB, peak ${s.peak} MB, end ${s.end} MB`),
+      console.log(
+        `${i < WORKERS ? `worker ${i + 1}` : 'serve   '} RSS: start (10 % of the runs done) ${s.start} MB, peak ${s.peak} MB, end ${s.end} MB`,
+      ),
     );
     // The processes have exited, so their backends' statistics are flushed; give the collector a moment.
     await new Promise((r) => setTimeout(r, 1500));
