@@ -28,11 +28,15 @@ export interface EventAnswer extends repo.EventOutcome {
  * enrollment is written with its event or not at all. Answers the conversations entered and left.
  */
 export type OnEvent = (tx: Kysely<DB>, event: repo.EventRecord, merchantIds?: string[] | null) => Promise<repo.EventOutcome>;
-/** The same for many events of one account, in order (the batch intake). */
+/**
+ * The same for many events of one account, in order (the batch intake). Each event comes as what
+ * the conductor reads of it (its contact, type and properties): the conductor sends the batch on
+ * in its statements, so nothing else of the event rides along.
+ */
 export type OnEvents = (
   tx: Kysely<DB>,
   accountId: string,
-  events: repo.EventRecord[],
+  events: Pick<repo.EventRecord, 'contactId' | 'type' | 'properties'>[],
   merchantIds?: string[] | null,
 ) => Promise<repo.EventOutcome[]>;
 
@@ -89,7 +93,12 @@ export function eventsService(deps: {
     const kept = keyed.length === 0 ? events : events.filter((e) => e.idempotencyKey === null || written.has(e.id));
     const redemptions = await coupons(kept);
     const engine = deps.onEvents
-      ? await deps.onEvents(tx, accountId, kept, merchantIds)
+      ? await deps.onEvents(
+          tx,
+          accountId,
+          kept.map((e) => ({ contactId: e.contactId, type: e.type, properties: e.properties })),
+          merchantIds,
+        )
       : await Promise.all(kept.map((e) => onEvent(tx, e, merchantIds)));
     const outcomes = engine.map((o, i) => withRedemptions(o, redemptions[i] ?? null));
     const unkeyed = kept.flatMap((e, i) => (e.idempotencyKey === null ? [i] : []));
