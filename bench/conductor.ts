@@ -12,15 +12,25 @@
  * another, then the same message; measured right after the linear conversation in the same setup
  * (a fresh schema or data directory each), with the ratio split/linear (goal: within 15 %).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiClient } from '../src/cli/api-client.ts';
-import { profileArgs, startServer, type BenchServer } from './server.ts';
+import { startServer, type BenchServer } from './server.ts';
+import {
+  PG_URL,
+  assignStep,
+  couponMessage,
+  dropSchemas,
+  engineEnv,
+  publishConversation,
+  rate,
+  sendEvents,
+  startWorker,
+  waitForMessages,
+} from './engine-kit.ts';
 
-const PG_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const CONTACTS = Number(process.env.BENCH_CONDUCTOR_CONTACTS ?? 100_000);
 /** BENCH_CONDUCTOR_ENGINES=postgres or pglite: only that engine's scenarios (default: both). */
 const ENGINES = new Set((process.env.BENCH_CONDUCTOR_ENGINES ?? 'postgres,pglite').toLowerCase().split(','));
@@ -28,42 +38,6 @@ const SPLIT = !['0', 'false', 'no'].includes((process.env.BENCH_CONDUCTOR_SPLIT 
 /** Split/linear throughput at least this: "within 15 % of the linear conversation". */
 const SPLIT_GOAL = 0.85;
 type Variant = 'linear' | 'split';
-const BATCH = 1000;
-const CONCURRENT_BATCHES = 4;
-const engineEnv = { CONDUCTOR_POLL_INTERVAL_MS: '20', CONDUCTOR_BATCH_SIZE: '1000', POOL_CHECK_INTERVAL_SECONDS: '0' };
-
-const rate = (n: number, ms: number) => Math.round(n / (ms / 1000));
-
-function startWorker(env: Record<string, string>): { child: ChildProcess; stop(): Promise<void> } {
-  const child = spawn(process.execPath, [...profileArgs(), 'dist/main.js', 'worker'], {
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  return {
-    child,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
-}
-
-/** A unique pool holding `count` codes (and a few to spare); answers its id. */
-async function makePool(api: ApiClient, dir: string, merchantId: string, count: number): Promise<string> {
-  const pool = await api.request<{ id: string }>('POST', `/v1/merchants/${merchantId}/pools`, {
-    name: `bench-${randomBytes(4).toString('hex')}`,
-    type: 'unique',
-  });
-  const file = join(dir, `codes-${pool.id}.txt`);
-  const codes: string[] = [];
-  for (let i = 0; i < count + 1000; i++) codes.push(`B${randomBytes(6).toString('hex').toUpperCase()}${i},2027-0${1 + (i % 9)}-15`);
-  writeFileSync(file, codes.join('\n') + '\n');
-  const upload = await api.uploadFile<{ imported: number }>(`/v1/pools/${pool.id}/uploads`, { expiration: 'file', delimiter: ',' }, file);
-  if (upload.status !== 201) throw new Error(`upload failed: ${JSON.stringify(upload.body)}`);
-  return pool.id;
-}
 
 /**
  * Pool(s) with codes, fields, a committed message and a published conversation; answers its ids.
@@ -71,40 +45,10 @@ async function makePool(api: ApiClient, dir: string, merchantId: string, count: 
  * one pool and whose `otherwise` from another (into the same fields), then the message.
  */
 async function prepare(api: ApiClient, dir: string, variant: Variant) {
-  const merchants = await api.request<{ items: { id: string }[] }>('GET', '/v1/merchants');
-  const merchantId = merchants.items[0]!.id;
-  const group = await api.request<{ id: string; name: string }>('POST', '/v1/field-groups', { name: 'ShopperInfo' });
-  const code = await api.request<{ id: string; snippet: string }>('POST', `/v1/field-groups/${group.id}/fields`, {
-    name: 'SCA10Off',
-    type: 'text',
-  });
-  const exp = await api.request<{ id: string; snippet: string }>('POST', `/v1/field-groups/${group.id}/fields`, {
-    name: 'SCA10Off Expiration',
-    type: 'date',
-  });
-  const message = await api.request<{ id: string }>('POST', '/v1/messages', {
-    name: 'Your 10% off',
-    fromName: 'Shop',
-    fromEmail: 'shop@example.com',
-    subject: 'Your 10% off, {{ contact.email }}',
-    html: `<p>Hello {{ contact.email }}, your code is <b>${code.snippet}</b>, valid until ${exp.snippet}.</p>`,
-    text: null,
-  });
-  const assign = async (name: string, count: number) => ({
-    type: 'action',
-    name,
-    action: {
-      type: 'assignCoupon',
-      merchantId,
-      poolId: await makePool(api, dir, merchantId, count),
-      saveCodeTo: code.id,
-      saveExpirationTo: exp.id,
-      whenNoCode: 'continue',
-    },
-  });
+  const m = await couponMessage(api);
   const first =
     variant === 'linear'
-      ? await assign('Assign Coupon Code 10%', CONTACTS)
+      ? await assignStep(api, dir, m, 'Assign Coupon Code 10%', CONTACTS)
       : {
           type: 'split',
           name: 'Cart value',
@@ -112,50 +56,26 @@ async function prepare(api: ApiClient, dir: string, variant: Variant) {
             {
               name: 'Over 100',
               condition: { event: 'properties.cart', op: 'gt', value: 100 },
-              steps: [await assign('Assign Coupon Code 15%', Math.ceil(CONTACTS / 2))],
+              steps: [await assignStep(api, dir, m, 'Assign Coupon Code 15%', Math.ceil(CONTACTS / 2))],
             },
           ],
-          otherwise: { steps: [await assign('Assign Coupon Code 10%', Math.ceil(CONTACTS / 2))] },
+          otherwise: { steps: [await assignStep(api, dir, m, 'Assign Coupon Code 10%', Math.ceil(CONTACTS / 2))] },
         };
-  const conv = await api.request<{ id: string; steps: { id: string; type: string }[] }>('POST', '/v1/conversations', {
-    name: variant === 'linear' ? 'Cart abandonment 10%' : 'Cart abandonment 15% or 10%',
-    trigger: { event: 'cart_abandoned' },
-    steps: [first, { type: 'message', name: 'Your 10% off', messageId: message.id }],
-  });
-  const messageStep = conv.steps[1]!.id;
-  await api.request('POST', `/v1/conversations/${conv.id}/steps/${messageStep}/commit`);
-  await api.request('POST', `/v1/conversations/${conv.id}/publish`);
-  return { conversationId: conv.id, messageStep, splitStep: variant === 'split' ? conv.steps[0]!.id : null };
+  const conv = await publishConversation(
+    api,
+    variant === 'linear' ? 'Cart abandonment 10%' : 'Cart abandonment 15% or 10%',
+    [first],
+    m.messageId,
+  );
+  return { ...conv, splitStep: variant === 'split' ? conv.firstStep : null };
 }
 
 /** Sends the events, then waits for the last mail; answers the end-to-end and intake times. */
 async function drive(api: ApiClient, run: string, target: { conversationId: string; messageStep: string }) {
   const t0 = performance.now();
-  let next = 0;
-  const sender = async () => {
-    for (;;) {
-      const start = next;
-      next += BATCH;
-      if (start >= CONTACTS) return;
-      const events = Array.from({ length: Math.min(BATCH, CONTACTS - start) }, (_, i) => ({
-        type: 'cart_abandoned',
-        email: `c${start + i}-${run}@example.com`,
-        properties: { cart: (start + i) % 2 ? 150 : 50 },
-      }));
-      await api.request('POST', '/v1/events/batch', { events });
-    }
-  };
-  await Promise.all(Array.from({ length: CONCURRENT_BATCHES }, sender));
+  await sendEvents(api, run, CONTACTS);
   const intakeMs = performance.now() - t0;
-  for (;;) {
-    const conv = await api.request<{ stepCounts: Record<string, { messagesSent: number }> }>(
-      'GET',
-      `/v1/conversations/${target.conversationId}`,
-    );
-    const sent = conv.stepCounts[target.messageStep]?.messagesSent ?? 0;
-    if (sent >= CONTACTS) break;
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  await waitForMessages(api, target, CONTACTS);
   return { totalMs: performance.now() - t0, intakeMs };
 }
 
@@ -239,10 +159,5 @@ export async function run() {
     console.log('PGlite goal: >= 2,000 contacts/s');
     if (SPLIT) console.log(ratioLine('PGlite', lite, await pglite('PGlite, split', 'split')));
   }
-  // Drop the benchmark's schemas.
-  const { default: pgLib } = await import('pg');
-  const admin = new pgLib.Client({ connectionString: PG_URL });
-  await admin.connect();
-  for (const s of schemas) await admin.query(`drop schema if exists ${s} cascade`);
-  await admin.end();
+  await dropSchemas(schemas);
 }

@@ -1,4 +1,7 @@
-/** `npm run bench -- <name> [<name> …]`: runs the named benchmarks (all when none is named). */
+/**
+ * `npm run bench -- <name> [<name> …]`: runs the named benchmarks (when none is named: all but the
+ * soak, which runs only when named; at its default size it lasts long).
+ */
 const benches: Record<string, () => Promise<unknown>> = {
   upload: async () => (await import('./upload.ts')).run(),
   assign: async () => (await import('./assign.ts')).run(),
@@ -8,7 +11,9 @@ const benches: Record<string, () => Promise<unknown>> = {
   mail: async () => (await import('./mail.ts')).run(),
   redeem: async () => (await import('./redeem.ts')).run(),
   shopify: async () => (await import('./shopify.ts')).run(),
+  soak: async () => (await import('./soak.ts')).run(),
 };
+const namedOnly = new Set(['soak']);
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const unknown = names.filter((n) => !benches[n]);
@@ -16,7 +21,7 @@ if (unknown.length) {
   console.error(`unknown benchmark(s): ${unknown.join(', ')}; known: ${Object.keys(benches).join(', ')}`);
   process.exit(2);
 }
-for (const name of names.length ? names : Object.keys(benches)) {
+for (const name of names.length ? names : Object.keys(benches).filter((n) => !namedOnly.has(n))) {
   console.log(`\n=== bench: ${name} ===`);
   await benches[name]!();
 }

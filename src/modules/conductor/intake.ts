@@ -3,7 +3,7 @@
  * started (trigger filters decide, over the event's properties).
  */
 import type { Kysely } from 'kysely';
-import { newId } from '../../platform/ids.ts';
+import { newIds } from '../../platform/ids.ts';
 import type { DB } from '../../schema.ts';
 import { dueAt, evaluate, start, type ConversationDocument } from './model.ts';
 import * as repo from './repo.ts';
@@ -56,6 +56,9 @@ export async function intakeEvents(tx: Kysely<DB>, accountId: string, events: In
       if (!out.exited.includes(left.conversationId)) out.exited.push(left.conversationId);
     }
     await repo.wakeWaitingRuns(tx, accountId, round, now, hidden);
+    // The runs' ids drawn for the round at once (newId() draws its randomness per id).
+    const ids = newIds(round.reduce((n, e) => n + (triggered.get(e.type)?.length ?? 0), 0));
+    let drawn = 0;
     const runs: repo.NewRun[] = round.flatMap((e) =>
       (triggered.get(e.type) ?? []).flatMap((c) => {
         const doc = c.document;
@@ -64,7 +67,7 @@ export async function intakeEvents(tx: Kysely<DB>, accountId: string, events: In
         const path = start(doc);
         return [
           {
-            id: newId(),
+            id: ids[drawn++]!,
             conversationId: c.id,
             version: c.live_version!,
             contactId: e.contactId,

@@ -11,37 +11,66 @@ import type { EventOutcome, EventRecord } from './repo.ts';
 
 type Q = Kysely<DB>;
 
+/**
+ * One event as a row of the batch's JSON parameter: what differs per event only (the account and
+ * the time recorded are parameters of the statement; a key or an outcome left out is null).
+ */
+const eventRow = (e: EventRecord, outcome?: EventOutcome) => ({
+  id: e.id,
+  contactId: e.contactId,
+  type: e.type,
+  properties: e.properties,
+  occurredAt: e.occurredAt.toISOString(),
+  ...(e.idempotencyKey === null ? {} : { idempotencyKey: e.idempotencyKey }),
+  ...(outcome ? { outcome } : {}),
+});
+
 const EVENT_COLUMNS = {
-  accountId: 'text',
   id: 'text',
   contactId: 'text',
   type: 'text',
   properties: 'jsonb',
   occurredAt: 'timestamptz',
   idempotencyKey: 'text',
-  createdAt: 'timestamptz',
+  outcome: 'jsonb',
 } as const;
 
 /**
  * Records the event (locks nothing but the new row; a racing insert of the same key waits for the
  * first transaction and then inserts nothing). Idempotent by (account_id, idempotency_key):
- * false when the key is already taken (nothing written).
+ * false when the key is already taken (nothing written). With `outcome` (an event without a key,
+ * written after the conductor saw it), the event is written once, with what it did.
  */
-export async function insertEvent(db: Q, e: EventRecord): Promise<boolean> {
+export async function insertEvent(db: Q, e: EventRecord, outcome?: EventOutcome): Promise<boolean> {
   const result = await sql`
-    insert into events (account_id, id, contact_id, type, properties, occurred_at, idempotency_key, created_at)
-    values (${e.accountId}, ${e.id}, ${e.contactId}, ${e.type}, ${JSON.stringify(e.properties)}::jsonb, ${e.occurredAt}, ${e.idempotencyKey}, ${e.createdAt})
+    insert into events (account_id, id, contact_id, type, properties, occurred_at, idempotency_key, created_at, outcome)
+    values (${e.accountId}, ${e.id}, ${e.contactId}, ${e.type}, ${JSON.stringify(e.properties)}::jsonb, ${e.occurredAt}, ${e.idempotencyKey}, ${e.createdAt},
+            ${JSON.stringify(outcome ?? NO_OUTCOME)}::jsonb)
     on conflict (account_id, idempotency_key) do nothing`.execute(db);
   return Number(result.numAffectedRows ?? 0) === 1;
 }
 
-/** Records many events in one statement (one JSON parameter; idempotent per key as above); answers the ids written (a key taken meanwhile: skipped). */
-export async function insertEvents(db: Q, events: EventRecord[]): Promise<Set<string>> {
+/** What the column's default says: the event started and ended no run (yet). */
+const NO_OUTCOME: EventOutcome = { enrolled: [], exited: [] };
+
+/**
+ * Records many events of one account, recorded at one time `createdAt`, in one statement (one
+ * JSON parameter; idempotent per key as above); answers the ids written (a key taken meanwhile:
+ * skipped). `outcomes` (parallel to `events`): each event's outcome, written with it.
+ */
+export async function insertEvents(
+  db: Q,
+  accountId: string,
+  createdAt: Date,
+  events: EventRecord[],
+  outcomes?: EventOutcome[],
+): Promise<Set<string>> {
   if (events.length === 0) return new Set();
-  const rows = events.map((e) => ({ ...e, occurredAt: e.occurredAt.toISOString(), createdAt: e.createdAt.toISOString() }));
+  const rows = events.map((e, i) => eventRow(e, outcomes?.[i]));
   const result = await sql<{ id: string }>`
-    insert into events (account_id, id, contact_id, type, properties, occurred_at, idempotency_key, created_at)
-    select x."accountId", x.id, x."contactId", x.type, x.properties, x."occurredAt", x."idempotencyKey", x."createdAt"
+    insert into events (account_id, id, contact_id, type, properties, occurred_at, idempotency_key, created_at, outcome)
+    select ${accountId}, x.id, x."contactId", x.type, x.properties, x."occurredAt", x."idempotencyKey", ${createdAt}::timestamptz,
+           coalesce(x.outcome, ${JSON.stringify(NO_OUTCOME)}::jsonb)
     from ${recordset(rows, EVENT_COLUMNS, 'x')}
     on conflict (account_id, idempotency_key) do nothing
     returning id`.execute(db);

@@ -28,11 +28,15 @@ export interface EventAnswer extends repo.EventOutcome {
  * enrollment is written with its event or not at all. Answers the conversations entered and left.
  */
 export type OnEvent = (tx: Kysely<DB>, event: repo.EventRecord, merchantIds?: string[] | null) => Promise<repo.EventOutcome>;
-/** The same for many events of one account, in order (the batch intake). */
+/**
+ * The same for many events of one account, in order (the batch intake). Each event comes as what
+ * the conductor reads of it (its contact, type and properties): the conductor sends the batch on
+ * in its statements, so nothing else of the event rides along.
+ */
 export type OnEvents = (
   tx: Kysely<DB>,
   accountId: string,
-  events: repo.EventRecord[],
+  events: Pick<repo.EventRecord, 'contactId' | 'type' | 'properties'>[],
   merchantIds?: string[] | null,
 ) => Promise<repo.EventOutcome[]>;
 
@@ -51,6 +55,9 @@ const nothing: OnEvent = async () => ({ enrolled: [], exited: [] });
 
 class KeyTaken extends Error {}
 
+/** Did the event do anything worth recording as its outcome? */
+const said = (o: repo.EventOutcome) => o.enrolled.length > 0 || o.exited.length > 0 || o.redemptions !== undefined;
+
 const withRedemptions = (outcome: repo.EventOutcome, redemptions: EventRedemptions | null): repo.EventOutcome =>
   redemptions ? { ...outcome, redemptions } : outcome;
 
@@ -64,6 +71,51 @@ export function eventsService(deps: {
 }) {
   const { db } = deps.database;
   const onEvent = deps.onEvent ?? nothing;
+
+  /**
+   * Events of one account recorded at `now`, written and handed to the conductor in `tx`, in as few
+   * statements as their keys allow: those with an idempotency key are written first (a key another
+   * request took meanwhile is skipped, `raced`, before the conductor sees the event) and get their
+   * outcome afterwards (one update for the batch); those without a key cannot race and are written
+   * once, after the conductor, with their outcome. `coupons`: the redemptions the kept events name,
+   * before the conductor sees them. Answers the events kept and their outcomes, in order.
+   */
+  async function writeAndHandOn(
+    tx: Kysely<DB>,
+    accountId: string,
+    now: Date,
+    events: repo.EventRecord[],
+    merchantIds: string[] | null,
+    coupons: (events: repo.EventRecord[]) => Promise<(EventRedemptions | null)[]>,
+  ) {
+    const keyed = events.filter((e) => e.idempotencyKey !== null);
+    const written = await repo.insertEvents(tx, accountId, now, keyed);
+    const kept = keyed.length === 0 ? events : events.filter((e) => e.idempotencyKey === null || written.has(e.id));
+    const redemptions = await coupons(kept);
+    const engine = deps.onEvents
+      ? await deps.onEvents(
+          tx,
+          accountId,
+          kept.map((e) => ({ contactId: e.contactId, type: e.type, properties: e.properties })),
+          merchantIds,
+        )
+      : await Promise.all(kept.map((e) => onEvent(tx, e, merchantIds)));
+    const outcomes = engine.map((o, i) => withRedemptions(o, redemptions[i] ?? null));
+    const unkeyed = kept.flatMap((e, i) => (e.idempotencyKey === null ? [i] : []));
+    await repo.insertEvents(
+      tx,
+      accountId,
+      now,
+      unkeyed.map((i) => kept[i]!),
+      unkeyed.map((i) => outcomes[i]!),
+    );
+    await repo.saveOutcomes(
+      tx,
+      accountId,
+      kept.flatMap((e, i) => (e.idempotencyKey !== null && said(outcomes[i]!) ? [{ id: e.id, outcome: outcomes[i]! }] : [])),
+    );
+    return { kept, outcomes, raced: keyed.filter((e) => !written.has(e.id)) };
+  }
 
   async function replay(accountId: string, key: string): Promise<EventAnswer | undefined> {
     const seen = await repo.findByKey(db, accountId, key);
@@ -92,13 +144,14 @@ export function eventsService(deps: {
           createdAt: now,
         };
         // A racing request with the same key got there first: undo this one whole (the contact too).
-        if (!(await repo.insertEvent(tx, event))) throw new KeyTaken();
+        // Without a key nothing can race: the event is written once, after the conductor, with its outcome.
+        if (key !== null && !(await repo.insertEvent(tx, event))) throw new KeyTaken();
         const [redemptions] = deps.onCoupons
           ? await deps.onCoupons(tx, accountId, principal.merchantIds, [{ ...event, email: input.email }])
           : [null];
         const outcome = withRedemptions(await onEvent(tx, event, principal.merchantIds), redemptions ?? null); // a merchant-limited caller's events reach its conversations only
-        if (outcome.enrolled.length || outcome.exited.length || outcome.redemptions)
-          await repo.saveOutcome(tx, accountId, event.id, outcome);
+        if (key === null) await repo.insertEvent(tx, event, outcome);
+        else if (said(outcome)) await repo.saveOutcome(tx, accountId, event.id, outcome);
         return { contactId: contact.id, ...outcome, duplicate: false };
       });
     } catch (err) {
@@ -128,7 +181,8 @@ export function eventsService(deps: {
         accountId,
         inputs.map((e, i) => ({ id: ids[2 * i]!, email: e.email })),
       );
-      const fresh: { index: number; event: repo.EventRecord }[] = [];
+      const fresh: repo.EventRecord[] = [];
+      const indexOf = new Map<string, number>();
       inputs.forEach((input, index) => {
         const key = input.idempotencyKey ?? null;
         if (key !== null && (seenBefore.has(key) || firstOfKey.has(key))) return;
@@ -143,43 +197,22 @@ export function eventsService(deps: {
           idempotencyKey: key,
           createdAt: now,
         };
-        fresh.push({ index, event });
+        fresh.push(event);
+        indexOf.set(event.id, index);
       });
-      const written = await repo.insertEvents(
-        tx,
-        fresh.map((f) => f.event),
+      const { kept, outcomes, raced } = await writeAndHandOn(tx, accountId, now, fresh, principal.merchantIds, (events) =>
+        deps.onCoupons
+          ? deps.onCoupons(
+              tx,
+              accountId,
+              principal.merchantIds,
+              events.map((e) => ({ ...e, email: inputs[indexOf.get(e.id)!]!.email })),
+            )
+          : Promise.resolve(events.map(() => null)),
       );
-      const kept = fresh.filter((f) => written.has(f.event.id));
-      // The coupon codes of the whole batch: one statement, before the engine sees the events.
-      const redemptions = deps.onCoupons
-        ? await deps.onCoupons(
-            tx,
-            accountId,
-            principal.merchantIds,
-            kept.map((f) => ({ ...f.event, email: inputs[f.index]!.email })),
-          )
-        : kept.map(() => null);
-      const engine = deps.onEvents
-        ? await deps.onEvents(
-            tx,
-            accountId,
-            kept.map((f) => f.event),
-            principal.merchantIds,
-          )
-        : await Promise.all(kept.map((f) => onEvent(tx, f.event, principal.merchantIds)));
-      const outcomes = engine.map((o, i) => withRedemptions(o, redemptions[i] ?? null));
-      await repo.saveOutcomes(
-        tx,
-        accountId,
-        kept.flatMap((f, i) =>
-          outcomes[i]!.enrolled.length || outcomes[i]!.exited.length || outcomes[i]!.redemptions
-            ? [{ id: f.event.id, outcome: outcomes[i]! }]
-            : [],
-        ),
-      );
-      kept.forEach((f, i) => (answers[f.index] = { contactId: f.event.contactId, ...outcomes[i]!, duplicate: false }));
+      kept.forEach((e, i) => (answers[indexOf.get(e.id)!] = { contactId: e.contactId, ...outcomes[i]!, duplicate: false }));
       // Keys another request recorded between our look-up and our insert.
-      return fresh.filter((f) => !written.has(f.event.id)).map((f) => f.event.idempotencyKey!);
+      return raced.map((e) => e.idempotencyKey!);
     });
     const late = await repo.findByKeys(db, accountId, raced);
     return inputs.map((input, index) => {
@@ -220,16 +253,7 @@ export function eventsService(deps: {
       idempotencyKey: e.idempotencyKey ?? null,
       createdAt: now,
     }));
-    const written = await repo.insertEvents(tx, events);
-    const kept = events.filter((e) => written.has(e.id));
-    const outcomes = deps.onEvents
-      ? await deps.onEvents(tx, accountId, kept, null)
-      : await Promise.all(kept.map((e) => onEvent(tx, e, null)));
-    await repo.saveOutcomes(
-      tx,
-      accountId,
-      kept.flatMap((e, i) => (outcomes[i]!.enrolled.length || outcomes[i]!.exited.length ? [{ id: e.id, outcome: outcomes[i]! }] : [])),
-    );
+    const { kept } = await writeAndHandOn(tx, accountId, now, events, null, async (batch) => batch.map(() => null));
     return kept.map((e) => e.id);
   }
 
