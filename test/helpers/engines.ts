@@ -1,10 +1,13 @@
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import pg from 'pg';
 import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
+import { gunzip as gunzipCallback } from 'node:zlib';
 import { openDatabase, type Engine } from '../../src/platform/db/database.ts';
 import { migrate } from '../../src/platform/db/migrate.ts';
 import { migrations } from '../../src/migrations/index.ts';
 import type { AppDatabase, DB } from '../../src/schema.ts';
+import { fileBuiltOnce } from './global-setup.ts';
 
 /**
  * Every storage-facing suite runs on PGlite and on PostgreSQL, like Kysely's own test suite.
@@ -42,6 +45,8 @@ export function postgresProblem(): Promise<string | undefined> {
 
 const pgProblem = selected.includes('postgres') ? await postgresProblem() : undefined;
 
+const gunzip = promisify(gunzipCallback);
+
 export const randomSchema = () => `t_${randomBytes(6).toString('hex')}`;
 
 export interface TestDatabase {
@@ -55,10 +60,7 @@ export interface TestDatabase {
 
 /** A fresh, empty (unmigrated) database on `engine`. */
 export async function openTestDatabase(engine: Engine): Promise<TestDatabase> {
-  if (engine === 'pglite') {
-    const database = await openDatabase<DB>({ dataDir: 'memory://', schema: 'public' });
-    return { engine, database, schema: 'public', env: {}, close: () => database.close() };
-  }
+  if (engine === 'pglite') return openPglite();
   const schema = randomSchema();
   const url = PGBOUNCER_URL ? await suiteRole(schema) : TEST_DATABASE_URL;
   const database = await openDatabase<DB>({ databaseUrl: url, dataDir: '', schema, poolSize: 10 });
@@ -99,11 +101,36 @@ async function suiteRole(schema: string): Promise<string> {
   return url.toString();
 }
 
+/**
+ * A fresh database on `engine` with every migration applied. On PGlite a copy of one data
+ * directory migrated once per run (global-setup.ts): that skips initdb and the migrations, the
+ * bulk of opening one. `migrate` still runs on it (it finds nothing pending). The suites that test
+ * migrating itself open an empty one (`openTestDatabase`, `migrated: false`).
+ */
 export async function openMigratedDatabase(engine: Engine): Promise<TestDatabase> {
-  const test = await openTestDatabase(engine);
+  const template = engine === 'pglite' ? await migratedPglite() : undefined;
+  const test = template ? await openPglite(template) : await openTestDatabase(engine);
   await migrate(test.database.db as never, migrations, test.schema);
   return test;
 }
+
+async function openPglite(loadDataDir?: Blob): Promise<TestDatabase> {
+  const database = await openDatabase<DB>({ dataDir: 'memory://', schema: 'public', loadDataDir });
+  return { engine: 'pglite', database, schema: 'public', env: {}, close: () => database.close() };
+}
+
+/** A tar of a PGlite data directory with every migration applied, made once per run. */
+const migratedPglite = () =>
+  fileBuiltOnce('pglite-migrated.tar', async () => {
+    const { database } = await openPglite();
+    try {
+      await migrate(database.db as never, migrations, 'public');
+      // dumpDataDir gzips (backups); a plain tar loads faster, and this one stays on local disk.
+      return new Uint8Array(await gunzip(new Uint8Array(await (await database.dumpDataDir!()).arrayBuffer())));
+    } finally {
+      await database.close();
+    }
+  });
 
 export interface EngineContext extends TestDatabase {}
 
