@@ -104,12 +104,13 @@ async function suiteRole(schema: string): Promise<string> {
 /**
  * A fresh database on `engine` with every migration applied. On PGlite a copy of one data
  * directory migrated once per run (global-setup.ts): that skips initdb and the migrations, the
- * bulk of opening one. `migrate` still runs on it (it finds nothing pending). The suites that test
- * migrating itself open an empty one (`openTestDatabase`, `migrated: false`).
+ * bulk of opening one (the copy is of what `migrate` made in this run, from these migrations).
+ * The suites that test migrating itself open an empty one (`openTestDatabase`, `migrated: false`).
  */
 export async function openMigratedDatabase(engine: Engine): Promise<TestDatabase> {
   const template = engine === 'pglite' ? await migratedPglite() : undefined;
-  const test = template ? await openPglite(template) : await openTestDatabase(engine);
+  if (template) return openPglite(template);
+  const test = await openTestDatabase(engine);
   await migrate(test.database.db as never, migrations, test.schema);
   return test;
 }
