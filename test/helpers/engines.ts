@@ -1,13 +1,11 @@
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import pg from 'pg';
 import { randomBytes } from 'node:crypto';
-import { promisify } from 'node:util';
-import { gunzip as gunzipCallback } from 'node:zlib';
 import { openDatabase, type Engine } from '../../src/platform/db/database.ts';
 import { migrate } from '../../src/platform/db/migrate.ts';
 import { migrations } from '../../src/migrations/index.ts';
 import type { AppDatabase, DB } from '../../src/schema.ts';
-import { fileBuiltOnce } from './global-setup.ts';
+import { migratedPglite } from './global-setup.ts';
 
 /**
  * Every storage-facing suite runs on PGlite and on PostgreSQL, like Kysely's own test suite.
@@ -44,8 +42,6 @@ export function postgresProblem(): Promise<string | undefined> {
 }
 
 const pgProblem = selected.includes('postgres') ? await postgresProblem() : undefined;
-
-const gunzip = promisify(gunzipCallback);
 
 export const randomSchema = () => `t_${randomBytes(6).toString('hex')}`;
 
@@ -119,19 +115,6 @@ async function openPglite(loadDataDir?: Blob): Promise<TestDatabase> {
   const database = await openDatabase<DB>({ dataDir: 'memory://', schema: 'public', loadDataDir });
   return { engine: 'pglite', database, schema: 'public', env: {}, close: () => database.close() };
 }
-
-/** A tar of a PGlite data directory with every migration applied, made once per run. */
-const migratedPglite = () =>
-  fileBuiltOnce('pglite-migrated.tar', async () => {
-    const { database } = await openPglite();
-    try {
-      await migrate(database.db as never, migrations, 'public');
-      // dumpDataDir gzips (backups); a plain tar loads faster, and this one stays on local disk.
-      return new Uint8Array(await gunzip(new Uint8Array(await (await database.dumpDataDir!()).arrayBuffer())));
-    } finally {
-      await database.close();
-    }
-  });
 
 export interface EngineContext extends TestDatabase {}
 
