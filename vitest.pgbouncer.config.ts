@@ -17,7 +17,8 @@ export default defineConfig({
     ],
     // Within CI's budget (about two minutes more): the heaviest variants stay in the main run only.
     testNamePattern: /^(?!.*(SIGKILL|\(batch\)))/,
-    globalSetup: ['test/helpers/pgbouncer-setup.ts'],
+    // pgbouncer-setup first: it sets TEST_ENGINES=postgres, so global-setup migrates no PGlite.
+    globalSetup: ['test/helpers/pgbouncer-setup.ts', 'test/helpers/global-setup.ts'],
     pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 60_000,

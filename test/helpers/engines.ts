@@ -5,6 +5,7 @@ import { openDatabase, type Engine } from '../../src/platform/db/database.ts';
 import { migrate } from '../../src/platform/db/migrate.ts';
 import { migrations } from '../../src/migrations/index.ts';
 import type { AppDatabase, DB } from '../../src/schema.ts';
+import { migratedPglite } from './global-setup.ts';
 
 /**
  * Every storage-facing suite runs on PGlite and on PostgreSQL, like Kysely's own test suite.
@@ -55,10 +56,7 @@ export interface TestDatabase {
 
 /** A fresh, empty (unmigrated) database on `engine`. */
 export async function openTestDatabase(engine: Engine): Promise<TestDatabase> {
-  if (engine === 'pglite') {
-    const database = await openDatabase<DB>({ dataDir: 'memory://', schema: 'public' });
-    return { engine, database, schema: 'public', env: {}, close: () => database.close() };
-  }
+  if (engine === 'pglite') return openPglite();
   const schema = randomSchema();
   const url = PGBOUNCER_URL ? await suiteRole(schema) : TEST_DATABASE_URL;
   const database = await openDatabase<DB>({ databaseUrl: url, dataDir: '', schema, poolSize: 10 });
@@ -99,10 +97,23 @@ async function suiteRole(schema: string): Promise<string> {
   return url.toString();
 }
 
+/**
+ * A fresh database on `engine` with every migration applied. On PGlite a copy of one data
+ * directory migrated once per run (global-setup.ts): that skips initdb and the migrations, the
+ * bulk of opening one (the copy is of what `migrate` made in this run, from these migrations).
+ * The suites that test migrating itself open an empty one (`openTestDatabase`, `migrated: false`).
+ */
 export async function openMigratedDatabase(engine: Engine): Promise<TestDatabase> {
+  const template = engine === 'pglite' ? await migratedPglite() : undefined;
+  if (template) return openPglite(template);
   const test = await openTestDatabase(engine);
   await migrate(test.database.db as never, migrations, test.schema);
   return test;
+}
+
+async function openPglite(loadDataDir?: Blob): Promise<TestDatabase> {
+  const database = await openDatabase<DB>({ dataDir: 'memory://', schema: 'public', loadDataDir });
+  return { engine: 'pglite', database, schema: 'public', env: {}, close: () => database.close() };
 }
 
 export interface EngineContext extends TestDatabase {}

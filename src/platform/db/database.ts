@@ -51,6 +51,11 @@ export interface DatabaseOptions {
   poolSize?: number;
   /** Where the embedded data dir's lock reports a failed heartbeat. */
   logger?: { error(obj: object, msg: string): void };
+  /**
+   * PGlite in memory only: start from this copy of a data directory (a tar from `dumpDataDir`)
+   * instead of an empty one, which skips initdb. The tests start from a migrated one.
+   */
+  loadDataDir?: Blob | undefined;
 }
 
 // int8 counts and ids fit a JS number; a `date` stays the 'YYYY-MM-DD' it is (no local midnight).
@@ -62,7 +67,7 @@ const asIs = (v: string) => v;
 export async function openDatabase<S>(options: DatabaseOptions): Promise<Database<S>> {
   return options.databaseUrl
     ? openPostgres<S>(options.databaseUrl, options.schema, options.poolSize ?? 10)
-    : openPglite<S>(options.dataDir, options.schema, options.logger);
+    : openPglite<S>(options.dataDir, options.schema, options.logger, undefined, options.loadDataDir);
 }
 
 /**
@@ -211,8 +216,10 @@ async function openPglite<S>(
   schema: string,
   logger?: DatabaseOptions['logger'],
   restore?: { tarball: () => Promise<Blob>; check: (database: Database<S>) => Promise<void> },
+  copyOf?: Blob,
 ): Promise<Database<S>> {
   const inMemory = dataDir.startsWith('memory://');
+  if (copyOf && !inMemory) throw new Error('loadDataDir is for a database in memory (restoreDataDir fills one on disk)');
   const existed = existsSync(dataDir);
   const unlock = inMemory
     ? async () => {}
@@ -249,7 +256,7 @@ async function openPglite<S>(
     }
     pglite = await PGlite.create(inMemory ? dataDir : pgdata, {
       parsers: { [INT8]: toNumber, [DATE]: asIs },
-      ...(restore && { loadDataDir: await restore.tarball() }),
+      ...(restore ? { loadDataDir: await restore.tarball() } : copyOf && { loadDataDir: copyOf }),
     });
   } catch (err) {
     undoRestore();
