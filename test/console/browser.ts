@@ -2,23 +2,20 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { createApp, type App } from '../../src/app.ts';
 import { systemClock } from '../../src/platform/clock.ts';
 import { openMigratedDatabase, type TestDatabase } from '../helpers/engines.ts';
+import { builtConsole } from '../helpers/global-setup.ts';
 
 /** Debian's chromium (CI installs it when missing); never a downloaded browser. */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const root = fileURLToPath(new URL('../../', import.meta.url));
 
-/** The console built from the current sources into a temporary directory (a second or two). */
-export async function buildConsole(): Promise<{ dir: string; remove: () => Promise<void> }> {
-  const { build } = await import('vite');
-  const dir = await mkdtemp(join(tmpdir(), 'couponflow-console-'));
-  await build({ configFile: join(root, 'web/vite.config.ts'), logLevel: 'silent', build: { outDir: dir, emptyOutDir: true } });
-  return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
-}
+/**
+ * The console built from the current sources: once per test run when the global setup runs
+ * (suites only read it), else into a temporary directory of its own that `remove` deletes.
+ */
+export const buildConsole = builtConsole;
 
 export interface ConsoleServer {
   app: App;
