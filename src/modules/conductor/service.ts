@@ -31,7 +31,7 @@ import * as repo from './repo.ts';
 import { intakeEvents, type EventOutcome, type IntakeEvent } from './intake.ts';
 import { countsFor, withSteps, type StepRedemptionsOf } from './readback.ts';
 export { enrollmentView, type EnrollmentWithSteps } from './readback.ts';
-import { exitRedeemedRunsStatement, type RedeemedCode } from './conductor.sql.ts';
+import { exitRedeemedRunsStatement, type RedeemedCode } from './exit.sql.ts';
 import { publishCheck } from './publish.ts';
 import { archivedPoolIssues, fieldUsedBy, messageUsedBy, poolUsedBy } from './usage.ts';
 import { settingsOps } from './settings.ts';

@@ -7,7 +7,7 @@ import type { RedemptionWithPool } from './redemptions.sql.ts';
  * `ids` selects (the ids the source drew for its lines; ids of lines not recorded match nothing).
  * `every` (a webhook subscribes to code.redeemed): all of them; else only those that can end a run —
  * a code a conversation run was handed, i.e. an assignment keyed `run:<enrollment id>:<step id>`
- * (the engine's key, see conductor.sql.ts exitRedeemedRunsStatement): by the unique code
+ * (the engine's key, see conductor/exit.sql.ts exitRedeemedRunsStatement): by the unique code
  * (`assignments (code_id)`), or for a shared code by the redemption's contact
  * (`assignments_contact_idx`); a redemption with no contact was handed to nobody. So an import of
  * a million redemptions nobody listens to and no run was handed reads back nothing.
