@@ -2,14 +2,14 @@ import { beforeAll, expect, it } from 'vitest';
 import pg from 'pg';
 import { describeEachEngine, TEST_DATABASE_URL } from '../helpers/engines.ts';
 import { useTenant } from '../helpers/fixture.ts';
-import { api } from './setup.ts';
+import { api, assignStep } from './setup.ts';
 
 /** The API's answers, read loosely (nested steps). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
 
 /**
- * SPEC §5 "Branches and waits", the rest of issue 17's list (branches.test.ts has the others): a
+ * "Branches and waits" (docs/ARCHITECTURE.md), the rest of issue 17's list (branches.test.ts has the others): a
  * split on the coupon source of an earlier step, nested splits read back path by path, publish
  * refusing a path without its coupon filler through the API, and the order event arriving while
  * the batch that times its wait out holds the run. Both engines, the injected clock.
@@ -21,11 +21,8 @@ describeEachEngine('conductor branches: coupon sources, nesting, publish, the wa
     a = api(app, t);
   });
 
-  const assign = (poolId: string, codeField: string, name: string, whenNoCode: 'exit' | 'continue' = 'exit') => ({
-    type: 'action',
-    name,
-    action: { type: 'assignCoupon', merchantId: t.merchantId, poolId, saveCodeTo: codeField, whenNoCode },
-  });
+  const assign = (poolId: string, codeField: string, name: string, whenNoCode: 'exit' | 'continue' = 'exit') =>
+    assignStep(t.merchantId, poolId, codeField, name, whenNoCode);
   const mail = (name: string, messageId: string) => ({ type: 'message', name, messageId });
   const subjects = async (email: string) => (await a.mailsTo(email)).map((m) => m.subject).sort();
   /** A run's journey as `<path> <outcome>` lines and the branch names it took. */

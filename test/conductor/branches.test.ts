@@ -1,7 +1,7 @@
 import { beforeAll, expect, it } from 'vitest';
 import { describeEachEngine } from '../helpers/engines.ts';
 import { useTenant } from '../helpers/fixture.ts';
-import { api } from './setup.ts';
+import { api, assignStep } from './setup.ts';
 
 /** The API's answers, read loosely (nested steps). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -15,11 +15,7 @@ describeEachEngine('conductor branches', (ctx) => {
     a = api(app, t);
   });
 
-  const assign = (poolId: string, codeField: string, name = 'Assign') => ({
-    type: 'action',
-    name,
-    action: { type: 'assignCoupon', merchantId: t.merchantId, poolId, saveCodeTo: codeField, whenNoCode: 'exit' },
-  });
+  const assign = (poolId: string, codeField: string, name = 'Assign') => assignStep(t.merchantId, poolId, codeField, name);
   /** Two pools (codes P10-… and P15-…), coupon fields with a number field `Cart`, and a message showing the code. */
   async function twoPools() {
     const p10 = await a.pool();

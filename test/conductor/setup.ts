@@ -4,6 +4,19 @@ import { multipart } from '../helpers/multipart.ts';
 
 type App = Awaited<ReturnType<typeof testApp>>;
 
+/** An action step assigning a code from `poolId` into the coupon field `codeField`, for the merchant given. */
+export const assignStep = (
+  merchantId: string,
+  poolId: string,
+  codeField: string,
+  name = 'Assign',
+  whenNoCode: 'exit' | 'continue' = 'exit',
+) => ({
+  type: 'action',
+  name,
+  action: { type: 'assignCoupon', merchantId, poolId, saveCodeTo: codeField, whenNoCode },
+});
+
 /** The API calls the conductor suites share; every call checks its status. */
 export function api(app: App, t: TestTenant) {
   async function call(method: 'GET' | 'POST' | 'PUT' | 'PATCH', url: string, payload?: unknown, status?: number) {
