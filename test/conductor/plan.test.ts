@@ -1,13 +1,26 @@
 import { expect, it } from 'vitest';
 import { sql, type RawBuilder } from 'kysely';
 import { describeEachEngine } from '../helpers/engines.ts';
-import { claimDueRunsStatement } from '../../src/modules/conductor/conductor.sql.ts';
+import { claimDueRunsStatement, exitRunsStatement } from '../../src/modules/conductor/conductor.sql.ts';
 
-/**
- * The engine's run claim follows the claim idiom (as test/assignments/plan.test.ts pins for
- * codes): the locking pick walks enrollments_due_idx, and the runs are read back by a TID scan,
- * with empty, stale and fresh statistics.
- */
+interface PlanNode {
+  'Node Type': string;
+  'Relation Name'?: string;
+  'Index Cond'?: string;
+  'Recheck Cond'?: string;
+  Plans?: PlanNode[];
+}
+
+/** The plan's reads of enrollments that are not narrowed to one contact or to runs named by id. */
+const unnarrowedEnrollmentScans = (node: PlanNode): string[] => {
+  const cond = `${node['Index Cond'] ?? ''} ${node['Recheck Cond'] ?? ''}`;
+  const own =
+    node['Relation Name'] === 'enrollments' && node['Node Type'] !== 'ModifyTable' && !/contact_id = |\bid = ANY/.test(cond)
+      ? [`${node['Node Type']} ${cond}`]
+      : [];
+  return [...own, ...(node.Plans ?? []).flatMap(unnarrowedEnrollmentScans)];
+};
+
 describeEachEngine('the run claim query plan', (ctx) => {
   const now = new Date('2026-01-01T00:00:00Z');
   const explain = async (stmt: RawBuilder<unknown>) => {
@@ -32,5 +45,34 @@ describeEachEngine('the run claim query plan', (ctx) => {
       expect(plan, moment).toContain('enrollments_due_idx');
       expect(plan, moment).not.toContain('Hash Join');
     }
+  });
+});
+
+/** Its own suite, so its enrollments table has no statistics from the claim's test. */
+describeEachEngine('the exit statement query plan', (ctx) => {
+  it('exits runs by an index lookup per event, never a loop over all open runs, whatever the statistics say', async () => {
+    const db = ctx.database.db;
+    await sql`insert into accounts (id, name) values ('exit-acct', 'exit')`.execute(db);
+    await sql`insert into conversations (account_id, id, name, trigger_event, draft, created_at, updated_at)
+      values ('exit-acct', 'exit-conv', 'exit', 'signup', '{}', now(), now())`.execute(db);
+    await sql`insert into conversation_versions (account_id, conversation_id, version, document, trigger_event, exit_events, published_at)
+      values ('exit-acct', 'exit-conv', 1, '{}', 'signup', '{order}', now())`.execute(db);
+    // No statistics yet, as in a new installation's first burst of intake (autovacuum has not analyzed it).
+    await sql`insert into enrollments (account_id, id, conversation_id, version, contact_id, status, step_index, next_due_at, created_at, updated_at)
+      select 'exit-acct', 'x' || g, 'exit-conv', 1, 'c' || g, 'active', 0, now(), now(), now()
+      from generate_series(1, 40000) g`.execute(db);
+    const events = Array.from({ length: 1000 }, (_, i) => ({ contactId: `c${i * 7 + 1}`, type: i % 2 ? 'order' : 'signup' }));
+    for (const moment of ['never analyzed', 'fresh'] as const) {
+      if (moment === 'fresh') await sql`analyze enrollments`.execute(db);
+      const stmt = exitRunsStatement('exit-acct', events, new Date(), []);
+      const res = await sql<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>`explain (format json) ${stmt}`.execute(db);
+      const plan = res.rows[0]!['QUERY PLAN'][0].Plan;
+      expect(JSON.stringify(plan), moment).toContain('enrollments_contact_idx');
+      expect(unnarrowedEnrollmentScans(plan), moment).toEqual([]);
+    }
+    const exited = await exitRunsStatement('exit-acct', events, new Date(), []).execute(db);
+    expect(exited.rows).toHaveLength(500);
+    const reasons = await sql<{ n: number }>`select count(*)::int as n from enrollments where exit_reason = 'exit event order'`.execute(db);
+    expect(reasons.rows[0]!.n).toBe(500);
   });
 });
