@@ -18,17 +18,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiClient } from '../src/cli/api-client.ts';
 import { startServer, type BenchServer } from './server.ts';
+import { conductorBaseline } from './conductor-baseline.ts';
 import {
   PG_URL,
   assignStep,
+  cpuMeter,
   couponMessage,
   dropSchemas,
   engineEnv,
+  messagesSent,
   publishConversation,
   rate,
   sendEvents,
   startWorker,
   waitForMessages,
+  waitForRunsDone,
 } from './engine-kit.ts';
 
 const CONTACTS = Number(process.env.BENCH_CONDUCTOR_CONTACTS ?? 100_000);
@@ -70,32 +74,64 @@ async function prepare(api: ApiClient, dir: string, variant: Variant) {
   return { ...conv, splitStep: variant === 'split' ? conv.firstStep : null };
 }
 
-/** Sends the events, then waits for the last mail; answers the end-to-end and intake times. */
-async function drive(api: ApiClient, run: string, target: { conversationId: string; messageStep: string }) {
-  const t0 = performance.now();
-  await sendEvents(api, run, CONTACTS);
-  const intakeMs = performance.now() - t0;
-  await waitForMessages(api, target, CONTACTS);
-  return { totalMs: performance.now() - t0, intakeMs };
-}
+/**
+ * `live`: the events are sent while the engine runs (the clock starts with the first event);
+ * `preloaded`: every event is in before the engine starts (the clock starts with it), so the
+ * figure is the engine's alone; `baseline`: the same preloaded runs done by the bare SQL of
+ * conductor-baseline.ts from as many connections as the scenario has workers.
+ */
+type Mode = 'live' | 'preloaded' | 'baseline';
 
 async function scenario(
   label: string,
-  serverEnv: Record<string, string>,
-  workers: number,
-  workerEnv: Record<string, string>,
+  engine: { serverEnv: Record<string, string>; workers: number; workerEnv: Record<string, string>; schema?: string },
   variant: Variant = 'linear',
+  mode: Mode = 'live',
   run = randomBytes(3).toString('hex'),
 ) {
   const dir = mkdtempSync(join(tmpdir(), 'cf-bench-conductor-'));
   let server: BenchServer | undefined;
   const started: ReturnType<typeof startWorker>[] = [];
   try {
-    server = await startServer(serverEnv);
+    server = await startServer(engine.serverEnv);
     const api = new ApiClient(server.url, server.token);
     const target = await prepare(api, dir, variant);
-    for (let i = 0; i < workers; i++) started.push(startWorker(workerEnv));
-    const { totalMs, intakeMs } = await drive(api, run, target);
+    const startEngine = () => {
+      for (let i = 0; i < engine.workers; i++) started.push(startWorker(engine.workerEnv));
+    };
+    let intakeMs = 0;
+    if (mode === 'live') startEngine();
+    else {
+      const t = performance.now();
+      await sendEvents(api, run, CONTACTS);
+      intakeMs = performance.now() - t;
+    }
+    const t0 = performance.now();
+    if (mode === 'preloaded') startEngine();
+    const cpu = cpuMeter({
+      [engine.workers ? 'workers' : 'serve']: started.length ? started.map((w) => w.child.pid!) : [server.pid],
+      ...(engine.workers && { serve: [server.pid] }),
+    });
+    if (mode === 'live') {
+      await sendEvents(api, run, CONTACTS);
+      intakeMs = performance.now() - t0;
+    }
+    let usage: string | undefined;
+    if (mode === 'baseline') {
+      const done = await conductorBaseline({
+        done: () => (usage = cpu.line()),
+        url: PG_URL,
+        schema: engine.schema!,
+        conversationId: target.conversationId,
+        connections: engine.workers,
+      });
+      if (done.runs !== CONTACTS) throw new Error(`the baseline completed ${done.runs} of ${CONTACTS} runs`);
+      const sent = await messagesSent(api, target);
+      if (sent !== CONTACTS) throw new Error(`the baseline's runs show ${sent} of ${CONTACTS} mails sent`);
+    } else if (engine.schema) await waitForRunsDone(api, engine.schema, target, CONTACTS);
+    else await waitForMessages(api, target, CONTACTS);
+    const totalMs = performance.now() - t0;
+    usage ??= cpu.line();
     let taken = '';
     if (target.splitStep) {
       const conv = await api.request<{ stepCounts: Record<string, { branches?: Record<string, number> }> }>(
@@ -107,9 +143,11 @@ async function scenario(
         .map(([k, n]) => `${k} ${n.toLocaleString('en-US')}`)
         .join(', ')}`;
     }
+    const what = mode === 'live' ? 'end to end' : mode === 'preloaded' ? 'engine alone' : 'bare SQL';
     console.log(
-      `${label.padEnd(28)} ${rate(CONTACTS, totalMs).toLocaleString('en-US')} contacts/s end to end (${(totalMs / 1000).toFixed(1)} s for ${CONTACTS.toLocaleString('en-US')}; events taken in ${(intakeMs / 1000).toFixed(1)} s${taken})`,
+      `${label.padEnd(36)} ${rate(CONTACTS, totalMs).toLocaleString('en-US')} contacts/s ${what} (${(totalMs / 1000).toFixed(1)} s for ${CONTACTS.toLocaleString('en-US')}; events ${mode === 'live' ? 'taken in' : 'sent before, in'} ${(intakeMs / 1000).toFixed(1)} s${taken})`,
     );
+    console.log(`${''.padEnd(36)} ${usage}`);
     return rate(CONTACTS, totalMs);
   } finally {
     await Promise.all(started.map((w) => w.stop()));
@@ -132,31 +170,47 @@ export async function run() {
   const schema = () => `bench_conductor_${randomBytes(4).toString('hex')}`;
   const pg = (s: string) => ({ DATABASE_URL: PG_URL, DATABASE_SCHEMA: s, ...engineEnv });
   const schemas: string[] = [];
-  const pgScenario = (label: string, workers: number, variant: Variant, run?: string) => {
+  const pgScenario = (label: string, workers: number, variant: Variant, mode: Mode = 'live', run?: string) => {
     const s = schema();
     schemas.push(s);
-    return scenario(label, { ...pg(s), SERVE_WORKERS: 'false' }, workers, pg(s), variant, run);
+    return scenario(label, { serverEnv: { ...pg(s), SERVE_WORKERS: 'false' }, workers, workerEnv: pg(s), schema: s }, variant, mode, run);
   };
   if (ENGINES.has('postgres')) {
     const pgRun = randomBytes(3).toString('hex');
-    const one = await pgScenario('PostgreSQL, 1 worker', 1, 'linear', pgRun);
-    const oneSplit = SPLIT ? await pgScenario('PostgreSQL, 1 worker, split', 1, 'split', pgRun) : null;
+    const one = await pgScenario('PostgreSQL, 1 worker', 1, 'linear', 'live', pgRun);
+    const oneSplit = SPLIT ? await pgScenario('PostgreSQL, 1 worker, split', 1, 'split', 'live', pgRun) : null;
     const two = await pgScenario('PostgreSQL, 2 workers', 2, 'linear');
-    console.log(`PostgreSQL: 2 workers / 1 worker = ${(two / one).toFixed(2)}x (goal >= 5,000 contacts/s with one worker, more with two)`);
+    const alone1 = await pgScenario('PostgreSQL, 1 worker, events first', 1, 'linear', 'preloaded');
+    const base1 = await pgScenario('PostgreSQL baseline, 1 connection', 1, 'linear', 'baseline');
+    const alone2 = await pgScenario('PostgreSQL, 2 workers, events first', 2, 'linear', 'preloaded');
+    const base2 = await pgScenario('PostgreSQL baseline, 2 connections', 2, 'linear', 'baseline');
+    console.log(
+      `PostgreSQL: 2 workers / 1 worker = ${(two / one).toFixed(2)}x end to end, ${(alone2 / alone1).toFixed(2)}x engine alone (goal >= 1.6x)`,
+    );
+    console.log(
+      `PostgreSQL: engine / baseline = ${(alone1 / base1).toFixed(2)} with 1 worker (end to end ${(one / base1).toFixed(2)}), ${(alone2 / base2).toFixed(2)} with 2 (end to end ${(two / base2).toFixed(2)}); goal >= 0.5; baseline 2 / 1 connections = ${(base2 / base1).toFixed(2)}x`,
+    );
+    console.log('PostgreSQL goals: >= 12,000 contacts/s with 1 worker, >= 20,000 with 2');
     if (oneSplit !== null) console.log(ratioLine('PostgreSQL, 1 worker', one, oneSplit));
   }
   const pgliteRun = randomBytes(3).toString('hex');
   const pglite = async (label: string, variant: Variant) => {
     const dataDir = mkdtempSync(join(tmpdir(), 'cf-bench-pglite-'));
     try {
-      return await scenario(label, { DATA_DIR: dataDir, SERVE_WORKERS: 'true', ...engineEnv }, 0, {}, variant, pgliteRun);
+      return await scenario(
+        label,
+        { serverEnv: { DATA_DIR: dataDir, SERVE_WORKERS: 'true', ...engineEnv }, workers: 0, workerEnv: {} },
+        variant,
+        'live',
+        pgliteRun,
+      );
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
   };
   if (ENGINES.has('pglite')) {
     const lite = await pglite('PGlite (serve runs the engine)', 'linear');
-    console.log('PGlite goal: >= 2,000 contacts/s');
+    console.log('PGlite goal: >= 6,000 contacts/s');
     if (SPLIT) console.log(ratioLine('PGlite', lite, await pglite('PGlite, split', 'split')));
   }
   await dropSchemas(schemas);

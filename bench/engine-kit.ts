@@ -4,7 +4,8 @@
  * the events sent over HTTP.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { ApiClient } from '../src/cli/api-client.ts';
@@ -138,7 +139,13 @@ export async function sendEvents(api: ApiClient, run: string, contacts: number, 
   await Promise.all(Array.from({ length: concurrent }, sender));
 }
 
-/** Waits until the conversation's message step has sent `count` mails (polling every 200 ms; `progress` hears each count). */
+/**
+ * Waits until the conversation's message step has sent `count` mails, asking the API every
+ * second (`progress` hears each count). The answer (GET /v1/conversations/:id) counts every step's
+ * runs and redemptions, which costs the database more as the runs grow: at 200 ms it took about a
+ * fifth of PostgreSQL's active time in a 50,000-contact run; PostgreSQL scenarios use
+ * waitForRunsDone instead.
+ */
 export async function waitForMessages(
   api: ApiClient,
   target: { conversationId: string; messageStep: string },
@@ -146,15 +153,49 @@ export async function waitForMessages(
   progress?: (sent: number) => void,
 ) {
   for (;;) {
-    const conv = await api.request<{ stepCounts: Record<string, { messagesSent: number }> }>(
-      'GET',
-      `/v1/conversations/${target.conversationId}`,
-    );
-    const sent = conv.stepCounts[target.messageStep]?.messagesSent ?? 0;
+    const sent = await messagesSent(api, target);
     progress?.(sent);
     if (sent >= count) return;
-    await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, 1000));
   }
+}
+
+export async function messagesSent(api: ApiClient, target: { conversationId: string; messageStep: string }): Promise<number> {
+  const conv = await api.request<{ stepCounts: Record<string, { messagesSent: number }> }>(
+    'GET',
+    `/v1/conversations/${target.conversationId}`,
+  );
+  return conv.stepCounts[target.messageStep]?.messagesSent ?? 0;
+}
+
+/**
+ * PostgreSQL, once every event is in: waits until the schema has no active run (every 250 ms;
+ * enrollments_due_idx holds only active runs, so the question costs what is left, not what is
+ * done; `progress` hears the runs no longer active), then checks through the API that the message
+ * step sent `count` mails (a run that failed is not active either).
+ */
+export async function waitForRunsDone(
+  api: ApiClient,
+  schema: string,
+  target: { conversationId: string; messageStep: string },
+  count: number,
+  progress?: (done: number) => void,
+) {
+  const { default: pgLib } = await import('pg');
+  const db = new pgLib.Client({ connectionString: PG_URL, options: `-c search_path=${schema}` });
+  await db.connect();
+  try {
+    for (;;) {
+      const active = Number((await db.query<{ n: string }>("select count(*) as n from enrollments where status = 'active'")).rows[0]!.n);
+      progress?.(count - active);
+      if (active === 0) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  } finally {
+    await db.end();
+  }
+  const sent = await messagesSent(api, target);
+  if (sent !== count) throw new Error(`no run is active, but the message step sent ${sent} of ${count} mails`);
 }
 
 /** Drops the benchmark's schemas. */
@@ -167,4 +208,58 @@ export async function dropSchemas(schemas: string[]) {
   } finally {
     await admin.end();
   }
+}
+
+/** CPU seconds (user + system) a process has used; null once it is gone. */
+function cpuSeconds(pid: number): number | null {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+  } catch {
+    return null;
+  }
+}
+
+const postgresPids = (): number[] =>
+  readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .map(Number)
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'postgres';
+      } catch {
+        return false;
+      }
+    });
+
+/** Busy and total CPU seconds of the whole machine (all cores), from /proc/stat. */
+function machineSeconds(): { busy: number; total: number } {
+  const [, ...n] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).map(Number);
+  const total = n.reduce((a, b) => a + b, 0);
+  return { busy: (total - n[3]! - n[4]!) / 100, total: total / 100 }; // idle, iowait
+}
+
+/**
+ * Where the CPU of a scenario went: the named processes' CPU seconds, PostgreSQL's (every
+ * `postgres` process, backends of the benchmark's connections included) and the whole machine's,
+ * from start() to line(). Other work on the machine shows as "other".
+ */
+export function cpuMeter(processes: Record<string, number[]>) {
+  const sum = (pids: number[]) => pids.reduce((a, pid) => a + (cpuSeconds(pid) ?? 0), 0);
+  const start = {
+    named: Object.fromEntries(Object.entries(processes).map(([k, pids]) => [k, sum(pids)])),
+    pg: sum(postgresPids()),
+    machine: machineSeconds(),
+  };
+  return {
+    line(): string {
+      const named = Object.entries(processes).map(([k, pids]) => [k, sum(pids) - start.named[k]!] as const);
+      const pgNow = sum(postgresPids()) - start.pg; // backends that ended meanwhile are not counted
+      const m = machineSeconds();
+      const busy = m.busy - start.machine.busy;
+      const wall = (m.total - start.machine.total) / cpus().length;
+      const other = busy - pgNow - named.reduce((a, [, s]) => a + s, 0);
+      return `CPU s: ${named.map(([k, s]) => `${k} ${s.toFixed(1)}`).join(', ')}, PostgreSQL ${pgNow.toFixed(1)}, other ${Math.max(0, other).toFixed(1)}; machine busy ${((busy / (wall * cpus().length)) * 100).toFixed(0)} % of ${cpus().length} cores`;
+    },
+  };
 }

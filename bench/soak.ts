@@ -29,7 +29,7 @@ import {
   rssMb,
   sendEvents,
   startWorker,
-  waitForMessages,
+  waitForRunsDone,
   type Worker,
 } from './engine-kit.ts';
 
@@ -133,9 +133,9 @@ export async function run() {
     await sendEvents(api, randomBytes(3).toString('hex'), CONTACTS);
     const intakeMs = performance.now() - t0;
     let warm = false;
-    await waitForMessages(api, target, CONTACTS, (sent) => {
-      if (!warm && sent >= CONTACTS / 10) rss.warm();
-      warm ||= sent >= CONTACTS / 10;
+    await waitForRunsDone(api, schema, target, CONTACTS, (done) => {
+      if (!warm && done >= CONTACTS / 10) rss.warm();
+      warm ||= done >= CONTACTS / 10;
     });
     const totalMs = performance.now() - t0;
     const memory = rss.stop();

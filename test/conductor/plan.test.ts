@@ -1,7 +1,8 @@
 import { expect, it } from 'vitest';
-import { sql, type RawBuilder } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
+import type { DB } from '../../src/schema.ts';
 import { describeEachEngine } from '../helpers/engines.ts';
-import { claimDueRunsStatement, exitRunsStatement } from '../../src/modules/conductor/conductor.sql.ts';
+import { claimDueRunsStatement, exitRunsStatement, writeBatchStatement } from '../../src/modules/conductor/conductor.sql.ts';
 
 interface PlanNode {
   'Node Type': string;
@@ -11,15 +12,18 @@ interface PlanNode {
   Plans?: PlanNode[];
 }
 
-/** The plan's reads of enrollments that are not narrowed to one contact or to runs named by id. */
-const unnarrowedEnrollmentScans = (node: PlanNode): string[] => {
+/** The plan's reads of `table` that are not narrowed to one contact or to rows named by id. */
+const unnarrowedScans = (node: PlanNode, table = 'enrollments'): string[] => {
   const cond = `${node['Index Cond'] ?? ''} ${node['Recheck Cond'] ?? ''}`;
   const own =
-    node['Relation Name'] === 'enrollments' && node['Node Type'] !== 'ModifyTable' && !/contact_id = |\bid = ANY/.test(cond)
+    node['Relation Name'] === table && node['Node Type'] !== 'ModifyTable' && !/contact_id = |\bid = ANY/.test(cond)
       ? [`${node['Node Type']} ${cond}`]
       : [];
-  return [...own, ...(node.Plans ?? []).flatMap(unnarrowedEnrollmentScans)];
+  return [...own, ...(node.Plans ?? []).flatMap((p) => unnarrowedScans(p, table))];
 };
+
+const planOf = async (db: Kysely<DB>, stmt: RawBuilder<unknown>) =>
+  (await sql<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>`explain (format json) ${stmt}`.execute(db)).rows[0]!['QUERY PLAN'][0].Plan;
 
 describeEachEngine('the run claim query plan', (ctx) => {
   const now = new Date('2026-01-01T00:00:00Z');
@@ -64,15 +68,59 @@ describeEachEngine('the exit statement query plan', (ctx) => {
     const events = Array.from({ length: 1000 }, (_, i) => ({ contactId: `c${i * 7 + 1}`, type: i % 2 ? 'order' : 'signup' }));
     for (const moment of ['never analyzed', 'fresh'] as const) {
       if (moment === 'fresh') await sql`analyze enrollments`.execute(db);
-      const stmt = exitRunsStatement('exit-acct', events, new Date(), []);
-      const res = await sql<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>`explain (format json) ${stmt}`.execute(db);
-      const plan = res.rows[0]!['QUERY PLAN'][0].Plan;
+      const plan = await planOf(db, exitRunsStatement('exit-acct', events, new Date(), []));
       expect(JSON.stringify(plan), moment).toContain('enrollments_contact_idx');
-      expect(unnarrowedEnrollmentScans(plan), moment).toEqual([]);
+      expect(unnarrowedScans(plan), moment).toEqual([]);
     }
     const exited = await exitRunsStatement('exit-acct', events, new Date(), []).execute(db);
     expect(exited.rows).toHaveLength(500);
     const reasons = await sql<{ n: number }>`select count(*)::int as n from enrollments where exit_reason = 'exit event order'`.execute(db);
     expect(reasons.rows[0]!.n).toBe(500);
+  });
+});
+
+/** Its own suite: contacts and enrollments with no statistics at first. */
+describeEachEngine('the batch write query plan', (ctx) => {
+  it('updates the contacts and runs of a batch by primary key, never a scan of the account, whatever the statistics say', async () => {
+    const db = ctx.database.db;
+    await sql`insert into accounts (id, name) values ('wb-acct', 'wb')`.execute(db);
+    await sql`insert into conversations (account_id, id, name, trigger_event, draft, created_at, updated_at)
+      values ('wb-acct', 'wb-conv', 'wb', 'signup', '{}', now(), now())`.execute(db);
+    await sql`insert into contacts (account_id, id, email) select 'wb-acct', 'c' || g, 'c' || g || '@example.com'
+      from generate_series(1, 40000) g`.execute(db);
+    await sql`insert into enrollments (account_id, id, conversation_id, version, contact_id, status, step_index, next_due_at, created_at, updated_at)
+      select 'wb-acct', 'r' || g, 'wb-conv', 1, 'c' || g, 'active', 0, now(), now(), now()
+      from generate_series(1, 40000) g`.execute(db);
+    const now = new Date();
+    const ids = Array.from({ length: 1000 }, (_, i) => i * 37 + 1);
+    const writes = {
+      patches: ids.map((i) => ({ id: `c${i}`, patch: { code: `CODE${i}` } })),
+      stepRuns: [],
+      updates: ids.map((i) => ({
+        id: `r${i}`,
+        status: i % 2 ? ('completed' as const) : ('active' as const),
+        stepIndex: 1,
+        stepPath: i % 2 ? null : 'steps.1',
+        nextDueAt: now.toISOString(),
+        exitReason: null,
+        waitingFor: null,
+        waitUntil: null,
+        receivedAt: null,
+      })),
+    };
+    for (const moment of ['never analyzed', 'fresh'] as const) {
+      if (moment === 'fresh') await sql`analyze contacts; analyze enrollments`.execute(db);
+      const plan = await planOf(db, writeBatchStatement('wb-acct', writes, now));
+      expect(unnarrowedScans(plan, 'contacts'), moment).toEqual([]);
+      expect(unnarrowedScans(plan, 'enrollments'), moment).toEqual([]);
+    }
+    await writeBatchStatement('wb-acct', writes, now).execute(db);
+    const after = await sql<{ done: number; active: number; patched: number; ended: number }>`
+      select count(*) filter (where e.status = 'completed' and e.step_path is null)::int as done,
+             count(*) filter (where e.status = 'active' and e.step_index = 1 and e.step_path = 'steps.1')::int as active,
+             count(*) filter (where c.fields ->> 'code' = 'CODE' || substr(c.id, 2))::int as patched,
+             count(*) filter (where e.ended_at is not null)::int as ended
+      from enrollments e join contacts c on c.account_id = e.account_id and c.id = e.contact_id`.execute(db);
+    expect(after.rows[0]).toEqual({ done: 500, active: 500, patched: 1000, ended: 500 });
   });
 });

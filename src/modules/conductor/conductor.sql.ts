@@ -164,7 +164,7 @@ export interface BatchWrites {
  * writeBatch — everything a batch writes for one account but its codes and mail, in ONE statement
  * (it was three: the contacts' patch, the step runs' insert, the runs' update; two round trips
  * less per batch): data-modifying CTEs, each executed once and to completion whether or not the
- * main query reads it. Rows travel as JSON records (`jsonb_to_recordset`; typed arrays through
+ * main query reads it. Rows travel as JSON (`jsonb_to_recordset`, objects keyed by id; typed arrays through
  * `unnest` measured slower on this machine); what is the same for every row (the account, the
  * time) is a parameter of its own, not repeated in each row. The statement's text is the same
  * for every batch.
@@ -178,12 +178,40 @@ export interface BatchWrites {
  */
 export async function writeBatch(db: Q, accountId: string, w: BatchWrites, now: Date): Promise<void> {
   if (w.patches.length === 0 && w.stepRuns.length === 0 && w.updates.length === 0) return;
+  await writeBatchStatement(accountId, w, now).execute(db);
+}
+
+/**
+ * The statement of {@link writeBatch}. The contacts and the runs it updates are found by primary
+ * key (`id = any(array(select …))`, the ids of a JSON object keyed by id) and their new values
+ * read from that object by id (`->`), with no join: joined to the batch's records, the planner
+ * trusted tables with no statistics yet (a new installation, its first minutes) and scanned every
+ * contact and every run of the account for each batch (measured: see README, "Profile of a batch").
+ * Pinned, with no statistics and with fresh ones, by test/conductor/plan.test.ts.
+ */
+export function writeBatchStatement(accountId: string, w: BatchWrites, now: Date) {
   const patches = Object.fromEntries(w.patches.map((p) => [p.id, p.patch]));
-  await sql`
-    with patched as (
-      update contacts c set fields = c.fields || p.patch, updated_at = ${now}
-      from jsonb_each(${JSON.stringify(patches)}::jsonb) as p(id, patch)
-      where c.account_id = ${accountId} and c.id = p.id
+  const updates = Object.fromEntries(
+    w.updates.map((u) => [
+      u.id,
+      {
+        status: u.status,
+        step_index: u.stepIndex,
+        step_path: u.stepPath,
+        next_due_at: u.nextDueAt,
+        exit_reason: u.exitReason,
+        waiting_for: u.waitingFor,
+        wait_until: u.waitUntil,
+        received_at: u.receivedAt,
+      },
+    ]),
+  );
+  return sql`
+    with patches as (select ${JSON.stringify(patches)}::jsonb as o),
+    positions as (select ${JSON.stringify(updates)}::jsonb as o),
+    patched as (
+      update contacts c set fields = c.fields || ((select o from patches) -> c.id), updated_at = ${now}
+      where c.account_id = ${accountId} and c.id = any (array(select jsonb_object_keys(o) from patches))
     ),
     stepped as (
       insert into step_runs (account_id, enrollment_id, step_id, conversation_id, outcome, at, code, expires_at, mail_id, detail)
@@ -196,11 +224,13 @@ export async function writeBatch(db: Q, accountId: string, w: BatchWrites, now: 
       )}
     )
     update enrollments e
-    set status = u.status, step_index = u."stepIndex", step_path = u."stepPath", next_due_at = u."nextDueAt", exit_reason = u."exitReason",
-        waiting_for = u."waitingFor", wait_until = u."waitUntil", received_at = u."receivedAt",
-        attempts = 0, last_error = null, updated_at = ${now}, ended_at = case when u.status = 'active' then null else ${now}::timestamptz end
-    from ${recordset(w.updates, RUN_UPDATE_COLUMNS, 'u')}
-    where e.account_id = ${accountId} and e.id = u.id`.execute(db);
+    set (status, step_index, step_path, next_due_at, exit_reason, waiting_for, wait_until, received_at) = (
+          select u.status, u.step_index, u.step_path, u.next_due_at, u.exit_reason, u.waiting_for, u.wait_until, u.received_at
+          from jsonb_populate_record(null::enrollments, (select o from positions) -> e.id) u
+        ),
+        attempts = 0, last_error = null, updated_at = ${now},
+        ended_at = case when (select o from positions) -> e.id ->> 'status' = 'active' then null else ${now}::timestamptz end
+    where e.account_id = ${accountId} and e.id = any (array(select jsonb_object_keys(o) from positions))`;
 }
 
 const STEP_RUN_COLUMNS = {
@@ -212,18 +242,6 @@ const STEP_RUN_COLUMNS = {
   expires_at: 'timestamptz',
   mail_id: 'text',
   detail: 'text',
-} as const;
-
-const RUN_UPDATE_COLUMNS = {
-  id: 'text',
-  status: 'text',
-  stepIndex: 'integer',
-  stepPath: 'text',
-  nextDueAt: 'timestamptz',
-  exitReason: 'text',
-  waitingFor: 'text',
-  waitUntil: 'timestamptz',
-  receivedAt: 'timestamptz',
 } as const;
 
 /**
