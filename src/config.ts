@@ -18,7 +18,7 @@ const configSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   HOST: z.string().default('0.0.0.0'),
   PUBLIC_URL: z.string().url().optional(),
-  // Signs unsubscribe links; unset: generated at first start and kept in the database.
+  // Signs unsubscribe links and seals stored Shopify and webhook secrets; unset: generated at first start and kept in the database.
   SECRET_KEY: z.string().min(32, 'at least 32 characters').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BODY_LIMIT_BYTES: intFromEnv(1024 * 1024),

@@ -7,8 +7,8 @@ import type { MailTables } from './schema/mail.ts';
 import type { PoolTables } from './schema/pools.ts';
 
 /**
- * The tables, as Kysely sees them, declared by area in src/schema/*.ts. Each area's repo.ts is the only code that touches its
- * own.
+ * The tables, as Kysely sees them, declared by area in src/schema/*.ts. Their queries live in the modules' repo.ts and
+ * <area>.sql.ts files; where an area reads or writes another's tables, docs/ARCHITECTURE.md ("Boundaries") says why.
  */
 export interface DB extends AccessTables, PoolTables, ContactTables, MailTables, ConductorTables, CommerceTables {}
 

@@ -2,7 +2,7 @@ import { sql, type Kysely } from 'kysely';
 
 /**
  * Redemptions: an order used a code. Two partial unique indexes are the whole of the
- * "exactly once" rule (see redemptions/redeem.ts), rolled-back rows leave both:
+ * "exactly once" rule (see redemptions/redemptions.sql.ts), rolled-back rows leave both:
  * - redemptions_code_live_key: a unique code (code_id) has at most one live redemption;
  * - redemptions_order_key: one live redemption per (merchant, code, order), so a retried order
  *   answers its first redemption, and a shared code (static row, default code) counts each order once.

@@ -3,7 +3,7 @@ import { sql, type Kysely } from 'kysely';
 /**
  * Integrations (issue 14).
  * - pools.expiry_reminder_days: the reminder setting; expiry_reminders: one row per assignment that
- *   got its `coupon_expiring` event — its primary key is the "once per assignment" (integrations/reminders.sql.ts).
+ *   got its `coupon_expiring` event — its primary key is the "once per assignment" (reminders/reminders.sql.ts).
  *   assignments_expiry_idx serves the periodic job's range scan per pool (unique codes, not released).
  * - shopify_integrations: the merchant's webhook secret, sealed (AES-256-GCM under SECRET_KEY);
  *   shopify_deliveries: every delivery that passed the signature, unique per X-Shopify-Webhook-Id.

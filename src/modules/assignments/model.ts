@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** A unique code claimed for an assignment (claim.ts). */
+/** A unique code claimed for an assignment (assignments.sql.ts). */
 export interface ClaimedCode {
   id: number;
   code: string;

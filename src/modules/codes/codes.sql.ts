@@ -29,7 +29,7 @@ export interface CodeFilter {
  * pool, so an export holds one page at a time (constant memory). Status: redeemed (a live
  * redemption), assigned, expired (unassigned, past its expiration), available (unassigned, not
  * expired). `uploadKey` (uploads.key, resolved by the caller) keeps the codes of one upload: a
- * filter on that range scan, no index of its own (codes from before migration 0012 carry none).
+ * filter on that range scan, no index of its own (codes from before migration 0014 carry none).
  * Reads assignments, contacts, redemptions and uploads by their keys, for the page's rows only.
  */
 export function codesPageStatement(

@@ -134,7 +134,7 @@ export const conversationInput = z
     trigger: triggerInput,
     exitEvents: z.array(eventType).max(20).default([]),
     reentry: z.enum(['never', 'afterCompletion']).default('never'),
-    /** A run ends (reason `redeemed`) as soon as a code it was handed is redeemed (docs/ARCHITECTURE.md, "Redemptions"). */
+    /** A run ends (reason `redeemed`) as soon as a code it was handed is redeemed (docs/ARCHITECTURE.md, "Integrations"). */
     exitOnRedemption: z.boolean().default(false),
     /** Message steps due outside it (the account's zone) wait for it to open. */
     sendWindow: sendWindow.nullable().optional(),

@@ -3,7 +3,7 @@ import type { DB } from '../../schema.ts';
 
 /*
  * Erasure and export of one contact: the one place that knows every table holding a
- * person's data. test/privacy/erasure.test.ts scans the catalog (every table, every text, jsonb
+ * person's data. test/lifecycle/erasure.test.ts scans the catalog (every table, every text, jsonb
  * and uuid column) after an erasure, so a table added later that keeps the address or the
  * contact id fails it until it is handled here.
  *

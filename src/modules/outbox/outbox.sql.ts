@@ -77,6 +77,9 @@ export async function insertMails(db: Q, rows: MailRow[]): Promise<void> {
   }
 }
 
+/** The test sends' message id (a header of test mail), for the scope filter of merchant-limited callers. */
+export const testMessageOf = sql<string>`headers->>${TEST_MESSAGE_HEADER}`;
+
 /**
  * The sender's claim: due queued mail, oldest due first, rows another sender holds skipped.
  * Locks: the claimed outbox rows (FOR UPDATE SKIP LOCKED, in next_attempt_at order), only until
@@ -84,16 +87,13 @@ export async function insertMails(db: Q, rows: MailRow[]): Promise<void> {
  * Idempotent / fenced: claiming bumps `attempts`, pushes `next_attempt_at` a lease ahead and
  * writes a new `lease_token`; a sender that dies mid-send leaves the row to be claimed again
  * after the lease, and the first sender's late result then finds the row no longer its own (see
- * markSent). Invariant: a queued row is due exactly when no live lease covers it.
+ * markSentBatch). Invariant: a queued row is due exactly when no live lease covers it.
  * Shape: the claim idiom of all three queues (see assignments.sql.ts): the MATERIALIZED CTE runs
  * the locking select once (a plain `IN (subquery)` may be re-run by the planner and update more
  * rows than the limit), and `ctid = any(array(…))` is always a TID scan — the join on ctid this
  * statement used before is the form that let PGlite's planner hash-join over a sequential scan
  * (see the claim in assignments.sql.ts). Pinned by test/outbox/plan.test.ts.
  */
-/** The test sends' message id (a header of test mail), for the scope filter of merchant-limited callers. */
-export const testMessageOf = sql<string>`headers->>${TEST_MESSAGE_HEADER}`;
-
 export function claimDueStatement(p: { now: Date; limit: number; leaseUntil: Date; leaseToken: string }) {
   return sql<Row>`
     with due as materialized (

@@ -1,5 +1,5 @@
 /**
- * What a new redemption causes, in its transaction (docs/ARCHITECTURE.md "Redemptions", issue 14): the runs handed its code
+ * What a new redemption causes, in its transaction (docs/ARCHITECTURE.md "Integrations", issue 14): the runs handed its code
  * end (exitOnRedemption) and code.redeemed is queued for the webhooks. The checkout and Shopify
  * (one redemption at a time) and the report sources (a file chunk, an event batch: set-wise) all
  * end here.
