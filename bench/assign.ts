@@ -201,7 +201,7 @@ export async function run() {
     `PostgreSQL  assignMany, ${CODES.toLocaleString()} codes in batches of ${BATCH}: ${fmt(pgBatch.run)} per batch (goal >= 50,000/s)`,
   );
   console.log(
-    `PostgreSQL  bare claim of ${BATCH} in a loop: ${fmt(pgBatch.base)}; ratio ${(pgBatch.run.perSec / pgBatch.base.perSec).toFixed(2)} (goal >= 0.7)`,
+    `PostgreSQL  bare claim of ${BATCH} in a loop: ${fmt(pgBatch.base)}; ratio ${(pgBatch.run.perSec / pgBatch.base.perSec).toFixed(2)} (goal >= 0.6)`,
   );
 
   const liteDb = await openDatabase<DB>({ dataDir: 'memory://', schema: 'public' });
@@ -211,7 +211,7 @@ export async function run() {
     `PGlite      assignMany, ${CODES.toLocaleString()} codes in batches of ${BATCH}: ${fmt(liteBatch.run)} per batch (goal >= 30,000/s)`,
   );
   console.log(
-    `PGlite      bare claim of ${BATCH} in a loop: ${fmt(liteBatch.base)}; ratio ${(liteBatch.run.perSec / liteBatch.base.perSec).toFixed(2)} (goal >= 0.7)`,
+    `PGlite      bare claim of ${BATCH} in a loop: ${fmt(liteBatch.base)}; ratio ${(liteBatch.run.perSec / liteBatch.base.perSec).toFixed(2)} (goal >= 0.6)`,
   );
 
   const httpSchema = `bench_${randomBytes(4).toString('hex')}`;
@@ -219,10 +219,10 @@ export async function run() {
   await dropSchema(httpSchema);
   const bare = await bareSingleClaims(HTTP_SECONDS, 'postgres');
   console.log(
-    `PostgreSQL  HTTP single assignments, 32 clients: ${http.perSec.toLocaleString()}/s, p50 ${http.p50} ms, p99 ${http.p99} ms (goals >= 2,000/s, p99 <= 25 ms)`,
+    `PostgreSQL  HTTP single assignments, 32 clients: ${http.perSec.toLocaleString()}/s, p50 ${http.p50} ms, p99 ${http.p99} ms (goals >= 3,000/s, p99 <= 30 ms)`,
   );
   console.log(
-    `PostgreSQL  bare one-row claim, 32 connections: ${fmt(bare)}; ratio ${(http.perSec / bare.perSec).toFixed(2)} (goal >= 0.7)`,
+    `PostgreSQL  bare one-row claim, 32 connections: ${fmt(bare)}; ratio ${(http.perSec / bare.perSec).toFixed(2)} (goal >= 0.6)`,
   );
 
   const dataDir = join(tmpdir(), `couponflow-bench-${randomBytes(4).toString('hex')}`);
@@ -233,6 +233,6 @@ export async function run() {
     `PGlite      HTTP single assignments, 32 clients: ${liteHttp.perSec.toLocaleString()}/s, p50 ${liteHttp.p50} ms, p99 ${liteHttp.p99} ms`,
   );
   console.log(
-    `PGlite      bare one-row claim, 32 concurrent loops: ${fmt(liteBare)}; ratio ${(liteHttp.perSec / liteBare.perSec).toFixed(2)} (goal >= 0.7)`,
+    `PGlite      bare one-row claim, 32 concurrent loops: ${fmt(liteBare)}; ratio ${(liteHttp.perSec / liteBare.perSec).toFixed(2)} (goal >= 0.6)`,
   );
 }
