@@ -141,9 +141,7 @@ export async function run() {
     `PostgreSQL  upload via HTTP: ${pgRun.codesPerSec.toLocaleString()} codes/s (${pgRun.seconds.toFixed(1)} s), server peak RSS ${pgRun.peakRssMb} MB`,
   );
   console.log(`PostgreSQL  baseline COPY:   ${pgBase.codesPerSec.toLocaleString()} codes/s (${pgBase.seconds.toFixed(1)} s)`);
-  console.log(
-    `PostgreSQL  upload takes ${(pgRun.seconds / pgBase.seconds).toFixed(2)}x the baseline's time (goal <= 1.2x)`,
-  );
+  console.log(`PostgreSQL  upload takes ${(pgRun.seconds / pgBase.seconds).toFixed(2)}x the baseline's time (goal <= 1.2x)`);
 
   const dataDir = join(dir, `pglite-${randomBytes(4).toString('hex')}`);
   const liteRun = await uploadThroughApi({ DATA_DIR: dataDir }, file, LINES);
