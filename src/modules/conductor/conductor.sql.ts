@@ -186,7 +186,7 @@ export async function writeBatch(db: Q, accountId: string, w: BatchWrites, now: 
  * key (`id = any(array(select …))`, the ids of a JSON object keyed by id) and their new values
  * read from that object by id (`->`), with no join: joined to the batch's records, the planner
  * trusted tables with no statistics yet (a new installation, its first minutes) and scanned every
- * contact and every run of the account for each batch (measured: see README, "Profile of a batch").
+ * contact and every run of the account for each batch (README, "Plans that did not depend on statistics").
  * Pinned, with no statistics and with fresh ones, by test/conductor/plan.test.ts.
  */
 export function writeBatchStatement(accountId: string, w: BatchWrites, now: Date) {
