@@ -25,6 +25,12 @@ const unnarrowedScans = (node: PlanNode, table = 'enrollments'): string[] => {
 const planOf = async (db: Kysely<DB>, stmt: RawBuilder<unknown>) =>
   (await sql<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>`explain (format json) ${stmt}`.execute(db)).rows[0]!['QUERY PLAN'][0].Plan;
 
+/** An account with one conversation, as the plan tests' runs need. */
+const seedConversation = (db: Kysely<DB>, account: string, conversation: string) =>
+  sql`with a as (insert into accounts (id, name) values (${account}, ${account}))
+    insert into conversations (account_id, id, name, trigger_event, draft, created_at, updated_at)
+    values (${account}, ${conversation}, ${conversation}, 'signup', '{}', now(), now())`.execute(db);
+
 describeEachEngine('the run claim query plan', (ctx) => {
   const now = new Date('2026-01-01T00:00:00Z');
   const explain = async (stmt: RawBuilder<unknown>) => {
@@ -34,9 +40,7 @@ describeEachEngine('the run claim query plan', (ctx) => {
 
   it('claims through enrollments_due_idx and a TID scan, whatever the statistics say', async () => {
     const db = ctx.database.db;
-    await sql`insert into accounts (id, name) values ('plan-acct', 'plan')`.execute(db);
-    await sql`insert into conversations (account_id, id, name, trigger_event, draft, created_at, updated_at)
-      values ('plan-acct', 'plan-conv', 'plan', 'signup', '{}', now(), now())`.execute(db);
+    await seedConversation(db, 'plan-acct', 'plan-conv');
     await sql`analyze enrollments`.execute(db); // statistics of an empty table
     await sql`insert into enrollments (account_id, id, conversation_id, version, contact_id, status, step_index, next_due_at, created_at, updated_at)
       select 'plan-acct', 'r' || g, 'plan-conv', 1, 'c' || g, case when g % 10 = 0 then 'active' else 'completed' end, 0,
@@ -56,9 +60,7 @@ describeEachEngine('the run claim query plan', (ctx) => {
 describeEachEngine('the exit statement query plan', (ctx) => {
   it('exits runs by an index lookup per event, never a loop over all open runs, whatever the statistics say', async () => {
     const db = ctx.database.db;
-    await sql`insert into accounts (id, name) values ('exit-acct', 'exit')`.execute(db);
-    await sql`insert into conversations (account_id, id, name, trigger_event, draft, created_at, updated_at)
-      values ('exit-acct', 'exit-conv', 'exit', 'signup', '{}', now(), now())`.execute(db);
+    await seedConversation(db, 'exit-acct', 'exit-conv');
     await sql`insert into conversation_versions (account_id, conversation_id, version, document, trigger_event, exit_events, published_at)
       values ('exit-acct', 'exit-conv', 1, '{}', 'signup', '{order}', now())`.execute(db);
     // No statistics yet, as in a new installation's first burst of intake (autovacuum has not analyzed it).
@@ -83,9 +85,7 @@ describeEachEngine('the exit statement query plan', (ctx) => {
 describeEachEngine('the batch write query plan', (ctx) => {
   it('updates the contacts and runs of a batch by primary key, never a scan of the account, whatever the statistics say', async () => {
     const db = ctx.database.db;
-    await sql`insert into accounts (id, name) values ('wb-acct', 'wb')`.execute(db);
-    await sql`insert into conversations (account_id, id, name, trigger_event, draft, created_at, updated_at)
-      values ('wb-acct', 'wb-conv', 'wb', 'signup', '{}', now(), now())`.execute(db);
+    await seedConversation(db, 'wb-acct', 'wb-conv');
     await sql`insert into contacts (account_id, id, email) select 'wb-acct', 'c' || g, 'c' || g || '@example.com'
       from generate_series(1, 40000) g`.execute(db);
     await sql`insert into enrollments (account_id, id, conversation_id, version, contact_id, status, step_index, next_due_at, created_at, updated_at)
