@@ -5,7 +5,7 @@
  */
 // The API's shapes are the server's own (src/modules/<area>/model.ts), never restated here.
 import type { MerchantJson as Merchant, SessionJson as Session } from '../../src/modules/accounts/model.ts';
-import type { AssignmentStatus, ListedAssignmentJson as ListedAssignment } from '../../src/modules/assignments/model.ts';
+import type { AssignmentFilter, AssignmentStatus, ListedAssignmentJson as ListedAssignment } from '../../src/modules/assignments/model.ts';
 import type { ConversationInput, ConversationJson, EnrollmentJson, PublishIssue } from '../../src/modules/conductor/model.ts';
 import type { ContactJson as Contact, ContactWithRunsJson as ContactWithRuns } from '../../src/modules/contacts/model.ts';
 import type { MessageJson as Message, MessageSettings, RenderedJson as Rendered } from '../../src/modules/messages/model.ts';
@@ -50,11 +50,7 @@ export type {
 };
 export type { PoolType } from '../../src/modules/pools/model.ts';
 export type { AssignmentStatus };
-/** The pool's assignment list's filters (query parameters q and status). */
-export interface AssignmentFilter {
-  q?: string;
-  status?: AssignmentStatus;
-}
+export type { AssignmentFilter };
 export type { TemplateIssue as TemplateProblem } from '../../src/modules/messages/model.ts';
 /** A message as the editor sends it (the text body may be left out). */
 export type { MessageSettings as MessageInput };

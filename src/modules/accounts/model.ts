@@ -76,3 +76,15 @@ export const sessionOut = z.object({
 });
 export type MerchantJson = z.infer<typeof merchantOut>;
 export type SessionJson = z.infer<typeof sessionOut>;
+
+/** A token as GET /v1/tokens lists it (never its secret). */
+export const tokenOut = z.object({
+  id: z.string(),
+  name: z.string(),
+  role: z.enum(ROLES),
+  merchantIds: z.array(z.string()).nullable(),
+  installationAdmin: z.boolean(),
+  createdAt: z.string(),
+  lastUsedAt: z.string().nullable(),
+});
+export type TokenJson = z.infer<typeof tokenOut>;

@@ -4,7 +4,7 @@ import type { HttpApp } from '../../platform/http/app.ts';
 import { principalOf } from './principal.ts';
 import { pageQuery } from '../../platform/pagination.ts';
 import type { AccountsService } from './service.ts';
-import { merchantOut } from './model.ts';
+import { merchantOut, tokenOut } from './model.ts';
 import { ROLES } from './permissions.ts';
 import { noteAudit } from '../audit/service.ts';
 
@@ -84,16 +84,6 @@ export function accountsRoutes(app: HttpApp, accounts: AccountsService) {
     },
     async (request) => merchantJson(await accounts.getMerchant(principalOf(request), request.params.merchantId)),
   );
-
-  const tokenOut = z.object({
-    id: z.string(),
-    name: z.string(),
-    role: z.enum(ROLES),
-    merchantIds: z.array(z.string()).nullable(),
-    installationAdmin: z.boolean(),
-    createdAt: z.string(),
-    lastUsedAt: z.string().nullable(),
-  });
 
   app.get(
     '/v1/tokens',

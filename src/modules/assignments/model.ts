@@ -60,3 +60,13 @@ export const listedAssignmentOut = assignmentOut.extend({
   status: z.enum(ASSIGNMENT_STATUSES),
 });
 export type ListedAssignmentJson = z.infer<typeof listedAssignmentOut>;
+
+/** A pool's assignment list's filters (GET /v1/pools/{poolId}/assignments and its CSV export). */
+export const assignmentFilterQuery = z.object({
+  status: z
+    .enum(ASSIGNMENT_STATUSES)
+    .optional()
+    .describe('released: a bounced mail gave the code back; redeemed: an order used it; expired; assigned: none of these'),
+  q: z.string().trim().min(1).max(320).optional().describe('a code prefix or an email prefix, case-insensitive'),
+});
+export type AssignmentFilter = z.input<typeof assignmentFilterQuery>;

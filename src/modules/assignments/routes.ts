@@ -6,17 +6,10 @@ import { pageQuery } from '../../platform/pagination.ts';
 import { csvExport } from '../../platform/csv.ts';
 import { emailField } from '../../platform/email.ts';
 import type { AssignmentsService } from './service.ts';
-import { ASSIGNMENT_STATUSES, assignmentOut, listedAssignmentOut, type AssignmentStatus } from './model.ts';
+import { assignmentFilterQuery, assignmentOut, listedAssignmentOut, type AssignmentStatus } from './model.ts';
 
 const poolParams = z.object({ poolId: z.string().max(100) });
-const STATUSES = ASSIGNMENT_STATUSES;
-const filterQuery = z.object({
-  status: z
-    .enum(STATUSES)
-    .optional()
-    .describe('released: a bounced mail gave the code back; redeemed: an order used it; expired; assigned: none of these'),
-  q: z.string().trim().min(1).max(320).optional().describe('a code prefix or an email prefix, case-insensitive'),
-});
+const filterQuery = assignmentFilterQuery;
 const listedOut = listedAssignmentOut;
 type Row = {
   id: string;

@@ -213,3 +213,16 @@ export const contactWithRuns = contactOut.extend({ runs: z.array(runOut) });
 export type ContactJson = z.infer<typeof contactOut>;
 export type ContactWithRunsJson = z.infer<typeof contactWithRuns>;
 export type FieldValueJson = z.infer<typeof fieldValue>;
+
+/** The answer of POST /v1/contacts/import. */
+export const contactImportOut = z.object({
+  status: z.enum(['imported', 'rejected']),
+  lines: z.number(),
+  imported: z.number(),
+  created: z.number(),
+  updated: z.number(),
+  rejected: z.number(),
+  errors: z.array(z.object({ line: z.number(), reason: z.string() })),
+  errorCount: z.number(),
+});
+export type ContactImportJson = z.infer<typeof contactImportOut>;

@@ -5,7 +5,7 @@ import { importFile } from '../../platform/http/multipart.ts';
 import { pageQuery } from '../../platform/pagination.ts';
 import { emailField } from '../../platform/email.ts';
 import type { ContactsService, ContactView } from './service.ts';
-import { contactOut, contactWithRuns, MAX_EMAIL_LENGTH } from './model.ts';
+import { contactImportOut, contactOut, contactWithRuns, MAX_EMAIL_LENGTH } from './model.ts';
 
 const contactJson = (c: ContactView): z.infer<typeof contactOut> => ({
   id: c.id,
@@ -16,16 +16,7 @@ const contactJson = (c: ContactView): z.infer<typeof contactOut> => ({
   updatedAt: c.updatedAt.toISOString(),
 });
 
-const importOut = z.object({
-  status: z.enum(['imported', 'rejected']),
-  lines: z.number(),
-  imported: z.number(),
-  created: z.number(),
-  updated: z.number(),
-  rejected: z.number(),
-  errors: z.array(z.object({ line: z.number(), reason: z.string() })),
-  errorCount: z.number(),
-});
+const importOut = contactImportOut;
 
 export function contactsRoutes(app: HttpApp, contacts: ContactsService) {
   app.put(

@@ -1,4 +1,5 @@
 /** Redemptions: pure rules, no SQL, no HTTP. */
+import { z } from 'zod';
 
 export type RedemptionSource = 'api' | 'file' | 'event' | 'shopify';
 export type CodeKind = 'unique' | 'static' | 'default';
@@ -166,3 +167,13 @@ export interface RedemptionImportReport {
 }
 
 export const REDEMPTION_SOURCES: readonly RedemptionSource[] = ['api', 'file', 'event', 'shopify'];
+
+/** A merchant's redemption list's filters (GET /v1/merchants/{merchantId}/redemptions). */
+export const redemptionFilterQuery = z.object({
+  poolId: z.string().max(100).optional(),
+  code: z.string().max(50).optional(),
+  orderId: z.string().max(200).optional(),
+  source: z.enum(['api', 'file', 'event', 'shopify']).optional(),
+  status: z.enum(['live', 'rolled_back']).optional(),
+});
+export type RedemptionFilters = z.input<typeof redemptionFilterQuery>;

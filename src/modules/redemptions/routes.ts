@@ -3,7 +3,7 @@ import type { HttpApp } from '../../platform/http/app.ts';
 import { principalOf } from '../accounts/principal.ts';
 import { pageQuery } from '../../platform/pagination.ts';
 import { importFile } from '../../platform/http/multipart.ts';
-import type { Redemption } from './model.ts';
+import { redemptionFilterQuery, type Redemption } from './model.ts';
 import type { RedemptionsService } from './service.ts';
 
 const merchantParams = z.object({ merchantId: z.string().max(100) });
@@ -167,13 +167,7 @@ export function redemptionsRoutes(app: HttpApp, redemptions: RedemptionsService)
         tags: ['redemptions'],
         summary: "A merchant's redemptions, oldest first",
         params: merchantParams,
-        querystring: pageQuery.extend({
-          poolId: z.string().max(100).optional(),
-          code: z.string().max(50).optional(),
-          orderId: z.string().max(200).optional(),
-          source: z.enum(sources).optional(),
-          status: z.enum(['live', 'rolled_back']).optional(),
-        }),
+        querystring: pageQuery.extend(redemptionFilterQuery.shape),
         response: { 200: z.object({ items: z.array(redemptionOut), nextCursor: z.string().nullable() }) },
       },
     },

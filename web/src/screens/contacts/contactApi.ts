@@ -3,37 +3,23 @@
  * codes of a pool for an email, the contacts import (XMLHttpRequest for upload progress) and the
  * extra outbox fields.
  */
-import { postFile, request, type ApiErrorBody, type Mail, type Page } from '../../api.ts';
+import { postFile, request, type ApiErrorBody, type Page } from '../../api.ts';
 
 const enc = encodeURIComponent;
 
 import type { SuppressionReason, Suppression as StoredSuppression } from '../../../../src/modules/suppressions/model.ts';
 import type { CodeJson } from '../../../../src/modules/codes/model.ts';
+import type { ContactImportJson } from '../../../../src/modules/contacts/model.ts';
+import type { MailJson } from '../../../../src/modules/outbox/model.ts';
 
 export type { SuppressionReason };
 export type { CodeStatus } from '../../../../src/modules/codes/model.ts';
 /** A suppression as the API answers it (its date as an ISO string). */
 export type SuppressionEntry = Omit<StoredSuppression, 'createdAt'> & { createdAt: string };
 export type PoolCode = CodeJson;
-export interface ContactImportReport {
-  status: 'imported' | 'rejected';
-  lines: number;
-  imported: number;
-  created: number;
-  updated: number;
-  rejected: number;
-  errors: { line: number; reason: string }[];
-  errorCount: number;
-}
-/** GET /v1/outbox/{id} also answers these (src/modules/outbox/routes.ts). */
-export interface MailDetail extends Omit<Mail, 'kind'> {
-  kind: Mail['kind'] | 'test';
-  headers: Record<string, string>;
-  messageId: string;
-  smtpReply: string | null;
-  attempts: number;
-  transport: 'outbox' | 'smtp';
-}
+export type ContactImportReport = ContactImportJson;
+/** GET /v1/outbox/{id}'s answer. */
+export type MailDetail = MailJson;
 
 export const suppressionsApi = {
   list: (search?: string, cursor?: string) =>

@@ -1,16 +1,14 @@
 /** The console's calls for redemptions and codes: the REST API, with the server's own shapes. */
 import { postFile, request, type ApiErrorBody, type Page } from '../../api.ts';
-import type { RedemptionImportReport, RedemptionJson, RedemptionSource } from '../../../../src/modules/redemptions/model.ts';
+import type {
+  RedemptionFilters,
+  RedemptionImportReport,
+  RedemptionJson,
+  RedemptionSource,
+} from '../../../../src/modules/redemptions/model.ts';
 import type { CodeJson, CodesQuery } from '../../../../src/modules/codes/model.ts';
 
-export type { RedemptionImportReport, RedemptionJson, RedemptionSource, CodeJson, CodesQuery };
-
-export interface RedemptionFilters {
-  code?: string | undefined;
-  orderId?: string | undefined;
-  source?: RedemptionSource | undefined;
-  status?: 'live' | 'rolled_back' | undefined;
-}
+export type { RedemptionFilters, RedemptionImportReport, RedemptionJson, RedemptionSource, CodeJson, CodesQuery };
 
 const query = (params: Record<string, string | number | undefined>) => {
   const entries = Object.entries(params).filter(([, v]) => v !== undefined && v !== '') as [string, string][];

@@ -1,18 +1,11 @@
 import { request, type Page } from '../../api.ts';
 import type { Role } from '../../../../src/modules/accounts/permissions.ts';
 import type { UserView } from '../../../../src/modules/users/model.ts';
+import type { TokenJson } from '../../../../src/modules/accounts/model.ts';
 import type { AuditEntry } from '../../../../src/modules/audit/model.ts';
 
 /** The team screens' calls (users, tokens, audit, password links), over the same REST API. */
-export interface TokenView {
-  id: string;
-  name: string;
-  role: Role;
-  merchantIds: string[] | null;
-  installationAdmin: boolean;
-  createdAt: string;
-  lastUsedAt: string | null;
-}
+export type TokenView = TokenJson;
 const qs = (params: Record<string, string | undefined>) => {
   const entries = Object.entries(params).filter(([, v]) => v) as [string, string][];
   return entries.length ? `?${new URLSearchParams(entries).toString()}` : '';
