@@ -9,10 +9,8 @@ export const pageQuery = z.object({
 });
 export type PageQuery = z.infer<typeof pageQuery>;
 
-export interface Page<T> {
-  items: T[];
-  nextCursor: string | null;
-}
+import type { Page } from './shapes.ts';
+export type { Page };
 
 /**
  * A keyless checksum beside the id: a cursor cut short or edited by hand is refused instead of being

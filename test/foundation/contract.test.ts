@@ -21,7 +21,9 @@ const models = readdirSync(join(root, 'src/modules'))
   .filter((path) => statSync(path, { throwIfNoEntry: false })?.isFile())
   .flatMap((model) => [model, ...reExported(model)])
   // The one role/route table: pure, and the console shows each role what the server allows.
-  .concat(join(root, 'src/modules/accounts/permissions.ts'));
+  .concat(join(root, 'src/modules/accounts/permissions.ts'))
+  // The shapes every area shares (a list page, the error body).
+  .concat(join(root, 'src/platform/shapes.ts'));
 const webFiles = filesUnder(join(root, 'web/src'));
 
 /** Every module a file imports or re-exports (`import type` included), as written. */

@@ -25,6 +25,7 @@ import type {
   UploadOptionsInput,
 } from '../../src/modules/uploads/model.ts';
 import type { UsageJson as Usage } from '../../src/modules/lifecycle/model.ts';
+import type { ErrorBody as ApiErrorBody, Page } from '../../src/platform/shapes.ts';
 
 export type {
   ListedAssignment,
@@ -58,10 +59,7 @@ export type { MessageSettings as MessageInput };
 type UploadChoices = Required<Omit<UploadOptionsInput, 'expiresOn'>> & Pick<UploadOptionsInput, 'expiresOn'>;
 export type { UploadChoices as UploadOptions };
 
-export interface ApiErrorBody {
-  error: { code: string; message: string; details: unknown[] };
-  [extra: string]: unknown;
-}
+export type { ApiErrorBody, Page };
 
 export class ApiError extends Error {
   constructor(
@@ -131,11 +129,6 @@ const qs = (params: Record<string, string | number | undefined>) => {
   const entries = Object.entries(params).filter(([, v]) => v !== undefined && v !== '') as [string, string][];
   return entries.length ? `?${new URLSearchParams(entries.map(([k, v]) => [k, String(v)])).toString()}` : '';
 };
-
-export interface Page<T> {
-  items: T[];
-  nextCursor: string | null;
-}
 
 /** Every list page, following cursors, up to `max` items. */
 async function all<T>(path: string, max = 5000): Promise<T[]> {

@@ -3,6 +3,7 @@ import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { DomainError, type ErrorKind } from '../errors.ts';
 import { isConnectionLoss } from '../db/errors.ts';
 import { SQLSTATE_CLASS, inClass } from '../db/sqlstate.ts';
+import type { ErrorBody } from '../shapes.ts';
 
 /** The one place where an error becomes an HTTP status. */
 const statusOf: Record<ErrorKind, number> = {
@@ -17,10 +18,7 @@ const statusOf: Record<ErrorKind, number> = {
   unavailable: 503,
 };
 
-export interface ErrorBody {
-  error: { code: string; message: string; details: unknown[] };
-  [extra: string]: unknown;
-}
+export type { ErrorBody };
 
 export const errorBody = (code: string, message: string, details: unknown[] = []): ErrorBody => ({
   error: { code, message, details },
