@@ -1,6 +1,6 @@
 import { useRef, useState, type ReactNode } from 'react';
 import { ApiError, fieldErrors } from './api.ts';
-import { Dialog, ErrorBanner, Field, fmtNumber } from './ui.tsx';
+import { Dialog, ErrorBanner, Field, fmtNumber, TableHead } from './ui.tsx';
 
 /** What one import (codes, redemptions, contacts) says at each step of the shared flow. */
 export interface ImportTexts {
@@ -146,14 +146,7 @@ export function LineErrors(props: { errors: { line: number; reason: string }[]; 
   return (
     <>
       <table className="table compact" aria-label={props.label ?? 'Line errors'}>
-        <thead>
-          <tr>
-            <th scope="col" className="num">
-              Line
-            </th>
-            <th scope="col">Problem</th>
-          </tr>
-        </thead>
+        <TableHead columns={[{ label: 'Line', num: true }, 'Problem']} />
         <tbody>
           {errors.map((e) => (
             <tr key={e.line}>

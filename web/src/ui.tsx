@@ -250,3 +250,24 @@ export function localDay(day: string): string {
 }
 /** The YYYY-MM-DD days in a server's message, as the date inputs show them. */
 export const localDates = (text: string) => text.replace(/\b\d{4}-\d{2}-\d{2}\b/g, localDay);
+
+/** A table's column: its header text; `num` right-aligns a figure; `hidden` names it for screen readers only. */
+export type Column = string | { label: string; num?: boolean; hidden?: boolean };
+
+/** The header row of a console table (`scope="col"` on each cell, figures right-aligned). */
+export function TableHead({ columns }: { columns: readonly Column[] }) {
+  return (
+    <thead>
+      <tr>
+        {columns.map((c) => {
+          const { label, num, hidden } = typeof c === 'string' ? { label: c } : c;
+          return (
+            <th key={label} scope="col" className={num ? 'num' : undefined}>
+              {hidden ? <span className="sr-only">{label}</span> : label}
+            </th>
+          );
+        })}
+      </tr>
+    </thead>
+  );
+}

@@ -3,7 +3,7 @@ import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { api, type AssignmentFilter, type AssignmentStatus, type Pool } from '../api.ts';
 import { href } from '../router.ts';
 import { PAGE_LABELS, Pager, useCursorPages } from '../paging.tsx';
-import { Badge, Empty, ErrorBanner, fmtDate, fmtDateTime } from '../ui.tsx';
+import { Badge, Empty, ErrorBanner, fmtDate, fmtDateTime, TableHead } from '../ui.tsx';
 
 const PAGE = 50;
 const sourceLabel = { unique: 'unique code', static: 'static code', default: 'default code' } as const;
@@ -90,16 +90,7 @@ export function AssignmentsList({ pool }: { pool: Pool }) {
         <>
           <div className="table-scroll">
             <table className="table compact" aria-label="Assignments list">
-              <thead>
-                <tr>
-                  <th scope="col">Assigned</th>
-                  <th scope="col">Contact</th>
-                  <th scope="col">Code</th>
-                  <th scope="col">Kind</th>
-                  <th scope="col">Expires</th>
-                  <th scope="col">Status</th>
-                </tr>
-              </thead>
+              <TableHead columns={['Assigned', 'Contact', 'Code', 'Kind', 'Expires', 'Status']} />
               <tbody>
                 {rows.map((a) => (
                   <tr key={a.id}>

@@ -3,7 +3,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, ApiError, fieldErrors, type Message, type MessageInput, type Rendered, type TemplateProblem } from '../api.ts';
 import type { TemplateField } from '../../../src/modules/messages/model.ts';
 import { href, navigate } from '../router.ts';
-import { Empty, ErrorBanner, Field, fmtDateTime, Loading } from '../ui.tsx';
+import { Empty, ErrorBanner, Field, fmtDateTime, Loading, TableHead } from '../ui.tsx';
 import { MailFrame } from './Outbox.tsx';
 import { TestSendPanel } from './authoring/TestSend.tsx';
 import { RemoveButton } from './Removal.tsx';
@@ -28,17 +28,7 @@ export function AuthoringScreen() {
       ) : null}
       {messages.data?.length ? (
         <table className="table" aria-label="Messages">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Subject</th>
-              <th scope="col">From</th>
-              <th scope="col">Updated</th>
-              <th scope="col">
-                <span className="sr-only">Delete</span>
-              </th>
-            </tr>
-          </thead>
+          <TableHead columns={['Name', 'Subject', 'From', 'Updated', { label: 'Delete', hidden: true }]} />
           <tbody>
             {messages.data.map((m) => (
               <tr key={m.id}>

@@ -3,7 +3,7 @@ import { Pager, useCursorPages } from '../paging.tsx';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, ApiError, fieldErrors, type Contact } from '../api.ts';
 import { href, navigate } from '../router.ts';
-import { Badge, Empty, ErrorBanner, fmtDateTime, Loading, OneFieldForm } from '../ui.tsx';
+import { Badge, Empty, ErrorBanner, fmtDateTime, Loading, OneFieldForm, TableHead } from '../ui.tsx';
 
 export function ContactsScreen() {
   const queryClient = useQueryClient();
@@ -83,13 +83,7 @@ export function ContactsScreen() {
 function ContactTable({ contacts }: { contacts: Contact[] }) {
   return (
     <table className="table" aria-label="Contacts">
-      <thead>
-        <tr>
-          <th scope="col">Email</th>
-          <th scope="col">Status</th>
-          <th scope="col">Updated</th>
-        </tr>
-      </thead>
+      <TableHead columns={['Email', 'Status', 'Updated']} />
       <tbody>
         {contacts.map((c) => (
           <tr key={c.id}>

@@ -2,7 +2,7 @@ import { Fragment, useEffect, useRef, useState } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, fieldErrors, type Merchant, type Pool, type Upload } from '../api.ts';
 import { href } from '../router.ts';
-import { Badge, Empty, ErrorBanner, Field, fmtDate, fmtDateTime, fmtNumber, Loading } from '../ui.tsx';
+import { Badge, Empty, ErrorBanner, Field, fmtDate, fmtDateTime, fmtNumber, Loading, TableHead } from '../ui.tsx';
 import { PoolForm } from './PoolForm.tsx';
 import { stockBadge } from './Pools.tsx';
 import { UploadDialog, UploadReport } from './Upload.tsx';
@@ -142,28 +142,18 @@ function UploadsHistory({ pool }: { pool: Pool }) {
       {uploads.data?.length === 0 ? <Empty title="No codes yet">Upload a .txt file of codes or generate codes below.</Empty> : null}
       {uploads.data?.length ? (
         <table className="table compact" aria-label="Uploads">
-          <thead>
-            <tr>
-              <th scope="col">When</th>
-              <th scope="col">Source</th>
-              <th scope="col">Status</th>
-              <th scope="col" className="num">
-                Lines
-              </th>
-              <th scope="col" className="num">
-                Imported
-              </th>
-              <th scope="col" className="num">
-                Duplicates
-              </th>
-              <th scope="col" className="num">
-                Invalid
-              </th>
-              <th scope="col">
-                <span className="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
+          <TableHead
+            columns={[
+              'When',
+              'Source',
+              'Status',
+              { label: 'Lines', num: true },
+              { label: 'Imported', num: true },
+              { label: 'Duplicates', num: true },
+              { label: 'Invalid', num: true },
+              { label: 'Actions', hidden: true },
+            ]}
+          />
           <tbody>
             {uploads.data.map((u) => (
               <Fragment key={u.id}>

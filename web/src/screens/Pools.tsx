@@ -3,7 +3,7 @@ import { useQuery } from '@tanstack/react-query';
 import { api, type Merchant, type Pool } from '../api.ts';
 import { href, navigate } from '../router.ts';
 import { Pager, useCursorPages } from '../paging.tsx';
-import { Badge, Dialog, Empty, ErrorBanner, fmtDate, fmtNumber, Loading } from '../ui.tsx';
+import { Badge, Dialog, Empty, ErrorBanner, fmtDate, fmtNumber, Loading, TableHead } from '../ui.tsx';
 import { PoolForm } from './PoolForm.tsx';
 import { UploadDialog } from './Upload.tsx';
 
@@ -61,35 +61,21 @@ export function PoolsScreen({ merchant, merchantsLoading }: { merchant: Merchant
       ) : null}
       {pools?.length ? (
         <table className="table" aria-label={archived ? 'Archived pools' : 'Coupon pools'}>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Type</th>
-              <th scope="col">Active</th>
-              <th scope="col" className="num">
-                Available
-              </th>
-              <th scope="col" className="num">
-                Total
-              </th>
-              <th scope="col" className="num">
-                Assigned
-              </th>
-              <th scope="col" className="num">
-                Expired
-              </th>
-              <th scope="col" className="num">
-                In cutoff
-              </th>
-              <th scope="col" className="num">
-                Threshold
-              </th>
-              <th scope="col">Runs out</th>
-              <th scope="col">
-                <span className="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
+          <TableHead
+            columns={[
+              'Name',
+              'Type',
+              'Active',
+              { label: 'Available', num: true },
+              { label: 'Total', num: true },
+              { label: 'Assigned', num: true },
+              { label: 'Expired', num: true },
+              { label: 'In cutoff', num: true },
+              { label: 'Threshold', num: true },
+              'Runs out',
+              { label: 'Actions', hidden: true },
+            ]}
+          />
           <tbody>
             {pools.map((p) => (
               <tr key={p.id} data-pool={p.name}>

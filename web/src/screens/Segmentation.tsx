@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, ApiError, fieldErrors, type FieldGroup, type FieldType } from '../api.ts';
-import { CopyButton, Empty, ErrorBanner, Field, Loading, OneFieldForm } from '../ui.tsx';
+import { CopyButton, Empty, ErrorBanner, Field, Loading, OneFieldForm, TableHead } from '../ui.tsx';
 import { RemoveButton } from './Removal.tsx';
 
 const nameError = (err: unknown) => (err instanceof ApiError && err.code === 'name_taken' ? err.message : fieldErrors(err).name);
@@ -74,19 +74,7 @@ function GroupCard({ group }: { group: FieldGroup }) {
         <p className="muted">No fields yet: add one below (a text field named like the pool, e.g. SCA10Off).</p>
       ) : (
         <table className="table compact" aria-label={`Fields of ${group.name}`}>
-          <thead>
-            <tr>
-              <th scope="col">Field</th>
-              <th scope="col">Type</th>
-              <th scope="col">Snippet</th>
-              <th scope="col">
-                <span className="sr-only">Copy</span>
-              </th>
-              <th scope="col">
-                <span className="sr-only">Delete</span>
-              </th>
-            </tr>
-          </thead>
+          <TableHead columns={['Field', 'Type', 'Snippet', { label: 'Copy', hidden: true }, { label: 'Delete', hidden: true }]} />
           <tbody>
             {group.fields.map((f) => (
               <tr key={f.id}>

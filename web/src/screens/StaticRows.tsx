@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, ApiError, type Pool, type RowProblem, type StaticRow, type StaticRowInput } from '../api.ts';
-import { dayIn, Empty, ErrorBanner, localDates, useTimeZone } from '../ui.tsx';
+import { dayIn, Empty, ErrorBanner, localDates, useTimeZone, TableHead } from '../ui.tsx';
 
 interface RowDraft {
   code: string;
@@ -91,18 +91,9 @@ export function StaticRowsEditor({ pool }: { pool: Pool }) {
         </Empty>
       ) : null}
       <table className="table rows" aria-label="Static codes">
-        <thead>
-          <tr>
-            <th scope="col">#</th>
-            <th scope="col">Code</th>
-            <th scope="col">Expiration</th>
-            <th scope="col">Begin distribution</th>
-            <th scope="col">End distribution</th>
-            <th scope="col">
-              <span className="sr-only">Row actions</span>
-            </th>
-          </tr>
-        </thead>
+        <TableHead
+          columns={['#', 'Code', 'Expiration', 'Begin distribution', 'End distribution', { label: 'Row actions', hidden: true }]}
+        />
         <tbody>
           {rows
             .map((r, i) => {

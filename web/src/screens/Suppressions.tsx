@@ -3,7 +3,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { fieldErrors } from '../api.ts';
 import { href } from '../router.ts';
 import { Pager, useCursorPages } from '../paging.tsx';
-import { Badge, Empty, ErrorBanner, fmtDateTime, Loading, OneFieldForm } from '../ui.tsx';
+import { Badge, Empty, ErrorBanner, fmtDateTime, Loading, OneFieldForm, TableHead } from '../ui.tsx';
 import { suppressionsApi, type SuppressionReason } from './contacts/contactApi.ts';
 
 const REASON_TONE: Record<SuppressionReason, 'muted' | 'bad' | 'warn' | 'info'> = {
@@ -77,16 +77,7 @@ export function SuppressionsScreen() {
       ) : null}
       {list.data?.items.length ? (
         <table className="table" aria-label="Suppressed addresses">
-          <thead>
-            <tr>
-              <th scope="col">Address</th>
-              <th scope="col">Reason</th>
-              <th scope="col">Since</th>
-              <th scope="col">
-                <span className="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
+          <TableHead columns={['Address', 'Reason', 'Since', { label: 'Actions', hidden: true }]} />
           <tbody>
             {list.data.items.map((s) => (
               <tr key={s.email}>

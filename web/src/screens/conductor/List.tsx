@@ -3,7 +3,7 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { api } from '../../api.ts';
 import type { ConversationJson } from '../../../../src/modules/conductor/model.ts';
 import { href } from '../../router.ts';
-import { Badge, Empty, ErrorBanner, Loading } from '../../ui.tsx';
+import { Badge, Empty, ErrorBanner, Loading, TableHead } from '../../ui.tsx';
 import { RemoveButton } from '../Removal.tsx';
 import { FrequencyCapPanel } from './FrequencyCap.tsx';
 
@@ -47,28 +47,18 @@ export function ConductorScreen() {
       ) : null}
       {list.data?.length ? (
         <table className="table" aria-label={archived ? 'Archived conversations' : 'Conversations'}>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Status</th>
-              <th scope="col">Trigger</th>
-              <th scope="col" className="num">
-                Version
-              </th>
-              <th scope="col" className="num">
-                Steps
-              </th>
-              <th scope="col" className="num">
-                Entered
-              </th>
-              <th scope="col" className="num">
-                Messages sent
-              </th>
-              <th scope="col">
-                <span className="sr-only">Delete or archive</span>
-              </th>
-            </tr>
-          </thead>
+          <TableHead
+            columns={[
+              'Name',
+              'Status',
+              'Trigger',
+              { label: 'Version', num: true },
+              { label: 'Steps', num: true },
+              { label: 'Entered', num: true },
+              { label: 'Messages sent', num: true },
+              { label: 'Delete or archive', hidden: true },
+            ]}
+          />
           <tbody>
             {list.data.map((c) => (
               <tr key={c.id}>

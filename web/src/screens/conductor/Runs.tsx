@@ -3,7 +3,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { ConversationJson, EnrollmentJson } from '../../../../src/modules/conductor/model.ts';
 import { api } from '../../api.ts';
 import { href } from '../../router.ts';
-import { ErrorBanner, Field } from '../../ui.tsx';
+import { ErrorBanner, Field, TableHead } from '../../ui.tsx';
 import { numberOf, walkDraft } from './tree.ts';
 
 /** Sends the trigger (or any) event for a contact: a test run, through the same API as the shop. */
@@ -84,12 +84,7 @@ export function Runs({ conversation }: { conversation: ConversationJson }) {
               .join(', ')}
           </p>
           <table className="table compact" aria-label="Per-step counts">
-            <thead>
-              <tr>
-                <th scope="col">Step</th>
-                <th scope="col">Outcomes</th>
-              </tr>
-            </thead>
+            <TableHead columns={['Step', 'Outcomes']} />
             <tbody>
               {walkDraft(conversation.steps).map(({ step: s, path }) => (
                 <tr key={s.id}>

@@ -2,7 +2,7 @@ import { useQuery } from '@tanstack/react-query';
 import { api, type ContactWithRuns } from '../../api.ts';
 import { allSteps, type ConversationJson as Conversation } from '../../../../src/modules/conductor/model.ts';
 import { href } from '../../router.ts';
-import { Badge, ErrorBanner, fmtDateTime } from '../../ui.tsx';
+import { Badge, ErrorBanner, fmtDateTime, TableHead } from '../../ui.tsx';
 import { codesOfContact, fmtDay, type CodeStatus } from './contactApi.ts';
 
 interface RunStep {
@@ -39,13 +39,7 @@ export function Journeys({ contact, timeZone }: { contact: ContactWithRuns; time
         <p className="muted">Not in any conversation yet.</p>
       ) : (
         <table className="table compact" aria-label="Journeys">
-          <thead>
-            <tr>
-              <th scope="col">Conversation</th>
-              <th scope="col">Status</th>
-              <th scope="col">Steps</th>
-            </tr>
-          </thead>
+          <TableHead columns={['Conversation', 'Status', 'Steps']} />
           <tbody>
             {contact.runs.map((run, i) => {
               const conv = byId.get(run.conversationId);
@@ -131,13 +125,7 @@ function Codes({
     <>
       <h2>Codes</h2>
       <table className="table compact" aria-label="Codes">
-        <thead>
-          <tr>
-            <th scope="col">Code</th>
-            <th scope="col">Expires</th>
-            <th scope="col">Status</th>
-          </tr>
-        </thead>
+        <TableHead columns={['Code', 'Expires', 'Status']} />
         <tbody>
           {handed.map((h, i) => {
             const status = h.poolId ? statuses.data?.get(`${h.poolId}:${h.code}`) : undefined;

@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { Merchant } from '../../api.ts';
 import { shopifySettingsInput } from '../../../../src/modules/integrations/model.ts';
-import { Badge, Empty, ErrorBanner, Field, fmtDateTime, Loading } from '../../ui.tsx';
+import { Badge, Empty, ErrorBanner, Field, fmtDateTime, Loading, TableHead } from '../../ui.tsx';
 import { integrationsApi, type DeliveryJson } from './api.ts';
 
 const TONE = { processed: 'ok', duplicate: 'muted', ignored: 'muted', failed: 'bad' } as const;
@@ -110,15 +110,7 @@ export function IntegrationsScreen({ merchant }: { merchant: Merchant | undefine
             <Empty title="No deliveries yet">Shopify's “Send test notification” shows up here once the secret is saved.</Empty>
           ) : (
             <table aria-label="Last deliveries">
-              <thead>
-                <tr>
-                  <th>Received</th>
-                  <th>Topic</th>
-                  <th>Order</th>
-                  <th>Result</th>
-                  <th>What it did</th>
-                </tr>
-              </thead>
+              <TableHead columns={['Received', 'Topic', 'Order', 'Result', 'What it did']} />
               <tbody>
                 {status.data.deliveries.map((d) => (
                   <tr key={d.id}>

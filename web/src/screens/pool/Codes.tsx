@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { useQuery } from '@tanstack/react-query';
 import { api, type Pool } from '../../api.ts';
 import { PAGE_LABELS, Pager, useCursorPages } from '../../paging.tsx';
-import { Badge, Empty, ErrorBanner, Field, FilterSelect, fmtDate, fmtDateTime, Loading } from '../../ui.tsx';
+import { Badge, Empty, ErrorBanner, Field, FilterSelect, fmtDate, fmtDateTime, Loading, TableHead } from '../../ui.tsx';
 import { CODE_STATUSES, exportPath, type CodeStatus } from '../../../../src/modules/codes/model.ts';
 import { redemptionsApi, type CodesQuery } from '../redemptions/api.ts';
 
@@ -67,16 +67,7 @@ export function PoolCodes({ pool }: { pool: Pool }) {
       {page.data?.items.length === 0 ? <Empty title="No codes match">Change the filters, or upload or generate codes.</Empty> : null}
       {page.data?.items.length ? (
         <table className="table compact" aria-label="Pool codes">
-          <thead>
-            <tr>
-              <th scope="col">Code</th>
-              <th scope="col">Status</th>
-              <th scope="col">Expires</th>
-              <th scope="col">Contact</th>
-              <th scope="col">Assigned</th>
-              <th scope="col">Redeemed</th>
-            </tr>
-          </thead>
+          <TableHead columns={['Code', 'Status', 'Expires', 'Contact', 'Assigned', 'Redeemed']} />
           <tbody>
             {page.data.items.map((c) => (
               <tr key={c.code}>

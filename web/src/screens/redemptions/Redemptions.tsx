@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import type { Merchant } from '../../api.ts';
 import { PAGE_LABELS, Pager, useCursorPages } from '../../paging.tsx';
-import { Badge, Empty, ErrorBanner, Field, FilterSelect, fmtDateTime, Loading } from '../../ui.tsx';
+import { Badge, Empty, ErrorBanner, Field, FilterSelect, fmtDateTime, Loading, TableHead } from '../../ui.tsx';
 import { REDEMPTION_SOURCES } from '../../../../src/modules/redemptions/model.ts';
 import { redemptionsApi, type RedemptionFilters, type RedemptionJson } from './api.ts';
 import { RedemptionsImport } from './Import.tsx';
@@ -76,22 +76,18 @@ function RedemptionsTable({ items, merchantId }: { items: RedemptionJson[]; merc
   return (
     <>
       <table className="table" aria-label="Redemptions">
-        <thead>
-          <tr>
-            <th scope="col">Redeemed</th>
-            <th scope="col">Code</th>
-            <th scope="col">Order</th>
-            <th scope="col">Contact</th>
-            <th scope="col" className="num">
-              Amount
-            </th>
-            <th scope="col">Source</th>
-            <th scope="col">Status</th>
-            <th scope="col">
-              <span className="sr-only">Actions</span>
-            </th>
-          </tr>
-        </thead>
+        <TableHead
+          columns={[
+            'Redeemed',
+            'Code',
+            'Order',
+            'Contact',
+            { label: 'Amount', num: true },
+            'Source',
+            'Status',
+            { label: 'Actions', hidden: true },
+          ]}
+        />
         <tbody>
           {items.map((r) => (
             <tr key={r.id}>

@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { Pager, useCursorPages } from '../../paging.tsx';
 import { useQuery } from '@tanstack/react-query';
-import { Empty, ErrorBanner, Field, fmtDateTime, Loading } from '../../ui.tsx';
+import { Empty, ErrorBanner, Field, fmtDateTime, Loading, TableHead } from '../../ui.tsx';
 import { teamApi } from './api.ts';
 
 /** The audit log (owners and admins): who changed what, newest first, with filters. */
@@ -54,15 +54,7 @@ export function AuditScreen() {
       {list.data?.items.length === 0 ? <Empty title="Nothing recorded">Changes appear here as they are made.</Empty> : null}
       {list.data?.items.length ? (
         <table className="table" aria-label="Audit log">
-          <thead>
-            <tr>
-              <th>When</th>
-              <th>Who</th>
-              <th>Action</th>
-              <th>Resource</th>
-              <th>Summary</th>
-            </tr>
-          </thead>
+          <TableHead columns={['When', 'Who', 'Action', 'Resource', 'Summary']} />
           <tbody>
             {list.data.items.map((e) => (
               <tr key={e.id}>

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { CopyButton, Empty, ErrorBanner, Field, fmtDateTime, Loading } from '../../ui.tsx';
+import { CopyButton, Empty, ErrorBanner, Field, fmtDateTime, Loading, TableHead } from '../../ui.tsx';
 import type { Role } from '../../../../src/modules/accounts/permissions.ts';
 import { Pager, useCursorPages } from '../../paging.tsx';
 import { teamApi } from './api.ts';
@@ -64,16 +64,7 @@ export function TokensScreen() {
       {tokens.data?.items.length === 0 && pages.page === 1 ? <Empty title="No tokens">Create one above.</Empty> : null}
       {tokens.data?.items.length ? (
         <table className="table" aria-label="Tokens">
-          <thead>
-            <tr>
-              <th>Name</th>
-              <th>Role</th>
-              <th>Merchants</th>
-              <th>Created</th>
-              <th>Last used</th>
-              <th />
-            </tr>
-          </thead>
+          <TableHead columns={['Name', 'Role', 'Merchants', 'Created', 'Last used', { label: 'Actions', hidden: true }]} />
           <tbody>
             {tokens.data.items.map((t) => (
               <tr key={t.id}>

@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { fieldErrors, type Merchant } from '../../api.ts';
-import { Badge, Empty, ErrorBanner, Field, fmtDateTime, Loading } from '../../ui.tsx';
+import { Badge, Empty, ErrorBanner, Field, fmtDateTime, Loading, TableHead } from '../../ui.tsx';
 import { ROLES, type Role } from '../../../../src/modules/accounts/permissions.ts';
 import { Pager, useCursorPages } from '../../paging.tsx';
 import { teamApi } from './api.ts';
@@ -103,16 +103,7 @@ export function UsersScreen({ merchants }: { merchants: Merchant[] }) {
       {users.data?.items.length === 0 && pages.page === 1 ? <Empty title="No users yet">Invite your team above.</Empty> : null}
       {users.data?.items.length ? (
         <table className="table" aria-label="Users">
-          <thead>
-            <tr>
-              <th>Email</th>
-              <th>Role</th>
-              <th>Merchants</th>
-              <th>Status</th>
-              <th>Since</th>
-              <th />
-            </tr>
-          </thead>
+          <TableHead columns={['Email', 'Role', 'Merchants', 'Status', 'Since', { label: 'Actions', hidden: true }]} />
           <tbody>
             {users.data.items.map((u) => (
               <tr key={u.id}>
