@@ -1,6 +1,6 @@
 /**
  * The API's shapes every area shares, free of Node and HTTP so the console imports them too: a
- * list page and the error body (SPEC's error format).
+ * list page and the error body every refused request answers with (http/errors.ts).
  */
 export interface Page<T> {
   items: T[];

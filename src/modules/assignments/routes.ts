@@ -9,7 +9,6 @@ import type { AssignmentsService } from './service.ts';
 import { assignmentFilterQuery, assignmentOut, listedAssignmentOut, type AssignmentStatus } from './model.ts';
 
 const poolParams = z.object({ poolId: z.string().max(100) });
-const filterQuery = assignmentFilterQuery;
 const listedOut = listedAssignmentOut;
 type Row = {
   id: string;
@@ -67,7 +66,7 @@ export function assignmentsRoutes(app: HttpApp, assignments: AssignmentsService)
         tags: ['assignments'],
         summary: "A pool's assignments, oldest first (filter: ?status=&q=)",
         params: poolParams,
-        querystring: pageQuery.extend(filterQuery.shape),
+        querystring: pageQuery.extend(assignmentFilterQuery.shape),
         response: { 200: z.object({ items: z.array(listedOut), nextCursor: z.string().nullable() }) },
       },
     },
@@ -85,7 +84,7 @@ export function assignmentsRoutes(app: HttpApp, assignments: AssignmentsService)
         tags: ['assignments'],
         summary: 'Every assignment of a pool as CSV (streamed; the same ?status=&q= filters as the list)',
         params: poolParams,
-        querystring: filterQuery,
+        querystring: assignmentFilterQuery,
       },
     },
     async (request, reply) => {

@@ -16,8 +16,6 @@ const contactJson = (c: ContactView): z.infer<typeof contactOut> => ({
   updatedAt: c.updatedAt.toISOString(),
 });
 
-const importOut = contactImportOut;
-
 export function contactsRoutes(app: HttpApp, contacts: ContactsService) {
   app.put(
     '/v1/contacts',
@@ -85,7 +83,7 @@ export function contactsRoutes(app: HttpApp, contacts: ContactsService) {
           'Streamed in one transaction. An empty cell leaves a value as it is. onInvalid: reject (default: one bad line and nothing is imported, 422 import_rejected) or skip.',
         consumes: ['multipart/form-data'],
         querystring: z.object({ onInvalid: z.string().optional() }),
-        response: { 201: importOut },
+        response: { 201: contactImportOut },
       },
     },
     async (request, reply) =>
