@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { DomainError } from './errors.ts';
+import type { Page } from './shapes.ts';
 
 /** `?limit=&cursor=` on every list. The cursor is opaque to clients: the last id, encoded. */
 export const pageQuery = z.object({
@@ -9,7 +10,6 @@ export const pageQuery = z.object({
 });
 export type PageQuery = z.infer<typeof pageQuery>;
 
-import type { Page } from './shapes.ts';
 export type { Page };
 
 /**

@@ -1,7 +1,8 @@
 /** Redemptions: pure rules, no SQL, no HTTP. */
 import { z } from 'zod';
 
-export type RedemptionSource = 'api' | 'file' | 'event' | 'shopify';
+export const REDEMPTION_SOURCES = ['api', 'file', 'event', 'shopify'] as const;
+export type RedemptionSource = (typeof REDEMPTION_SOURCES)[number];
 export type CodeKind = 'unique' | 'static' | 'default';
 
 /** Why a code cannot be redeemed (validate's `reason`); `ambiguous_code` only when pools disagree. */
@@ -166,14 +167,12 @@ export interface RedemptionImportReport {
   errorCount: number;
 }
 
-export const REDEMPTION_SOURCES: readonly RedemptionSource[] = ['api', 'file', 'event', 'shopify'];
-
 /** A merchant's redemption list's filters (GET /v1/merchants/{merchantId}/redemptions). */
 export const redemptionFilterQuery = z.object({
   poolId: z.string().max(100).optional(),
   code: z.string().max(50).optional(),
   orderId: z.string().max(200).optional(),
-  source: z.enum(['api', 'file', 'event', 'shopify']).optional(),
+  source: z.enum(REDEMPTION_SOURCES).optional(),
   status: z.enum(['live', 'rolled_back']).optional(),
 });
 export type RedemptionFilters = z.input<typeof redemptionFilterQuery>;

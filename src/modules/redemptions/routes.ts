@@ -3,7 +3,7 @@ import type { HttpApp } from '../../platform/http/app.ts';
 import { principalOf } from '../accounts/principal.ts';
 import { pageQuery } from '../../platform/pagination.ts';
 import { importFile } from '../../platform/http/multipart.ts';
-import { redemptionFilterQuery, type Redemption } from './model.ts';
+import { REDEMPTION_SOURCES, redemptionFilterQuery, type Redemption } from './model.ts';
 import type { RedemptionsService } from './service.ts';
 
 const merchantParams = z.object({ merchantId: z.string().max(100) });
@@ -18,7 +18,6 @@ const reasons = [
   'ambiguous_code',
 ] as const;
 const kinds = ['unique', 'static', 'default'] as const;
-const sources = ['api', 'file', 'event', 'shopify'] as const;
 
 export const redemptionOut = z.object({
   id: z.string(),
@@ -32,7 +31,7 @@ export const redemptionOut = z.object({
   amount: z.string().nullable(),
   currency: z.string().nullable(),
   redeemedAt: z.string(),
-  source: z.enum(sources),
+  source: z.enum(REDEMPTION_SOURCES),
   rolledBackAt: z.string().nullable(),
 });
 
